@@ -1,0 +1,248 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { durationSchema, DurationInput } from '../lib/duration';
+import { ModalCdkError, parseProps } from '../lib/errors';
+import { parseGpu } from '../lib/policy/gpu';
+import type { AppModel, VolumeMount } from '../lib/synth/model';
+import type { AppDraft } from '../lib/synth/render';
+import { CustomNode } from './custom-node';
+import { Endpoint } from './endpoint';
+import { HfModel } from './hf-model';
+import { buildImageLayers, COMFY_DIR, COMFY_PORT, HF_CACHE_MOUNT } from '../lib/synth/image-layers';
+import { ModalProject } from './modal-project';
+import { aptPackageSchema, comfyVersionSchema, gpuSchema, modalNameSchema, pinnedPipPackageSchema, pythonVersionSchema } from './schemas';
+import { Volume } from './volume';
+import { VolumeModel } from './volume-model';
+
+export interface ComfyAppProps {
+  /** GPU type, e.g. `"L40S"`, `"H100:2"`, or a fallback list tried in order (`["H100", "A100-80GB"]`). */
+  readonly gpu: string | string[];
+  /**
+   * Modal app name.
+   * @default - `<project name>-<id>`, e.g. `ryla-wan26`
+   */
+  readonly modalName?: string;
+  /**
+   * Longest time one input may run (Modal `timeout`); must cover every endpoint's client timeout.
+   * @default - the longest timeout or client timeout of the app's endpoints
+   */
+  readonly timeout?: DurationInput;
+  /**
+   * Time allowed for container start-up: linking models and starting ComfyUI (Modal `startup_timeout`).
+   * @default "10m"
+   */
+  readonly startupTimeout?: DurationInput;
+  /**
+   * How long an idle container stays up before scaling down (Modal `scaledown_window`).
+   * @default "5m"
+   */
+  readonly scaledownWindow?: DurationInput;
+  /** Containers kept warm at all times. @default 0 */
+  readonly minContainers?: number;
+  /** Most containers at once. @default - no limit */
+  readonly maxContainers?: number;
+  /**
+   * Requests one container takes at once (`@modal.concurrent(max_inputs=…)`); ComfyUI runs prompts one
+   * by one, so more only queues inside the container.
+   * @default 1
+   */
+  readonly maxInputs?: number;
+  /**
+   * Enable Modal memory snapshots of the container's Python imports (ComfyUI itself starts after restore).
+   * @default false
+   */
+  readonly memorySnapshot?: boolean;
+  /** ComfyUI release of this app's image. @default - the project's comfyVersion */
+  readonly comfyVersion?: string;
+  /** comfy-cli release that installs ComfyUI. @default - the project's comfyCliVersion */
+  readonly comfyCliVersion?: string;
+  /** Python version of the image. @default - the project's pythonVersion */
+  readonly pythonVersion?: string;
+  /** Extra pinned pip packages (`name==version`). @default [] */
+  readonly pythonPackages?: string[];
+  /** Extra Debian packages. @default [] */
+  readonly aptPackages?: string[];
+  /** Further volumes to mount (those of its VolumeModels are mounted anyway). @default [] */
+  readonly volumes?: Volume[];
+  /** Names of Modal Secrets exposed to the container at run time. @default [] */
+  readonly secrets?: string[];
+  /** Modal Secret with `HF_TOKEN` for gated downloads. @default - the project's huggingfaceSecret */
+  readonly huggingfaceSecret?: string;
+  /** Require Modal proxy auth on the endpoints. @default - the project's requiresProxyAuth */
+  readonly requiresProxyAuth?: boolean;
+}
+
+const comfyAppPropsSchema = z.strictObject({
+  gpu: z.union([gpuSchema, z.array(gpuSchema).min(1)]),
+  modalName: modalNameSchema.optional(),
+  timeout: durationSchema.optional(),
+  startupTimeout: durationSchema.default(600),
+  scaledownWindow: durationSchema.default(300),
+  minContainers: z.number().int().nonnegative().default(0),
+  maxContainers: z.number().int().positive().optional(),
+  maxInputs: z.number().int().positive().default(1),
+  memorySnapshot: z.boolean().default(false),
+  comfyVersion: comfyVersionSchema.optional(),
+  comfyCliVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"').optional(),
+  pythonVersion: pythonVersionSchema.optional(),
+  pythonPackages: z.array(pinnedPipPackageSchema).default([]),
+  aptPackages: z.array(aptPackageSchema).default([]),
+  volumes: z.array(z.instanceof(Volume, { message: 'expected Volume constructs' })).default([]),
+  secrets: z.array(modalNameSchema).default([]),
+  huggingfaceSecret: modalNameSchema.optional(),
+  requiresProxyAuth: z.boolean().optional(),
+}).refine((p) => p.maxContainers === undefined || p.minContainers <= p.maxContainers, { path: ['minContainers'], message: 'expected minContainers ≤ maxContainers' });
+
+const APP_SYMBOL = Symbol.for('modal-cdk.ComfyApp');
+
+/**
+ * One Modal app serving ComfyUI behind FastAPI: its image (ComfyUI, custom nodes, models), its GPU and
+ * scaling, and its endpoints. `id` is what `npm run deploy -- --app <id>` takes.
+ */
+export class ComfyApp extends Construct {
+  public readonly modalName: string;
+  public readonly project: ModalProject;
+  private readonly props: z.output<typeof comfyAppPropsSchema>;
+
+  constructor(scope: ModalProject, id: string, props: ComfyAppProps) {
+    const existing = scope.node.tryFindChild(id);
+    if (existing) {
+      throw new ModalCdkError([{ path: scope.node.path, message: `duplicate app id "${id}": ${existing.node.path} already exists — each ComfyApp id must be unique in the project, since it names the app in \`deploy --app\`` }]);
+    }
+    super(scope, id);
+    Object.defineProperty(this, APP_SYMBOL, { value: true });
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) {
+      throw new ModalCdkError([{ path: this.node.path, message: `app id: got "${id}", expected lower-case letters, digits and "-" (it becomes part of the Modal name and URLs)` }]);
+    }
+    this.project = ModalProject.of(this);
+    this.props = parseProps(comfyAppPropsSchema, props, this.node.path);
+    this.modalName = this.props.modalName ?? `${this.project.projectName}-${id}`;
+    this.node.addValidation({ validate: () => this.validateApp() });
+  }
+
+  public get endpoints(): Endpoint[] {
+    return this.node.children.filter((c): c is Endpoint => c instanceof Endpoint);
+  }
+
+  public get huggingfaceSecret(): string | undefined {
+    return this.props.huggingfaceSecret ?? this.project.huggingfaceSecret;
+  }
+
+  /** Paths of the app's endpoints, for the project's duplicate check. */
+  public endpointPaths(): { path: string; constructPath: string }[] {
+    return this.endpoints.map((e) => ({ path: e.path, constructPath: e.node.path }));
+  }
+
+  /** @internal The app's model (without the content hash, computed from the rendered files) and workflows. */
+  public _toModel(): AppDraft {
+    const workflows: Record<string, unknown> = {};
+    for (const e of this.endpoints) workflows[e.workflow.name] = e.graph();
+    return { model: this.toAppModel(), workflows };
+  }
+
+  private toAppModel(): Omit<AppModel, 'hash'> {
+    const p = this.props;
+    const hfModels = this.children(HfModel).map((m) => m._toModel());
+    const volumeModels = this.children(VolumeModel).map((m) => m._toModel());
+    const customNodes = this.children(CustomNode).map((n) => n._toModel());
+    const endpoints = this.endpoints.map((e, i, all) => e._toModel(requestClassName(e.path, i, all.map((x) => x.path))));
+    const gpus = (Array.isArray(p.gpu) ? p.gpu : [p.gpu]).map((g) => (parseGpu(g) as { spec: string }).spec);
+    const comfyCliVersion = p.comfyCliVersion ?? this.project.comfyCliVersion;
+    return {
+      id: this.node.id,
+      constructPath: this.node.path,
+      modalName: this.modalName,
+      entry: `apps/${this.node.id}/app.py`,
+      gpu: gpus.length === 1 ? gpus[0] : gpus,
+      timeoutSeconds: this.timeoutSeconds,
+      startupTimeoutSeconds: p.startupTimeout,
+      scaledownWindowSeconds: p.scaledownWindow,
+      minContainers: p.minContainers,
+      maxContainers: p.maxContainers ?? null,
+      maxInputs: p.maxInputs,
+      memorySnapshot: p.memorySnapshot,
+      requiresProxyAuth: p.requiresProxyAuth ?? this.project.requiresProxyAuth,
+      pythonVersion: p.pythonVersion ?? this.project.pythonVersion,
+      comfyVersion: p.comfyVersion ?? this.project.comfyVersion,
+      comfyCliVersion,
+      comfyDir: COMFY_DIR,
+      comfyPort: COMFY_PORT,
+      customNodes,
+      models: [...hfModels, ...volumeModels],
+      image: buildImageLayers({
+        comfyVersion: p.comfyVersion ?? this.project.comfyVersion,
+        comfyCliVersion,
+        aptPackages: p.aptPackages,
+        pythonPackages: p.pythonPackages,
+        customNodes,
+        hfModels,
+      }),
+      volumes: this.volumeMounts(hfModels.some((m) => m.placement === 'volume')),
+      secrets: [...new Set(p.secrets)].sort(),
+      huggingfaceSecret: this.huggingfaceSecret ?? null,
+      endpoints,
+    };
+  }
+
+  /** The app's `timeout`: given, or the longest its endpoints need. */
+  public get timeoutSeconds(): number {
+    return this.props.timeout ?? Math.max(300, ...this.endpoints.map((e) => Math.max(e.timeoutSeconds, e.clientTimeoutSeconds)));
+  }
+
+  private children<T>(type: new (...args: any[]) => T): T[] {
+    return this.node.children.filter((c): c is T & Construct => c instanceof type);
+  }
+
+  private volumeMounts(needsHfCache: boolean): VolumeMount[] {
+    const mounts = new Map<string, VolumeMount>();
+    if (needsHfCache) mounts.set(HF_CACHE_MOUNT, { name: this.project.hfCacheVolume, mountPath: HF_CACHE_MOUNT, createIfMissing: true });
+    for (const v of [...this.props.volumes, ...this.children(VolumeModel).map((m) => m.volume)]) {
+      mounts.set(v.mountPath, { name: v.volumeName, mountPath: v.mountPath, createIfMissing: v.createIfMissing });
+    }
+    return [...mounts.values()].sort((a, b) => a.mountPath.localeCompare(b.mountPath));
+  }
+
+  private validateApp(): string[] {
+    const problems: string[] = [];
+    if (this.endpoints.length === 0) problems.push('the app has no Endpoint: add at least one, or remove the app');
+    const secret = this.huggingfaceSecret;
+    for (const model of this.children(HfModel)) {
+      if (model.gated && !secret) {
+        problems.push(`${model.node.id}: gated model ${model.repo}/${model.file} needs a Hugging Face token, got no huggingfaceSecret — set huggingfaceSecret (the Modal Secret holding HF_TOKEN) on the ComfyApp or ModalProject`);
+      }
+    }
+    const files = new Map<string, string>();
+    for (const m of [...this.children(HfModel), ...this.children(VolumeModel)]) {
+      const key = `${m.target}/${m.filename}`;
+      if (files.has(key)) problems.push(`models ${files.get(key)} and ${m.node.id} both link models/${key}: give one a different filename`);
+      files.set(key, m.node.id);
+    }
+    const dirs = new Map<string, string>();
+    for (const n of this.children(CustomNode)) {
+      if (dirs.has(n.dir)) problems.push(`custom nodes ${dirs.get(n.dir)} and ${n.node.id} both install into custom_nodes/${n.dir}: set dir on one`);
+      dirs.set(n.dir, n.node.id);
+    }
+    const mounts = new Map<string, string>();
+    for (const v of [...this.props.volumes, ...this.children(VolumeModel).map((m) => m.volume)]) {
+      const other = mounts.get(v.mountPath);
+      if (other && other !== v.volumeName) problems.push(`volumes "${other}" and "${v.volumeName}" are both mounted at ${v.mountPath}: give one another mountPath`);
+      if (v.mountPath === HF_CACHE_MOUNT && v.volumeName !== this.project.hfCacheVolume) problems.push(`volume "${v.volumeName}" is mounted at ${HF_CACHE_MOUNT}, where the Hugging Face cache volume goes: choose another mountPath`);
+      mounts.set(v.mountPath, v.volumeName);
+    }
+    const workflows = new Map<string, unknown>();
+    for (const e of this.endpoints) {
+      const other = workflows.get(e.workflow.name);
+      if (other !== undefined && other !== e.workflow) problems.push(`two different workflows are both named ${e.workflow.name} (endpoint ${e.path}): rename one file`);
+      workflows.set(e.workflow.name, e.workflow);
+    }
+    return problems;
+  }
+}
+
+/** `/flux-dev` → `FluxDevRequest`; numbered when two paths give the same name. */
+function requestClassName(path: string, index: number, allPaths: string[]): string {
+  const base = (p: string) => `${p.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('') || 'Root'}Request`;
+  const name = base(path);
+  const clash = allPaths.slice(0, index).some((p) => base(p) === name);
+  return /^[0-9]/.test(name) ? `R${name}` : clash ? `${name}${index + 1}` : name;
+}

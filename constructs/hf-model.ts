@@ -1,0 +1,93 @@
+import * as path from 'node:path';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { parseProps } from '../lib/errors';
+import type { HfModelModel } from '../lib/synth/model';
+import { fileNameSchema, relativePathSchema } from './schemas';
+
+export interface HfModelProps {
+  /** Hugging Face repo id, e.g. `Comfy-Org/flux1-schnell`. */
+  readonly repo: string;
+  /** Path of the file inside the repo, e.g. `split_files/vae/ae.safetensors`. */
+  readonly file: string;
+  /**
+   * Commit SHA (or tag) to download; pin it so an upstream push cannot change the image.
+   * @default - the repo's default branch at build time (not reproducible)
+   */
+  readonly revision?: string;
+  /** ComfyUI models subfolder the file is linked into, e.g. `checkpoints`, `diffusion_models`, `loras`. */
+  readonly target: string;
+  /**
+   * File name inside ComfyUI's folder (what workflows refer to).
+   * @default - the basename of `file`
+   */
+  readonly filename?: string;
+  /**
+   * The repo is gated and needs a token: the download then uses the Hugging Face secret
+   * (`huggingfaceSecret` of the app or project), and synth fails when none is set.
+   * @default false
+   */
+  readonly gated?: boolean;
+  /**
+   * Size in GB as Hugging Face shows it; used to choose `placement` and in docs.
+   * @default - unknown
+   */
+  readonly sizeGb?: number;
+  /**
+   * Where the file lives: `image` bakes it into an image layer; `volume` downloads it once into the
+   * shared Hugging Face cache volume and links it (large files: images over ~5 GB load slowly).
+   * @default - "volume" when sizeGb is at least 5 or unknown, else "image"
+   */
+  readonly placement?: 'image' | 'volume';
+}
+
+/** Size from which a model goes to the cache volume rather than into the image. */
+export const VOLUME_PLACEMENT_MIN_GB = 5;
+
+const hfModelPropsSchema = z.strictObject({
+  repo: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a Hugging Face repo id "owner/name"'),
+  file: relativePathSchema,
+  revision: z.string().regex(/^[A-Za-z0-9._\-/]+$/, 'expected a commit SHA or tag').optional(),
+  target: relativePathSchema,
+  filename: fileNameSchema.optional(),
+  gated: z.boolean().default(false),
+  sizeGb: z.number().positive().optional(),
+  placement: z.enum(['image', 'volume']).optional(),
+});
+
+/** A model file from Hugging Face, downloaded at image build with `hf_hub_download` and linked into ComfyUI. */
+export class HfModel extends Construct {
+  public readonly repo: string;
+  public readonly file: string;
+  public readonly gated: boolean;
+  public readonly target: string;
+  public readonly filename: string;
+  private readonly model: Omit<HfModelModel, 'constructPath'>;
+
+  constructor(scope: Construct, id: string, props: HfModelProps) {
+    super(scope, id);
+    const p = parseProps(hfModelPropsSchema, props, this.node.path);
+    this.repo = p.repo;
+    this.file = p.file;
+    this.gated = p.gated;
+    this.target = p.target;
+    this.filename = p.filename ?? path.posix.basename(p.file);
+    const placement = p.placement ?? (p.sizeGb !== undefined && p.sizeGb < VOLUME_PLACEMENT_MIN_GB ? 'image' : 'volume');
+    this.model = {
+      kind: 'hf',
+      repo: p.repo,
+      file: p.file,
+      revision: p.revision ?? null,
+      target: p.target,
+      filename: this.filename,
+      gated: p.gated,
+      sizeGb: p.sizeGb ?? null,
+      placement,
+    };
+  }
+
+  /** @internal */
+  public _toModel(): HfModelModel {
+    return { ...this.model, constructPath: this.node.path };
+  }
+}

@@ -1,0 +1,10 @@
+export * from './modal-project';
+export * from './comfy-app';
+export * from './hf-model';
+export * from './volume-model';
+export * from './custom-node';
+export * from './endpoint';
+export * from './workflow';
+export * from './volume';
+export type { DurationInput } from '../lib/duration';
+export type { FieldType, OutputFormat } from '../lib/synth/model';

@@ -1,0 +1,203 @@
+import { Construct, IConstruct } from 'constructs';
+import { z } from 'zod';
+import { ModalCdkError, Problem, parseProps } from '../lib/errors';
+import { renderAssembly, Assembly } from '../lib/synth/render';
+import { writeAssembly } from '../lib/synth/write';
+import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './schemas';
+
+/** Context keys the CLI sets from `cdk-like.json` (`modal.workspace`, `modal.environment`). */
+export const CONTEXT_WORKSPACE = 'modal-cdk:workspace';
+export const CONTEXT_ENVIRONMENT = 'modal-cdk:environment';
+/** Environment variable through which the CLI hands `cdk-like.json`'s context to the app. */
+export const CONTEXT_ENV_VAR = 'MODAL_CDK_CONTEXT';
+/** Set by `modal-cdk synth` when it runs the app as a child process: where the app writes its assembly. */
+export const OUTDIR_ENV_VAR = 'MODAL_CDK_OUTDIR';
+
+export interface ModalProjectProps {
+  /**
+   * Prefix of every app's Modal name: app `wan26` of project `ryla` deploys as `ryla-wan26`.
+   * @default - the project id
+   */
+  readonly name?: string;
+  /**
+   * The Modal workspace the apps deploy to; it is part of every endpoint URL.
+   * @default - `modal.workspace` from cdk-like.json
+   */
+  readonly workspace?: string;
+  /**
+   * The Modal environment the apps deploy to.
+   * @default - `modal.environment` from cdk-like.json, else "main"
+   */
+  readonly environment?: string;
+  /**
+   * Directory that relative workflow paths are resolved against.
+   * @default - the current working directory
+   */
+  readonly root?: string;
+  /**
+   * ComfyUI release every app installs unless it sets its own (custom nodes often need a specific one).
+   * @default "0.3.67"
+   */
+  readonly comfyVersion?: string;
+  /**
+   * comfy-cli release that installs ComfyUI in the image.
+   * @default "1.5.3"
+   */
+  readonly comfyCliVersion?: string;
+  /**
+   * Python version of every app's image.
+   * @default "3.11"
+   */
+  readonly pythonVersion?: string;
+  /**
+   * Name of the Modal Secret holding `HF_TOKEN`, used to download gated Hugging Face models.
+   * @default - none: a gated `HfModel` fails synth until one is set here or on its app
+   */
+  readonly huggingfaceSecret?: string;
+  /**
+   * Modal Volume that caches Hugging Face downloads (mounted at `/cache`), shared by every app.
+   * @default "hf-hub-cache"
+   */
+  readonly hfCacheVolume?: string;
+  /**
+   * Whether endpoints require Modal proxy auth (`Modal-Key`/`Modal-Secret` headers). Apps may override.
+   * @default true
+   */
+  readonly requiresProxyAuth?: boolean;
+  /**
+   * Context values, read by constructs with `node.tryGetContext(key)`; merged over cdk-like.json's `context`.
+   * @default - only what cdk-like.json gives
+   */
+  readonly context?: Record<string, unknown>;
+}
+
+const projectPropsSchema = z.strictObject({
+  name: modalNameSchema.optional(),
+  workspace: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a Modal workspace name (lower-case letters, digits, "-")').optional(),
+  environment: modalNameSchema.optional(),
+  root: z.string().optional(),
+  comfyVersion: comfyVersionSchema.default('0.3.67'),
+  comfyCliVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"').default('1.5.3'),
+  pythonVersion: pythonVersionSchema.default('3.11'),
+  huggingfaceSecret: modalNameSchema.optional(),
+  hfCacheVolume: modalNameSchema.default('hf-hub-cache'),
+  requiresProxyAuth: z.boolean().default(true),
+  context: z.record(z.string(), z.unknown()).optional(),
+});
+
+const PROJECT_SYMBOL = Symbol.for('modal-cdk.ModalProject');
+
+export interface SynthOptions {
+  /** Write the assembly here (atomically). @default - nothing is written */
+  readonly outdir?: string;
+}
+
+/**
+ * The root of a modal-cdk tree, like the AWS CDK's `App`: the workspace and environment, defaults for
+ * every app, and `synth()`, which validates the whole tree and renders `synth.out/`.
+ */
+export class ModalProject extends Construct {
+  /** The project that `construct` belongs to. */
+  public static of(construct: IConstruct): ModalProject {
+    const project = construct.node.scopes.find((s): s is ModalProject => (s as any)[PROJECT_SYMBOL] === true);
+    if (!project) throw new ModalCdkError([{ path: construct.node.path, message: 'this construct is not inside a ModalProject: create it under one' }]);
+    return project;
+  }
+
+  public readonly projectName: string;
+  public readonly root: string;
+  public readonly comfyVersion: string;
+  public readonly comfyCliVersion: string;
+  public readonly pythonVersion: string;
+  public readonly huggingfaceSecret: string | undefined;
+  public readonly hfCacheVolume: string;
+  public readonly requiresProxyAuth: boolean;
+  private readonly props: ModalProjectProps;
+
+  constructor(scope: Construct | undefined, id: string, props: ModalProjectProps = {}) {
+    super(scope as Construct, id);
+    Object.defineProperty(this, PROJECT_SYMBOL, { value: true });
+    const p = parseProps(projectPropsSchema, props, id);
+    const context = { ...readContextFromEnv(id), ...p.context };
+    for (const [key, value] of Object.entries(context)) this.node.setContext(key, value);
+    this.props = p;
+    this.projectName = p.name ?? id;
+    this.root = p.root ?? process.cwd();
+    this.comfyVersion = p.comfyVersion;
+    this.comfyCliVersion = p.comfyCliVersion;
+    this.pythonVersion = p.pythonVersion;
+    this.huggingfaceSecret = p.huggingfaceSecret;
+    this.hfCacheVolume = p.hfCacheVolume;
+    this.requiresProxyAuth = p.requiresProxyAuth;
+    this.node.addValidation({ validate: () => this.validateProject() });
+  }
+
+  public get workspace(): string | undefined {
+    return this.props.workspace ?? this.node.tryGetContext(CONTEXT_WORKSPACE);
+  }
+
+  public get environment(): string {
+    return this.props.environment ?? this.node.tryGetContext(CONTEXT_ENVIRONMENT) ?? 'main';
+  }
+
+  /**
+   * Validates every construct (collecting all problems), builds the model, renders every file and, with
+   * `outdir`, writes them atomically. Throws `ModalCdkError` listing every problem; writes nothing then.
+   */
+  public synth(options: SynthOptions = {}): Assembly {
+    const problems: Problem[] = this.node
+      .findAll()
+      .flatMap((c) => c.node.validate().map((message) => ({ path: c.node.path, message })));
+    if (problems.length > 0) throw new ModalCdkError(problems);
+    const apps = this.node.findAll().filter(isComfyAppLike).map((app) => app._toModel());
+    const assembly = renderAssembly({
+      project: { name: this.projectName, workspace: this.workspace!, environment: this.environment },
+      apps,
+    });
+    if (options.outdir) writeAssembly(options.outdir, assembly.files);
+    return assembly;
+  }
+
+  private validateProject(): string[] {
+    const problems: string[] = [];
+    if (!this.workspace) {
+      problems.push('workspace: got nothing, expected the Modal workspace name — set modal.workspace in cdk-like.json or workspace on ModalProject');
+    }
+    const apps = this.node.findAll().filter(isComfyAppLike);
+    if (apps.length === 0) problems.push('the project has no ComfyApp: add at least one');
+    const byModalName = new Map<string, string>();
+    const byPath = new Map<string, string>();
+    for (const app of apps) {
+      const other = byModalName.get(app.modalName);
+      if (other) problems.push(`duplicate Modal app name "${app.modalName}": used by ${other} and ${app.node.path} — give one a different id or modalName`);
+      byModalName.set(app.modalName, app.node.path);
+      for (const endpoint of app.endpointPaths()) {
+        const owner = byPath.get(endpoint.path);
+        if (owner) problems.push(`duplicate endpoint path "${endpoint.path}": declared by ${owner} and ${endpoint.constructPath} — client maps are keyed by path, so each path must be unique in the project`);
+        byPath.set(endpoint.path, endpoint.constructPath);
+      }
+    }
+    return problems;
+  }
+}
+
+/** What the project needs of an app; structural, so this file does not import ComfyApp (which imports it). */
+interface ComfyAppLike extends IConstruct {
+  readonly modalName: string;
+  endpointPaths(): { path: string; constructPath: string }[];
+  _toModel(): Parameters<typeof renderAssembly>[0]['apps'][number];
+}
+
+function isComfyAppLike(c: IConstruct): c is ComfyAppLike {
+  return (c as any)[Symbol.for('modal-cdk.ComfyApp')] === true;
+}
+
+function readContextFromEnv(id: string): Record<string, unknown> {
+  const raw = process.env[CONTEXT_ENV_VAR];
+  if (!raw) return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ModalCdkError([{ path: id, message: `${CONTEXT_ENV_VAR}: got text that is not JSON, expected a JSON object of context values` }]);
+  }
+}

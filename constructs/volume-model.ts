@@ -1,0 +1,60 @@
+import * as path from 'node:path';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { parseProps } from '../lib/errors';
+import type { VolumeModelModel } from '../lib/synth/model';
+import { fileNameSchema, relativePathSchema } from './schemas';
+import { Volume } from './volume';
+
+export interface VolumeModelProps {
+  /** The volume that holds the file; the app mounts it automatically. */
+  readonly volume: Volume;
+  /** Path of the file inside the volume, e.g. `loras/my-character.safetensors`. */
+  readonly path: string;
+  /** ComfyUI models subfolder the file is linked into, e.g. `loras`, `insightface/models`. */
+  readonly target: string;
+  /**
+   * File name inside ComfyUI's folder (what workflows refer to).
+   * @default - the basename of `path`
+   */
+  readonly filename?: string;
+}
+
+const volumeModelPropsSchema = z.strictObject({
+  volume: z.instanceof(Volume, { message: 'expected a Volume construct' }),
+  path: relativePathSchema,
+  target: relativePathSchema,
+  filename: fileNameSchema.optional(),
+});
+
+/**
+ * A model file that already lives in a Modal Volume (uploaded LoRAs, InsightFace packs). It is linked
+ * into ComfyUI's models dir each time a container starts; linking again is harmless.
+ */
+export class VolumeModel extends Construct {
+  public readonly volume: Volume;
+  public readonly target: string;
+  public readonly filename: string;
+  private readonly pathInVolume: string;
+
+  constructor(scope: Construct, id: string, props: VolumeModelProps) {
+    super(scope, id);
+    const p = parseProps(volumeModelPropsSchema, props, this.node.path);
+    this.volume = p.volume;
+    this.pathInVolume = p.path;
+    this.target = p.target;
+    this.filename = p.filename ?? path.posix.basename(p.path);
+  }
+
+  /** @internal */
+  public _toModel(): VolumeModelModel {
+    return {
+      kind: 'volume',
+      constructPath: this.node.path,
+      volume: this.volume.volumeName,
+      source: path.posix.join(this.volume.mountPath, this.pathInVolume),
+      target: this.target,
+      filename: this.filename,
+    };
+  }
+}

@@ -1,0 +1,38 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { parseProps } from '../lib/errors';
+import { absolutePathSchema, modalNameSchema } from './schemas';
+
+export interface VolumeProps {
+  /** The Modal Volume's name, e.g. `ryla-models`. */
+  readonly name: string;
+  /** Where the volume is mounted in each container that uses it, e.g. `/root/models`. */
+  readonly mountPath: string;
+  /**
+   * Create the volume on first deploy when it does not exist. Leave false for volumes whose files are
+   * uploaded separately (a missing volume then fails the deploy instead of mounting an empty one).
+   * @default false
+   */
+  readonly createIfMissing?: boolean;
+}
+
+const volumePropsSchema = z.strictObject({
+  name: modalNameSchema,
+  mountPath: absolutePathSchema,
+  createIfMissing: z.boolean().default(false),
+});
+
+/** A Modal Volume that apps mount and `VolumeModel`s link files from. Declare it once, on the project. */
+export class Volume extends Construct {
+  public readonly volumeName: string;
+  public readonly mountPath: string;
+  public readonly createIfMissing: boolean;
+
+  constructor(scope: Construct, id: string, props: VolumeProps) {
+    super(scope, id);
+    const p = parseProps(volumePropsSchema, props, this.node.path);
+    this.volumeName = p.name;
+    this.mountPath = p.mountPath;
+    this.createIfMissing = p.createIfMissing;
+  }
+}

@@ -1,0 +1,47 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ModalCdkError, parseProps } from './errors';
+
+export const CONFIG_FILE = 'cdk-like.json';
+
+/** `cdk-like.json`: how to build the tree, where to write it, and defaults for deploy (DESIGN §6). */
+export const configSchema = z.strictObject({
+  /** The command that builds the construct tree, e.g. `ts-node --swc bin/example.ts`. */
+  app: z.string().min(1),
+  /** Where synth writes the assembly. */
+  output: z.string().min(1).default('synth.out'),
+  modal: z
+    .strictObject({
+      workspace: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a Modal workspace name (lower-case letters, digits, "-")').optional(),
+      environment: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal environment name').default('main'),
+    })
+    .default({ environment: 'main' }),
+  /** Path of the client policy file (timeouts and GPUs clients rely on). */
+  clientPolicy: z.string().min(1).default('client-policy.yaml'),
+  deploy: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(32).default(4),
+      timeoutSeconds: z.number().int().positive().default(1800),
+      retries: z.number().int().min(0).max(10).default(2),
+    })
+    .default({ concurrency: 4, timeoutSeconds: 1800, retries: 2 }),
+  /** Free values for `node.tryGetContext(key)`. */
+  context: z.record(z.string(), z.unknown()).default({}),
+});
+export type Config = z.output<typeof configSchema>;
+
+/** Reads and validates `cdk-like.json` in `dir`; every problem names the key, the value and what is allowed. */
+export function loadConfig(dir: string): Config {
+  const file = path.join(dir, CONFIG_FILE);
+  if (!existsSync(file)) {
+    throw new ModalCdkError([{ path: CONFIG_FILE, message: `not found in ${dir}: run modal-cdk from the project root, which has ${CONFIG_FILE}` }]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ModalCdkError([{ path: CONFIG_FILE, message: `not valid JSON: ${(e as Error).message}` }]);
+  }
+  return parseProps(configSchema, raw, CONFIG_FILE, 'key');
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/**
+ * A duration as a user writes it: seconds as a number, or a string such as `90s`, `3m`, `10m`, `1h`
+ * (units may be combined: `1h30m`). Parses to whole seconds.
+ */
+export const durationSchema = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx) => {
+    const seconds = parseDuration(value);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected a positive duration such as 90, "90s", "3m", "1h30m"', input: value });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+export type DurationInput = z.input<typeof durationSchema>;
+
+/** Whole seconds for a duration, or undefined when it is not a positive whole-second duration. */
+export function parseDuration(value: number | string): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value.trim());
+  if (!match || value.trim() === '') return undefined;
+  const [, h = '0', m = '0', s = '0'] = match;
+  const seconds = Number(h) * UNIT_SECONDS.h + Number(m) * UNIT_SECONDS.m + Number(s);
+  return seconds > 0 ? seconds : undefined;
+}
+
+/** The shortest exact spelling of a number of seconds: 600 → `10m`, 90 → `90s`, 5400 → `1h30m`. */
+export function formatDuration(seconds: number): string {
+  if (seconds % 60 !== 0 || seconds < 60) return `${seconds}s`;
+  const h = Math.floor(seconds / 3600);
+  const m = (seconds % 3600) / 60;
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}`;
+}

@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+
+/** One thing wrong with the construct tree, the config or the model, located by a path. */
+export interface Problem {
+  /** The construct path (`ryla/wan26/Wan26`), config key or file that is wrong. */
+  readonly path: string;
+  /** What is wrong, what was given, what is valid and how to fix it. */
+  readonly message: string;
+}
+
+/**
+ * Every error a user can cause. The CLI prints its problems, one `[path] message` line each,
+ * and never a stack trace: the stack would point into modal-cdk, not at the user's mistake.
+ */
+export class ModalCdkError extends Error {
+  public readonly problems: Problem[];
+
+  constructor(problems: Problem[]) {
+    super(formatProblems(problems));
+    this.name = 'ModalCdkError';
+    this.problems = problems;
+  }
+
+  public static isModalCdkError(x: unknown): x is ModalCdkError {
+    return x instanceof Error && Array.isArray((x as ModalCdkError).problems);
+  }
+}
+
+export function formatProblems(problems: Problem[]): string {
+  return problems.map((p) => `[${p.path}] ${p.message}`).join('\n');
+}
+
+/** `JSON.stringify` that never throws and keeps long values short enough for one error line. */
+export function show(value: unknown): string {
+  let text: string;
+  try {
+    text = value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** Turns zod issues into problems that name the prop, the value given and what is valid. */
+export function zodProblems(path: string, issues: readonly z.core.$ZodIssue[], what = 'prop'): Problem[] {
+  return issues.map((issue) => {
+    const field = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const where = field ? ` in ${what} '${field}'` : '';
+      return { path, message: `unknown ${what}${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${where}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling` };
+    }
+    const expected = issue.message
+      .replace(/^Invalid (input|option): /, '')
+      .replace(/, received .*$/, '');
+    const input = (issue as { input?: unknown }).input;
+    return { path, message: `${what} '${field}': got ${show(input)}, ${expected}` };
+  });
+}
+
+/**
+ * Validates props against their zod schema, failing fast with every problem found in them.
+ * Returns the parsed props, with the schema's defaults applied.
+ */
+export function parseProps<S extends z.ZodType>(schema: S, props: unknown, path: string, what = 'prop'): z.output<S> {
+  const result = schema.safeParse(props, { reportInput: true });
+  if (!result.success) throw new ModalCdkError(zodProblems(path, result.error.issues, what));
+  return result.data;
+}

@@ -1,0 +1,14 @@
+import { ModalProject, OUTDIR_ENV_VAR } from '../constructs/modal-project';
+import { reportError } from './cli';
+
+/**
+ * For an app file run directly (`ts-node bin/example.ts`): synthesizes the project into
+ * `$MODAL_CDK_OUTDIR` (default `synth.out`), printing problems the way the CLI does.
+ */
+export function runApp(build: () => ModalProject): void {
+  try {
+    build().synth({ outdir: process.env[OUTDIR_ENV_VAR] ?? 'synth.out' });
+  } catch (e) {
+    process.exitCode = reportError(e, process.stderr);
+  }
+}

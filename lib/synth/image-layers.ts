@@ -1,0 +1,87 @@
+import type { CustomNodeModel, HfModelModel, ImageLayer } from './model';
+
+/** Where comfy-cli installs ComfyUI in the image (as in Modal's ComfyUI example). */
+export const COMFY_DIR = '/root/comfy/ComfyUI';
+/** ComfyUI's own port inside the container; only the runtime talks to it, on loopback. */
+export const COMFY_PORT = 8188;
+/** Where the shared Hugging Face cache volume is mounted, at build and at run time. */
+export const HF_CACHE_MOUNT = '/cache';
+/** Where image-placed Hugging Face files are cached (inside the image). */
+export const HF_IMAGE_CACHE = '/root/.cache/huggingface/hub';
+/** Where the runtime and workflows are put in the container. */
+export const RUNTIME_REMOTE = '/root/comfy_runtime.py';
+export const WORKFLOWS_REMOTE = '/root/workflows';
+
+/** Python packages every app needs: FastAPI for the routes, comfy-cli to install ComfyUI, the HF client. */
+export const BASE_PIP_PACKAGES = [
+  'fastapi[standard]==0.115.4',
+  'huggingface_hub[hf_transfer]==0.34.4',
+  'websocket-client==1.8.0',
+];
+
+export interface ImageInputs {
+  comfyVersion: string;
+  comfyCliVersion: string;
+  aptPackages: string[];
+  pythonPackages: string[];
+  customNodes: CustomNodeModel[];
+  hfModels: HfModelModel[];
+}
+
+/**
+ * The image, layer by layer, in cache-friendly order: what changes least comes first, so adding a
+ * model or a node rebuilds only the layers after it. Local files come last, uncopied (Modal mounts them
+ * at container start, so editing a workflow rebuilds nothing).
+ */
+export function buildImageLayers(i: ImageInputs): ImageLayer[] {
+  const layers: ImageLayer[] = [
+    { kind: 'apt', comment: 'system packages', packages: unique(['git', ...i.aptPackages]) },
+    { kind: 'pip', comment: 'Python packages (pinned)', packages: unique([...BASE_PIP_PACKAGES, `comfy-cli==${i.comfyCliVersion}`, ...i.pythonPackages]) },
+  ];
+  if (i.hfModels.length > 0) layers.push({ kind: 'env', comment: 'fast Hugging Face downloads', vars: { HF_HUB_ENABLE_HF_TRANSFER: '1' } });
+  layers.push({ kind: 'run', comment: `ComfyUI ${i.comfyVersion}`, commands: [`comfy --skip-prompt install --fast-deps --nvidia --version ${i.comfyVersion}`] });
+  for (const node of i.customNodes) layers.push(...customNodeLayers(node));
+  for (const model of i.hfModels) {
+    layers.push({ kind: 'hf-download', comment: `model ${model.repo}/${model.file} -> models/${model.target}/${model.filename}`, model });
+  }
+  layers.push(
+    { kind: 'local', comment: 'runtime', what: 'file', source: 'comfy_runtime.py', remote: RUNTIME_REMOTE, copy: false },
+    { kind: 'local', comment: 'workflows', what: 'dir', source: 'workflows', remote: WORKFLOWS_REMOTE, copy: false },
+  );
+  return layers;
+}
+
+function customNodeLayers(node: CustomNodeModel): ImageLayer[] {
+  const dir = `${COMFY_DIR}/custom_nodes/${node.dir}`;
+  const name = node.repo ? `${node.dir} @ ${node.commit!.slice(0, 12)}` : `${node.registryId}@${node.version}`;
+  const layers: ImageLayer[] = [];
+  if (node.aptPackages.length > 0) layers.push({ kind: 'apt', comment: `custom node ${name}: system packages`, packages: node.aptPackages });
+  if (node.repo) {
+    layers.push({
+      kind: 'run',
+      comment: `custom node ${name}`,
+      commands: [`git clone ${sh(node.repo)} ${sh(dir)}`, `git -C ${sh(dir)} checkout --detach ${node.commit}`],
+    });
+    if (node.installRequirements) {
+      // `if` rather than `|| true`: a node without requirements.txt is fine, a failing install is not.
+      layers.push({
+        kind: 'run',
+        comment: `custom node ${name}: requirements`,
+        commands: [`if [ -f ${sh(`${dir}/requirements.txt`)} ]; then python -m pip install -r ${sh(`${dir}/requirements.txt`)}; fi`],
+      });
+    }
+  } else {
+    layers.push({ kind: 'run', comment: `custom node ${name}`, commands: [`comfy node install --fast-deps ${node.registryId}@${node.version}`] });
+  }
+  if (node.pipPackages.length > 0) layers.push({ kind: 'pip', comment: `custom node ${name}: extra packages`, packages: node.pipPackages });
+  return layers;
+}
+
+/** Single-quotes a shell word unless it is plainly safe. */
+export function sh(word: string): string {
+  return /^[A-Za-z0-9_./:@=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

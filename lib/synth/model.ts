@@ -1,0 +1,208 @@
+import { z } from 'zod';
+
+/**
+ * The cloud-assembly model: plain, validated JSON built from the construct tree. Templates render only
+ * from this; `manifest.json` is this model; snapshot and meaning tests read it. One zod schema per shape,
+ * types inferred from them.
+ */
+
+export const MANIFEST_VERSION = '1';
+
+/** The kinds of value a request field can carry into a node input. */
+export const FIELD_TYPES = ['string', 'int', 'float', 'bool', 'enum', 'seed', 'image'] as const;
+export const fieldTypeSchema = z.enum(FIELD_TYPES);
+export type FieldType = z.infer<typeof fieldTypeSchema>;
+
+/** What an endpoint answers with (`json`: the outputs as base64 JSON). */
+export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp', 'mp4', 'json'] as const;
+export const outputFormatSchema = z.enum(OUTPUT_FORMATS);
+export type OutputFormat = z.infer<typeof outputFormatSchema>;
+
+export const OUTPUT_CONTENT_TYPES: Readonly<Record<OutputFormat, string>> = {
+  png: 'image/png',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  mp4: 'video/mp4',
+  json: 'application/json',
+};
+
+const jsonScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const inputTargetSchema = z.strictObject({
+  node: z.string(),
+  input: z.string(),
+});
+export type InputTarget = z.infer<typeof inputTargetSchema>;
+
+/** One request field and the node inputs it sets. */
+export const requestFieldSchema = z.strictObject({
+  name: z.string(),
+  type: fieldTypeSchema,
+  targets: z.array(inputTargetSchema).min(1),
+  required: z.boolean(),
+  default: jsonScalar.optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  minLength: z.number().int().optional(),
+  maxLength: z.number().int().optional(),
+  values: z.array(z.string()).optional(),
+  aliases: z.array(z.string()),
+  description: z.string().optional(),
+});
+export type RequestField = z.infer<typeof requestFieldSchema>;
+
+export const endpointModelSchema = z.strictObject({
+  path: z.string(),
+  /** Construct path, for error messages and docs. */
+  constructPath: z.string(),
+  /** The request model's Python class name, unique in the app. */
+  requestClass: z.string(),
+  /** Workflow file relative to the app directory. */
+  workflow: z.string(),
+  fields: z.array(requestFieldSchema),
+  output: outputFormatSchema,
+  contentType: z.string(),
+  /** The node whose outputs the endpoint returns. */
+  outputNode: z.string(),
+  timeoutSeconds: z.number().int().positive(),
+  clientTimeoutMs: z.number().int().positive(),
+  description: z.string(),
+});
+export type EndpointModel = z.infer<typeof endpointModelSchema>;
+
+export const hfModelSchema = z.strictObject({
+  kind: z.literal('hf'),
+  constructPath: z.string(),
+  repo: z.string(),
+  file: z.string(),
+  revision: z.string().nullable(),
+  target: z.string(),
+  filename: z.string(),
+  gated: z.boolean(),
+  sizeGb: z.number().nullable(),
+  placement: z.enum(['image', 'volume']),
+});
+export type HfModelModel = z.infer<typeof hfModelSchema>;
+
+export const volumeModelSchema = z.strictObject({
+  kind: z.literal('volume'),
+  constructPath: z.string(),
+  volume: z.string(),
+  /** Absolute path of the file inside the container (mount path + path in the volume). */
+  source: z.string(),
+  target: z.string(),
+  filename: z.string(),
+});
+export type VolumeModelModel = z.infer<typeof volumeModelSchema>;
+
+export const modelFileSchema = z.discriminatedUnion('kind', [hfModelSchema, volumeModelSchema]);
+
+export const customNodeSchema = z.strictObject({
+  constructPath: z.string(),
+  /** Directory name under `custom_nodes/`. */
+  dir: z.string(),
+  repo: z.string().nullable(),
+  commit: z.string().nullable(),
+  registryId: z.string().nullable(),
+  version: z.string().nullable(),
+  pipPackages: z.array(z.string()),
+  aptPackages: z.array(z.string()),
+  installRequirements: z.boolean(),
+});
+export type CustomNodeModel = z.infer<typeof customNodeSchema>;
+
+/**
+ * One image layer, in build order. `local` layers attach files from the synthesized app directory;
+ * uncopied they are mounts, after which Modal refuses any build step (at deploy, not at import), so the
+ * model refuses that order itself.
+ */
+export const imageLayerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('apt'), comment: z.string(), packages: z.array(z.string()).min(1) }),
+  z.strictObject({ kind: z.literal('pip'), comment: z.string(), packages: z.array(z.string()).min(1) }),
+  z.strictObject({ kind: z.literal('env'), comment: z.string(), vars: z.record(z.string(), z.string()) }),
+  z.strictObject({ kind: z.literal('run'), comment: z.string(), commands: z.array(z.string()).min(1) }),
+  z.strictObject({ kind: z.literal('hf-download'), comment: z.string(), model: hfModelSchema }),
+  z.strictObject({
+    kind: z.literal('local'),
+    comment: z.string(),
+    what: z.enum(['file', 'dir']),
+    /** Relative to the app directory. */
+    source: z.string(),
+    remote: z.string(),
+    copy: z.boolean(),
+  }),
+]);
+export type ImageLayer = z.infer<typeof imageLayerSchema>;
+
+export const imageLayersSchema = z.array(imageLayerSchema).superRefine((layers, ctx) => {
+  const mount = layers.findIndex((l) => l.kind === 'local' && !l.copy);
+  if (mount < 0) return;
+  const later = layers.slice(mount + 1).find((l) => l.kind !== 'local' || l.copy);
+  if (later) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `image layer '${later.kind}' (${later.comment}) comes after an uncopied add_local_${(layers[mount] as { what: string }).what} (${layers[mount].comment}): Modal refuses build steps after local files — put local files last, or copy them into the image (copy: true)`,
+      input: later.kind,
+    });
+  }
+});
+
+export const volumeMountSchema = z.strictObject({ name: z.string(), mountPath: z.string(), createIfMissing: z.boolean() });
+export type VolumeMount = z.infer<typeof volumeMountSchema>;
+
+export const appModelSchema = z.strictObject({
+  id: z.string(),
+  constructPath: z.string(),
+  modalName: z.string(),
+  /** The file `modal deploy` takes, relative to synth.out. */
+  entry: z.string(),
+  /** sha256 of the app directory's files (sorted relative paths + contents). */
+  hash: z.string(),
+  /** One GPU spec, or a fallback list tried in order. */
+  gpu: z.union([z.string(), z.array(z.string()).min(2)]),
+  timeoutSeconds: z.number().int().positive(),
+  startupTimeoutSeconds: z.number().int().positive(),
+  scaledownWindowSeconds: z.number().int().positive(),
+  minContainers: z.number().int().nonnegative(),
+  maxContainers: z.number().int().positive().nullable(),
+  maxInputs: z.number().int().positive(),
+  memorySnapshot: z.boolean(),
+  requiresProxyAuth: z.boolean(),
+  pythonVersion: z.string(),
+  comfyVersion: z.string(),
+  comfyCliVersion: z.string(),
+  comfyDir: z.string(),
+  comfyPort: z.number().int(),
+  customNodes: z.array(customNodeSchema),
+  models: z.array(modelFileSchema),
+  image: imageLayersSchema,
+  volumes: z.array(volumeMountSchema),
+  secrets: z.array(z.string()),
+  /** Modal Secret holding HF_TOKEN for gated downloads at image build; null when none is set. */
+  huggingfaceSecret: z.string().nullable(),
+  endpoints: z.array(endpointModelSchema).min(1),
+});
+export type AppModel = z.infer<typeof appModelSchema>;
+
+export const manifestSchema = z.strictObject({
+  version: z.literal(MANIFEST_VERSION),
+  project: z.strictObject({ name: z.string(), workspace: z.string(), environment: z.string() }),
+  apps: z.array(appModelSchema),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export const deployPlanSchema = z.strictObject({
+  version: z.literal(MANIFEST_VERSION),
+  environment: z.string(),
+  steps: z.array(
+    z.strictObject({
+      appId: z.string(),
+      modalName: z.string(),
+      entry: z.string(),
+      hash: z.string(),
+      /** argv after `modal`. */
+      args: z.array(z.string()),
+    }),
+  ),
+});
+export type DeployPlan = z.infer<typeof deployPlanSchema>;

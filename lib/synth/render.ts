@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import Handlebars from 'handlebars';
+import { ModalCdkError, zodProblems } from '../errors';
+import { GPU_TYPES, parseGpu } from '../policy/gpu';
+import { HF_CACHE_MOUNT, HF_IMAGE_CACHE, WORKFLOWS_REMOTE } from './image-layers';
+import { stableJson } from './json';
+import {
+  AppModel, appModelSchema, DeployPlan, deployPlanSchema, EndpointModel, Manifest, MANIFEST_VERSION, manifestSchema, RequestField,
+} from './model';
+import { py, pyIdentifier, pyPretty, pyString, PyValue } from './python';
+
+/** What a construct tree hands the renderer: the app models (before hashing) and their workflow graphs. */
+export interface AppDraft {
+  readonly model: Omit<AppModel, 'hash'>;
+  /** Workflow file name (`flux.json`) → graph. */
+  readonly workflows: Record<string, unknown>;
+}
+
+export interface AssemblyInput {
+  readonly project: Manifest['project'];
+  readonly apps: AppDraft[];
+}
+
+/** Everything `synth.out/` holds: the file map (relative path → content) and the parsed manifest and plan. */
+export interface Assembly {
+  readonly manifest: Manifest;
+  readonly plan: DeployPlan;
+  readonly files: ReadonlyMap<string, string>;
+}
+
+export const TEMPLATES_DIR = path.join(__dirname, '..', '..', 'templates');
+
+const draftSchema = appModelSchema.omit({ hash: true });
+
+/**
+ * Renders every file of the assembly from the model alone. Each app model is validated first (so a
+ * model that Modal would refuse, e.g. local files before a build step, cannot be rendered), then its
+ * files are rendered and hashed, and the manifest and deploy plan are built from the results.
+ */
+export function renderAssembly(input: AssemblyInput): Assembly {
+  const files = new Map<string, string>();
+  const apps: AppModel[] = [];
+  for (const draft of input.apps) {
+    const checked = draftSchema.safeParse(draft.model, { reportInput: true });
+    if (!checked.success) throw new ModalCdkError(zodProblems(draft.model.constructPath, checked.error.issues, 'model field'));
+    const model = checked.data;
+    const appFiles = new Map<string, string>([
+      ['app.py', renderAppPy(model)],
+      ['comfy_runtime.py', runtimeSource()],
+    ]);
+    for (const [name, graph] of Object.entries(draft.workflows)) appFiles.set(`workflows/${name}`, stableJson(graph));
+    for (const [rel, content] of appFiles) files.set(`apps/${model.id}/${rel}`, content);
+    apps.push({ ...model, hash: hashFiles(appFiles) });
+  }
+  const manifest = manifestSchema.parse({ version: MANIFEST_VERSION, project: input.project, apps });
+  const plan = deployPlanSchema.parse({
+    version: MANIFEST_VERSION,
+    environment: input.project.environment,
+    steps: apps.map((a) => ({
+      appId: a.id,
+      modalName: a.modalName,
+      entry: a.entry,
+      hash: a.hash,
+      args: ['deploy', a.entry, '--name', a.modalName, '--env', input.project.environment, '--tag', a.hash.slice(0, 12)],
+    })),
+  });
+  files.set('manifest.json', stableJson(manifest));
+  files.set('deploy-plan.json', stableJson(plan));
+  return { manifest, plan, files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+}
+
+/** sha256 over the sorted relative paths and contents of one app's files. */
+export function hashFiles(files: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256');
+  for (const rel of [...files.keys()].sort()) hash.update(`${rel}\0${files.get(rel)}\0`);
+  return hash.digest('hex');
+}
+
+let runtimeCache: string | undefined;
+function runtimeSource(): string {
+  runtimeCache ??= readFileSync(path.join(TEMPLATES_DIR, 'runtime', 'comfy_runtime.py'), 'utf8');
+  return runtimeCache;
+}
+
+const handlebars = Handlebars.create();
+handlebars.registerHelper('py', (value: PyValue) => py(value));
+handlebars.registerHelper('pyArgs', (values: PyValue[]) => values.map(py).join(', '));
+handlebars.registerHelper('pyComment', (text: string) => text.replace(/[\r\n]+/g, ' '));
+handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+let appTemplate: HandlebarsTemplateDelegate | undefined;
+
+/** The app's `app.py`: the template filled with a view derived from the model only. */
+export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
+  appTemplate ??= handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, 'app.py.hbs'), 'utf8'), { noEscape: true, strict: true });
+  const handlers = new Set<string>();
+  const requests = app.endpoints.map((e) => requestView(e, handlers));
+  const fields = app.endpoints.flatMap((e) => e.fields);
+  const typingImports = fields.some((f) => f.type === 'enum') ? ['Literal'] : [];
+  const pydanticImports = ['BaseModel', 'ConfigDict', 'Field'];
+  if (fields.some((f) => f.aliases.length > 0)) pydanticImports.unshift('AliasChoices');
+  const firstGpu = parseGpu(Array.isArray(app.gpu) ? app.gpu[0] : app.gpu);
+  const gpuType = 'type' in firstGpu ? GPU_TYPES[firstGpu.type] : undefined;
+  const usdPerSecond = gpuType?.usdPerSecond != null && 'count' in firstGpu ? round(gpuType.usdPerSecond * firstGpu.count) : null;
+  const hfModels = app.models.filter((m) => m.kind === 'hf');
+  return appTemplate({
+    app,
+    endpointCount: app.endpoints.length,
+    workflowsDir: WORKFLOWS_REMOTE,
+    usdPerSecond,
+    volumes: pyDict(Object.fromEntries(app.volumes.map((v) => [v.mountPath, v])), (v) => `modal.Volume.from_name(${pyString(v.name)}${v.createIfMissing ? ', create_if_missing=True' : ''})`),
+    secrets: app.secrets.length ? `[${app.secrets.map((s) => `modal.Secret.from_name(${pyString(s)})`).join(', ')}]` : '[]',
+    hfSecret: hfModels.some((m) => m.gated) ? app.huggingfaceSecret : null,
+    volumeModels: pyPretty(app.models.filter((m) => m.kind === 'volume').map((m) => ({ volume: m.volume, source: m.source, target: m.target, filename: m.filename }))),
+    endpoints: pyPretty(Object.fromEntries(app.endpoints.map((e) => [e.path, runtimeSpec(e)]))),
+    layers: app.image.map((layer) =>
+      layer.kind === 'hf-download'
+        ? {
+            ...layer,
+            volumeArg: layer.model.placement === 'volume' ? `{${pyString(HF_CACHE_MOUNT)}: VOLUMES[${pyString(HF_CACHE_MOUNT)}]}` : null,
+            kwargs: pyPretty({
+              repo_id: layer.model.repo,
+              filename: layer.model.file,
+              revision: layer.model.revision,
+              cache_dir: layer.model.placement === 'volume' ? HF_CACHE_MOUNT : HF_IMAGE_CACHE,
+              target: layer.model.target,
+              link_name: layer.model.filename,
+              gated: layer.model.gated,
+            }, 8, 15),
+          }
+        : layer,
+    ),
+    typingImports: typingImports.join(', '),
+    pydanticImports: pydanticImports.join(', '),
+    requests,
+  });
+}
+
+/** What the runtime needs of an endpoint, as the Python literal in ENDPOINTS. */
+function runtimeSpec(e: EndpointModel): PyValue {
+  return {
+    workflow: path.posix.basename(e.workflow),
+    fields: e.fields.map((f) => ({ name: f.name, type: f.type, targets: f.targets.map((t) => [t.node, t.input]) })),
+    output: e.output,
+    content_type: e.contentType,
+    output_node: e.outputNode,
+    timeout_seconds: e.timeoutSeconds,
+  };
+}
+
+/** The request model and route of one endpoint; `taken` keeps handler names unique (`/a-b` and `/a_b`). */
+function requestView(e: EndpointModel, taken: Set<string>) {
+  let handler = `post_${pyIdentifier(e.path)}`;
+  for (let n = 2; taken.has(handler); n++) handler = `post_${pyIdentifier(e.path)}_${n}`;
+  taken.add(handler);
+  return {
+    path: e.path,
+    className: e.requestClass,
+    handler,
+    fields: e.fields.map((f) => ({ name: f.name, annotation: annotation(f), args: fieldArgs(f) })),
+  };
+}
+
+const ANNOTATIONS: Record<RequestField['type'], string> = {
+  string: 'str', enum: 'str', image: 'str', int: 'int', seed: 'int', float: 'float', bool: 'bool',
+};
+
+function annotation(f: RequestField): string {
+  const base = f.type === 'enum' ? `Literal[${f.values!.map(pyString).join(', ')}]` : ANNOTATIONS[f.type];
+  return !f.required && f.default === undefined ? `${base} | None` : base;
+}
+
+function fieldArgs(f: RequestField): string {
+  const args = [f.required ? '...' : py(f.default ?? null)];
+  if (f.aliases.length > 0) args.push(`validation_alias=AliasChoices(${[f.name, ...f.aliases].map(pyString).join(', ')})`);
+  const min = f.min ?? (f.type === 'seed' ? 0 : undefined);
+  if (min !== undefined) args.push(`ge=${py(min)}`);
+  if (f.max !== undefined) args.push(`le=${py(f.max)}`);
+  else if (f.type === 'seed') args.push('le=SEED_MAX');
+  if (f.minLength !== undefined) args.push(`min_length=${f.minLength}`);
+  if (f.maxLength !== undefined) args.push(`max_length=${f.maxLength}`);
+  if (f.description !== undefined) args.push(`description=${pyString(f.description)}`);
+  return args.join(', ');
+}
+
+function pyDict<T>(entries: Record<string, T>, render: (v: T) => string): string {
+  const keys = Object.keys(entries);
+  if (keys.length === 0) return '{}';
+  return `{\n${keys.map((k) => `    ${pyString(k)}: ${render(entries[k])},`).join('\n')}\n}`;
+}
+
+function round(n: number): number {
+  return Number(n.toPrecision(6));
+}

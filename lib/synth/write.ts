@@ -1,0 +1,33 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Writes the assembly into `outdir`, replacing what was there, so that a reader never sees a mix of
+ * two synths: everything is written into a sibling temporary directory first, which then takes the
+ * old directory's place by rename. If writing fails, the previous `outdir` is left as it was.
+ */
+export function writeAssembly(outdir: string, files: ReadonlyMap<string, string>): void {
+  const target = path.resolve(outdir);
+  const staging = `${target}.tmp-${process.pid}`;
+  const previous = `${target}.old-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    for (const [rel, content] of files) {
+      const file = path.join(staging, rel);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, content);
+    }
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+  let moved = false;
+  try {
+    renameSync(target, previous);
+    moved = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  renameSync(staging, target);
+  if (moved) rmSync(previous, { recursive: true, force: true });
+}

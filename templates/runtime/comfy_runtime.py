@@ -1,0 +1,272 @@
+"""ComfyUI glue for modal-cdk apps: start ComfyUI, run an endpoint's workflow with a request bound into it,
+and answer with its output. Copied unchanged into every synthesized app (synth.out/apps/<id>/).
+
+Plain Python with no Modal import, so the same code serves on Modal and locally.
+"""
+
+import base64
+import binascii
+import copy
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+SEED_MAX = 0xFFFFFFFFFFFFFFFF
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+LOG_TAIL_LINES = 40
+
+
+class ComfyError(Exception):
+    """An error with the HTTP status and JSON detail the endpoint should answer with."""
+
+    def __init__(self, status, detail):
+        super().__init__(detail.get("message", str(detail)))
+        self.status = status
+        self.detail = detail
+
+
+class ComfyRunner:
+    """One ComfyUI server and the endpoints that run workflows on it."""
+
+    def __init__(self, comfy_dir, port, workflows_dir, usd_per_second=None, url=None):
+        self.comfy_dir = Path(comfy_dir)
+        self.port = port
+        self.url = (url or f"http://127.0.0.1:{port}").rstrip("/")
+        self.workflows_dir = Path(workflows_dir)
+        self.usd_per_second = usd_per_second
+        self.process = None
+        self.log_path = None
+        self._workflows = {}
+
+    # -- server lifecycle -------------------------------------------------------------------------
+
+    def start(self, timeout):
+        """Start ComfyUI on loopback (unless a url was given) and wait until it answers."""
+        if self.process is None and self.url == f"http://127.0.0.1:{self.port}":
+            self.log_path = Path(f"/tmp/comfyui-{self.port}.log")
+            with open(self.log_path, "wb") as log:  # the child keeps its own copy of the handle
+                self.process = subprocess.Popen(
+                    [sys.executable, "main.py", "--listen", "127.0.0.1", "--port", str(self.port)],
+                    cwd=self.comfy_dir,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"ComfyUI exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                self._get("/system_stats", timeout=5)
+                return
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.5)
+        raise RuntimeError(f"ComfyUI did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def log_tail(self):
+        if self.log_path is None or not self.log_path.exists():
+            return "(no log)"
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(lines[-LOG_TAIL_LINES:])
+
+    # -- one request ------------------------------------------------------------------------------
+
+    def run(self, spec, values):
+        """Run an endpoint (its ENDPOINTS entry) for a validated request; returns a FastAPI response."""
+        from fastapi import HTTPException
+        from fastapi.responses import JSONResponse, Response
+
+        try:
+            body, media_type, headers = self.execute(spec, values)
+        except ComfyError as e:
+            raise HTTPException(status_code=e.status, detail=e.detail) from e
+        if media_type == "application/json":
+            return JSONResponse(body, headers=headers)
+        return Response(content=body, media_type=media_type, headers=headers)
+
+    def execute(self, spec, values):
+        """Bind, queue, wait and collect; returns (body, media type, headers)."""
+        started = time.monotonic()
+        request_id = uuid.uuid4().hex
+        graph, seed, inputs = self.bind(spec, values, request_id)
+        try:
+            prompt_id = self.queue_and_wait(graph, request_id, spec["timeout_seconds"])
+            outputs = self.collect(prompt_id, spec["output_node"])
+        finally:
+            for path in inputs:
+                path.unlink(missing_ok=True)
+        body, media_type = encode_output(outputs, spec["output"], spec["content_type"])
+        elapsed = time.monotonic() - started
+        headers = {"X-Execution-Time-Ms": str(round(elapsed * 1000)), "X-Prompt-Id": prompt_id}
+        if self.usd_per_second is not None:
+            headers["X-Cost-USD"] = f"{elapsed * self.usd_per_second:.6f}"
+        if seed is not None:
+            headers["X-Seed"] = str(seed)
+        return body, media_type, headers
+
+    def workflow(self, name):
+        if name not in self._workflows:
+            self._workflows[name] = json.loads((self.workflows_dir / name).read_text())
+        return self._workflows[name]
+
+    def bind(self, spec, values, request_id):
+        """The endpoint's graph with the request's values set; returns (graph, seed used, input files)."""
+        graph = copy.deepcopy(self.workflow(spec["workflow"]))
+        seed = None
+        inputs = []
+        for field in spec["fields"]:
+            value = values.get(field["name"])
+            if field["type"] == "seed" and value is None:
+                value = random.randint(0, SEED_MAX)
+            if value is None:
+                continue
+            if field["type"] == "seed":
+                seed = value
+            if field["type"] == "image":
+                path = self.save_input_image(value, field["name"], request_id)
+                inputs.append(path)
+                value = path.name
+            for node, name in field["targets"]:
+                graph[node]["inputs"][name] = value
+        for node_id, node in graph.items():
+            if "filename_prefix" in node["inputs"]:
+                node["inputs"]["filename_prefix"] = f"mcdk_{request_id}_{node_id}"
+        return graph, seed, inputs
+
+    def save_input_image(self, value, field, request_id):
+        """Decode a base64 or data-URL image into ComfyUI's input dir under a unique name."""
+        if value.startswith("data:"):
+            value = value.split(",", 1)[-1]
+        try:
+            data = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise ComfyError(422, {"field": field, "message": f"{field}: expected base64 image data or a data URL"}) from e
+        if len(data) > MAX_IMAGE_BYTES:
+            raise ComfyError(413, {"field": field, "message": f"{field}: image larger than {MAX_IMAGE_BYTES} bytes"})
+        path = self.comfy_dir / "input" / f"mcdk_{request_id}_{field}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    def queue_and_wait(self, graph, client_id, timeout):
+        """POST the graph and wait for it on ComfyUI's websocket; returns the prompt id."""
+        import websocket
+
+        ws = websocket.create_connection(f"{self.url.replace('http', 'ws', 1)}/ws?clientId={client_id}", timeout=timeout)
+        try:
+            status, answer = self._post("/prompt", {"prompt": graph, "client_id": client_id})
+            if status != 200 or answer.get("node_errors"):
+                raise ComfyError(422, node_errors_detail(answer))
+            prompt_id = answer["prompt_id"]
+            deadline = time.monotonic() + timeout
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise websocket.WebSocketTimeoutException()
+                ws.settimeout(remaining)
+                message = ws.recv()
+                if not isinstance(message, str):
+                    continue  # binary preview frames
+                event = json.loads(message)
+                data = event.get("data", {})
+                if data.get("prompt_id") != prompt_id:
+                    continue
+                if event["type"] == "execution_error":
+                    raise ComfyError(500, {
+                        "message": data.get("exception_message", "execution failed"),
+                        "node_id": data.get("node_id"),
+                        "class_type": data.get("node_type"),
+                    })
+                if event["type"] == "execution_success" or (event["type"] == "executing" and data.get("node") is None):
+                    return prompt_id
+        except websocket.WebSocketTimeoutException as e:
+            self._post("/interrupt", {})
+            raise ComfyError(504, {"message": f"the workflow did not finish within {timeout} s"}) from e
+        finally:
+            ws.close()
+
+    def collect(self, prompt_id, output_node):
+        """The output files (bytes) of one node, from /history and /view."""
+        history = self._get(f"/history/{prompt_id}").get(prompt_id, {})
+        node_outputs = history.get("outputs", {}).get(output_node, {})
+        files = []
+        for key in ("images", "gifs", "video", "audio"):
+            for item in node_outputs.get(key, []):
+                query = urllib.parse.urlencode({k: item.get(k, "") for k in ("filename", "subfolder", "type")})
+                with urllib.request.urlopen(f"{self.url}/view?{query}") as response:
+                    files.append((item["filename"], response.read()))
+        texts = node_outputs.get("text", [])
+        if not files and not texts:
+            raise ComfyError(500, {"message": f"node {output_node} produced no output", "node_id": output_node})
+        return {"files": files, "texts": texts}
+
+    # -- HTTP helpers -----------------------------------------------------------------------------
+
+    def _get(self, path, timeout=30):
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def _post(self, path, payload):
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                text = response.read()
+                return response.status, json.loads(text) if text else {}
+        except urllib.error.HTTPError as e:
+            text = e.read()
+            return e.code, json.loads(text) if text else {}
+
+
+def node_errors_detail(answer):
+    """ComfyUI's /prompt validation answer as a 422 detail naming each failing node."""
+    nodes = []
+    for node_id, entry in sorted(answer.get("node_errors", {}).items()):
+        messages = [f"{e.get('message')}: {e.get('details')}" for e in entry.get("errors", [])]
+        nodes.append({"node_id": node_id, "class_type": entry.get("class_type"), "errors": messages})
+    error = answer.get("error", {})
+    message = error.get("message", "ComfyUI rejected the workflow") if isinstance(error, dict) else str(error)
+    return {"message": message, "node_errors": nodes}
+
+
+def encode_output(outputs, output, content_type):
+    """The endpoint's answer: the first file converted to its format, or JSON with every output."""
+    files = outputs["files"]
+    if output == "json" or not files:
+        return {
+            "files": [{"filename": n, "base64": base64.b64encode(b).decode()} for n, b in files],
+            "texts": outputs["texts"],
+        }, "application/json"
+    name, data = files[0]
+    if output in ("jpeg", "webp") and not name.lower().endswith(f".{output}"):
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        image = Image.open(io.BytesIO(data))
+        if output == "jpeg":
+            image = image.convert("RGB")
+        image.save(buffer, format=output.upper(), quality=95)
+        data = buffer.getvalue()
+    return data, content_type
+
+
+if __name__ == "__main__":  # pragma: no cover - a manual check: python comfy_runtime.py <comfy url>
+    print(ComfyRunner(".", 8188, ".", url=sys.argv[1] if len(sys.argv) > 1 else None)._get("/system_stats"))
+    sys.exit(os.EX_OK)
