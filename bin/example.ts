@@ -14,7 +14,7 @@ export default function buildExample(): ModalProject {
   });
   const models = new Volume(project, 'Models', { name: 'example-models', mountPath: '/root/models' });
 
-  const flux = new ComfyApp(project, 'flux', { gpu: 'L40S', scaledownWindow: '5m', maxContainers: 4 });
+  const flux = new ComfyApp(project, 'flux', { gpu: 'L40S', scaledownWindow: '5m', maxContainers: 4, secrets: ['huggingface'] });
   new HfModel(flux, 'FluxSchnell', {
     repo: 'Comfy-Org/flux1-schnell',
     file: 'flux1-schnell-fp8.safetensors',

@@ -158,7 +158,7 @@ const endpointPropsSchema = z.strictObject({
   for (const [name, f] of Object.entries(p.inputs)) {
     for (const alias of [name, ...f.aliases]) {
       const owner = seen.get(alias);
-      if (owner !== undefined) ctx.addIssue({ code: 'custom', path: ['inputs', name, 'aliases'], input: alias, message: `expected each field name and alias once, but "${alias}" is also ${owner === alias ? 'a field' : `an alias of "${owner}"`}` });
+      if (owner !== undefined) ctx.addIssue({ code: 'custom', path: ['inputs', name], input: alias, message: `expected each field name and alias once, but "${alias}" is also ${owner === alias ? 'a field' : `an alias of "${owner}"`}` });
       seen.set(alias, name);
     }
   }

@@ -91,7 +91,7 @@ export function synthFromConfig(config: Config, outdir: string): { manifest: Man
     throw new ModalCdkError([{ path: 'cdk-like.json app', message: `"${config.app}" exited with ${child.status ?? child.signal}: see its output above` }]);
   }
   const manifest = manifestSchema.parse(JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')));
-  return { manifest, fileCount: readdirSync(outdir, { recursive: true }).length };
+  return { manifest, fileCount: readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length };
 }
 
 /** The file of `ts-node [flags] file.ts` or `node [flags] file.js`, else undefined. */

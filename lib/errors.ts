@@ -49,7 +49,9 @@ export function zodProblems(path: string, issues: readonly z.core.$ZodIssue[], w
       const where = field ? ` in ${what} '${field}'` : '';
       return { path, message: `unknown ${what}${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${where}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling` };
     }
-    const expected = issue.message
+    // A bad record key nests its own issues; their message says what a key must look like.
+    const cause = issue.code === 'invalid_key' && issue.issues.length > 0 ? issue.issues[0] : issue;
+    const expected = cause.message
       .replace(/^Invalid (input|option): /, '')
       .replace(/, received .*$/, '');
     const input = (issue as { input?: unknown }).input;

@@ -1,0 +1,82 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { runCli } from '../lib/cli';
+import { inProcessAppFile } from '../lib/cli';
+import { ROOT, tempDir } from './helpers';
+
+async function cli(args: string[], cwd = ROOT) {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const text = { out: '', err: '' };
+  out.on('data', (c) => (text.out += c));
+  err.on('data', (c) => (text.err += c));
+  const previous = process.cwd();
+  process.chdir(cwd);
+  try {
+    return { code: await runCli(args, out, err), ...text };
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+describe('modal-cdk CLI', () => {
+  test('--help lists the commands and exit codes', async () => {
+    const result = await cli(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/Commands:\n\s+synth\s/);
+    expect(result.out).toMatch(/--output <dir>/);
+    expect(result.out).toMatch(/Exit codes: 0 success, 1 .*, 2 usage error/);
+  });
+
+  test('no command prints help and exits 2; an unknown command or option exits 2', async () => {
+    expect((await cli([])).code).toBe(2);
+    expect(await cli(['deploy-all'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "deploy-all": expected one of synth, help') });
+    expect(await cli(['synth', '--outptu', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining("Unknown option '--outptu'") });
+  });
+
+  test.each([
+    [{ app: 'ts-node bin/example.ts', colour: 'blue' }, "[cdk-like.json] unknown key 'colour': remove it or check the spelling"],
+    [{ app: 'ts-node bin/example.ts', deploy: { concurrency: 0 } }, "[cdk-like.json] key 'deploy.concurrency': got 0"],
+    [{ app: 'ts-node bin/example.ts', modal: { workspace: 'Has Space' } }, "[cdk-like.json] key 'modal.workspace': got \"Has Space\", expected a Modal workspace name"],
+    [{}, "[cdk-like.json] key 'app': got nothing"],
+  ])('cdk-like.json %j is rejected with the key and value', async (config, message) => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify(config));
+    const result = await cli(['synth'], dir);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(message);
+  });
+
+  test('a missing cdk-like.json says to run from the project root', async () => {
+    expect((await cli(['synth'], tempDir())).err).toMatch(/\[cdk-like.json\] not found in .*: run modal-cdk from the project root/);
+  });
+
+  test('the app command: ts-node/node on a file is loaded in-process', () => {
+    expect(inProcessAppFile('ts-node --swc bin/ryla.ts')).toBe('bin/ryla.ts');
+    expect(inProcessAppFile('node dist/app.js')).toBe('dist/app.js');
+    expect(inProcessAppFile('npx ts-node bin/x.ts')).toBe('bin/x.ts');
+    expect(inProcessAppFile('python gen.py')).toBeUndefined();
+  });
+
+  test('any other app command runs as a child process that writes $MODAL_CDK_OUTDIR', async () => {
+    const dir = tempDir();
+    const stack = path.join(dir, 'stack.ts');
+    writeFileSync(stack, readFileSync(path.join(ROOT, 'bin', 'example.ts'), 'utf8').replace(/'\.\.\//g, `'${ROOT}/`).replace("path.join(__dirname, '..')", JSON.stringify(ROOT)));
+    const tsNode = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
+    writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify({ app: `MODAL_CDK_X=1 ${tsNode} --swc ${stack}`, modal: { workspace: 'acme' } }));
+    const result = await cli(['synth'], dir);
+    expect(result.err).toBe('');
+    expect(result.out).toMatch(/^Synthesized 2 app\(s\), 3 endpoint\(s\), \d+ files to synth.out\/ in \d+ ms\n$/);
+    expect(JSON.parse(readFileSync(path.join(dir, 'synth.out', 'manifest.json'), 'utf8')).project.workspace).toBe('acme');
+  }, 30_000);
+
+  test('the npm bin runs a whole synth as its own process', () => {
+    const out = path.join(tempDir(), 'out');
+    const stdout = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'synth', '--output', out], { cwd: ROOT, encoding: 'utf8' });
+    expect(stdout).toMatch(/^Synthesized 2 app\(s\), 3 endpoint\(s\), 9 files to .*out\/ in \d+ ms\n$/);
+    const failing = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'nope'], { cwd: ROOT, encoding: 'utf8' });
+    expect(failing.status).toBe(2);
+  }, 30_000);
+});

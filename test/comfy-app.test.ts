@@ -1,0 +1,51 @@
+import { ComfyApp, Endpoint, Volume, Workflow } from '../constructs';
+import { demoStack, problemsOf, testProject } from './helpers';
+
+describe('ComfyApp', () => {
+  test('defaults: Modal name <project>-<id>, one input per container, timeout covers its endpoints', () => {
+    const { project } = demoStack({ endpoint: { timeout: '7m', clientTimeout: '9m' } });
+    const app = project.synth().manifest.apps[0];
+    expect(app.modalName).toBe('test-demo');
+    expect(app.maxInputs).toBe(1);
+    expect(app.timeoutSeconds).toBe(540);
+    expect(app.startupTimeoutSeconds).toBe(600);
+    expect(app.scaledownWindowSeconds).toBe(300);
+    expect(app.minContainers).toBe(0);
+    expect(app.maxContainers).toBeNull();
+    expect(app.requiresProxyAuth).toBe(true);
+  });
+
+  test('explicit values reach the model: durations, scaling, GPU fallback list, normalized GPU spelling', () => {
+    const { project } = demoStack({ app: { gpu: ['h100:2', 'A100-80GB'], timeout: '1h', startupTimeout: 90, scaledownWindow: '2m', minContainers: 1, maxContainers: 3, maxInputs: 2, requiresProxyAuth: false } });
+    const app = project.synth().manifest.apps[0];
+    expect(app).toMatchObject({ gpu: ['H100:2', 'A100-80GB'], timeoutSeconds: 3600, startupTimeoutSeconds: 90, scaledownWindowSeconds: 120, minContainers: 1, maxContainers: 3, maxInputs: 2, requiresProxyAuth: false });
+  });
+
+  test.each([
+    [{ gpu: 'H100x' }, /prop 'gpu': got "H100x", expected a Modal GPU type: one of T4, L4, A10, L40S/],
+    [{ gpu: 'A10G' }, /prop 'gpu': got "A10G", expected a Modal GPU type \("A10G" is now "A10"\)/],
+    [{ gpu: 'A10:8' }, /prop 'gpu': got "A10:8", expected a GPU count from 1 to 4 for A10/],
+    [{ gpu: 'L40S', timeout: '5 minutes' }, /prop 'timeout': got "5 minutes", expected a positive duration such as 90, "90s", "3m"/],
+    [{ gpu: 'L40S', minContainers: 5, maxContainers: 2 }, /prop 'minContainers': got .*expected minContainers ≤ maxContainers/],
+    [{ gpu: 'L40S', maxInputs: 0 }, /prop 'maxInputs': got 0/],
+    [{ gpu: 'L40S', pythonPackages: ['torch'] }, /prop 'pythonPackages.0': got "torch", expected a pinned pip requirement "name==version"/],
+    [{ gpu: 'L40S', comfyVersion: 'nightly' }, /prop 'comfyVersion': got "nightly"/],
+    [{ gpu: 'L40S', secrets: ['bad name'] }, /prop 'secrets.0': got "bad name", expected a Modal name/],
+  ])('rejects %j with a message naming the prop, the value and what is valid', (props, message) => {
+    const project = testProject();
+    expect(problemsOf(() => new ComfyApp(project, 'a', props as never))).toEqual([expect.stringMatching(new RegExp(`^\\[test/a\\] ${message.source}`))]);
+  });
+
+  test('an app id must be usable in a Modal name', () => {
+    expect(problemsOf(() => new ComfyApp(testProject(), 'Bad_Id', { gpu: 'T4' }))).toEqual([expect.stringMatching(/^\[test\/Bad_Id\] app id: got "Bad_Id", expected lower-case letters, digits and "-"/)]);
+  });
+
+  test('two volumes on one mount path are refused at synth', () => {
+    const project = testProject();
+    const a = new Volume(project, 'A', { name: 'vol-a', mountPath: '/root/models' });
+    const b = new Volume(project, 'B', { name: 'vol-b', mountPath: '/root/models' });
+    const app = new ComfyApp(project, 'demo', { gpu: 'L40S', volumes: [a, b] });
+    new Endpoint(app, 'Demo', { path: '/demo', workflow: Workflow.fromFile('workflows/tiny.json') });
+    expect(problemsOf(() => project.synth())).toEqual([expect.stringMatching(/volumes "vol-a" and "vol-b" are both mounted at \/root\/models/)]);
+  });
+});

@@ -1,0 +1,110 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import buildExample from '../bin/example';
+import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
+import { Manifest } from '../lib/synth/model';
+import { ROOT, tempDir } from './helpers';
+
+// What `npm run synth` builds: the example stack with cdk-like.json's context.
+function synthExample(outdir?: string) {
+  const config = JSON.parse(readFileSync(path.join(ROOT, 'cdk-like.json'), 'utf8'));
+  process.env[CONTEXT_ENV_VAR] = JSON.stringify({ 'modal-cdk:workspace': config.modal.workspace, 'modal-cdk:environment': config.modal.environment });
+  try {
+    return buildExample().synth({ outdir });
+  } finally {
+    delete process.env[CONTEXT_ENV_VAR];
+  }
+}
+
+const assembly = synthExample();
+const manifest: Manifest = JSON.parse(assembly.files.get('manifest.json')!);
+
+describe('the example stack (npm run synth)', () => {
+  test('file list', () => {
+    expect([...assembly.files.keys()]).toEqual([
+      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
+      'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/workflows/seedvr2-upscale.json',
+      'deploy-plan.json', 'manifest.json',
+    ]);
+  });
+
+  test.each([...assembly.files.keys()])('snapshot of %s', (file) => {
+    expect(assembly.files.get(file)).toMatchSnapshot();
+  });
+
+  test('manifest: project, apps, and the endpoints of each app', () => {
+    expect(manifest.version).toBe('1');
+    expect(manifest.project).toEqual({ name: 'example', workspace: 'example', environment: 'main' });
+    expect(manifest.apps.map((a) => [a.id, a.modalName, a.entry])).toEqual([
+      ['flux', 'example-flux', 'apps/flux/app.py'],
+      ['upscale', 'example-upscale', 'apps/upscale/app.py'],
+    ]);
+    const endpointApp = Object.fromEntries(manifest.apps.flatMap((a) => a.endpoints.map((e) => [e.path, a.id])));
+    expect(endpointApp).toEqual({ '/flux': 'flux', '/flux-img2img': 'flux', '/upscale': 'upscale' });
+  });
+
+  test('manifest: each app\'s GPU and timeouts; each endpoint\'s client timeout and output', () => {
+    const flux = manifest.apps.find((a) => a.id === 'flux')!;
+    const upscale = manifest.apps.find((a) => a.id === 'upscale')!;
+    expect([flux.gpu, flux.timeoutSeconds, flux.startupTimeoutSeconds]).toEqual(['L40S', 300, 600]);
+    expect([upscale.gpu, upscale.timeoutSeconds]).toEqual([['L40S', 'A100-80GB'], 600]);
+    expect(flux.endpoints.map((e) => [e.path, e.clientTimeoutMs, e.output, e.contentType])).toEqual([
+      ['/flux', 120_000, 'jpeg', 'image/jpeg'],
+      ['/flux-img2img', 180_000, 'png', 'image/png'],
+    ]);
+    for (const app of manifest.apps) {
+      for (const e of app.endpoints) expect(app.timeoutSeconds * 1000).toBeGreaterThanOrEqual(e.clientTimeoutMs);
+    }
+  });
+
+  test('manifest: models land where ComfyUI looks for them; the custom node is pinned', () => {
+    const flux = manifest.apps.find((a) => a.id === 'flux')!;
+    const upscale = manifest.apps.find((a) => a.id === 'upscale')!;
+    expect(flux.models.map((m) => [m.kind, `${m.target}/${m.filename}`])).toEqual([
+      ['hf', 'checkpoints/flux1-schnell-fp8.safetensors'],
+      ['volume', 'loras/example-style.safetensors'],
+    ]);
+    expect(upscale.models.map((m) => m.kind === 'hf' && [m.repo, m.placement])).toEqual([['numz/SeedVR2_comfyUI', 'image'], ['numz/SeedVR2_comfyUI', 'image']]);
+    expect(upscale.customNodes.map((n) => n.commit)).toEqual(['4490bd1f482e026674543386bb2a4d176da245b9']);
+    expect(upscale.comfyVersion).toBe('0.3.71');
+    expect(flux.comfyVersion).toBe('0.3.67');
+  });
+
+  test('the image layers are in cache-friendly order, local files last', () => {
+    const kinds = manifest.apps.find((a) => a.id === 'upscale')!.image.map((l) => l.kind);
+    expect(kinds).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'local']);
+  });
+
+  test('deploy plan: one modal deploy per app with its name, environment and hash tag', () => {
+    const plan = JSON.parse(assembly.files.get('deploy-plan.json')!);
+    expect(plan.steps).toEqual(manifest.apps.map((a) => ({
+      appId: a.id, modalName: a.modalName, entry: a.entry, hash: a.hash,
+      args: ['deploy', a.entry, '--name', a.modalName, '--env', 'main', '--tag', a.hash.slice(0, 12)],
+    })));
+  });
+
+  test('each app hash covers exactly its own files', () => {
+    const flux = manifest.apps.find((a) => a.id === 'flux')!;
+    expect(flux.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(flux.hash).not.toBe(manifest.apps[1].hash);
+  });
+
+  test('output is deterministic: a second synth, written to disk, is byte-identical', () => {
+    const dir = tempDir();
+    synthExample(dir);
+    const written = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
+      .sort();
+    expect(written).toEqual([...assembly.files.keys()]);
+    for (const file of written) expect(readFileSync(path.join(dir, file), 'utf8')).toBe(assembly.files.get(file));
+  });
+
+  test('no absolute local paths, timestamps or secrets values in any file', () => {
+    for (const [file, content] of assembly.files) {
+      expect([file, content.includes(ROOT)]).toEqual([file, false]);
+      expect([file, /\b20\d\d-\d\d-\d\dT/.test(content)]).toEqual([file, false]);
+      expect([file, /hf_[A-Za-z0-9]{20,}/.test(content)]).toEqual([file, false]);
+    }
+  });
+});

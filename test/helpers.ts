@@ -1,0 +1,41 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ComfyApp, ComfyAppProps, Endpoint, EndpointProps, ModalProject, ModalProjectProps, Workflow } from '../constructs';
+import { ModalCdkError } from '../lib/errors';
+
+export const ROOT = path.join(__dirname, '..');
+export const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** A project rooted at the fixtures dir, so `Workflow.fromFile('workflows/tiny.json')` resolves. */
+export function testProject(props: ModalProjectProps = {}): ModalProject {
+  return new ModalProject(undefined, 'test', { workspace: 'acme', root: FIXTURES, ...props });
+}
+
+/** A project with one app `demo` and one endpoint `/demo` on the tiny workflow; parts can be overridden. */
+export function demoStack(opts: { project?: ModalProjectProps; app?: Partial<ComfyAppProps>; endpoint?: Partial<EndpointProps> } = {}) {
+  const project = testProject(opts.project);
+  const app = new ComfyApp(project, 'demo', { gpu: 'L40S', ...opts.app });
+  const endpoint = new Endpoint(app, 'Demo', {
+    path: '/demo',
+    workflow: Workflow.fromFile('workflows/tiny.json'),
+    inputs: { width: { type: 'int', node: '1', input: 'width', default: 64, min: 1, max: 4096 } },
+    ...opts.endpoint,
+  });
+  return { project, app, endpoint };
+}
+
+/** The problems a function throws as a ModalCdkError, one `[path] message` string each. */
+export function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (ModalCdkError.isModalCdkError(e)) return e.problems.map((p) => `[${p.path}] ${p.message}`);
+    throw e;
+  }
+  throw new Error('expected a ModalCdkError, but nothing was thrown');
+}
+
+export function tempDir(prefix = 'modal-cdk-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}

@@ -1,0 +1,49 @@
+"""Every synthesized app imports with the real `modal` package, offline, and matches the manifest.
+
+What modal exposes offline is read through its private app state (`_local_state`, `_spec_`), because
+modal 1.6 deprecated the public `registered_*` properties; modal is pinned in requirements-test.txt.
+What it does not expose (timeouts, scaling, concurrency) is checked on the manifest by the jest tests.
+"""
+
+import os
+
+
+def test_no_modal_token_is_available():
+    assert "MODAL_TOKEN_ID" not in os.environ
+    assert not os.path.exists(os.environ["MODAL_CONFIG_PATH"])
+
+
+def test_app_name_class_and_web_endpoint(app_case):
+    entry, module = app_case
+    app = module.app
+    assert app.name == entry["modalName"]
+    state = app._local_state
+    assert list(state.classes) == ["ComfyUI"]
+    assert state.web_endpoints == ["ComfyUI.fastapi_app"]
+
+
+def test_gpu_volumes_and_secrets(app_case):
+    entry, module = app_case
+    spec = module.app._local_state.functions["ComfyUI.*"]._spec_
+    assert spec.gpus == entry["gpu"]
+    assert {path: volume.name for path, volume in spec.volumes.items()} == {
+        v["mountPath"]: v["name"] for v in entry["volumes"]
+    }
+    assert sorted(s._name for s in spec.secrets) == entry["secrets"]
+
+
+def test_web_endpoint_auth(app_case):
+    entry, module = app_case
+    functions = module.app._local_state.classes["ComfyUI"]._get_partial_functions()
+    assert functions["fastapi_app"].params.webhook_config.requires_proxy_auth is entry["requiresProxyAuth"]
+
+
+def test_endpoints_table_matches_manifest(app_case):
+    entry, module = app_case
+    assert sorted(module.ENDPOINTS) == sorted(e["path"] for e in entry["endpoints"])
+    for endpoint in entry["endpoints"]:
+        spec = module.ENDPOINTS[endpoint["path"]]
+        assert spec["output_node"] == endpoint["outputNode"]
+        assert spec["timeout_seconds"] == endpoint["timeoutSeconds"]
+        assert spec["content_type"] == endpoint["contentType"]
+        assert [f["name"] for f in spec["fields"]] == [f["name"] for f in endpoint["fields"]]
