@@ -193,10 +193,15 @@ export class ComfyApp extends Construct {
     return this.node.children.filter((c): c is T & Construct => c instanceof type);
   }
 
+  /** The volumes the app mounts: those given in props and those its VolumeModels live in. */
+  private mountedVolumes(): Volume[] {
+    return [...this.props.volumes, ...this.children(VolumeModel).map((m) => m.volume)];
+  }
+
   private volumeMounts(needsHfCache: boolean): VolumeMount[] {
     const mounts = new Map<string, VolumeMount>();
     if (needsHfCache) mounts.set(HF_CACHE_MOUNT, { name: this.project.hfCacheVolume, mountPath: HF_CACHE_MOUNT, createIfMissing: true });
-    for (const v of [...this.props.volumes, ...this.children(VolumeModel).map((m) => m.volume)]) {
+    for (const v of this.mountedVolumes()) {
       mounts.set(v.mountPath, { name: v.volumeName, mountPath: v.mountPath, createIfMissing: v.createIfMissing });
     }
     return [...mounts.values()].sort((a, b) => a.mountPath.localeCompare(b.mountPath));
@@ -223,7 +228,7 @@ export class ComfyApp extends Construct {
       dirs.set(n.dir, n.node.id);
     }
     const mounts = new Map<string, string>();
-    for (const v of [...this.props.volumes, ...this.children(VolumeModel).map((m) => m.volume)]) {
+    for (const v of this.mountedVolumes()) {
       const other = mounts.get(v.mountPath);
       if (other && other !== v.volumeName) problems.push(`volumes "${other}" and "${v.volumeName}" are both mounted at ${v.mountPath}: give one another mountPath`);
       if (v.mountPath === HF_CACHE_MOUNT && v.volumeName !== this.project.hfCacheVolume) problems.push(`volume "${v.volumeName}" is mounted at ${HF_CACHE_MOUNT}, where the Hugging Face cache volume goes: choose another mountPath`);

@@ -222,7 +222,7 @@ export class Endpoint extends Construct {
 
   private outputNode(graph: WorkflowGraph): string | undefined {
     if (this.props.outputNode !== undefined) return this.props.outputNode;
-    const outputs = Object.keys(graph).filter((id) => OUTPUT_NODE_TYPES.has(graph[id].class_type));
+    const outputs = outputNodesOf(graph);
     return outputs.length === 1 ? outputs[0] : undefined;
   }
 
@@ -255,9 +255,14 @@ export class Endpoint extends Construct {
     if (this.props.outputNode !== undefined) {
       if (!graph[this.props.outputNode]) problems.push(`outputNode: got "${this.props.outputNode}", expected a node id of ${file}: one of ${show(Object.keys(graph))}`);
     } else if (this.outputNode(graph) === undefined) {
-      const outputs = Object.keys(graph).filter((id) => OUTPUT_NODE_TYPES.has(graph[id].class_type));
+      const outputs = outputNodesOf(graph);
       problems.push(`outputNode: ${file} has ${outputs.length === 0 ? 'no known output node' : `several output nodes ${show(outputs)}`}, expected exactly one — set outputNode to the node whose outputs the endpoint returns`);
     }
     return problems;
   }
+}
+
+/** Ids of the nodes whose type is a known output node. */
+function outputNodesOf(graph: WorkflowGraph): string[] {
+  return Object.keys(graph).filter((id) => OUTPUT_NODE_TYPES.has(graph[id].class_type));
 }

@@ -1,25 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runCli } from '../lib/cli';
 import { inProcessAppFile } from '../lib/cli';
-import { ROOT, tempDir } from './helpers';
+import { ROOT, runCliIn, tempDir } from './helpers';
 
-async function cli(args: string[], cwd = ROOT) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const text = { out: '', err: '' };
-  out.on('data', (c) => (text.out += c));
-  err.on('data', (c) => (text.err += c));
-  const previous = process.cwd();
-  process.chdir(cwd);
-  try {
-    return { code: await runCli(args, out, err), ...text };
-  } finally {
-    process.chdir(previous);
-  }
-}
+const cli = (args: string[], cwd = ROOT) => runCliIn(cwd, args);
 
 describe('modal-cdk CLI', () => {
   test('--help lists the commands and exit codes', async () => {

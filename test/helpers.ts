@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { ComfyApp, ComfyAppProps, Endpoint, EndpointProps, ModalProject, ModalProjectProps, Workflow } from '../constructs';
+import { runCli } from '../lib/cli';
 import { ModalCdkError } from '../lib/errors';
 
 export const ROOT = path.join(__dirname, '..');
@@ -38,4 +40,20 @@ export function problemsOf(fn: () => unknown): string[] {
 
 export function tempDir(prefix = 'modal-cdk-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** Runs `modal-cdk <args>` in-process with `cwd` as the working directory; returns the exit code and output. */
+export async function runCliIn(cwd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const text = { out: '', err: '' };
+  out.on('data', (c) => (text.out += c));
+  err.on('data', (c) => (text.err += c));
+  const previous = process.cwd();
+  process.chdir(cwd);
+  try {
+    return { code: await runCli(args, out, err), ...text };
+  } finally {
+    process.chdir(previous);
+  }
 }

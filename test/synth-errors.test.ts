@@ -1,10 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runCli } from '../lib/cli';
 import { ModalCdkError } from '../lib/errors';
 import { renderAssembly } from '../lib/synth/render';
-import { demoStack, FIXTURES, ROOT, tempDir } from './helpers';
+import { demoStack, FIXTURES, ROOT, runCliIn, tempDir } from './helpers';
 
 /** A throwaway project dir: cdk-like.json + a stack file whose body is `code`, run through `modal-cdk synth`. */
 async function synthStack(code: string, previous?: string): Promise<{ code: number; stderr: string; outdir: string }> {
@@ -28,17 +26,8 @@ export default () => {
     mkdirSync(outdir);
     writeFileSync(path.join(outdir, 'marker.txt'), previous);
   }
-  const stderr = new PassThrough();
-  const chunks: Buffer[] = [];
-  stderr.on('data', (c) => chunks.push(c));
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const exit = await runCli(['synth', '--quiet'], new PassThrough(), stderr);
-    return { code: exit, stderr: Buffer.concat(chunks).toString(), outdir };
-  } finally {
-    process.chdir(cwd);
-  }
+  const result = await runCliIn(dir, ['synth', '--quiet']);
+  return { code: result.code, stderr: result.err, outdir };
 }
 
 const endpoint = (path = '/one', inputs = '{}') => `new Endpoint(app, 'E${path.replace(/\W/g, '')}', { path: '${path}', workflow: tiny, inputs: ${inputs} });`;
