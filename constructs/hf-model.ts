@@ -8,6 +8,12 @@ import { fileNameSchema, relativePathSchema } from './schemas';
 export interface HfModelProps {
   /** Hugging Face repo id, e.g. `Comfy-Org/flux1-schnell`. */
   readonly repo: string;
+  /**
+   * Kind of Hugging Face repo: most files are in `model` repos; some packs (e.g. ReActor's face models) are
+   * in a `dataset` repo.
+   * @default "model"
+   */
+  readonly repoType?: 'model' | 'dataset';
   /** Path of the file inside the repo, e.g. `split_files/vae/ae.safetensors`. */
   readonly file: string;
   /**
@@ -46,6 +52,7 @@ export const VOLUME_PLACEMENT_MIN_GB = 5;
 
 const hfModelPropsSchema = z.strictObject({
   repo: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a Hugging Face repo id "owner/name"'),
+  repoType: z.enum(['model', 'dataset']).default('model'),
   file: relativePathSchema,
   revision: z.string().regex(/^[A-Za-z0-9._\-/]+$/, 'expected a commit SHA or tag').optional(),
   target: relativePathSchema,
@@ -76,6 +83,7 @@ export class HfModel extends Construct {
     this.model = {
       kind: 'hf',
       repo: p.repo,
+      repoType: p.repoType,
       file: p.file,
       revision: p.revision ?? null,
       target: p.target,

@@ -9,7 +9,10 @@ import { Volume } from './volume';
 export interface VolumeModelProps {
   /** The volume that holds the file; the app mounts it automatically. */
   readonly volume: Volume;
-  /** Path of the file inside the volume, e.g. `loras/my-character.safetensors`. */
+  /**
+   * Path of the file inside the volume, e.g. `loras/my-character.safetensors`; or of a folder, e.g. `loras`,
+   * whose files ComfyUI then lists as `<filename>/<file>` (LoRAs uploaded after deploy).
+   */
   readonly path: string;
   /** ComfyUI models subfolder the file is linked into, e.g. `loras`, `insightface/models`. */
   readonly target: string;

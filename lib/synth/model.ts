@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const MANIFEST_VERSION = '1';
 
 /** The kinds of value a request field can carry into a node input. */
-export const FIELD_TYPES = ['string', 'int', 'float', 'bool', 'enum', 'seed', 'image'] as const;
+export const FIELD_TYPES = ['string', 'int', 'float', 'bool', 'enum', 'seed', 'image', 'video'] as const;
 export const fieldTypeSchema = z.enum(FIELD_TYPES);
 export type FieldType = z.infer<typeof fieldTypeSchema>;
 
@@ -34,20 +34,40 @@ export const inputTargetSchema = z.strictObject({
 });
 export type InputTarget = z.infer<typeof inputTargetSchema>;
 
-/** One request field and the node inputs it sets. */
+const nodeValueSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+/**
+ * One request field and the node inputs it sets. The runtime applies, in this order: `presets` (of every
+ * field), `defaultWhenEmpty`, then per field `format`, `clamp`, the first of a list, `ensureSuffix`,
+ * file saving (image, video) and `map`. A field with no targets only feeds presets or formats.
+ */
 export const requestFieldSchema = z.strictObject({
   name: z.string(),
   type: fieldTypeSchema,
-  targets: z.array(inputTargetSchema).min(1),
+  targets: z.array(inputTargetSchema),
   required: z.boolean(),
   default: jsonScalar.optional(),
   min: z.number().optional(),
   max: z.number().optional(),
+  /** Out-of-range numbers are clamped into [min, max] instead of refused. */
+  clamp: z.boolean().optional(),
   minLength: z.number().int().optional(),
   maxLength: z.number().int().optional(),
   values: z.array(z.string()).optional(),
   aliases: z.array(z.string()),
   description: z.string().optional(),
+  /** Python format string over the request's fields; its trimmed result is the value set. */
+  format: z.string().optional(),
+  /** Appended to the value unless it already ends with it. */
+  ensureSuffix: z.string().optional(),
+  /** An empty string counts as left out: the default is used. */
+  defaultWhenEmpty: z.boolean().optional(),
+  /** Request value (as JSON text: `true`, `GPU`) → the value the node gets. */
+  map: z.record(z.string(), nodeValueSchema).optional(),
+  /** Enum value → other fields' values it sets, overriding the request. */
+  presets: z.record(z.string(), z.record(z.string(), nodeValueSchema)).optional(),
+  /** The field also takes a list of up to this many items (image, video); the first is used. */
+  maxItems: z.number().int().positive().optional(),
 });
 export type RequestField = z.infer<typeof requestFieldSchema>;
 
@@ -67,6 +87,10 @@ export const endpointModelSchema = z.strictObject({
   timeoutSeconds: z.number().int().positive(),
   clientTimeoutMs: z.number().int().positive(),
   description: z.string(),
+  /** Groups of fields of which a request must send at least one. */
+  requireOneOf: z.array(z.array(z.string()).min(2)),
+  /** Fields clients send that the endpoint accepts and deliberately ignores → why. */
+  ignoredFields: z.record(z.string(), z.string()),
 });
 export type EndpointModel = z.infer<typeof endpointModelSchema>;
 
@@ -74,6 +98,7 @@ export const hfModelSchema = z.strictObject({
   kind: z.literal('hf'),
   constructPath: z.string(),
   repo: z.string(),
+  repoType: z.enum(['model', 'dataset']),
   file: z.string(),
   revision: z.string().nullable(),
   target: z.string(),

@@ -97,9 +97,13 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
   const handlers = new Set<string>();
   const requests = app.endpoints.map((e) => requestView(e, handlers));
   const fields = app.endpoints.flatMap((e) => e.fields);
-  const typingImports = fields.some((f) => f.type === 'enum') ? ['Literal'] : [];
+  const typingImports = [
+    ...(fields.some((f) => f.maxItems !== undefined) ? ['Annotated'] : []),
+    ...(fields.some((f) => f.type === 'enum') ? ['Literal'] : []),
+  ];
   const pydanticImports = ['BaseModel', 'ConfigDict', 'Field'];
   if (fields.some((f) => f.aliases.length > 0)) pydanticImports.unshift('AliasChoices');
+  if (app.endpoints.some((e) => e.requireOneOf.length > 0)) pydanticImports.push('model_validator');
   const firstGpu = parseGpu(Array.isArray(app.gpu) ? app.gpu[0] : app.gpu);
   const gpuType = 'type' in firstGpu ? GPU_TYPES[firstGpu.type] : undefined;
   const usdPerSecond = gpuType?.usdPerSecond != null && 'count' in firstGpu ? round(gpuType.usdPerSecond * firstGpu.count) : null;
@@ -121,6 +125,7 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
             volumeArg: layer.model.placement === 'volume' ? `{${pyString(HF_CACHE_MOUNT)}: VOLUMES[${pyString(HF_CACHE_MOUNT)}]}` : null,
             kwargs: pyPretty({
               repo_id: layer.model.repo,
+              repo_type: layer.model.repoType,
               filename: layer.model.file,
               revision: layer.model.revision,
               cache_dir: layer.model.placement === 'volume' ? HF_CACHE_MOUNT : HF_IMAGE_CACHE,
@@ -137,11 +142,21 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
   });
 }
 
-/** What the runtime needs of an endpoint, as the Python literal in ENDPOINTS. */
+/** What the runtime needs of an endpoint, as the Python literal in ENDPOINTS (optional keys only when set). */
 function runtimeSpec(e: EndpointModel): PyValue {
   return {
     workflow: path.posix.basename(e.workflow),
-    fields: e.fields.map((f) => ({ name: f.name, type: f.type, targets: f.targets.map((t) => [t.node, t.input]) })),
+    fields: e.fields.map((f) => ({
+      name: f.name,
+      type: f.type,
+      targets: f.targets.map((t) => [t.node, t.input]),
+      ...(f.format !== undefined && { format: f.format }),
+      ...(f.clamp && { clamp: [f.min!, f.max!] }),
+      ...(f.ensureSuffix !== undefined && { ensure_suffix: f.ensureSuffix }),
+      ...(f.defaultWhenEmpty && { default_when_empty: f.default! }),
+      ...(f.map !== undefined && { map: f.map }),
+      ...(f.presets !== undefined && { presets: f.presets }),
+    })),
     output: e.output,
     content_type: e.contentType,
     output_node: e.outputNode,
@@ -159,25 +174,29 @@ function requestView(e: EndpointModel, taken: Set<string>) {
     className: e.requestClass,
     handler,
     fields: e.fields.map((f) => ({ name: f.name, annotation: annotation(f), args: fieldArgs(f) })),
+    requireOneOf: e.requireOneOf.length ? py(e.requireOneOf) : null,
   };
 }
 
 const ANNOTATIONS: Record<RequestField['type'], string> = {
-  string: 'str', enum: 'str', image: 'str', int: 'int', seed: 'int', float: 'float', bool: 'bool',
+  string: 'str', enum: 'str', image: 'str', video: 'str', int: 'int', seed: 'int', float: 'float', bool: 'bool',
 };
 
 function annotation(f: RequestField): string {
-  const base = f.type === 'enum' ? `Literal[${f.values!.map(pyString).join(', ')}]` : ANNOTATIONS[f.type];
+  let base = f.type === 'enum' ? `Literal[${f.values!.map(pyString).join(', ')}]` : ANNOTATIONS[f.type];
+  if (f.maxItems !== undefined) base = `${base} | Annotated[list[${base}], Field(min_length=1, max_length=${f.maxItems})]`;
   return !f.required && f.default === undefined ? `${base} | None` : base;
 }
 
 function fieldArgs(f: RequestField): string {
   const args = [f.required ? '...' : py(f.default ?? null)];
   if (f.aliases.length > 0) args.push(`validation_alias=AliasChoices(${[f.name, ...f.aliases].map(pyString).join(', ')})`);
-  const min = f.min ?? (f.type === 'seed' ? 0 : undefined);
-  if (min !== undefined) args.push(`ge=${py(min)}`);
-  if (f.max !== undefined) args.push(`le=${py(f.max)}`);
-  else if (f.type === 'seed') args.push('le=SEED_MAX');
+  if (!f.clamp) {
+    const min = f.min ?? (f.type === 'seed' ? 0 : undefined);
+    if (min !== undefined) args.push(`ge=${py(min)}`);
+    if (f.max !== undefined) args.push(`le=${py(f.max)}`);
+    else if (f.type === 'seed') args.push('le=SEED_MAX');
+  }
   if (f.minLength !== undefined) args.push(`min_length=${f.minLength}`);
   if (f.maxLength !== undefined) args.push(`max_length=${f.maxLength}`);
   if (f.description !== undefined) args.push(`description=${pyString(f.description)}`);

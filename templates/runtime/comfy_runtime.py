@@ -21,7 +21,16 @@ import uuid
 from pathlib import Path
 
 SEED_MAX = 0xFFFFFFFFFFFFFFFF
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_INPUT_BYTES = {"image": 20 * 1024 * 1024, "video": 200 * 1024 * 1024}
+# File extension for a data URL's media type; ComfyUI's loaders pick files by extension.
+DATA_URL_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "video/webm": ".webm",
+    "video/quicktime": ".mov",
+}
 LOG_TAIL_LINES = 40
 
 
@@ -128,20 +137,31 @@ class ComfyRunner:
     def bind(self, spec, values, request_id):
         """The endpoint's graph with the request's values set; returns (graph, seed used, input files)."""
         graph = copy.deepcopy(self.workflow(spec["workflow"]))
+        values = request_values(spec["fields"], values)
         seed = None
         inputs = []
         for field in spec["fields"]:
             value = values.get(field["name"])
             if field["type"] == "seed" and value is None:
                 value = random.randint(0, SEED_MAX)
-            if value is None:
+            if value is None or not field["targets"]:
                 continue
             if field["type"] == "seed":
                 seed = value
-            if field["type"] == "image":
-                path = self.save_input_image(value, field["name"], request_id)
+            if "format" in field:
+                value = field["format"].format_map(FormatValues(values)).strip()
+            if "clamp" in field:
+                value = min(max(value, field["clamp"][0]), field["clamp"][1])
+            if isinstance(value, list):
+                value = value[0]
+            suffix = field.get("ensure_suffix")
+            if suffix and not value.endswith(suffix):
+                value += suffix
+            if field["type"] in ("image", "video"):
+                path = self.save_input_file(value, field["name"], field["type"], request_id)
                 inputs.append(path)
                 value = path.name
+            value = field.get("map", {}).get(json_text(value), value)
             for node, name in field["targets"]:
                 graph[node]["inputs"][name] = value
         for node_id, node in graph.items():
@@ -149,17 +169,19 @@ class ComfyRunner:
                 node["inputs"]["filename_prefix"] = f"mcdk_{request_id}_{node_id}"
         return graph, seed, inputs
 
-    def save_input_image(self, value, field, request_id):
-        """Decode a base64 or data-URL image into ComfyUI's input dir under a unique name."""
+    def save_input_file(self, value, field, kind, request_id):
+        """Decode a base64 or data-URL image or video into ComfyUI's input dir under a unique name."""
+        extension = ".png" if kind == "image" else ".mp4"
         if value.startswith("data:"):
-            value = value.split(",", 1)[-1]
+            header, _, value = value.partition(",")
+            extension = DATA_URL_EXTENSIONS.get(header[5:].split(";")[0], extension)
         try:
             data = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError) as e:
-            raise ComfyError(422, {"field": field, "message": f"{field}: expected base64 image data or a data URL"}) from e
-        if len(data) > MAX_IMAGE_BYTES:
-            raise ComfyError(413, {"field": field, "message": f"{field}: image larger than {MAX_IMAGE_BYTES} bytes"})
-        path = self.comfy_dir / "input" / f"mcdk_{request_id}_{field}.png"
+            raise ComfyError(422, {"field": field, "message": f"{field}: expected base64 {kind} data or a data URL"}) from e
+        if len(data) > MAX_INPUT_BYTES[kind]:
+            raise ComfyError(413, {"field": field, "message": f"{field}: {kind} larger than {MAX_INPUT_BYTES[kind]} bytes"})
+        path = self.comfy_dir / "input" / f"mcdk_{request_id}_{field}{extension}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return path
@@ -233,6 +255,31 @@ class ComfyRunner:
         except urllib.error.HTTPError as e:
             text = e.read()
             return e.code, json.loads(text) if text else {}
+
+
+class FormatValues(dict):
+    """Request values for a field's format string: a field left out formats as an empty string."""
+
+    def __missing__(self, key):
+        return ""
+
+
+def request_values(fields, values):
+    """The request's values after presets (an aspect ratio setting width and height) and empty-means-default."""
+    values = dict(values)
+    for field in fields:
+        chosen = values.get(field["name"])
+        if chosen is not None and "presets" in field:
+            values.update(field["presets"].get(chosen, {}))
+    for field in fields:
+        if "default_when_empty" in field and values.get(field["name"]) == "":
+            values[field["name"]] = field["default_when_empty"]
+    return FormatValues({k: v for k, v in values.items() if v is not None})
+
+
+def json_text(value):
+    """A value as the JSON text that keys a field's map (`true`, `GPU`, `3`)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
 def node_errors_detail(answer):

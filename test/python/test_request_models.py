@@ -4,7 +4,7 @@ with a recording stand-in for the ComfyUI runner (the runner itself is tested ag
 import pytest
 from fastapi.testclient import TestClient
 
-SAMPLES = {"string": "a red fox", "image": "aGVsbG8=", "int": None, "float": None, "bool": True, "seed": 7}
+SAMPLES = {"string": "a red fox", "image": "aGVsbG8=", "video": "aGVsbG8=", "int": None, "float": None, "bool": True, "seed": 7}
 
 
 class RecordingRunner:
@@ -27,6 +27,13 @@ def sample(field):
     return SAMPLES[field["type"]]
 
 
+def minimal_body(endpoint, leave_out=None):
+    """The smallest valid request: each required field, and the first field of each one-of group."""
+    names = {f["name"] for f in endpoint["fields"] if f["required"]}
+    names |= {group[0] for group in endpoint["requireOneOf"]}
+    return {f["name"]: sample(f) for f in endpoint["fields"] if f["name"] in names and f is not leave_out}
+
+
 @pytest.fixture
 def client(app_case):
     entry, module = app_case
@@ -42,7 +49,7 @@ def test_health(client):
 def test_required_fields_only_gets_defaults(client):
     entry, runner, http = client
     for endpoint in entry["endpoints"]:
-        body = {f["name"]: sample(f) for f in endpoint["fields"] if f["required"]}
+        body = minimal_body(endpoint)
         response = http.post(endpoint["path"], json=body)
         assert response.status_code == 200, response.text
         spec, values = runner.calls[-1]
@@ -55,7 +62,7 @@ def test_required_fields_only_gets_defaults(client):
 def test_unknown_fields_are_ignored(client):
     entry, runner, http = client
     for endpoint in entry["endpoints"]:
-        body = {f["name"]: sample(f) for f in endpoint["fields"] if f["required"]}
+        body = minimal_body(endpoint)
         assert http.post(endpoint["path"], json={**body, "not_a_field": 1}).status_code == 200
         assert "not_a_field" not in runner.calls[-1][1]
 
@@ -64,7 +71,7 @@ def test_aliases_reach_the_canonical_field(client):
     entry, runner, http = client
     for endpoint in entry["endpoints"]:
         for field in (f for f in endpoint["fields"] if f["aliases"]):
-            body = {f["name"]: sample(f) for f in endpoint["fields"] if f["required"] and f is not field}
+            body = minimal_body(endpoint, leave_out=field)
             for alias in field["aliases"]:
                 assert http.post(endpoint["path"], json={**body, alias: sample(field)}).status_code == 200
                 assert runner.calls[-1][1][field["name"]] == sample(field)
@@ -73,10 +80,10 @@ def test_aliases_reach_the_canonical_field(client):
 def test_bad_values_are_422_naming_the_field(client):
     entry, runner, http = client
     for endpoint in entry["endpoints"]:
-        base = {f["name"]: sample(f) for f in endpoint["fields"] if f["required"]}
+        base = minimal_body(endpoint)
         for field in endpoint["fields"]:
-            bad = {"string": 12, "image": 12, "enum": "not-a-choice", "bool": "maybe", "int": "x", "float": "x", "seed": -1}
-            if "max" in field:
+            bad = {"string": 12, "image": 12, "video": 12, "enum": "not-a-choice", "bool": "maybe", "int": "x", "float": "x", "seed": -1}
+            if "max" in field and not field.get("clamp"):
                 bad[field["type"]] = field["max"] + 1
             response = http.post(endpoint["path"], json={**base, field["name"]: bad[field["type"]]})
             assert response.status_code == 422, (field["name"], response.text)
@@ -87,4 +94,9 @@ def test_bad_values_are_422_naming_the_field(client):
             response = http.post(endpoint["path"], json={})
             assert response.status_code == 422
             assert {e["loc"][-1] for e in response.json()["detail"]} == set(missing)
+        for group in endpoint["requireOneOf"]:
+            body = {k: v for k, v in base.items() if k not in group}
+            response = http.post(endpoint["path"], json=body)
+            assert response.status_code == 422
+            assert all(name in response.text for name in group)
         assert len(runner.calls) == calls  # nothing invalid reached the runner
