@@ -84,7 +84,8 @@ const endpointPropsSchema = z.strictObject({
   for (const group of p.requireOneOf) {
     for (const name of group) {
       const f = p.inputs[name];
-      if (!f || f.default !== undefined || f.required === true) ctx.addIssue({ code: 'custom', path: ['requireOneOf'], input: name, message: `expected optional fields without a default in each group, but '${name}' ${f ? 'has a default or is required' : 'is not a field'}` });
+      const required = f && (f.required ?? (f.default === undefined && f.type !== 'seed'));
+      if (!f || f.default !== undefined || required) ctx.addIssue({ code: 'custom', path: ['requireOneOf'], input: name, message: `expected optional fields without a default in each group, but '${name}' ${f ? 'has a default or is required' : 'is not a field'}` });
     }
   }
   for (const name of Object.keys(p.ignoredFields)) {

@@ -79,8 +79,7 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
  * synth itself); any other command runs as a child process that synthesizes by itself.
  */
 export function synthFromConfig(config: Config, outdir: string): { manifest: Manifest; fileCount: number } {
-  const context = { ...config.context, [CONTEXT_WORKSPACE]: config.modal.workspace, [CONTEXT_ENVIRONMENT]: config.modal.environment };
-  process.env[CONTEXT_ENV_VAR] = JSON.stringify(context);
+  applyConfigContext(config);
   const file = inProcessAppFile(config.app);
   if (file) {
     const assembly = loadProject(path.resolve(file)).synth({ outdir });
@@ -92,6 +91,12 @@ export function synthFromConfig(config: Config, outdir: string): { manifest: Man
   }
   const manifest = manifestSchema.parse(JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')));
   return { manifest, fileCount: readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length };
+}
+
+/** Hands cdk-like.json's context, workspace and environment to the projects built next (via the environment). */
+export function applyConfigContext(config: Config): void {
+  const context = { ...config.context, [CONTEXT_WORKSPACE]: config.modal.workspace, [CONTEXT_ENVIRONMENT]: config.modal.environment };
+  process.env[CONTEXT_ENV_VAR] = JSON.stringify(context);
 }
 
 /** The file of `ts-node [flags] file.ts` or `node [flags] file.js`, else undefined. */
