@@ -36,6 +36,7 @@ describe('synth errors: printed as [construct path] message, exit 1, no stack tr
   test.each([
     ['duplicate app id', `${endpoint()} new ComfyApp(project, 'one', { gpu: 'T4' });`, '[p] duplicate app id "one": p/one already exists — each ComfyApp id must be unique in the project'],
     ['duplicate endpoint path', `${endpoint('/same')} const two = new ComfyApp(project, 'two', { gpu: 'T4' }); new Endpoint(two, 'E', { path: '/same', workflow: tiny });`, '[p] duplicate endpoint path "/same": declared by p/one/Esame and p/two/E'],
+    ['duplicate construct id', `${endpoint()} new HfModel(app, 'M', { repo: 'a/b', file: 'x.safetensors', target: 'loras' }); new HfModel(app, 'M', { repo: 'a/b', file: 'y.safetensors', target: 'loras' });`, '[one] duplicate construct id "M" in ComfyApp one: expected each child of a construct to have its own id'],
     ['a binding to a node id missing from the workflow', endpoint('/one', `{ w: { type: 'int', node: '404', input: 'width' } }`), '[p/one/Eone] input \'w\' binds node "404", which workflows/tiny.json lacks'],
     ['a binding to an input that node lacks', endpoint('/one', `{ w: { type: 'int', node: '1', input: 'depth' } }`), '[p/one/Eone] input \'w\' binds node "1" (EmptyImage).depth, an input that node lacks'],
     ['malformed workflow JSON', `new Endpoint(app, 'E', { path: '/one', workflow: Workflow.fromFile('workflows/malformed.json') });`, '[p/one/E] workflow workflows/malformed.json: not valid JSON'],

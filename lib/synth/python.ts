@@ -7,6 +7,7 @@
 export type PyValue = string | number | boolean | null | undefined | readonly PyValue[] | { readonly [key: string]: PyValue };
 
 export function pyString(value: string): string {
+  if (/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(value)) return `"${value}"`; // printable ASCII without " or \
   let out = '"';
   for (const ch of value) {
     const code = ch.codePointAt(0)!;
@@ -64,17 +65,30 @@ export const PYTHON_KEYWORDS: ReadonlySet<string> = new Set([
  * a line, indented 4 spaces a level; readable in a code review, still one literal. `indent` is the
  * indentation of the line the literal starts on, `column` where on that line it starts.
  */
-export function pyPretty(value: PyValue, indent = 0, column = indent, width = 100): string {
-  const flat = py(value);
-  if (column + flat.length <= width || value === null || typeof value !== 'object') return flat;
+export function pyPretty(value: PyValue, indent = 0, column = indent, width = 100, flat = new Map<object, string>()): string {
+  const text = flatPy(value, flat);
+  if (column + text.length <= width || value === null || typeof value !== 'object') return text;
   const inner = indent + 4;
   const pad = ' '.repeat(inner);
   const items = Array.isArray(value)
-    ? value.map((v) => `${pad}${pyPretty(v, inner, inner, width)},`)
+    ? value.map((v) => `${pad}${pyPretty(v, inner, inner, width, flat)},`)
     : Object.entries(value as Record<string, PyValue>).map(([k, v]) => {
         const key = `${pyString(k)}: `;
-        return `${pad}${key}${pyPretty(v, inner, inner + key.length, width)},`;
+        return `${pad}${key}${pyPretty(v, inner, inner + key.length, width, flat)},`;
       });
   const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
   return `${open}\n${items.join('\n')}\n${' '.repeat(indent)}${close}`;
+}
+
+/** `py(value)`, remembering each dict's and list's text, so pyPretty renders every subtree once. */
+function flatPy(value: PyValue, memo: Map<object, string>): string {
+  if (value === null || typeof value !== 'object') return py(value);
+  let text = memo.get(value);
+  if (text === undefined) {
+    text = Array.isArray(value)
+      ? `[${value.map((v) => flatPy(v, memo)).join(', ')}]`
+      : `{${Object.entries(value as Record<string, PyValue>).map(([k, v]) => `${pyString(k)}: ${flatPy(v, memo)}`).join(', ')}}`;
+    memo.set(value, text);
+  }
+  return text;
 }

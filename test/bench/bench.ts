@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import buildExample from '../../bin/example';
+import buildRyla from '../../bin/ryla';
 import { ComfyApp, Endpoint, HfModel, ModalProject, Workflow } from '../../constructs';
 import { CONTEXT_ENV_VAR } from '../../constructs/modal-project';
 
@@ -56,9 +56,9 @@ process.env[CONTEXT_ENV_VAR] = JSON.stringify({ 'modal-cdk:workspace': config.mo
 const out = mkdtempSync(path.join(tmpdir(), 'modal-cdk-bench-'));
 
 const rows: [string, number, string][] = [];
-rows.push(['example stack, in-process synth (no write)', time(20, () => buildExample().synth()), '≤ 50 ms']);
-rows.push(['example stack, in-process synth + atomic write', time(20, () => buildExample().synth({ outdir: path.join(out, 'a') })), '≤ 50 ms']);
-rows.push(['example stack, whole process (node bin/modal-cdk.js synth)', time(7, () => {
+rows.push(['RYLA stack (7 apps, 21 endpoints), in-process synth (no write)', time(20, () => buildRyla().synth()), '≤ 50 ms']);
+rows.push(['RYLA stack, in-process synth + atomic write', time(20, () => buildRyla().synth({ outdir: path.join(out, 'a') })), '≤ 50 ms']);
+rows.push(['RYLA stack, whole process (node bin/modal-cdk.js synth)', time(7, () => {
   execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'synth', '-q', '-o', path.join(out, 'b')], { cwd: ROOT });
 }), '≤ 800 ms']);
 rows.push(['100 apps × 10 endpoints, in-process synth (no write)', time(5, () => bigStack(100, 10).synth()), '≤ 1000 ms']);

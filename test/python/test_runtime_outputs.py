@@ -1,0 +1,57 @@
+"""What the runtime answers: bytes in the format the Content-Type names, and the timing and cost headers,
+through the generated FastAPI app (ComfyUI's queue and history are stubbed; the rest is the real code)."""
+
+import importlib.util
+import io
+
+import pytest
+from conftest import APP_IDS, SYNTH_OUT, import_app
+from fastapi.testclient import TestClient
+from PIL import Image
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG"
+
+
+def load_runtime():
+    spec = importlib.util.spec_from_file_location("comfy_runtime_outputs", SYNTH_OUT / "apps" / APP_IDS[0] / "comfy_runtime.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+runtime = load_runtime()
+
+
+def png(size=(8, 8)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_jpeg_endpoint_answers_jpeg_bytes_for_comfyuis_png():
+    data, media_type = runtime.encode_output({"files": [("out_00001_.png", png())], "texts": []}, "jpeg", "image/jpeg")
+    assert (data[:3], media_type) == (JPEG_MAGIC, "image/jpeg")
+
+
+def test_png_passes_through_and_animated_webp_is_not_reencoded():
+    assert runtime.encode_output({"files": [("a.png", png())], "texts": []}, "png", "image/png") == (png(), "image/png")
+    animated = b"RIFF\x00\x00\x00\x00WEBPVP8X fake animation"
+    assert runtime.encode_output({"files": [("v_00001_.webp", animated)], "texts": []}, "webp", "image/webp") == (animated, "image/webp")
+
+
+@pytest.mark.skipif("flux" not in APP_IDS, reason="needs the RYLA or example flux app")
+def test_headers_and_bytes_reach_the_http_client(tmp_path):
+    module = import_app("flux")
+    runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=SYNTH_OUT / "apps" / "flux" / "workflows", usd_per_second=module.GPU_USD_PER_SECOND)
+    queued = []
+    runner.queue_and_wait = lambda graph, request_id, timeout: queued.append(graph) or "prompt-1"
+    runner.collect = lambda prompt_id, node: {"files": [("flux_00001_.png", png())], "texts": []}
+    response = TestClient(module.create_api(runner)).post("/flux", json={"prompt": "a red fox"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/jpeg" and response.content[:3] == JPEG_MAGIC
+    assert float(response.headers["x-cost-usd"]) >= 0 and module.GPU_USD_PER_SECOND > 0
+    assert int(response.headers["x-execution-time-ms"]) >= 0
+    assert response.headers["x-prompt-id"] == "prompt-1"
+    assert response.headers["x-seed"] == "42"
+    assert queued[0]["6"]["inputs"]["text"] == "a red fox"
