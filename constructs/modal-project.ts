@@ -1,6 +1,8 @@
+import * as path from 'node:path';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
 import { ModalCdkError, Problem, parseProps } from '../lib/errors';
+import { applyClientPolicy, ClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
 import { renderAssembly, Assembly } from '../lib/synth/render';
 import { writeAssembly } from '../lib/synth/write';
 import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './schemas';
@@ -8,6 +10,8 @@ import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './sche
 /** Context keys the CLI sets from `cdk-like.json` (`modal.workspace`, `modal.environment`). */
 export const CONTEXT_WORKSPACE = 'modal-cdk:workspace';
 export const CONTEXT_ENVIRONMENT = 'modal-cdk:environment';
+/** Context key of the client policy file (cdk-like.json `clientPolicy`), relative to the project root. */
+export const CONTEXT_CLIENT_POLICY = 'modal-cdk:client-policy';
 /** Environment variable through which the CLI hands `cdk-like.json`'s context to the app. */
 export const CONTEXT_ENV_VAR = 'MODAL_CDK_CONTEXT';
 /** Set by `modal-cdk synth` when it runs the app as a child process: where the app writes its assembly. */
@@ -69,6 +73,12 @@ export interface ModalProjectProps {
    * @default - only what cdk-like.json gives
    */
   readonly context?: Record<string, unknown>;
+  /**
+   * Client policy file (`client-policy.yaml`), relative to `root`: client timeouts and allowed GPUs that
+   * synth applies and checks (DESIGN §7).
+   * @default - `clientPolicy` from cdk-like.json; none when that is not set
+   */
+  readonly clientPolicy?: string;
 }
 
 const projectPropsSchema = z.strictObject({
@@ -83,6 +93,7 @@ const projectPropsSchema = z.strictObject({
   hfCacheVolume: modalNameSchema.default('hf-hub-cache'),
   requiresProxyAuth: z.boolean().default(true),
   context: z.record(z.string(), z.unknown()).optional(),
+  clientPolicy: z.string().min(1).optional(),
 });
 
 const PROJECT_SYMBOL = Symbol.for('modal-cdk.ModalProject');
@@ -90,6 +101,13 @@ const PROJECT_SYMBOL = Symbol.for('modal-cdk.ModalProject');
 export interface SynthOptions {
   /** Write the assembly here (atomically). @default - nothing is written */
   readonly outdir?: string;
+  /** Fail on client-policy warnings too (`modal-cdk synth --strict`). @default false */
+  readonly strict?: boolean;
+}
+
+/** What `synth()` returns: the assembly and the policy warnings it passed with. */
+export interface SynthResult extends Assembly {
+  readonly warnings: Problem[];
 }
 
 /**
@@ -144,18 +162,27 @@ export class ModalProject extends Construct {
    * Validates every construct (collecting all problems), builds the model, renders every file and, with
    * `outdir`, writes them atomically. Throws `ModalCdkError` listing every problem; writes nothing then.
    */
-  public synth(options: SynthOptions = {}): Assembly {
+  public synth(options: SynthOptions = {}): SynthResult {
     const problems: Problem[] = this.node
       .findAll()
       .flatMap((c) => c.node.validate().map((message) => ({ path: c.node.path, message })));
     if (problems.length > 0) throw new ModalCdkError(problems);
-    const apps = this.node.findAll().filter(isComfyAppLike).map((app) => app._toModel());
+    const drafts = this.node.findAll().filter(isComfyAppLike).map((app) => app._toModel());
+    const policyFile: string | undefined = this.props.clientPolicy ?? this.node.tryGetContext(CONTEXT_CLIENT_POLICY);
+    const policyPath = policyFile && path.resolve(this.root, policyFile);
+    const shownAs = policyPath ? path.relative(process.cwd(), policyPath) || policyPath : 'client policy';
+    const policy: ClientPolicy = policyPath ? loadClientPolicy(policyPath, shownAs) : clientPolicySchema.parse({});
+    const checked = applyClientPolicy(drafts.map((d) => d.model), policy, shownAs);
+    if (checked.errors.length > 0) throw new ModalCdkError(checked.errors);
+    if (options.strict && checked.warnings.length > 0) {
+      throw new ModalCdkError(checked.warnings.map((w) => ({ path: w.path, message: `${w.message} (a warning; --strict fails on it)` })));
+    }
     const assembly = renderAssembly({
       project: { name: this.projectName, workspace: this.workspace!, environment: this.environment },
-      apps,
+      apps: drafts.map((d, i) => ({ ...d, model: checked.apps[i] })),
     });
     if (options.outdir) writeAssembly(options.outdir, assembly.files);
-    return assembly;
+    return { ...assembly, warnings: checked.warnings };
   }
 
   private validateProject(): string[] {

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, ModalProject, OUTDIR_ENV_VAR } from '../constructs/modal-project';
+import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, ModalProject, OUTDIR_ENV_VAR } from '../constructs/modal-project';
 import { Config, loadConfig } from './config';
-import { formatProblems, ModalCdkError } from './errors';
+import { formatProblems, ModalCdkError, Problem } from './errors';
 import { Manifest, manifestSchema } from './synth/model';
 
 const HELP = `modal-cdk: define serverless ComfyUI apps for Modal in TypeScript, and synthesize them
@@ -18,7 +18,8 @@ Commands:
 
 Options for synth:
   -o, --output <dir>   Where to write the assembly (default: cdk-like.json "output", else synth.out)
-  -q, --quiet          Print nothing on success
+  -q, --quiet          Print nothing on success (warnings still go to stderr)
+      --strict         Fail on client-policy warnings too, not only on errors
   -h, --help           Show this help
 
 Exit codes: 0 success, 1 the stack or config has errors (each printed as [path] message), 2 usage error.
@@ -46,11 +47,11 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
 }
 
 function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  let values: { output?: string; quiet?: boolean; help?: boolean };
+  let values: { output?: string; quiet?: boolean; help?: boolean; strict?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { output: { type: 'string', short: 'o' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' } },
+      options: { output: { type: 'string', short: 'o' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' }, strict: { type: 'boolean' } },
       strict: true,
     }));
   } catch (e) {
@@ -64,7 +65,8 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   const started = performance.now();
   const config = loadConfig(process.cwd());
   const outdir = values.output ?? config.output;
-  const assembly = synthFromConfig(config, outdir);
+  const assembly = synthFromConfig(config, outdir, values.strict ?? false);
+  reportWarnings(assembly.warnings, err);
   if (!values.quiet) {
     const endpoints = assembly.manifest.apps.reduce((n, a) => n + a.endpoints.length, 0);
     const ms = Math.round(performance.now() - started);
@@ -78,24 +80,31 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
  * command on a file is loaded in this process (no second Node start-up, which costs more than the
  * synth itself); any other command runs as a child process that synthesizes by itself.
  */
-export function synthFromConfig(config: Config, outdir: string): { manifest: Manifest; fileCount: number } {
+export function synthFromConfig(config: Config, outdir: string, strict = false): { manifest: Manifest; fileCount: number; warnings: Problem[] } {
   applyConfigContext(config);
   const file = inProcessAppFile(config.app);
   if (file) {
-    const assembly = loadProject(path.resolve(file)).synth({ outdir });
-    return { manifest: assembly.manifest, fileCount: assembly.files.size };
+    const assembly = loadProject(path.resolve(file)).synth({ outdir, strict });
+    return { manifest: assembly.manifest, fileCount: assembly.files.size, warnings: assembly.warnings };
   }
-  const child = spawnSync(config.app, { shell: true, stdio: 'inherit', env: { ...process.env, [OUTDIR_ENV_VAR]: outdir } });
+  // The child prints its own warnings (runApp) and fails on them with MODAL_CDK_STRICT=1.
+  const child = spawnSync(config.app, { shell: true, stdio: 'inherit', env: { ...process.env, [OUTDIR_ENV_VAR]: outdir, ...(strict && { [STRICT_ENV_VAR]: '1' }) } });
   if (child.status !== 0) {
     throw new ModalCdkError([{ path: 'cdk-like.json app', message: `"${config.app}" exited with ${child.status ?? child.signal}: see its output above` }]);
   }
   const manifest = manifestSchema.parse(JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')));
-  return { manifest, fileCount: readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length };
+  return { manifest, fileCount: readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length, warnings: [] };
 }
 
 /** Hands cdk-like.json's context, workspace and environment to the projects built next (via the environment). */
 export function applyConfigContext(config: Config): void {
-  const context = { ...config.context, [CONTEXT_WORKSPACE]: config.modal.workspace, [CONTEXT_ENVIRONMENT]: config.modal.environment };
+  const context = {
+    ...config.context,
+    [CONTEXT_WORKSPACE]: config.modal.workspace,
+    [CONTEXT_ENVIRONMENT]: config.modal.environment,
+    // cdk-like.json paths are relative to it (the cwd), the project's to its root: hand over an absolute one.
+    ...(config.clientPolicy && { [CONTEXT_CLIENT_POLICY]: path.resolve(config.clientPolicy) }),
+  };
   process.env[CONTEXT_ENV_VAR] = JSON.stringify(context);
 }
 
@@ -118,6 +127,14 @@ export function loadProject(file: string): ModalProject {
     throw new ModalCdkError([{ path: file, message: 'expected the app file to export (as default) a ModalProject or a function that returns one' }]);
   }
   return project;
+}
+
+/** Set for an app command run as a child process of `synth --strict`. */
+export const STRICT_ENV_VAR = 'MODAL_CDK_STRICT';
+
+/** Prints client-policy warnings, one `warning: [path] message` line each. */
+export function reportWarnings(warnings: Problem[], err: NodeJS.WritableStream): void {
+  for (const w of warnings) err.write(`modal-cdk: warning: [${w.path}] ${w.message}\n`);
 }
 
 /** Prints a user error as `[path] message` lines (no stack); anything else as a bug report. */

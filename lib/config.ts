@@ -17,8 +17,8 @@ export const configSchema = z.strictObject({
       environment: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal environment name').default('main'),
     })
     .default({ environment: 'main' }),
-  /** Path of the client policy file (timeouts and GPUs clients rely on). */
-  clientPolicy: z.string().min(1).default('client-policy.yaml'),
+  /** Path of the client policy file (timeouts and GPUs clients rely on); none when left out. */
+  clientPolicy: z.string().min(1).optional(),
   deploy: z
     .strictObject({
       concurrency: z.number().int().min(1).max(32).default(4),

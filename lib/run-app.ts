@@ -1,5 +1,5 @@
 import { ModalProject, OUTDIR_ENV_VAR } from '../constructs/modal-project';
-import { reportError } from './cli';
+import { reportError, reportWarnings, STRICT_ENV_VAR } from './cli';
 
 /**
  * For an app file run directly (`ts-node bin/example.ts`): synthesizes the project into
@@ -7,7 +7,8 @@ import { reportError } from './cli';
  */
 export function runApp(build: () => ModalProject): void {
   try {
-    build().synth({ outdir: process.env[OUTDIR_ENV_VAR] ?? 'synth.out' });
+    const result = build().synth({ outdir: process.env[OUTDIR_ENV_VAR] ?? 'synth.out', strict: process.env[STRICT_ENV_VAR] === '1' });
+    reportWarnings(result.warnings, process.stderr);
   } catch (e) {
     process.exitCode = reportError(e, process.stderr);
   }

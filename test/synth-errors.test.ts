@@ -55,7 +55,7 @@ describe('synth errors: printed as [construct path] message, exit 1, no stack tr
 
   test('a valid stack replaces the previous synth.out/ whole', async () => {
     const result = await synthStack(endpoint(), 'previous synth');
-    expect(result.stderr).toBe('');
+    expect(result.stderr).not.toMatch(/problem|unexpected/); // rule-4 warnings (5m client timeout) may print
     expect(result.code).toBe(0);
     expect(existsSync(path.join(result.outdir, 'marker.txt'))).toBe(false);
     expect(JSON.parse(readFileSync(path.join(result.outdir, 'manifest.json'), 'utf8')).apps[0].id).toBe('one');

@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { durationSchema, formatDuration } from '../duration';
+import { ModalCdkError, parseProps, Problem, show } from '../errors';
+import type { AppModel } from '../synth/model';
+import { GPU_TYPES, parseGpu } from './gpu';
+
+/**
+ * `client-policy.yaml`: the clients' side of the contract (DESIGN §7). Client timeouts per endpoint path
+ * (others take the default) and the GPUs apps may use; synth and deploy check the stack against it.
+ */
+const gpuTypeSchema = z.enum(Object.keys(GPU_TYPES) as [string, ...string[]]);
+const gpusSchema = z.strictObject({ allowed: z.array(gpuTypeSchema).min(1) });
+
+export const clientPolicySchema = z.strictObject({
+  defaults: z.strictObject({ clientTimeout: durationSchema.optional() }).default({}),
+  gpus: gpusSchema.optional(),
+  apps: z.record(z.string(), z.strictObject({ gpus: gpusSchema })).default({}),
+  endpoints: z
+    .record(z.string().regex(/^\//, 'expected an endpoint path starting with "/"'), z.strictObject({ clientTimeout: durationSchema }))
+    .default({}),
+});
+export type ClientPolicy = z.output<typeof clientPolicySchema>;
+
+/** Modal answers a web request that runs longer than this with a 303 to a result URL (reference/modal.md). */
+export const WEB_REDIRECT_SECONDS = 150;
+
+/** Reads and validates a policy file; problems name the file's key, the value and what is allowed. */
+export function loadClientPolicy(file: string, shownAs: string): ClientPolicy {
+  if (!existsSync(file)) {
+    throw new ModalCdkError([{ path: shownAs, message: `not found: create it, or leave clientPolicy out of cdk-like.json` }]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
+  } catch (e) {
+    throw new ModalCdkError([{ path: shownAs, message: `not valid YAML: ${(e as Error).message.split('\n')[0]}` }]);
+  }
+  return parseProps(clientPolicySchema, raw, shownAs, 'key');
+}
+
+export interface PolicyOutcome {
+  /** The apps with each endpoint's client timeout taken from the policy. */
+  readonly apps: Omit<AppModel, 'hash'>[];
+  /** Rule violations that fail synth and deploy. */
+  readonly errors: Problem[];
+  /** Findings that print and pass (`--strict` makes them fail). */
+  readonly warnings: Problem[];
+}
+
+/**
+ * Applies the policy's client timeouts and checks rules 1-4 of DESIGN §7:
+ * 1. each app's GPUs are allowed; 2. an app's timeout covers its endpoints' client timeouts (warn above
+ * twice); 3. every policy entry names an endpoint; 4. client timeouts over 150 s: clients must follow 303s.
+ */
+export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: ClientPolicy, policyFile: string): PolicyOutcome {
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  const known = new Set(apps.flatMap((a) => a.endpoints.map((e) => e.path)));
+  for (const path of Object.keys(policy.endpoints)) {
+    if (!known.has(path)) errors.push({ path: `${policyFile} endpoints`, message: `"${path}" names no endpoint of the stack (rule 3: no stale entries): remove it, or fix the path — known: ${show([...known].sort())}` });
+  }
+  for (const id of Object.keys(policy.apps)) {
+    if (!apps.some((a) => a.id === id)) errors.push({ path: `${policyFile} apps`, message: `"${id}" names no app of the stack: expected one of ${show(apps.map((a) => a.id))}` });
+  }
+  const withPolicy = apps.map((app) => {
+    const allowed = policy.apps[app.id]?.gpus.allowed ?? policy.gpus?.allowed;
+    for (const gpu of [app.gpu].flat()) {
+      const parsed = parseGpu(gpu);
+      const type = 'type' in parsed ? parsed.type : gpu;
+      if (allowed && !allowed.includes(type)) errors.push({ path: app.constructPath, message: `app ${app.id}: GPU ${show(gpu)} is not allowed by ${policyFile} (rule 1): expected one of ${show(allowed)} — change the app's gpu, or allow it in the policy` });
+    }
+    const endpoints = app.endpoints.map((e) => {
+      const seconds = policy.endpoints[e.path]?.clientTimeout ?? policy.defaults.clientTimeout;
+      return seconds === undefined ? e : { ...e, clientTimeoutMs: seconds * 1000 };
+    });
+    const longest = Math.max(...endpoints.map((e) => e.clientTimeoutMs / 1000));
+    for (const e of endpoints) {
+      const client = e.clientTimeoutMs / 1000;
+      if (app.timeoutSeconds < client) {
+        errors.push({ path: e.constructPath, message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is shorter than the client timeout ${formatDuration(client)} of ${e.path} (rule 2: the server would stop work the client still waits for, a 408) — set the app's timeout to at least ${formatDuration(client)}, or lower the policy's clientTimeout` });
+      }
+    }
+    if (app.timeoutSeconds > 2 * longest) {
+      warnings.push({ path: app.constructPath, message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is more than twice its longest client timeout ${formatDuration(longest)} (rule 2: GPU time paid for work nobody waits for) — lower it toward ${formatDuration(longest)}` });
+    }
+    const long = endpoints.filter((e) => e.clientTimeoutMs / 1000 > WEB_REDIRECT_SECONDS).map((e) => `${e.path} (${formatDuration(e.clientTimeoutMs / 1000)})`);
+    if (long.length > 0) {
+      warnings.push({ path: app.constructPath, message: `app ${app.id}: client timeouts over ${WEB_REDIRECT_SECONDS}s: ${long.join(', ')} (rule 4): Modal answers such requests with a 303 to a result URL, so clients must follow redirects (the generated clients do; browsers with CORS cannot)` });
+    }
+    return { ...app, endpoints };
+  });
+  return { apps: withPolicy, errors, warnings };
+}

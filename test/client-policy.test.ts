@@ -1,0 +1,112 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import buildRyla from '../bin/ryla';
+import { applyConfigContext } from '../lib/cli';
+import { loadConfig } from '../lib/config';
+import { demoStack, problemsOf, ROOT, runCliIn, tempDir } from './helpers';
+
+/** A policy file in a temp dir; returns its absolute path (resolve(root, absolute) is the path itself). */
+function policyFile(yaml: string): string {
+  const file = path.join(tempDir(), 'client-policy.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** The demo stack (app `demo`, endpoint `/demo`, timeout 5m) with a policy. */
+function synthWithPolicy(yaml: string, app: object = {}, strict = false) {
+  return demoStack({ project: { clientPolicy: policyFile(yaml) }, app: app as never }).project.synth({ strict });
+}
+
+describe('client-policy.yaml', () => {
+  test('the policy file is validated: errors name the key, the value and what is allowed', () => {
+    expect(problemsOf(() => synthWithPolicy('endpoints:\n  /demo: { clientTimeout: ten minutes }\n'))).toEqual([
+      expect.stringMatching(/^\[.*client-policy.yaml\] key 'endpoints\.\/demo\.clientTimeout': got "ten minutes", expected a positive duration such as 90, "90s"/),
+    ]);
+    expect(problemsOf(() => synthWithPolicy('gpus:\n  allowed: [L40S, RTX9000]\n'))).toEqual([
+      expect.stringMatching(/key 'gpus\.allowed\.1': got "RTX9000", expected one of .*"L40S"/),
+    ]);
+    expect(problemsOf(() => synthWithPolicy('timeouts: {}\n'))).toEqual([expect.stringMatching(/key 'timeouts'/)]);
+    expect(problemsOf(() => synthWithPolicy('endpoints: [\n'))).toEqual([expect.stringMatching(/client-policy.yaml\] not valid YAML/)]);
+  });
+
+  test('the client timeout comes from the policy: the endpoint\'s entry, else the default', () => {
+    expect(synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 4m }\n').manifest.apps[0].endpoints[0].clientTimeoutMs).toBe(240_000);
+    expect(synthWithPolicy('defaults: { clientTimeout: 90s }\n').manifest.apps[0].endpoints[0].clientTimeoutMs).toBe(90_000);
+  });
+
+  test('rule 1: every GPU of an app is allowed by the policy (or its per-app override)', () => {
+    expect(problemsOf(() => synthWithPolicy('gpus: { allowed: [H100] }\n', { gpu: ['L40S', 'H100'] }))).toEqual([
+      expect.stringMatching(/^\[test\/demo\] app demo: GPU "L40S" is not allowed by .*client-policy.yaml \(rule 1\): expected one of \["H100"\] — change the app's gpu, or allow it in the policy$/),
+    ]);
+    expect(synthWithPolicy('defaults: { clientTimeout: 150s }\ngpus: { allowed: [L40S] }\n', { gpu: 'L40S:2' }).warnings).toEqual([]);
+    expect(synthWithPolicy('defaults: { clientTimeout: 150s }\ngpus: { allowed: [H100] }\napps:\n  demo: { gpus: { allowed: [L40S] } }\n', { gpu: 'L40S' }).warnings).toEqual([]);
+  });
+
+  test('rule 2: an app\'s timeout covers its endpoints\' client timeouts; more than twice that warns', () => {
+    expect(problemsOf(() => synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 20m }\n'))).toEqual([
+      '[test/demo/Demo] app demo: timeout 5m is shorter than the client timeout 20m of /demo (rule 2: the server would stop work the client still waits for, a 408) — set the app\'s timeout to at least 20m, or lower the policy\'s clientTimeout',
+    ]);
+    expect(synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 5m }\n').warnings.filter((w) => /rule 2/.test(w.message))).toEqual([]);
+    const slack = synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 2m }\n', { timeout: '1h' });
+    expect(slack.warnings).toEqual([{ path: 'test/demo', message: expect.stringMatching(/app demo: timeout 1h is more than twice its longest client timeout 2m \(rule 2/) }]);
+    expect(problemsOf(() => synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 2m }\n', { timeout: '1h' }, true))).toEqual([
+      expect.stringMatching(/rule 2: GPU time paid for work nobody waits for.*\(a warning; --strict fails on it\)$/),
+    ]);
+  });
+
+  test('rule 3: every policy entry names an endpoint of the stack', () => {
+    expect(problemsOf(() => synthWithPolicy('endpoints:\n  /gone: { clientTimeout: 1m }\n'))).toEqual([
+      expect.stringMatching(/client-policy.yaml endpoints\] "\/gone" names no endpoint of the stack \(rule 3: no stale entries\): remove it, or fix the path — known: \["\/demo"\]/),
+    ]);
+    expect(problemsOf(() => synthWithPolicy('apps:\n  nope: { gpus: { allowed: [L40S] } }\n'))).toEqual([expect.stringMatching(/"nope" names no app of the stack: expected one of \["demo"\]/)]);
+  });
+
+  test('rule 4: client timeouts over 150 s warn that clients must follow 303 redirects', () => {
+    expect(synthWithPolicy('defaults: { clientTimeout: 2m30s }\n').warnings).toEqual([]);
+    expect(synthWithPolicy('defaults: { clientTimeout: 151s }\n').warnings).toEqual([
+      { path: 'test/demo', message: expect.stringMatching(/client timeouts over 150s: \/demo \(151s\) \(rule 4\): Modal answers such requests with a 303/) },
+    ]);
+  });
+
+  describe('the RYLA policy', () => {
+    const synthRyla = (policy?: string) => {
+      applyConfigContext({ ...loadConfig(ROOT), ...(policy && { clientPolicy: policyFile(policy) }) });
+      return buildRyla().synth();
+    };
+
+    test('has the seed\'s client timeout for each of the 21 endpoints, and the stack passes it with rule-4 warnings only', () => {
+      const result = synthRyla();
+      const ms = Object.fromEntries(result.manifest.apps.flatMap((a) => a.endpoints.map((e) => [e.path, e.clientTimeoutMs])));
+      expect(Object.keys(ms)).toHaveLength(21);
+      expect(ms['/flux']).toBe(180_000);
+      expect(ms['/sdxl-instantid']).toBe(420_000);
+      expect(ms['/wan2.6-r2v']).toBe(600_000);
+      expect(result.warnings.every((w) => /\(rule 4\)/.test(w.message))).toBe(true);
+    });
+
+    test('raising /sdxl-instantid to 20m fails synth, naming instantid\'s timeout and the endpoint', () => {
+      const policy = require('node:fs').readFileSync(path.join(ROOT, 'client-policy.yaml'), 'utf8').replace('/sdxl-instantid: { clientTimeout: 7m }', '/sdxl-instantid: { clientTimeout: 20m }');
+      expect(problemsOf(() => synthRyla(policy))).toEqual([
+        expect.stringMatching(/^\[ryla\/instantid\/SdxlInstantId\] app instantid: timeout 7m is shorter than the client timeout 20m of \/sdxl-instantid \(rule 2/),
+      ]);
+    });
+  });
+
+  test('the CLI prints warnings and passes; --strict fails on them and writes nothing', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify({ app: 'ts-node --swc stack.ts', modal: { workspace: 'acme' }, clientPolicy: 'policy.yaml' }));
+    writeFileSync(path.join(dir, 'policy.yaml'), 'defaults: { clientTimeout: 4m }\n');
+    writeFileSync(path.join(dir, 'stack.ts'), `import { ComfyApp, Endpoint, ModalProject, Workflow } from ${JSON.stringify(path.join(ROOT, 'constructs'))};
+export default () => {
+  const project = new ModalProject(undefined, 'p', { root: ${JSON.stringify(path.join(ROOT, 'test', 'fixtures'))} });
+  new Endpoint(new ComfyApp(project, 'one', { gpu: 'L40S' }), 'E', { path: '/e', workflow: Workflow.fromFile('workflows/tiny.json') });
+  return project;
+};\n`);
+    const passing = await runCliIn(dir, ['synth', '-q']);
+    expect([passing.code, passing.err]).toEqual([0, expect.stringMatching(/^modal-cdk: warning: \[p\/one\] app one: client timeouts over 150s: \/e \(4m\) \(rule 4\)/)]);
+    const strict = await runCliIn(dir, ['synth', '--strict', '-o', 'strict.out']);
+    expect(strict.code).toBe(1);
+    expect(strict.err).toMatch(/1 problem found, nothing was written:\n\[p\/one\] .*\(rule 4\).*\(a warning; --strict fails on it\)/);
+    expect(require('node:fs').existsSync(path.join(dir, 'strict.out'))).toBe(false);
+  });
+});
