@@ -111,9 +111,11 @@ export const FITS: Record<FieldType, (v: unknown) => boolean> = {
 
 const nodeValueSchema = z.union([z.string(), z.number(), z.boolean()]);
 export const nodeInputSchema = z.strictObject({ node: z.string().min(1), input: z.string().min(1) });
+/** A JSON field name that is also a Python identifier (it becomes a pydantic field). */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const fieldNameSchema = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a JSON field name usable in Python: letters, digits, "_", not starting with a digit')
+  .regex(FIELD_NAME, 'expected a JSON field name usable in Python: letters, digits, "_", not starting with a digit')
   .refine((n) => !PYTHON_KEYWORDS.has(n) && !n.startsWith('model_'), 'expected a name that is not a Python keyword and does not start with "model_" (pydantic reserves it)');
 
 /** `{name}` placeholders of a format string. */
@@ -158,7 +160,7 @@ export const inputSchema = z
     if (f.format !== undefined && f.type !== 'string') bad('format', f.format, `expected no format: only a string field is formatted (type is ${f.type})`);
     if (f.format !== undefined) {
       for (const name of formatFields(f.format)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) bad('format', f.format, `expected only {field_name} placeholders, got {${name}}`);
+        if (!FIELD_NAME.test(name)) bad('format', f.format, `expected only {field_name} placeholders, got {${name}}`);
       }
     }
     if (f.ensureSuffix !== undefined && !text) bad('ensureSuffix', f.ensureSuffix, `expected no ensureSuffix: only string and enum fields have one (type is ${f.type})`);
@@ -183,13 +185,18 @@ export function targetsOf(f: ParsedInput): NodeInput[] {
   return f.node !== undefined && f.input !== undefined ? [{ node: f.node, input: f.input }, ...f.alsoSets] : [];
 }
 
+/** Whether a request must send the field: as given, else when it has no default and is not a seed. */
+export function isRequired(f: ParsedInput): boolean {
+  return f.required ?? (f.default === undefined && f.type !== 'seed');
+}
+
 /** The model of one field. */
 export function toRequestField(name: string, f: ParsedInput): RequestField {
   return {
     name,
     type: f.type,
     targets: targetsOf(f),
-    required: f.required ?? (f.default === undefined && f.type !== 'seed'),
+    required: isRequired(f),
     aliases: f.aliases,
     ...(f.default !== undefined && { default: f.default }),
     ...(f.min !== undefined && { min: f.min }),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { durationSchema, DurationInput } from '../lib/duration';
 import { parseProps, show } from '../lib/errors';
 import { EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, OutputFormat } from '../lib/synth/model';
-import { EndpointInput, fieldNameSchema, fieldProblems, inputSchema, toRequestField } from './endpoint-input';
+import { EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, toRequestField } from './endpoint-input';
 import { ModalProject } from './modal-project';
 import { Workflow, WorkflowGraph } from './workflow';
 
@@ -84,8 +84,7 @@ const endpointPropsSchema = z.strictObject({
   for (const group of p.requireOneOf) {
     for (const name of group) {
       const f = p.inputs[name];
-      const required = f && (f.required ?? (f.default === undefined && f.type !== 'seed'));
-      if (!f || f.default !== undefined || required) ctx.addIssue({ code: 'custom', path: ['requireOneOf'], input: name, message: `expected optional fields without a default in each group, but '${name}' ${f ? 'has a default or is required' : 'is not a field'}` });
+      if (!f || f.default !== undefined || isRequired(f)) ctx.addIssue({ code: 'custom', path: ['requireOneOf'], input: name, message: `expected optional fields without a default in each group, but '${name}' ${f ? 'has a default or is required' : 'is not a field'}` });
     }
   }
   for (const name of Object.keys(p.ignoredFields)) {

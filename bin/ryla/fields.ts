@@ -56,11 +56,17 @@ export function seed(node: string, input = 'seed', fixed?: number, max?: number)
   };
 }
 
+/** `steps` of one or more samplers (or schedulers), all set to the same value. */
+export function steps(nodes: string[], fallback: number, max = 150): EndpointInput {
+  const [node, ...more] = nodes;
+  return { type: 'int', node, input: 'steps', default: fallback, min: 1, max, alsoSets: more.map((n) => ({ node: n, input: 'steps' })) };
+}
+
 /** `steps` and `cfg` of a sampler. */
-export function sampling(node: string, steps: number, cfg: number, more: { stepsAlso?: string[]; cfgAlso?: string[] } = {}): Inputs {
+export function sampling(node: string, stepCount: number, cfg: number): Inputs {
   return {
-    steps: { type: 'int', node, input: 'steps', default: steps, min: 1, max: 150, alsoSets: (more.stepsAlso ?? []).map((n) => ({ node: n, input: 'steps' })) },
-    cfg: { type: 'float', node, input: 'cfg', default: cfg, min: 0, max: 30, alsoSets: (more.cfgAlso ?? []).map((n) => ({ node: n, input: 'cfg' })) },
+    steps: steps([node], stepCount),
+    cfg: { type: 'float', node, input: 'cfg', default: cfg, min: 0, max: 30, alsoSets: [] },
   };
 }
 

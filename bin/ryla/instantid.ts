@@ -4,7 +4,7 @@
  * this app pins the core that Replicate tested them with (v0.3.67, §1.4).
  */
 import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, Workflow } from '../../constructs';
-import { faceProvider, FLUX_DEFAULT_NEGATIVE, negativePrompt, prompt, referenceImage, sampling, seed, size } from './fields';
+import { faceProvider, FLUX_DEFAULT_NEGATIVE, negativePrompt, prompt, referenceImage, sampling, seed, size, steps } from './fields';
 import { addFluxDevModels, RylaShared } from './shared';
 
 export function addInstantIdApp(project: ModalProject, shared: RylaShared): ComfyApp {
@@ -79,7 +79,7 @@ export function addInstantIdApp(project: ModalProject, shared: RylaShared): Comf
     timeout: '7m',
     inputs: {
       ...referenceImage('7'), ...prompt('9'), ...size('15', 1024, 1024), ...seed('14', 'noise_seed'),
-      steps: { type: 'int', node: '13', input: 'steps', default: 20, min: 1, max: 100 },
+      steps: steps(['13'], 20, 100),
       // The API client sends pulid_strength/pulid_start/pulid_end, which today's server ignored.
       pulid_weight: { type: 'float', node: '8', input: 'weight', default: 0.9, min: -1, max: 5, aliases: ['pulid_strength'], description: 'Identity weight' },
       start_at: { type: 'float', node: '8', input: 'start_at', default: 0.0, min: 0, max: 1, aliases: ['pulid_start'] },
@@ -102,7 +102,7 @@ export function addInstantIdApp(project: ModalProject, shared: RylaShared): Comf
     timeout: '7m',
     inputs: {
       ...referenceImage('5'), ...prompt('7'), ...negativePrompt('8', FLUX_DEFAULT_NEGATIVE), ...size('9', 1024, 1024), ...seed('10', 'noise_seed', 42),
-      steps: { type: 'int', node: '10', input: 'steps', default: 20, min: 1, max: 100 },
+      steps: steps(['10'], 20, 100),
       ipadapter_strength: { type: 'float', node: '6', input: 'ip_scale', default: 0.8, min: 0, max: 5, description: 'Image-prompt strength' },
       guidance_scale: { type: 'float', node: '10', input: 'true_gs', default: 3.5, min: 0, max: 100, description: 'True guidance of the XLabs sampler' },
       timestep_to_start_cfg: { type: 'int', node: '10', input: 'timestep_to_start_cfg', default: 1, min: 0, max: 100 },

@@ -4,7 +4,7 @@
  * compatibility, and they run Wan 2.2 T2V A14B (two experts) and Wan 2.1 VACE 14B for references.
  */
 import { ComfyApp, Endpoint, HfModel, ModalProject, VolumeModel, Workflow } from '../../constructs';
-import { Inputs, lora, negativePrompt, prompt, seed, size } from './fields';
+import { Inputs, lora, negativePrompt, prompt, seed, size, steps } from './fields';
 import { RylaShared } from './shared';
 
 /** Frames, steps, cfg and fps; the API client sends `num_frames`, today's server read `length`. */
@@ -12,7 +12,7 @@ function video(latent: string, samplers: string[], save: string): Inputs {
   const [first, ...rest] = samplers;
   return {
     length: { type: 'int', node: latent, input: 'length', default: 33, min: 1, max: 161, aliases: ['num_frames'], description: 'Frames (4n+1 fits the model best)' },
-    steps: { type: 'int', node: first, input: 'steps', default: 30, min: 1, max: 100, alsoSets: rest.map((n) => ({ node: n, input: 'steps' })) },
+    steps: steps(samplers, 30, 100),
     cfg: { type: 'float', node: first, input: 'cfg', default: 6.0, min: 0, max: 30, alsoSets: rest.map((n) => ({ node: n, input: 'cfg' })) },
     fps: { type: 'int', node: save, input: 'fps', default: 16, min: 1, max: 60 },
   };

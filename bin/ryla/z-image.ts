@@ -5,7 +5,7 @@
  */
 import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, VolumeModel, Workflow } from '../../constructs';
 import type { EndpointInput } from '../../constructs';
-import { lora, negativePrompt, prompt, seed, size } from './fields';
+import { lora, negativePrompt, prompt, seed, size, steps } from './fields';
 import { RylaShared } from './shared';
 
 /**
@@ -14,10 +14,6 @@ import { RylaShared } from './shared';
  */
 function cfg(node: string): EndpointInput {
   return { type: 'float', node, input: 'cfg', default: 1.0, min: 1, max: 10, clamp: true, description: 'Guidance; 0 and 1 both mean none' };
-}
-
-function steps(node: string, fallback: number, also: string[] = []): EndpointInput {
-  return { type: 'int', node, input: 'steps', default: fallback, min: 1, max: 50, alsoSets: also.map((n) => ({ node: n, input: 'steps' })) };
 }
 
 export function addZImageApp(project: ModalProject, shared: RylaShared): ComfyApp {
@@ -33,7 +29,7 @@ export function addZImageApp(project: ModalProject, shared: RylaShared): ComfyAp
     description: 'Z-Image-Turbo text-to-image',
     workflow: Workflow.fromFile('workflows/z-image-simple.json'),
     timeout: '10m',
-    inputs: { ...prompt('6'), ...negativePrompt('7'), ...size('8', 1024, 1024), steps: steps('11', 4), cfg: cfg('11'), ...seed('11', 'seed', 42) },
+    inputs: { ...prompt('6'), ...negativePrompt('7'), ...size('8', 1024, 1024), steps: steps(['11'], 4, 50), cfg: cfg('11'), ...seed('11', 'seed', 42) },
     output: 'jpeg',
   });
   new Endpoint(app, 'Danrisi', {
@@ -41,7 +37,7 @@ export function addZImageApp(project: ModalProject, shared: RylaShared): ComfyAp
     description: 'Z-Image-Turbo with the team\'s RES4LYF recipe (beta sigmas, ralston 2s)',
     workflow: Workflow.fromFile('workflows/z-image-danrisi.json'),
     timeout: '10m',
-    inputs: { ...prompt('6'), ...negativePrompt('7'), ...size('8', 1024, 1024), steps: steps('11', 8, ['9']), cfg: cfg('11'), ...seed('11', 'seed', 42) },
+    inputs: { ...prompt('6'), ...negativePrompt('7'), ...size('8', 1024, 1024), steps: steps(['11', '9'], 8, 50), cfg: cfg('11'), ...seed('11', 'seed', 42) },
     output: 'jpeg',
   });
   new Endpoint(app, 'Lora', {
@@ -50,7 +46,7 @@ export function addZImageApp(project: ModalProject, shared: RylaShared): ComfyAp
     workflow: Workflow.fromFile('workflows/z-image-lora.json'),
     timeout: '10m',
     inputs: {
-      ...prompt('6', 'text', { triggerWord: true }), ...negativePrompt('7'), ...size('8', 1024, 1024), steps: steps('11', 9), cfg: cfg('11'), ...seed('11'),
+      ...prompt('6', 'text', { triggerWord: true }), ...negativePrompt('7'), ...size('8', 1024, 1024), steps: steps(['11'], 9, 50), cfg: cfg('11'), ...seed('11'),
       ...lora(['4'], 'ryla', 'character-{lora_id}.safetensors', [{ node: '4', input: 'strength_model' }]),
     },
     requireOneOf: [['lora_name', 'lora_id']],

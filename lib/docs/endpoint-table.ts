@@ -1,18 +1,12 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import Handlebars from 'handlebars';
 import { formatDuration } from '../duration';
 import { Manifest } from '../synth/model';
-import { TEMPLATES_DIR } from '../synth/render';
-
-let template: HandlebarsTemplateDelegate | undefined;
+import { loadTemplate } from '../synth/render';
 
 /** Markdown tables of a manifest's apps and endpoints, and of the fields each endpoint ignores on purpose. */
 export function renderEndpointTable(manifest: Manifest): string {
-  template ??= Handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, 'docs', 'endpoint-table.md.hbs'), 'utf8'), { noEscape: true, strict: true });
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s+/g, ' ');
   const endpoints = manifest.apps.flatMap((app) => app.endpoints.map((e) => ({ app, e })));
-  return template({
+  return loadTemplate('docs/endpoint-table.md.hbs')({
     rows: endpoints.map(({ app, e }) => ({
       modalName: app.modalName,
       gpu: cell([app.gpu].flat().join(' → ')),

@@ -89,11 +89,20 @@ handlebars.registerHelper('py', (value: PyValue) => py(value));
 handlebars.registerHelper('pyArgs', (values: PyValue[]) => values.map(py).join(', '));
 handlebars.registerHelper('pyComment', (text: string) => text.replace(/[\r\n]+/g, ' '));
 handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-let appTemplate: HandlebarsTemplateDelegate | undefined;
+const templates = new Map<string, HandlebarsTemplateDelegate>();
+
+/** A template under templates/, compiled once per process. */
+export function loadTemplate(name: string): HandlebarsTemplateDelegate {
+  let template = templates.get(name);
+  if (!template) {
+    template = handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, name), 'utf8'), { noEscape: true, strict: true });
+    templates.set(name, template);
+  }
+  return template;
+}
 
 /** The app's `app.py`: the template filled with a view derived from the model only. */
 export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
-  appTemplate ??= handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, 'app.py.hbs'), 'utf8'), { noEscape: true, strict: true });
   const handlers = new Set<string>();
   const requests = app.endpoints.map((e) => requestView(e, handlers));
   const fields = app.endpoints.flatMap((e) => e.fields);
@@ -108,7 +117,7 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
   const gpuType = 'type' in firstGpu ? GPU_TYPES[firstGpu.type] : undefined;
   const usdPerSecond = gpuType?.usdPerSecond != null && 'count' in firstGpu ? round(gpuType.usdPerSecond * firstGpu.count) : null;
   const hfModels = app.models.filter((m) => m.kind === 'hf');
-  return appTemplate({
+  return loadTemplate('app.py.hbs')({
     app,
     endpointCount: app.endpoints.length,
     workflowsDir: WORKFLOWS_REMOTE,
