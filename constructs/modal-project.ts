@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
 import { ModalCdkError, Problem, parseProps } from '../lib/errors';
 import { applyClientPolicy, ClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
+import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
 import { renderAssembly, Assembly } from '../lib/synth/render';
 import { writeAssembly } from '../lib/synth/write';
 import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './schemas';
@@ -198,6 +199,10 @@ export class ModalProject extends Construct {
       const other = byModalName.get(app.modalName);
       if (other) problems.push(`duplicate Modal app name "${app.modalName}": used by ${other} and ${app.node.path} — give one a different id or modalName`);
       byModalName.set(app.modalName, app.node.path);
+      const host = this.workspace && webHostLabel(this.workspace, app.modalName);
+      if (host && host.length > DNS_LABEL_MAX) {
+        problems.push(`Modal app name "${app.modalName}" (${app.node.path}) gives the web host label "${host}", ${host.length} characters: a DNS label holds at most ${DNS_LABEL_MAX}, so Modal would have to shorten it and the generated client URLs would be wrong — give the app a shorter id or modalName`);
+      }
       for (const endpoint of app.endpointPaths()) {
         const owner = byPath.get(endpoint.path);
         if (owner) problems.push(`duplicate endpoint path "${endpoint.path}": declared by ${owner} and ${endpoint.constructPath} — client maps are keyed by path, so each path must be unique in the project`);

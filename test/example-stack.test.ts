@@ -23,7 +23,8 @@ describe('the example stack (bin/example.ts)', () => {
     expect([...assembly.files.keys()]).toEqual([
       'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
       'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/workflows/seedvr2-upscale.json',
-      'deploy-plan.json', 'manifest.json',
+      'ci/deploy-modal.yml', 'clients/endpoints.json', 'clients/endpoints.py', 'clients/endpoints.ts',
+      'deploy-plan.json', 'docs/ENDPOINT-APP-MAPPING.md', 'manifest.json',
     ]);
   });
 

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ComfyApp, ComfyAppProps, Endpoint, EndpointProps, ModalProject, ModalProjectProps, Workflow } from '../constructs';
-import { runCli } from '../lib/cli';
+import buildRyla from '../bin/ryla';
+import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
+import { applyConfigContext, runCli } from '../lib/cli';
+import { loadConfig } from '../lib/config';
 import { ModalCdkError } from '../lib/errors';
 
 export const ROOT = path.join(__dirname, '..');
@@ -55,5 +58,15 @@ export async function runCliIn(cwd: string, args: string[]): Promise<{ code: num
     return { code: await runCli(args, out, err), ...text };
   } finally {
     process.chdir(previous);
+  }
+}
+
+/** What `npm run synth` builds: the RYLA stack with cdk-like.json's context (and client policy). */
+export function synthRyla() {
+  applyConfigContext(loadConfig(ROOT));
+  try {
+    return buildRyla().synth();
+  } finally {
+    delete process.env[CONTEXT_ENV_VAR];
   }
 }

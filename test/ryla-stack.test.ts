@@ -1,21 +1,7 @@
 import { readFileSync } from 'node:fs';
-import buildRyla from '../bin/ryla';
 import { expectedReadme, README } from '../bin/update-readme';
-import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
-import { applyConfigContext } from '../lib/cli';
-import { loadConfig } from '../lib/config';
 import { Manifest } from '../lib/synth/model';
-import { ROOT } from './helpers';
-
-// What `npm run synth` builds: the RYLA stack with cdk-like.json's context.
-function synthRyla() {
-  applyConfigContext(loadConfig(ROOT));
-  try {
-    return buildRyla().synth();
-  } finally {
-    delete process.env[CONTEXT_ENV_VAR];
-  }
-}
+import { synthRyla } from './helpers';
 
 const assembly = synthRyla();
 const manifest: Manifest = JSON.parse(assembly.files.get('manifest.json')!);
@@ -61,7 +47,9 @@ const KNOWN_NODE_TYPES = new Set([
 describe('the RYLA stack (npm run synth)', () => {
   test('one directory per app with its app.py, runtime and workflows; manifest and plan', () => {
     const files = [...assembly.files.keys()];
-    expect(files.filter((f) => !f.startsWith('apps/'))).toEqual(['deploy-plan.json', 'manifest.json']);
+    expect(files.filter((f) => !f.startsWith('apps/'))).toEqual([
+      'ci/deploy-modal.yml', 'clients/endpoints.json', 'clients/endpoints.py', 'clients/endpoints.ts', 'deploy-plan.json', 'docs/ENDPOINT-APP-MAPPING.md', 'manifest.json',
+    ]);
     for (const a of manifest.apps) {
       expect(files).toEqual(expect.arrayContaining([`apps/${a.id}/app.py`, `apps/${a.id}/comfy_runtime.py`, ...a.endpoints.map((e) => `apps/${a.id}/${e.workflow}`)]));
     }

@@ -1,6 +1,6 @@
 import { formatDuration } from '../duration';
 import { Manifest } from '../synth/model';
-import { loadTemplate } from '../synth/render';
+import { loadTemplate } from '../synth/templates';
 
 /** Markdown tables of a manifest's apps and endpoints, and of the fields each endpoint ignores on purpose. */
 export function renderEndpointTable(manifest: Manifest): string {

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import Handlebars from 'handlebars';
 import { ModalCdkError, zodProblems } from '../errors';
 import { GPU_TYPES, parseGpu } from '../policy/gpu';
+import { renderClientFiles } from '../clients/render-clients';
+import { WEB_CLASS, WEB_METHOD } from '../clients/web-url';
 import { HF_CACHE_MOUNT, HF_IMAGE_CACHE, WORKFLOWS_REMOTE } from './image-layers';
 import { stableJson } from './json';
 import {
   AppModel, appModelSchema, DeployPlan, deployPlanSchema, EndpointModel, Manifest, MANIFEST_VERSION, manifestSchema, RequestField,
 } from './model';
 import { py, pyIdentifier, pyPretty, pyString, PyValue } from './python';
+import { loadTemplate, TEMPLATES_DIR } from './templates';
 
 /** What a construct tree hands the renderer: the app models (before hashing) and their workflow graphs. */
 export interface AppDraft {
@@ -29,8 +31,6 @@ export interface Assembly {
   readonly plan: DeployPlan;
   readonly files: ReadonlyMap<string, string>;
 }
-
-export const TEMPLATES_DIR = path.join(__dirname, '..', '..', 'templates');
 
 const draftSchema = appModelSchema.omit({ hash: true });
 
@@ -67,6 +67,7 @@ export function renderAssembly(input: AssemblyInput): Assembly {
     })),
   });
   files.set('manifest.json', stableJson(manifest));
+  for (const [rel, content] of renderClientFiles(manifest)) files.set(rel, content);
   files.set('deploy-plan.json', stableJson(plan));
   return { manifest, plan, files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
 }
@@ -82,23 +83,6 @@ let runtimeCache: string | undefined;
 function runtimeSource(): string {
   runtimeCache ??= readFileSync(path.join(TEMPLATES_DIR, 'runtime', 'comfy_runtime.py'), 'utf8');
   return runtimeCache;
-}
-
-const handlebars = Handlebars.create();
-handlebars.registerHelper('py', (value: PyValue) => py(value));
-handlebars.registerHelper('pyArgs', (values: PyValue[]) => values.map(py).join(', '));
-handlebars.registerHelper('pyComment', (text: string) => text.replace(/[\r\n]+/g, ' '));
-handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-const templates = new Map<string, HandlebarsTemplateDelegate>();
-
-/** A template under templates/, compiled once per process. */
-export function loadTemplate(name: string): HandlebarsTemplateDelegate {
-  let template = templates.get(name);
-  if (!template) {
-    template = handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, name), 'utf8'), { noEscape: true, strict: true });
-    templates.set(name, template);
-  }
-  return template;
 }
 
 /** The app's `app.py`: the template filled with a view derived from the model only. */
@@ -119,6 +103,8 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
   const hfModels = app.models.filter((m) => m.kind === 'hf');
   return loadTemplate('app.py.hbs')({
     app,
+    webClass: WEB_CLASS,
+    webMethod: WEB_METHOD,
     endpointCount: app.endpoints.length,
     workflowsDir: WORKFLOWS_REMOTE,
     usdPerSecond,

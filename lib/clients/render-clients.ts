@@ -1,0 +1,117 @@
+import { formatDuration } from '../duration';
+import { stableJson } from '../synth/json';
+import { AppModel, EndpointModel, Manifest, RequestField } from '../synth/model';
+import { pyPretty } from '../synth/python';
+import { loadTemplate } from '../synth/templates';
+import { MODAL_CLI_VERSION, NODE_VERSION } from '../versions';
+import { requestJsonSchema, SEED_MAX_JSON, SEED_MAX_PLACEHOLDER } from './request-schema';
+import { urlTemplate, webLabel } from './web-url';
+
+/**
+ * The artifacts that today drift by hand, rendered from the manifest (so from the same model as the
+ * apps): the client maps and helpers, the endpoint → app mapping doc, and the CI deploy workflow.
+ */
+export function renderClientFiles(manifest: Manifest): Map<string, string> {
+  const endpoints = manifest.apps.flatMap((app) => app.endpoints.map((e) => ({ app, e })));
+  const workspace = manifest.project.workspace;
+  const summary = ({ app, e }: { app: AppModel; e: EndpointModel }) => ({
+    path: e.path,
+    app: app.id,
+    modalName: app.modalName,
+    label: webLabel(app.modalName),
+    clientTimeoutMs: e.clientTimeoutMs,
+    serverTimeoutSeconds: app.timeoutSeconds,
+    contentType: e.contentType,
+    requiresProxyAuth: app.requiresProxyAuth,
+  });
+  const json = {
+    version: manifest.version,
+    workspace,
+    environment: manifest.project.environment,
+    endpoints: Object.fromEntries(endpoints.map(({ app, e }) => [e.path, {
+      ...summary({ app, e }),
+      urlTemplate: urlTemplate(app.modalName),
+      url: urlTemplate(app.modalName).replace('{workspace}', workspace).replace('{path}', e.path),
+      requestSchema: requestJsonSchema(e),
+    }])),
+  };
+  const typeNames = new Set<string>();
+  return new Map([
+    ['clients/endpoints.json', stableJson(json).replaceAll(`"${SEED_MAX_PLACEHOLDER}"`, SEED_MAX_JSON)],
+    ['clients/endpoints.ts', loadTemplate('clients/endpoints.ts.hbs')({
+      workspace,
+      endpoints: endpoints.map(summary),
+      requests: endpoints.map(({ e }) => ({
+        path: e.path,
+        description: e.description,
+        typeName: uniqueName(e.requestClass, typeNames),
+        fields: e.fields.map((f) => ({ name: f.name, required: f.required, type: tsType(f), description: fieldDoc(f) })),
+      })),
+    })],
+    ['clients/endpoints.py', loadTemplate('clients/endpoints.py.hbs')({
+      workspace,
+      endpointsPy: pyPretty(Object.fromEntries(endpoints.map((x) => {
+        const s = summary(x);
+        return [s.path, { app: s.app, modal_name: s.modalName, label: s.label, client_timeout_ms: s.clientTimeoutMs, server_timeout_seconds: s.serverTimeoutSeconds, content_type: s.contentType, requires_proxy_auth: s.requiresProxyAuth }];
+      }))),
+    })],
+    ['docs/ENDPOINT-APP-MAPPING.md', loadTemplate('docs/endpoint-app-mapping.md.hbs')({
+      workspace,
+      environment: manifest.project.environment,
+      appCount: manifest.apps.length,
+      endpointCount: endpoints.length,
+      rows: endpoints.map(({ app, e }) => ({
+        path: e.path,
+        app: app.id,
+        url: urlTemplate(app.modalName).replace('{workspace}', workspace).replace('{path}', e.path),
+        clientTimeout: formatDuration(e.clientTimeoutMs / 1000),
+        serverTimeout: formatDuration(app.timeoutSeconds),
+        gpu: [app.gpu].flat().join(' → '),
+        inputs: e.fields.map(inputCell).join(', '),
+      })),
+    })],
+    ['ci/deploy-modal.yml', loadTemplate('ci/deploy-modal.yml.hbs')({
+      environment: manifest.project.environment,
+      nodeVersion: NODE_VERSION,
+      pythonVersion: '3.11',
+      modalVersion: MODAL_CLI_VERSION,
+    })],
+  ]);
+}
+
+const TS_TYPES: Record<RequestField['type'], string> = {
+  string: 'string', image: 'string', video: 'string', int: 'number', float: 'number', seed: 'number', bool: 'boolean', enum: 'string',
+};
+
+function tsType(f: RequestField): string {
+  const base = f.type === 'enum' ? f.values!.map((v) => JSON.stringify(v)).join(' | ') : TS_TYPES[f.type];
+  const value = f.maxItems !== undefined ? `${base} | ${base}[]` : base;
+  return !f.required && f.default === undefined ? `${value} | null` : value;
+}
+
+/** The doc comment of a field: its description, default, bounds and other names. */
+function fieldDoc(f: RequestField): string {
+  const parts = [
+    f.description,
+    f.default !== undefined ? `Default: ${JSON.stringify(f.default)}.` : undefined,
+    f.min !== undefined || f.max !== undefined ? `Range: ${f.min ?? '-∞'}..${f.max ?? '∞'}${f.clamp ? ' (clamped)' : ''}.` : undefined,
+    f.aliases.length > 0 ? `Also accepted as ${f.aliases.join(', ')}.` : undefined,
+  ];
+  return parts.filter((p): p is string => Boolean(p)).map((p) => (/[.!?]$/.test(p) ? p : `${p}.`)).join(' ');
+}
+
+/** `prompt*`, `length|num_frames [81]`: name, required mark, other names, default. */
+function inputCell(f: RequestField): string {
+  const names = [f.name, ...f.aliases].join('\\|');
+  const text = String(f.default ?? '').replace(/\s+/g, ' ');
+  const shown = text.length > 24 ? `${text.slice(0, 23)}…` : text;
+  const dflt = shown !== '' ? ` [${shown.replace(/\|/g, '\\|')}]` : '';
+  return `\`${names}\`${f.required ? '*' : ''}${dflt}`;
+}
+
+function uniqueName(name: string, taken: Set<string>): string {
+  let unique = name;
+  for (let n = 2; taken.has(unique); n++) unique = `${name}${n}`;
+  taken.add(unique);
+  return unique;
+}

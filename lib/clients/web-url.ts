@@ -1,0 +1,27 @@
+/**
+ * Where a deployed app's endpoints answer. Modal serves a web method of a class at
+ * `https://<source>--<label>.modal.run`, where `<source>` is the workspace (plus `-<suffix>` for an
+ * environment with a web suffix) and `<label>` is `<app>-<class>-<method>`, lower-cased, with anything but
+ * letters, digits and "-" replaced by "-" (reference/modal.md §5, modal.com/docs/guide/webhook-urls).
+ * The app template serves FastAPI from these two names, so the URL and the app cannot disagree.
+ */
+export const WEB_CLASS = 'ComfyUI';
+export const WEB_METHOD = 'fastapi_app';
+
+/** A DNS label (one dot-separated part of a host name) is at most 63 characters (RFC 1035). */
+export const DNS_LABEL_MAX = 63;
+
+/** `ryla-flux` → `ryla-flux-comfyui-fastapi-app`. */
+export function webLabel(modalName: string): string {
+  return `${modalName}-${WEB_CLASS}-${WEB_METHOD}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
+/** The endpoint URL with `{workspace}` and `{path}` left to fill, as the seeds write it. */
+export function urlTemplate(modalName: string): string {
+  return `https://{workspace}--${webLabel(modalName)}.modal.run{path}`;
+}
+
+/** The host's first label, `<workspace>--<label>`, which must fit in a DNS label. */
+export function webHostLabel(workspace: string, modalName: string): string {
+  return `${workspace}--${webLabel(modalName)}`;
+}

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import Handlebars from 'handlebars';
+import { py, PyValue } from './python';
+
+/** Where the Handlebars templates (and the runtime copied into each app) live. */
+export const TEMPLATES_DIR = path.join(__dirname, '..', '..', 'templates');
+
+// One Handlebars instance with the helpers the templates use: literals for the language they render
+// (`py`, `ts`), one-line comments (`pyComment`, `tsComment` inside /** */), and `eq`.
+const handlebars = Handlebars.create();
+handlebars.registerHelper('py', (value: PyValue) => py(value));
+handlebars.registerHelper('pyArgs', (values: PyValue[]) => values.map(py).join(', '));
+handlebars.registerHelper('pyComment', (text: string) => text.replace(/[\r\n]+/g, ' '));
+handlebars.registerHelper('ts', (value: unknown) => JSON.stringify(value));
+handlebars.registerHelper('tsComment', (text: string) => text.replace(/\*\//g, '*\\/').replace(/\s+/g, ' '));
+handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+const templates = new Map<string, HandlebarsTemplateDelegate>();
+
+/** A template under templates/, compiled once per process (no HTML escaping; unknown names fail). */
+export function loadTemplate(name: string): HandlebarsTemplateDelegate {
+  let template = templates.get(name);
+  if (!template) {
+    template = handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, name), 'utf8'), { noEscape: true, strict: true });
+    templates.set(name, template);
+  }
+  return template;
+}

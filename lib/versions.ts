@@ -1,0 +1,6 @@
+/**
+ * Versions the generated CI workflow installs and deploy asks for. MODAL_CLI_VERSION is the `modal` release
+ * the tests import the synthesized apps with (requirements-test.txt; a test keeps the two equal).
+ */
+export const MODAL_CLI_VERSION = '1.6.4';
+export const NODE_VERSION = '20';
