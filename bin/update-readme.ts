@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { applyConfigContext } from '../lib/cli';
+import { applyConfigContext } from '../lib/synthesize';
 import { loadConfig } from '../lib/config';
 import { renderEndpointTable, replaceGeneratedSection } from '../lib/docs/endpoint-table';
 import buildRyla from './ryla';

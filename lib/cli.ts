@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, ModalProject, OUTDIR_ENV_VAR } from '../constructs/modal-project';
-import { Config, loadConfig } from './config';
+import { loadConfig } from './config';
+import { deployCommand } from './deploy/deploy-command';
+import { diffCommand } from './deploy/diff-command';
 import { formatProblems, ModalCdkError, Problem } from './errors';
-import { Manifest, manifestSchema } from './synth/model';
+import { synthFromConfig } from './synthesize';
 
 const HELP = `modal-cdk: define serverless ComfyUI apps for Modal in TypeScript, and synthesize them
 
@@ -13,8 +11,10 @@ Usage: modal-cdk <command> [options]
 
 Commands:
   synth      Build the construct tree (cdk-like.json "app"), validate it, and write the assembly
-             (Modal app files, manifest, deploy plan) to the output directory.
-  help       Show this help.
+             (Modal app files, manifest, deploy plan, clients, docs, CI workflow) to the output directory.
+  deploy     Synthesize, check the client policy, and \`modal deploy\` the changed apps (modal-cdk deploy --help).
+  diff       Show which apps changed since their last deploy, with a unified diff (modal-cdk diff --help).
+  help       Show this help (\`modal-cdk <command> --help\` for one command).
 
 Options for synth:
   -o, --output <dir>   Where to write the assembly (default: cdk-like.json "output", else synth.out)
@@ -23,7 +23,8 @@ Options for synth:
   -h, --help           Show this help
 
 Exit codes: 0 success, 1 the stack or config has errors (each printed as [path] message), 2 usage error.
-Run from the project root (the directory with cdk-like.json). npm run synth runs "modal-cdk synth".
+Run from the project root (the directory with cdk-like.json). npm run synth / deploy / diff run
+"modal-cdk synth / deploy / diff"; pass options after --, e.g. npm run deploy -- --app wan26.
 `;
 
 /** Runs the CLI; returns the exit code. Output goes to the given streams (tests pass their own). */
@@ -37,8 +38,12 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
     switch (command) {
       case 'synth':
         return synthCommand(rest, out, err);
+      case 'deploy':
+        return await deployCommand(rest, out, err);
+      case 'diff':
+        return await diffCommand(rest, out, err);
       default:
-        err.write(`modal-cdk: unknown command "${command}": expected one of synth, help\n`);
+        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, help\n`);
         return 2;
     }
   } catch (e) {
@@ -74,63 +79,6 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   }
   return 0;
 }
-
-/**
- * Builds the tree that `config.app` names and writes its assembly to `outdir`. A `ts-node`/`node`
- * command on a file is loaded in this process (no second Node start-up, which costs more than the
- * synth itself); any other command runs as a child process that synthesizes by itself.
- */
-export function synthFromConfig(config: Config, outdir: string, strict = false): { manifest: Manifest; fileCount: number; warnings: Problem[] } {
-  applyConfigContext(config);
-  const file = inProcessAppFile(config.app);
-  if (file) {
-    const assembly = loadProject(path.resolve(file)).synth({ outdir, strict });
-    return { manifest: assembly.manifest, fileCount: assembly.files.size, warnings: assembly.warnings };
-  }
-  // The child prints its own warnings (runApp) and fails on them with MODAL_CDK_STRICT=1.
-  const child = spawnSync(config.app, { shell: true, stdio: 'inherit', env: { ...process.env, [OUTDIR_ENV_VAR]: outdir, ...(strict && { [STRICT_ENV_VAR]: '1' }) } });
-  if (child.status !== 0) {
-    throw new ModalCdkError([{ path: 'cdk-like.json app', message: `"${config.app}" exited with ${child.status ?? child.signal}: see its output above` }]);
-  }
-  const manifest = manifestSchema.parse(JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')));
-  return { manifest, fileCount: readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length, warnings: [] };
-}
-
-/** Hands cdk-like.json's context, workspace and environment to the projects built next (via the environment). */
-export function applyConfigContext(config: Config): void {
-  const context = {
-    ...config.context,
-    [CONTEXT_WORKSPACE]: config.modal.workspace,
-    [CONTEXT_ENVIRONMENT]: config.modal.environment,
-    // cdk-like.json paths are relative to it (the cwd), the project's to its root: hand over an absolute one.
-    ...(config.clientPolicy && { [CONTEXT_CLIENT_POLICY]: path.resolve(config.clientPolicy) }),
-  };
-  process.env[CONTEXT_ENV_VAR] = JSON.stringify(context);
-}
-
-/** The file of `ts-node [flags] file.ts` or `node [flags] file.js`, else undefined. */
-export function inProcessAppFile(command: string): string | undefined {
-  const words = command.trim().split(/\s+/);
-  const runner = path.basename(words[0]);
-  if (!['ts-node', 'node', 'npx'].includes(runner)) return undefined;
-  const file = words.slice(1).find((w) => !w.startsWith('-') && w !== 'ts-node');
-  return file && /\.(ts|js|cjs)$/.test(file) ? file : undefined;
-}
-
-/** Requires the app file and gets its project: the default export, a project or a function returning one. */
-export function loadProject(file: string): ModalProject {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file);
-  const exported = mod.default ?? mod.project ?? mod;
-  const project = typeof exported === 'function' ? exported() : exported;
-  if (!(project instanceof ModalProject)) {
-    throw new ModalCdkError([{ path: file, message: 'expected the app file to export (as default) a ModalProject or a function that returns one' }]);
-  }
-  return project;
-}
-
-/** Set for an app command run as a child process of `synth --strict`. */
-export const STRICT_ENV_VAR = 'MODAL_CDK_STRICT';
 
 /** Prints client-policy warnings, one `warning: [path] message` line each. */
 export function reportWarnings(warnings: Problem[], err: NodeJS.WritableStream): void {

@@ -21,11 +21,16 @@ export const configSchema = z.strictObject({
   clientPolicy: z.string().min(1).optional(),
   deploy: z
     .strictObject({
+      /** How many apps `deploy` runs at once. */
       concurrency: z.number().int().min(1).max(32).default(4),
+      /** Per-app limit of one `modal deploy`; past it the whole process tree is killed. */
       timeoutSeconds: z.number().int().positive().default(1800),
+      /** Retries of a transient failure (network, 5xx); build errors are never retried. */
       retries: z.number().int().min(0).max(10).default(2),
+      /** Wait before the first retry; doubled for each further one. */
+      retryDelaySeconds: z.number().min(0).max(300).default(5),
     })
-    .default({ concurrency: 4, timeoutSeconds: 1800, retries: 2 }),
+    .default({ concurrency: 4, timeoutSeconds: 1800, retries: 2, retryDelaySeconds: 5 }),
   /** Free values for `node.tryGetContext(key)`. */
   context: z.record(z.string(), z.unknown()).default({}),
 });

@@ -1,5 +1,6 @@
 import { ModalProject, OUTDIR_ENV_VAR } from '../constructs/modal-project';
-import { reportError, reportWarnings, STRICT_ENV_VAR } from './cli';
+import { reportError, reportWarnings } from './cli';
+import { STRICT_ENV_VAR } from './synthesize';
 
 /**
  * For an app file run directly (`ts-node bin/example.ts`): synthesizes the project into

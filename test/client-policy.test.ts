@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import buildRyla from '../bin/ryla';
-import { applyConfigContext } from '../lib/cli';
+import { applyConfigContext } from '../lib/synthesize';
 import { loadConfig } from '../lib/config';
 import { demoStack, problemsOf, ROOT, runCliIn, tempDir } from './helpers';
 

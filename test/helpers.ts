@@ -5,7 +5,8 @@ import { PassThrough } from 'node:stream';
 import { ComfyApp, ComfyAppProps, Endpoint, EndpointProps, ModalProject, ModalProjectProps, Workflow } from '../constructs';
 import buildRyla from '../bin/ryla';
 import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
-import { applyConfigContext, runCli } from '../lib/cli';
+import { runCli } from '../lib/cli';
+import { applyConfigContext } from '../lib/synthesize';
 import { loadConfig } from '../lib/config';
 import { ModalCdkError } from '../lib/errors';
 

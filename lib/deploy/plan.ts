@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { synthFromConfig } from '../synthesize';
+import { Config } from '../config';
+import { Problem, show } from '../errors';
+import { DeployPlan, deployPlanSchema } from '../synth/model';
+import { PlanStep } from './apply';
+import { DeployState, readState } from './state';
+
+/** A usage mistake (exit code 2), e.g. an unknown app id. */
+export class UsageError extends Error {}
+
+export interface Selection {
+  /** The freshly synthesized plan. */
+  readonly plan: DeployPlan;
+  readonly state: DeployState;
+  /** Selected apps whose content differs from the recorded deploy (all selected with `force`). */
+  readonly changed: PlanStep[];
+  /** Selected apps deployed as they are now. */
+  readonly unchanged: PlanStep[];
+  readonly warnings: Problem[];
+}
+
+/**
+ * Synthesizes fresh for `env` (the policy rules run here: an error throws before anything else), then
+ * picks the apps to deploy: `ids` (or every app), minus those whose hash matches the last recorded deploy.
+ */
+export function selectApps(config: Config, root: string, env: string, ids: string[] | 'all', force: boolean): Selection {
+  const forEnv: Config = { ...config, modal: { ...config.modal, environment: env } };
+  const { warnings } = synthFromConfig(forEnv, config.output);
+  const plan = deployPlanSchema.parse(JSON.parse(readFileSync(path.join(config.output, 'deploy-plan.json'), 'utf8')));
+  const known = plan.steps.map((s) => s.appId);
+  const unknown = ids === 'all' ? [] : ids.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown app id${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => show(u)).join(', ')}: expected one of ${known.join(', ')}`);
+  }
+  const selected = plan.steps.filter((s) => ids === 'all' || ids.includes(s.appId));
+  const state = readState(root, env);
+  const isChanged = (s: PlanStep) => force || state.apps[s.appId]?.hash !== s.hash;
+  return { plan, state, changed: selected.filter(isChanged), unchanged: selected.filter((s) => !isChanged(s)), warnings };
+}
+
+/** `flux: changed (1a2b3c4d5e6f → 9f8e7d6c5b4a)`, `wan26: new`, `seedvr2: unchanged`. */
+export function describeStep(step: PlanStep, state: DeployState, force: boolean): string {
+  const previous = state.apps[step.appId];
+  if (!previous) return `${step.appId}: new in this environment`;
+  if (previous.hash === step.hash) return `${step.appId}: unchanged${force ? ' (--force: deployed anyway)' : ''}`;
+  return `${step.appId}: changed (${previous.hash.slice(0, 12)} → ${step.hash.slice(0, 12)})`;
+}

@@ -1,0 +1,83 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ModalCdkError } from '../errors';
+import { stableJson } from '../synth/json';
+import { writeAssembly } from '../synth/write';
+
+/**
+ * What was deployed where, kept under `.modal-cdk/` in the project root:
+ * - `state/<env>.json`: per app, the content hash (and tag, URLs, time) of its last successful deploy to
+ *   that environment; written atomically after each success, so an interrupted run keeps what finished;
+ * - `deployed/<env>/<app>/`: a copy of the app's files as deployed, which `diff` compares against.
+ */
+export const STATE_DIR = '.modal-cdk';
+
+export const deployRecordSchema = z.strictObject({
+  hash: z.string(),
+  modalName: z.string(),
+  tag: z.string(),
+  /** ISO time of the deploy. */
+  deployedAt: z.string(),
+  urls: z.array(z.string()),
+});
+export type DeployRecord = z.infer<typeof deployRecordSchema>;
+
+export const deployStateSchema = z.strictObject({
+  version: z.literal(1),
+  environment: z.string(),
+  apps: z.record(z.string(), deployRecordSchema),
+});
+export type DeployState = z.infer<typeof deployStateSchema>;
+
+export function stateFile(root: string, env: string): string {
+  return path.join(root, STATE_DIR, 'state', `${env}.json`);
+}
+
+export function deployedDir(root: string, env: string, appId: string): string {
+  return path.join(root, STATE_DIR, 'deployed', env, appId);
+}
+
+export function readState(root: string, env: string): DeployState {
+  const file = stateFile(root, env);
+  if (!existsSync(file)) return { version: 1, environment: env, apps: {} };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ModalCdkError([{ path: path.relative(root, file), message: `not valid JSON (${(e as Error).message}): delete it to deploy every app again, or restore it` }]);
+  }
+  const parsed = deployStateSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ModalCdkError([{ path: path.relative(root, file), message: `not a deploy state file (${parsed.error.issues[0].message}): delete it to deploy every app again` }]);
+  }
+  return parsed.data;
+}
+
+/**
+ * Records one app's successful deploy: its files go to `deployed/<env>/<app>/`, then the state file is
+ * rewritten through a temporary file and a rename, so a reader (or a crash) never sees half a file.
+ * Synchronous on purpose: concurrent deploys finishing together cannot interleave a read and a write.
+ */
+export function recordDeploy(root: string, env: string, appId: string, record: DeployRecord, appDir: string): void {
+  writeAssembly(deployedDir(root, env, appId), readTree(appDir));
+  const state = readState(root, env);
+  state.apps[appId] = record;
+  const file = stateFile(root, env);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.tmp-${process.pid}`;
+  writeFileSync(temporary, stableJson(state));
+  renameSync(temporary, file);
+}
+
+/** Relative path → content of every file under `dir` (empty when it does not exist). */
+export function readTree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  if (!existsSync(dir)) return files;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    files.set(path.relative(dir, full).split(path.sep).join('/'), readFileSync(full, 'utf8'));
+  }
+  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

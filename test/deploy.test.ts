@@ -1,0 +1,245 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { MODAL_CLI_VERSION } from '../lib/versions';
+import { ROOT, tempDir } from './helpers';
+
+// `modal-cdk deploy` and `diff` as a user runs them: the real CLI in its own process, in a project whose
+// stack is bin/example.ts (apps flux and upscale), with a recording stand-in `modal` first on PATH.
+const BIN = path.join(ROOT, 'bin', 'modal-cdk.js');
+const STANDIN = path.join(ROOT, 'test', 'fixtures', 'standin');
+const NODE_DIR = path.dirname(process.execPath);
+
+interface Project { dir: string; standin: string }
+
+function project(config: Record<string, unknown> = {}): Project {
+  const dir = tempDir('modal-cdk-deploy-');
+  writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify({
+    app: `ts-node --swc ${path.join(ROOT, 'bin', 'example.ts')}`,
+    modal: { workspace: 'acme' },
+    deploy: { retryDelaySeconds: 0.05 },
+    ...config,
+  }));
+  const standin = path.join(dir, 'standin');
+  mkdirSync(standin);
+  return { dir, standin };
+}
+
+/** modal.<name> behaviours of the stand-in (see test/fixtures/standin/modal). */
+function modes(p: Project, byModalName: Record<string, string>) {
+  for (const [name, mode] of Object.entries(byModalName)) writeFileSync(path.join(p.standin, `mode.${name}`), mode);
+}
+
+interface Call { argv: string[]; cwd: string; pid: number; token: boolean }
+function calls(p: Project): Call[] {
+  const log = path.join(p.standin, 'log');
+  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+}
+
+const TOKEN = { MODAL_TOKEN_ID: 'ak-test', MODAL_TOKEN_SECRET: 'as-test' };
+
+function start(p: Project, args: string[], env: Record<string, string | undefined> = TOKEN, withStandin = true): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: p.dir,
+    env: {
+      PATH: withStandin ? `${STANDIN}${path.delimiter}${NODE_DIR}${path.delimiter}/usr/bin:/bin` : `${NODE_DIR}${path.delimiter}/usr/bin:/bin`,
+      HOME: p.dir, // no ~/.modal.toml
+      STANDIN_DIR: p.standin,
+      STANDIN_LOG: path.join(p.standin, 'log'),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const text = { out: '', err: '' };
+  child.stdout!.on('data', (c) => (text.out += c));
+  child.stderr!.on('data', (c) => (text.err += c));
+  return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, ...text }))) };
+}
+
+const deploy = (p: Project, args: string[], env?: Record<string, string | undefined>, withStandin?: boolean) => start(p, ['deploy', ...args], env, withStandin).done;
+const state = (p: Project, env = 'main') => JSON.parse(readFileSync(path.join(p.dir, '.modal-cdk', 'state', `${env}.json`), 'utf8'));
+const hasState = (p: Project, env = 'main') => existsSync(path.join(p.dir, '.modal-cdk', 'state', `${env}.json`));
+const manifest = (p: Project) => JSON.parse(readFileSync(path.join(p.dir, 'synth.out', 'manifest.json'), 'utf8'));
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('modal-cdk deploy', () => {
+  test('runs modal deploy <entry> --name --env --tag <hash prefix> in synth.out for each app, records each, prints URLs', async () => {
+    const p = project();
+    const run = await deploy(p, ['--all', '--yes']);
+    expect(run.code).toBe(0);
+    const apps = manifest(p).apps;
+    expect(calls(p).map((c) => c.argv).sort()).toEqual(apps.map((a: { id: string; modalName: string; hash: string }) =>
+      ['deploy', `apps/${a.id}/app.py`, '--name', a.modalName, '--env', 'main', '--tag', a.hash.slice(0, 12)]).sort());
+    expect(calls(p).every((c) => c.cwd === path.join(p.dir, 'synth.out') && c.token)).toBe(true);
+    expect(Object.keys(state(p).apps).sort()).toEqual(['flux', 'upscale']);
+    expect(state(p).apps.flux).toMatchObject({ hash: apps[0].hash, modalName: 'example-flux', urls: ['https://ryla--example-flux-comfyui-fastapi-app.modal.run'] });
+    expect(run.out).toMatch(/^\[flux\] ✓ App deployed in/m);
+    expect(run.out).toMatch(/^flux\s+deployed\s+[\d.]+ s\s+https:\/\/ryla--example-flux-comfyui-fastapi-app\.modal\.run$/m);
+    expect(existsSync(path.join(p.dir, '.modal-cdk', 'deployed', 'main', 'flux', 'app.py'))).toBe(true);
+    expect(run.out + run.err).not.toContain('as-test'); // the token never reaches the output
+
+    const again = await deploy(p, ['--all', '--yes']);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('Nothing to deploy');
+    expect(calls(p)).toHaveLength(2); // unchanged: no Modal call
+
+    const forced = await deploy(p, ['--app', 'upscale', '--force', '--yes']);
+    expect(forced.code).toBe(0);
+    expect(calls(p).map((c) => c.argv[3])).toEqual(expect.arrayContaining(['example-upscale']));
+    expect(calls(p)).toHaveLength(3);
+  });
+
+  test('usage errors exit 2 without a Modal call: unknown app (listing the ids), neither --app nor --all, a bad number, no terminal without --yes', async () => {
+    const p = project();
+    const unknown = await deploy(p, ['--app', 'wan26', '--yes']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('unknown app id "wan26": expected one of flux, upscale');
+    expect((await deploy(p, ['--yes'])).code).toBe(2);
+    const bad = await deploy(p, ['--all', '--concurrency', '0', '--yes']);
+    expect([bad.code, bad.err]).toEqual([2, expect.stringContaining('--concurrency: got "0"')]);
+    const noTty = await deploy(p, ['--all']);
+    expect([noTty.code, noTty.err]).toEqual([2, expect.stringContaining('pass --yes')]);
+    expect(calls(p)).toEqual([]);
+  });
+
+  test('--dry-run prints the plan and the exact commands, and runs nothing', async () => {
+    const p = project();
+    const run = await deploy(p, ['--all', '--dry-run'], {});
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('flux: new in this environment');
+    expect(run.out).toMatch(/^ {2}modal deploy apps\/flux\/app\.py --name example-flux --env main --tag [0-9a-f]{12}$/m);
+    expect(calls(p)).toEqual([]);
+    expect(hasState(p)).toBe(false);
+  });
+
+  test('a client-policy violation stops before any Modal call (exit 1)', async () => {
+    const p = project({ clientPolicy: 'policy.yaml' });
+    writeFileSync(path.join(p.dir, 'policy.yaml'), 'gpus:\n  allowed: [H100]\n');
+    const run = await deploy(p, ['--all', '--yes']);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/app flux: GPU "L40S" is not allowed by policy\.yaml \(rule 1\)/);
+    expect(calls(p)).toEqual([]);
+  });
+
+  test('pre-flight: no token, or no modal on PATH, is a clear error before any call', async () => {
+    const p = project();
+    const noToken = await deploy(p, ['--all', '--yes'], {});
+    expect(noToken.code).toBe(1);
+    expect(noToken.err).toContain('[Modal token] none found: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET');
+    expect(calls(p)).toEqual([]);
+    const noModal = await deploy(p, ['--all', '--yes'], TOKEN, false);
+    expect(noModal.code).toBe(1);
+    expect(noModal.err).toContain(`[modal] the modal CLI is not on PATH: install it with \`pip install modal==${MODAL_CLI_VERSION}\``);
+    // A token stored by `modal token new` counts too.
+    writeFileSync(path.join(p.dir, '.modal.toml'), '[acme]\ntoken_id = "ak-stored"\ntoken_secret = "as-stored"\nactive = true\n');
+    expect((await deploy(p, ['--all', '--yes'], {})).code).toBe(0);
+  });
+
+  test('a hang is killed at --timeout with its whole process tree, and counts as failed', async () => {
+    const p = project();
+    modes(p, { 'example-flux': 'hang' });
+    const started = Date.now();
+    const run = await deploy(p, ['--app', 'flux', '--timeout', '1', '--yes']);
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(run.err).toContain('no result within 1 s, so the modal process tree was killed');
+    const [call] = calls(p);
+    const child = Number(readFileSync(path.join(p.standin, 'child.example-flux'), 'utf8'));
+    await until(() => !alive(call.pid) && !alive(child), 3000);
+    expect(hasState(p)).toBe(false);
+  });
+
+  test('a transient failure is retried with backoff; a build error is not', async () => {
+    const p = project();
+    modes(p, { 'example-flux': 'transient', 'example-upscale': 'build-error' });
+    const run = await deploy(p, ['--all', '--yes']);
+    expect(run.code).toBe(1);
+    const byApp = (name: string) => calls(p).filter((c) => c.argv[3] === name).length;
+    expect([byApp('example-flux'), byApp('example-upscale')]).toEqual([2, 1]);
+    expect(run.out).toContain('[flux] modal-cdk: transient failure (attempt 1 of 3); retrying in 0.05 s');
+    expect(run.err).toContain("[upscale] failed: modal exited with 1: the deploy failed: see the app's output above (not retried");
+    // One app failing among several: the other finished and only it is recorded.
+    expect(Object.keys(state(p).apps)).toEqual(['flux']);
+  });
+
+  test('a failure that stays transient gives up after deploy.retries', async () => {
+    const p = project({ deploy: { retries: 1, retryDelaySeconds: 0.01 } });
+    modes(p, { 'example-flux': 'flaky-always' });
+    const run = await deploy(p, ['--app', 'flux', '--yes']);
+    expect(run.code).toBe(1);
+    expect(calls(p)).toHaveLength(2);
+    expect(run.err).toContain('modal exited with 1 after 2 attempts: the network or Modal failed');
+  });
+
+  test("Modal's \"Deployment skipped: no changes detected!\" is a success", async () => {
+    const p = project();
+    modes(p, { 'example-flux': 'skip' });
+    const run = await deploy(p, ['--app', 'flux', '--yes']);
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/^flux\s+unchanged \(Modal skipped it\)/m);
+    expect(state(p).apps.flux.hash).toBe(manifest(p).apps[0].hash);
+  });
+
+  test('SIGINT kills the running deploy; what finished stays recorded', async () => {
+    const p = project({ deploy: { concurrency: 2 } });
+    modes(p, { 'example-flux': 'success', 'example-upscale': 'hang' });
+    const { child, done } = start(p, ['deploy', '--all', '--yes']);
+    await until(() => calls(p).length === 2 && hasState(p));
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('interrupted');
+    const hung = calls(p).find((c) => c.argv[3] === 'example-upscale')!;
+    await until(() => !alive(hung.pid), 3000);
+    expect(Object.keys(state(p).apps)).toEqual(['flux']);
+    expect(existsSync(path.join(p.dir, '.modal-cdk', 'locks', 'main.lock'))).toBe(false);
+  });
+
+  test('one deploy per environment: a second is refused while the first holds the lock; a stale lock is taken over', async () => {
+    const p = project();
+    modes(p, { 'example-flux': 'slow:2' });
+    const first = start(p, ['deploy', '--app', 'flux', '--yes']);
+    await until(() => calls(p).length === 1);
+    const second = await deploy(p, ['--app', 'upscale', '--yes']);
+    expect(second.code).toBe(1);
+    expect(second.err).toMatch(/another deploy to environment "main" is running \(process \d+ on .* since .*\): wait for it to finish/);
+    expect((await first.done).code).toBe(0);
+    expect(calls(p)).toHaveLength(1);
+
+    writeFileSync(path.join(p.dir, '.modal-cdk', 'locks', 'main.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: require('node:os').hostname(), since: 'earlier' }));
+    expect((await deploy(p, ['--app', 'upscale', '--yes'])).code).toBe(0);
+  });
+});
+
+describe('modal-cdk diff', () => {
+  test('shows never deployed, unchanged, and a unified diff against the deployed copy', async () => {
+    const p = project();
+    const before = await start(p, ['diff', '--app', 'flux']).done;
+    expect(before.out).toContain('flux: never deployed to "main" (every file is new)');
+    expect(before.out).toContain('+++ synth.out/apps/flux/app.py');
+    await deploy(p, ['--all', '--yes']);
+    const same = await start(p, ['diff']).done;
+    expect(same.out).toMatch(/^flux: unchanged since its deploy to "main"/m);
+    expect(same.out).toMatch(/^upscale: unchanged/m);
+    // Pretend the deployed flux was an older version: one line differs.
+    const deployed = path.join(p.dir, '.modal-cdk', 'deployed', 'main', 'flux', 'app.py');
+    writeFileSync(deployed, readFileSync(deployed, 'utf8').replace(/timeout=(\d+)/, 'timeout=60'));
+    const s = state(p);
+    s.apps.flux.hash = 'older';
+    writeFileSync(path.join(p.dir, '.modal-cdk', 'state', 'main.json'), JSON.stringify(s));
+    const changed = await start(p, ['diff', '--app', 'flux']).done;
+    expect(changed.code).toBe(0);
+    expect(changed.out).toContain('flux: changed since its deploy');
+    expect(changed.out).toMatch(/^-\s+timeout=60,$/m);
+    expect(changed.out).toMatch(/^\+\s+timeout=\d+,$/m);
+    expect(calls(p)).toHaveLength(2);
+  });
+});

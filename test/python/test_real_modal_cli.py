@@ -1,0 +1,45 @@
+"""The deploy step against the real `modal` CLI (the pinned PyPI package), offline and with no token: the
+flags we pass exist, and Modal's auth failure comes back as a clear, unretried failure."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import SYNTH_OUT
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def test_modal_deploy_takes_the_flags_the_plan_uses():
+    help_text = subprocess.run([VENV_BIN / "modal", "deploy", "--help"], capture_output=True, text=True, check=True).stdout
+    plan = json.loads((SYNTH_OUT / "deploy-plan.json").read_text())
+    flags = {arg for step in plan["steps"] for arg in step["args"] if arg.startswith("--")}
+    assert flags == {"--name", "--env", "--tag"}
+    for flag in flags:
+        assert flag in help_text, flag
+
+
+def test_no_token_is_reported_as_an_auth_failure_with_what_to_do(tmp_path):
+    plan = json.loads((SYNTH_OUT / "deploy-plan.json").read_text())
+    step = plan["steps"][0]
+    driver = f"""
+require('./bin/swc-register');
+const {{ deployApp }} = require('./lib/deploy/apply');
+const lines = [];
+deployApp({json.dumps(step)}, {{
+  cwd: {json.dumps(str(SYNTH_OUT.resolve()))}, timeoutSeconds: 120, retries: 2, retryDelaySeconds: 0,
+  onLine: (line) => lines.push(line), signal: new AbortController().signal,
+}}).then((result) => console.log(JSON.stringify({{ result, lines }})));
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
+    env.update(PATH=f"{VENV_BIN}{os.pathsep}{env['PATH']}", HOME=str(tmp_path), MODAL_CONFIG_PATH=str(tmp_path / ".modal.toml"))
+    run = subprocess.run(["node", "-e", driver], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert any("Token missing" in line for line in report["lines"]), report["lines"]
+    result = report["result"]
+    assert (result["outcome"], result["attempts"]) == ("failed", 1)  # an auth failure is not retried
+    assert "Modal refused the credentials: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET" in result["reason"]
+    assert "modal token new" in result["reason"]
