@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config';
-import { deployCommand } from './deploy/deploy-command';
-import { diffCommand } from './deploy/diff-command';
 import { formatProblems, ModalCdkError, Problem } from './errors';
 import { synthFromConfig } from './synthesize';
 
@@ -38,10 +36,11 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
     switch (command) {
       case 'synth':
         return synthCommand(rest, out, err);
+      // Loaded on use: synth, the common command, should not pay for loading deploy's modules.
       case 'deploy':
-        return await deployCommand(rest, out, err);
+        return await (await import('./deploy/deploy-command')).deployCommand(rest, out, err);
       case 'diff':
-        return await diffCommand(rest, out, err);
+        return await (await import('./deploy/diff-command')).diffCommand(rest, out, err);
       default:
         err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, help\n`);
         return 2;

@@ -3,9 +3,11 @@
  * - in-process synth of the stack `npm run synth` builds (validate + model + render, and with the write)
  * - the whole process `npm run synth` runs, without npm's own start-up: `node bin/modal-cdk.js synth`
  * - in-process synth of a generated stack of 100 apps × 10 endpoints
+ * - deploy of the 7 RYLA apps with a stand-in `modal` that takes 2 s per app (4 at a time), and a second,
+ *   unchanged `deploy --all` (no Modal call at all)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import buildRyla from '../../bin/ryla';
@@ -63,5 +65,26 @@ rows.push(['RYLA stack, whole process (node bin/modal-cdk.js synth)', time(7, ()
 }), '≤ 800 ms']);
 rows.push(['100 apps × 10 endpoints, in-process synth (no write)', time(5, () => bigStack(100, 10).synth()), '≤ 1000 ms']);
 
+
+// Deploy: the whole `modal-cdk deploy` process in a project of the RYLA stack, the stand-in first on PATH.
+const project = path.join(out, 'deploy');
+const standin = path.join(project, 'standin');
+mkdirSync(standin, { recursive: true });
+writeFileSync(path.join(project, 'cdk-like.json'), JSON.stringify({ ...config, app: `ts-node --swc ${path.join(ROOT, 'bin', 'ryla.ts')}`, clientPolicy: path.join(ROOT, 'client-policy.yaml') }));
+writeFileSync(path.join(standin, 'mode.default'), 'slow:2');
+const deployEnv = {
+  ...process.env,
+  PATH: `${path.join(ROOT, 'test', 'fixtures', 'standin')}${path.delimiter}${process.env.PATH}`,
+  MODAL_TOKEN_ID: 'ak-bench', MODAL_TOKEN_SECRET: 'as-bench', STANDIN_DIR: standin, STANDIN_LOG: path.join(standin, 'log'),
+};
+const deploy = (...args: string[]) => execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'deploy', '--all', '--yes', ...args], { cwd: project, env: deployEnv, stdio: 'ignore' });
+const modalCalls = () => (existsSync(path.join(standin, 'log')) ? readFileSync(path.join(standin, 'log'), 'utf8').trim().split('\n').length : 0);
+let t = performance.now();
+deploy('--concurrency', '4');
+rows.push([`deploy --all --concurrency 4, 7 apps × 2 s stand-in (${modalCalls()} modal calls)`, performance.now() - t, '≤ 5000 ms (14 s one by one)']);
+const before = modalCalls();
+const unchanged = time(5, () => deploy());
+rows.push([`deploy --all again, nothing changed (${modalCalls() - before} modal calls)`, unchanged, '≤ 1500 ms, 0 calls']);
+
 console.log(`modal-cdk bench (median ms; node ${process.version}, ${require('node:os').cpus().length} cores)`);
-for (const [name, ms, target] of rows) console.log(`  ${name.padEnd(64)} ${ms.toFixed(1).padStart(8)} ms   target ${target}`);
+for (const [name, ms, target] of rows) console.log(`  ${name.padEnd(72)} ${ms.toFixed(1).padStart(8)} ms   target ${target}`);
