@@ -12,6 +12,7 @@ Commands:
              (Modal app files, manifest, deploy plan, clients, docs, CI workflow) to the output directory.
   deploy     Synthesize, check the client policy, and \`modal deploy\` the changed apps (modal-cdk deploy --help).
   diff       Show which apps changed since their last deploy, with a unified diff (modal-cdk diff --help).
+  serve      Serve one app's endpoints locally against a running ComfyUI (modal-cdk serve --help).
   help       Show this help (\`modal-cdk <command> --help\` for one command).
 
 Options for synth:
@@ -21,8 +22,8 @@ Options for synth:
   -h, --help           Show this help
 
 Exit codes: 0 success, 1 the stack or config has errors (each printed as [path] message), 2 usage error.
-Run from the project root (the directory with cdk-like.json). npm run synth / deploy / diff run
-"modal-cdk synth / deploy / diff"; pass options after --, e.g. npm run deploy -- --app wan26.
+Run from the project root (the directory with cdk-like.json). npm run synth / deploy / diff / serve
+run "modal-cdk synth / deploy / diff / serve"; pass options after --, e.g. npm run deploy -- --app wan26.
 `;
 
 /** Runs the CLI; returns the exit code. Output goes to the given streams (tests pass their own). */
@@ -41,8 +42,10 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
         return await (await import('./deploy/deploy-command')).deployCommand(rest, out, err);
       case 'diff':
         return await (await import('./deploy/diff-command')).diffCommand(rest, out, err);
+      case 'serve':
+        return await (await import('./serve-command')).serveCommand(rest, out, err);
       default:
-        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, help\n`);
+        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, serve, help\n`);
         return 2;
     }
   } catch (e) {

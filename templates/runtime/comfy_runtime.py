@@ -9,7 +9,6 @@ import binascii
 import copy
 import io
 import json
-import os
 import random
 import subprocess
 import sys
@@ -46,9 +45,12 @@ class ComfyError(Exception):
 class ComfyRunner:
     """One ComfyUI server and the endpoints that run workflows on it."""
 
-    def __init__(self, comfy_dir, port, workflows_dir, usd_per_second=None, url=None):
-        self.comfy_dir = Path(comfy_dir)
+    def __init__(self, comfy_dir, port, workflows_dir, usd_per_second=None, url=None, extra_args=()):
+        """`url`: use an already-running ComfyUI instead of starting one. `comfy_dir`: its directory (input
+        files are saved into its input/, outputs deleted from its output/); None when it is elsewhere."""
+        self.comfy_dir = Path(comfy_dir) if comfy_dir is not None else None
         self.port = port
+        self.extra_args = list(extra_args)
         self.url = (url or f"http://127.0.0.1:{port}").rstrip("/")
         self.workflows_dir = Path(workflows_dir)
         self.usd_per_second = usd_per_second
@@ -64,7 +66,7 @@ class ComfyRunner:
             self.log_path = Path(f"/tmp/comfyui-{self.port}.log")
             with open(self.log_path, "wb") as log:  # the child keeps its own copy of the handle
                 self.process = subprocess.Popen(
-                    [sys.executable, "main.py", "--listen", "127.0.0.1", "--port", str(self.port)],
+                    [sys.executable, "main.py", "--listen", "127.0.0.1", "--port", str(self.port), *self.extra_args],
                     cwd=self.comfy_dir,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -96,31 +98,43 @@ class ComfyRunner:
 
     # -- one request ------------------------------------------------------------------------------
 
-    def run(self, spec, values):
-        """Run an endpoint (its ENDPOINTS entry) for a validated request; returns a FastAPI response."""
+    def run(self, spec, values, accept=""):
+        """Run an endpoint (its ENDPOINTS entry) for a validated request; returns a FastAPI response.
+        `accept`: the request's Accept header; `application/json` answers base64 JSON instead of bytes."""
         from fastapi import HTTPException
         from fastapi.responses import JSONResponse, Response
 
         try:
-            body, media_type, headers = self.execute(spec, values)
+            body, media_type, headers = self.execute(spec, values, accept)
         except ComfyError as e:
             raise HTTPException(status_code=e.status, detail=e.detail) from e
         if media_type == "application/json":
             return JSONResponse(body, headers=headers)
         return Response(content=body, media_type=media_type, headers=headers)
 
-    def execute(self, spec, values):
+    def check_alive(self):
+        """503 when the ComfyUI this runner started has exited (instead of a request that hangs)."""
+        if self.process is not None and self.process.poll() is not None:
+            raise ComfyError(503, {"message": f"ComfyUI is not running (it exited with {self.process.returncode}); the container must restart", "log_tail": self.log_tail()})
+
+    def execute(self, spec, values, accept=""):
         """Bind, queue, wait and collect; returns (body, media type, headers)."""
         started = time.monotonic()
         request_id = uuid.uuid4().hex
+        self.check_alive()
         graph, seed, inputs = self.bind(spec, values, request_id)
+        outputs = {"files": [], "texts": [], "paths": []}
         try:
             prompt_id = self.queue_and_wait(graph, request_id, spec["timeout_seconds"])
             outputs = self.collect(prompt_id, spec["output_node"])
+        except (ConnectionError, urllib.error.URLError) as e:
+            self.check_alive()
+            raise ComfyError(503, {"message": f"ComfyUI did not answer: {e}"}) from e
         finally:
-            for path in inputs:
+            for path in [*inputs, *outputs.get("paths", [])]:
                 path.unlink(missing_ok=True)
-        body, media_type = encode_output(outputs, spec["output"], spec["content_type"])
+        as_json = "application/json" in accept and spec["output"] != "json"
+        body, media_type = encode_output(outputs, "json" if as_json else spec["output"], spec["content_type"])
         elapsed = time.monotonic() - started
         headers = {"X-Execution-Time-Ms": str(round(elapsed * 1000)), "X-Prompt-Id": prompt_id}
         if self.usd_per_second is not None:
@@ -181,6 +195,8 @@ class ComfyRunner:
             raise ComfyError(422, {"field": field, "message": f"{field}: expected base64 {kind} data or a data URL"}) from e
         if len(data) > MAX_INPUT_BYTES[kind]:
             raise ComfyError(413, {"field": field, "message": f"{field}: {kind} larger than {MAX_INPUT_BYTES[kind]} bytes"})
+        if self.comfy_dir is None:
+            raise ComfyError(501, {"field": field, "message": f"{field}: this server does not know ComfyUI's directory, so it cannot pass a {kind} to it (local serve: give --comfy-dir)"})
         path = self.comfy_dir / "input" / f"mcdk_{request_id}_{field}{extension}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -219,7 +235,10 @@ class ComfyRunner:
                     return prompt_id
         except websocket.WebSocketTimeoutException as e:
             self._post("/interrupt", {})
-            raise ComfyError(504, {"message": f"the workflow did not finish within {timeout} s"}) from e
+            raise ComfyError(504, {"message": f"the workflow did not finish within {timeout} s: interrupted"}) from e
+        except (websocket.WebSocketConnectionClosedException, ConnectionResetError) as e:
+            self.check_alive()
+            raise ComfyError(503, {"message": "ComfyUI closed the connection while running the workflow"}) from e
         finally:
             ws.close()
 
@@ -227,16 +246,18 @@ class ComfyRunner:
         """The output files (bytes) of one node, from /history and /view."""
         history = self._get(f"/history/{prompt_id}").get(prompt_id, {})
         node_outputs = history.get("outputs", {}).get(output_node, {})
-        files = []
+        files, paths = [], []
         for key in ("images", "gifs", "video", "audio"):
             for item in node_outputs.get(key, []):
                 query = urllib.parse.urlencode({k: item.get(k, "") for k in ("filename", "subfolder", "type")})
                 with urllib.request.urlopen(f"{self.url}/view?{query}") as response:
                     files.append((item["filename"], response.read()))
+                if self.comfy_dir is not None and item.get("type") in ("output", "temp"):
+                    paths.append(self.comfy_dir / item["type"] / item.get("subfolder", "") / item["filename"])
         texts = node_outputs.get("text", [])
         if not files and not texts:
             raise ComfyError(500, {"message": f"node {output_node} produced no output", "node_id": output_node})
-        return {"files": files, "texts": texts}
+        return {"files": files, "texts": texts, "paths": paths}
 
     # -- HTTP helpers -----------------------------------------------------------------------------
 
@@ -314,6 +335,31 @@ def encode_output(outputs, output, content_type):
     return data, content_type
 
 
-if __name__ == "__main__":  # pragma: no cover - a manual check: python comfy_runtime.py <comfy url>
-    print(ComfyRunner(".", 8188, ".", url=sys.argv[1] if len(sys.argv) > 1 else None)._get("/system_stats"))
-    sys.exit(os.EX_OK)
+def serve(argv=None):
+    """Local serve (`npm run serve`): this app's FastAPI routes with uvicorn, on an already-running ComfyUI."""
+    import argparse
+    import importlib.util
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="comfy_runtime.py serve", description=serve.__doc__)
+    parser.add_argument("--app-file", required=True, help="the synthesized app.py")
+    parser.add_argument("--comfy-url", default="http://127.0.0.1:8188")
+    parser.add_argument("--comfy-dir", default=None, help="ComfyUI's directory (for image/video inputs and output cleanup)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    app_file = Path(args.app_file).resolve()
+    sys.path.insert(0, str(app_file.parent))
+    spec = importlib.util.spec_from_file_location("modal_cdk_app", app_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    runner = ComfyRunner(args.comfy_dir, None, app_file.parent / "workflows", module.GPU_USD_PER_SECOND, url=args.comfy_url)
+    runner.start(timeout=30)
+    uvicorn.run(module.create_api(runner), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["serve"]:
+        sys.exit("usage: python comfy_runtime.py serve --app-file app.py [--comfy-url URL] [--comfy-dir DIR] [--port N]")
+    serve(sys.argv[2:])

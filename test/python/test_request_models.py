@@ -11,7 +11,7 @@ class RecordingRunner:
     def __init__(self):
         self.calls = []
 
-    def run(self, spec, values):
+    def run(self, spec, values, accept=""):
         self.calls.append((spec, values))
         return {"ok": True}
 

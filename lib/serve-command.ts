@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config';
+import { synthFromConfig } from './synthesize';
+
+export const SERVE_HELP = `Usage: modal-cdk serve --app <id> [options]
+
+Synthesizes fresh and serves one app's endpoints on this machine (the same FastAPI app Modal would run, with
+uvicorn) against an already-running ComfyUI: no Modal account, no GPU needed for weight-free workflows.
+
+Options:
+  -a, --app <id>        The app to serve (required)
+      --comfy-url <url> The running ComfyUI (default: http://127.0.0.1:8188)
+      --comfy-dir <dir> That ComfyUI's directory, for image/video inputs and deleting outputs
+                        (default: none: endpoints with image/video fields answer 501)
+      --host <host>     Listen address (default: 127.0.0.1)
+  -p, --port <n>        Listen port (default: 8000)
+      --python <exe>    Python with modal, fastapi, uvicorn, websocket-client and pillow
+                        (default: .venv/bin/python when present, else python3)
+  -h, --help            Show this help
+
+Exit codes: the server's; 1 the stack has errors; 2 usage error.
+`;
+
+export async function serveCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  let values: { app?: string; 'comfy-url'?: string; 'comfy-dir'?: string; host?: string; port?: string; python?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        app: { type: 'string', short: 'a' }, 'comfy-url': { type: 'string' }, 'comfy-dir': { type: 'string' },
+        host: { type: 'string' }, port: { type: 'string', short: 'p' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    return usage(err, (e as Error).message);
+  }
+  if (values.help) {
+    out.write(SERVE_HELP);
+    return 0;
+  }
+  if (!values.app) return usage(err, 'expected --app <id>');
+  if (values.port !== undefined && !/^\d{1,5}$/.test(values.port)) return usage(err, `--port: got ${JSON.stringify(values.port)}, expected a port number`);
+  const config = loadConfig(process.cwd());
+  const { manifest } = synthFromConfig(config, config.output);
+  const app = manifest.apps.find((a) => a.id === values.app);
+  if (!app) return usage(err, `unknown app id ${JSON.stringify(values.app)}: expected one of ${manifest.apps.map((a) => a.id).join(', ')}`);
+  const appDir = path.resolve(config.output, 'apps', app.id);
+  const python = values.python ?? (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
+  const args = [
+    path.join(appDir, 'comfy_runtime.py'), 'serve', '--app-file', path.join(appDir, 'app.py'),
+    '--comfy-url', values['comfy-url'] ?? 'http://127.0.0.1:8188', '--host', values.host ?? '127.0.0.1', '--port', values.port ?? '8000',
+    ...(values['comfy-dir'] ? ['--comfy-dir', path.resolve(values['comfy-dir'])] : []),
+  ];
+  out.write(`Serving ${app.id} (${app.endpoints.map((e) => e.path).join(', ')}) on http://${values.host ?? '127.0.0.1'}:${values.port ?? '8000'} against ${values['comfy-url'] ?? 'http://127.0.0.1:8188'}\n`);
+  const child = spawn(python, args, { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => {
+    child.on('error', (e) => {
+      err.write(`modal-cdk serve: could not run ${python}: ${e.message} (pass --python, or run npm test once to create .venv)\n`);
+      resolve(1);
+    });
+    child.on('close', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
+    });
+  });
+}
+
+function usage(err: NodeJS.WritableStream, message: string): number {
+  err.write(`modal-cdk serve: ${message}\n(see modal-cdk serve --help)\n`);
+  return 2;
+}
