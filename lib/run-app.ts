@@ -1,5 +1,5 @@
 import { ModalProject, OUTDIR_ENV_VAR } from '../constructs/modal-project';
-import { reportError, reportWarnings } from './cli';
+import { reportError, reportWarnings } from './report';
 import { STRICT_ENV_VAR } from './synthesize';
 
 /**

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config';
+import { reportUsage } from './report';
 import { synthFromConfig } from './synthesize';
 
 export const SERVE_HELP = `Usage: modal-cdk serve --app <id> [options]
@@ -36,18 +37,18 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream, e
       strict: true,
     }));
   } catch (e) {
-    return usage(err, (e as Error).message);
+    return reportUsage(err, 'serve', (e as Error).message);
   }
   if (values.help) {
     out.write(SERVE_HELP);
     return 0;
   }
-  if (!values.app) return usage(err, 'expected --app <id>');
-  if (values.port !== undefined && !/^\d{1,5}$/.test(values.port)) return usage(err, `--port: got ${JSON.stringify(values.port)}, expected a port number`);
+  if (!values.app) return reportUsage(err, 'serve', 'expected --app <id>');
+  if (values.port !== undefined && !/^\d{1,5}$/.test(values.port)) return reportUsage(err, 'serve', `--port: got ${JSON.stringify(values.port)}, expected a port number`);
   const config = loadConfig(process.cwd());
   const { manifest } = synthFromConfig(config, config.output);
   const app = manifest.apps.find((a) => a.id === values.app);
-  if (!app) return usage(err, `unknown app id ${JSON.stringify(values.app)}: expected one of ${manifest.apps.map((a) => a.id).join(', ')}`);
+  if (!app) return reportUsage(err, 'serve', `unknown app id ${JSON.stringify(values.app)}: expected one of ${manifest.apps.map((a) => a.id).join(', ')}`);
   const appDir = path.resolve(config.output, 'apps', app.id);
   const python = values.python ?? (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
   const args = [
@@ -71,9 +72,4 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream, e
       resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
     });
   });
-}
-
-function usage(err: NodeJS.WritableStream, message: string): number {
-  err.write(`modal-cdk serve: ${message}\n(see modal-cdk serve --help)\n`);
-  return 2;
 }

@@ -5,7 +5,7 @@ import { pyPretty } from '../synth/python';
 import { loadTemplate } from '../synth/templates';
 import { MODAL_CLI_VERSION, NODE_VERSION } from '../versions';
 import { requestJsonSchema, SEED_MAX_JSON, SEED_MAX_PLACEHOLDER } from './request-schema';
-import { urlTemplate, webLabel } from './web-url';
+import { endpointUrl, urlTemplate, webLabel } from './web-url';
 
 /**
  * The artifacts that today drift by hand, rendered from the manifest (so from the same model as the
@@ -31,7 +31,7 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
     endpoints: Object.fromEntries(endpoints.map(({ app, e }) => [e.path, {
       ...summary({ app, e }),
       urlTemplate: urlTemplate(app.modalName),
-      url: urlTemplate(app.modalName).replace('{workspace}', workspace).replace('{path}', e.path),
+      url: endpointUrl(workspace, app.modalName, e.path),
       requestSchema: requestJsonSchema(e),
     }])),
   };
@@ -63,7 +63,7 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
       rows: endpoints.map(({ app, e }) => ({
         path: e.path,
         app: app.id,
-        url: urlTemplate(app.modalName).replace('{workspace}', workspace).replace('{path}', e.path),
+        url: endpointUrl(workspace, app.modalName, e.path),
         clientTimeout: formatDuration(e.clientTimeoutMs / 1000),
         serverTimeout: formatDuration(app.timeoutSeconds),
         gpu: [app.gpu].flat().join(' → '),

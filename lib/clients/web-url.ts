@@ -21,6 +21,11 @@ export function urlTemplate(modalName: string): string {
   return `https://{workspace}--${webLabel(modalName)}.modal.run{path}`;
 }
 
+/** The endpoint's URL in `workspace`. */
+export function endpointUrl(workspace: string, modalName: string, path: string): string {
+  return urlTemplate(modalName).replace('{workspace}', workspace).replace('{path}', path);
+}
+
 /** The host's first label, `<workspace>--<label>`, which must fit in a DNS label. */
 export function webHostLabel(workspace: string, modalName: string): string {
   return `${workspace}--${webLabel(modalName)}`;

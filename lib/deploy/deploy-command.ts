@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { ModalCdkError } from '../errors';
+import { reportUsage, reportWarnings } from '../report';
 import { AppResult, deployApp, PlanStep } from './apply';
 import { acquireLock } from './lock';
 import { describeStep, selectApps, UsageError } from './plan';
@@ -47,18 +48,18 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
       strict: true,
     }));
   } catch (e) {
-    return usage(err, (e as Error).message);
+    return reportUsage(err, 'deploy', (e as Error).message);
   }
   if (values.help) {
     out.write(DEPLOY_HELP);
     return 0;
   }
-  if (Boolean(values.all) === Boolean(values.app?.length)) return usage(err, 'expected --app <id> (one or more) or --all, not both and not neither');
+  if (Boolean(values.all) === Boolean(values.app?.length)) return reportUsage(err, 'deploy', 'expected --app <id> (one or more) or --all, not both and not neither');
   const config = loadConfig(process.cwd());
   const concurrency = positiveInt(values.concurrency, config.deploy.concurrency);
   const timeoutSeconds = positiveInt(values.timeout, config.deploy.timeoutSeconds);
-  if (concurrency === undefined) return usage(err, `--concurrency: got ${JSON.stringify(values.concurrency)}, expected a whole number ≥ 1`);
-  if (timeoutSeconds === undefined) return usage(err, `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
+  if (concurrency === undefined) return reportUsage(err, 'deploy', `--concurrency: got ${JSON.stringify(values.concurrency)}, expected a whole number ≥ 1`);
+  if (timeoutSeconds === undefined) return reportUsage(err, 'deploy', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
   const env = values.env ?? config.modal.environment;
   const root = process.cwd();
 
@@ -66,12 +67,11 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
   try {
     selection = selectApps(config, root, env, values.all ? 'all' : values.app!, values.force ?? false);
   } catch (e) {
-    if (e instanceof UsageError) return usage(err, e.message);
+    if (e instanceof UsageError) return reportUsage(err, 'deploy', e.message);
     throw e;
   }
-  for (const w of selection.warnings) err.write(`modal-cdk: warning: [${w.path}] ${w.message}\n`);
-  const selected = [...selection.changed, ...selection.unchanged].sort((a, b) => selection.plan.steps.indexOf(a) - selection.plan.steps.indexOf(b));
-  out.write(`Plan for environment "${env}":\n${selected.map((s) => `  ${describeStep(s, selection.state, values.force ?? false)}`).join('\n')}\n`);
+  reportWarnings(selection.warnings, err);
+  out.write(`Plan for environment "${env}":\n${selection.selected.map((s) => `  ${describeStep(s, selection.state, values.force ?? false)}`).join('\n')}\n`);
   if (selection.changed.length === 0) {
     out.write(`Nothing to deploy: every selected app is as last deployed to "${env}" (--force deploys anyway).\n`);
     return 0;
@@ -85,7 +85,7 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
   const missing = preflight();
   if (missing.length > 0) throw new ModalCdkError(missing);
   if (!values.yes) {
-    if (!process.stdin.isTTY) return usage(err, 'not a terminal, so no one can confirm: pass --yes to deploy without asking');
+    if (!process.stdin.isTTY) return reportUsage(err, 'deploy', 'not a terminal, so no one can confirm: pass --yes to deploy without asking');
     const question = createInterface({ input: process.stdin, output: process.stdout });
     const answer = await question.question(`Deploy ${selection.changed.length} app(s) to Modal environment "${env}"? [y/N] `);
     question.close();
@@ -154,9 +154,4 @@ function summary(results: AppResult[], unchanged: PlanStep[]): string {
 function positiveInt(text: string | undefined, fallback: number): number | undefined {
   if (text === undefined) return fallback;
   return /^[1-9]\d*$/.test(text) ? Number(text) : undefined;
-}
-
-function usage(err: Out, message: string): number {
-  err.write(`modal-cdk deploy: ${message}\n(see modal-cdk deploy --help)\n`);
-  return 2;
 }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import { loadConfig } from '../config';
+import { reportUsage } from '../report';
 import { selectApps, UsageError } from './plan';
 import { deployedDir, readTree } from './state';
 
@@ -24,8 +25,7 @@ export async function diffCommand(argv: string[], out: NodeJS.WritableStream, er
   try {
     ({ values } = parseArgs({ args: argv, options: { app: { type: 'string', short: 'a', multiple: true }, env: { type: 'string', short: 'e' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (e) {
-    err.write(`modal-cdk diff: ${(e as Error).message}\n(see modal-cdk diff --help)\n`);
-    return 2;
+    return reportUsage(err, 'diff', (e as Error).message);
   }
   if (values.help) {
     out.write(DIFF_HELP);
@@ -42,7 +42,7 @@ export async function diffCommand(argv: string[], out: NodeJS.WritableStream, er
     err.write(`modal-cdk diff: ${e.message}\n`);
     return 2;
   }
-  for (const step of selection.plan.steps.filter((s) => selection.changed.includes(s) || selection.unchanged.includes(s))) {
+  for (const step of selection.selected) {
     const previous = selection.state.apps[step.appId];
     if (selection.unchanged.includes(step)) {
       out.write(`${step.appId}: unchanged since its deploy to "${env}" at ${previous!.deployedAt}\n`);

@@ -14,6 +14,8 @@ export interface Selection {
   /** The freshly synthesized plan. */
   readonly plan: DeployPlan;
   readonly state: DeployState;
+  /** The selected apps, in plan order. */
+  readonly selected: PlanStep[];
   /** Selected apps whose content differs from the recorded deploy (all selected with `force`). */
   readonly changed: PlanStep[];
   /** Selected apps deployed as they are now. */
@@ -37,7 +39,7 @@ export function selectApps(config: Config, root: string, env: string, ids: strin
   const selected = plan.steps.filter((s) => ids === 'all' || ids.includes(s.appId));
   const state = readState(root, env);
   const isChanged = (s: PlanStep) => force || state.apps[s.appId]?.hash !== s.hash;
-  return { plan, state, changed: selected.filter(isChanged), unchanged: selected.filter((s) => !isChanged(s)), warnings };
+  return { plan, state, selected, changed: selected.filter(isChanged), unchanged: selected.filter((s) => !isChanged(s)), warnings };
 }
 
 /** `flux: changed (1a2b3c4d5e6f → 9f8e7d6c5b4a)`, `wan26: new`, `seedvr2: unchanged`. */

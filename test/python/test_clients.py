@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from conftest import MANIFEST, SYNTH_OUT, import_app
 from fastapi.testclient import TestClient
-from test_request_models import RecordingRunner, minimal_body, sample
+from test_request_models import BAD_VALUES, RecordingRunner, minimal_body, sample
 
 ENDPOINTS_JSON = json.loads((SYNTH_OUT / "clients" / "endpoints.json").read_text())
 
@@ -125,7 +125,7 @@ def bodies(endpoint):
     yield "minimal", base
     for field in endpoint["fields"]:
         name = field["name"]
-        yield f"{name}: wrong type", {**base, name: {"string": 12, "image": 12, "video": 12, "enum": "not-a-choice", "bool": "maybe", "int": "x", "float": "x", "seed": -1}[field["type"]]}
+        yield f"{name}: wrong type", {**base, name: BAD_VALUES[field["type"]]}
         if not field.get("clamp"):
             if "max" in field:
                 yield f"{name}: over max", {**base, name: field["max"] + 1}

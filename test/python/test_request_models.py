@@ -5,6 +5,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 SAMPLES = {"string": "a red fox", "image": "aGVsbG8=", "video": "aGVsbG8=", "int": None, "float": None, "bool": True, "seed": 7}
+# A value of the wrong kind for each field type (a seed must be ≥ 0).
+BAD_VALUES = {"string": 12, "image": 12, "video": 12, "enum": "not-a-choice", "bool": "maybe", "int": "x", "float": "x", "seed": -1}
 
 
 class RecordingRunner:
@@ -82,7 +84,7 @@ def test_bad_values_are_422_naming_the_field(client):
     for endpoint in entry["endpoints"]:
         base = minimal_body(endpoint)
         for field in endpoint["fields"]:
-            bad = {"string": 12, "image": 12, "video": 12, "enum": "not-a-choice", "bool": "maybe", "int": "x", "float": "x", "seed": -1}
+            bad = dict(BAD_VALUES)
             if "max" in field and not field.get("clamp"):
                 bad[field["type"]] = field["max"] + 1
             response = http.post(endpoint["path"], json={**base, field["name"]: bad[field["type"]]})

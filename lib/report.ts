@@ -1,0 +1,34 @@
+import { formatProblems, ModalCdkError, Problem } from './errors';
+
+// How the commands report to the user: warnings, errors as `[path] message` lines, usage mistakes.
+
+/** Prints client-policy warnings, one `warning: [path] message` line each. */
+export function reportWarnings(warnings: Problem[], err: NodeJS.WritableStream): void {
+  for (const w of warnings) err.write(`modal-cdk: warning: [${w.path}] ${w.message}\n`);
+}
+
+/** Prints a user error as `[path] message` lines (no stack); anything else as a bug report. */
+export function reportError(e: unknown, err: NodeJS.WritableStream): number {
+  // The constructs library's own refusal of a repeated id, said the way our problems are.
+  const duplicate = /^There is already a Construct with name '([^']*)' in (\w+) \[([^\]]*)\]/.exec((e as Error)?.message ?? '');
+  if (duplicate) {
+    const [, id, kind, parent] = duplicate;
+    e = new ModalCdkError([{ path: parent, message: `duplicate construct id "${id}" in ${kind} ${parent}: expected each child of a construct to have its own id` }]);
+  }
+  if (ModalCdkError.isModalCdkError(e)) {
+    const n = e.problems.length;
+    err.write(`modal-cdk: ${n} problem${n === 1 ? '' : 's'} found, nothing was written:\n${formatProblems(e.problems)}\n`);
+    return 1;
+  }
+  const error = e as Error;
+  err.write(`modal-cdk: unexpected error: ${error?.message ?? String(e)}\n`);
+  if (process.env.MODAL_CDK_DEBUG) err.write(`${error?.stack}\n`);
+  else err.write('(set MODAL_CDK_DEBUG=1 for the stack trace; if the error is not in your stack code, please report it)\n');
+  return 1;
+}
+
+/** Prints a usage mistake of `modal-cdk <command>` with a pointer to its help; returns exit code 2. */
+export function reportUsage(err: NodeJS.WritableStream, command: string, message: string): number {
+  err.write(`modal-cdk ${command}: ${message}\n(see modal-cdk ${command} --help)\n`);
+  return 2;
+}
