@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { durationSchema, DurationInput } from '../lib/duration';
-import { ModalCdkError, parseProps } from '../lib/errors';
+import { addWarning, ModalCdkError, parseProps } from '../lib/errors';
 import { parseGpu } from '../lib/policy/gpu';
 import type { AppModel, VolumeMount } from '../lib/synth/model';
 import type { AppDraft } from '../lib/synth/render';
@@ -13,6 +13,7 @@ import { ModalProject } from './modal-project';
 import { aptPackageSchema, comfyVersionSchema, gpuSchema, modalNameSchema, pinnedPipPackageSchema, pythonVersionSchema } from './schemas';
 import { Volume } from './volume';
 import { VolumeModel } from './volume-model';
+import type { Workflow } from './workflow';
 
 export interface ComfyAppProps {
   /** GPU type, e.g. `"L40S"`, `"H100:2"`, or a fallback list tried in order (`["H100", "A100-80GB"]`). */
@@ -68,8 +69,17 @@ export interface ComfyAppProps {
   readonly secrets?: string[];
   /** Modal Secret with `HF_TOKEN` for gated downloads. @default - the project's huggingfaceSecret */
   readonly huggingfaceSecret?: string;
-  /** Require Modal proxy auth on the endpoints. @default - the project's requiresProxyAuth */
+  /**
+   * Require Modal proxy auth on the endpoints. Opting out makes them public: synth warns for each such app.
+   * @default - the project's requiresProxyAuth
+   */
   readonly requiresProxyAuth?: boolean;
+  /**
+   * Extra command-line flags ComfyUI starts with, e.g. `["--fast", "--preview-method", "none"]`. The
+   * runtime sets `--listen` and `--port` itself.
+   * @default []
+   */
+  readonly comfyArgs?: string[];
 }
 
 const comfyAppPropsSchema = z.strictObject({
@@ -91,6 +101,7 @@ const comfyAppPropsSchema = z.strictObject({
   secrets: z.array(modalNameSchema).default([]),
   huggingfaceSecret: modalNameSchema.optional(),
   requiresProxyAuth: z.boolean().optional(),
+  comfyArgs: z.array(z.string().min(1).refine((a) => !/^--(listen|port)(=|$)/.test(a), 'expected no --listen or --port: the runtime binds ComfyUI to loopback on its own port')).default([]),
 }).refine((p) => p.maxContainers === undefined || p.minContainers <= p.maxContainers, { path: ['minContainers'], message: 'expected minContainers ≤ maxContainers' });
 
 const APP_SYMBOL = Symbol.for('modal-cdk.ComfyApp');
@@ -118,6 +129,14 @@ export class ComfyApp extends Construct {
     this.props = parseProps(comfyAppPropsSchema, props, this.node.path);
     this.modalName = this.props.modalName ?? `${this.project.projectName}-${id}`;
     this.node.addValidation({ validate: () => this.validateApp() });
+    if (!this.requiresProxyAuth) {
+      addWarning(this, `app ${id}: endpoints without Modal proxy auth (requiresProxyAuth: false) are public: anyone with a URL can run them on your GPUs — remove requiresProxyAuth: false to require Modal-Key/Modal-Secret headers`);
+    }
+  }
+
+  /** Whether the endpoints require Modal proxy auth: the app's setting, else the project's. */
+  public get requiresProxyAuth(): boolean {
+    return this.props.requiresProxyAuth ?? this.project.requiresProxyAuth;
   }
 
   public get endpoints(): Endpoint[] {
@@ -161,7 +180,8 @@ export class ComfyApp extends Construct {
       maxContainers: p.maxContainers ?? null,
       maxInputs: p.maxInputs,
       memorySnapshot: p.memorySnapshot,
-      requiresProxyAuth: p.requiresProxyAuth ?? this.project.requiresProxyAuth,
+      requiresProxyAuth: this.requiresProxyAuth,
+      comfyArgs: p.comfyArgs,
       pythonVersion: p.pythonVersion ?? this.project.pythonVersion,
       comfyVersion: p.comfyVersion ?? this.project.comfyVersion,
       comfyCliVersion,
@@ -234,10 +254,12 @@ export class ComfyApp extends Construct {
       if (v.mountPath === HF_CACHE_MOUNT && v.volumeName !== this.project.hfCacheVolume) problems.push(`volume "${v.volumeName}" is mounted at ${HF_CACHE_MOUNT}, where the Hugging Face cache volume goes: choose another mountPath`);
       mounts.set(v.mountPath, v.volumeName);
     }
-    const workflows = new Map<string, unknown>();
+    const workflows = new Map<string, Workflow>();
     for (const e of this.endpoints) {
       const other = workflows.get(e.workflow.name);
-      if (other !== undefined && other !== e.workflow) problems.push(`two different workflows are both named ${e.workflow.name} (endpoint ${e.path}): rename one file`);
+      // The same file read twice (two Workflow.fromFile calls) is one workflow.
+      const same = other === e.workflow || (other?.file !== undefined && other.file === e.workflow.file);
+      if (other !== undefined && !same) problems.push(`two different workflows are both named ${e.workflow.name} (endpoint ${e.path}): rename one file`);
       workflows.set(e.workflow.name, e.workflow);
     }
     return problems;

@@ -95,7 +95,23 @@ export interface EndpointInput extends Partial<NodeInput> {
    * @default - a single value only
    */
   readonly maxItems?: number;
+  /**
+   * Largest decoded `image` or `video` in bytes, whether sent inline or fetched from an https URL. The
+   * app's request-body cap is derived from it.
+   * @default - 20 MiB for an image, 200 MiB for a video
+   */
+  readonly maxBytes?: number;
+  /**
+   * The ComfyUI models folder (e.g. `loras`) in which the field's final value names a file. The runtime
+   * reloads the app's volumes and answers 422 naming the file when ComfyUI does not list it, instead of
+   * queueing a prompt that fails.
+   * @default - the value is not checked
+   */
+  readonly modelFolder?: string;
 }
+
+/** Largest decoded image or video a request may carry, when the field sets no maxBytes. */
+export const DEFAULT_MAX_BYTES = { image: 20 * 1024 * 1024, video: 200 * 1024 * 1024 } as const;
 
 /** JSON value kind each field type must replace in the workflow. */
 export const FITS: Record<FieldType, (v: unknown) => boolean> = {
@@ -145,6 +161,8 @@ export const inputSchema = z
     map: z.record(z.string(), nodeValueSchema).optional(),
     presets: z.record(z.string(), z.record(fieldNameSchema, nodeValueSchema)).optional(),
     maxItems: z.number().int().min(2).optional(),
+    maxBytes: z.number().int().positive().optional(),
+    modelFolder: z.string().regex(/^[a-z0-9_]+$/, 'expected a ComfyUI models folder name such as "loras" or "checkpoints"').optional(),
   })
   .superRefine((f, ctx) => {
     const bad = (path: string, input: unknown, message: string) => ctx.addIssue({ code: 'custom', path: [path], input, message });
@@ -170,6 +188,8 @@ export const inputSchema = z
       for (const key of Object.keys(f.presets)) if (!f.values.includes(key)) bad('presets', key, `expected preset keys among the enum values ${show(f.values)}`);
     }
     if (f.maxItems !== undefined && f.type !== 'image' && f.type !== 'video') bad('maxItems', f.maxItems, `expected no maxItems: only image and video fields take a list (type is ${f.type})`);
+    if (f.maxBytes !== undefined && f.type !== 'image' && f.type !== 'video') bad('maxBytes', f.maxBytes, `expected no maxBytes: only image and video fields carry files (type is ${f.type})`);
+    if (f.modelFolder !== undefined && !text) bad('modelFolder', f.modelFolder, `expected no modelFolder: only a string or enum names a model file (type is ${f.type})`);
     if (f.default !== undefined) {
       if (!FITS[f.type](f.default)) bad('default', f.default, `expected a ${f.type} default`);
       else if (typeof f.default === 'number' && ((f.min !== undefined && f.default < f.min) || (f.max !== undefined && f.default > f.max))) bad('default', f.default, `expected a default within [${f.min ?? '-∞'}, ${f.max ?? '∞'}]`);
@@ -212,6 +232,8 @@ export function toRequestField(name: string, f: ParsedInput): RequestField {
     ...(f.map !== undefined && { map: f.map }),
     ...(f.presets !== undefined && { presets: f.presets }),
     ...(f.maxItems !== undefined && { maxItems: f.maxItems }),
+    ...((f.type === 'image' || f.type === 'video') && { maxBytes: f.maxBytes ?? DEFAULT_MAX_BYTES[f.type] }),
+    ...(f.modelFolder !== undefined && { modelFolder: f.modelFolder }),
   };
 }
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
-import { ModalCdkError, Problem, parseProps } from '../lib/errors';
+import { collectWarnings, ModalCdkError, Problem, parseProps } from '../lib/errors';
 import { applyClientPolicy, ClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
 import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
 import { renderAssembly, Assembly } from '../lib/synth/render';
@@ -102,11 +102,11 @@ const PROJECT_SYMBOL = Symbol.for('modal-cdk.ModalProject');
 export interface SynthOptions {
   /** Write the assembly here (atomically). @default - nothing is written */
   readonly outdir?: string;
-  /** Fail on client-policy warnings too (`modal-cdk synth --strict`). @default false */
+  /** Fail on warnings too: client-policy findings, public endpoints (`modal-cdk synth --strict`). @default false */
   readonly strict?: boolean;
 }
 
-/** What `synth()` returns: the assembly and the policy warnings it passed with. */
+/** What `synth()` returns: the assembly and the warnings it passed with (constructs' own, then the policy's). */
 export interface SynthResult extends Assembly {
   readonly warnings: Problem[];
 }
@@ -175,15 +175,16 @@ export class ModalProject extends Construct {
     const policy: ClientPolicy = policyPath ? loadClientPolicy(policyPath, shownAs) : clientPolicySchema.parse({});
     const checked = applyClientPolicy(drafts.map((d) => d.model), policy, shownAs);
     if (checked.errors.length > 0) throw new ModalCdkError(checked.errors);
-    if (options.strict && checked.warnings.length > 0) {
-      throw new ModalCdkError(checked.warnings.map((w) => ({ path: w.path, message: `${w.message} (a warning; --strict fails on it)` })));
+    const warnings = [...collectWarnings(this), ...checked.warnings];
+    if (options.strict && warnings.length > 0) {
+      throw new ModalCdkError(warnings.map((w) => ({ path: w.path, message: `${w.message} (a warning; --strict fails on it)` })));
     }
     const assembly = renderAssembly({
       project: { name: this.projectName, workspace: this.workspace!, environment: this.environment },
       apps: drafts.map((d, i) => ({ ...d, model: checked.apps[i] })),
     });
     if (options.outdir) writeAssembly(options.outdir, assembly.files);
-    return { ...assembly, warnings: checked.warnings };
+    return { ...assembly, warnings };
   }
 
   private validateProject(): string[] {

@@ -18,7 +18,7 @@ Commands:
 Options for synth:
   -o, --output <dir>   Where to write the assembly (default: cdk-like.json "output", else synth.out)
   -q, --quiet          Print nothing on success (warnings still go to stderr)
-      --strict         Fail on client-policy warnings too, not only on errors
+      --strict         Fail on warnings too (client policy, public endpoints), not only on errors
   -h, --help           Show this help
 
 Exit codes: 0 success, 1 the stack or config has errors (each printed as [path] message), 2 usage error.

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { IConstruct } from 'constructs';
 
 /** One thing wrong with the construct tree, the config or the model, located by a path. */
 export interface Problem {
@@ -67,4 +68,17 @@ export function parseProps<S extends z.ZodType>(schema: S, props: unknown, path:
   const result = schema.safeParse(props, { reportInput: true });
   if (!result.success) throw new ModalCdkError(zodProblems(path, result.error.issues, what));
   return result.data;
+}
+
+/** Construct metadata type of a synth warning (as the CDK's Annotations record them). */
+export const WARNING_METADATA = 'modal-cdk:warning';
+
+/** Records a warning on a construct; synth prints it with the construct's path (`--strict` fails on it). */
+export function addWarning(scope: IConstruct, message: string): void {
+  scope.node.addMetadata(WARNING_METADATA, message);
+}
+
+/** The warnings recorded on a construct tree, in tree order. */
+export function collectWarnings(root: IConstruct): Problem[] {
+  return root.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === WARNING_METADATA).map((m) => ({ path: c.node.path, message: String(m.data) })));
 }

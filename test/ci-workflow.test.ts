@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { DEPLOY_HELP } from '../lib/deploy/deploy-command';
+import { BASE_PIP_PACKAGES } from '../lib/synth/image-layers';
 import { MODAL_CLI_VERSION } from '../lib/versions';
 import { ROOT, synthRyla } from './helpers';
 
-// synth.out/ci/deploy-modal.yml: valid YAML, run on a push to main, naming only commands that exist.
+// synth.out/ci/deploy-modal.yml: valid YAML, run on a push to main, naming only commands that exist; and
+// the pins it and the image share with the test environment.
 const workflow = parse(synthRyla().files.get('ci/deploy-modal.yml')!);
 const steps: { uses?: string; run?: string; env?: Record<string, string> }[] = workflow.jobs.deploy.steps;
 const scripts: Record<string, string> = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts;
@@ -40,4 +42,12 @@ test('the modal version CI installs is the one the tests import the apps with', 
   const pinned = /^modal==(\S+)$/m.exec(readFileSync(path.join(ROOT, 'requirements-test.txt'), 'utf8'))?.[1];
   expect(pinned).toBe(MODAL_CLI_VERSION);
   expect(steps.filter((s) => s.uses).map((s) => s.uses!.split('@')[0])).toEqual(['actions/checkout', 'actions/setup-node', 'actions/setup-python', 'actions/cache']);
+});
+
+test('the FastAPI and websocket-client the image installs are the ones the tests run the app and runtime with', () => {
+  const testPins = readFileSync(path.join(ROOT, 'requirements-test.txt'), 'utf8');
+  for (const name of ['fastapi', 'websocket-client']) {
+    const image = BASE_PIP_PACKAGES.find((p) => p.replace(/\[.*\]/, '').startsWith(`${name}==`));
+    expect(image?.split('==')[1]).toBe(new RegExp(`^${name}==(\\S+)$`, 'm').exec(testPins)?.[1]);
+  }
 });

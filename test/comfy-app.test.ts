@@ -36,6 +36,36 @@ describe('ComfyApp', () => {
     expect(problemsOf(() => new ComfyApp(project, 'a', props as never))).toEqual([expect.stringMatching(new RegExp(`^\\[test/a\\] ${message.source}`))]);
   });
 
+  test('an app that opts out of proxy auth gets a synth warning naming it; --strict fails on it', () => {
+    const publicApp = demoStack({ app: { requiresProxyAuth: false }, endpoint: { timeout: '150s', clientTimeout: '150s' } }).project;
+    expect(publicApp.synth().warnings).toEqual([{ path: 'test/demo', message: expect.stringMatching(/^app demo: endpoints without Modal proxy auth \(requiresProxyAuth: false\) are public/) }]);
+    expect(problemsOf(() => publicApp.synth({ strict: true }))).toEqual([expect.stringMatching(/^\[test\/demo\] app demo: endpoints without Modal proxy auth.*\(a warning; --strict fails on it\)$/)]);
+    expect(demoStack({ endpoint: { timeout: '150s', clientTimeout: '150s' } }).project.synth().warnings).toEqual([]);
+    // The project's default counts too: each app that inherits it is warned about.
+    const inherited = demoStack({ project: { requiresProxyAuth: false } }).project.synth();
+    expect(inherited.manifest.apps[0].requiresProxyAuth).toBe(false);
+    expect(inherited.warnings.filter((w) => /proxy auth/.test(w.message)).map((w) => w.path)).toEqual(['test/demo']);
+  });
+
+  test('comfyArgs start ComfyUI with those flags; --listen and --port stay the runtime\'s', () => {
+    const { files } = demoStack({ app: { comfyArgs: ['--fast', '--preview-method', 'none'] } }).project.synth();
+    expect(files.get('apps/demo/app.py')).toContain('COMFY_ARGS = ["--fast", "--preview-method", "none"]');
+    expect(files.get('apps/demo/app.py')).toContain('extra_args=COMFY_ARGS,');
+    expect(problemsOf(() => new ComfyApp(testProject(), 'a', { gpu: 'T4', comfyArgs: ['--port=9000'] }))).toEqual([
+      expect.stringMatching(/^\[test\/a\] prop 'comfyArgs.0': got "--port=9000", expected no --listen or --port/),
+    ]);
+  });
+
+  test('two endpoints may read the same workflow file; two files of one name are refused', () => {
+    const project = testProject();
+    const app = new ComfyApp(project, 'a', { gpu: 'T4' });
+    new Endpoint(app, 'One', { path: '/one', workflow: Workflow.fromFile('workflows/tiny.json') });
+    new Endpoint(app, 'Two', { path: '/two', workflow: Workflow.fromFile('workflows/tiny.json') });
+    expect(project.synth().manifest.apps[0].endpoints.map((e) => e.workflow)).toEqual(['workflows/tiny.json', 'workflows/tiny.json']);
+    new Endpoint(app, 'Three', { path: '/three', workflow: Workflow.fromJson('tiny', { 1: { class_type: 'SaveImage', inputs: { filename_prefix: 'x' } } }) });
+    expect(problemsOf(() => project.synth())).toEqual([expect.stringMatching(/two different workflows are both named tiny.json \(endpoint \/three\)/)]);
+  });
+
   test('an app id must be usable in a Modal name', () => {
     expect(problemsOf(() => new ComfyApp(testProject(), 'Bad_Id', { gpu: 'T4' }))).toEqual([expect.stringMatching(/^\[test\/Bad_Id\] app id: got "Bad_Id", expected lower-case letters, digits and "-"/)]);
   });

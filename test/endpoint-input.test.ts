@@ -45,6 +45,9 @@ describe('Endpoint inputs: options for clients with their own spellings', () => 
     [{ inputs: { s: { type: 'string', node: '4', input: 'text', presets: {} } } }, /'inputs.s.presets': got \{\}, expected no presets: only an enum has them/],
     [{ inputs: { s: { type: 'enum', values: ['a'], presets: { b: {} } } } }, /'inputs.s.presets': got "b", expected preset keys among the enum values \["a"\]/],
     [{ inputs: { s: { type: 'string', node: '4', input: 'text', maxItems: 2 } } }, /'inputs.s.maxItems': got 2, expected no maxItems: only image and video fields take a list/],
+    [{ inputs: { s: { type: 'string', node: '4', input: 'text', maxBytes: 10 } } }, /'inputs.s.maxBytes': got 10, expected no maxBytes: only image and video fields carry files/],
+    [{ inputs: { s: { type: 'image', node: '3', input: 'image', modelFolder: 'loras' } } }, /'inputs.s.modelFolder': got "loras", expected no modelFolder: only a string or enum names a model file/],
+    [{ inputs: { s: { type: 'string', node: '4', input: 'text', modelFolder: '../loras' } } }, /'inputs.s.modelFolder': got "..\/loras", expected a ComfyUI models folder name such as "loras"/],
     [{ inputs: { s: { type: 'string', node: '4', input: 'text', defaultWhenEmpty: true } } }, /'inputs.s.defaultWhenEmpty': got true, expected a string field with a default/],
     [{ inputs: { s: { type: 'string', node: '4' } } }, /'inputs.s.input': got "4", expected node and input together, or neither/],
     [{ inputs: { s: { type: 'string', node: '4', input: 'text' } }, requireOneOf: [['s', 't']] }, /'requireOneOf': got "s", expected optional fields without a default in each group, but 's' has a default or is required/],
@@ -82,5 +85,29 @@ describe('Endpoint inputs: options for clients with their own spellings', () => 
         expect.stringMatching(/input 'g' maps to \["a","b"\] but node "5" \(KSampler\)\.steps holds 4 in workflows\/tiny.json: expected map values of that kind/),
       ]);
     });
+  });
+});
+
+describe('Endpoint inputs: files and model names', () => {
+  const fileStack = (inputs: object) => {
+    const { project } = demoStack({ endpoint: { inputs: inputs as never } });
+    return project.synth();
+  };
+
+  test('an image gets a 20 MiB cap unless it sets maxBytes, and the route caps the body at its base64 plus 1 MiB', () => {
+    const capped = fileStack({ image: { type: 'image', node: '3', input: 'image', maxBytes: 3000, maxItems: 2 } });
+    expect(capped.manifest.apps[0].endpoints[0].fields[0].maxBytes).toBe(3000);
+    // Two items of at most 3000 bytes: 2 × 4000 base64 characters, plus 1 MiB for the rest of the JSON.
+    expect(capped.files.get('apps/demo/app.py')).toContain(`@api.post("/demo", max_body_size=${1024 * 1024 + 8000})`);
+    const plain = fileStack({ image: { type: 'image', node: '3', input: 'image' } });
+    expect(plain.manifest.apps[0].endpoints[0].fields[0].maxBytes).toBe(20 * 1024 * 1024);
+    expect(plain.files.get('apps/demo/app.py')).toMatch(/"max_bytes": 20971520/);
+    const text = fileStack({ prompt: { type: 'string', node: '4', input: 'text' } });
+    expect(text.files.get('apps/demo/app.py')).toContain(`@api.post("/demo", max_body_size=${1024 * 1024})`);
+  });
+
+  test('modelFolder reaches the runtime spec of the field', () => {
+    const { files } = fileStack({ lora: { type: 'string', node: '4', input: 'text', modelFolder: 'loras' } });
+    expect(files.get('apps/demo/app.py')).toMatch(/"name": "lora",[^}]*"model_folder": "loras"/s);
   });
 });

@@ -72,7 +72,7 @@ export function sampling(node: string, stepCount: number, cfg: number): Inputs {
 
 /**
  * `lora_id` / `lora_name` / `lora_strength` for LoRA loaders (Wan's two experts each have one). The LoRA folder of the `ryla-models`
- * volume is linked into ComfyUI as `folder`, so names are `<folder>/<file>`. `lora_name` wins when both
+ * volume is linked into ComfyUI as `folder`, so names are `<folder>/<file>`; a name ComfyUI does not list is a 422. `lora_name` wins when both
  * are sent (it is declared last); a request must send one of them (the endpoint's requireOneOf).
  */
 export function lora(loaders: string[], folder: string, idPattern: string, strengthInputs: { node: string; input: string }[]): Inputs {
@@ -80,8 +80,8 @@ export function lora(loaders: string[], folder: string, idPattern: string, stren
   const [node, ...more] = loaders;
   const alsoSets = more.map((n) => ({ node: n, input: 'lora_name' }));
   return {
-    lora_id: { type: 'string', node, input: 'lora_name', alsoSets, required: false, format: `${folder}/${idPattern}`, maxLength: 200, description: `Trained LoRA id: loads ${idPattern} from the volume` },
-    lora_name: { type: 'string', node, input: 'lora_name', alsoSets, required: false, format: `${folder}/{lora_name}`, ensureSuffix: '.safetensors', maxLength: 200, description: 'LoRA file name in the volume folder (".safetensors" added if missing); wins over lora_id' },
+    lora_id: { type: 'string', node, input: 'lora_name', alsoSets, required: false, modelFolder: 'loras', format: `${folder}/${idPattern}`, maxLength: 200, description: `Trained LoRA id: loads ${idPattern} from the volume` },
+    lora_name: { type: 'string', node, input: 'lora_name', alsoSets, required: false, modelFolder: 'loras', format: `${folder}/{lora_name}`, ensureSuffix: '.safetensors', maxLength: 200, description: 'LoRA file name in the volume folder (".safetensors" added if missing); wins over lora_id' },
     lora_strength: { type: 'float', node: first.node, input: first.input, alsoSets: rest, default: 1.0, min: -5, max: 5, description: 'LoRA strength' },
   };
 }

@@ -12,9 +12,13 @@ export const HF_IMAGE_CACHE = '/root/.cache/huggingface/hub';
 export const RUNTIME_REMOTE = '/root/comfy_runtime.py';
 export const WORKFLOWS_REMOTE = '/root/workflows';
 
-/** Python packages every app needs: FastAPI for the routes, comfy-cli to install ComfyUI, the HF client. */
+/**
+ * Python packages every app needs: FastAPI for the routes, the HF client, websocket-client for the runtime.
+ * FastAPI and websocket-client are the versions the tests run the generated app and runtime with
+ * (requirements-test.txt; a test keeps them equal).
+ */
 export const BASE_PIP_PACKAGES = [
-  'fastapi[standard]==0.115.4',
+  'fastapi[standard]==0.165.0',
   'huggingface_hub[hf_transfer]==0.34.4',
   'websocket-client==1.8.0',
 ];

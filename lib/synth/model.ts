@@ -39,7 +39,8 @@ const nodeValueSchema = z.union([z.string(), z.number(), z.boolean()]);
 /**
  * One request field and the node inputs it sets. The runtime applies, in this order: `presets` (of every
  * field), `defaultWhenEmpty`, then per field `format`, `clamp`, the first of a list, `ensureSuffix`,
- * file saving (image, video) and `map`. A field with no targets only feeds presets or formats.
+ * file saving (image, video) and `map`; then, before queueing, it checks that each sent `modelFolder`
+ * field's final value is a file ComfyUI lists. A field with no targets only feeds presets or formats.
  */
 export const requestFieldSchema = z.strictObject({
   name: z.string(),
@@ -68,6 +69,10 @@ export const requestFieldSchema = z.strictObject({
   presets: z.record(z.string(), z.record(z.string(), nodeValueSchema)).optional(),
   /** The field also takes a list of up to this many items (image, video); the first is used. */
   maxItems: z.number().int().positive().optional(),
+  /** Largest decoded file (image, video), inline or fetched from a URL. */
+  maxBytes: z.number().int().positive().optional(),
+  /** ComfyUI models folder in which the final value must name a file (checked before queueing). */
+  modelFolder: z.string().optional(),
 });
 export type RequestField = z.infer<typeof requestFieldSchema>;
 
@@ -193,6 +198,8 @@ export const appModelSchema = z.strictObject({
   maxInputs: z.number().int().positive(),
   memorySnapshot: z.boolean(),
   requiresProxyAuth: z.boolean(),
+  /** Extra command-line flags ComfyUI is started with (after --listen and --port). */
+  comfyArgs: z.array(z.string()),
   pythonVersion: z.string(),
   comfyVersion: z.string(),
   comfyCliVersion: z.string(),

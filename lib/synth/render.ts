@@ -151,6 +151,8 @@ function runtimeSpec(e: EndpointModel): PyValue {
       ...(f.defaultWhenEmpty && { default_when_empty: f.default! }),
       ...(f.map !== undefined && { map: f.map }),
       ...(f.presets !== undefined && { presets: f.presets }),
+      ...(f.maxBytes !== undefined && { max_bytes: f.maxBytes }),
+      ...(f.modelFolder !== undefined && { model_folder: f.modelFolder }),
     })),
     output: e.output,
     content_type: e.contentType,
@@ -168,9 +170,19 @@ function requestView(e: EndpointModel, taken: Set<string>) {
     path: e.path,
     className: e.requestClass,
     handler,
+    maxBodyBytes: maxBodyBytes(e),
     fields: e.fields.map((f) => ({ name: f.name, annotation: annotation(f), args: fieldArgs(f) })),
     requireOneOf: e.requireOneOf.length ? py(e.requireOneOf) : null,
   };
+}
+
+/** Room in a request body for everything but its files: text fields, numbers, JSON syntax. */
+const BODY_BYTES_BESIDES_FILES = 1024 * 1024;
+
+/** An endpoint's request-body cap: its files at their largest, base64-encoded (4 bytes per 3), plus room. */
+export function maxBodyBytes(e: EndpointModel): number {
+  const files = e.fields.reduce((sum, f) => sum + (f.maxBytes === undefined ? 0 : Math.ceil(f.maxBytes / 3) * 4 * (f.maxItems ?? 1)), 0);
+  return BODY_BYTES_BESIDES_FILES + files;
 }
 
 const ANNOTATIONS: Record<RequestField['type'], string> = {

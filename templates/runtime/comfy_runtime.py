@@ -1,17 +1,24 @@
 """ComfyUI glue for modal-cdk apps: start ComfyUI, run an endpoint's workflow with a request bound into it,
 and answer with its output. Copied unchanged into every synthesized app (synth.out/apps/<id>/).
 
-Plain Python with no Modal import, so the same code serves on Modal and locally.
+Plain Python with no Modal import, so the same code serves on Modal and locally. One file on purpose (it
+is the one file each app ships besides app.py); its sections: server lifecycle, one request, request
+files (inline and https URLs), outputs, local serve.
 """
 
 import base64
 import binascii
 import copy
+import http.client
 import io
+import ipaddress
 import json
 import random
+import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -20,8 +27,7 @@ import uuid
 from pathlib import Path
 
 SEED_MAX = 0xFFFFFFFFFFFFFFFF
-MAX_INPUT_BYTES = {"image": 20 * 1024 * 1024, "video": 200 * 1024 * 1024}
-# File extension for a data URL's media type; ComfyUI's loaders pick files by extension.
+# File extension for an input's media type; ComfyUI's loaders pick files by extension.
 DATA_URL_EXTENSIONS = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
@@ -31,6 +37,12 @@ DATA_URL_EXTENSIONS = {
     "video/quicktime": ".mov",
 }
 LOG_TAIL_LINES = 40
+URL_TIMEOUT_SECONDS = 30
+URL_MAX_REDIRECTS = 3
+# How often a waiting request checks whether its client went away.
+DISCONNECT_POLL_SECONDS = 0.25
+# Status for a request whose client disconnected (nginx's convention; nobody receives it).
+CLIENT_CLOSED_REQUEST = 499
 
 
 class ComfyError(Exception):
@@ -42,15 +54,30 @@ class ComfyError(Exception):
         self.detail = detail
 
 
+class Job:
+    """One request's prompt, so that a client disconnect can cancel it from another thread."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.prompt_id = None
+        self.ws = None
+        self.cancelled = False
+
+
 class ComfyRunner:
     """One ComfyUI server and the endpoints that run workflows on it."""
 
-    def __init__(self, comfy_dir, port, workflows_dir, usd_per_second=None, url=None, extra_args=()):
+    def __init__(self, comfy_dir, port, workflows_dir, usd_per_second=None, url=None, extra_args=(),
+                 reload_volumes=None, url_policy=None):
         """`url`: use an already-running ComfyUI instead of starting one. `comfy_dir`: its directory (input
-        files are saved into its input/, outputs deleted from its output/); None when it is elsewhere."""
+        files are saved into its input/, outputs deleted from its output/); None when it is elsewhere.
+        `extra_args`: ComfyUI flags. `reload_volumes`: called before model files are looked up.
+        `url_policy`: how https inputs are fetched (default: UrlPolicy(), public addresses only)."""
         self.comfy_dir = Path(comfy_dir) if comfy_dir is not None else None
         self.port = port
         self.extra_args = list(extra_args)
+        self.reload_volumes = reload_volumes
+        self.url_policy = url_policy or UrlPolicy()
         self.url = (url or f"http://127.0.0.1:{port}").rstrip("/")
         self.workflows_dir = Path(workflows_dir)
         self.usd_per_second = usd_per_second
@@ -98,14 +125,28 @@ class ComfyRunner:
 
     # -- one request ------------------------------------------------------------------------------
 
-    def run(self, spec, values, accept=""):
-        """Run an endpoint (its ENDPOINTS entry) for a validated request; returns a FastAPI response.
+    async def handle(self, spec, values, request):
+        """Run an endpoint (its ENDPOINTS entry) for a validated request; returns a FastAPI response. The
+        work runs on a thread while this watches the client: one that disconnects cancels its prompt."""
+        import asyncio
+
+        job = Job()
+        accept = request.headers.get("accept", "")
+        work = asyncio.ensure_future(asyncio.to_thread(self.run, spec, values, accept, job))
+        while not (await asyncio.wait({work}, timeout=DISCONNECT_POLL_SECONDS))[0]:
+            if await request.is_disconnected():
+                self.cancel(job)
+                break
+        return await work
+
+    def run(self, spec, values, accept="", job=None):
+        """`handle` without the client watch: returns a FastAPI response, raises HTTPException.
         `accept`: the request's Accept header; `application/json` answers base64 JSON instead of bytes."""
         from fastapi import HTTPException
         from fastapi.responses import JSONResponse, Response
 
         try:
-            body, media_type, headers = self.execute(spec, values, accept)
+            body, media_type, headers = self.execute(spec, values, accept, job)
         except ComfyError as e:
             raise HTTPException(status_code=e.status, detail=e.detail) from e
         if media_type == "application/json":
@@ -117,15 +158,18 @@ class ComfyRunner:
         if self.process is not None and self.process.poll() is not None:
             raise ComfyError(503, {"message": f"ComfyUI is not running (it exited with {self.process.returncode}); the container must restart", "log_tail": self.log_tail()})
 
-    def execute(self, spec, values, accept=""):
-        """Bind, queue, wait and collect; returns (body, media type, headers)."""
+    def execute(self, spec, values, accept="", job=None):
+        """Bind, check model files, queue, wait and collect; returns (body, media type, headers)."""
         started = time.monotonic()
         request_id = uuid.uuid4().hex
+        job = job or Job()
         self.check_alive()
-        graph, seed, inputs = self.bind(spec, values, request_id)
+        inputs = []
         outputs = {"files": [], "texts": [], "paths": []}
         try:
-            prompt_id = self.queue_and_wait(graph, request_id, spec["timeout_seconds"])
+            graph, seed, inputs = self.bind(spec, values, request_id)
+            self.check_model_files(spec, values, graph)
+            prompt_id = self.queue_and_wait(graph, request_id, spec["timeout_seconds"], job)
             outputs = self.collect(prompt_id, spec["output_node"])
         except (ConnectionError, urllib.error.URLError) as e:
             self.check_alive()
@@ -133,7 +177,8 @@ class ComfyRunner:
         finally:
             for path in [*inputs, *outputs.get("paths", [])]:
                 path.unlink(missing_ok=True)
-        as_json = "application/json" in accept and spec["output"] != "json"
+        # Several files (a batch) cannot be one binary answer: they come as JSON, as when asked for.
+        as_json = "application/json" in accept or len(outputs["files"]) > 1
         body, media_type = encode_output(outputs, "json" if as_json else spec["output"], spec["content_type"])
         elapsed = time.monotonic() - started
         headers = {"X-Execution-Time-Ms": str(round(elapsed * 1000)), "X-Prompt-Id": prompt_id}
@@ -172,7 +217,7 @@ class ComfyRunner:
             if suffix and not value.endswith(suffix):
                 value += suffix
             if field["type"] in ("image", "video"):
-                path = self.save_input_file(value, field["name"], field["type"], request_id)
+                path = self.save_input_file(value, field, request_id)
                 inputs.append(path)
                 value = path.name
             value = field.get("map", {}).get(json_text(value), value)
@@ -183,35 +228,68 @@ class ComfyRunner:
                 node["inputs"]["filename_prefix"] = f"mcdk_{request_id}_{node_id}"
         return graph, seed, inputs
 
-    def save_input_file(self, value, field, kind, request_id):
-        """Decode a base64 or data-URL image or video into ComfyUI's input dir under a unique name."""
-        extension = ".png" if kind == "image" else ".mp4"
-        if value.startswith("data:"):
-            header, _, value = value.partition(",")
-            extension = DATA_URL_EXTENSIONS.get(header[5:].split(";")[0], extension)
-        try:
-            data = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as e:
-            raise ComfyError(422, {"field": field, "message": f"{field}: expected base64 {kind} data or a data URL"}) from e
-        if len(data) > MAX_INPUT_BYTES[kind]:
-            raise ComfyError(413, {"field": field, "message": f"{field}: {kind} larger than {MAX_INPUT_BYTES[kind]} bytes"})
+    def save_input_file(self, value, field, request_id):
+        """Save a request's image or video (base64, a data URL or an https URL) into ComfyUI's input dir
+        under a unique name."""
+        name, kind, max_bytes = field["name"], field["type"], field["max_bytes"]
         if self.comfy_dir is None:
-            raise ComfyError(501, {"field": field, "message": f"{field}: this server does not know ComfyUI's directory, so it cannot pass a {kind} to it (local serve: give --comfy-dir)"})
-        path = self.comfy_dir / "input" / f"mcdk_{request_id}_{field}{extension}"
+            raise ComfyError(501, {"field": name, "message": f"{name}: this server does not know ComfyUI's directory, so it cannot pass a {kind} to it (local serve: give --comfy-dir)"})
+        if value.startswith(("https:", "http:")):
+            data, media_type = self.url_policy.fetch(value, name, kind, max_bytes)
+            extension = DATA_URL_EXTENSIONS[media_type]
+        else:
+            data, extension = decode_inline_file(value, name, kind, max_bytes)
+        path = self.comfy_dir / "input" / f"mcdk_{request_id}_{name}{extension}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return path
 
-    def queue_and_wait(self, graph, client_id, timeout):
+    def check_model_files(self, spec, values, graph):
+        """422 naming the file when a sent field names a model file ComfyUI does not list (a LoRA not
+        trained yet), before a prompt is queued. Volumes are reloaded first, so a file committed since the
+        container started counts; a reload that fails (files open) leaves the view as it was."""
+        checks = {}  # node input → (field, folder); a later field setting the same input wins, as in bind
+        for field in spec["fields"]:
+            if "model_folder" in field and values.get(field["name"]) is not None and field["targets"]:
+                checks[tuple(field["targets"][0])] = field
+        if not checks:
+            return
+        if self.reload_volumes is not None:
+            try:
+                self.reload_volumes()
+            except Exception as e:  # noqa: BLE001 - Modal raises plain errors for open files
+                print(f"volume reload failed, looking files up as they are: {e}", file=sys.stderr)
+        listed = {}
+        for (node, name), field in sorted(checks.items()):
+            folder = field["model_folder"]
+            if folder not in listed:
+                listed[folder] = set(self._get(f"/models/{urllib.parse.quote(folder)}"))
+            value = graph[node]["inputs"][name]
+            if value not in listed[folder]:
+                raise ComfyError(422, {"field": field["name"], "message": f"{field['name']}: no file {value!r} in ComfyUI's {folder} folder (the app's volume): upload or train it first"})
+
+    def queue_and_wait(self, graph, client_id, timeout, job=None):
         """POST the graph and wait for it on ComfyUI's websocket; returns the prompt id."""
         import websocket
 
+        job = job or Job()
         ws = websocket.create_connection(f"{self.url.replace('http', 'ws', 1)}/ws?clientId={client_id}", timeout=timeout)
+        prompt_id = None
         try:
+            with job.lock:
+                job.ws = ws
+                if job.cancelled:
+                    raise ComfyError(CLIENT_CLOSED_REQUEST, {"message": "the client disconnected before the prompt was queued"})
             status, answer = self._post("/prompt", {"prompt": graph, "client_id": client_id})
             if status != 200 or answer.get("node_errors"):
                 raise ComfyError(422, node_errors_detail(answer))
             prompt_id = answer["prompt_id"]
+            with job.lock:
+                job.prompt_id = prompt_id
+                cancelled = job.cancelled
+            if cancelled:
+                self.cancel_prompt(prompt_id)
+                raise ComfyError(CLIENT_CLOSED_REQUEST, {"message": "the client disconnected: prompt cancelled"})
             deadline = time.monotonic() + timeout
             while True:
                 remaining = deadline - time.monotonic()
@@ -231,16 +309,39 @@ class ComfyRunner:
                         "node_id": data.get("node_id"),
                         "class_type": data.get("node_type"),
                     })
+                if event["type"] == "execution_interrupted":
+                    raise ComfyError(500, {"message": "ComfyUI interrupted the workflow (another client sent /interrupt)", "node_id": data.get("node_id"), "class_type": data.get("node_type")})
                 if event["type"] == "execution_success" or (event["type"] == "executing" and data.get("node") is None):
                     return prompt_id
         except websocket.WebSocketTimeoutException as e:
-            self._post("/interrupt", {})
+            self.cancel_prompt(prompt_id)
             raise ComfyError(504, {"message": f"the workflow did not finish within {timeout} s: interrupted"}) from e
-        except (websocket.WebSocketConnectionClosedException, ConnectionResetError) as e:
+        except (websocket.WebSocketConnectionClosedException, ConnectionResetError, OSError) as e:
+            if job.cancelled:
+                raise ComfyError(CLIENT_CLOSED_REQUEST, {"message": "the client disconnected: prompt cancelled"}) from e
             self.check_alive()
             raise ComfyError(503, {"message": "ComfyUI closed the connection while running the workflow"}) from e
         finally:
             ws.close()
+
+    def cancel(self, job):
+        """Cancel a request whose client went away (called from the event loop's thread): its prompt leaves
+        the queue or is interrupted, and the thread waiting on the websocket wakes up."""
+        with job.lock:
+            job.cancelled = True
+            prompt_id, ws = job.prompt_id, job.ws
+        if prompt_id is not None:
+            self.cancel_prompt(prompt_id)
+        if ws is not None:
+            ws.abort()
+
+    def cancel_prompt(self, prompt_id):
+        """Take this prompt off ComfyUI's queue, or interrupt it if it is running (never another's)."""
+        try:
+            self._post("/queue", {"delete": [prompt_id]})
+            self._post("/interrupt", {"prompt_id": prompt_id})
+        except OSError:
+            pass  # ComfyUI gone: nothing left to cancel
 
     def collect(self, prompt_id, output_node):
         """The output files (bytes) of one node, from /history and /view."""
@@ -312,6 +413,107 @@ def node_errors_detail(answer):
     error = answer.get("error", {})
     message = error.get("message", "ComfyUI rejected the workflow") if isinstance(error, dict) else str(error)
     return {"message": message, "node_errors": nodes}
+
+
+# -- request files: inline (base64, data URL) and https URLs ------------------------------------------
+
+
+def decode_inline_file(value, field, kind, max_bytes):
+    """A base64 or data-URL image or video; returns (bytes, file extension)."""
+    extension = ".png" if kind == "image" else ".mp4"
+    if value.startswith("data:"):
+        header, _, value = value.partition(",")
+        extension = DATA_URL_EXTENSIONS.get(header[5:].split(";")[0], extension)
+    if len(value) > max_bytes // 3 * 4 + 4:
+        raise ComfyError(413, {"field": field, "message": f"{field}: {kind} larger than {max_bytes} bytes"})
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise ComfyError(422, {"field": field, "message": f"{field}: expected base64 {kind} data, a data URL or an https URL"}) from e
+    if len(data) > max_bytes:
+        raise ComfyError(413, {"field": field, "message": f"{field}: {kind} larger than {max_bytes} bytes"})
+    return data, extension
+
+
+def is_public_address(address):
+    """Whether an IP address is on the public internet: not loopback, private, link-local (the cloud's
+    metadata service), shared, reserved or multicast. An IPv4-mapped IPv6 address counts as its IPv4."""
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a host at an address already checked, so DNS cannot swap in another between the check and
+    the connection; SNI and certificate checks still use the host name."""
+
+    def __init__(self, host, port, address, context, timeout):
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.address = address
+        self.ssl_context = context
+
+    def connect(self):
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+class UrlPolicy:
+    """How an image or video given as a URL is fetched: https only, to public addresses only (checked on
+    the address connected to), redirects re-checked, at most the field's max bytes, and only media types
+    the field's kind has. `allow_address` and `ssl_context` exist for tests on loopback."""
+
+    def __init__(self, allow_address=is_public_address, ssl_context=None):
+        self.allow_address = allow_address
+        self.ssl_context = ssl_context or ssl.create_default_context()
+
+    def fetch(self, url, field, kind, max_bytes):
+        """Returns (bytes, media type); raises ComfyError 422 (or 413 when too large) naming the field."""
+
+        def refuse(message, status=422):
+            return ComfyError(status, {"field": field, "message": f"{field}: {message}"})
+
+        for _ in range(URL_MAX_REDIRECTS + 1):
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme != "https" or not parts.hostname:
+                raise refuse(f"only https URLs are fetched, got {url[:100]!r}")
+            try:
+                port = parts.port or 443
+                infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+            except (OSError, ValueError) as e:
+                raise refuse(f"cannot resolve {parts.hostname}: {e}") from e
+            addresses = [info[4][0] for info in infos]
+            refused = [a for a in addresses if not self.allow_address(ipaddress.ip_address(a))]
+            if refused:
+                raise refuse(f"{parts.hostname} resolves to {refused[0]}, a private, loopback or reserved address: only public https URLs are fetched")
+            connection = PinnedHTTPSConnection(parts.hostname, port, addresses[0], self.ssl_context, URL_TIMEOUT_SECONDS)
+            try:
+                connection.request("GET", urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")),
+                                   headers={"Accept": f"{kind}/*", "User-Agent": "modal-cdk-runtime"})
+                response = connection.getresponse()
+                if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
+                    url = urllib.parse.urljoin(url, response.getheader("Location"))
+                    continue
+                if response.status != 200:
+                    raise refuse(f"{parts.hostname} answered HTTP {response.status} for the URL")
+                media_type = response.headers.get_content_type()
+                allowed = sorted(t for t in DATA_URL_EXTENSIONS if t.startswith(f"{kind}/"))
+                if media_type not in allowed:
+                    raise refuse(f"the URL is {media_type}, expected one of {', '.join(allowed)}")
+                length = response.getheader("Content-Length")
+                if length is not None and length.isdigit() and int(length) > max_bytes:
+                    raise refuse(f"the URL's {kind} is {length} bytes, more than {max_bytes}", 413)
+                data = response.read(max_bytes + 1)
+                if len(data) > max_bytes:
+                    raise refuse(f"the URL's {kind} is more than {max_bytes} bytes", 413)
+                return data, media_type
+            except (OSError, http.client.HTTPException) as e:
+                raise refuse(f"could not fetch the URL from {parts.hostname}: {e}") from e
+            finally:
+                connection.close()
+        raise refuse(f"more than {URL_MAX_REDIRECTS} redirects")
+
+
+# -- outputs ------------------------------------------------------------------------------------------
 
 
 def encode_output(outputs, output, content_type):

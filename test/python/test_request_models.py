@@ -13,7 +13,7 @@ class RecordingRunner:
     def __init__(self):
         self.calls = []
 
-    def run(self, spec, values, accept=""):
+    async def handle(self, spec, values, request):
         self.calls.append((spec, values))
         return {"ok": True}
 

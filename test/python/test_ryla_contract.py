@@ -117,7 +117,7 @@ class BindingRunner:
         self.runner = runtime.ComfyRunner(comfy_dir=comfy_dir, port=0, workflows_dir=app_dir / "workflows")
         self.graphs = []
 
-    def run(self, spec, values, accept=""):
+    async def handle(self, spec, values, request):
         graph, _, files = self.runner.bind(spec, values, request_id="req")
         self.graphs.append((graph, [f.name for f in files]))
         return {"ok": True}

