@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The real-ComfyUI tier of `npm test`: build (once) the real ComfyUI, synthesize the weight-free test stack
-# into a temp project, and drive it through `modal-cdk serve` (test/comfyui/test_real_comfyui.py).
+# into a temp project, and drive it through `modal-cdk serve` (test/comfyui/test_real_comfyui.py); check the
+# stack's core-node workflows against ComfyUI's validation (test/comfyui/test_ryla_workflows.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash test/comfyui/setup.sh
 PROJECT="$(mktemp -d)"
 trap 'rm -rf "$PROJECT"' EXIT
 printf '{ "app": "ts-node --swc %s/test/fixtures/comfy-stack.ts" }\n' "$PWD" > "$PROJECT/cdk-like.json"
-COMFY_TIER_PROJECT="$PROJECT" .venv/bin/python -m pytest test/comfyui -q -p no:cacheprovider
+# The stack `npm run synth` builds, whose core-node workflows test_ryla_workflows.py checks.
+if ! node bin/modal-cdk.js synth --output "$PROJECT/ryla.out" --quiet 2>"$PROJECT/synth.err"; then cat "$PROJECT/synth.err" >&2; exit 1; fi
+COMFY_TIER_PROJECT="$PROJECT" RYLA_SYNTH_OUT="$PROJECT/ryla.out" .venv/bin/python -m pytest test/comfyui -q -p no:cacheprovider

@@ -1,0 +1,101 @@
+"""Every RYLA workflow made of ComfyUI's core nodes is accepted by a real ComfyUI's /prompt validation, as
+a minimal request binds it, with a zero-byte placeholder for each model file its app declares (and for the
+LoRA the request names); a deliberately broken copy is refused. Validation checks node types, links,
+value ranges and that every named file is listed, so a workflow that names a model its app does not ship,
+or a binding that writes a value out of ComfyUI's range, fails here, without GPUs or weights."""
+
+import copy
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, load_module, placeholder, start_comfyui
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(ROOT / "test" / "python"))
+from test_request_models import minimal_body  # noqa: E402
+
+SYNTH_OUT = Path(os.environ["RYLA_SYNTH_OUT"])  # `npm run synth`'s stack, synthesized by run.sh
+MANIFEST = json.loads((SYNTH_OUT / "manifest.json").read_text())
+ENDPOINTS = {e["path"]: (a, e) for a in MANIFEST["apps"] for e in a["endpoints"]}
+
+# The RYLA endpoints whose workflows use only core nodes (the others need custom nodes: InstantID, PuLID,
+# XLabs IP-Adapter, ReActor + VideoHelperSuite, RES4LYF, SeedVR2).
+CORE_ONLY = [
+    "/flux", "/flux-dev", "/flux-dev-lora",
+    "/sdxl-turbo", "/sdxl-lightning",
+    "/qwen-image-2512", "/qwen-image-2512-fast", "/qwen-image-2512-lora",
+    "/qwen-image-edit-2511", "/qwen-image-inpaint-2511",
+    "/z-image-simple", "/z-image-lora",
+    "/wan2.6", "/wan2.6-r2v", "/wan2.6-lora",
+]
+
+
+class Capture:
+    """Stands in for the runner behind the generated FastAPI app: keeps the validated request values."""
+
+    async def handle(self, spec, values, request):
+        self.values = values
+        return {}
+
+
+@pytest.fixture(scope="module")
+def comfy(tmp_path_factory):
+    base = tmp_path_factory.mktemp("ryla-base")
+    for app in MANIFEST["apps"]:
+        for model in app["models"]:
+            if model["kind"] == "hf":
+                placeholder(base, model["target"], model["filename"])
+            else:  # a volume folder (LoRAs); the files a request names are made by the test
+                (base / "models" / model["target"] / model["filename"]).mkdir(parents=True, exist_ok=True)
+    process, url = start_comfyui(base)
+    runtime = load_module(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"] / "comfy_runtime.py", "comfy_runtime_ryla")
+    yield {"base": base, "url": url, "runtime": runtime, "object_info": set(runtime.ComfyRunner(base, None, ".", url=url)._get("/object_info"))}
+    process.kill()
+
+
+def bound_graph(comfy, path):
+    """The endpoint's graph as a minimal valid request binds it, with the runner for its app."""
+    app, endpoint = ENDPOINTS[path]
+    app_dir = SYNTH_OUT / "apps" / app["id"]
+    module = load_module(app_dir / "app.py", f"ryla_{app['id'].replace('-', '_')}")
+    capture = Capture()
+    response = TestClient(module.create_api(capture)).post(path, json=minimal_body(endpoint))
+    assert response.status_code == 200, response.text
+    runner = comfy["runtime"].ComfyRunner(comfy["base"], None, app_dir / "workflows", url=comfy["url"])
+    spec = module.ENDPOINTS[path]
+    graph, _, _ = runner.bind(spec, capture.values, request_id="ryla")
+    for field in spec["fields"]:  # the LoRA the request names is in the volume
+        if "model_folder" in field and capture.values.get(field["name"]) is not None:
+            node, name = field["targets"][0]
+            placeholder(comfy["base"], field["model_folder"], graph[node]["inputs"][name])
+    runner.check_model_files(spec, capture.values, graph)
+    return runner, graph
+
+
+def test_the_core_only_list_is_every_endpoint_without_custom_nodes(comfy):
+    core = [p for p, (a, e) in ENDPOINTS.items()
+            if {n["class_type"] for n in json.loads((SYNTH_OUT / "apps" / a["id"] / e["workflow"]).read_text()).values()} <= comfy["object_info"]]
+    assert sorted(core) == sorted(CORE_ONLY)
+
+
+@pytest.mark.parametrize("path", CORE_ONLY)
+def test_comfyui_accepts_the_bound_workflow(comfy, path):
+    runner, graph = bound_graph(comfy, path)
+    status, answer = runner._post("/prompt", {"prompt": graph, "client_id": "ryla-check"})
+    assert status == 200 and not answer.get("node_errors"), json.dumps(answer)[:2000]
+    runner.cancel_prompt(answer["prompt_id"])  # validation was the point; the placeholders cannot run
+
+
+def test_a_broken_copy_is_refused_naming_the_node(comfy):
+    runner, graph = bound_graph(comfy, "/flux")
+    loader = next(node_id for node_id, node in graph.items() if node["class_type"] == "CheckpointLoaderSimple")
+    missing_model = copy.deepcopy(graph)
+    missing_model[loader]["inputs"]["ckpt_name"] = "not-shipped.safetensors"
+    with pytest.raises(comfy["runtime"].ComfyError) as error:
+        runner.queue_and_wait(missing_model, "ryla-check", 30)
+    assert error.value.status == 422
+    assert [(e["node_id"], e["class_type"]) for e in error.value.detail["node_errors"]] == [(loader, "CheckpointLoaderSimple")]
+    assert "not-shipped.safetensors" in json.dumps(error.value.detail)
