@@ -62,6 +62,8 @@ class Job:
         self.prompt_id = None
         self.ws = None
         self.cancelled = False
+        # node id → its UI output, from the websocket's `executed` events (saves asking /history).
+        self.outputs = {}
 
 
 class ComfyRunner:
@@ -170,7 +172,7 @@ class ComfyRunner:
             graph, seed, inputs = self.bind(spec, values, request_id)
             self.check_model_files(spec, values, graph)
             prompt_id = self.queue_and_wait(graph, request_id, spec["timeout_seconds"], job)
-            outputs = self.collect(prompt_id, spec["output_node"])
+            outputs = self.collect(prompt_id, spec["output_node"], job.outputs.get(spec["output_node"]))
         except (ConnectionError, urllib.error.URLError) as e:
             self.check_alive()
             raise ComfyError(503, {"message": f"ComfyUI did not answer: {e}"}) from e
@@ -309,6 +311,8 @@ class ComfyRunner:
                         "node_id": data.get("node_id"),
                         "class_type": data.get("node_type"),
                     })
+                if event["type"] == "executed" and data.get("output") is not None:
+                    job.outputs[data.get("node")] = data["output"]
                 if event["type"] == "execution_interrupted":
                     raise ComfyError(500, {"message": "ComfyUI interrupted the workflow (another client sent /interrupt)", "node_id": data.get("node_id"), "class_type": data.get("node_type")})
                 if event["type"] == "execution_success" or (event["type"] == "executing" and data.get("node") is None):
@@ -343,18 +347,23 @@ class ComfyRunner:
         except OSError:
             pass  # ComfyUI gone: nothing left to cancel
 
-    def collect(self, prompt_id, output_node):
-        """The output files (bytes) of one node, from /history and /view."""
-        history = self._get(f"/history/{prompt_id}").get(prompt_id, {})
-        node_outputs = history.get("outputs", {}).get(output_node, {})
+    def collect(self, prompt_id, output_node, node_outputs=None):
+        """The output files (bytes) and texts of one node. `node_outputs`: what its `executed` event
+        carried; else /history has it. Files are read from ComfyUI's directory when known, else /view."""
+        if node_outputs is None:
+            history = self._get(f"/history/{prompt_id}").get(prompt_id, {})
+            node_outputs = history.get("outputs", {}).get(output_node, {})
         files, paths = [], []
         for key in ("images", "gifs", "video", "audio"):
             for item in node_outputs.get(key, []):
+                if self.comfy_dir is not None and item.get("type") in ("output", "temp"):
+                    path = self.comfy_dir / item["type"] / item.get("subfolder", "") / item["filename"]
+                    files.append((item["filename"], path.read_bytes()))
+                    paths.append(path)
+                    continue
                 query = urllib.parse.urlencode({k: item.get(k, "") for k in ("filename", "subfolder", "type")})
                 with urllib.request.urlopen(f"{self.url}/view?{query}") as response:
                     files.append((item["filename"], response.read()))
-                if self.comfy_dir is not None and item.get("type") in ("output", "temp"):
-                    paths.append(self.comfy_dir / item["type"] / item.get("subfolder", "") / item["filename"])
         texts = node_outputs.get("text", [])
         if not files and not texts:
             raise ComfyError(500, {"message": f"node {output_node} produced no output", "node_id": output_node})

@@ -5,6 +5,8 @@
  * - in-process synth of a generated stack of 100 apps × 10 endpoints
  * - deploy of the 7 RYLA apps with a stand-in `modal` that takes 2 s per app (4 at a time), and a second,
  *   unchanged `deploy --all` (no Modal call at all)
+ * - then test/bench/runtime.sh: the runtime's per-request overhead over a real ComfyUI's own execution time
+ *   (p50/p95 over 60 requests), beside comfy-cli's `comfy run --wait` (skip it with --no-runtime)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -88,3 +90,8 @@ rows.push([`deploy --all again, nothing changed (${modalCalls() - before} modal 
 
 console.log(`modal-cdk bench (median ms; node ${process.version}, ${require('node:os').cpus().length} cores)`);
 for (const [name, ms, target] of rows) console.log(`  ${name.padEnd(72)} ${ms.toFixed(1).padStart(8)} ms   target ${target}`);
+
+if (!process.argv.includes('--no-runtime')) {
+  console.log('');
+  execFileSync('bash', [path.join(ROOT, 'test', 'bench', 'runtime.sh')], { cwd: ROOT, stdio: 'inherit' });
+}

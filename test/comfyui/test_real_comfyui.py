@@ -160,6 +160,7 @@ def https_files(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"https://127.0.0.1:{server.server_address[1]}", ssl.create_default_context(cafile=str(cert))
     server.shutdown()
+    server.server_close()
 
 
 def test_an_https_image_url_is_fetched_checked_and_capped(in_process, https_files):

@@ -68,6 +68,7 @@ def server():
     s = Server()
     yield s
     s.httpd.shutdown()
+    s.httpd.server_close()
 
 
 def reply(status, body=b"", headers=None):

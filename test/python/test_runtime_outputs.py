@@ -46,7 +46,7 @@ def test_headers_and_bytes_reach_the_http_client(tmp_path):
     runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=SYNTH_OUT / "apps" / "flux" / "workflows", usd_per_second=module.GPU_USD_PER_SECOND)
     queued = []
     runner.queue_and_wait = lambda graph, request_id, timeout, job: queued.append(graph) or "prompt-1"
-    runner.collect = lambda prompt_id, node: {"files": [("flux_00001_.png", png())], "texts": []}
+    runner.collect = lambda prompt_id, node, seen: {"files": [("flux_00001_.png", png())], "texts": []}
     response = TestClient(module.create_api(runner)).post("/flux", json={"prompt": "a red fox"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/jpeg" and response.content[:3] == JPEG_MAGIC
