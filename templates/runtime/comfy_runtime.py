@@ -169,7 +169,7 @@ class ComfyRunner:
         inputs = []
         outputs = {"files": [], "texts": [], "paths": []}
         try:
-            graph, seed, inputs = self.bind(spec, values, request_id)
+            graph, seed, _ = self.bind(spec, values, request_id, inputs)
             self.check_model_files(spec, values, graph)
             prompt_id = self.queue_and_wait(graph, request_id, spec["timeout_seconds"], job)
             outputs = self.collect(prompt_id, spec["output_node"], job.outputs.get(spec["output_node"]))
@@ -195,12 +195,14 @@ class ComfyRunner:
             self._workflows[name] = json.loads((self.workflows_dir / name).read_text())
         return self._workflows[name]
 
-    def bind(self, spec, values, request_id):
-        """The endpoint's graph with the request's values set; returns (graph, seed used, input files)."""
+    def bind(self, spec, values, request_id, inputs=None):
+        """The endpoint's graph with the request's values set; returns (graph, seed used, input files).
+        `inputs`: a list the saved input files are added to as they are saved, so that a request refused
+        half-way (its second image) still has its first one deleted."""
         graph = copy.deepcopy(self.workflow(spec["workflow"]))
         values = request_values(spec["fields"], values)
         seed = None
-        inputs = []
+        inputs = [] if inputs is None else inputs
         for field in spec["fields"]:
             value = values.get(field["name"])
             if field["type"] == "seed" and value is None:
@@ -265,7 +267,10 @@ class ComfyRunner:
         for (node, name), field in sorted(checks.items()):
             folder = field["model_folder"]
             if folder not in listed:
-                listed[folder] = set(self._get(f"/models/{urllib.parse.quote(folder)}"))
+                try:
+                    listed[folder] = set(self._get(f"/models/{urllib.parse.quote(folder)}"))
+                except urllib.error.HTTPError as e:
+                    raise ComfyError(500, {"field": field["name"], "message": f"ComfyUI has no models folder {folder!r} (HTTP {e.code}): fix the field's modelFolder"}) from e
             value = graph[node]["inputs"][name]
             if value not in listed[folder]:
                 raise ComfyError(422, {"field": field["name"], "message": f"{field['name']}: no file {value!r} in ComfyUI's {folder} folder (the app's volume): upload or train it first"})

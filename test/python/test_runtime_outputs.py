@@ -1,6 +1,7 @@
 """What the runtime answers: bytes in the format the Content-Type names, and the timing and cost headers,
 through the generated FastAPI app (ComfyUI's queue and history are stubbed; the rest is the real code)."""
 
+import base64
 import importlib.util
 import io
 
@@ -55,3 +56,15 @@ def test_headers_and_bytes_reach_the_http_client(tmp_path):
     assert response.headers["x-prompt-id"] == "prompt-1"
     assert response.headers["x-seed"] == "42"
     assert queued[0]["6"]["inputs"]["text"] == "a red fox"
+
+
+def test_a_request_refused_at_its_second_file_leaves_no_first_file(tmp_path):
+    (tmp_path / "two.json").write_text('{"1": {"class_type": "LoadImage", "inputs": {"image": "a.png"}}, "2": {"class_type": "LoadImage", "inputs": {"image": "b.png"}}}')
+    image = {"type": "image", "max_bytes": 1000}
+    spec = {"workflow": "two.json", "fields": [{**image, "name": "a", "targets": [["1", "image"]]}, {**image, "name": "b", "targets": [["2", "image"]]}],
+            "output": "png", "content_type": "image/png", "output_node": "3", "timeout_seconds": 5}
+    runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=tmp_path)
+    with pytest.raises(runtime.ComfyError) as refused:
+        runner.execute(spec, {"a": base64.b64encode(png()).decode(), "b": "http://example.com/b.png"})
+    assert (refused.value.status, refused.value.detail["field"]) == (422, "b")
+    assert list((tmp_path / "input").iterdir()) == []  # a.png was saved, then deleted
