@@ -7,6 +7,9 @@ import { ROOT, tempDir } from './helpers';
 // `modal-cdk deploy` and `diff` as a user runs them: the real CLI in its own process, in a project whose
 // stack is bin/example.ts (apps flux and upscale), with a recording stand-in `modal` first on PATH.
 const BIN = path.join(ROOT, 'bin', 'modal-cdk.js');
+// Each test runs whole CLI processes, and on a fresh clone the first one also compiles the TypeScript
+// (the SWC cache is cold): jest's 5 s default is too tight on a loaded 2-core CI machine.
+jest.setTimeout(30_000);
 const STANDIN = path.join(ROOT, 'test', 'fixtures', 'standin');
 const NODE_DIR = path.dirname(process.execPath);
 
