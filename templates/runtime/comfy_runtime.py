@@ -478,7 +478,7 @@ class UrlPolicy:
 
     def __init__(self, allow_address=is_public_address, ssl_context=None):
         self.allow_address = allow_address
-        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.ssl_context = ssl_context  # the system's trust store, loaded on the first fetch (not at start-up)
 
     def fetch(self, url, field, kind, max_bytes):
         """Returns (bytes, media type); raises ComfyError 422 (or 413 when too large) naming the field."""
@@ -486,6 +486,8 @@ class UrlPolicy:
         def refuse(message, status=422):
             return ComfyError(status, {"field": field, "message": f"{field}: {message}"})
 
+        if self.ssl_context is None:
+            self.ssl_context = ssl.create_default_context()
         for _ in range(URL_MAX_REDIRECTS + 1):
             parts = urllib.parse.urlsplit(url)
             if parts.scheme != "https" or not parts.hostname:

@@ -3,17 +3,10 @@
 # execution time, against the real ComfyUI of the test tier, beside comfy-cli's `comfy run --wait`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source test/lib/env.sh
 bash test/comfyui/setup.sh
-VENV=.venv-bench
-STAMP="$VENV/.requirements.sha256"
-if [ ! -x "$VENV/bin/comfy" ] || ! sha256sum --status -c "$STAMP" 2>/dev/null; then
-  echo "bench: creating $VENV from requirements-bench.txt"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements-bench.txt
-  sha256sum requirements-bench.txt > "$STAMP"
-fi
+ensure_venv .venv-bench requirements-bench.txt comfy
 PROJECT="$(mktemp -d)"
 trap 'rm -rf "$PROJECT"' EXIT
-printf '{ "app": "ts-node --swc %s/test/fixtures/comfy-stack.ts" }\n' "$PWD" > "$PROJECT/cdk-like.json"
-.venv/bin/python test/bench/runtime_overhead.py --project "$PROJECT" --comfy-cli "$VENV/bin/comfy" "$@"
+comfy_test_project "$PROJECT"
+.venv/bin/python test/bench/runtime_overhead.py --project "$PROJECT" --comfy-cli .venv-bench/bin/comfy "$@"

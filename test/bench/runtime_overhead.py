@@ -24,7 +24,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "test" / "comfyui"))
-from conftest import free_port, start_comfyui, wait_for  # noqa: E402
+from conftest import start_comfyui, start_serve
 
 GRAPH = json.loads((ROOT / "test" / "fixtures" / "comfy" / "invert.json").read_text())
 
@@ -76,7 +76,7 @@ def through_comfy_run(comfy_cli, comfy_url, requests, work):
 
 
 def row(name, walls, overheads):
-    ms = lambda s: f"{s * 1000:8.1f}"  # noqa: E731
+    ms = lambda s: f"{s * 1000:8.1f}"
     return (f"  {name:<44} n={len(walls):<3} overhead p50 {ms(statistics.median(overheads))} ms  p95 {ms(percentile(overheads, 0.95))} ms"
             f"   (wall p50 {ms(statistics.median(walls))} ms)")
 
@@ -91,13 +91,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         comfy, comfy_url = start_comfyui(work)
-        api_port = free_port()
-        serve = subprocess.Popen(["node", ROOT / "bin" / "modal-cdk.js", "serve", "--app", "local", "--comfy-url", comfy_url,
-                                  "--comfy-dir", work, "--port", str(api_port), "--python", ROOT / ".venv" / "bin" / "python"],
-                                 cwd=args.project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        serve, api = start_serve(args.project, comfy_url, work)
         try:
-            api = f"http://127.0.0.1:{api_port}"
-            wait_for(f"{api}/health", 60)
             ours = through_runtime(api, comfy_url, args.requests)
             theirs = through_comfy_run(args.comfy_cli, comfy_url, args.comfy_run_requests, work)
         finally:

@@ -44,6 +44,20 @@ def start_comfyui(base):
     return process, url
 
 
+def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL):
+    """`modal-cdk serve --app local` in `project` (the test stack) against a running ComfyUI, with the test
+    venv's Python; returns (process, url) once /health answers. Stop it with SIGINT."""
+    port = free_port()
+    process = subprocess.Popen(
+        ["node", ROOT / "bin" / "modal-cdk.js", "serve", "--app", "local", "--comfy-url", comfy_url, "--comfy-dir", comfy_dir,
+         "--port", str(port), "--python", ROOT / ".venv" / "bin" / "python"],
+        cwd=project, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for(f"{url}/health", 60)
+    return process, url
+
+
 def placeholder(base, folder, name):
     """A zero-byte model file: ComfyUI lists it, so /prompt validation passes; loading it fails."""
     path = base / "models" / folder / name

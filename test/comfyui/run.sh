@@ -4,10 +4,11 @@
 # stack's core-node workflows against ComfyUI's validation (test/comfyui/test_ryla_workflows.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source test/lib/env.sh
 bash test/comfyui/setup.sh
 PROJECT="$(mktemp -d)"
 trap 'rm -rf "$PROJECT"' EXIT
-printf '{ "app": "ts-node --swc %s/test/fixtures/comfy-stack.ts" }\n' "$PWD" > "$PROJECT/cdk-like.json"
+comfy_test_project "$PROJECT"
 # The stack `npm run synth` builds, whose core-node workflows test_ryla_workflows.py checks.
 if ! node bin/modal-cdk.js synth --output "$PROJECT/ryla.out" --quiet 2>"$PROJECT/synth.err"; then cat "$PROJECT/synth.err" >&2; exit 1; fi
 COMFY_TIER_PROJECT="$PROJECT" RYLA_SYNTH_OUT="$PROJECT/ryla.out" .venv/bin/python -m pytest test/comfyui -q -p no:cacheprovider

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import threading
@@ -16,7 +15,7 @@ import time
 
 import httpx
 import pytest
-from conftest import ROOT, load_module, placeholder, start_comfyui, wait_for
+from conftest import load_module, placeholder, start_comfyui, start_serve
 from PIL import Image
 
 PROJECT = __import__("pathlib").Path(os.environ["COMFY_TIER_PROJECT"])  # a temp dir with cdk-like.json
@@ -30,14 +29,7 @@ def servers(tmp_path_factory):
     placeholder(base, "checkpoints", "placeholder.safetensors")
     placeholder(base, "loras", "test/present.safetensors")
     comfy, comfy_url = start_comfyui(base)
-    api_port = __import__("conftest").free_port()
-    serve = subprocess.Popen(
-        ["node", ROOT / "bin" / "modal-cdk.js", "serve", "--app", "local", "--comfy-url", comfy_url, "--comfy-dir", base,
-         "--port", str(api_port), "--python", ROOT / ".venv" / "bin" / "python"],
-        cwd=PROJECT, stdout=open(base / "serve.log", "wb"), stderr=subprocess.STDOUT,
-    )
-    api = f"http://127.0.0.1:{api_port}"
-    wait_for(f"{api}/health", 60)
+    serve, api = start_serve(PROJECT, comfy_url, base, log=open(base / "serve.log", "wb"))
     yield {"api": api, "comfy": comfy_url, "base": base, "comfy_process": comfy}
     serve.send_signal(signal.SIGINT)
     comfy.kill()

@@ -15,7 +15,7 @@ from conftest import ROOT, load_module, placeholder, start_comfyui
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(ROOT / "test" / "python"))
-from test_request_models import minimal_body  # noqa: E402
+from test_request_models import minimal_body
 
 SYNTH_OUT = Path(os.environ["RYLA_SYNTH_OUT"])  # `npm run synth`'s stack, synthesized by run.sh
 MANIFEST = json.loads((SYNTH_OUT / "manifest.json").read_text())

@@ -4,15 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+source test/lib/env.sh
 VENV=.venv
-STAMP="$VENV/.requirements.sha256"
-if [ ! -x "$VENV/bin/python" ] || ! sha256sum --status -c "$STAMP" 2>/dev/null; then
-  echo "python tier: creating $VENV from requirements-test.txt"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements-test.txt
-  sha256sum requirements-test.txt > "$STAMP"
-fi
+ensure_venv "$VENV" requirements-test.txt python
 
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
