@@ -56,6 +56,8 @@ export default function buildExample(): ModalProject {
   new CustomNode(upscale, 'SeedVR2Node', {
     repo: 'https://github.com/numz/ComfyUI-SeedVR2_VideoUpscaler',
     commit: '4490bd1f482e026674543386bb2a4d176da245b9',
+    // The pack's /object_info entries, so synth checks the workflow against them.
+    nodeSchemas: 'bin/ryla/nodes/seedvr2.json',
   });
   new HfModel(upscale, 'Dit3b', { repo: 'numz/SeedVR2_comfyUI', file: 'seedvr2_ema_3b_fp8_e4m3fn.safetensors', target: 'SEEDVR2', sizeGb: 3.39 });
   new HfModel(upscale, 'Vae', { repo: 'numz/SeedVR2_comfyUI', file: 'ema_vae_fp16.safetensors', target: 'SEEDVR2', sizeGb: 0.501 });
@@ -68,7 +70,7 @@ export default function buildExample(): ModalProject {
       image: { type: 'image', node: '1', input: 'image' },
       resolution: { type: 'int', node: '4', input: 'resolution', default: 1080, min: 256, max: 4096 },
       color_correction: { type: 'enum', node: '4', input: 'color_correction', values: ['lab', 'wavelet', 'hsv', 'adain', 'none'], default: 'lab' },
-      seed: { type: 'seed', node: '4', input: 'seed' },
+      seed: { type: 'seed', node: '4', input: 'seed', max: 0xffffffff }, // SeedVR2 takes 32-bit seeds
       enable_debug: { type: 'bool', node: '4', input: 'enable_debug', default: false },
     },
     output: 'jpeg',

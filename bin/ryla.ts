@@ -17,6 +17,8 @@ export default function buildRyla(): ModalProject {
   const project = new ModalProject(undefined, 'ryla', {
     root: path.join(__dirname, '..'),
     huggingfaceSecret: 'huggingface',
+    // The release ryla-flux has run on; the apps that need newer nodes pin their own.
+    comfyVersion: '0.3.67',
     // Today's clients send no auth headers; turn this on once they send Modal-Key/Modal-Secret.
     requiresProxyAuth: false,
   });

@@ -1,7 +1,11 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { durationSchema, DurationInput } from '../lib/duration';
-import { addWarning, ModalCdkError, parseProps } from '../lib/errors';
+import { ModelFiles } from '../lib/comfy/model-files';
+import type { SchemaFileInput } from '../lib/comfy/node-schema';
+import { loadSchemaFile } from '../lib/comfy/schema-file';
+import { closestCoreVersion, PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
+import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
 import { parseGpu } from '../lib/policy/gpu';
 import type { AppModel, VolumeMount } from '../lib/synth/model';
 import type { AppDraft } from '../lib/synth/render';
@@ -80,6 +84,15 @@ export interface ComfyAppProps {
    * @default []
    */
   readonly comfyArgs?: string[];
+  /**
+   * Node schemas of core classes as this app's ComfyUI version has them, where they differ from the
+   * closest committed snapshot (a class its release added, an option it gained): a JSON file relative to
+   * the project root, or the object inline, in the shape of `CustomNode` `nodeSchemas`. Custom nodes'
+   * entries still win over these.
+   * @see https://docs.comfy.org/development/comfyui-server/comms_routes (GET /object_info)
+   * @default - the snapshot's entries as they are
+   */
+  readonly nodeSchemas?: string | SchemaFileInput;
 }
 
 const comfyAppPropsSchema = z.strictObject({
@@ -102,6 +115,7 @@ const comfyAppPropsSchema = z.strictObject({
   huggingfaceSecret: modalNameSchema.optional(),
   requiresProxyAuth: z.boolean().optional(),
   comfyArgs: z.array(z.string().min(1).refine((a) => !/^--(listen|port)(=|$)/.test(a), 'expected no --listen or --port: the runtime binds ComfyUI to loopback on its own port')).default([]),
+  nodeSchemas: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
 }).refine((p) => p.maxContainers === undefined || p.minContainers <= p.maxContainers, { path: ['minContainers'], message: 'expected minContainers ≤ maxContainers' });
 
 const APP_SYMBOL = Symbol.for('modal-cdk.ComfyApp');
@@ -114,6 +128,9 @@ export class ComfyApp extends Construct {
   public readonly modalName: string;
   public readonly project: ModalProject;
   private readonly props: z.output<typeof comfyAppPropsSchema>;
+  private schemaSet: SchemaSet | undefined;
+  private overlay: { pack: PackSchemas } | { error: string } | undefined;
+  private models: ModelFiles | undefined;
 
   constructor(scope: ModalProject, id: string, props: ComfyAppProps) {
     const existing = scope.node.tryFindChild(id);
@@ -129,6 +146,11 @@ export class ComfyApp extends Construct {
     this.props = parseProps(comfyAppPropsSchema, props, this.node.path);
     this.modalName = this.props.modalName ?? `${this.project.projectName}-${id}`;
     this.node.addValidation({ validate: () => this.validateApp() });
+    const version = this.props.comfyVersion ?? this.project.comfyVersion;
+    const snapshot = closestCoreVersion(version);
+    if (snapshot !== version) {
+      addNote(this, `app ${id}: workflows are checked against the node schemas of ComfyUI ${snapshot}, the snapshot closest to its comfyVersion ${version}: a class or option that differs between the two is not caught at synth`);
+    }
     if (!this.requiresProxyAuth) {
       addWarning(this, `app ${id}: endpoints without Modal proxy auth (requiresProxyAuth: false) are public: anyone with a URL can run them on your GPUs — remove requiresProxyAuth: false to require Modal-Key/Modal-Secret headers`);
     }
@@ -145,6 +167,38 @@ export class ComfyApp extends Construct {
 
   public get huggingfaceSecret(): string | undefined {
     return this.props.huggingfaceSecret ?? this.project.huggingfaceSecret;
+  }
+
+  /**
+   * The node classes this app's workflows may use: the core snapshot closest to its ComfyUI version plus
+   * its custom nodes' schemas (call after the custom nodes' own validation passed).
+   */
+  public get schemas(): SchemaSet {
+    if (!this.schemaSet) {
+      const packs = [this.coreOverlay(), ...this.children(CustomNode).map((n) => n.schemas(this.project.root))]
+        .filter((s): s is { pack: PackSchemas } => s !== undefined && 'pack' in s)
+        .map((s) => s.pack);
+      this.schemaSet = SchemaSet.for(this.props.comfyVersion ?? this.project.comfyVersion, packs);
+    }
+    return this.schemaSet;
+  }
+
+  /** The app's own `nodeSchemas` (core classes as its ComfyUI version has them), read once. */
+  private coreOverlay(): { pack: PackSchemas } | { error: string } | undefined {
+    if (this.props.nodeSchemas === undefined) return undefined;
+    if (!this.overlay) this.overlay = loadSchemaFile(this.props.nodeSchemas, this.project.root, `app ${this.node.path} nodeSchemas`);
+    return this.overlay;
+  }
+
+  /** The model files this app provides, as ComfyUI lists them by folder. */
+  public get modelFiles(): ModelFiles {
+    if (!this.models) {
+      this.models = new ModelFiles([
+        ...this.children(HfModel).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
+        ...this.children(VolumeModel).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: true })),
+      ], this.schemas);
+    }
+    return this.models;
   }
 
   /** Paths of the app's endpoints, for the project's duplicate check. */
@@ -230,6 +284,8 @@ export class ComfyApp extends Construct {
   private validateApp(): string[] {
     const problems: string[] = [];
     if (this.endpoints.length === 0) problems.push('the app has no Endpoint: add at least one, or remove the app');
+    const overlay = this.coreOverlay();
+    if (overlay && 'error' in overlay) problems.push(overlay.error);
     const secret = this.huggingfaceSecret;
     for (const model of this.children(HfModel)) {
       if (model.gated && !secret) {

@@ -1,7 +1,11 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { loadSchemaFile } from '../lib/comfy/schema-file';
+import type { SchemaFileInput } from '../lib/comfy/node-schema';
+import type { PackSchemas } from '../lib/comfy/schema-set';
 import { parseProps } from '../lib/errors';
 import type { CustomNodeModel } from '../lib/synth/model';
+import { ModalProject } from './modal-project';
 import { aptPackageSchema, pinnedPipPackageSchema } from './schemas';
 
 export interface CustomNodeProps {
@@ -33,6 +37,18 @@ export interface CustomNodeProps {
    * @default true
    */
   readonly installRequirements?: boolean;
+  /**
+   * The node classes this pack provides, with their ComfyUI `/object_info` entries, so that synth checks
+   * the workflows that use them: a JSON file (relative to the project root, e.g.
+   * `"bin/nodes/instantid.json"`) or the same object inline. Shape: `{ "nodes": { "<class>": <entry> } }`
+   * plus, where `/object_info` does not say it, `modelFolders` (folders the pack registers → directories
+   * under `models/`), `modelInputs` (class → input → the folder its combo lists), `uploadInputs` (class →
+   * input → `image`/`video`) and `acceptedTypes` (class → input → link types it also takes). A pack that
+   * changes a core class (adds schedulers to `KSampler`) lists that class too: its entry wins.
+   * @see https://docs.comfy.org/development/comfyui-server/comms_routes (GET /object_info)
+   * @default - none: a workflow using the pack's classes fails synth as an unknown class_type
+   */
+  readonly nodeSchemas?: string | SchemaFileInput;
 }
 
 const customNodePropsSchema = z
@@ -45,6 +61,7 @@ const customNodePropsSchema = z
     pipPackages: z.array(pinnedPipPackageSchema).default([]),
     aptPackages: z.array(aptPackageSchema).default([]),
     installRequirements: z.boolean().default(true),
+    nodeSchemas: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   })
   .superRefine((p, ctx) => {
     const fromGit = p.repo !== undefined || p.commit !== undefined;
@@ -64,6 +81,8 @@ const customNodePropsSchema = z
 export class CustomNode extends Construct {
   public readonly dir: string;
   private readonly model: Omit<CustomNodeModel, 'constructPath'>;
+  private readonly nodeSchemas: string | Record<string, unknown> | undefined;
+  private loaded: { pack: PackSchemas } | { error: string } | undefined;
 
   constructor(scope: Construct, id: string, props: CustomNodeProps) {
     super(scope, id);
@@ -79,6 +98,23 @@ export class CustomNode extends Construct {
       aptPackages: p.aptPackages,
       installRequirements: p.installRequirements,
     };
+    this.nodeSchemas = p.nodeSchemas;
+    this.node.addValidation({
+      validate: () => {
+        const schemas = this.schemas(ModalProject.of(this).root);
+        return schemas && 'error' in schemas ? [schemas.error] : [];
+      },
+    });
+  }
+
+  /**
+   * The pack's node schemas (read and checked once), undefined when it declares none, or what is wrong
+   * with them. `root`: the project root that a file path is relative to.
+   */
+  public schemas(root: string): { pack: PackSchemas } | { error: string } | undefined {
+    if (this.nodeSchemas === undefined) return undefined;
+    if (!this.loaded) this.loaded = loadSchemaFile(this.nodeSchemas, root, `custom node ${this.node.path}`);
+    return this.loaded;
   }
 
   /** @internal */
@@ -86,3 +122,4 @@ export class CustomNode extends Construct {
     return { ...this.model, constructPath: this.node.path };
   }
 }
+

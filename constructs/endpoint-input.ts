@@ -108,6 +108,13 @@ export interface EndpointInput extends Partial<NodeInput> {
    * @default - the value is not checked
    */
   readonly modelFolder?: string;
+  /**
+   * Fields of this endpoint that set the same node input and that this one wins over when a request
+   * sends both (e.g. `lora_name` over `lora_id`). Two fields may set one input only when one of them
+   * declares the other here.
+   * @default []
+   */
+  readonly winsOver?: string[];
 }
 
 /** Largest decoded image or video a request may carry, when the field sets no maxBytes. */
@@ -163,6 +170,7 @@ export const inputSchema = z
     maxItems: z.number().int().min(2).optional(),
     maxBytes: z.number().int().positive().optional(),
     modelFolder: z.string().regex(/^[a-z0-9_]+$/, 'expected a ComfyUI models folder name such as "loras" or "checkpoints"').optional(),
+    winsOver: z.array(fieldNameSchema).default([]),
   })
   .superRefine((f, ctx) => {
     const bad = (path: string, input: unknown, message: string) => ctx.addIssue({ code: 'custom', path: [path], input, message });
@@ -239,10 +247,11 @@ export function toRequestField(name: string, f: ParsedInput): RequestField {
 
 /**
  * How the fields of one endpoint fit together and into its workflow: each binding names a literal input
- * of a node the graph has, with a value of the kind the field (or its `map`) sets; formats and presets
- * name fields that exist; every field is used. Returns one message per problem.
+ * of a node the graph has, with a value of the kind the field (or its `map`) sets (`checkKinds`: without
+ * node schemas, judged by the graph's literal); formats and presets name fields that exist; every field
+ * is used. Returns one message per problem.
  */
-export function fieldProblems(inputs: Record<string, ParsedInput>, graph: WorkflowGraph, file: string): string[] {
+export function fieldProblems(inputs: Record<string, ParsedInput>, graph: WorkflowGraph, file: string, checkKinds = true): string[] {
   const problems: string[] = [];
   const names = new Set(Object.keys(inputs));
   const fed = new Set<string>();
@@ -279,6 +288,8 @@ export function fieldProblems(inputs: Record<string, ParsedInput>, graph: Workfl
       const current = node.inputs[target.input];
       if (Array.isArray(current)) {
         problems.push(`input '${name}' binds ${where}.${target.input}, which is linked to node "${String(current[0])}": bind a literal input instead (e.g. on the upstream node)`);
+      } else if (!checkKinds) {
+        // The node schemas check what the field sets (lib/comfy/binding-check.ts).
       } else if (mapped && !mapped.every((v) => typeof v === typeof current)) {
         problems.push(`input '${name}' maps to ${show(mapped)} but ${where}.${target.input} holds ${show(current)} in ${file}: expected map values of that kind`);
       } else if (!mapped && !FITS[f.type](current)) {

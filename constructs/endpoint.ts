@@ -1,9 +1,14 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { bindingProblems, BoundField } from '../lib/comfy/binding-check';
+import { checkGraph, inputKey } from '../lib/comfy/graph-check';
+import { ModelFiles } from '../lib/comfy/model-files';
+import { outputNodes, outputProblems } from '../lib/comfy/outputs';
+import { SchemaSet } from '../lib/comfy/schema-set';
 import { durationSchema, DurationInput } from '../lib/duration';
 import { parseProps, show } from '../lib/errors';
 import { EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, OutputFormat } from '../lib/synth/model';
-import { EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, toRequestField } from './endpoint-input';
+import { EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, ParsedInput, targetsOf, toRequestField } from './endpoint-input';
 import { ModalProject } from './modal-project';
 import { Workflow, WorkflowGraph } from './workflow';
 
@@ -23,7 +28,8 @@ export interface EndpointProps {
    */
   readonly output?: OutputFormat;
   /**
-   * The node whose outputs are returned.
+   * The node whose outputs are returned; it must be an output node (`output_node` in its schema) that
+   * writes the `output` format.
    * @default - the workflow's only output node (SaveImage, SaveVideo, VHS_VideoCombine, ...)
    */
   readonly outputNode?: string;
@@ -55,12 +61,6 @@ export interface EndpointProps {
 
 export type { EndpointInput, NodeInput } from './endpoint-input';
 
-/** Node types whose outputs an endpoint can return; a workflow with a different one names it in `outputNode`. */
-export const OUTPUT_NODE_TYPES: ReadonlySet<string> = new Set([
-  'SaveImage', 'PreviewImage', 'SaveAnimatedWEBP', 'SaveAnimatedPNG', 'SaveVideo', 'SaveWEBM',
-  'VHS_VideoCombine', 'PreviewAny', 'SaveAudio', 'SaveImageWebsocket',
-]);
-
 const endpointPropsSchema = z.strictObject({
   path: z.string().regex(/^\/[A-Za-z0-9._\-/]*$/, 'expected a URL path starting with "/" such as "/flux-dev" (letters, digits, "._-/")').refine((p) => p !== '/health', 'expected a path other than "/health", which every app serves itself'),
   workflow: z.custom<Workflow>((v) => v instanceof Workflow, { message: 'expected a Workflow (Workflow.fromFile("workflows/x.json"))' }),
@@ -87,6 +87,12 @@ const endpointPropsSchema = z.strictObject({
       if (!f || f.default !== undefined || isRequired(f)) ctx.addIssue({ code: 'custom', path: ['requireOneOf'], input: name, message: `expected optional fields without a default in each group, but '${name}' ${f ? 'has a default or is required' : 'is not a field'}` });
     }
   }
+  for (const [name, f] of Object.entries(p.inputs)) {
+    for (const loser of f.winsOver) {
+      if (loser === name || !p.inputs[loser]) ctx.addIssue({ code: 'custom', path: ['inputs', name, 'winsOver'], input: loser, message: `expected names of the endpoint's other fields (${show(Object.keys(p.inputs).filter((n) => n !== name))})` });
+      else if (p.inputs[loser].winsOver.includes(name)) ctx.addIssue({ code: 'custom', path: ['inputs', name, 'winsOver'], input: loser, message: `expected one winner, but '${loser}' also wins over '${name}'` });
+    }
+  }
   for (const name of Object.keys(p.ignoredFields)) {
     if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['ignoredFields'], input: name, message: `expected names the endpoint does not use, but '${name}' is a field or alias` });
   }
@@ -110,16 +116,23 @@ export class Endpoint extends Construct {
     this.node.addValidation({ validate: () => this.validateBindings() });
   }
 
-  /** The workflow's graph; only call after validation passed. */
+  /** The workflow's graph in API format; only call after validation passed. */
   public graph(): WorkflowGraph {
-    const loaded = this.workflow.load(ModalProject.of(this).root);
-    if ('error' in loaded) throw new Error(`workflow not valid: ${loaded.error}`);
+    const loaded = this.workflow.resolve(ModalProject.of(this).root, this.app()?.schemas);
+    if ('errors' in loaded) throw new Error(`workflow not valid: ${loaded.errors.join('; ')}`);
     return loaded.graph;
+  }
+
+  /** The app's node schemas and model files (the endpoint's scope is a ComfyApp). */
+  private app(): { schemas: SchemaSet; modelFiles: ModelFiles } | undefined {
+    const scope = this.node.scope as { schemas?: unknown; modelFiles?: ModelFiles } | undefined;
+    return scope?.schemas instanceof SchemaSet ? { schemas: scope.schemas, modelFiles: scope.modelFiles! } : undefined;
   }
 
   /** @internal */
   public _toModel(requestClass: string): EndpointModel {
-    const fields = Object.entries(this.props.inputs).map(([name, f]) => toRequestField(name, f));
+    // The runtime applies fields in order, so a field that wins over others (winsOver) comes after them.
+    const fields = winnersLast(this.props.inputs).map(([name, f]) => toRequestField(name, f));
     return {
       path: this.path,
       constructPath: this.node.path,
@@ -139,27 +152,61 @@ export class Endpoint extends Construct {
 
   private outputNode(graph: WorkflowGraph): string | undefined {
     if (this.props.outputNode !== undefined) return this.props.outputNode;
-    const outputs = outputNodesOf(graph);
+    const app = this.app();
+    const outputs = app ? outputNodes(graph, app.schemas) : [];
     return outputs.length === 1 ? outputs[0] : undefined;
   }
 
+  /**
+   * The endpoint against its workflow (DESIGN §12): the fields against the graph, then, with the app's
+   * node schemas, the whole graph, each field against the input it sets, and the output node.
+   */
   private validateBindings(): string[] {
-    const loaded = this.workflow.load(ModalProject.of(this).root);
+    const app = this.app();
+    const loaded = this.workflow.resolve(ModalProject.of(this).root, app?.schemas);
     const file = this.workflow.file ?? this.workflow.name;
-    if ('error' in loaded) return [`workflow ${file}: ${loaded.error}`];
+    if ('errors' in loaded) return loaded.errors.map((e) => `workflow ${file}: ${e}`);
     const graph = loaded.graph;
-    const problems = fieldProblems(this.props.inputs, graph, file);
-    if (this.props.outputNode !== undefined) {
-      if (!graph[this.props.outputNode]) problems.push(`outputNode: got "${this.props.outputNode}", expected a node id of ${file}: one of ${show(Object.keys(graph))}`);
-    } else if (this.outputNode(graph) === undefined) {
-      const outputs = outputNodesOf(graph);
-      problems.push(`outputNode: ${file} has ${outputs.length === 0 ? 'no known output node' : `several output nodes ${show(outputs)}`}, expected exactly one — set outputNode to the node whose outputs the endpoint returns`);
+    const problems = fieldProblems(this.props.inputs, graph, file, app === undefined);
+    if (app) {
+      const fields = boundFields(this.props.inputs);
+      const bound = new Set(fields.flatMap((f) => f.targets.map((t) => inputKey(t.node, t.input))));
+      problems.push(...checkGraph(graph, app.schemas, { file, models: app.modelFiles, bound }));
+      problems.push(...bindingProblems(fields, graph, app.schemas, file, app.modelFiles));
+    }
+    const outputNode = this.outputNode(graph);
+    if (this.props.outputNode !== undefined && !graph[this.props.outputNode]) {
+      problems.push(`outputNode: got "${this.props.outputNode}", expected a node id of ${file}: one of ${show(Object.keys(graph))}`);
+    } else if (outputNode === undefined) {
+      const outputs = app ? outputNodes(graph, app.schemas) : [];
+      problems.push(`outputNode: ${file} has ${outputs.length === 0 ? 'no output node' : `several output nodes ${show(outputs)}`}, expected exactly one — set outputNode to the node whose outputs the endpoint returns`);
+    } else if (app) {
+      problems.push(...outputProblems(graph, outputNode, this.props.output, app.schemas, file));
     }
     return problems;
   }
 }
 
-/** Ids of the nodes whose type is a known output node. */
-function outputNodesOf(graph: WorkflowGraph): string[] {
-  return Object.keys(graph).filter((id) => OUTPUT_NODE_TYPES.has(graph[id].class_type));
+/** What the binding checks need of each field. */
+function boundFields(inputs: Record<string, ParsedInput>): BoundField[] {
+  return Object.entries(inputs).map(([name, f]) => ({
+    name, type: f.type, targets: targetsOf(f), default: f.default, min: f.min, max: f.max, values: f.values, map: f.map, modelFolder: f.modelFolder, winsOver: f.winsOver,
+  }));
+}
+
+/** Fields in declared order, except that each field comes after the fields it wins over. */
+function winnersLast(inputs: Record<string, ParsedInput>): [string, ParsedInput][] {
+  const entries = Object.entries(inputs);
+  const placed: [string, ParsedInput][] = [];
+  const visit = (entry: [string, ParsedInput], seen: Set<string>) => {
+    if (placed.includes(entry) || seen.has(entry[0])) return;
+    seen.add(entry[0]);
+    for (const loser of entry[1].winsOver) {
+      const other = entries.find(([n]) => n === loser);
+      if (other) visit(other, seen);
+    }
+    placed.push(entry);
+  };
+  for (const entry of entries) visit(entry, new Set());
+  return placed;
 }

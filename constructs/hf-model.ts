@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { targetProblems } from '../lib/comfy/model-files';
 import { parseProps } from '../lib/errors';
 import type { HfModelModel } from '../lib/synth/model';
 import { fileNameSchema, relativePathSchema } from './schemas';
@@ -92,6 +93,8 @@ export class HfModel extends Construct {
       sizeGb: p.sizeGb ?? null,
       placement,
     };
+    // The app knows which model folders exist (its ComfyUI version and custom nodes).
+    this.node.addValidation({ validate: () => targetProblems(this.node.scope, this.target) });
   }
 
   /** @internal */

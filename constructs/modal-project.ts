@@ -41,7 +41,7 @@ export interface ModalProjectProps {
   readonly root?: string;
   /**
    * ComfyUI release every app installs unless it sets its own (custom nodes often need a specific one).
-   * @default "0.3.67"
+   * @default "0.3.75" - the release whose node schemas synth has (lib/comfy/object-info/), so its checks are exact
    */
   readonly comfyVersion?: string;
   /**
@@ -87,7 +87,7 @@ const projectPropsSchema = z.strictObject({
   workspace: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a Modal workspace name (lower-case letters, digits, "-")').optional(),
   environment: modalNameSchema.optional(),
   root: z.string().optional(),
-  comfyVersion: comfyVersionSchema.default('0.3.67'),
+  comfyVersion: comfyVersionSchema.default('0.3.75'),
   comfyCliVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"').default('1.5.3'),
   pythonVersion: pythonVersionSchema.default('3.11'),
   huggingfaceSecret: modalNameSchema.optional(),
@@ -176,8 +176,8 @@ export class ModalProject extends Construct {
     const checked = applyClientPolicy(drafts.map((d) => d.model), policy, shownAs);
     if (checked.errors.length > 0) throw new ModalCdkError(checked.errors);
     const warnings = [...collectWarnings(this), ...checked.warnings];
-    if (options.strict && warnings.length > 0) {
-      throw new ModalCdkError(warnings.map((w) => ({ path: w.path, message: `${w.message} (a warning; --strict fails on it)` })));
+    if (options.strict && warnings.some((w) => !w.note)) {
+      throw new ModalCdkError(warnings.filter((w) => !w.note).map((w) => ({ path: w.path, message: `${w.message} (a warning; --strict fails on it)` })));
     }
     const assembly = renderAssembly({
       project: { name: this.projectName, workspace: this.workspace!, environment: this.environment },

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { targetProblems } from '../lib/comfy/model-files';
 import { parseProps } from '../lib/errors';
 import type { VolumeModelModel } from '../lib/synth/model';
 import { fileNameSchema, relativePathSchema } from './schemas';
@@ -47,6 +48,8 @@ export class VolumeModel extends Construct {
     this.pathInVolume = p.path;
     this.target = p.target;
     this.filename = p.filename ?? path.posix.basename(p.path);
+    // The app knows which model folders exist (its ComfyUI version and custom nodes).
+    this.node.addValidation({ validate: () => targetProblems(this.node.scope, this.target) });
   }
 
   /** @internal */

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import type { SchemaSet } from '../lib/comfy/schema-set';
+import { convertUiWorkflow, isUiWorkflow } from '../lib/comfy/ui-convert';
 
 /** A ComfyUI graph in API format: node id → `{ class_type, inputs }`. */
 export type WorkflowGraph = Record<string, WorkflowNode>;
@@ -18,18 +20,20 @@ const graphSchema = z.record(
   }),
 );
 
-/** Where a workflow's JSON comes from, and its parse, loaded once on first use. */
-export type WorkflowLoad = { graph: WorkflowGraph } | { error: string };
+/** A workflow's JSON, loaded once on first use: an API-format graph, a UI-format workflow, or what is wrong. */
+export type WorkflowLoad = { graph: WorkflowGraph } | { ui: unknown } | { error: string };
 
 /**
- * A ComfyUI workflow in API format (ComfyUI: "Export (API)"). Not a construct: like `Code.fromAsset`
+ * A ComfyUI workflow: API format (ComfyUI's "Export (API)"), or UI format (ComfyUI's "Save"), which synth
+ * converts to API format with the node schemas of the app that runs it (DESIGN §12). Not a construct: like `Code.fromAsset`
  * in the AWS CDK it is a value that endpoints refer to. Several endpoints may share one workflow.
  * Loading and checking happen at synth, so a bad file is reported with the endpoint that uses it.
  */
 export class Workflow {
   /**
-   * A workflow JSON file. A relative path is resolved against the project root
+   * A workflow JSON file, in API or UI format. A relative path is resolved against the project root
    * (`ModalProject` prop `root`).
+   * @see https://docs.comfy.org/specs/workflow_json
    */
   public static fromFile(file: string): Workflow {
     return new Workflow(path.basename(file), file, undefined);
@@ -46,6 +50,7 @@ export class Workflow {
   public readonly file: string | undefined;
   private readonly given: unknown;
   private loaded: WorkflowLoad | undefined;
+  private readonly converted = new WeakMap<SchemaSet, { graph: WorkflowGraph } | { errors: string[] }>();
 
   private constructor(name: string, file: string | undefined, given: unknown) {
     this.name = name;
@@ -53,10 +58,30 @@ export class Workflow {
     this.given = given;
   }
 
-  /** The checked graph, or what is wrong with it. */
+  /** The parsed workflow, or what is wrong with it. */
   public load(root: string): WorkflowLoad {
     if (!this.loaded) this.loaded = this.file === undefined ? check(this.given) : read(path.resolve(root, this.file));
     return this.loaded;
+  }
+
+  /**
+   * The graph in API format: as given, or converted from UI format with `schemas` (an app's). Returns
+   * every problem when it is not valid or cannot be converted.
+   */
+  public resolve(root: string, schemas: SchemaSet | undefined): { graph: WorkflowGraph } | { errors: string[] } {
+    const loaded = this.load(root);
+    if ('error' in loaded) return { errors: [loaded.error] };
+    if ('graph' in loaded) return loaded;
+    if (!schemas) return { errors: ['a UI-format workflow is converted with the node schemas of its app: use it in an Endpoint of a ComfyApp'] };
+    let result = this.converted.get(schemas);
+    if (!result) {
+      const converted = convertUiWorkflow(loaded.ui, schemas);
+      if ('problems' in converted) result = { errors: converted.problems.map((p) => `cannot convert it from UI format: ${p}`) };
+      else if (Object.keys(converted.graph).length === 0) result = { errors: ['the UI-format workflow has no node that ComfyUI runs (only notes, muted or bypassed nodes)'] };
+      else result = { graph: converted.graph as WorkflowGraph };
+      this.converted.set(schemas, result);
+    }
+    return result;
   }
 }
 
@@ -75,9 +100,7 @@ function read(file: string): WorkflowLoad {
 }
 
 function check(value: unknown): WorkflowLoad {
-  if (value && typeof value === 'object' && 'nodes' in value && 'links' in value) {
-    return { error: 'this is a UI-format workflow (it has "nodes" and "links"): export it from ComfyUI with "Export (API)" instead' };
-  }
+  if (isUiWorkflow(value)) return { ui: value };
   const result = graphSchema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -7,6 +7,8 @@ export interface Problem {
   readonly path: string;
   /** What is wrong, what was given, what is valid and how to fix it. */
   readonly message: string;
+  /** A note (information; `--strict` does not fail on it), not a warning. Only on warnings. */
+  readonly note?: true;
 }
 
 /**
@@ -78,7 +80,19 @@ export function addWarning(scope: IConstruct, message: string): void {
   scope.node.addMetadata(WARNING_METADATA, message);
 }
 
-/** The warnings recorded on a construct tree, in tree order. */
+/** Construct metadata type of a synth note: something the user should know that is not wrong. */
+export const NOTE_METADATA = 'modal-cdk:note';
+
+/** Records a note on a construct; synth prints it with the construct's path (`--strict` does not fail on it). */
+export function addNote(scope: IConstruct, message: string): void {
+  scope.node.addMetadata(NOTE_METADATA, message);
+}
+
+/** The warnings and notes recorded on a construct tree, in tree order. */
 export function collectWarnings(root: IConstruct): Problem[] {
-  return root.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === WARNING_METADATA).map((m) => ({ path: c.node.path, message: String(m.data) })));
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === WARNING_METADATA || m.type === NOTE_METADATA)
+      .map((m) => ({ path: c.node.path, message: String(m.data), ...(m.type === NOTE_METADATA && { note: true as const }) })),
+  );
 }

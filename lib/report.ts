@@ -2,9 +2,9 @@ import { formatProblems, ModalCdkError, Problem } from './errors';
 
 // How the commands report to the user: warnings, errors as `[path] message` lines, usage mistakes.
 
-/** Prints client-policy warnings, one `warning: [path] message` line each. */
+/** Prints warnings and notes, one `warning: [path] message` (or `note: …`) line each. */
 export function reportWarnings(warnings: Problem[], err: NodeJS.WritableStream): void {
-  for (const w of warnings) err.write(`modal-cdk: warning: [${w.path}] ${w.message}\n`);
+  for (const w of warnings) err.write(`modal-cdk: ${w.note ? 'note' : 'warning'}: [${w.path}] ${w.message}\n`);
 }
 
 /** Prints a user error as `[path] message` lines (no stack); anything else as a bug report. */

@@ -1,5 +1,5 @@
 import { ComfyApp, Endpoint, Volume, Workflow } from '../constructs';
-import { demoStack, problemsOf, testProject } from './helpers';
+import { demoStack, problemsOf, testProject, tinyCheckpoint } from './helpers';
 
 describe('ComfyApp', () => {
   test('defaults: Modal name <project>-<id>, one input per container, timeout covers its endpoints', () => {
@@ -59,11 +59,15 @@ describe('ComfyApp', () => {
   test('two endpoints may read the same workflow file; two files of one name are refused', () => {
     const project = testProject();
     const app = new ComfyApp(project, 'a', { gpu: 'T4' });
+    tinyCheckpoint(app);
     new Endpoint(app, 'One', { path: '/one', workflow: Workflow.fromFile('workflows/tiny.json') });
     new Endpoint(app, 'Two', { path: '/two', workflow: Workflow.fromFile('workflows/tiny.json') });
     expect(project.synth().manifest.apps[0].endpoints.map((e) => e.workflow)).toEqual(['workflows/tiny.json', 'workflows/tiny.json']);
     new Endpoint(app, 'Three', { path: '/three', workflow: Workflow.fromJson('tiny', { 1: { class_type: 'SaveImage', inputs: { filename_prefix: 'x' } } }) });
-    expect(problemsOf(() => project.synth())).toEqual([expect.stringMatching(/two different workflows are both named tiny.json \(endpoint \/three\)/)]);
+    expect(problemsOf(() => project.synth())).toEqual([
+      expect.stringMatching(/two different workflows are both named tiny.json \(endpoint \/three\)/),
+      '[test/a/Three] workflow tiny.json node 1 (SaveImage) input images: got nothing, expected a link to IMAGE (a required input) — link it',
+    ]);
   });
 
   test('an app id must be usable in a Modal name', () => {
@@ -75,6 +79,7 @@ describe('ComfyApp', () => {
     const a = new Volume(project, 'A', { name: 'vol-a', mountPath: '/root/models' });
     const b = new Volume(project, 'B', { name: 'vol-b', mountPath: '/root/models' });
     const app = new ComfyApp(project, 'demo', { gpu: 'L40S', volumes: [a, b] });
+    tinyCheckpoint(app);
     new Endpoint(app, 'Demo', { path: '/demo', workflow: Workflow.fromFile('workflows/tiny.json') });
     expect(problemsOf(() => project.synth())).toEqual([expect.stringMatching(/volumes "vol-a" and "vol-b" are both mounted at \/root\/models/)]);
   });

@@ -16,8 +16,8 @@ describe('Endpoint inputs: options for clients with their own spellings', () => 
           steps: { type: 'int', node: '5', input: 'steps', default: 4, min: 1, max: 4, clamp: true },
           gpu: { type: 'bool', node: '5', input: 'sampler_name', default: false, map: { true: 'euler', false: 'ddim' } },
           image: { type: 'image', node: '3', input: 'image', maxItems: 3, required: false },
-          file: { type: 'string', node: '3', input: 'image', required: false, ensureSuffix: '.png' },
-          negative: { type: 'string', node: '4', input: 'text', default: 'ugly', defaultWhenEmpty: true },
+          file: { type: 'string', node: '4', input: 'text', required: false, ensureSuffix: '.png', winsOver: ['prompt', 'negative'] },
+          negative: { type: 'string', node: '4', input: 'text', default: 'ugly', defaultWhenEmpty: true, winsOver: ['prompt'] },
         },
         requireOneOf: [['image', 'file']],
         ignoredFields: { scale: 'not supported' },
@@ -33,6 +33,8 @@ describe('Endpoint inputs: options for clients with their own spellings', () => 
     expect(byName.image.maxItems).toBe(3);
     expect(byName.file.ensureSuffix).toBe('.png');
     expect(byName.negative.defaultWhenEmpty).toBe(true);
+    // The runtime applies fields in order: a field comes after those it wins over (file after negative).
+    expect(endpoint.fields.map((f) => f.name)).toEqual(['prompt', 'trigger_word', 'ratio', 'width', 'height', 'steps', 'gpu', 'image', 'negative', 'file']);
     expect(byName.width.clamp).toBeUndefined();
     expect(endpoint.requireOneOf).toEqual([['image', 'file']]);
     expect(endpoint.ignoredFields).toEqual({ scale: 'not supported' });
@@ -82,7 +84,7 @@ describe('Endpoint inputs: options for clients with their own spellings', () => 
 
     test('a map whose values do not fit the node input', () => {
       expect(synthProblems({ g: { type: 'bool', node: '5', input: 'steps', default: false, map: { true: 'a', false: 'b' } } })).toEqual([
-        expect.stringMatching(/input 'g' maps to \["a","b"\] but node "5" \(KSampler\)\.steps holds 4 in workflows\/tiny.json: expected map values of that kind/),
+        '[test/demo/Demo] workflow workflows/tiny.json node 5 (KSampler) input steps: field \'g\' can set "a": got "a", expected an INT in [1, 10000] — change the field\'s values or map',
       ]);
     });
   });

@@ -16,7 +16,7 @@ describe('Endpoint', () => {
           image: { type: 'image', node: '3', input: 'image' },
           sampler: { type: 'enum', node: '5', input: 'sampler_name', values: ['euler', 'dpmpp_2m'], default: 'euler' },
           cfg: { type: 'float', node: '5', input: 'cfg', default: 1, min: 0, max: 30 },
-          noise: { type: 'bool', node: '5', input: 'add_noise', default: true },
+          noise: { type: 'bool', node: '5', input: 'scheduler', default: true, map: { true: 'normal', false: 'karras' } },
           size: { type: 'int', node: '1', input: 'width', alsoSets: [{ node: '1', input: 'height' }], default: 64 },
         },
       },
@@ -58,7 +58,7 @@ describe('Endpoint', () => {
 
     test('a node id the workflow lacks', () => {
       expect(synthProblems({ w: { type: 'int', node: '42', input: 'width' } })).toEqual([
-        '[test/demo/Demo] input \'w\' binds node "42", which workflows/tiny.json lacks: expected one of its node ids ["1","2","3","4","5","9"]',
+        '[test/demo/Demo] input \'w\' binds node "42", which workflows/tiny.json lacks: expected one of its node ids ["1","2","3","4","5","6","7","9"]',
       ]);
     });
 
@@ -73,20 +73,30 @@ describe('Endpoint', () => {
     });
 
     test('a value type that does not fit the input', () => {
-      expect(synthProblems({ w: { type: 'string', node: '1', input: 'width' } })).toEqual([expect.stringMatching(/input 'w' is a string but node "1" \(EmptyImage\)\.width holds 64 in workflows\/tiny.json/)]);
-      expect(synthProblems({ b: { type: 'bool', node: '5', input: 'steps' } })).toEqual([expect.stringMatching(/input 'b' is a bool but node "5" \(KSampler\)\.steps holds 4/)]);
+      expect(synthProblems({ w: { type: 'string', node: '1', input: 'width' } })).toEqual([
+        "[test/demo/Demo] workflow workflows/tiny.json node 1 (EmptyImage) input width: field 'w' is a string, expected a field that fits an INT in [1, 16384] — change the field type or bind another input",
+      ]);
+      expect(synthProblems({ b: { type: 'bool', node: '5', input: 'steps' } })).toEqual([
+        '[test/demo/Demo] workflow workflows/tiny.json node 5 (KSampler) input steps: field \'b\' can set true: got true, expected an INT in [1, 10000] — change the field\'s values or map',
+      ]);
     });
 
     test('an outputNode that is not in the workflow', () => {
       expect(synthProblems({}, { outputNode: '99' })).toEqual([expect.stringMatching(/outputNode: got "99", expected a node id of workflows\/tiny.json/)]);
     });
 
-    test('a workflow without exactly one known output node needs outputNode', () => {
-      const graph = { '1': { class_type: 'EmptyImage', inputs: { width: 1 } }, '2': { class_type: 'MyCustomSave', inputs: { images: ['1', 0] } } };
-      const problems = problemsOf(() => demoStack({ endpoint: { workflow: Workflow.fromJson('custom', graph), inputs: {} } }).project.synth());
-      expect(problems).toEqual([expect.stringMatching(/outputNode: custom.json has no known output node, expected exactly one — set outputNode/)]);
-      const { project } = demoStack({ endpoint: { workflow: Workflow.fromJson('custom', graph), inputs: {}, outputNode: '2' } });
-      expect(project.synth().manifest.apps[0].endpoints[0].outputNode).toBe('2');
+    test('a workflow without exactly one output node needs outputNode', () => {
+      const image = { class_type: 'EmptyImage', inputs: { width: 1, height: 1, batch_size: 1, color: 0 } };
+      const none = { '1': image, '2': { class_type: 'ImageInvert', inputs: { image: ['1', 0] } } };
+      expect(problemsOf(() => demoStack({ endpoint: { workflow: Workflow.fromJson('none', none), inputs: {} } }).project.synth())).toEqual([
+        '[test/demo/Demo] outputNode: none.json has no output node, expected exactly one — set outputNode to the node whose outputs the endpoint returns',
+      ]);
+      const two = { '1': image, '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'a' } }, '3': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } } };
+      expect(problemsOf(() => demoStack({ endpoint: { workflow: Workflow.fromJson('two', two), inputs: {} } }).project.synth())).toEqual([
+        '[test/demo/Demo] outputNode: two.json has several output nodes ["2","3"], expected exactly one — set outputNode to the node whose outputs the endpoint returns',
+      ]);
+      const { project } = demoStack({ endpoint: { workflow: Workflow.fromJson('two', two), inputs: {}, outputNode: '3' } });
+      expect(project.synth().manifest.apps[0].endpoints[0].outputNode).toBe('3');
     });
   });
 });

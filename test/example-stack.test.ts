@@ -67,7 +67,7 @@ describe('the example stack (bin/example.ts)', () => {
     expect(upscale.models.map((m) => m.kind === 'hf' && [m.repo, m.placement])).toEqual([['numz/SeedVR2_comfyUI', 'image'], ['numz/SeedVR2_comfyUI', 'image']]);
     expect(upscale.customNodes.map((n) => n.commit)).toEqual(['4490bd1f482e026674543386bb2a4d176da245b9']);
     expect(upscale.comfyVersion).toBe('0.3.71');
-    expect(flux.comfyVersion).toBe('0.3.67');
+    expect(flux.comfyVersion).toBe('0.3.75');
   });
 
   test('the image layers are in cache-friendly order, local files last', () => {

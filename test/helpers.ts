@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ComfyApp, ComfyAppProps, Endpoint, EndpointProps, ModalProject, ModalProjectProps, Workflow } from '../constructs';
+import { ComfyApp, ComfyAppProps, Endpoint, EndpointProps, HfModel, ModalProject, ModalProjectProps, Workflow } from '../constructs';
 import buildRyla from '../bin/ryla';
 import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
 import { runCli } from '../lib/cli';
@@ -18,10 +18,14 @@ export function testProject(props: ModalProjectProps = {}): ModalProject {
   return new ModalProject(undefined, 'test', { workspace: 'acme', root: FIXTURES, ...props });
 }
 
-/** A project with one app `demo` and one endpoint `/demo` on the tiny workflow; parts can be overridden. */
+/**
+ * A project with one app `demo` (with the checkpoint tiny.json loads) and one endpoint `/demo` on the tiny
+ * workflow; parts can be overridden.
+ */
 export function demoStack(opts: { project?: ModalProjectProps; app?: Partial<ComfyAppProps>; endpoint?: Partial<EndpointProps> } = {}) {
   const project = testProject(opts.project);
   const app = new ComfyApp(project, 'demo', { gpu: 'L40S', ...opts.app });
+  tinyCheckpoint(app);
   const endpoint = new Endpoint(app, 'Demo', {
     path: '/demo',
     workflow: Workflow.fromFile('workflows/tiny.json'),
@@ -29,6 +33,11 @@ export function demoStack(opts: { project?: ModalProjectProps; app?: Partial<Com
     ...opts.endpoint,
   });
   return { project, app, endpoint };
+}
+
+/** The checkpoint workflows/tiny.json loads, as an HfModel of `app` (construct id `TinyCheckpoint`). */
+export function tinyCheckpoint(app: ComfyApp): HfModel {
+  return new HfModel(app, 'TinyCheckpoint', { repo: 'acme/tiny', file: 'tiny.safetensors', target: 'checkpoints', sizeGb: 0.1 });
 }
 
 /** The problems a function throws as a ModalCdkError, one `[path] message` string each. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { Workflow } from '../constructs';
+import { CustomNode, Workflow } from '../constructs';
 import { py, pyIdentifier, pyNumber, pyPretty } from '../lib/synth/python';
 import { demoStack } from './helpers';
 
@@ -55,20 +55,23 @@ describe('Python literals', () => {
 
   test('a stack full of tricky strings synthesizes valid Python holding them', () => {
     const description = TRICKY.join(' | ');
-    const { project } = demoStack({
+    const { project, app } = demoStack({
       endpoint: {
         description,
         inputs: {
-          text: { type: 'string', node: '4', input: 'text', default: TRICKY[3], description },
-          mode: { type: 'enum', node: '5', input: 'sampler_name', values: TRICKY.slice(0, 4), default: TRICKY[1] },
+          text: { type: 'string', node: '5', input: 'text', default: TRICKY[3], description },
+          mode: { type: 'enum', node: '5', input: 'mode', values: TRICKY.slice(0, 4), default: TRICKY[1] },
         },
         workflow: Workflow.fromJson('tricky', {
-          '4': { class_type: 'CLIPTextEncode', inputs: { text: TRICKY[5] } },
-          '5': { class_type: 'KSampler', inputs: { sampler_name: 'euler' } },
-          '9': { class_type: 'SaveImage', inputs: { filename_prefix: TRICKY[7] } },
+          '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } },
+          '5': { class_type: 'Tricky', inputs: { image: ['1', 0], text: TRICKY[5], mode: TRICKY[0] } },
+          '9': { class_type: 'SaveImage', inputs: { images: ['5', 0], filename_prefix: TRICKY[7] } },
         }),
       },
     });
+    // A custom node whose combo lists the tricky strings, declared inline.
+    const tricky = { input: { required: { image: ['IMAGE'], text: ['STRING', {}], mode: [TRICKY.slice(0, 4)] } }, output: ['IMAGE'], output_node: false };
+    new CustomNode(app, 'TrickyNode', { repo: 'https://example.com/tricky', commit: 'a'.repeat(40), nodeSchemas: { nodes: { Tricky: tricky } } });
     const source = project.synth().files.get('apps/demo/app.py')!;
     const script = `import ast, json, sys\ntree = ast.parse(sys.stdin.read())\nprint(json.dumps(sorted({n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)})))`;
     const run = spawnSync('python3', ['-c', script], { input: source, encoding: 'utf8' });

@@ -17,6 +17,7 @@ export default () => {
   const project = new ModalProject(undefined, 'p', { root: __dirname });
   const tiny = Workflow.fromFile('workflows/tiny.json');
   const app = new ComfyApp(project, 'one', { gpu: 'L40S' });
+  new HfModel(app, 'Tiny', { repo: 'acme/tiny', file: 'tiny.safetensors', target: 'checkpoints', sizeGb: 0.1 });
   ${code}
   return project;
 };\n`,

@@ -10,7 +10,7 @@ describe('Workflow', () => {
   test.each([
     ['malformed JSON', Workflow.fromFile('workflows/malformed.json'), /workflow workflows\/malformed.json: not valid JSON \(.+\): fix the file, or re-export it from ComfyUI with "Export \(API\)"/],
     ['a missing file', Workflow.fromFile('workflows/nope.json'), /workflow workflows\/nope.json: cannot read the file: ENOENT/],
-    ['a UI-format export', Workflow.fromJson('ui', { nodes: [], links: [] }), /workflow ui.json: this is a UI-format workflow .* export it from ComfyUI with "Export \(API\)" instead/],
+    ['a UI-format workflow with nothing to run', Workflow.fromJson('ui', { nodes: [{ id: 1, type: 'Note', widgets_values: ['hi'] }], links: [] }), /workflow ui.json: the UI-format workflow has no node that ComfyUI runs \(only notes, muted or bypassed nodes\)$/],
     ['a node without class_type', Workflow.fromJson('bad', { '1': { inputs: {} } }), /workflow bad.json: not an API-format graph at 1.class_type/],
     ['an empty graph', Workflow.fromJson('empty', {}), /workflow empty.json: the graph has no nodes/],
   ])('%s is a synth error naming the endpoint and the file', (_, workflow, message) => {

@@ -81,7 +81,7 @@ export function lora(loaders: string[], folder: string, idPattern: string, stren
   const alsoSets = more.map((n) => ({ node: n, input: 'lora_name' }));
   return {
     lora_id: { type: 'string', node, input: 'lora_name', alsoSets, required: false, modelFolder: 'loras', format: `${folder}/${idPattern}`, maxLength: 200, description: `Trained LoRA id: loads ${idPattern} from the volume` },
-    lora_name: { type: 'string', node, input: 'lora_name', alsoSets, required: false, modelFolder: 'loras', format: `${folder}/{lora_name}`, ensureSuffix: '.safetensors', maxLength: 200, description: 'LoRA file name in the volume folder (".safetensors" added if missing); wins over lora_id' },
+    lora_name: { type: 'string', node, input: 'lora_name', alsoSets, required: false, modelFolder: 'loras', format: `${folder}/{lora_name}`, ensureSuffix: '.safetensors', maxLength: 200, winsOver: ['lora_id'], description: 'LoRA file name in the volume folder (".safetensors" added if missing); wins over lora_id' },
     lora_strength: { type: 'float', node: first.node, input: first.input, alsoSets: rest, default: 1.0, min: -5, max: 5, description: 'LoRA strength' },
   };
 }

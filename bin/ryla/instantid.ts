@@ -7,11 +7,15 @@ import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, Workflow } from 
 import { faceProvider, FLUX_DEFAULT_NEGATIVE, negativePrompt, prompt, referenceImage, sampling, seed, size, steps } from './fields';
 import { addFluxDevModels, RylaShared } from './shared';
 
+/** KSampler samplers and schedulers a client may choose on /sdxl-instantid (in ComfyUI 0.3.67 and 0.3.75 alike). */
+const SDXL_SAMPLERS = ['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpmpp_sde', 'dpmpp_2m', 'dpmpp_2m_sde', 'dpmpp_3m_sde', 'ddim', 'uni_pc', 'lcm'];
+const SDXL_SCHEDULERS = ['normal', 'karras', 'exponential', 'sgm_uniform', 'simple', 'ddim_uniform', 'beta'];
+
 export function addInstantIdApp(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'instantid', { gpu: 'L40S', comfyVersion: '0.3.67', volumes: [shared.models], secrets: shared.secrets });
-  new CustomNode(app, 'InstantIdNodes', { repo: 'https://github.com/cubiq/ComfyUI_InstantID', commit: '1ef34ef573581bd9727c1e0ac05aa956b356a510', aptPackages: ['build-essential'] });
-  new CustomNode(app, 'PulidNodes', { repo: 'https://github.com/lldacing/ComfyUI_PuLID_Flux_ll', commit: 'ba90657fe6ffa8072ac169a949bfa5e4153bf48a', aptPackages: ['build-essential'] });
-  new CustomNode(app, 'XlabsNodes', { repo: 'https://github.com/XLabs-AI/x-flux-comfyui', commit: '00328556efc9472410d903639dc9e68a8471f7ac' });
+  new CustomNode(app, 'InstantIdNodes', { repo: 'https://github.com/cubiq/ComfyUI_InstantID', commit: '1ef34ef573581bd9727c1e0ac05aa956b356a510', nodeSchemas: 'bin/ryla/nodes/instantid.json', aptPackages: ['build-essential'] });
+  new CustomNode(app, 'PulidNodes', { repo: 'https://github.com/lldacing/ComfyUI_PuLID_Flux_ll', commit: 'ba90657fe6ffa8072ac169a949bfa5e4153bf48a', nodeSchemas: 'bin/ryla/nodes/pulid-flux.json', aptPackages: ['build-essential'] });
+  new CustomNode(app, 'XlabsNodes', { repo: 'https://github.com/XLabs-AI/x-flux-comfyui', commit: '00328556efc9472410d903639dc9e68a8471f7ac', nodeSchemas: 'bin/ryla/nodes/x-flux.json' });
 
   new HfModel(app, 'SdxlBaseModel', { repo: 'stabilityai/stable-diffusion-xl-base-1.0', file: 'sd_xl_base_1.0.safetensors', target: 'checkpoints', sizeGb: 6.94 });
   new HfModel(app, 'SdxlTurboModel', { repo: 'stabilityai/sdxl-turbo', file: 'sd_xl_turbo_1.0_fp16.safetensors', target: 'checkpoints', sizeGb: 6.94 });
@@ -39,8 +43,9 @@ export function addInstantIdApp(project: ModalProject, shared: RylaShared): Comf
         values: ['sd_xl_base_1.0.safetensors', 'sd_xl_turbo_1.0_fp16.safetensors', 'sdxl_lightning_4step.safetensors'],
         description: 'SDXL checkpoint of this app',
       },
-      sampler_name: { type: 'string', node: '10', input: 'sampler_name', default: 'euler', maxLength: 64 },
-      scheduler: { type: 'string', node: '10', input: 'scheduler', default: 'normal', maxLength: 64 },
+      // Enums, not free strings: KSampler takes only the names it lists (these are in every release the app may run).
+      sampler_name: { type: 'enum', node: '10', input: 'sampler_name', default: 'euler', values: SDXL_SAMPLERS },
+      scheduler: { type: 'enum', node: '10', input: 'scheduler', default: 'normal', values: SDXL_SCHEDULERS },
       instantid_strength: { type: 'float', node: '8', input: 'ip_weight', default: 0.8, min: 0, max: 3, description: 'Identity (IP-Adapter) weight' },
       // Ignored by today's server; ApplyInstantIDAdvanced takes it separately.
       controlnet_strength: { type: 'float', node: '8', input: 'cn_strength', default: 0.8, min: 0, max: 10, description: 'Face keypoint ControlNet strength' },
@@ -103,7 +108,7 @@ export function addInstantIdApp(project: ModalProject, shared: RylaShared): Comf
     inputs: {
       ...referenceImage('5'), ...prompt('7'), ...negativePrompt('8', FLUX_DEFAULT_NEGATIVE), ...size('9', 1024, 1024), ...seed('10', 'noise_seed', 42),
       steps: steps(['10'], 20, 100),
-      ipadapter_strength: { type: 'float', node: '6', input: 'ip_scale', default: 0.8, min: 0, max: 5, description: 'Image-prompt strength' },
+      ipadapter_strength: { type: 'float', node: '6', input: 'ip_scale', default: 0.8, min: 0, max: 1, description: 'Image-prompt strength' },
       guidance_scale: { type: 'float', node: '10', input: 'true_gs', default: 3.5, min: 0, max: 100, description: 'True guidance of the XLabs sampler' },
       timestep_to_start_cfg: { type: 'int', node: '10', input: 'timestep_to_start_cfg', default: 1, min: 0, max: 100 },
       ...faceProvider('4', 'CPU', 'GPU'),

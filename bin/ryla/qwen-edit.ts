@@ -4,14 +4,14 @@
  */
 import { ComfyApp, Endpoint, HfModel, ModalProject, Workflow } from '../../constructs';
 import { Inputs, sampling, seed } from './fields';
-import { RylaShared } from './shared';
+import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
 
 const sourceImage: Inputs = {
   source_image: { type: 'image', node: '1', input: 'image', description: 'The image to edit: a data URL or base64' },
 };
 
 export function addQwenEditApp(project: ModalProject, shared: RylaShared): ComfyApp {
-  const app = new ComfyApp(project, 'qwen-edit', { gpu: ['A100-80GB', 'H100'], comfyVersion: '0.10.0', volumes: [shared.models], secrets: shared.secrets });
+  const app = new ComfyApp(project, 'qwen-edit', { gpu: ['A100-80GB', 'H100'], comfyVersion: COMFY_NEW, nodeSchemas: COMFY_NEW_NODE_SCHEMAS, volumes: [shared.models], secrets: shared.secrets });
   new HfModel(app, 'QwenEdit2511', { repo: 'Comfy-Org/Qwen-Image-Edit_ComfyUI', file: 'split_files/diffusion_models/qwen_image_edit_2511_bf16.safetensors', target: 'diffusion_models', sizeGb: 40.9 });
   new HfModel(app, 'QwenTextEncoder', { repo: 'Comfy-Org/Qwen-Image_ComfyUI', file: 'split_files/text_encoders/qwen_2.5_vl_7b_fp8_scaled.safetensors', target: 'text_encoders', sizeGb: 9.38 });
   new HfModel(app, 'QwenVae', { repo: 'Comfy-Org/Qwen-Image_ComfyUI', file: 'split_files/vae/qwen_image_vae.safetensors', target: 'vae', sizeGb: 0.254 });

@@ -2,7 +2,7 @@
 import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, VolumeModel, Workflow } from '../../constructs';
 import type { EndpointInput } from '../../constructs';
 import { Inputs, lora, negativePrompt, prompt, QWEN_DEFAULT_NEGATIVE, sampling, seed, size } from './fields';
-import { RylaShared } from './shared';
+import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
 
 /** Qwen-Image's supported sizes by aspect ratio; a valid `aspect_ratio` overrides width and height (as today). */
 const ASPECT_RATIOS: Record<string, [number, number]> = {
@@ -25,9 +25,9 @@ function qwenInputs(steps: number, cfg: number, lightningLora: string | undefine
 }
 
 export function addQwenImageApp(project: ModalProject, shared: RylaShared): ComfyApp {
-  const app = new ComfyApp(project, 'qwen-image', { gpu: 'L40S', comfyVersion: '0.10.0', volumes: [shared.models], secrets: shared.secrets });
-  new CustomNode(app, 'ReActor', { repo: 'https://github.com/Gourieff/ComfyUI-ReActor', commit: '6ad6b35a4df250d14cb2abf0808c9ffedf59f747', aptPackages: ['ffmpeg', 'libgl1', 'libglib2.0-0'] });
-  new CustomNode(app, 'VideoHelperSuite', { repo: 'https://github.com/Kosinkadink/ComfyUI-VideoHelperSuite', commit: '4ee72c065db22c9d96c2427954dc69e7b908444b' });
+  const app = new ComfyApp(project, 'qwen-image', { gpu: 'L40S', comfyVersion: COMFY_NEW, nodeSchemas: COMFY_NEW_NODE_SCHEMAS, volumes: [shared.models], secrets: shared.secrets });
+  new CustomNode(app, 'ReActor', { repo: 'https://github.com/Gourieff/ComfyUI-ReActor', commit: '6ad6b35a4df250d14cb2abf0808c9ffedf59f747', nodeSchemas: 'bin/ryla/nodes/reactor.json', aptPackages: ['ffmpeg', 'libgl1', 'libglib2.0-0'] });
+  new CustomNode(app, 'VideoHelperSuite', { repo: 'https://github.com/Kosinkadink/ComfyUI-VideoHelperSuite', commit: '4ee72c065db22c9d96c2427954dc69e7b908444b', nodeSchemas: 'bin/ryla/nodes/videohelpersuite.json' });
 
   new HfModel(app, 'QwenImage2512', { repo: 'Comfy-Org/Qwen-Image_ComfyUI', file: 'split_files/diffusion_models/qwen_image_2512_fp8_e4m3fn.safetensors', target: 'diffusion_models', sizeGb: 20.4 });
   new HfModel(app, 'QwenTextEncoder', { repo: 'Comfy-Org/Qwen-Image_ComfyUI', file: 'split_files/text_encoders/qwen_2.5_vl_7b_fp8_scaled.safetensors', target: 'text_encoders', sizeGb: 9.38 });
@@ -73,7 +73,7 @@ export function addQwenImageApp(project: ModalProject, shared: RylaShared): Comf
       reference_image: { type: 'image', node: '2', input: 'image', description: 'The face to put in: a data URL or base64' },
       fps: { type: 'int', node: '1', input: 'force_rate', alsoSets: [{ node: '4', input: 'frame_rate' }], default: 30, min: 1, max: 60 },
       restore_face: { type: 'bool', node: '3', input: 'face_restore_model', default: true, map: { true: 'GFPGANv1.4.pth', false: 'none' }, description: 'Restore the swapped face with GFPGAN 1.4' },
-      face_restore_visibility: { type: 'float', node: '3', input: 'face_restore_visibility', default: 1.0, min: 0, max: 1 },
+      face_restore_visibility: { type: 'float', node: '3', input: 'face_restore_visibility', default: 1.0, min: 0.1, max: 1 },
       codeformer_weight: { type: 'float', node: '3', input: 'codeformer_weight', default: 0.5, min: 0, max: 1 },
     },
     output: 'mp4',

@@ -5,7 +5,7 @@
  */
 import { ComfyApp, Endpoint, HfModel, ModalProject, VolumeModel, Workflow } from '../../constructs';
 import { Inputs, lora, negativePrompt, prompt, seed, size, steps } from './fields';
-import { RylaShared } from './shared';
+import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
 
 /** Frames, steps, cfg and fps; the API client sends `num_frames`, today's server read `length`. */
 function video(latent: string, samplers: string[], save: string): Inputs {
@@ -19,7 +19,7 @@ function video(latent: string, samplers: string[], save: string): Inputs {
 }
 
 export function addWanApp(project: ModalProject, shared: RylaShared): ComfyApp {
-  const app = new ComfyApp(project, 'wan26', { gpu: ['H100', 'A100-80GB'], comfyVersion: '0.10.0', volumes: [shared.models], secrets: shared.secrets });
+  const app = new ComfyApp(project, 'wan26', { gpu: ['H100', 'A100-80GB'], comfyVersion: COMFY_NEW, nodeSchemas: COMFY_NEW_NODE_SCHEMAS, volumes: [shared.models], secrets: shared.secrets });
   const wan22 = 'Comfy-Org/Wan_2.2_ComfyUI_Repackaged';
   const wan21 = 'Comfy-Org/Wan_2.1_ComfyUI_repackaged';
   new HfModel(app, 'T2vHighNoise', { repo: wan22, file: 'split_files/diffusion_models/wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors', target: 'diffusion_models', sizeGb: 14.3 });

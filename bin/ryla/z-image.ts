@@ -6,7 +6,7 @@
 import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, VolumeModel, Workflow } from '../../constructs';
 import type { EndpointInput } from '../../constructs';
 import { lora, negativePrompt, prompt, seed, size, steps } from './fields';
-import { RylaShared } from './shared';
+import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
 
 /**
  * Today's clients send cfg 0 (the diffusers pipeline's "no guidance"); in ComfyUI no guidance is cfg 1, and
@@ -17,8 +17,8 @@ function cfg(node: string): EndpointInput {
 }
 
 export function addZImageApp(project: ModalProject, shared: RylaShared): ComfyApp {
-  const app = new ComfyApp(project, 'z-image', { gpu: 'L40S', comfyVersion: '0.10.0', volumes: [shared.models], secrets: shared.secrets });
-  new CustomNode(app, 'Res4lyf', { repo: 'https://github.com/ClownsharkBatwing/RES4LYF', commit: '022c873c6d198c67b3312a1804336533a050df18' });
+  const app = new ComfyApp(project, 'z-image', { gpu: 'L40S', comfyVersion: COMFY_NEW, nodeSchemas: COMFY_NEW_NODE_SCHEMAS, volumes: [shared.models], secrets: shared.secrets });
+  new CustomNode(app, 'Res4lyf', { repo: 'https://github.com/ClownsharkBatwing/RES4LYF', commit: '022c873c6d198c67b3312a1804336533a050df18', nodeSchemas: 'bin/ryla/nodes/res4lyf.json' });
   new HfModel(app, 'ZImageTurbo', { repo: 'Comfy-Org/z_image_turbo', file: 'split_files/diffusion_models/z_image_turbo_bf16.safetensors', target: 'diffusion_models', sizeGb: 12.3 });
   new HfModel(app, 'Qwen3TextEncoder', { repo: 'Comfy-Org/z_image_turbo', file: 'split_files/text_encoders/qwen_3_4b.safetensors', target: 'text_encoders', sizeGb: 8.04 });
   new HfModel(app, 'Vae', { repo: 'Comfy-Org/z_image_turbo', file: 'split_files/vae/ae.safetensors', target: 'vae', sizeGb: 0.335 });

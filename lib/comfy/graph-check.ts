@@ -1,0 +1,146 @@
+import { show } from '../errors';
+import { closest } from './closest';
+import { InputSpec, NodeClass, typeFits, WIDGET_TYPES } from './node-schema';
+import type { SchemaSet } from './schema-set';
+import type { ModelFiles } from './model-files';
+
+/** A ComfyUI graph in API format: node id → `{ class_type, inputs }`. */
+export type ApiGraph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+
+/** Where in a workflow a problem is: `workflow x.json node 6 (CLIPTextEncode) input text`. */
+export function at(file: string, id: string, cls: string, input?: string): string {
+  return `workflow ${file} node ${id} (${cls})${input === undefined ? '' : ` input ${input}`}`;
+}
+
+/** Whether an input value is a link `[node id, output slot]`. */
+export function isLink(value: unknown): value is [string, number] {
+  return Array.isArray(value) && value.length === 2 && (typeof value[0] === 'string' || typeof value[0] === 'number') && Number.isInteger(value[1]);
+}
+
+export interface GraphCheckOptions {
+  /** The workflow's file name, for messages. */
+  readonly file: string;
+  /** Model files the app provides; without it model names are not checked. */
+  readonly models?: ModelFiles;
+  /** `node\0input` keys that request fields set (their literal is only a placeholder: checked through the field). */
+  readonly bound?: ReadonlySet<string>;
+}
+
+/** Key of a node input in `GraphCheckOptions.bound`. */
+export const inputKey = (node: string, input: string) => `${node}\0${input}`;
+
+/**
+ * Checks a whole API-format graph against node schemas, as ComfyUI's `/prompt` will (and a little
+ * more): known classes, required inputs, links to existing nodes and slots of a fitting type, literal
+ * values within bounds and options, model files the app provides. Returns every problem.
+ */
+export function checkGraph(graph: ApiGraph, schemas: SchemaSet, options: GraphCheckOptions): string[] {
+  const { file, models, bound } = options;
+  const problems: string[] = [];
+  for (const [id, node] of Object.entries(graph)) {
+    const cls = schemas.get(node.class_type);
+    if (!cls) {
+      problems.push(`${at(file, id, node.class_type)}: got class_type ${show(node.class_type)}, expected a node class of ComfyUI ${schemas.coreVersion} or of the app's custom nodes (closest: ${closest(node.class_type, schemas.classNames()).join(', ')}) — fix the spelling, or add the CustomNode that provides it with its node schemas`);
+      continue;
+    }
+    for (const spec of cls.inputs) {
+      if (spec.required && !(spec.name in node.inputs)) {
+        problems.push(`${at(file, id, cls.name, spec.name)}: got nothing, expected ${describe(spec)} (a required input) — ${isWidget(spec) ? 'set a value' : 'link it'}`);
+      }
+    }
+    for (const [name, value] of Object.entries(node.inputs)) {
+      const spec = cls.byName.get(name) ?? formatWidget(cls, node.inputs, name);
+      if (isLink(value)) {
+        problems.push(...linkProblems(graph, schemas, file, id, cls, name, value, spec));
+      } else if (spec && !bound?.has(inputKey(id, name))) {
+        const problem = literalProblem(spec, value, models);
+        if (problem) problems.push(`${at(file, id, cls.name, name)}: ${problem}`);
+      }
+    }
+  }
+  return problems;
+}
+
+function linkProblems(graph: ApiGraph, schemas: SchemaSet, file: string, id: string, cls: NodeClass, name: string, link: [string, number], spec: InputSpec | undefined): string[] {
+  const where = at(file, id, cls.name, name);
+  const [from, slot] = [String(link[0]), link[1]];
+  const source = graph[from];
+  if (!source) return [`${where}: got a link to node "${from}", expected a node id of the workflow (${show(Object.keys(graph))}) — fix the link`];
+  const sourceCls = schemas.get(source.class_type);
+  if (!sourceCls) return []; // reported as an unknown class
+  if (slot < 0 || slot >= sourceCls.outputs.length) {
+    const outputs = sourceCls.outputs.map((t, i) => `${i}: ${t}`).join(', ') || 'none';
+    return [`${where}: got a link to output ${slot} of node "${from}" (${sourceCls.name}), expected one of its outputs (${outputs}) — fix the slot`];
+  }
+  const type = sourceCls.outputs[slot];
+  if (spec && !typeFits(type, spec.accepts)) {
+    return [`${where}: got ${type} from node "${from}" (${sourceCls.name}) output ${slot}, expected ${spec.accepts.join(' or ')} — link an output of that type`];
+  }
+  return [];
+}
+
+/** Whether the UI shows the input as a widget (so a literal value is what it takes). */
+export function isWidget(spec: InputSpec): boolean {
+  return WIDGET_TYPES.has(spec.type) && !spec.forceInput;
+}
+
+/** `an INT in [1, 4096]`, `one of "a", "b"`, `a link to a MODEL output`. */
+export function describe(spec: InputSpec): string {
+  if (!WIDGET_TYPES.has(spec.type)) return `a link to ${spec.accepts.join(' or ')}`;
+  if (spec.type === 'COMBO') return spec.upload ? `a ${spec.upload} file name` : spec.modelFolders ? `a file of models/${spec.modelFolders.join(' or ')}` : `one of ${show(spec.options ?? [])}`;
+  const range = spec.min !== undefined || spec.max !== undefined ? ` in [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]` : '';
+  return `${spec.type === 'INT' ? 'an' : 'a'} ${spec.type}${range}`;
+}
+
+/** What is wrong with a literal value for an input (got …, expected … — fix), or undefined. */
+export function literalProblem(spec: InputSpec, value: unknown, models?: ModelFiles): string | undefined {
+  if (!WIDGET_TYPES.has(spec.type)) return `got the literal ${show(value)}, expected ${describe(spec)} — link an output of that type`;
+  if (!fitsType(spec.type, value)) return `got ${show(value)}, expected ${describe(spec)} — fix the value`;
+  if (typeof value === 'number') {
+    if (spec.min !== undefined && value < spec.min) return `got ${value}, expected at least ${spec.min} (ComfyUI's min) — fix the value`;
+    if (spec.max !== undefined && value > spec.max) return `got ${value}, expected at most ${spec.max} (ComfyUI's max) — fix the value`;
+  }
+  if (spec.type === 'COMBO' && !spec.upload) {
+    const options = spec.options ?? [];
+    if (options.includes(value)) return undefined;
+    if (spec.modelFolders) {
+      if (!models || spec.modelFolders.some((f) => models.provides(f, String(value)))) return undefined;
+      const available = [...options, ...spec.modelFolders.flatMap((f) => models.list(f))];
+      return `got ${show(value)}, expected a file of models/${spec.modelFolders.join(' or ')} that an HfModel or VolumeModel of the app provides (${available.length ? show(available) : 'none does'}) — add the model (target "${spec.modelFolders[0]}") or fix the name`;
+    }
+    if (options.length > 0) return `got ${show(value)}, expected one of ${show(options)} — fix the value`;
+  }
+  return undefined;
+}
+
+function fitsType(type: string, value: unknown): boolean {
+  switch (type) {
+    case 'INT': return typeof value === 'number' && Number.isInteger(value);
+    case 'FLOAT': return typeof value === 'number';
+    case 'STRING': return typeof value === 'string';
+    case 'BOOLEAN': return typeof value === 'boolean';
+    default: return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+  }
+}
+
+/**
+ * A widget that a combo's chosen option adds (VHS_VideoCombine's `crf` for `video/h264-mp4`, declared in
+ * `format`'s `formats` and taken through a hidden catch-all input).
+ */
+export function formatWidget(cls: NodeClass, inputs: Record<string, unknown>, name: string): InputSpec | undefined {
+  for (const spec of cls.inputs) {
+    const formats = spec.extra.formats as Record<string, unknown> | undefined;
+    const chosen = formats && typeof inputs[spec.name] === 'string' ? formats[inputs[spec.name] as string] : undefined;
+    if (!Array.isArray(chosen)) continue;
+    const entry = chosen.find((w) => Array.isArray(w) && w[0] === name) as unknown[] | undefined;
+    if (!entry) continue;
+    const [typeOrOptions, extra] = [entry[1], (entry[2] ?? {}) as Record<string, unknown>];
+    const combo = Array.isArray(typeOrOptions);
+    return {
+      name, required: false, type: combo ? 'COMBO' : String(typeOrOptions), options: combo ? typeOrOptions : undefined,
+      min: typeof extra.min === 'number' ? extra.min : undefined, max: typeof extra.max === 'number' ? extra.max : undefined,
+      default: extra.default, forceInput: false, controlAfterGenerate: false, accepts: [combo ? 'COMBO' : String(typeOrOptions)], extra,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+
+/**
+ * ComfyUI's node schemas as data (DESIGN §12). ComfyUI describes each node class at `GET /object_info`;
+ * a schema file holds such entries plus what `/object_info` does not say: which inputs name model files
+ * of which folder, which inputs take an uploaded file, and which link types an input accepts beyond the
+ * one it declares. The core snapshots (`lib/comfy/object-info/`) and every `CustomNode`'s schemas have
+ * this one shape.
+ * @see https://docs.comfy.org/development/comfyui-server/comms_routes
+ */
+
+/** One `/object_info` entry (as ComfyUI serves it; unknown keys are kept and ignored). */
+export const nodeEntrySchema = z.looseObject({
+  input: z.looseObject({
+    required: z.record(z.string(), z.unknown()).optional(),
+    optional: z.record(z.string(), z.unknown()).optional(),
+    hidden: z.record(z.string(), z.unknown()).optional(),
+  }),
+  input_order: z.looseObject({ required: z.array(z.string()).optional(), optional: z.array(z.string()).optional() }).optional(),
+  output: z.array(z.unknown()).default([]),
+  output_name: z.array(z.unknown()).optional(),
+  output_node: z.boolean().default(false),
+});
+export type NodeEntry = z.output<typeof nodeEntrySchema>;
+
+const folderList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** A schema file: a core snapshot, or the classes a custom-node pack provides. */
+export const schemaFileSchema = z.strictObject({
+  /** The ComfyUI release a core snapshot was dumped from. */
+  comfyui: z.string().optional(),
+  /** Where the entries come from (a note for people). */
+  source: z.string().optional(),
+  /** Model folder name → its directories under `models/` (a pack lists the folders it registers). */
+  modelFolders: z.record(z.string(), z.array(z.string().min(1))).default({}),
+  /** Class → input → the model folder(s) whose files that combo lists. */
+  modelInputs: z.record(z.string(), z.record(z.string(), folderList)).default({}),
+  /** Class → input → `image` or `video`: the combo takes a file uploaded into ComfyUI's input folder. */
+  uploadInputs: z.record(z.string(), z.record(z.string(), z.enum(['image', 'video', 'audio']))).default({}),
+  /** Class → input → further link types it accepts (a type alias such as VHS's `imageOrLatent`). */
+  acceptedTypes: z.record(z.string(), z.record(z.string(), z.array(z.string().min(1)))).default({}),
+  /** Class name → its `/object_info` entry. */
+  nodes: z.record(z.string(), nodeEntrySchema),
+});
+export type SchemaFile = z.output<typeof schemaFileSchema>;
+export type SchemaFileInput = z.input<typeof schemaFileSchema>;
+
+/** Scalar widget types; every other type is link-only (IMAGE, MODEL, …). */
+export const WIDGET_TYPES: ReadonlySet<string> = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO']);
+
+/** One input of a node class, read from either combo shape (V1 `[[...], {...}]`, V3 `["COMBO", {options}]`). */
+export interface InputSpec {
+  readonly name: string;
+  readonly required: boolean;
+  /** `INT`, `FLOAT`, `STRING`, `BOOLEAN`, `COMBO`, or a link type (`IMAGE`, `*`, `IMAGE,MASK`). */
+  readonly type: string;
+  /** The combo's options (model inputs: without the files of the capture). */
+  readonly options?: readonly unknown[];
+  readonly min?: number;
+  readonly max?: number;
+  readonly default?: unknown;
+  /** The input is shown as a socket, not a widget (`forceInput`), so the UI gives it no widget value. */
+  readonly forceInput: boolean;
+  /** The UI adds a `control_after_generate` widget after this one (seeds). */
+  readonly controlAfterGenerate: boolean;
+  /** The kind of file uploaded into ComfyUI's input folder that this combo takes. */
+  readonly upload?: 'image' | 'video' | 'audio';
+  /** Model folders whose files this combo lists. */
+  readonly modelFolders?: readonly string[];
+  /** Link types the input accepts: its own (split on `,`) and declared aliases. */
+  readonly accepts: readonly string[];
+  /** The spec's option dict as served. */
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+/** A node class: its inputs in ComfyUI's `input_order`, outputs and whether it is an output node. */
+export interface NodeClass {
+  readonly name: string;
+  readonly inputs: readonly InputSpec[];
+  readonly byName: ReadonlyMap<string, InputSpec>;
+  readonly hidden: ReadonlySet<string>;
+  /** Output types by slot. */
+  readonly outputs: readonly string[];
+  readonly outputNode: boolean;
+  /** Where the class comes from, for messages (`ComfyUI 0.3.75`, `custom node ryla/instantid/InstantIdNodes`). */
+  readonly source: string;
+}
+
+const UPLOAD_FLAGS: Record<string, 'image' | 'video' | 'audio'> = {
+  image_upload: 'image',
+  animated_image_upload: 'image',
+  video_upload: 'video',
+  audio_upload: 'audio',
+};
+
+/** Reads one class's entry from a schema file into the form the checks use. */
+export function readNodeClass(name: string, file: SchemaFile, source: string): NodeClass {
+  const entry = file.nodes[name];
+  const inputs: InputSpec[] = [];
+  for (const group of ['required', 'optional'] as const) {
+    const specs = entry.input[group] ?? {};
+    const declared = entry.input_order?.[group];
+    const order = declared ? [...declared, ...Object.keys(specs).filter((k) => !declared.includes(k))] : Object.keys(specs);
+    for (const input of order) {
+      if (input in specs) inputs.push(readInput(input, group === 'required', specs[input], name, file));
+    }
+  }
+  return {
+    name,
+    inputs,
+    byName: new Map(inputs.map((i) => [i.name, i])),
+    hidden: new Set(Object.keys(entry.input.hidden ?? {})),
+    outputs: entry.output.map((o) => (Array.isArray(o) ? 'COMBO' : String(o))),
+    outputNode: entry.output_node,
+    source,
+  };
+}
+
+function readInput(name: string, required: boolean, raw: unknown, cls: string, file: SchemaFile): InputSpec {
+  const spec = Array.isArray(raw) ? raw : [raw];
+  const extra = (spec[1] && typeof spec[1] === 'object' && !Array.isArray(spec[1]) ? spec[1] : {}) as Record<string, unknown>;
+  let type: string;
+  let options: unknown[] | undefined;
+  if (Array.isArray(spec[0])) {
+    type = 'COMBO';
+    options = spec[0];
+  } else {
+    type = String(spec[0]);
+    if (type === 'COMBO') options = Array.isArray(extra.options) ? extra.options : [];
+  }
+  const flag = Object.keys(UPLOAD_FLAGS).find((k) => extra[k] === true);
+  const folders = file.modelInputs[cls]?.[name];
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  return {
+    name,
+    required,
+    type,
+    options,
+    min: num(extra.min),
+    max: num(extra.max),
+    default: extra.default,
+    forceInput: extra.forceInput === true,
+    controlAfterGenerate: extra.control_after_generate === true || (type === 'INT' && extra.control_after_generate !== false && (name === 'seed' || name === 'noise_seed')),
+    upload: file.uploadInputs[cls]?.[name] ?? (flag ? UPLOAD_FLAGS[flag] : undefined),
+    modelFolders: folders === undefined ? undefined : Array.isArray(folders) ? folders : [folders],
+    accepts: [...type.split(','), ...(file.acceptedTypes[cls]?.[name] ?? [])],
+    extra,
+  };
+}
+
+/** Whether a value of link type `output` may feed an input that accepts `accepts`. */
+export function typeFits(output: string, accepts: readonly string[]): boolean {
+  if (output === '*' || accepts.includes('*')) return true;
+  return output.split(',').some((o) => accepts.includes(o));
+}

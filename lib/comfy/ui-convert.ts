@@ -1,0 +1,234 @@
+import { z } from 'zod';
+import { show } from '../errors';
+import { formatWidget, isWidget } from './graph-check';
+import type { ApiGraph } from './graph-check';
+import type { NodeClass } from './node-schema';
+import type { SchemaSet } from './schema-set';
+
+/**
+ * UI-format workflow (what ComfyUI's "Save" writes) → API format (what "Export (API)" writes and
+ * `/prompt` takes), following the rules of the ComfyUI frontend's export, written from those rules:
+ * - a node's `widgets_values` are positional over its widget inputs in `input_order` (link-only types and
+ *   `forceInput` take no slot); seeds add a `control_after_generate` slot, upload combos an upload-button
+ *   slot, neither emitted; a dict `widgets_values` (VideoHelperSuite) is keyed by widget name;
+ * - a linked input (a widget converted to an input too) takes the link; a widget fed by a PrimitiveNode
+ *   takes the primitive's value;
+ * - Reroute, PrimitiveNode, Note and MarkdownNote are virtual: followed or dropped, never emitted;
+ * - subgraphs (`definitions.subgraphs`) are flattened, their nodes' ids `<instance>:<inner>`;
+ * - muted nodes (mode 2) are dropped with the links from them; bypassed nodes (mode 4) are dropped and
+ *   each consumer is wired to the bypassed node's input of the same type (the same slot first).
+ * Anything it does not know is an error, never a guess.
+ * @see https://docs.comfy.org/specs/workflow_json
+ */
+
+const uiLinkSchema = z.union([
+  z.tuple([z.number(), z.union([z.number(), z.string()]), z.number(), z.union([z.number(), z.string()]), z.number(), z.unknown()]).rest(z.unknown()),
+  z.looseObject({ id: z.number(), origin_id: z.union([z.number(), z.string()]), origin_slot: z.number(), target_id: z.union([z.number(), z.string()]), target_slot: z.number(), type: z.unknown() }),
+]);
+const uiNodeSchema = z.looseObject({
+  id: z.union([z.number(), z.string()]),
+  type: z.string().min(1),
+  mode: z.number().optional(),
+  title: z.string().optional(),
+  inputs: z.array(z.looseObject({ name: z.string(), type: z.unknown().optional(), link: z.number().nullable().optional(), widget: z.looseObject({ name: z.string() }).optional() })).optional(),
+  widgets_values: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
+});
+const uiGraphSchema = z.looseObject({ nodes: z.array(uiNodeSchema), links: z.array(uiLinkSchema).default([]) });
+const subgraphSchema = uiGraphSchema.extend({
+  id: z.string().min(1),
+  inputs: z.array(z.looseObject({ name: z.string(), type: z.unknown().optional() })).default([]),
+  outputs: z.array(z.looseObject({ name: z.string() })).default([]),
+});
+export const uiWorkflowSchema = uiGraphSchema.extend({
+  definitions: z.looseObject({ subgraphs: z.array(subgraphSchema).default([]) }).optional(),
+});
+export type UiWorkflow = z.output<typeof uiWorkflowSchema>;
+type UiNode = z.output<typeof uiNodeSchema>;
+type Subgraph = z.output<typeof subgraphSchema>;
+
+/** Whether a parsed JSON value looks like a UI-format workflow (it has `nodes` and `links`). */
+export function isUiWorkflow(value: unknown): boolean {
+  return !!value && typeof value === 'object' && !Array.isArray(value) && Array.isArray((value as { nodes?: unknown }).nodes);
+}
+
+const VIRTUAL = new Set(['Note', 'MarkdownNote', 'Reroute', 'PrimitiveNode']);
+const MUTED = 2;
+const BYPASSED = 4;
+/** The ids of a subgraph's input and output pseudo-nodes. */
+const SUBGRAPH_INPUT = -10;
+const SUBGRAPH_OUTPUT = -20;
+
+interface Link { origin: string; slot: number; target: string; targetSlot: number; type: string }
+/** One level of the graph: the top, or a subgraph as one instance of it sees it. */
+interface Scope {
+  readonly prefix: string;
+  readonly nodes: Map<string, UiNode>;
+  readonly links: Map<number, Link>;
+  readonly subgraph?: Subgraph;
+  /** The instance node and the scope it is in (for a subgraph). */
+  readonly parent?: { scope: Scope; node: UiNode };
+}
+/** What an input resolves to: a link to a real node's output, or a value (a primitive, a subgraph widget). */
+type Resolved = { link: [string, number] } | { value: unknown } | undefined;
+
+/** Converts a UI-format workflow; returns the API graph or every problem found. */
+export function convertUiWorkflow(value: unknown, schemas: SchemaSet): { graph: ApiGraph } | { problems: string[] } {
+  const parsed = uiWorkflowSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { problems: [`not a UI-format workflow at ${issue.path.map(String).join('.') || 'the top'}: ${issue.message}`] };
+  }
+  const converter = new Converter(parsed.data, schemas);
+  converter.scope(parsed.data, '', undefined);
+  return converter.problems.length ? { problems: converter.problems } : { graph: converter.graph };
+}
+
+class Converter {
+  public readonly graph: ApiGraph = {};
+  public readonly problems: string[] = [];
+  private readonly subgraphs: Map<string, Subgraph>;
+
+  constructor(workflow: UiWorkflow, private readonly schemas: SchemaSet) {
+    this.subgraphs = new Map((workflow.definitions?.subgraphs ?? []).map((s) => [s.id, s]));
+  }
+
+  /** Emits the real nodes of one graph level, recursing into subgraph instances. */
+  public scope(graph: z.output<typeof uiGraphSchema>, prefix: string, parent: Scope['parent'], subgraph?: Subgraph): void {
+    const scope: Scope = { prefix, nodes: new Map(graph.nodes.map((n) => [String(n.id), n])), links: new Map(graph.links.map((l) => toLink(l))), subgraph, parent };
+    for (const node of graph.nodes) {
+      if (node.mode === MUTED || node.mode === BYPASSED || VIRTUAL.has(node.type)) continue;
+      const inner = this.subgraphs.get(node.type);
+      if (inner) {
+        if (parent && this.isAncestor(scope, inner.id)) this.problems.push(`node ${prefix}${node.id}: subgraph ${show(inner.name ?? inner.id)} contains itself — not supported`);
+        else this.scope(inner, `${prefix}${node.id}:`, { scope, node }, inner);
+        continue;
+      }
+      this.emit(scope, node);
+    }
+  }
+
+  private isAncestor(scope: Scope, id: string): boolean {
+    for (let s: Scope | undefined = scope; s; s = s.parent?.scope) if (s.subgraph?.id === id) return true;
+    return false;
+  }
+
+  private emit(scope: Scope, node: UiNode): void {
+    const id = `${scope.prefix}${node.id}`;
+    const cls = this.schemas.get(node.type);
+    if (!cls) {
+      this.problems.push(`node ${id} (${node.type}): unknown class_type, expected a node class of ComfyUI ${this.schemas.coreVersion} or of the app's custom nodes — add the CustomNode that provides it with its node schemas`);
+      return;
+    }
+    const inputs = this.widgetValues(id, node, cls);
+    if (!inputs) return;
+    for (const input of node.inputs ?? []) {
+      if (input.link === null || input.link === undefined) continue;
+      const link = scope.links.get(input.link);
+      if (!link) {
+        this.problems.push(`node ${id} (${cls.name}) input ${input.name}: got link ${input.link}, which the workflow's links lack — re-save the workflow in ComfyUI`);
+        continue;
+      }
+      const resolved = this.resolve(scope, link.origin, link.slot, link.type, id);
+      if (resolved && 'link' in resolved) inputs[input.name] = resolved.link;
+      else if (resolved) inputs[input.name] = resolved.value;
+    }
+    this.graph[id] = { class_type: cls.name, inputs, _meta: { title: node.title ?? cls.name } } as ApiGraph[string];
+  }
+
+  /** The node's widget values by input name (only those the API takes), or undefined after a problem. */
+  private widgetValues(id: string, node: UiNode, cls: NodeClass): Record<string, unknown> | undefined {
+    const values = node.widgets_values ?? [];
+    const inputs: Record<string, unknown> = {};
+    if (!Array.isArray(values)) {
+      // Keyed by widget name (VideoHelperSuite): keep the class's inputs and its format's widgets.
+      for (const [name, value] of Object.entries(values)) {
+        const spec = cls.byName.get(name);
+        if ((spec && isWidget(spec)) || (!spec && formatWidget(cls, values, name))) inputs[name] = value;
+      }
+      return inputs;
+    }
+    const slots = widgetSlots(cls);
+    if (values.length !== slots.length) {
+      this.problems.push(`node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — the workflow was saved with another version of the node: open and re-save it in a ComfyUI with that version, or export it with "Export (API)"`);
+      return undefined;
+    }
+    slots.forEach((slot, i) => {
+      if (slot.emitted) inputs[slot.name] = values[i];
+    });
+    return inputs;
+  }
+
+  /** What output `slot` of node `origin` (in `scope`) gives a consumer: a real node's output, or a value. */
+  private resolve(scope: Scope, origin: string, slot: number, type: string, consumer: string): Resolved {
+    if (Number(origin) === SUBGRAPH_INPUT) return this.fromSubgraphInput(scope, slot, type, consumer);
+    const node = scope.nodes.get(origin);
+    if (!node) {
+      this.problems.push(`node ${consumer}: got a link from node ${scope.prefix}${origin}, which the workflow lacks — re-save the workflow in ComfyUI`);
+      return undefined;
+    }
+    if (node.mode === MUTED) return undefined;
+    if (node.mode === BYPASSED) {
+      // The consumer gets what flows into the bypassed node's input of the same type (that slot first).
+      const inputs = node.inputs ?? [];
+      const index = [slot, ...inputs.keys()].find((i) => inputs[i] && inputs[i].type === type);
+      const input = index === undefined ? undefined : inputs[index];
+      const link = input?.link === null || input?.link === undefined ? undefined : scope.links.get(input.link);
+      return link ? this.resolve(scope, link.origin, link.slot, type, consumer) : undefined;
+    }
+    if (node.type === 'Reroute') {
+      const input = node.inputs?.[0];
+      const link = input?.link === null || input?.link === undefined ? undefined : scope.links.get(input.link);
+      return link ? this.resolve(scope, link.origin, link.slot, type, consumer) : undefined;
+    }
+    if (node.type === 'PrimitiveNode') {
+      const values = Array.isArray(node.widgets_values) ? node.widgets_values : [];
+      return values.length ? { value: values[0] } : undefined;
+    }
+    if (VIRTUAL.has(node.type)) return undefined;
+    const inner = this.subgraphs.get(node.type);
+    if (inner) {
+      const child: Scope = { prefix: `${scope.prefix}${node.id}:`, nodes: new Map(inner.nodes.map((n) => [String(n.id), n])), links: new Map(inner.links.map((l) => toLink(l))), subgraph: inner, parent: { scope, node } };
+      const out = [...child.links.values()].find((l) => Number(l.target) === SUBGRAPH_OUTPUT && l.targetSlot === slot);
+      return out ? this.resolve(child, out.origin, out.slot, type, consumer) : undefined;
+    }
+    return { link: [`${scope.prefix}${node.id}`, slot] };
+  }
+
+  /** A subgraph input: the instance's link into it, else the value of the widget it was promoted to. */
+  private fromSubgraphInput(scope: Scope, slot: number, type: string, consumer: string): Resolved {
+    const { parent, subgraph } = scope;
+    const declared = subgraph?.inputs[slot];
+    if (!parent || !declared) {
+      this.problems.push(`node ${consumer}: got a link from subgraph input ${slot}, which ${subgraph ? 'the subgraph does not declare' : 'exists only inside a subgraph'} — re-save the workflow in ComfyUI`);
+      return undefined;
+    }
+    const outer = (parent.node.inputs ?? []).find((i) => i.name === declared.name);
+    const link = outer?.link === null || outer?.link === undefined ? undefined : parent.scope.links.get(outer.link);
+    if (link) return this.resolve(parent.scope, link.origin, link.slot, type, consumer);
+    const proxies = parent.node.properties?.proxyWidgets;
+    const values = Array.isArray(parent.node.widgets_values) ? parent.node.widgets_values : [];
+    if (Array.isArray(proxies)) {
+      const index = proxies.findIndex((p) => Array.isArray(p) && String(p[0]) === '-1' && p[1] === declared.name);
+      return index >= 0 && index < values.length ? { value: values[index] } : undefined;
+    }
+    return undefined;
+  }
+}
+
+function toLink(l: z.output<typeof uiLinkSchema>): [number, Link] {
+  if (Array.isArray(l)) return [l[0], { origin: String(l[1]), slot: l[2], target: String(l[3]), targetSlot: l[4], type: String(l[5]) }];
+  return [l.id, { origin: String(l.origin_id), slot: l.origin_slot, target: String(l.target_id), targetSlot: l.target_slot, type: String(l.type) }];
+}
+
+/** The UI's widget slots of a class, in `widgets_values` order, and whether each reaches the API. */
+export function widgetSlots(cls: NodeClass): { name: string; emitted: boolean }[] {
+  const slots: { name: string; emitted: boolean }[] = [];
+  for (const spec of cls.inputs) {
+    if (!isWidget(spec)) continue;
+    slots.push({ name: spec.name, emitted: true });
+    if (spec.controlAfterGenerate) slots.push({ name: 'control_after_generate', emitted: false });
+    if (spec.upload) slots.push({ name: 'upload', emitted: false });
+  }
+  return slots;
+}

@@ -1,0 +1,126 @@
+"""Dumps the node schemas (`/object_info`) of the real ComfyUI the test tier runs, as the core snapshot
+synth checks workflows against: lib/comfy/object-info/comfyui-<version>.json.
+
+Run it again whenever requirements-comfyui.txt changes that ComfyUI:
+
+    bash test/comfyui/setup.sh && .venv-comfy/bin/python test/comfyui/dump_object_info.py
+
+How: ComfyUI starts on the CPU with an empty base directory in which every models folder holds one marker
+file (`mcdk-folder--<folder>.<ext>`). A combo that lists a marker lists that folder's files, which is how
+the snapshot learns which input names a model file of which folder (`modelInputs`); the markers are then
+taken out of the options. Tooltips and descriptions are dropped (synth does not read them); everything
+else is the server's own answer. Keys are sorted, so a re-run on the same ComfyUI gives the same bytes.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import COMFY, COMFY_PYTHON, ROOT, start_comfyui  # noqa: E402
+
+OUT_DIR = ROOT / "lib" / "comfy" / "object-info"
+MARKER = re.compile(r"^mcdk-folder--([A-Za-z0-9_]+)(\.[a-z0-9]+)?$")
+# Fields of an /object_info entry that synth never reads (long prose, front-end hints).
+DROPPED = {"description", "tooltip", "search_aliases", "essentials_category"}
+
+FOLDERS_SCRIPT = """
+import json, os, folder_paths
+print(json.dumps({name: {"dirs": [os.path.relpath(d, folder_paths.models_dir) for d in dirs], "exts": sorted(exts)}
+                  for name, (dirs, exts) in folder_paths.folder_names_and_paths.items()}))
+"""
+
+
+def comfy_version():
+    text = (COMFY / "comfyui_version.py").read_text()
+    return re.search(r'__version__\s*=\s*"([^"]+)"', text).group(1)
+
+
+def model_folders():
+    """Folder name → its directories under models/ and the extensions ComfyUI lists there."""
+    out = subprocess.run([COMFY_PYTHON, "-c", FOLDERS_SCRIPT], cwd=COMFY, check=True, capture_output=True, text=True)
+    folders = json.loads(out.stdout.strip().splitlines()[-1])
+    # Not model folders: custom_nodes is code; diffusers lists directories, not files.
+    return {k: v for k, v in folders.items() if k not in ("custom_nodes", "diffusers")}
+
+
+def put_markers(base, folders):
+    for name, folder in folders.items():
+        ext = ".safetensors" if ".safetensors" in folder["exts"] else (folder["exts"][0] if folder["exts"] else "")
+        marker = base / "models" / folder["dirs"][0] / f"mcdk-folder--{name}{ext}"
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+
+
+def strip(value):
+    if isinstance(value, dict):
+        return {k: strip(v) for k, v in value.items() if k not in DROPPED}
+    if isinstance(value, list):
+        return [strip(v) for v in value]
+    return value
+
+
+def take_markers(spec):
+    """Removes the markers from a combo's options; returns the folders they name."""
+    if not isinstance(spec, list) or not spec:
+        return []
+    if isinstance(spec[0], list):
+        options = spec[0]
+    elif spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict) and isinstance(spec[1].get("options"), list):
+        options = spec[1]["options"]
+    else:
+        return []
+    found = [m.group(1) for o in options if isinstance(o, str) and (m := MARKER.match(o))]
+    options[:] = [o for o in options if not (isinstance(o, str) and MARKER.match(o))]
+    return found
+
+
+def main():
+    folders = model_folders()
+    base = Path(tempfile.mkdtemp(prefix="mcdk-object-info-"))
+    try:
+        put_markers(base, folders)
+        process, url = start_comfyui(base)
+        try:
+            with urllib.request.urlopen(f"{url}/object_info", timeout=120) as r:
+                nodes = json.load(r)
+            listed = {}
+            for name in folders:
+                with urllib.request.urlopen(f"{url}/models/{name}", timeout=30) as r:
+                    listed[name] = any(MARKER.match(f) for f in json.load(r))
+        finally:
+            process.kill()
+            process.wait()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    unlisted = [n for n, ok in listed.items() if not ok]
+    if unlisted:
+        sys.exit(f"ComfyUI did not list the marker of {unlisted}: the snapshot would miss their model inputs")
+    model_inputs = {}
+    for cls, entry in nodes.items():
+        for group in ("required", "optional"):
+            for input_name, spec in (entry.get("input", {}).get(group) or {}).items():
+                found = take_markers(spec)
+                if found:
+                    model_inputs.setdefault(cls, {})[input_name] = found[0] if len(found) == 1 else sorted(found)
+    version = comfy_version()
+    snapshot = {
+        "comfyui": version,
+        "source": f"GET /object_info of ComfyUI {version} (test/comfyui/dump_object_info.py; requirements-comfyui.txt)",
+        "modelFolders": {name: f["dirs"] for name, f in sorted(folders.items())},
+        "modelInputs": model_inputs,
+        "nodes": strip(nodes),
+    }
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    target = OUT_DIR / f"comfyui-{version}.json"
+    target.write_text(json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
+    print(f"{target.relative_to(ROOT)}: {len(nodes)} classes, {sum(len(v) for v in model_inputs.values())} model inputs")
+
+
+if __name__ == "__main__":
+    main()
