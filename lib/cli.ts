@@ -13,6 +13,8 @@ Commands:
   deploy     Synthesize, check the client policy, and \`modal deploy\` the changed apps (modal-cdk deploy --help).
   diff       Show which apps changed since their last deploy, with a unified diff (modal-cdk diff --help).
   serve      Serve one app's endpoints locally against a running ComfyUI (modal-cdk serve --help).
+  workflow   Convert a UI-format workflow to API format, or check one against ComfyUI's node schemas
+             (modal-cdk workflow --help).
   help       Show this help (\`modal-cdk <command> --help\` for one command).
 
 Options for synth:
@@ -44,8 +46,10 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
         return await (await import('./deploy/diff-command')).diffCommand(rest, out, err);
       case 'serve':
         return await (await import('./serve-command')).serveCommand(rest, out, err);
+      case 'workflow':
+        return (await import('./workflow-command')).workflowCommand(rest, out, err);
       default:
-        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, serve, help\n`);
+        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, serve, workflow, help\n`);
         return 2;
     }
   } catch (e) {

@@ -31,6 +31,8 @@ export const schemaFileSchema = z.strictObject({
   comfyui: z.string().optional(),
   /** Where the entries come from (a note for people). */
   source: z.string().optional(),
+  /** Modules of the dumped server that failed to import, so their classes are missing (a note for people). */
+  importFailures: z.array(z.string()).optional(),
   /** Model folder name → its directories under `models/` (a pack lists the folders it registers). */
   modelFolders: z.record(z.string(), z.array(z.string().min(1))).default({}),
   /** Class → input → the model folder(s) whose files that combo lists. */
@@ -76,6 +78,8 @@ export interface InputSpec {
 /** A node class: its inputs in ComfyUI's `input_order`, outputs and whether it is an output node. */
 export interface NodeClass {
   readonly name: string;
+  /** The name the UI shows (a converted node's `_meta.title` when it has no title of its own). */
+  readonly displayName: string;
   readonly inputs: readonly InputSpec[];
   readonly byName: ReadonlyMap<string, InputSpec>;
   readonly hidden: ReadonlySet<string>;
@@ -107,6 +111,7 @@ export function readNodeClass(name: string, file: SchemaFile, source: string): N
   }
   return {
     name,
+    displayName: typeof entry.display_name === 'string' && entry.display_name ? entry.display_name : name,
     inputs,
     byName: new Map(inputs.map((i) => [i.name, i])),
     hidden: new Set(Object.keys(entry.input.hidden ?? {})),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { show } from '../errors';
+import { closest } from './closest';
 import { formatWidget, isWidget } from './graph-check';
 import type { ApiGraph } from './graph-check';
 import type { NodeClass } from './node-schema';
@@ -31,7 +32,7 @@ const uiNodeSchema = z.looseObject({
   mode: z.number().optional(),
   title: z.string().optional(),
   inputs: z.array(z.looseObject({ name: z.string(), type: z.unknown().optional(), link: z.number().nullable().optional(), widget: z.looseObject({ name: z.string() }).optional() })).optional(),
-  widgets_values: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional(),
+  widgets_values: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).nullable().optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
 const uiGraphSchema = z.looseObject({ nodes: z.array(uiNodeSchema), links: z.array(uiLinkSchema).default([]) });
@@ -117,7 +118,7 @@ class Converter {
     const id = `${scope.prefix}${node.id}`;
     const cls = this.schemas.get(node.type);
     if (!cls) {
-      this.problems.push(`node ${id} (${node.type}): unknown class_type, expected a node class of ComfyUI ${this.schemas.coreVersion} or of the app's custom nodes — add the CustomNode that provides it with its node schemas`);
+      this.problems.push(`node ${id} (${node.type}): got type ${show(node.type)}, expected a node class of ComfyUI ${this.schemas.coreVersion} or of the custom nodes' schemas (closest: ${closest(node.type, this.schemas.classNames()).join(', ')}) — add the CustomNode (modal-cdk workflow: --custom-nodes) that provides it, or fix the type`);
       return;
     }
     const inputs = this.widgetValues(id, node, cls);
@@ -133,7 +134,7 @@ class Converter {
       if (resolved && 'link' in resolved) inputs[input.name] = resolved.link;
       else if (resolved) inputs[input.name] = resolved.value;
     }
-    this.graph[id] = { class_type: cls.name, inputs, _meta: { title: node.title ?? cls.name } } as ApiGraph[string];
+    this.graph[id] = { class_type: cls.name, inputs, _meta: { title: node.title ?? cls.displayName } } as ApiGraph[string];
   }
 
   /** The node's widget values by input name (only those the API takes), or undefined after a problem. */
@@ -221,6 +222,14 @@ function toLink(l: z.output<typeof uiLinkSchema>): [number, Link] {
   return [l.id, { origin: String(l.origin_id), slot: l.origin_slot, target: String(l.target_id), targetSlot: l.target_slot, type: String(l.type) }];
 }
 
+/**
+ * Widgets a frontend extension adds after a class's own, which its export emits although the server does
+ * not declare them (seen in the frontend 1.32.9 export of the 0.7.25 templates: SaveGLB's 3D preview).
+ */
+const FRONTEND_WIDGETS: Record<string, readonly { name: string; emitted: boolean }[]> = {
+  SaveGLB: [{ name: 'image', emitted: true }],
+};
+
 /** The UI's widget slots of a class, in `widgets_values` order, and whether each reaches the API. */
 export function widgetSlots(cls: NodeClass): { name: string; emitted: boolean }[] {
   const slots: { name: string; emitted: boolean }[] = [];
@@ -230,5 +239,5 @@ export function widgetSlots(cls: NodeClass): { name: string; emitted: boolean }[
     if (spec.controlAfterGenerate) slots.push({ name: 'control_after_generate', emitted: false });
     if (spec.upload) slots.push({ name: 'upload', emitted: false });
   }
-  return slots;
+  return [...slots, ...(FRONTEND_WIDGETS[cls.name] ?? [])];
 }

@@ -2,6 +2,8 @@
 loopback, with its own base directory, and the synthesized app's runtime imported in-process."""
 
 import importlib.util
+import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,11 +33,13 @@ def wait_for(url, seconds):
     raise TimeoutError(url)
 
 
-def start_comfyui(base):
-    """ComfyUI on a free loopback port with `base` as its base directory; returns (process, url)."""
+def start_comfyui(base, custom_nodes=False):
+    """ComfyUI on a free loopback port with `base` as its base directory; returns (process, url). With
+    `custom_nodes`, it loads the packages in `base/custom_nodes` (else none)."""
     port = free_port()
     process = subprocess.Popen(
-        [COMFY_PYTHON, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port), "--disable-all-custom-nodes",
+        [COMFY_PYTHON, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
+         *([] if custom_nodes else ["--disable-all-custom-nodes"]),
          "--base-directory", base, "--database-url", "sqlite:///:memory:"],
         cwd=COMFY, stdout=open(base / "comfy.log", "wb"), stderr=subprocess.STDOUT,
     )
@@ -73,3 +77,21 @@ def load_module(path, name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def install_standin_nodes(base, schema_files):
+    """The stand-in custom-node package (test/comfyui/standin_nodes) in `base/custom_nodes`, registering the
+    classes of these node-schema files (merged, as one ComfyUI loads every pack)."""
+    merged = {"nodes": {}, "modelFolders": {}, "modelInputs": {}, "uploadInputs": {}}
+    for path in schema_files:
+        data = json.loads(Path(path).read_text())
+        merged["nodes"].update(data["nodes"])
+        for key in ("modelInputs", "uploadInputs"):
+            for cls, inputs in data.get(key, {}).items():
+                merged[key].setdefault(cls, {}).update(inputs)
+        for name, dirs in data.get("modelFolders", {}).items():
+            merged["modelFolders"][name] = sorted(set(merged["modelFolders"].get(name, [])) | set(dirs))
+    target = base / "custom_nodes" / "mcdk_standin"
+    shutil.copytree(ROOT / "test" / "comfyui" / "standin_nodes", target, ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "schemas.json").write_text(json.dumps(merged))
+    return merged

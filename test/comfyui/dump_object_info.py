@@ -13,6 +13,7 @@ else is the server's own answer. Keys are sorted, so a re-run on the same ComfyU
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -96,6 +97,10 @@ def main():
         finally:
             process.kill()
             process.wait()
+        # Core modules that did not import here (e.g. the audio nodes without torchaudio): their classes
+        # are missing from the snapshot, so say which.
+        log = (base / "comfy.log").read_text(errors="replace")
+        failures = sorted(set(re.findall(r"Cannot import (\S+) module for custom nodes: (.+)", log)))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     unlisted = [n for n, ok in listed.items() if not ok]
@@ -112,6 +117,7 @@ def main():
     snapshot = {
         "comfyui": version,
         "source": f"GET /object_info of ComfyUI {version} (test/comfyui/dump_object_info.py; requirements-comfyui.txt)",
+        "importFailures": [f"{os.path.relpath(module, COMFY)}: {error.strip()}" for module, error in failures],
         "modelFolders": {name: f["dirs"] for name, f in sorted(folders.items())},
         "modelInputs": model_inputs,
         "nodes": strip(nodes),

@@ -1,8 +1,10 @@
-"""Every RYLA workflow made of ComfyUI's core nodes is accepted by a real ComfyUI's /prompt validation, as
-a minimal request binds it, with a zero-byte placeholder for each model file its app declares (and for the
-LoRA the request names); a deliberately broken copy is refused. Validation checks node types, links,
-value ranges and that every named file is listed, so a workflow that names a model its app does not ship,
-or a binding that writes a value out of ComfyUI's range, fails here, without GPUs or weights."""
+"""Every RYLA workflow is accepted by a real ComfyUI's /prompt validation, as a minimal request binds it,
+with a zero-byte placeholder for each model file its app declares (and for the LoRA the request names);
+deliberately broken copies are refused naming the node. The custom-node classes come from a stand-in
+package of ours (test/comfyui/standin_nodes) that registers them from the stack's node schemas
+(bin/ryla/nodes), since the packs cannot be installed here. Validation checks node types, links, value
+ranges and that every named file is listed, so a workflow that names a model its app does not ship, or a
+binding that writes a value out of ComfyUI's range, fails here, without GPUs or weights."""
 
 import copy
 import json
@@ -11,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, load_module, placeholder, start_comfyui
+from conftest import ROOT, install_standin_nodes, load_module, placeholder, start_comfyui
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(ROOT / "test" / "python"))
@@ -21,8 +23,11 @@ SYNTH_OUT = Path(os.environ["RYLA_SYNTH_OUT"])  # `npm run synth`'s stack, synth
 MANIFEST = json.loads((SYNTH_OUT / "manifest.json").read_text())
 ENDPOINTS = {e["path"]: (a, e) for a in MANIFEST["apps"] for e in a["endpoints"]}
 
-# The RYLA endpoints whose workflows use only core nodes (the others need custom nodes: InstantID, PuLID,
-# XLabs IP-Adapter, ReActor + VideoHelperSuite, RES4LYF, SeedVR2).
+# The node schemas of the RYLA packs (CustomNode nodeSchemas), which the stand-in package registers.
+PACK_SCHEMAS = sorted(p for p in (ROOT / "bin" / "ryla" / "nodes").glob("*.json") if not p.name.startswith("comfyui-"))
+# The RYLA endpoints whose workflows need custom nodes (InstantID, PuLID, XLabs IP-Adapter, ReActor +
+# VideoHelperSuite, RES4LYF, SeedVR2); the others use only core nodes.
+CUSTOM = ["/sdxl-instantid", "/flux-pulid", "/flux-ipadapter-faceid", "/video-faceswap", "/z-image-danrisi", "/seedvr2"]
 CORE_ONLY = [
     "/flux", "/flux-dev", "/flux-dev-lora",
     "/sdxl-turbo", "/sdxl-lightning",
@@ -50,9 +55,12 @@ def comfy(tmp_path_factory):
                 placeholder(base, model["target"], model["filename"])
             else:  # a volume folder (LoRAs); the files a request names are made by the test
                 (base / "models" / model["target"] / model["filename"]).mkdir(parents=True, exist_ok=True)
-    process, url = start_comfyui(base)
+    standin = install_standin_nodes(base, PACK_SCHEMAS)
+    process, url = start_comfyui(base, custom_nodes=True)
     runtime = load_module(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"] / "comfy_runtime.py", "comfy_runtime_ryla")
-    yield {"base": base, "url": url, "runtime": runtime, "object_info": set(runtime.ComfyRunner(base, None, ".", url=url)._get("/object_info"))}
+    object_info = runtime.ComfyRunner(base, None, ".", url=url)._get("/object_info")
+    standins = {c for c, e in object_info.items() if e["python_module"] == "custom_nodes.mcdk_standin"}
+    yield {"base": base, "url": url, "runtime": runtime, "core": set(object_info) - standins, "standins": standins, "declared": set(standin["nodes"])}
     process.kill()
 
 
@@ -75,18 +83,49 @@ def bound_graph(comfy, path):
     return runner, graph
 
 
-def test_the_core_only_list_is_every_endpoint_without_custom_nodes(comfy):
-    core = [p for p, (a, e) in ENDPOINTS.items()
-            if {n["class_type"] for n in json.loads((SYNTH_OUT / "apps" / a["id"] / e["workflow"]).read_text()).values()} <= comfy["object_info"]]
-    assert sorted(core) == sorted(CORE_ONLY)
+def classes_of(path):
+    app, endpoint = ENDPOINTS[path]
+    return {n["class_type"] for n in json.loads((SYNTH_OUT / "apps" / app["id"] / endpoint["workflow"]).read_text()).values()}
 
 
-@pytest.mark.parametrize("path", CORE_ONLY)
+def test_the_lists_cover_all_21_endpoints_and_the_stand_in_registers_every_declared_class(comfy):
+    assert sorted(CORE_ONLY + CUSTOM) == sorted(ENDPOINTS) and len(ENDPOINTS) == 21
+    assert sorted(p for p in ENDPOINTS if classes_of(p) <= comfy["core"]) == sorted(CORE_ONLY)
+    # Every custom class the workflows use is one the schemas declare and ComfyUI now lists.
+    custom = set().union(*(classes_of(p) for p in CUSTOM)) - comfy["core"]
+    assert custom and custom <= comfy["standins"] and comfy["standins"] == comfy["declared"] - comfy["core"]
+
+
+@pytest.mark.parametrize("path", CORE_ONLY + CUSTOM)
 def test_comfyui_accepts_the_bound_workflow(comfy, path):
     runner, graph = bound_graph(comfy, path)
     status, answer = runner._post("/prompt", {"prompt": graph, "client_id": "ryla-check"})
     assert status == 200 and not answer.get("node_errors"), json.dumps(answer)[:2000]
     runner.cancel_prompt(answer["prompt_id"])  # validation was the point; the placeholders cannot run
+
+
+@pytest.mark.parametrize("path", CUSTOM)
+def test_a_broken_copy_of_a_custom_node_workflow_is_refused_naming_the_node(comfy, path):
+    """Each custom-node class used loses a required widget value in turn: ComfyUI names that node."""
+    runner, graph = bound_graph(comfy, path)
+    object_info = runner._get("/object_info")
+    broken_any = False
+    for node_id, node in sorted(graph.items()):
+        if node["class_type"] not in comfy["standins"]:
+            continue
+        required = object_info[node["class_type"]]["input"]["required"]
+        literal = next((k for k in required if k in node["inputs"] and not isinstance(node["inputs"][k], list)), None)
+        if literal is None:
+            continue
+        broken = copy.deepcopy(graph)
+        del broken[node_id]["inputs"][literal]
+        with pytest.raises(comfy["runtime"].ComfyError) as error:
+            runner.queue_and_wait(broken, "ryla-check", 30)
+        assert error.value.status == 422
+        assert (node_id, node["class_type"]) in [(e["node_id"], e["class_type"]) for e in error.value.detail["node_errors"]]
+        assert literal in json.dumps(error.value.detail)
+        broken_any = True
+    assert broken_any, f"{path}: no custom-node input to break"
 
 
 def test_a_broken_copy_is_refused_naming_the_node(comfy):
