@@ -2,6 +2,8 @@
  * `npm run bench`: synth speed. Prints medians; a benchmark, not a test (nothing here fails on time).
  * - in-process synth of the stack `npm run synth` builds (validate + model + render, and with the write)
  * - the whole process `npm run synth` runs, without npm's own start-up: `node bin/modal-cdk.js synth`
+ * - the ComfyUI node-schema checks of the 21 RYLA endpoints alone (graph, bindings, outputs)
+ * - converting a 100-node UI-format workflow to API format
  * - in-process synth of a generated stack of 100 apps × 10 endpoints
  * - deploy of the 7 RYLA apps with a stand-in `modal` that takes 2 s per app (4 at a time), and a second,
  *   unchanged `deploy --all` (no Modal call at all)
@@ -14,6 +16,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import buildRyla from '../../bin/ryla';
 import { ComfyApp, Endpoint, HfModel, ModalProject, Workflow } from '../../constructs';
+import { bindingProblems } from '../../lib/comfy/binding-check';
+import { checkGraph } from '../../lib/comfy/graph-check';
+import { outputProblems } from '../../lib/comfy/outputs';
+import { SchemaSet } from '../../lib/comfy/schema-set';
+import { convertUiWorkflow } from '../../lib/comfy/ui-convert';
 import { CONTEXT_ENV_VAR } from '../../constructs/modal-project';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -55,6 +62,18 @@ function bigStack(apps: number, endpointsPerApp: number): ModalProject {
   return project;
 }
 
+/** A UI-format workflow of `n` nodes: an image, n - 2 scalings, each with its widgets and a link, and a save. */
+function chainUi(n: number) {
+  const nodes: object[] = [{ id: 1, type: 'EmptyImage', mode: 0, inputs: [], widgets_values: [64, 64, 1, 0] }];
+  const links: unknown[] = [];
+  for (let id = 2; id <= n; id++) {
+    links.push([id - 1, id - 1, 0, id, 0, 'IMAGE']);
+    const save = id === n;
+    nodes.push({ id, type: save ? 'SaveImage' : 'ImageScaleBy', mode: 0, inputs: [{ name: save ? 'images' : 'image', type: 'IMAGE', link: id - 1 }], widgets_values: save ? ['out'] : ['nearest-exact', 1] });
+  }
+  return { nodes, links };
+}
+
 const config = JSON.parse(readFileSync(path.join(ROOT, 'cdk-like.json'), 'utf8'));
 process.env[CONTEXT_ENV_VAR] = JSON.stringify({ 'modal-cdk:workspace': config.modal.workspace });
 const out = mkdtempSync(path.join(tmpdir(), 'modal-cdk-bench-'));
@@ -65,6 +84,24 @@ rows.push(['RYLA stack, in-process synth + atomic write', time(20, () => buildRy
 rows.push(['RYLA stack, whole process (node bin/modal-cdk.js synth)', time(7, () => {
   execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'synth', '-q', '-o', path.join(out, 'b')], { cwd: ROOT });
 }), '≤ 800 ms']);
+// The node-schema checks alone, over the RYLA endpoints as synth runs them (schemas already loaded).
+const ryla = buildRyla();
+ryla.synth();
+const endpoints = ryla.node.findAll().filter((c): c is Endpoint => c instanceof Endpoint);
+rows.push(['ComfyUI checks of the 21 RYLA endpoints alone (graph, fields, output)', time(20, () => {
+  for (const e of endpoints) {
+    const app = e.node.scope as ComfyApp;
+    const graph = e.graph();
+    const manifest = e._toModel('R');
+    checkGraph(graph, app.schemas, { file: e.workflow.name, models: app.modelFiles });
+    bindingProblems(manifest.fields.map((f) => ({ ...f, default: f.default ?? undefined, winsOver: [] })), graph, app.schemas, e.workflow.name, app.modelFiles);
+    outputProblems(graph, manifest.outputNode, manifest.output, app.schemas, e.workflow.name);
+  }
+}), '≤ 30 ms']);
+rows.push(['convert a 100-node UI-format workflow to API format', time(20, () => {
+  const result = convertUiWorkflow(chainUi(100), SchemaSet.for('0.3.75'));
+  if ('problems' in result) throw new Error(result.problems.join('\n'));
+}), '≤ 20 ms']);
 rows.push(['100 apps × 10 endpoints, in-process synth (no write)', time(5, () => bigStack(100, 10).synth()), '≤ 1000 ms']);
 
 
