@@ -149,7 +149,8 @@ export class ComfyApp extends Construct {
     const version = this.props.comfyVersion ?? this.project.comfyVersion;
     const snapshot = closestCoreVersion(version);
     if (snapshot !== version) {
-      addNote(this, `app ${id}: workflows are checked against the node schemas of ComfyUI ${snapshot}, the snapshot closest to its comfyVersion ${version}: a class or option that differs between the two is not caught at synth`);
+      const overlay = this.props.nodeSchemas === undefined ? '' : ' (with the corrections in its nodeSchemas)';
+      addNote(this, `app ${id}: workflows are checked against the node schemas of ComfyUI ${snapshot}${overlay}, the snapshot closest to its comfyVersion ${version}: a class or option that differs between the two is not caught at synth`);
     }
     if (!this.requiresProxyAuth) {
       addWarning(this, `app ${id}: endpoints without Modal proxy auth (requiresProxyAuth: false) are public: anyone with a URL can run them on your GPUs — remove requiresProxyAuth: false to require Modal-Key/Modal-Secret headers`);

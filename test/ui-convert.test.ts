@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
 import { PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { convertUiWorkflow } from '../lib/comfy/ui-convert';
-import { FIXTURES, ROOT } from './helpers';
+import { ComfyApp, Endpoint, Workflow } from '../constructs';
+import { FIXTURES, problemsOf, ROOT, testProject } from './helpers';
 
 // The RYLA packs' schemas, as the frontend that made the reference pairs had them loaded.
 const packs = readdirSync(path.join(ROOT, 'bin/ryla/nodes'))
@@ -105,6 +106,29 @@ describe('UI-format workflows convert to API format as the ComfyUI frontend expo
       '5:2': { class_type: 'ImageScaleBy', inputs: { upscale_method: 'nearest-exact', scale_by: 2.5, image: ['5:1', 0] } },
       '6': { class_type: 'SaveImage', inputs: { filename_prefix: 'out', images: ['5:2', 0] } },
     });
+  });
+
+  test('an endpoint may use a UI-format workflow: synth converts it, binds the converted ids and ships API format', () => {
+    const project = testProject();
+    const app = new ComfyApp(project, 'a', { gpu: 'L40S' });
+    const subgraph = {
+      id: 'sub-1', inputs: [{ name: 'image', type: 'IMAGE' }], outputs: [{ name: 'IMAGE', type: 'IMAGE' }],
+      nodes: [node(2, 'ImageScaleBy', ['nearest-exact', 1], [['image', 'IMAGE', 10]])],
+      links: [{ id: 10, origin_id: -10, origin_slot: 0, target_id: 2, target_slot: 0, type: 'IMAGE' }, { id: 11, origin_id: 2, origin_slot: 0, target_id: -20, target_slot: 0, type: 'IMAGE' }],
+    };
+    const ui = { nodes: [image(1), node(5, 'sub-1', [], [['image', 'IMAGE', 1]]), save(6, 2)], links: [[1, 1, 0, 5, 0, 'IMAGE'], [2, 5, 0, 6, 0, 'IMAGE']], definitions: { subgraphs: [subgraph] } };
+    new Endpoint(app, 'E', { path: '/e', workflow: Workflow.fromJson('ui', ui), inputs: { scale: { type: 'float', node: '5:2', input: 'scale_by', default: 2, min: 0.5, max: 4 } } });
+    const result = project.synth();
+    const shipped = JSON.parse(result.files.get('apps/a/workflows/ui.json')!);
+    expect(Object.keys(shipped).sort()).toEqual(['1', '5:2', '6']);
+    expect(shipped['6'].inputs.images).toEqual(['5:2', 0]);
+    expect(result.manifest.apps[0].endpoints[0]).toMatchObject({ outputNode: '6', fields: [expect.objectContaining({ name: 'scale', targets: [{ node: '5:2', input: 'scale_by' }] })] });
+    // A binding to the UI id of the subgraph node, which no longer exists, is refused naming the converted ids.
+    const bad = testProject();
+    new Endpoint(new ComfyApp(bad, 'a', { gpu: 'L40S' }), 'E', { path: '/e', workflow: Workflow.fromJson('ui', ui), inputs: { scale: { type: 'float', node: '5', input: 'scale_by' } } });
+    expect(problemsOf(() => bad.synth())).toEqual([
+      '[test/a/E] input \'scale\' binds node "5", which ui.json lacks: expected one of its node ids ["1","6","5:2"]',
+    ]);
   });
 
   test('refused loudly, never guessed: an unknown class, a widget count that does not fit, a link that is not there', () => {
