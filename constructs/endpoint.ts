@@ -158,6 +158,17 @@ export class Endpoint extends Construct {
   }
 
   /**
+   * Whether every request sets the field's inputs: it is required, has a default or is a seed (random when
+   * left out), or is in a requireOneOf group whose fields all set the same inputs.
+   */
+  private alwaysSet(name: string): boolean {
+    const f = this.props.inputs[name];
+    if (isRequired(f) || f.default !== undefined || f.type === 'seed') return true;
+    const key = (g: string) => JSON.stringify(targetsOf(this.props.inputs[g]).map((t) => [t.node, t.input]).sort());
+    return this.props.requireOneOf.some((group) => group.includes(name) && group.every((g) => this.props.inputs[g] && key(g) === key(name)));
+  }
+
+  /**
    * The endpoint against its workflow (DESIGN §12): the fields against the graph, then, with the app's
    * node schemas, the whole graph, each field against the input it sets, and the output node.
    */
@@ -170,7 +181,8 @@ export class Endpoint extends Construct {
     const problems = fieldProblems(this.props.inputs, graph, file, app === undefined);
     if (app) {
       const fields = boundFields(this.props.inputs);
-      const bound = new Set(fields.flatMap((f) => f.targets.map((t) => inputKey(t.node, t.input))));
+      // Inputs a request always sets: their literal in the graph never reaches ComfyUI (the field is checked instead).
+      const bound = new Set(Object.entries(this.props.inputs).filter(([name]) => this.alwaysSet(name)).flatMap(([, f]) => targetsOf(f).map((t) => inputKey(t.node, t.input))));
       problems.push(...checkGraph(graph, app.schemas, { file, models: app.modelFiles, bound }));
       problems.push(...bindingProblems(fields, graph, app.schemas, file, app.modelFiles));
     }

@@ -123,6 +123,13 @@ describe('synth checks workflows against ComfyUI node schemas', () => {
     expect(problems(SD, inputs({ steps: { type: 'float', node: '4', input: 'steps', default: 20 } }))).toEqual([
       '[test/a/E] workflow g.json node 4 (KSampler) input steps: field \'steps\' is a float, expected a field that fits an INT in [1, 10000] — change the field type or bind another input',
     ]);
+    // The graph's literal is checked unless every request replaces it (required, default, seed, or a one-of group).
+    const wrong = sd({ '3': { width: 7 } });
+    expect(problems(wrong, inputs({ w: { type: 'int', node: '3', input: 'width', required: false } }))).toEqual([
+      '[test/a/E] workflow g.json node 3 (EmptyLatentImage) input width: got 7, expected at least 16 (ComfyUI\'s min) — fix the value',
+    ]);
+    expect(passes(wrong, inputs({ w: { type: 'int', node: '3', input: 'width', default: 512 } }))).toBe('6');
+    expect(passes(wrong, { inputs: { w: { type: 'int', node: '3', input: 'width', required: false }, v: { type: 'int', node: '3', input: 'width', required: false, winsOver: ['w'] } }, requireOneOf: [['w', 'v']] })).toBe('6');
     // An int into a FLOAT, an image into LoadImage, a string LoRA name with its folder: all fit.
     expect(passes(SD, inputs({ cfg: { type: 'int', node: '4', input: 'cfg', default: 7 }, photo: { type: 'image', node: '7', input: 'image' } }))).toBeDefined();
   });
