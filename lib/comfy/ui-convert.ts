@@ -237,6 +237,8 @@ export function widgetSlots(cls: NodeClass): { name: string; emitted: boolean }[
     if (!isWidget(spec)) continue;
     slots.push({ name: spec.name, emitted: true });
     if (spec.controlAfterGenerate) slots.push({ name: 'control_after_generate', emitted: false });
+    // An audio upload combo also gets the frontend's player widget (seen in the templates' LoadAudio).
+    if (spec.upload === 'audio') slots.push({ name: 'audioUI', emitted: false });
     if (spec.upload) slots.push({ name: 'upload', emitted: false });
   }
   return [...slots, ...(FRONTEND_WIDGETS[cls.name] ?? [])];

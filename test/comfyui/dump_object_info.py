@@ -5,7 +5,9 @@ Run it again whenever requirements-comfyui.txt changes that ComfyUI:
 
     bash test/comfyui/setup.sh && .venv-comfy/bin/python test/comfyui/dump_object_info.py
 
-How: ComfyUI starts on the CPU with an empty base directory in which every models folder holds one marker
+How: ComfyUI starts on the CPU (with an import-only stand-in for torchaudio, which this machine's CPU torch
+has no build of: the audio nodes import it at module level but use it only when they run, and the dump
+only reads their schemas) with an empty base directory in which every models folder holds one marker
 file (`mcdk-folder--<folder>.<ext>`). A combo that lists a marker lists that folder's files, which is how
 the snapshot learns which input names a model file of which folder (`modelInputs`); the markers are then
 taken out of the options. Tooltips and descriptions are dropped (synth does not read them); everything
@@ -27,6 +29,8 @@ from conftest import COMFY, COMFY_PYTHON, ROOT, start_comfyui  # noqa: E402
 
 OUT_DIR = ROOT / "lib" / "comfy" / "object-info"
 MARKER = re.compile(r"^mcdk-folder--([A-Za-z0-9_]+)(\.[a-z0-9]+)?$")
+# Modules the core imports at module level but that this machine cannot install (see the docstring).
+IMPORT_STUBS = ["torchaudio"]
 # Fields of an /object_info entry that synth never reads (long prose, front-end hints).
 DROPPED = {"description", "tooltip", "search_aliases", "essentials_category"}
 
@@ -86,6 +90,11 @@ def main():
     base = Path(tempfile.mkdtemp(prefix="mcdk-object-info-"))
     try:
         put_markers(base, folders)
+        stubs = base / "import-stubs"
+        for module in IMPORT_STUBS:
+            (stubs / module).mkdir(parents=True)
+            (stubs / module / "__init__.py").write_text(f'"""Import-only stand-in for {module} while dumping node schemas: using it fails."""\n')
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stubs), os.environ.get("PYTHONPATH")]))
         process, url = start_comfyui(base)
         try:
             with urllib.request.urlopen(f"{url}/object_info", timeout=120) as r:
@@ -116,7 +125,7 @@ def main():
     version = comfy_version()
     snapshot = {
         "comfyui": version,
-        "source": f"GET /object_info of ComfyUI {version} (test/comfyui/dump_object_info.py; requirements-comfyui.txt)",
+        "source": f"GET /object_info of ComfyUI {version} (test/comfyui/dump_object_info.py; requirements-comfyui.txt), with import-only stand-ins for {IMPORT_STUBS}",
         "importFailures": [f"{os.path.relpath(module, COMFY)}: {error.strip()}" for module, error in failures],
         "modelFolders": {name: f["dirs"] for name, f in sorted(folders.items())},
         "modelInputs": model_inputs,
