@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { durationSchema, DurationInput } from '../lib/duration';
+import { durationAtMost, durationSchema, DurationInput } from '../lib/duration';
 import { ModelFiles } from '../lib/comfy/model-files';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
@@ -95,11 +95,14 @@ export interface ComfyAppProps {
   readonly nodeSchemas?: string | SchemaFileInput;
 }
 
+/** Modal's longest function timeout: 24 h (https://modal.com/docs/guide/timeouts). */
+export const MODAL_MAX_TIMEOUT_SECONDS = 24 * 3600;
+
 const comfyAppPropsSchema = z.strictObject({
   gpu: z.union([gpuSchema, z.array(gpuSchema).min(1)]),
   modalName: modalNameSchema.optional(),
-  timeout: durationSchema.optional(),
-  startupTimeout: durationSchema.default(600),
+  timeout: durationAtMost(MODAL_MAX_TIMEOUT_SECONDS, 'expected at most 24h, the longest timeout Modal allows').optional(),
+  startupTimeout: durationAtMost(MODAL_MAX_TIMEOUT_SECONDS, 'expected at most 24h, the longest timeout Modal allows').default(600),
   scaledownWindow: durationSchema.default(300),
   minContainers: z.number().int().nonnegative().default(0),
   maxContainers: z.number().int().positive().optional(),
@@ -116,7 +119,11 @@ const comfyAppPropsSchema = z.strictObject({
   requiresProxyAuth: z.boolean().optional(),
   comfyArgs: z.array(z.string().min(1).refine((a) => !/^--(listen|port)(=|$)/.test(a), 'expected no --listen or --port: the runtime binds ComfyUI to loopback on its own port')).default([]),
   nodeSchemas: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
-}).refine((p) => p.maxContainers === undefined || p.minContainers <= p.maxContainers, { path: ['minContainers'], message: 'expected minContainers ≤ maxContainers' });
+}).superRefine((p, ctx) => {
+  if (p.maxContainers !== undefined && p.minContainers > p.maxContainers) {
+    ctx.addIssue({ code: 'custom', path: ['minContainers'], input: p.minContainers, message: `expected at most maxContainers (${p.maxContainers}) — lower minContainers or raise maxContainers` });
+  }
+});
 
 const APP_SYMBOL = Symbol.for('modal-cdk.ComfyApp');
 

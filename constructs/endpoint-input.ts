@@ -135,10 +135,10 @@ export const FITS: Record<FieldType, (v: unknown) => boolean> = {
 const nodeValueSchema = z.union([z.string(), z.number(), z.boolean()]);
 export const nodeInputSchema = z.strictObject({ node: z.string().min(1), input: z.string().min(1) });
 /** A JSON field name that is also a Python identifier (it becomes a pydantic field). */
-const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 export const fieldNameSchema = z
   .string()
-  .regex(FIELD_NAME, 'expected a JSON field name usable in Python: letters, digits, "_", not starting with a digit')
+  .regex(FIELD_NAME, 'expected a JSON field name usable in Python and pydantic: a letter, then letters, digits and "_" (pydantic keeps a name starting with "_" private, so the request could never set it) — rename it')
   .refine((n) => !PYTHON_KEYWORDS.has(n) && !n.startsWith('model_'), 'expected a name that is not a Python keyword and does not start with "model_" (pydantic reserves it)');
 
 /** `{name}` placeholders of a format string. */
@@ -204,6 +204,8 @@ export const inputSchema = z
       else if (f.values && !f.values.includes(String(f.default))) bad('default', f.default, `expected one of the enum values ${show(f.values)}`);
     }
     if (f.required === true && f.default !== undefined) bad('required', true, 'expected required to be false or absent when there is a default');
+    if (f.type === 'seed' && typeof f.default === 'number' && f.default < 0) bad('default', f.default, 'expected a seed ≥ 0: ComfyUI has no "-1 = random" — leave the default out and a request without a seed gets a random one');
+    if (f.type === 'seed' && f.min !== undefined && f.min < 0) bad('min', f.min, 'expected a seed min ≥ 0: ComfyUI takes no negative seeds');
   });
 
 export type ParsedInput = z.output<typeof inputSchema>;

@@ -5,7 +5,7 @@ import { checkGraph, inputKey } from '../lib/comfy/graph-check';
 import { ModelFiles } from '../lib/comfy/model-files';
 import { outputNodes, outputProblems } from '../lib/comfy/outputs';
 import { SchemaSet } from '../lib/comfy/schema-set';
-import { durationSchema, DurationInput } from '../lib/duration';
+import { durationSchema, DurationInput, formatDuration } from '../lib/duration';
 import { parseProps, show } from '../lib/errors';
 import { EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, OutputFormat } from '../lib/synth/model';
 import { EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, ParsedInput, targetsOf, toRequestField } from './endpoint-input';
@@ -113,7 +113,19 @@ export class Endpoint extends Construct {
     this.workflow = this.props.workflow;
     this.timeoutSeconds = this.props.timeout;
     this.clientTimeoutSeconds = this.props.clientTimeout ?? this.props.timeout;
-    this.node.addValidation({ validate: () => this.validateBindings() });
+    this.node.addValidation({ validate: () => [...this.validateTimeout(), ...this.validateBindings()] });
+  }
+
+  /** Whether the endpoint sets its own clientTimeout (the client policy may not silently replace it). */
+  public get hasOwnClientTimeout(): boolean {
+    return this.props.clientTimeout !== undefined;
+  }
+
+  /** The endpoint's timeout must fit in its app's (Modal stops the container's input at the app's). */
+  private validateTimeout(): string[] {
+    const app = (this.node.scope as { timeoutSeconds?: unknown } | undefined)?.timeoutSeconds;
+    if (typeof app !== 'number' || this.timeoutSeconds <= app) return [];
+    return [`timeout: got ${formatDuration(this.timeoutSeconds)}, longer than its app's timeout ${formatDuration(app)}: Modal would stop the request first — raise the app's timeout to at least ${formatDuration(this.timeoutSeconds)}, or shorten the endpoint's`];
   }
 
   /** The workflow's graph in API format; only call after validation passed. */

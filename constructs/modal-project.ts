@@ -173,7 +173,8 @@ export class ModalProject extends Construct {
     const policyPath = policyFile && path.resolve(this.root, policyFile);
     const shownAs = policyPath ? path.relative(process.cwd(), policyPath) || policyPath : 'client policy';
     const policy: ClientPolicy = policyPath ? loadClientPolicy(policyPath, shownAs) : clientPolicySchema.parse({});
-    const checked = applyClientPolicy(drafts.map((d) => d.model), policy, shownAs);
+    const own = new Set(this.node.findAll().filter((c) => (c as { hasOwnClientTimeout?: boolean }).hasOwnClientTimeout === true).map((c) => c.node.path));
+    const checked = applyClientPolicy(drafts.map((d) => d.model), policy, shownAs, own);
     if (checked.errors.length > 0) throw new ModalCdkError(checked.errors);
     const warnings = [...collectWarnings(this), ...checked.warnings];
     if (options.strict && warnings.some((w) => !w.note)) {

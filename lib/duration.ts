@@ -19,6 +19,18 @@ export const durationSchema = z
 
 export type DurationInput = z.input<typeof durationSchema>;
 
+/** A duration of at most `maxSeconds`; `message` says the limit (the value is shown as the user wrote it). */
+export function durationAtMost(maxSeconds: number, message: string) {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const seconds = parseDuration(value);
+    if (seconds === undefined || seconds > maxSeconds) {
+      ctx.addIssue({ code: 'custom', message: seconds === undefined ? 'expected a positive duration such as 90, "90s", "3m", "1h30m"' : message, input: value });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+}
+
 /** Whole seconds for a duration, or undefined when it is not a positive whole-second duration. */
 export function parseDuration(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;

@@ -54,12 +54,36 @@ export function zodProblems(path: string, issues: readonly z.core.$ZodIssue[], w
     }
     // A bad record key nests its own issues; their message says what a key must look like.
     const cause = issue.code === 'invalid_key' && issue.issues.length > 0 ? issue.issues[0] : issue;
-    const expected = cause.message
-      .replace(/^Invalid (input|option): /, '')
-      .replace(/, received .*$/, '');
+    const expected = plainExpectation(cause);
     const input = (issue as { input?: unknown }).input;
     return { path, message: `${what} '${field}': got ${show(input)}, ${expected}` };
   });
+}
+
+const KINDS: Record<string, string> = {
+  record: 'an object of names to values', object: 'an object', array: 'a list', string: 'a string', number: 'a number',
+  int: 'a whole number', boolean: 'true or false', bigint: 'a whole number',
+};
+const SIZED: Record<string, string> = { string: 'characters', array: 'items', set: 'items', file: 'bytes' };
+
+/** "expected …" for a zod issue, in the words of our other errors (not zod's "Too small: expected number to be >=0"). */
+function plainExpectation(issue: z.core.$ZodIssue): string {
+  // A schema's own message already says what is expected; only zod's defaults are reworded.
+  if (!/^(Invalid (input|option)|Too small|Too big)/.test(issue.message)) return issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${KINDS[issue.expected] ?? issue.expected}`;
+    case 'too_small':
+    case 'too_big': {
+      const small = issue.code === 'too_small';
+      const bound = Number(small ? issue.minimum : issue.maximum);
+      const unit = SIZED[issue.origin] ? ` ${SIZED[issue.origin]}` : '';
+      const word = issue.inclusive ? (small ? 'at least' : 'at most') : small ? 'more than' : 'less than';
+      return `expected ${word} ${bound}${unit}`;
+    }
+    default:
+      return issue.message.replace(/^Invalid (input|option): /, '').replace(/, received .*$/, '');
+  }
 }
 
 /**

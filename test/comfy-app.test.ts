@@ -26,7 +26,7 @@ describe('ComfyApp', () => {
     [{ gpu: 'A10G' }, /prop 'gpu': got "A10G", expected a Modal GPU type \("A10G" is now "A10"\)/],
     [{ gpu: 'A10:8' }, /prop 'gpu': got "A10:8", expected a GPU count from 1 to 4 for A10/],
     [{ gpu: 'L40S', timeout: '5 minutes' }, /prop 'timeout': got "5 minutes", expected a positive duration such as 90, "90s", "3m"/],
-    [{ gpu: 'L40S', minContainers: 5, maxContainers: 2 }, /prop 'minContainers': got .*expected minContainers ≤ maxContainers/],
+    [{ gpu: 'L40S', minContainers: 5, maxContainers: 2 }, /prop 'minContainers': got 5, expected at most maxContainers \(2\) — lower minContainers or raise maxContainers$/],
     [{ gpu: 'L40S', maxInputs: 0 }, /prop 'maxInputs': got 0/],
     [{ gpu: 'L40S', pythonPackages: ['torch'] }, /prop 'pythonPackages.0': got "torch", expected a pinned pip requirement "name==version"/],
     [{ gpu: 'L40S', comfyVersion: 'nightly' }, /prop 'comfyVersion': got "nightly"/],

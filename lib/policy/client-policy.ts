@@ -50,11 +50,12 @@ export interface PolicyOutcome {
 }
 
 /**
- * Applies the policy's client timeouts and checks rules 1-4 of DESIGN §7:
+ * Applies the policy's client timeouts (`clientTimeoutOf`: `ownClientTimeouts` holds the construct paths
+ * of endpoints that set their own) and checks rules 1-4 of DESIGN §7:
  * 1. each app's GPUs are allowed; 2. an app's timeout covers its endpoints' client timeouts (warn above
  * twice); 3. every policy entry names an endpoint; 4. client timeouts over 150 s: clients must follow 303s.
  */
-export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: ClientPolicy, policyFile: string): PolicyOutcome {
+export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: ClientPolicy, policyFile: string, ownClientTimeouts: ReadonlySet<string> = new Set()): PolicyOutcome {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const known = new Set(apps.flatMap((a) => a.endpoints.map((e) => e.path)));
@@ -72,8 +73,13 @@ export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: Client
       if (allowed && !allowed.includes(type)) errors.push({ path: app.constructPath, message: `app ${app.id}: GPU ${show(gpu)} is not allowed by ${policyFile} (rule 1): expected one of ${show(allowed)} — change the app's gpu, or allow it in the policy` });
     }
     const endpoints = app.endpoints.map((e) => {
-      const seconds = policy.endpoints[e.path]?.clientTimeout ?? policy.defaults.clientTimeout;
-      return seconds === undefined ? e : { ...e, clientTimeoutMs: seconds * 1000 };
+      const entry = policy.endpoints[e.path]?.clientTimeout;
+      const own = ownClientTimeouts.has(e.constructPath) ? e.clientTimeoutMs / 1000 : undefined;
+      if (entry !== undefined && own !== undefined && entry !== own) {
+        errors.push({ path: e.constructPath, message: `${e.path}: two client timeouts, the endpoint's clientTimeout ${formatDuration(own)} and ${formatDuration(entry)} in ${policyFile}: expected one — remove the endpoint's clientTimeout (the policy is the clients' contract), or make them equal` });
+      }
+      const seconds = clientTimeoutOf(e.timeoutSeconds, entry, own, policy.defaults.clientTimeout);
+      return { ...e, clientTimeoutMs: seconds * 1000 };
     });
     const longest = Math.max(...endpoints.map((e) => e.clientTimeoutMs / 1000));
     for (const e of endpoints) {
@@ -82,8 +88,10 @@ export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: Client
         errors.push({ path: e.constructPath, message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is shorter than the client timeout ${formatDuration(client)} of ${e.path} (rule 2: the server would stop work the client still waits for, a 408) — set the app's timeout to at least ${formatDuration(client)}, or lower the policy's clientTimeout` });
       }
     }
-    if (app.timeoutSeconds > 2 * longest) {
-      warnings.push({ path: app.constructPath, message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is more than twice its longest client timeout ${formatDuration(longest)} (rule 2: GPU time paid for work nobody waits for) — lower it toward ${formatDuration(longest)}` });
+    // The app needs at least its longest endpoint timeout too: never advise going below it.
+    const needed = Math.max(longest, ...endpoints.map((e) => e.timeoutSeconds));
+    if (app.timeoutSeconds > 2 * needed) {
+      warnings.push({ path: app.constructPath, message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is more than twice what its endpoints need, ${formatDuration(needed)} (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward ${formatDuration(needed)}` });
     }
     const long = endpoints.filter((e) => e.clientTimeoutMs / 1000 > WEB_REDIRECT_SECONDS).map((e) => `${e.path} (${formatDuration(e.clientTimeoutMs / 1000)})`);
     if (long.length > 0) {
@@ -92,4 +100,16 @@ export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: Client
     return { ...app, endpoints };
   });
   return { apps: withPolicy, errors, warnings };
+}
+
+/**
+ * An endpoint's client timeout, in this order: its policy entry; else its own `clientTimeout`; else the
+ * policy's default, but never shorter than the endpoint's server timeout (clients would give up on work
+ * the server still does); else its server timeout. An entry and a different own value are an error
+ * (reported by the caller), never a silent choice.
+ */
+export function clientTimeoutOf(serverSeconds: number, entry: number | undefined, own: number | undefined, fallback: number | undefined): number {
+  if (entry !== undefined) return entry;
+  if (own !== undefined) return own;
+  return Math.max(fallback ?? serverSeconds, serverSeconds);
 }
