@@ -102,6 +102,19 @@ export interface EndpointInput extends Partial<NodeInput> {
    */
   readonly maxBytes?: number;
   /**
+   * Most pixels (width × height) of an `image` or of each `video` frame, read from the file's header before
+   * it is decoded (a few-KB PNG can claim 100000×100000): over it is a 413 naming the field. ComfyUI holds
+   * each pixel as about 16 bytes (float RGB plus a mask), so the default image costs at most ~200 MB there.
+   * @default - 12,582,912 (4096×3072, a 12 MP photo) for an image; 2,073,600 (1920×1080) for a video
+   */
+  readonly maxPixels?: number;
+  /**
+   * Most frames of an animated image (GIF, WebP, APNG: ComfyUI's LoadImage loads every frame) or of a video
+   * (each frame costs ~12 bytes per pixel in ComfyUI): over it is a 413 naming the field.
+   * @default - 1 for an image; 300 for a video (10 s at 30 fps)
+   */
+  readonly maxFrames?: number;
+  /**
    * The ComfyUI models folder (e.g. `loras`) in which the field's final value names a file. The runtime
    * reloads the app's volumes and answers 422 naming the file when ComfyUI does not list it, instead of
    * queueing a prompt that fails.
@@ -119,6 +132,9 @@ export interface EndpointInput extends Partial<NodeInput> {
 
 /** Largest decoded image or video a request may carry, when the field sets no maxBytes. */
 export const DEFAULT_MAX_BYTES = { image: 20 * 1024 * 1024, video: 200 * 1024 * 1024 } as const;
+/** Most pixels (per frame) and frames of a request's image or video, when the field sets none. */
+export const DEFAULT_MAX_PIXELS = { image: 4096 * 3072, video: 1920 * 1080 } as const;
+export const DEFAULT_MAX_FRAMES = { image: 1, video: 300 } as const;
 
 /** JSON value kind each field type must replace in the workflow. */
 export const FITS: Record<FieldType, (v: unknown) => boolean> = {
@@ -169,6 +185,8 @@ export const inputSchema = z
     presets: z.record(z.string(), z.record(fieldNameSchema, nodeValueSchema)).optional(),
     maxItems: z.number().int().min(2).optional(),
     maxBytes: z.number().int().positive().optional(),
+    maxPixels: z.number().int().positive().optional(),
+    maxFrames: z.number().int().positive().optional(),
     modelFolder: z.string().regex(/^[a-z0-9_]+$/, 'expected a ComfyUI models folder name such as "loras" or "checkpoints"').optional(),
     winsOver: z.array(fieldNameSchema).default([]),
   })
@@ -196,7 +214,9 @@ export const inputSchema = z
       for (const key of Object.keys(f.presets)) if (!f.values.includes(key)) bad('presets', key, `expected preset keys among the enum values ${show(f.values)}`);
     }
     if (f.maxItems !== undefined && f.type !== 'image' && f.type !== 'video') bad('maxItems', f.maxItems, `expected no maxItems: only image and video fields take a list (type is ${f.type})`);
-    if (f.maxBytes !== undefined && f.type !== 'image' && f.type !== 'video') bad('maxBytes', f.maxBytes, `expected no maxBytes: only image and video fields carry files (type is ${f.type})`);
+    for (const cap of ['maxBytes', 'maxPixels', 'maxFrames'] as const) {
+      if (f[cap] !== undefined && f.type !== 'image' && f.type !== 'video') bad(cap, f[cap], `expected no ${cap}: only image and video fields carry files (type is ${f.type})`);
+    }
     if (f.modelFolder !== undefined && !text) bad('modelFolder', f.modelFolder, `expected no modelFolder: only a string or enum names a model file (type is ${f.type})`);
     if (f.default !== undefined) {
       if (!FITS[f.type](f.default)) bad('default', f.default, `expected a ${f.type} default`);
@@ -242,7 +262,11 @@ export function toRequestField(name: string, f: ParsedInput): RequestField {
     ...(f.map !== undefined && { map: f.map }),
     ...(f.presets !== undefined && { presets: f.presets }),
     ...(f.maxItems !== undefined && { maxItems: f.maxItems }),
-    ...((f.type === 'image' || f.type === 'video') && { maxBytes: f.maxBytes ?? DEFAULT_MAX_BYTES[f.type] }),
+    ...((f.type === 'image' || f.type === 'video') && {
+      maxBytes: f.maxBytes ?? DEFAULT_MAX_BYTES[f.type],
+      maxPixels: f.maxPixels ?? DEFAULT_MAX_PIXELS[f.type],
+      maxFrames: f.maxFrames ?? DEFAULT_MAX_FRAMES[f.type],
+    }),
     ...(f.modelFolder !== undefined && { modelFolder: f.modelFolder }),
   };
 }

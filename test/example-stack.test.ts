@@ -21,8 +21,8 @@ const manifest: Manifest = JSON.parse(assembly.files.get('manifest.json')!);
 describe('the example stack (bin/example.ts)', () => {
   test('file list', () => {
     expect([...assembly.files.keys()]).toEqual([
-      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
-      'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/workflows/seedvr2-upscale.json',
+      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/request_files.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
+      'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/request_files.py', 'apps/upscale/workflows/seedvr2-upscale.json',
       'ci/deploy-modal.yml', 'clients/endpoints.json', 'clients/endpoints.py', 'clients/endpoints.ts',
       'deploy-plan.json', 'docs/ENDPOINT-APP-MAPPING.md', 'manifest.json',
     ]);
@@ -72,7 +72,7 @@ describe('the example stack (bin/example.ts)', () => {
 
   test('the image layers are in cache-friendly order, local files last', () => {
     const kinds = manifest.apps.find((a) => a.id === 'upscale')!.image.map((l) => l.kind);
-    expect(kinds).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'local']);
+    expect(kinds).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'local', 'local']);
   });
 
   test('deploy plan: one modal deploy per app with its name, environment and hash tag', () => {

@@ -51,7 +51,7 @@ describe('the RYLA stack (npm run synth)', () => {
       'ci/deploy-modal.yml', 'clients/endpoints.json', 'clients/endpoints.py', 'clients/endpoints.ts', 'deploy-plan.json', 'docs/ENDPOINT-APP-MAPPING.md', 'manifest.json',
     ]);
     for (const a of manifest.apps) {
-      expect(files).toEqual(expect.arrayContaining([`apps/${a.id}/app.py`, `apps/${a.id}/comfy_runtime.py`, ...a.endpoints.map((e) => `apps/${a.id}/${e.workflow}`)]));
+      expect(files).toEqual(expect.arrayContaining([`apps/${a.id}/app.py`, `apps/${a.id}/comfy_runtime.py`, `apps/${a.id}/request_files.py`, ...a.endpoints.map((e) => `apps/${a.id}/${e.workflow}`)]));
     }
   });
 

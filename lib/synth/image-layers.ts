@@ -10,6 +10,8 @@ export const HF_CACHE_MOUNT = '/cache';
 export const HF_IMAGE_CACHE = '/root/.cache/huggingface/hub';
 /** Where the runtime and workflows are put in the container. */
 export const RUNTIME_REMOTE = '/root/comfy_runtime.py';
+/** The request-file checks the runtime imports, beside it. */
+export const REQUEST_FILES_REMOTE = '/root/request_files.py';
 export const WORKFLOWS_REMOTE = '/root/workflows';
 
 /**
@@ -50,6 +52,7 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
   }
   layers.push(
     { kind: 'local', comment: 'runtime', what: 'file', source: 'comfy_runtime.py', remote: RUNTIME_REMOTE, copy: false },
+    { kind: 'local', comment: 'runtime: request-file checks', what: 'file', source: 'request_files.py', remote: REQUEST_FILES_REMOTE, copy: false },
     { kind: 'local', comment: 'workflows', what: 'dir', source: 'workflows', remote: WORKFLOWS_REMOTE, copy: false },
   );
   return layers;

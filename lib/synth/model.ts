@@ -71,6 +71,10 @@ export const requestFieldSchema = z.strictObject({
   maxItems: z.number().int().positive().optional(),
   /** Largest decoded file (image, video), inline or fetched from a URL. */
   maxBytes: z.number().int().positive().optional(),
+  /** Most pixels of the image, or of each video frame (from the file's header, before decoding). */
+  maxPixels: z.number().int().positive().optional(),
+  /** Most frames of an animated image or a video. */
+  maxFrames: z.number().int().positive().optional(),
   /** ComfyUI models folder in which the final value must name a file (checked before queueing). */
   modelFolder: z.string().optional(),
 });

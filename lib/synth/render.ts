@@ -48,7 +48,8 @@ export function renderAssembly(input: AssemblyInput): Assembly {
     const model = checked.data;
     const appFiles = new Map<string, string>([
       ['app.py', renderAppPy(model)],
-      ['comfy_runtime.py', runtimeSource()],
+      ['comfy_runtime.py', runtimeSource('comfy_runtime.py')],
+      ['request_files.py', runtimeSource('request_files.py')],
     ]);
     for (const [name, graph] of Object.entries(draft.workflows)) appFiles.set(`workflows/${name}`, stableJson(graph));
     for (const [rel, content] of appFiles) files.set(`apps/${model.id}/${rel}`, content);
@@ -79,10 +80,11 @@ export function hashFiles(files: ReadonlyMap<string, string>): string {
   return hash.digest('hex');
 }
 
-let runtimeCache: string | undefined;
-function runtimeSource(): string {
-  runtimeCache ??= readFileSync(path.join(TEMPLATES_DIR, 'runtime', 'comfy_runtime.py'), 'utf8');
-  return runtimeCache;
+const runtimeCache = new Map<string, string>();
+/** A file of templates/runtime/, read once: the Python every app ships unchanged. */
+function runtimeSource(name: string): string {
+  if (!runtimeCache.has(name)) runtimeCache.set(name, readFileSync(path.join(TEMPLATES_DIR, 'runtime', name), 'utf8'));
+  return runtimeCache.get(name)!;
 }
 
 /** The app's `app.py`: the template filled with a view derived from the model only. */
@@ -90,12 +92,14 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
   const handlers = new Set<string>();
   const requests = app.endpoints.map((e) => requestView(e, handlers));
   const fields = app.endpoints.flatMap((e) => e.fields);
+  const text = fields.some((f) => TEXT_TYPES.has(f.type));
   const typingImports = [
-    ...(fields.some((f) => f.maxItems !== undefined) ? ['Annotated'] : []),
+    ...(text || fields.some((f) => f.maxItems !== undefined) ? ['Annotated'] : []),
     ...(fields.some((f) => f.type === 'enum') ? ['Literal'] : []),
   ];
   const pydanticImports = ['BaseModel', 'ConfigDict', 'Field'];
   if (fields.some((f) => f.aliases.length > 0)) pydanticImports.unshift('AliasChoices');
+  if (text) pydanticImports.unshift('AfterValidator');
   if (app.endpoints.some((e) => e.requireOneOf.length > 0)) pydanticImports.push('model_validator');
   const firstGpu = parseGpu(Array.isArray(app.gpu) ? app.gpu[0] : app.gpu);
   const gpuType = 'type' in firstGpu ? GPU_TYPES[firstGpu.type] : undefined;
@@ -132,7 +136,8 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
         : layer,
     ),
     typingImports: typingImports.join(', '),
-    pydanticImports: pydanticImports.join(', '),
+    pydanticImport: importLine('pydantic', pydanticImports),
+    text,
     requests,
   });
 }
@@ -152,6 +157,8 @@ function runtimeSpec(e: EndpointModel): PyValue {
       ...(f.map !== undefined && { map: f.map }),
       ...(f.presets !== undefined && { presets: f.presets }),
       ...(f.maxBytes !== undefined && { max_bytes: f.maxBytes }),
+      ...(f.maxPixels !== undefined && { max_pixels: f.maxPixels }),
+      ...(f.maxFrames !== undefined && { max_frames: f.maxFrames }),
       ...(f.modelFolder !== undefined && { model_folder: f.modelFolder }),
     })),
     output: e.output,
@@ -185,8 +192,10 @@ export function maxBodyBytes(e: EndpointModel): number {
   return BODY_BYTES_BESIDES_FILES + files;
 }
 
+/** Field types whose values are free text: `Text` refuses text that is not valid Unicode (a lone surrogate). */
+const TEXT_TYPES: ReadonlySet<RequestField['type']> = new Set(['string', 'image', 'video']);
 const ANNOTATIONS: Record<RequestField['type'], string> = {
-  string: 'str', enum: 'str', image: 'str', video: 'str', int: 'int', seed: 'int', float: 'float', bool: 'bool',
+  string: 'Text', enum: 'str', image: 'Text', video: 'Text', int: 'int', seed: 'int', float: 'float', bool: 'bool',
 };
 
 function annotation(f: RequestField): string {
@@ -206,8 +215,15 @@ function fieldArgs(f: RequestField): string {
   }
   if (f.minLength !== undefined) args.push(`min_length=${f.minLength}`);
   if (f.maxLength !== undefined) args.push(`max_length=${f.maxLength}`);
+  if (f.type === 'float') args.push('allow_inf_nan=False');
   if (f.description !== undefined) args.push(`description=${pyString(f.description)}`);
   return args.join(', ');
+}
+
+/** `from module import a, b` at 4 spaces' indent, wrapped the way ruff's isort wants past 88 columns. */
+function importLine(module: string, names: string[]): string {
+  const line = `from ${module} import ${names.join(', ')}`;
+  return line.length + 4 <= 88 ? line : `from ${module} import (\n${names.map((n) => `        ${n},`).join('\n')}\n    )`;
 }
 
 function pyDict<T>(entries: Record<string, T>, render: (v: T) => string): string {

@@ -1,21 +1,16 @@
 """ComfyUI glue for modal-cdk apps: start ComfyUI, run an endpoint's workflow with a request bound into it,
 and answer with its output. Copied unchanged into every synthesized app (synth.out/apps/<id>/).
 
-Plain Python with no Modal import, so the same code serves on Modal and locally. One file on purpose (it
-is the one file each app ships besides app.py); its sections: server lifecycle, one request, request
-files (inline and https URLs), outputs, local serve.
+Plain Python with no Modal import, so the same code serves on Modal and locally. Its sections: server
+lifecycle, one request, outputs, local serve; the checks of request files (inline and https URLs,
+decode checks, size caps) are in request_files.py beside it.
 """
 
 import base64
-import binascii
 import copy
-import http.client
 import io
-import ipaddress
 import json
 import random
-import socket
-import ssl
 import subprocess
 import sys
 import threading
@@ -26,32 +21,23 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+# The request-file checks ship beside this file (request_files.py); re-exported for the app and tests.
+from request_files import (  # noqa: F401
+    DATA_URL_EXTENSIONS,
+    ComfyError,
+    UrlPolicy,
+    check_media,
+    decode_inline_file,
+    is_public_address,
+    scrub_paths,
+)
+
 SEED_MAX = 0xFFFFFFFFFFFFFFFF
-# File extension for an input's media type; ComfyUI's loaders pick files by extension.
-DATA_URL_EXTENSIONS = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/webp": ".webp",
-    "video/mp4": ".mp4",
-    "video/webm": ".webm",
-    "video/quicktime": ".mov",
-}
 LOG_TAIL_LINES = 40
-URL_TIMEOUT_SECONDS = 30
-URL_MAX_REDIRECTS = 3
 # How often a waiting request checks whether its client went away.
 DISCONNECT_POLL_SECONDS = 0.25
 # Status for a request whose client disconnected (nginx's convention; nobody receives it).
 CLIENT_CLOSED_REQUEST = 499
-
-
-class ComfyError(Exception):
-    """An error with the HTTP status and JSON detail the endpoint should answer with."""
-
-    def __init__(self, status, detail):
-        super().__init__(detail.get("message", str(detail)))
-        self.status = status
-        self.detail = detail
 
 
 class Job:
@@ -149,8 +135,8 @@ class ComfyRunner:
 
         try:
             body, media_type, headers = self.execute(spec, values, accept, job)
-        except ComfyError as e:
-            raise HTTPException(status_code=e.status, detail=e.detail) from e
+        except ComfyError as e:  # ComfyUI's messages name files by absolute path: keep only the names
+            raise HTTPException(status_code=e.status, detail=scrub_paths(e.detail)) from e
         if media_type == "application/json":
             return JSONResponse(body, headers=headers)
         return Response(content=body, media_type=media_type, headers=headers)
@@ -243,6 +229,7 @@ class ComfyRunner:
             extension = DATA_URL_EXTENSIONS[media_type]
         else:
             data, extension = decode_inline_file(value, name, kind, max_bytes)
+        check_media(data, field)
         path = self.comfy_dir / "input" / f"mcdk_{request_id}_{name}{extension}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -427,106 +414,6 @@ def node_errors_detail(answer):
     error = answer.get("error", {})
     message = error.get("message", "ComfyUI rejected the workflow") if isinstance(error, dict) else str(error)
     return {"message": message, "node_errors": nodes}
-
-
-# -- request files: inline (base64, data URL) and https URLs ------------------------------------------
-
-
-def decode_inline_file(value, field, kind, max_bytes):
-    """A base64 or data-URL image or video; returns (bytes, file extension)."""
-    extension = ".png" if kind == "image" else ".mp4"
-    if value.startswith("data:"):
-        header, _, value = value.partition(",")
-        extension = DATA_URL_EXTENSIONS.get(header[5:].split(";")[0], extension)
-    if len(value) > max_bytes // 3 * 4 + 4:
-        raise ComfyError(413, {"field": field, "message": f"{field}: {kind} larger than {max_bytes} bytes"})
-    try:
-        data = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as e:
-        raise ComfyError(422, {"field": field, "message": f"{field}: expected base64 {kind} data, a data URL or an https URL"}) from e
-    if len(data) > max_bytes:
-        raise ComfyError(413, {"field": field, "message": f"{field}: {kind} larger than {max_bytes} bytes"})
-    return data, extension
-
-
-def is_public_address(address):
-    """Whether an IP address is on the public internet: not loopback, private, link-local (the cloud's
-    metadata service), shared, reserved or multicast. An IPv4-mapped IPv6 address counts as its IPv4."""
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
-class PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """HTTPS to a host at an address already checked, so DNS cannot swap in another between the check and
-    the connection; SNI and certificate checks still use the host name."""
-
-    def __init__(self, host, port, address, context, timeout):
-        super().__init__(host, port, timeout=timeout, context=context)
-        self.address = address
-        self.ssl_context = context
-
-    def connect(self):
-        sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self.ssl_context.wrap_socket(sock, server_hostname=self.host)
-
-
-class UrlPolicy:
-    """How an image or video given as a URL is fetched: https only, to public addresses only (checked on
-    the address connected to), redirects re-checked, at most the field's max bytes, and only media types
-    the field's kind has. `allow_address` and `ssl_context` exist for tests on loopback."""
-
-    def __init__(self, allow_address=is_public_address, ssl_context=None):
-        self.allow_address = allow_address
-        self.ssl_context = ssl_context  # the system's trust store, loaded on the first fetch (not at start-up)
-
-    def fetch(self, url, field, kind, max_bytes):
-        """Returns (bytes, media type); raises ComfyError 422 (or 413 when too large) naming the field."""
-
-        def refuse(message, status=422):
-            return ComfyError(status, {"field": field, "message": f"{field}: {message}"})
-
-        if self.ssl_context is None:
-            self.ssl_context = ssl.create_default_context()
-        for _ in range(URL_MAX_REDIRECTS + 1):
-            parts = urllib.parse.urlsplit(url)
-            if parts.scheme != "https" or not parts.hostname:
-                raise refuse(f"only https URLs are fetched, got {url[:100]!r}")
-            try:
-                port = parts.port or 443
-                infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-            except (OSError, ValueError) as e:
-                raise refuse(f"cannot resolve {parts.hostname}: {e}") from e
-            addresses = [info[4][0] for info in infos]
-            refused = [a for a in addresses if not self.allow_address(ipaddress.ip_address(a))]
-            if refused:
-                raise refuse(f"{parts.hostname} resolves to {refused[0]}, a private, loopback or reserved address: only public https URLs are fetched")
-            connection = PinnedHTTPSConnection(parts.hostname, port, addresses[0], self.ssl_context, URL_TIMEOUT_SECONDS)
-            try:
-                connection.request("GET", urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")),
-                                   headers={"Accept": f"{kind}/*", "User-Agent": "modal-cdk-runtime"})
-                response = connection.getresponse()
-                if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
-                    url = urllib.parse.urljoin(url, response.getheader("Location"))
-                    continue
-                if response.status != 200:
-                    raise refuse(f"{parts.hostname} answered HTTP {response.status} for the URL")
-                media_type = response.headers.get_content_type()
-                allowed = sorted(t for t in DATA_URL_EXTENSIONS if t.startswith(f"{kind}/"))
-                if media_type not in allowed:
-                    raise refuse(f"the URL is {media_type}, expected one of {', '.join(allowed)}")
-                length = response.getheader("Content-Length")
-                if length is not None and length.isdigit() and int(length) > max_bytes:
-                    raise refuse(f"the URL's {kind} is {length} bytes, more than {max_bytes}", 413)
-                data = response.read(max_bytes + 1)
-                if len(data) > max_bytes:
-                    raise refuse(f"the URL's {kind} is more than {max_bytes} bytes", 413)
-                return data, media_type
-            except (OSError, http.client.HTTPException) as e:
-                raise refuse(f"could not fetch the URL from {parts.hostname}: {e}") from e
-            finally:
-                connection.close()
-        raise refuse(f"more than {URL_MAX_REDIRECTS} redirects")
 
 
 # -- outputs ------------------------------------------------------------------------------------------

@@ -212,12 +212,15 @@ def test_node_errors_are_422_naming_node_and_class(servers):
     assert "width" in json.dumps(detail)
 
 
-def test_an_execution_error_is_500_naming_node_and_class(servers):
-    response = post(servers, "/upload", {"image": base64.b64encode(b"not an image").decode()})
+def test_an_execution_error_is_500_naming_node_and_class_without_server_paths(servers):
+    # The LoRA is there, so the request passes every check and ComfyUI's validation; the zero-byte
+    # checkpoint then fails to load, with ComfyUI's message naming the file by its absolute path.
+    response = post(servers, "/lora", {"lora_name": "present"})
     assert response.status_code == 500, response.text
     detail = response.json()["detail"]
-    assert (detail["node_id"], detail["class_type"]) == ("1", "LoadImage")
+    assert (detail["node_id"], detail["class_type"]) == ("1", "CheckpointLoaderSimple")
     assert detail["message"]
+    assert str(servers["base"]) not in response.text and "/models/" not in response.text
 
 
 def test_a_missing_lora_is_422_naming_it_and_is_never_queued(servers):

@@ -1,10 +1,16 @@
 """The generated FastAPI app: each route's pydantic request model, driven through FastAPI's TestClient
 with a recording stand-in for the ComfyUI runner (the runner itself is tested against a real ComfyUI)."""
 
+import base64
+import json
+
 import pytest
 from fastapi.testclient import TestClient
+from media import tiny_mp4, tiny_png
 
-SAMPLES = {"string": "a red fox", "image": "aGVsbG8=", "video": "aGVsbG8=", "int": None, "float": None, "bool": True, "seed": 7}
+# Real (tiny) files: the runtime decode-checks images and videos, and test_ryla_workflows.py binds these.
+SAMPLES = {"string": "a red fox", "image": base64.b64encode(tiny_png()).decode(), "video": base64.b64encode(tiny_mp4()).decode(),
+           "int": None, "float": None, "bool": True, "seed": 7}
 # A value of the wrong kind for each field type (a seed must be ≥ 0).
 BAD_VALUES = {"string": 12, "image": 12, "video": 12, "enum": "not-a-choice", "bool": "maybe", "int": "x", "float": "x", "seed": -1}
 
@@ -102,3 +108,22 @@ def test_bad_values_are_422_naming_the_field(client):
             assert response.status_code == 422
             assert all(name in response.text for name in group)
         assert len(runner.calls) == calls  # nothing invalid reached the runner
+
+
+def test_values_json_can_carry_but_not_show_are_422_naming_the_field(client):
+    """1e400, NaN and Infinity are valid JSON numbers for Python; a lone surrogate is a valid JSON string
+    escape; a body need not be UTF-8. FastAPI's own error could not be sent for any of them (a 500): ours
+    names the field, on every endpoint of every app."""
+    entry, runner, http = client
+    for endpoint in entry["endpoints"]:
+        base = json.dumps(minimal_body(endpoint))[1:-1]
+        for field in endpoint["fields"]:
+            values = ["1e400", "NaN", "-Infinity"] + (['"\\ud800"', '"a\\udfffb"'] if field["type"] in ("string", "image", "video") else [])
+            for value in values:
+                body = "{" + (base + ", " if base else "") + f'"{field["name"]}": {value}' + "}"
+                response = http.post(endpoint["path"], content=body.encode(), headers={"content-type": "application/json"})
+                assert response.status_code == 422, (field["name"], value, response.text)
+                assert ["body", field["name"]] in [e["loc"][:2] for e in response.json()["detail"]], (field["name"], value)
+        for content_type in ("text/plain", "application/json"):
+            response = http.post(endpoint["path"], content=b"\xff\xfe\x00", headers={"content-type": content_type})
+            assert response.status_code == 422 and response.json()["message"].startswith("invalid request"), response.text

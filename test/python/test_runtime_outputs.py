@@ -4,6 +4,7 @@ through the generated FastAPI app (ComfyUI's queue and history are stubbed; the 
 import base64
 import importlib.util
 import io
+import sys
 
 import pytest
 from conftest import APP_IDS, SYNTH_OUT, import_app
@@ -15,6 +16,7 @@ PNG_MAGIC = b"\x89PNG"
 
 
 def load_runtime():
+    sys.path.insert(0, str(SYNTH_OUT / "apps" / APP_IDS[0]))  # request_files.py ships beside it
     spec = importlib.util.spec_from_file_location("comfy_runtime_outputs", SYNTH_OUT / "apps" / APP_IDS[0] / "comfy_runtime.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -60,7 +62,7 @@ def test_headers_and_bytes_reach_the_http_client(tmp_path):
 
 def test_a_request_refused_at_its_second_file_leaves_no_first_file(tmp_path):
     (tmp_path / "two.json").write_text('{"1": {"class_type": "LoadImage", "inputs": {"image": "a.png"}}, "2": {"class_type": "LoadImage", "inputs": {"image": "b.png"}}}')
-    image = {"type": "image", "max_bytes": 1000}
+    image = {"type": "image", "max_bytes": 1000, "max_pixels": 10_000, "max_frames": 1}
     spec = {"workflow": "two.json", "fields": [{**image, "name": "a", "targets": [["1", "image"]]}, {**image, "name": "b", "targets": [["2", "image"]]}],
             "output": "png", "content_type": "image/png", "output_node": "3", "timeout_seconds": 5}
     runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=tmp_path)

@@ -6,13 +6,17 @@ values in the synthesized workflow; only the ComfyUI call itself is left out (te
 ComfyUI elsewhere). Skipped when the synthesized stack is not RYLA's.
 """
 
+import base64
 import importlib.util
+import sys
+
 import pytest
 from conftest import MANIFEST, SYNTH_OUT, import_app
+from media import tiny_mp4
 from fastapi.testclient import TestClient
 
 PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-MP4 = "data:video/mp4;base64,AAAAGGZ0eXBtcDQy"
+MP4 = "data:video/mp4;base64," + base64.b64encode(tiny_mp4()).decode()
 RAW_PNG = PNG.split(",", 1)[1]
 
 # Bodies the clients send today, by endpoint: modal-client.ts / the API adapter (§5.4), ryla_client.py
@@ -128,6 +132,7 @@ def clients(tmp_path_factory):
     made = {}
     for app_id in sorted(set(APP_OF.values())):
         app_dir = SYNTH_OUT / "apps" / app_id
+        sys.path.insert(0, str(app_dir))  # request_files.py ships beside the runtime
         spec = importlib.util.spec_from_file_location(f"comfy_runtime_{app_id.replace('-', '_')}", app_dir / "comfy_runtime.py")
         runtime = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(runtime)
