@@ -74,7 +74,8 @@ export interface EndpointInput extends Partial<NodeInput> {
    */
   readonly ensureSuffix?: string;
   /**
-   * Treat an empty string like a left-out field, so the default applies (for clients that send `""`).
+   * Treat an empty string like a left-out field (for clients that send `""`): the default applies, or, for
+   * a field without one, the field counts as not sent (a `requireOneOf` group then needs another).
    * @default false
    */
   readonly defaultWhenEmpty?: boolean;
@@ -208,7 +209,7 @@ export const inputSchema = z
       }
     }
     if (f.ensureSuffix !== undefined && !text) bad('ensureSuffix', f.ensureSuffix, `expected no ensureSuffix: only string and enum fields have one (type is ${f.type})`);
-    if (f.defaultWhenEmpty && (f.type !== 'string' || f.default === undefined)) bad('defaultWhenEmpty', true, 'expected a string field with a default');
+    if (f.defaultWhenEmpty && (f.type !== 'string' || f.required === true || (f.required === undefined && f.default === undefined))) bad('defaultWhenEmpty', true, 'expected a string field that is not required (a default, or required: false)');
     if (f.presets !== undefined && f.type !== 'enum') bad('presets', f.presets, `expected no presets: only an enum has them (type is ${f.type})`);
     if (f.presets !== undefined && f.values) {
       for (const key of Object.keys(f.presets)) if (!f.values.includes(key)) bad('presets', key, `expected preset keys among the enum values ${show(f.values)}`);

@@ -37,11 +37,14 @@ describe('clients/endpoints.json', () => {
   it('carries a request JSON Schema with required fields, bounds, aliases and one-of groups', () => {
     const flux = endpointsJson.endpoints['/flux'].requestSchema;
     expect(flux.required).toEqual(['prompt']);
-    expect(flux.properties.width).toMatchObject({ type: 'integer', minimum: 64, maximum: 2048, default: 1024 });
+    // An optional field may be null, which means left out (its default applies).
+    expect(flux.properties.width).toEqual({ anyOf: [{ type: 'integer', minimum: 64, maximum: 2048 }, { type: 'null' }], default: 1024, description: 'Output width in pixels' });
     const wan = endpointsJson.endpoints['/wan2.6'].requestSchema;
-    expect(wan.properties.num_frames).toMatchObject({ deprecated: true, type: 'integer' });
+    expect(wan.properties.num_frames).toMatchObject({ deprecated: true, anyOf: [{ type: 'integer' }, { type: 'null' }] });
     const lora = endpointsJson.endpoints['/flux-dev-lora'].requestSchema;
-    expect(lora.allOf).toEqual([{ anyOf: [{ required: ['lora_name'] }, { required: ['lora_id'] }] }]);
+    // Sent means with a value: null, and "" for these defaultWhenEmpty fields, count as left out.
+    const sent = (name: string, absent: unknown[] = [null, '']) => ({ required: [name], properties: { [name]: { not: { enum: absent } } } });
+    expect(lora.allOf).toEqual([{ anyOf: [sent('prompt', [null])] }, { anyOf: [sent('lora_name'), sent('lora_id')] }]);
     // 2^64 - 1 exactly (a JavaScript number would have written 18446744073709552000).
     expect(assembly.files.get('clients/endpoints.json')).toContain('"maximum": 18446744073709551615');
   });

@@ -50,7 +50,7 @@ describe('Endpoint inputs: options for clients with their own spellings', () => 
     [{ inputs: { s: { type: 'string', node: '4', input: 'text', maxBytes: 10 } } }, /'inputs.s.maxBytes': got 10, expected no maxBytes: only image and video fields carry files/],
     [{ inputs: { s: { type: 'image', node: '3', input: 'image', modelFolder: 'loras' } } }, /'inputs.s.modelFolder': got "loras", expected no modelFolder: only a string or enum names a model file/],
     [{ inputs: { s: { type: 'string', node: '4', input: 'text', modelFolder: '../loras' } } }, /'inputs.s.modelFolder': got "..\/loras", expected a ComfyUI models folder name such as "loras"/],
-    [{ inputs: { s: { type: 'string', node: '4', input: 'text', defaultWhenEmpty: true } } }, /'inputs.s.defaultWhenEmpty': got true, expected a string field with a default/],
+    [{ inputs: { s: { type: 'string', node: '4', input: 'text', defaultWhenEmpty: true } } }, /'inputs.s.defaultWhenEmpty': got true, expected a string field that is not required \(a default, or required: false\)/],
     [{ inputs: { s: { type: 'string', node: '4' } } }, /'inputs.s.input': got "4", expected node and input together, or neither/],
     [{ inputs: { s: { type: 'string', node: '4', input: 'text' } }, requireOneOf: [['s', 't']] }, /'requireOneOf': got "s", expected optional fields without a default in each group, but 's' has a default or is required/],
     [{ inputs: {}, requireOneOf: [['s', 't']] }, /'requireOneOf': got "s", expected optional fields without a default in each group, but 's' is not a field/],

@@ -18,7 +18,8 @@ export function prompt(node: string, input = 'text', opts: { default?: string; t
   return {
     prompt: {
       type: 'string', node, input, minLength: 1, maxLength: 10000, description: 'What to generate',
-      ...(opts.default !== undefined && { default: opts.default }),
+      // Clients send "" for "use the default" where there is one (Qwen's "A beautiful woman").
+      ...(opts.default !== undefined && { default: opts.default, defaultWhenEmpty: true }),
       ...(opts.triggerWord && { format: '{trigger_word} {prompt}' }),
     },
     ...(opts.triggerWord && {
@@ -80,8 +81,8 @@ export function lora(loaders: string[], folder: string, idPattern: string, stren
   const [node, ...more] = loaders;
   const alsoSets = more.map((n) => ({ node: n, input: 'lora_name' }));
   return {
-    lora_id: { type: 'string', node, input: 'lora_name', alsoSets, required: false, modelFolder: 'loras', format: `${folder}/${idPattern}`, maxLength: 200, description: `Trained LoRA id: loads ${idPattern} from the volume` },
-    lora_name: { type: 'string', node, input: 'lora_name', alsoSets, required: false, modelFolder: 'loras', format: `${folder}/{lora_name}`, ensureSuffix: '.safetensors', maxLength: 200, winsOver: ['lora_id'], description: 'LoRA file name in the volume folder (".safetensors" added if missing); wins over lora_id' },
+    lora_id: { type: 'string', node, input: 'lora_name', alsoSets, required: false, defaultWhenEmpty: true, modelFolder: 'loras', format: `${folder}/${idPattern}`, maxLength: 200, description: `Trained LoRA id: loads ${idPattern} from the volume` },
+    lora_name: { type: 'string', node, input: 'lora_name', alsoSets, required: false, defaultWhenEmpty: true, modelFolder: 'loras', format: `${folder}/{lora_name}`, ensureSuffix: '.safetensors', maxLength: 200, winsOver: ['lora_id'], description: 'LoRA file name in the volume folder (".safetensors" added if missing); wins over lora_id' },
     lora_strength: { type: 'float', node: first.node, input: first.input, alsoSets: rest, default: 1.0, min: -5, max: 5, description: 'LoRA strength' },
   };
 }

@@ -71,7 +71,8 @@ export function addQwenImageApp(project: ModalProject, shared: RylaShared): Comf
     inputs: {
       source_video: { type: 'video', node: '1', input: 'video', description: 'The video: a data URL or base64 (MP4 or WebM)' },
       reference_image: { type: 'image', node: '2', input: 'image', description: 'The face to put in: a data URL or base64' },
-      fps: { type: 'int', node: '1', input: 'force_rate', alsoSets: [{ node: '4', input: 'frame_rate' }], default: 30, min: 1, max: 60 },
+      // A float: clients send NTSC rates such as 23.976 (VHS's force_rate and frame_rate are FLOAT).
+      fps: { type: 'float', node: '1', input: 'force_rate', alsoSets: [{ node: '4', input: 'frame_rate' }], default: 30, min: 1, max: 60 },
       restore_face: { type: 'bool', node: '3', input: 'face_restore_model', default: true, map: { true: 'GFPGANv1.4.pth', false: 'none' }, description: 'Restore the swapped face with GFPGAN 1.4' },
       face_restore_visibility: { type: 'float', node: '3', input: 'face_restore_visibility', default: 1.0, min: 0.1, max: 1 },
       codeformer_weight: { type: 'float', node: '3', input: 'codeformer_weight', default: 0.5, min: 0, max: 1 },

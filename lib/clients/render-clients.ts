@@ -86,7 +86,8 @@ const TS_TYPES: Record<RequestField['type'], string> = {
 function tsType(f: RequestField): string {
   const base = f.type === 'enum' ? f.values!.map((v) => JSON.stringify(v)).join(' | ') : TS_TYPES[f.type];
   const value = f.maxItems !== undefined ? `${base} | ${base}[]` : base;
-  return !f.required && f.default === undefined ? `${value} | null` : value;
+  // null means left out for any field a request need not send (README "The request contract").
+  return f.required ? value : `${value} | null`;
 }
 
 /** The doc comment of a field: its description, default, bounds and other names. */

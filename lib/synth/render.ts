@@ -92,15 +92,21 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
   const handlers = new Set<string>();
   const requests = app.endpoints.map((e) => requestView(e, handlers));
   const fields = app.endpoints.flatMap((e) => e.fields);
-  const text = fields.some((f) => TEXT_TYPES.has(f.type));
+  const annotations = new Set(fields.map((f) => ANNOTATIONS[f.type]));
+  const valueTypes = { text: annotations.has('Text'), int: annotations.has('Int'), number: annotations.has('Number'), bool: annotations.has('Bool') };
   const typingImports = [
-    ...(text || fields.some((f) => f.maxItems !== undefined) ? ['Annotated'] : []),
+    ...(fields.some((f) => f.type !== 'enum') ? ['Annotated'] : []),
     ...(fields.some((f) => f.type === 'enum') ? ['Literal'] : []),
   ];
-  const pydanticImports = ['BaseModel', 'ConfigDict', 'Field'];
-  if (fields.some((f) => f.aliases.length > 0)) pydanticImports.unshift('AliasChoices');
-  if (text) pydanticImports.unshift('AfterValidator');
-  if (app.endpoints.some((e) => e.requireOneOf.length > 0)) pydanticImports.push('model_validator');
+  const pydanticImports = [
+    ...(valueTypes.text ? ['AfterValidator'] : []),
+    ...(fields.some((f) => f.aliases.length > 0) ? ['AliasChoices'] : []),
+    'BaseModel',
+    ...(valueTypes.int || valueTypes.number ? ['BeforeValidator'] : []),
+    'ConfigDict', 'Field',
+    ...(valueTypes.bool ? ['Strict'] : []),
+    'model_validator',
+  ];
   const firstGpu = parseGpu(Array.isArray(app.gpu) ? app.gpu[0] : app.gpu);
   const gpuType = 'type' in firstGpu ? GPU_TYPES[firstGpu.type] : undefined;
   const usdPerSecond = gpuType?.usdPerSecond != null && 'count' in firstGpu ? round(gpuType.usdPerSecond * firstGpu.count) : null;
@@ -137,7 +143,7 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
     ),
     typingImports: typingImports.join(', '),
     pydanticImport: importLine('pydantic', pydanticImports),
-    text,
+    valueTypes,
     requests,
   });
 }
@@ -153,7 +159,6 @@ function runtimeSpec(e: EndpointModel): PyValue {
       ...(f.format !== undefined && { format: f.format }),
       ...(f.clamp && { clamp: [f.min!, f.max!] }),
       ...(f.ensureSuffix !== undefined && { ensure_suffix: f.ensureSuffix }),
-      ...(f.defaultWhenEmpty && { default_when_empty: f.default! }),
       ...(f.map !== undefined && { map: f.map }),
       ...(f.presets !== undefined && { presets: f.presets }),
       ...(f.maxBytes !== undefined && { max_bytes: f.maxBytes }),
@@ -180,6 +185,10 @@ function requestView(e: EndpointModel, taken: Set<string>) {
     maxBodyBytes: maxBodyBytes(e),
     fields: e.fields.map((f) => ({ name: f.name, annotation: annotation(f), args: fieldArgs(f) })),
     requireOneOf: e.requireOneOf.length ? py(e.requireOneOf) : null,
+    // Every name (aliases too) of the fields whose "" counts as left out (defaultWhenEmpty).
+    emptyIsAbsent: pySet(e.fields.filter((f) => f.defaultWhenEmpty).flatMap((f) => [f.name, ...f.aliases])),
+    // The names of each field that has aliases: a body may send one of them.
+    namesOfFields: py(e.fields.filter((f) => f.aliases.length > 0).map((f) => [f.name, ...f.aliases])),
   };
 }
 
@@ -192,10 +201,9 @@ export function maxBodyBytes(e: EndpointModel): number {
   return BODY_BYTES_BESIDES_FILES + files;
 }
 
-/** Field types whose values are free text: `Text` refuses text that is not valid Unicode (a lone surrogate). */
-const TEXT_TYPES: ReadonlySet<RequestField['type']> = new Set(['string', 'image', 'video']);
+/** The annotation of each field type: the value types app.py defines (one rule per type, README "The request contract"). */
 const ANNOTATIONS: Record<RequestField['type'], string> = {
-  string: 'Text', enum: 'str', image: 'Text', video: 'Text', int: 'int', seed: 'int', float: 'float', bool: 'bool',
+  string: 'Text', enum: 'str', image: 'Text', video: 'Text', int: 'Int', seed: 'Int', float: 'Number', bool: 'Bool',
 };
 
 function annotation(f: RequestField): string {
@@ -224,6 +232,11 @@ function fieldArgs(f: RequestField): string {
 function importLine(module: string, names: string[]): string {
   const line = `from ${module} import ${names.join(', ')}`;
   return line.length + 4 <= 88 ? line : `from ${module} import (\n${names.map((n) => `        ${n},`).join('\n')}\n    )`;
+}
+
+/** A Python set (or frozenset() when empty) of strings, sorted. */
+function pySet(values: string[]): string {
+  return values.length === 0 ? 'frozenset()' : `{${[...new Set(values)].sort().map(pyString).join(', ')}}`;
 }
 
 function pyDict<T>(entries: Record<string, T>, render: (v: T) => string): string {

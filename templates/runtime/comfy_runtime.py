@@ -388,15 +388,13 @@ class FormatValues(dict):
 
 
 def request_values(fields, values):
-    """The request's values after presets (an aspect ratio setting width and height) and empty-means-default."""
+    """The request's values after presets (an aspect ratio setting width and height). An empty string that
+    means "left out" (defaultWhenEmpty) was already replaced by the field's default in the request model."""
     values = dict(values)
     for field in fields:
         chosen = values.get(field["name"])
         if chosen is not None and "presets" in field:
             values.update(field["presets"].get(chosen, {}))
-    for field in fields:
-        if "default_when_empty" in field and values.get(field["name"]) == "":
-            values[field["name"]] = field["default_when_empty"]
     return FormatValues({k: v for k, v in values.items() if v is not None})
 
 

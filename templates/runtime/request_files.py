@@ -38,11 +38,15 @@ class ComfyError(Exception):
 
 
 def decode_inline_file(value, field, kind, max_bytes):
-    """A base64 or data-URL image or video; returns (bytes, file extension)."""
+    """A base64 (standard or URL-safe, padded or not, wrapped or not) or data-URL image or video; returns
+    (bytes, file extension)."""
     extension = ".png" if kind == "image" else ".mp4"
     if value.startswith("data:"):
         header, _, value = value.partition(",")
         extension = DATA_URL_EXTENSIONS.get(header[5:].split(";")[0], extension)
+    # Tolerated as encoders write it: line breaks and spaces (MIME wraps at 76), no padding, URL-safe letters.
+    value = "".join(value.split()).replace("-", "+").replace("_", "/")
+    value += "=" * (-len(value) % 4)
     if len(value) > max_bytes // 3 * 4 + 4:
         raise ComfyError(413, {"field": field, "message": f"{field}: {kind} larger than {max_bytes} bytes"})
     try:
