@@ -48,12 +48,12 @@ def start_comfyui(base, custom_nodes=False):
     return process, url
 
 
-def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL):
-    """`modal-cdk serve --app local` in `project` (the test stack) against a running ComfyUI, with the test
-    venv's Python; returns (process, url) once /health answers. Stop it with SIGINT."""
+def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="local"):
+    """`modal-cdk serve --app <app>` in `project` (default: the test stack's app) against a running ComfyUI,
+    with the test venv's Python; returns (process, url) once /health answers. Stop it with SIGINT."""
     port = free_port()
     process = subprocess.Popen(
-        ["node", ROOT / "bin" / "modal-cdk.js", "serve", "--app", "local", "--comfy-url", comfy_url, "--comfy-dir", comfy_dir,
+        ["node", ROOT / "bin" / "modal-cdk.js", "serve", "--app", app, "--comfy-url", comfy_url, "--comfy-dir", comfy_dir,
          "--port", str(port), "--python", ROOT / ".venv" / "bin" / "python"],
         cwd=project, stdout=log, stderr=subprocess.STDOUT,
     )
