@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 MP4 = "data:video/mp4;base64," + base64.b64encode(tiny_mp4()).decode()
 RAW_PNG = PNG.split(",", 1)[1]
+RAW_PNG_BYTES = base64.b64decode(RAW_PNG)
 
 # Bodies the clients send today, by endpoint: modal-client.ts / the API adapter (§5.4), ryla_client.py
 # (§5.5), test-all-endpoints-comprehensive.py and benchmark-endpoints.py (§5.6), the playground.
@@ -230,3 +231,28 @@ def test_r2v_takes_at_most_three_reference_videos(clients):
     _, http = clients["wan26"]
     assert http.post("/wan2.6-r2v", json={"prompt": "p", "reference_videos": [MP4] * 4}).status_code == 422
     assert http.post("/wan2.6-r2v", json={"prompt": "p", "reference_videos": []}).status_code == 422
+
+
+def test_reasonable_values_refused_before_are_accepted(clients):
+    """Values today's clients can send that the first version refused (issue: one request contract)."""
+    swap, _ = post(clients, "/video-faceswap", {"source_video": MP4, "reference_image": PNG, "fps": 23.976})
+    assert swap["1"]["force_rate"] == swap["4"]["frame_rate"] == 23.976  # an NTSC rate, not only whole fps
+    lora, _ = post(clients, "/flux-dev-lora", {"prompt": "a fox", "lora_id": "abc", "lora_name": ""})
+    assert lora["14"]["lora_name"] == "ryla/flux-character-abc.safetensors"  # an empty lora_name is left out
+    qwen, _ = post(clients, "/qwen-image-2512", {"prompt": ""})
+    assert qwen["6"]["text"] == "A beautiful woman"  # the contract's default, not an empty prompt
+    nulls, _ = post(clients, "/flux", {"prompt": "a fox", "seed": None, "width": None})
+    assert nulls["5"]["width"] == 1024 and nulls["3"]["seed"] == 42  # null means left out: the defaults
+    data = base64.b64encode(RAW_PNG_BYTES).decode()
+    wrapped = "\n".join(data[i:i + 76] for i in range(0, len(data), 76))
+    for image in (wrapped, data.rstrip("="), base64.urlsafe_b64encode(RAW_PNG_BYTES).decode()):
+        _, files = post(clients, "/seedvr2", {"image": image})
+        assert len(files) == 1
+
+
+def test_strings_for_numbers_and_numbers_for_booleans_are_422(clients):
+    _, http = clients["flux"]
+    for body in ({"prompt": "p", "steps": True}, {"prompt": "p", "width": "768"}, {"prompt": "p", "cfg": "7.5"}, {"prompt": "p", "width": 768.5}):
+        response = http.post("/flux-dev", json=body)
+        assert response.status_code == 422, body
+    assert post(clients, "/flux-dev", {"prompt": "p", "width": 768.0})[0]["5"]["width"] == 768  # 768.0 is a whole number
