@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-// npm bin shim: TypeScript through a plain SWC require hook (bin/swc-register.js), then the CLI.
-require('./swc-register');
+// This repository's CLI from source: TypeScript through a plain SWC require hook (bin/swc-register.js),
+// then the CLI. The installed package runs the compiled dist/bin/modal-cdk.js instead (npm run build).
+require('./swc-register').registerTypeScript();
 require('./modal-cdk.ts');

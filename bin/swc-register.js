@@ -1,46 +1,54 @@
 // Compile TypeScript on require with SWC (no type check at run time; `npm test` type-checks). A plain
 // require hook rather than ts-node's: ts-node loads the TypeScript compiler even in SWC mode, which costs
 // about 0.2 s of every `npm run synth` on a small machine. Compiled files are cached by content under
-// node_modules/.cache/modal-cdk-swc/, so a warm run does not even load @swc/core (~0.1 s less).
-// Used by bin/modal-cdk.js and by test drivers.
+// <project>/node_modules/.cache/modal-cdk-swc/, so a warm run does not even load @swc/core (~0.1 s less).
+// Used by bin/modal-cdk.js (this repository's CLI from source) and, in the built package, to load a user's
+// TypeScript app in-process with the @swc/core of the user's project (lib/synthesize.ts).
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-// Source maps only for MODAL_CDK_DEBUG=1 (its stack traces then point into the .ts files): they cost ~50 ms.
-const debug = Boolean(process.env.MODAL_CDK_DEBUG);
-if (debug) process.setSourceMapsEnabled(true);
-const cacheDir = path.join(__dirname, '..', 'node_modules', '.cache', 'modal-cdk-swc');
-const OPTIONS_KEY = `es2022-commonjs-${debug ? 'maps' : 'nomaps'}-v1`;
-let swc;
-
-function compile(source, filename) {
-  swc ??= require('@swc/core');
-  return swc.transformSync(source, {
-    filename,
-    sourceMaps: debug ? 'inline' : false,
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-    module: { type: 'commonjs' },
-  }).code;
+/**
+ * Installs the `.ts` require hook (once). `swc`: how to load @swc/core (default: from here); `cacheDir`:
+ * where compiled files are kept. Returns false when a `.ts` hook was already installed by someone else.
+ */
+function registerTypeScript({ loadSwc = () => require('@swc/core'), cacheDir = path.join(__dirname, '..', 'node_modules', '.cache', 'modal-cdk-swc') } = {}) {
+  if (require.extensions['.ts']) return false;
+  // Source maps only for MODAL_CDK_DEBUG=1 (its stack traces then point into the .ts files): they cost ~50 ms.
+  const debug = Boolean(process.env.MODAL_CDK_DEBUG);
+  if (debug) process.setSourceMapsEnabled(true);
+  const optionsKey = `es2022-commonjs-${debug ? 'maps' : 'nomaps'}-v1`;
+  let swc;
+  const compile = (source, filename) => {
+    swc ??= loadSwc();
+    return swc.transformSync(source, {
+      filename,
+      sourceMaps: debug ? 'inline' : false,
+      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+      module: { type: 'commonjs' },
+    }).code;
+  };
+  require.extensions['.ts'] = (module, filename) => {
+    const source = fs.readFileSync(filename, 'utf8');
+    const key = crypto.createHash('sha1').update(`${optionsKey}\0${filename}\0${source}`).digest('hex');
+    const cached = path.join(cacheDir, `${key}.js`);
+    let code;
+    try {
+      code = fs.readFileSync(cached, 'utf8');
+    } catch {
+      code = compile(source, filename);
+      try {
+        fs.mkdirSync(cacheDir, { recursive: true });
+        const temporary = `${cached}.${process.pid}`;
+        fs.writeFileSync(temporary, code);
+        fs.renameSync(temporary, cached); // atomic: a parallel run never reads half a file
+      } catch {
+        // a read-only install: compile every time
+      }
+    }
+    module._compile(code, filename);
+  };
+  return true;
 }
 
-require.extensions['.ts'] = (module, filename) => {
-  const source = fs.readFileSync(filename, 'utf8');
-  const key = crypto.createHash('sha1').update(`${OPTIONS_KEY}\0${filename}\0${source}`).digest('hex');
-  const cached = path.join(cacheDir, `${key}.js`);
-  let code;
-  try {
-    code = fs.readFileSync(cached, 'utf8');
-  } catch {
-    code = compile(source, filename);
-    try {
-      fs.mkdirSync(cacheDir, { recursive: true });
-      const temporary = `${cached}.${process.pid}`;
-      fs.writeFileSync(temporary, code);
-      fs.renameSync(temporary, cached); // atomic: a parallel run never reads half a file
-    } catch {
-      // a read-only install: compile every time
-    }
-  }
-  module._compile(code, filename);
-};
+module.exports = { registerTypeScript };

@@ -5,6 +5,7 @@ import { ModelFiles } from '../lib/comfy/model-files';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
 import { closestCoreVersion, PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
+import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
 import { parseGpu } from '../lib/policy/gpu';
 import type { AppModel, VolumeMount } from '../lib/synth/model';
@@ -113,7 +114,7 @@ const comfyAppPropsSchema = z.strictObject({
   pythonVersion: pythonVersionSchema.optional(),
   pythonPackages: z.array(pinnedPipPackageSchema).default([]),
   aptPackages: z.array(aptPackageSchema).default([]),
-  volumes: z.array(z.instanceof(Volume, { message: 'expected Volume constructs' })).default([]),
+  volumes: z.array(z.custom<Volume>(Volume.isVolume, { message: 'expected Volume constructs' })).default([]),
   secrets: z.array(modalNameSchema).default([]),
   huggingfaceSecret: modalNameSchema.optional(),
   requiresProxyAuth: z.boolean().optional(),
@@ -125,13 +126,16 @@ const comfyAppPropsSchema = z.strictObject({
   }
 });
 
-const APP_SYMBOL = Symbol.for('modal-cdk.ComfyApp');
-
 /**
  * One Modal app serving ComfyUI behind FastAPI: its image (ComfyUI, custom nodes, models), its GPU and
  * scaling, and its endpoints. `id` is what `npm run deploy -- --app <id>` takes.
  */
 export class ComfyApp extends Construct {
+  /** Whether `x` is a ComfyApp (of any copy of modal-cdk). */
+  public static isComfyApp(x: unknown): x is ComfyApp {
+    return isMarked(x, 'ComfyApp');
+  }
+
   public readonly modalName: string;
   public readonly project: ModalProject;
   private readonly props: z.output<typeof comfyAppPropsSchema>;
@@ -145,7 +149,7 @@ export class ComfyApp extends Construct {
       throw new ModalCdkError([{ path: scope.node.path, message: `duplicate app id "${id}": ${existing.node.path} already exists — each ComfyApp id must be unique in the project, since it names the app in \`deploy --app\`` }]);
     }
     super(scope, id);
-    Object.defineProperty(this, APP_SYMBOL, { value: true });
+    markAs(this, 'ComfyApp');
     if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) {
       throw new ModalCdkError([{ path: this.node.path, message: `app id: got "${id}", expected lower-case letters, digits and "-" (it becomes part of the Modal name and URLs)` }]);
     }
@@ -170,7 +174,7 @@ export class ComfyApp extends Construct {
   }
 
   public get endpoints(): Endpoint[] {
-    return this.node.children.filter((c): c is Endpoint => c instanceof Endpoint);
+    return this.node.children.filter(Endpoint.isEndpoint);
   }
 
   public get huggingfaceSecret(): string | undefined {
@@ -183,7 +187,7 @@ export class ComfyApp extends Construct {
    */
   public get schemas(): SchemaSet {
     if (!this.schemaSet) {
-      const packs = [this.coreOverlay(), ...this.children(CustomNode).map((n) => n.schemas(this.project.root))]
+      const packs = [this.coreOverlay(), ...this.children({ is: CustomNode.isCustomNode }).map((n) => n.schemas(this.project.root))]
         .filter((s): s is { pack: PackSchemas } => s !== undefined && 'pack' in s)
         .map((s) => s.pack);
       this.schemaSet = SchemaSet.for(this.props.comfyVersion ?? this.project.comfyVersion, packs);
@@ -202,8 +206,8 @@ export class ComfyApp extends Construct {
   public get modelFiles(): ModelFiles {
     if (!this.models) {
       this.models = new ModelFiles([
-        ...this.children(HfModel).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
-        ...this.children(VolumeModel).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: true })),
+        ...this.children({ is: HfModel.isHfModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
+        ...this.children({ is: VolumeModel.isVolumeModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: true })),
       ], this.schemas);
     }
     return this.models;
@@ -223,9 +227,9 @@ export class ComfyApp extends Construct {
 
   private toAppModel(): Omit<AppModel, 'hash'> {
     const p = this.props;
-    const hfModels = this.children(HfModel).map((m) => m._toModel());
-    const volumeModels = this.children(VolumeModel).map((m) => m._toModel());
-    const customNodes = this.children(CustomNode).map((n) => n._toModel());
+    const hfModels = this.children({ is: HfModel.isHfModel }).map((m) => m._toModel());
+    const volumeModels = this.children({ is: VolumeModel.isVolumeModel }).map((m) => m._toModel());
+    const customNodes = this.children({ is: CustomNode.isCustomNode }).map((n) => n._toModel());
     const endpoints = this.endpoints.map((e, i, all) => e._toModel(requestClassName(e.path, i, all.map((x) => x.path))));
     const gpus = (Array.isArray(p.gpu) ? p.gpu : [p.gpu]).map((g) => (parseGpu(g) as { spec: string }).spec);
     const comfyCliVersion = p.comfyCliVersion ?? this.project.comfyCliVersion;
@@ -271,13 +275,13 @@ export class ComfyApp extends Construct {
     return this.props.timeout ?? Math.max(300, ...this.endpoints.map((e) => Math.max(e.timeoutSeconds, e.clientTimeoutSeconds)));
   }
 
-  private children<T>(type: new (...args: any[]) => T): T[] {
-    return this.node.children.filter((c): c is T & Construct => c instanceof type);
+  private children<T>(type: { is(x: unknown): x is T }): T[] {
+    return this.node.children.filter((c): c is T & Construct => type.is(c));
   }
 
   /** The volumes the app mounts: those given in props and those its VolumeModels live in. */
   private mountedVolumes(): Volume[] {
-    return [...this.props.volumes, ...this.children(VolumeModel).map((m) => m.volume)];
+    return [...this.props.volumes, ...this.children({ is: VolumeModel.isVolumeModel }).map((m) => m.volume)];
   }
 
   private volumeMounts(needsHfCache: boolean): VolumeMount[] {
@@ -295,19 +299,19 @@ export class ComfyApp extends Construct {
     const overlay = this.coreOverlay();
     if (overlay && 'error' in overlay) problems.push(overlay.error);
     const secret = this.huggingfaceSecret;
-    for (const model of this.children(HfModel)) {
+    for (const model of this.children({ is: HfModel.isHfModel })) {
       if (model.gated && !secret) {
         problems.push(`${model.node.id}: gated model ${model.repo}/${model.file} needs a Hugging Face token, got no huggingfaceSecret — set huggingfaceSecret (the Modal Secret holding HF_TOKEN) on the ComfyApp or ModalProject`);
       }
     }
     const files = new Map<string, string>();
-    for (const m of [...this.children(HfModel), ...this.children(VolumeModel)]) {
+    for (const m of [...this.children({ is: HfModel.isHfModel }), ...this.children({ is: VolumeModel.isVolumeModel })]) {
       const key = `${m.target}/${m.filename}`;
       if (files.has(key)) problems.push(`models ${files.get(key)} and ${m.node.id} both link models/${key}: give one a different filename`);
       files.set(key, m.node.id);
     }
     const dirs = new Map<string, string>();
-    for (const n of this.children(CustomNode)) {
+    for (const n of this.children({ is: CustomNode.isCustomNode })) {
       if (dirs.has(n.dir)) problems.push(`custom nodes ${dirs.get(n.dir)} and ${n.node.id} both install into custom_nodes/${n.dir}: set dir on one`);
       dirs.set(n.dir, n.node.id);
     }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
 import type { PackSchemas } from '../lib/comfy/schema-set';
+import { isMarked, markAs } from '../lib/identity';
 import { parseProps } from '../lib/errors';
 import type { CustomNodeModel } from '../lib/synth/model';
 import { ModalProject } from './modal-project';
@@ -79,6 +80,11 @@ const customNodePropsSchema = z
 
 /** A ComfyUI custom node, installed at a pinned commit in its own image layer; a failed install fails the build. */
 export class CustomNode extends Construct {
+  /** Whether `x` is a CustomNode (of any copy of modal-cdk). */
+  public static isCustomNode(x: unknown): x is CustomNode {
+    return isMarked(x, 'CustomNode');
+  }
+
   public readonly dir: string;
   private readonly model: Omit<CustomNodeModel, 'constructPath'>;
   private readonly nodeSchemas: string | Record<string, unknown> | undefined;
@@ -86,6 +92,7 @@ export class CustomNode extends Construct {
 
   constructor(scope: Construct, id: string, props: CustomNodeProps) {
     super(scope, id);
+    markAs(this, 'CustomNode');
     const p = parseProps(customNodePropsSchema, props, this.node.path);
     this.dir = p.dir ?? (p.repo ? p.repo.replace(/\/$/, '').split('/').pop()!.replace(/\.git$/, '') : p.registryId!);
     this.model = {

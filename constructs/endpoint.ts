@@ -6,6 +6,7 @@ import { ModelFiles } from '../lib/comfy/model-files';
 import { outputNodes, outputProblems } from '../lib/comfy/outputs';
 import { SchemaSet } from '../lib/comfy/schema-set';
 import { durationSchema, DurationInput, formatDuration } from '../lib/duration';
+import { isMarked, markAs } from '../lib/identity';
 import { parseProps, show } from '../lib/errors';
 import { EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, OutputFormat } from '../lib/synth/model';
 import { EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, ParsedInput, targetsOf, toRequestField } from './endpoint-input';
@@ -63,7 +64,7 @@ export type { EndpointInput, NodeInput } from './endpoint-input';
 
 const endpointPropsSchema = z.strictObject({
   path: z.string().regex(/^\/[A-Za-z0-9._\-/]*$/, 'expected a URL path starting with "/" such as "/flux-dev" (letters, digits, "._-/")').refine((p) => p !== '/health', 'expected a path other than "/health", which every app serves itself'),
-  workflow: z.custom<Workflow>((v) => v instanceof Workflow, { message: 'expected a Workflow (Workflow.fromFile("workflows/x.json"))' }),
+  workflow: z.custom<Workflow>(Workflow.isWorkflow, { message: 'expected a Workflow (Workflow.fromFile("workflows/x.json"))' }),
   inputs: z.record(fieldNameSchema, inputSchema).default({}),
   output: z.enum(OUTPUT_FORMATS).default('png'),
   outputNode: z.string().min(1).optional(),
@@ -100,6 +101,11 @@ const endpointPropsSchema = z.strictObject({
 
 /** One HTTP route of an app: a POST that runs the workflow with the request's fields bound into it. */
 export class Endpoint extends Construct {
+  /** Whether `x` is an Endpoint (of any copy of modal-cdk). */
+  public static isEndpoint(x: unknown): x is Endpoint {
+    return isMarked(x, 'Endpoint');
+  }
+
   public readonly path: string;
   public readonly workflow: Workflow;
   public readonly timeoutSeconds: number;
@@ -108,6 +114,7 @@ export class Endpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: EndpointProps) {
     super(scope, id);
+    markAs(this, 'Endpoint');
     this.props = parseProps(endpointPropsSchema, props, this.node.path);
     this.path = this.props.path;
     this.workflow = this.props.workflow;

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { targetProblems } from '../lib/comfy/model-files';
+import { isMarked, markAs } from '../lib/identity';
 import { parseProps } from '../lib/errors';
 import type { HfModelModel } from '../lib/synth/model';
 import { fileNameSchema, relativePathSchema } from './schemas';
@@ -65,6 +66,11 @@ const hfModelPropsSchema = z.strictObject({
 
 /** A model file from Hugging Face, downloaded at image build with `hf_hub_download` and linked into ComfyUI. */
 export class HfModel extends Construct {
+  /** Whether `x` is a HfModel (of any copy of modal-cdk). */
+  public static isHfModel(x: unknown): x is HfModel {
+    return isMarked(x, 'HfModel');
+  }
+
   public readonly repo: string;
   public readonly file: string;
   public readonly gated: boolean;
@@ -74,6 +80,7 @@ export class HfModel extends Construct {
 
   constructor(scope: Construct, id: string, props: HfModelProps) {
     super(scope, id);
+    markAs(this, 'HfModel');
     const p = parseProps(hfModelPropsSchema, props, this.node.path);
     this.repo = p.repo;
     this.file = p.file;

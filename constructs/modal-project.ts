@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
+import { isMarked, markAs } from '../lib/identity';
 import { collectWarnings, ModalCdkError, Problem, parseProps } from '../lib/errors';
 import { applyClientPolicy, ClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
 import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
@@ -97,7 +98,6 @@ const projectPropsSchema = z.strictObject({
   clientPolicy: z.string().min(1).optional(),
 });
 
-const PROJECT_SYMBOL = Symbol.for('modal-cdk.ModalProject');
 
 export interface SynthOptions {
   /** Write the assembly here (atomically). @default - nothing is written */
@@ -116,9 +116,14 @@ export interface SynthResult extends Assembly {
  * every app, and `synth()`, which validates the whole tree and renders `synth.out/`.
  */
 export class ModalProject extends Construct {
+  /** Whether `x` is a ModalProject (of any copy of modal-cdk: checked by symbol, not `instanceof`). */
+  public static isModalProject(x: unknown): x is ModalProject {
+    return isMarked(x, 'ModalProject');
+  }
+
   /** The project that `construct` belongs to. */
   public static of(construct: IConstruct): ModalProject {
-    const project = construct.node.scopes.find((s): s is ModalProject => (s as any)[PROJECT_SYMBOL] === true);
+    const project = construct.node.scopes.find((s): s is ModalProject => ModalProject.isModalProject(s));
     if (!project) throw new ModalCdkError([{ path: construct.node.path, message: 'this construct is not inside a ModalProject: create it under one' }]);
     return project;
   }
@@ -135,7 +140,7 @@ export class ModalProject extends Construct {
 
   constructor(scope: Construct | undefined, id: string, props: ModalProjectProps = {}) {
     super(scope as Construct, id);
-    Object.defineProperty(this, PROJECT_SYMBOL, { value: true });
+    markAs(this, 'ModalProject');
     const p = parseProps(projectPropsSchema, props, id);
     const context = { ...readContextFromEnv(id), ...p.context };
     for (const [key, value] of Object.entries(context)) this.node.setContext(key, value);
@@ -223,7 +228,7 @@ interface ComfyAppLike extends IConstruct {
 }
 
 function isComfyAppLike(c: IConstruct): c is ComfyAppLike {
-  return (c as any)[Symbol.for('modal-cdk.ComfyApp')] === true;
+  return isMarked(c, 'ComfyApp');
 }
 
 function readContextFromEnv(id: string): Record<string, unknown> {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { targetProblems } from '../lib/comfy/model-files';
+import { isMarked, markAs } from '../lib/identity';
 import { parseProps } from '../lib/errors';
 import type { VolumeModelModel } from '../lib/synth/model';
 import { fileNameSchema, relativePathSchema } from './schemas';
@@ -25,7 +26,7 @@ export interface VolumeModelProps {
 }
 
 const volumeModelPropsSchema = z.strictObject({
-  volume: z.instanceof(Volume, { message: 'expected a Volume construct' }),
+  volume: z.custom<Volume>(Volume.isVolume, { message: 'expected a Volume construct' }),
   path: relativePathSchema,
   target: relativePathSchema,
   filename: fileNameSchema.optional(),
@@ -36,6 +37,11 @@ const volumeModelPropsSchema = z.strictObject({
  * into ComfyUI's models dir each time a container starts; linking again is harmless.
  */
 export class VolumeModel extends Construct {
+  /** Whether `x` is a VolumeModel (of any copy of modal-cdk). */
+  public static isVolumeModel(x: unknown): x is VolumeModel {
+    return isMarked(x, 'VolumeModel');
+  }
+
   public readonly volume: Volume;
   public readonly target: string;
   public readonly filename: string;
@@ -43,6 +49,7 @@ export class VolumeModel extends Construct {
 
   constructor(scope: Construct, id: string, props: VolumeModelProps) {
     super(scope, id);
+    markAs(this, 'VolumeModel');
     const p = parseProps(volumeModelPropsSchema, props, this.node.path);
     this.volume = p.volume;
     this.pathInVolume = p.path;

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { isMarked, markAs } from '../lib/identity';
 import { parseProps } from '../lib/errors';
 import { absolutePathSchema, modalNameSchema } from './schemas';
 
@@ -24,12 +25,18 @@ const volumePropsSchema = z.strictObject({
 
 /** A Modal Volume that apps mount and `VolumeModel`s link files from. Declare it once, on the project. */
 export class Volume extends Construct {
+  /** Whether `x` is a Volume (of any copy of modal-cdk). */
+  public static isVolume(x: unknown): x is Volume {
+    return isMarked(x, 'Volume');
+  }
+
   public readonly volumeName: string;
   public readonly mountPath: string;
   public readonly createIfMissing: boolean;
 
   constructor(scope: Construct, id: string, props: VolumeProps) {
     super(scope, id);
+    markAs(this, 'Volume');
     const p = parseProps(volumePropsSchema, props, this.node.path);
     this.volumeName = p.name;
     this.mountPath = p.mountPath;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { isMarked, markAs } from '../lib/identity';
 import type { SchemaSet } from '../lib/comfy/schema-set';
 import { convertUiWorkflow, isUiWorkflow } from '../lib/comfy/ui-convert';
 
@@ -30,6 +31,11 @@ export type WorkflowLoad = { graph: WorkflowGraph } | { ui: unknown } | { error:
  * Loading and checking happen at synth, so a bad file is reported with the endpoint that uses it.
  */
 export class Workflow {
+  /** Whether `x` is a Workflow (of any copy of modal-cdk). */
+  public static isWorkflow(x: unknown): x is Workflow {
+    return isMarked(x, 'Workflow');
+  }
+
   /**
    * A workflow JSON file, in API or UI format. A relative path is resolved against the project root
    * (`ModalProject` prop `root`).
@@ -56,6 +62,7 @@ export class Workflow {
     this.name = name;
     this.file = file;
     this.given = given;
+    markAs(this, 'Workflow');
   }
 
   /** The parsed workflow, or what is wrong with it. */

@@ -14,7 +14,7 @@ import { Manifest, manifestSchema } from './synth/model';
 export function synthFromConfig(config: Config, outdir: string, strict = false): { manifest: Manifest; fileCount: number; warnings: Problem[] } {
   applyConfigContext(config);
   const file = inProcessAppFile(config.app);
-  if (file) {
+  if (file && canLoad(file)) {
     const assembly = loadProject(path.resolve(file)).synth({ outdir, strict });
     return { manifest: assembly.manifest, fileCount: assembly.files.size, warnings: assembly.warnings };
   }
@@ -39,6 +39,25 @@ export function applyConfigContext(config: Config): void {
   process.env[CONTEXT_ENV_VAR] = JSON.stringify(context);
 }
 
+/**
+ * Whether this process can require the app file: JavaScript always; TypeScript when a `.ts` hook is
+ * installed (this repository's CLI from source) or can be, with the @swc/core of the user's project. Else
+ * the app command runs as a child process.
+ */
+function canLoad(file: string): boolean {
+  if (!file.endsWith('.ts') || require.extensions['.ts']) return true;
+  let swc: string;
+  try {
+    swc = require.resolve('@swc/core', { paths: [process.cwd()] });
+  } catch {
+    return false;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { registerTypeScript } = require('../bin/swc-register') as { registerTypeScript: (o: object) => boolean };
+  registerTypeScript({ loadSwc: () => require(swc), cacheDir: path.join(process.cwd(), 'node_modules', '.cache', 'modal-cdk-swc') });
+  return true;
+}
+
 /** The file of `ts-node [flags] file.ts` or `node [flags] file.js`, else undefined. */
 export function inProcessAppFile(command: string): string | undefined {
   const words = command.trim().split(/\s+/);
@@ -54,7 +73,7 @@ export function loadProject(file: string): ModalProject {
   const mod = require(file);
   const exported = mod.default ?? mod.project ?? mod;
   const project = typeof exported === 'function' ? exported() : exported;
-  if (!(project instanceof ModalProject)) {
+  if (!ModalProject.isModalProject(project)) {
     throw new ModalCdkError([{ path: file, message: 'expected the app file to export (as default) a ModalProject or a function that returns one' }]);
   }
   return project;
