@@ -30,7 +30,7 @@ export interface ComfyAppProps {
   readonly modalName?: string;
   /**
    * Longest time one input may run (Modal `timeout`); must cover every endpoint's client timeout.
-   * @default - the longest timeout or client timeout of the app's endpoints
+   * @default - the longest timeout or client timeout of the app's endpoints, and at least 5m (Modal's default)
    */
   readonly timeout?: DurationInput;
   /**

@@ -15,6 +15,7 @@ Commands:
   serve      Serve one app's endpoints locally against a running ComfyUI (modal-cdk serve --help).
   workflow   Convert a UI-format workflow to API format, or check one against ComfyUI's node schemas
              (modal-cdk workflow --help).
+  init       Write a new project into the current directory (modal-cdk init --help).
   help       Show this help (\`modal-cdk <command> --help\` for one command).
 
 Options for synth:
@@ -48,8 +49,10 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
         return await (await import('./serve-command')).serveCommand(rest, out, err);
       case 'workflow':
         return (await import('./workflow-command')).workflowCommand(rest, out, err);
+      case 'init':
+        return (await import('./init-command')).initCommand(rest, out, err);
       default:
-        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, serve, workflow, help\n`);
+        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, serve, workflow, init, help\n`);
         return 2;
     }
   } catch (e) {

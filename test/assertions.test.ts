@@ -1,20 +1,12 @@
 import { AssertionFailed, Match, Template } from '../lib/assertions';
 import buildRyla from '../bin/ryla';
-import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
-import { applyConfigContext } from '../lib/synthesize';
-import { loadConfig } from '../lib/config';
 import { ROOT } from './helpers';
 
 /** `modal-cdk/assertions` on the RYLA stack, as a team would test its own stack. */
 describe('Template (modal-cdk/assertions)', () => {
   let template: Template;
   beforeAll(() => {
-    applyConfigContext(loadConfig(ROOT));
-    try {
-      template = Template.fromProject(buildRyla());
-    } finally {
-      delete process.env[CONTEXT_ENV_VAR];
-    }
+    template = Template.fromBuilder(buildRyla, { projectDir: ROOT });
   });
 
   test('hasApp and hasEndpoint match a subset, with durations as written', () => {

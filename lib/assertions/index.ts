@@ -1,5 +1,8 @@
 import type { IConstruct } from 'constructs';
+import { CONTEXT_ENV_VAR, CONTEXT_WORKSPACE } from '../../constructs/modal-project';
+import { loadConfig } from '../config';
 import { formatDuration } from '../duration';
+import { applyConfigContext } from '../synthesize';
 import { ModalCdkError } from '../errors';
 import type { AppModel, EndpointModel, Manifest, RequestField } from '../synth/model';
 import { Match, Matcher, matches } from './match';
@@ -43,6 +46,23 @@ export class Template {
   public static fromProject(project: Synthesizable): Template {
     const assembly = project.synth();
     return new Template(assembly.manifest, assembly.files);
+  }
+
+  /**
+   * Builds the project with `build` (your app's default export) under the settings `modal-cdk synth` gives
+   * it, then synthesizes it: those of the project's `cdk-like.json` (`projectDir`: its directory; its
+   * workspace, environment, client policy and context), or, without one, workspace `test`.
+   */
+  public static fromBuilder(build: () => Synthesizable, options: { projectDir?: string } = {}): Template {
+    const saved = process.env[CONTEXT_ENV_VAR];
+    try {
+      if (options.projectDir !== undefined) applyConfigContext(loadConfig(options.projectDir));
+      else process.env[CONTEXT_ENV_VAR] = JSON.stringify({ [CONTEXT_WORKSPACE]: 'test' });
+      return Template.fromProject(build());
+    } finally {
+      if (saved === undefined) delete process.env[CONTEXT_ENV_VAR];
+      else process.env[CONTEXT_ENV_VAR] = saved;
+    }
   }
 
   private constructor(private readonly manifest: Manifest, private readonly files: ReadonlyMap<string, string>) {}
