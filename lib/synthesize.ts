@@ -45,13 +45,16 @@ export function applyConfigContext(config: Config): void {
  * the app command runs as a child process.
  */
 function canLoad(file: string): boolean {
-  if (!file.endsWith('.ts') || require.extensions['.ts']) return true;
-  let swc: string;
-  try {
-    swc = require.resolve('@swc/core', { paths: [process.cwd()] });
-  } catch {
-    return false;
-  }
+  if (!file.endsWith('.ts') || require.extensions?.['.ts']) return true;
+  // The project's @swc/core, else this package's own (a checkout of modal-cdk has it as a dev tool).
+  const swc = [process.cwd(), __dirname].map((dir) => {
+    try {
+      return require.resolve('@swc/core', { paths: [dir] });
+    } catch {
+      return undefined;
+    }
+  }).find((found) => found !== undefined);
+  if (swc === undefined) return false;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { registerTypeScript } = require('../bin/swc-register') as { registerTypeScript: (o: object) => boolean };
   registerTypeScript({ loadSwc: () => require(swc), cacheDir: path.join(process.cwd(), 'node_modules', '.cache', 'modal-cdk-swc') });
