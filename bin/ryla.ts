@@ -3,7 +3,7 @@
  * (reference/ryla-contract.md). `npm run synth` builds it (cdk-like.json "app").
  */
 import * as path from 'node:path';
-import { ModalProject, Volume } from '../constructs';
+import { ModalProject, Volume, Warnings } from '../constructs';
 import { runApp } from '../lib/run-app';
 import { addFluxApp } from './ryla/flux';
 import { addInstantIdApp } from './ryla/instantid';
@@ -22,6 +22,11 @@ export default function buildRyla(): ModalProject {
     // Today's clients send no auth headers; turn this on once they send Modal-Key/Modal-Secret.
     requiresProxyAuth: false,
   });
+  // Read and accepted (Warnings.of(…).acknowledge): synth prints only what is new.
+  const warnings = Warnings.of(project);
+  warnings.acknowledge('public-endpoints', "today's clients send no Modal proxy-auth headers; turn requiresProxyAuth on once they do");
+  warnings.acknowledge('client-policy-rule-4', 'the generated clients follow Modal\'s 303 to the result URL; no browser calls these endpoints');
+  warnings.acknowledge('node-schemas-version', 'the 0.3.75 snapshot plus bin/ryla/nodes/comfyui-0.10.0.json; the real-ComfyUI tier validates all 21 workflows');
   const shared = {
     models: new Volume(project, 'Models', { name: 'ryla-models', mountPath: '/root/models' }),
     secrets: ['huggingface'],

@@ -161,10 +161,10 @@ export class ComfyApp extends Construct {
     const snapshot = closestCoreVersion(version);
     if (snapshot !== version) {
       const overlay = this.props.nodeSchemas === undefined ? '' : ' (with the corrections in its nodeSchemas)';
-      addNote(this, `app ${id}: workflows are checked against the node schemas of ComfyUI ${snapshot}${overlay}, the snapshot closest to its comfyVersion ${version}: a class or option that differs between the two is not caught at synth`);
+      addNote(this, 'node-schemas-version', `app ${id}: workflows are checked against the node schemas of ComfyUI ${snapshot}${overlay}, the snapshot closest to its comfyVersion ${version}: a class or option that differs between the two is not caught at synth`);
     }
     if (!this.requiresProxyAuth) {
-      addWarning(this, `app ${id}: endpoints without Modal proxy auth (requiresProxyAuth: false) are public: anyone with a URL can run them on your GPUs — remove requiresProxyAuth: false to require Modal-Key/Modal-Secret headers`);
+      addWarning(this, 'public-endpoints', `app ${id}: endpoints without Modal proxy auth (requiresProxyAuth: false) are public: anyone with a URL can run them on your GPUs — remove requiresProxyAuth: false to require Modal-Key/Modal-Secret headers`);
     }
   }
 

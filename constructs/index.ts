@@ -6,5 +6,6 @@ export * from './custom-node';
 export * from './endpoint';
 export * from './workflow';
 export * from './volume';
+export * from './warnings';
 export type { DurationInput } from '../lib/duration';
 export type { FieldType, OutputFormat } from '../lib/synth/model';

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
 import { isMarked, markAs } from '../lib/identity';
-import { collectWarnings, ModalCdkError, Problem, parseProps } from '../lib/errors';
+import { collectWarnings, isAcknowledged, ModalCdkError, Problem, parseProps } from '../lib/errors';
 import { applyClientPolicy, ClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
 import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
 import { renderAssembly, Assembly } from '../lib/synth/render';
@@ -181,7 +181,9 @@ export class ModalProject extends Construct {
     const own = new Set(this.node.findAll().filter((c) => (c as { hasOwnClientTimeout?: boolean }).hasOwnClientTimeout === true).map((c) => c.node.path));
     const checked = applyClientPolicy(drafts.map((d) => d.model), policy, shownAs, own);
     if (checked.errors.length > 0) throw new ModalCdkError(checked.errors);
-    const warnings = [...collectWarnings(this), ...checked.warnings];
+    // Warnings a construct (or a scope of it) acknowledged by id are not shown (Warnings.of(…).acknowledge).
+    const byPath = new Map(this.node.findAll().map((c) => [c.node.path, c]));
+    const warnings = [...collectWarnings(this), ...checked.warnings].filter((w) => !(w.id && byPath.has(w.path) && isAcknowledged(byPath.get(w.path)!, w.id)));
     if (options.strict && warnings.some((w) => !w.note)) {
       throw new ModalCdkError(warnings.filter((w) => !w.note).map((w) => ({ path: w.path, message: `${w.message} (a warning; --strict fails on it)` })));
     }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config';
-import { reportError, reportWarnings } from './report';
+import { reportError, reportUsage, reportWarnings } from './report';
 import { synthFromConfig } from './synthesize';
 
 const HELP = `modal-cdk: define serverless ComfyUI apps for Modal in TypeScript, and synthesize them
@@ -16,12 +16,16 @@ Commands:
   workflow   Convert a UI-format workflow to API format, or check one against ComfyUI's node schemas
              (modal-cdk workflow --help).
   init       Write a new project into the current directory (modal-cdk init --help).
+  ls         List the stack's apps and endpoints (modal-cdk ls --help).
   help       Show this help (\`modal-cdk <command> --help\` for one command).
 
 Options for synth:
   -o, --output <dir>   Where to write the assembly (default: cdk-like.json "output", else synth.out)
   -q, --quiet          Print nothing on success (warnings still go to stderr)
-      --strict         Fail on warnings too (client policy, public endpoints), not only on errors
+      --strict         Fail on warnings too (client policy, public endpoints), not only on errors; a
+                       warning the stack acknowledged (Warnings.of(scope).acknowledge) does not count
+  -c, --context k=v    Set a context value (read with node.tryGetContext), over cdk-like.json's; repeat
+                       for several; the value is JSON when it parses as JSON, else a string
   -h, --help           Show this help
 
 Exit codes: 0 success, 1 the stack or config has errors (each printed as [path] message), 2 usage error.
@@ -51,8 +55,10 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
         return (await import('./workflow-command')).workflowCommand(rest, out, err);
       case 'init':
         return (await import('./init-command')).initCommand(rest, out, err);
+      case 'ls':
+        return (await import('./ls-command')).lsCommand(rest, out, err);
       default:
-        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, serve, workflow, init, help\n`);
+        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, serve, workflow, init, ls, help\n`);
         return 2;
     }
   } catch (e) {
@@ -61,11 +67,14 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
 }
 
 function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  let values: { output?: string; quiet?: boolean; help?: boolean; strict?: boolean };
+  let values: { output?: string; quiet?: boolean; help?: boolean; strict?: boolean; context?: string[] };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { output: { type: 'string', short: 'o' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' }, strict: { type: 'boolean' } },
+      options: {
+        output: { type: 'string', short: 'o' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' }, strict: { type: 'boolean' },
+        context: { type: 'string', short: 'c', multiple: true },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -77,7 +86,10 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
     return 0;
   }
   const started = performance.now();
-  const config = loadConfig(process.cwd());
+  const overrides = parseContext(values.context ?? []);
+  if (typeof overrides === 'string') return reportUsage(err, 'synth', overrides);
+  const base = loadConfig(process.cwd());
+  const config = { ...base, context: { ...base.context, ...overrides } };
   const outdir = values.output ?? config.output;
   const assembly = synthFromConfig(config, outdir, values.strict ?? false);
   reportWarnings(assembly.warnings, err);
@@ -87,4 +99,23 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
     out.write(`Synthesized ${assembly.manifest.apps.length} app(s), ${endpoints} endpoint(s), ${assembly.fileCount} files to ${outdir}/ in ${ms} ms\n`);
   }
   return 0;
+}
+
+/**
+ * `-c key=value` context overrides (as `cdk synth -c`): the value is read as JSON when it is JSON
+ * (`-c replicas=3`, `-c flags='{"a":1}'`), else as a string. Returns the overrides or a usage message.
+ */
+export function parseContext(pairs: string[]): Record<string, unknown> | string {
+  const context: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) return `--context: got ${JSON.stringify(pair)}, expected key=value`;
+    const text = pair.slice(at + 1);
+    try {
+      context[pair.slice(0, at)] = JSON.parse(text);
+    } catch {
+      context[pair.slice(0, at)] = text;
+    }
+  }
+  return context;
 }

@@ -9,6 +9,8 @@ export interface Problem {
   readonly message: string;
   /** A note (information; `--strict` does not fail on it), not a warning. Only on warnings. */
   readonly note?: true;
+  /** A warning's id, by which a stack acknowledges it (`Warnings.of(scope).acknowledge(id, reason)`). */
+  readonly id?: string;
 }
 
 /**
@@ -99,17 +101,28 @@ export function parseProps<S extends z.ZodType>(schema: S, props: unknown, path:
 /** Construct metadata type of a synth warning (as the CDK's Annotations record them). */
 export const WARNING_METADATA = 'modal-cdk:warning';
 
-/** Records a warning on a construct; synth prints it with the construct's path (`--strict` fails on it). */
-export function addWarning(scope: IConstruct, message: string): void {
-  scope.node.addMetadata(WARNING_METADATA, message);
+/**
+ * Records a warning on a construct; synth prints it with the construct's path (`--strict` fails on it)
+ * unless the construct or one of its scopes acknowledged `id`.
+ */
+export function addWarning(scope: IConstruct, id: string, message: string): void {
+  scope.node.addMetadata(WARNING_METADATA, { id, message });
+}
+
+/** Construct metadata type of an acknowledged warning id. */
+export const ACKNOWLEDGE_METADATA = 'modal-cdk:acknowledge';
+
+/** Whether `construct` or one of its scopes acknowledged warning `id`. */
+export function isAcknowledged(construct: IConstruct, id: string): boolean {
+  return construct.node.scopes.some((s) => s.node.metadata.some((m) => m.type === ACKNOWLEDGE_METADATA && (m.data as { id: string }).id === id));
 }
 
 /** Construct metadata type of a synth note: something the user should know that is not wrong. */
 export const NOTE_METADATA = 'modal-cdk:note';
 
 /** Records a note on a construct; synth prints it with the construct's path (`--strict` does not fail on it). */
-export function addNote(scope: IConstruct, message: string): void {
-  scope.node.addMetadata(NOTE_METADATA, message);
+export function addNote(scope: IConstruct, id: string, message: string): void {
+  scope.node.addMetadata(NOTE_METADATA, { id, message });
 }
 
 /** The warnings and notes recorded on a construct tree, in tree order. */
@@ -117,6 +130,6 @@ export function collectWarnings(root: IConstruct): Problem[] {
   return root.node.findAll().flatMap((c) =>
     c.node.metadata
       .filter((m) => m.type === WARNING_METADATA || m.type === NOTE_METADATA)
-      .map((m) => ({ path: c.node.path, message: String(m.data), ...(m.type === NOTE_METADATA && { note: true as const }) })),
+      .map((m) => ({ path: c.node.path, ...(m.data as { id: string; message: string }), ...(m.type === NOTE_METADATA && { note: true as const }) })),
   );
 }

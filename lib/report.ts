@@ -4,7 +4,7 @@ import { formatProblems, ModalCdkError, Problem } from './errors';
 
 /** Prints warnings and notes, one `warning: [path] message` (or `note: …`) line each. */
 export function reportWarnings(warnings: Problem[], err: NodeJS.WritableStream): void {
-  for (const w of warnings) err.write(`modal-cdk: ${w.note ? 'note' : 'warning'}: [${w.path}] ${w.message}\n`);
+  for (const w of warnings) err.write(`modal-cdk: ${w.note ? 'note' : 'warning'}: [${w.path}] ${w.message}${w.id ? ` [ack: ${w.id}]` : ''}\n`);
 }
 
 /** Prints a user error as `[path] message` lines (no stack); anything else as a bug report. */

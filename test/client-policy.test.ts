@@ -49,7 +49,7 @@ describe('client-policy.yaml', () => {
     ]);
     expect(synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 5m }\n').warnings.filter((w) => /rule 2/.test(w.message))).toEqual([]);
     const slack = synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 2m }\n', { timeout: '1h' });
-    expect(slack.warnings).toEqual([{ path: 'test/demo', message: 'app demo: timeout 1h is more than twice what its endpoints need, 2m (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward 2m' }]);
+    expect(slack.warnings).toEqual([{ path: 'test/demo', id: 'client-policy-rule-2', message: 'app demo: timeout 1h is more than twice what its endpoints need, 2m (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward 2m' }]);
     expect(problemsOf(() => synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 2m }\n', { timeout: '1h' }, true))).toEqual([
       expect.stringMatching(/rule 2: GPU time paid for work nobody waits for.*\(a warning; --strict fails on it\)$/),
     ]);
@@ -65,7 +65,7 @@ describe('client-policy.yaml', () => {
   test('rule 4: client timeouts over 150 s warn that clients must follow 303 redirects', () => {
     expect(synthWithPolicy('defaults: { clientTimeout: 2m30s }\n').warnings).toEqual([]);
     expect(synthWithPolicy('defaults: { clientTimeout: 151s }\n').warnings).toEqual([
-      { path: 'test/demo', message: expect.stringMatching(/client timeouts over 150s: \/demo \(151s\) \(rule 4\): Modal answers such requests with a 303/) },
+      { path: 'test/demo', id: 'client-policy-rule-4', message: expect.stringMatching(/client timeouts over 150s: \/demo \(151s\) \(rule 4\): Modal answers such requests with a 303/) },
     ]);
   });
 
@@ -75,19 +75,18 @@ describe('client-policy.yaml', () => {
       return buildRyla().synth();
     };
 
-    test('has the seed\'s client timeout for each of the 21 endpoints, and the stack passes it with rule-4 and public-endpoint warnings only', () => {
+    test('has the seed\'s client timeout for each of the 21 endpoints, and the stack passes it with only the warnings it acknowledged', () => {
       const result = synthRyla();
       const ms = Object.fromEntries(result.manifest.apps.flatMap((a) => a.endpoints.map((e) => [e.path, e.clientTimeoutMs])));
       expect(Object.keys(ms)).toHaveLength(21);
       expect(ms['/flux']).toBe(180_000);
       expect(ms['/sdxl-instantid']).toBe(420_000);
       expect(ms['/wan2.6-r2v']).toBe(600_000);
-      // Notes (apps whose ComfyUI version has no exact node-schema snapshot) are not warnings.
-      const policyWarnings = result.warnings.filter((w) => !w.note && !/requiresProxyAuth: false/.test(w.message));
-      expect(policyWarnings.length).toBeGreaterThan(0);
-      expect(policyWarnings.every((w) => /\(rule 4\)/.test(w.message))).toBe(true);
-      // RYLA keeps today's unauthenticated URLs: one public-endpoint warning per app.
-      expect(result.warnings.filter((w) => !w.note).length - policyWarnings.length).toBe(7);
+      // RYLA has read its warnings (public endpoints, rule 4, the node-schema version) and acknowledged them.
+      expect(result.warnings).toEqual([]);
+      const project = buildRyla();
+      const acknowledged = project.node.metadata.filter((m) => m.type === 'modal-cdk:acknowledge').map((m) => (m.data as { id: string }).id);
+      expect(acknowledged).toEqual(['public-endpoints', 'client-policy-rule-4', 'node-schemas-version']);
     });
 
     test('raising /sdxl-instantid to 20m fails synth, naming instantid\'s timeout and the endpoint', () => {

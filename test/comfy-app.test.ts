@@ -1,4 +1,4 @@
-import { ComfyApp, Endpoint, Volume, Workflow } from '../constructs';
+import { Warnings, ComfyApp, Endpoint, Volume, Workflow } from '../constructs';
 import { demoStack, problemsOf, testProject, tinyCheckpoint } from './helpers';
 
 describe('ComfyApp', () => {
@@ -38,9 +38,13 @@ describe('ComfyApp', () => {
 
   test('an app that opts out of proxy auth gets a synth warning naming it; --strict fails on it', () => {
     const publicApp = demoStack({ app: { requiresProxyAuth: false }, endpoint: { timeout: '150s', clientTimeout: '150s' } }).project;
-    expect(publicApp.synth().warnings).toEqual([{ path: 'test/demo', message: expect.stringMatching(/^app demo: endpoints without Modal proxy auth \(requiresProxyAuth: false\) are public/) }]);
+    expect(publicApp.synth().warnings).toEqual([{ path: 'test/demo', id: 'public-endpoints', message: expect.stringMatching(/^app demo: endpoints without Modal proxy auth \(requiresProxyAuth: false\) are public/) }]);
     expect(problemsOf(() => publicApp.synth({ strict: true }))).toEqual([expect.stringMatching(/^\[test\/demo\] app demo: endpoints without Modal proxy auth.*\(a warning; --strict fails on it\)$/)]);
     expect(demoStack({ endpoint: { timeout: '150s', clientTimeout: '150s' } }).project.synth().warnings).toEqual([]);
+    // Acknowledged on the app (or any scope above it), it is no longer shown, and --strict passes.
+    const acknowledged = demoStack({ app: { requiresProxyAuth: false }, endpoint: { timeout: '150s', clientTimeout: '150s' } });
+    Warnings.of(acknowledged.project).acknowledge('public-endpoints', 'a demo');
+    expect(acknowledged.project.synth({ strict: true }).warnings).toEqual([]);
     // The project's default counts too: each app that inherits it is warned about.
     const inherited = demoStack({ project: { requiresProxyAuth: false } }).project.synth();
     expect(inherited.manifest.apps[0].requiresProxyAuth).toBe(false);

@@ -223,7 +223,7 @@ describe('synth checks workflows against ComfyUI node schemas', () => {
     new HfModel(app, 'Sd', { repo: 'acme/sd', file: 'sd.safetensors', target: 'checkpoints', sizeGb: 2 });
     new Endpoint(app, 'E', { path: '/e', workflow: Workflow.fromJson('g', SD) });
     expect(project.synth().warnings.filter((w) => w.note)).toEqual([
-      { path: 'test/old', note: true, message: 'app old: workflows are checked against the node schemas of ComfyUI 0.3.75, the snapshot closest to its comfyVersion 0.3.60: a class or option that differs between the two is not caught at synth' },
+      { path: 'test/old', note: true, id: 'node-schemas-version', message: 'app old: workflows are checked against the node schemas of ComfyUI 0.3.75, the snapshot closest to its comfyVersion 0.3.60: a class or option that differs between the two is not caught at synth' },
     ]);
   });
 

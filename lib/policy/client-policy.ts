@@ -91,11 +91,11 @@ export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: Client
     // The app needs at least its longest endpoint timeout too: never advise going below it.
     const needed = Math.max(longest, ...endpoints.map((e) => e.timeoutSeconds));
     if (app.timeoutSeconds > 2 * needed) {
-      warnings.push({ path: app.constructPath, message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is more than twice what its endpoints need, ${formatDuration(needed)} (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward ${formatDuration(needed)}` });
+      warnings.push({ path: app.constructPath, id: 'client-policy-rule-2', message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is more than twice what its endpoints need, ${formatDuration(needed)} (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward ${formatDuration(needed)}` });
     }
     const long = endpoints.filter((e) => e.clientTimeoutMs / 1000 > WEB_REDIRECT_SECONDS).map((e) => `${e.path} (${formatDuration(e.clientTimeoutMs / 1000)})`);
     if (long.length > 0) {
-      warnings.push({ path: app.constructPath, message: `app ${app.id}: client timeouts over ${WEB_REDIRECT_SECONDS}s: ${long.join(', ')} (rule 4): Modal answers such requests with a 303 to a result URL, so clients must follow redirects (the generated clients do; browsers with CORS cannot)` });
+      warnings.push({ path: app.constructPath, id: 'client-policy-rule-4', message: `app ${app.id}: client timeouts over ${WEB_REDIRECT_SECONDS}s: ${long.join(', ')} (rule 4): Modal answers such requests with a 303 to a result URL, so clients must follow redirects (the generated clients do; browsers with CORS cannot)` });
     }
     return { ...app, endpoints };
   });
