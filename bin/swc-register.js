@@ -12,24 +12,26 @@ const path = require('node:path');
  * Installs the `.ts` require hook (once). `swc`: how to load @swc/core (default: from here); `cacheDir`:
  * where compiled files are kept. Returns false when a `.ts` hook was already installed by someone else.
  */
-function registerTypeScript({ loadSwc = () => require('@swc/core'), cacheDir = path.join(__dirname, '..', 'node_modules', '.cache', 'modal-cdk-swc') } = {}) {
+function registerTypeScript({ loadSwc = () => require('@swc/core'), cacheDir = path.join(__dirname, '..', 'node_modules', '.cache', 'modal-cdk-swc'), mapsFor = isUserFile } = {}) {
   if (require.extensions['.ts']) return false;
-  // Source maps only for MODAL_CDK_DEBUG=1 (its stack traces then point into the .ts files): they cost ~50 ms.
+  // Source maps for the user's files (an error in their stack then names their file:line), and for all
+  // with MODAL_CDK_DEBUG=1; not for this package's own files, whose maps would cost ~50 ms a run.
   const debug = Boolean(process.env.MODAL_CDK_DEBUG);
-  if (debug) process.setSourceMapsEnabled(true);
-  const optionsKey = `es2022-commonjs-${debug ? 'maps' : 'nomaps'}-v1`;
+  process.setSourceMapsEnabled(true);
+  const maps = (filename) => debug || mapsFor(filename);
   let swc;
   const compile = (source, filename) => {
     swc ??= loadSwc();
     return swc.transformSync(source, {
       filename,
-      sourceMaps: debug ? 'inline' : false,
+      sourceMaps: maps(filename) ? 'inline' : false,
       jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
       module: { type: 'commonjs' },
     }).code;
   };
   require.extensions['.ts'] = (module, filename) => {
     const source = fs.readFileSync(filename, 'utf8');
+    const optionsKey = `es2022-commonjs-${maps(filename) ? 'maps' : 'nomaps'}-v2`;
     const key = crypto.createHash('sha1').update(`${optionsKey}\0${filename}\0${source}`).digest('hex');
     const cached = path.join(cacheDir, `${key}.js`);
     let code;
@@ -49,6 +51,12 @@ function registerTypeScript({ loadSwc = () => require('@swc/core'), cacheDir = p
     module._compile(code, filename);
   };
   return true;
+}
+
+/** Not this package's own library code (lib/, constructs/): the files whose errors a user reads. */
+function isUserFile(filename) {
+  const root = path.join(__dirname, '..');
+  return !filename.includes(`${path.sep}node_modules${path.sep}`) && ![path.join(root, 'lib'), path.join(root, 'constructs')].some((dir) => filename.startsWith(dir + path.sep));
 }
 
 module.exports = { registerTypeScript };

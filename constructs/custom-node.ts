@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
 import type { PackSchemas } from '../lib/comfy/schema-set';
-import { isMarked, markAs } from '../lib/identity';
+import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { parseProps } from '../lib/errors';
 import type { CustomNodeModel } from '../lib/synth/model';
 import { ModalProject } from './modal-project';
@@ -93,6 +93,7 @@ export class CustomNode extends Construct {
   constructor(scope: Construct, id: string, props: CustomNodeProps) {
     super(scope, id);
     markAs(this, 'CustomNode');
+    this.node.addValidation({ validate: () => scopeProblems(this, 'CustomNode') });
     const p = parseProps(customNodePropsSchema, props, this.node.path);
     this.dir = p.dir ?? (p.repo ? p.repo.replace(/\/$/, '').split('/').pop()!.replace(/\.git$/, '') : p.registryId!);
     this.model = {

@@ -6,7 +6,7 @@ import { ModelFiles } from '../lib/comfy/model-files';
 import { outputNodes, outputProblems } from '../lib/comfy/outputs';
 import { SchemaSet } from '../lib/comfy/schema-set';
 import { durationSchema, DurationInput, formatDuration } from '../lib/duration';
-import { isMarked, markAs } from '../lib/identity';
+import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { parseProps, show } from '../lib/errors';
 import { EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, OutputFormat } from '../lib/synth/model';
 import { EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, ParsedInput, targetsOf, toRequestField } from './endpoint-input';
@@ -115,6 +115,7 @@ export class Endpoint extends Construct {
   constructor(scope: Construct, id: string, props: EndpointProps) {
     super(scope, id);
     markAs(this, 'Endpoint');
+    this.node.addValidation({ validate: () => scopeProblems(this, 'Endpoint') });
     this.props = parseProps(endpointPropsSchema, props, this.node.path);
     this.path = this.props.path;
     this.workflow = this.props.workflow;

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { targetProblems } from '../lib/comfy/model-files';
-import { isMarked, markAs } from '../lib/identity';
+import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { parseProps } from '../lib/errors';
 import type { HfModelModel } from '../lib/synth/model';
 import { fileNameSchema, relativePathSchema } from './schemas';
@@ -81,6 +81,7 @@ export class HfModel extends Construct {
   constructor(scope: Construct, id: string, props: HfModelProps) {
     super(scope, id);
     markAs(this, 'HfModel');
+    this.node.addValidation({ validate: () => scopeProblems(this, 'HfModel') });
     const p = parseProps(hfModelPropsSchema, props, this.node.path);
     this.repo = p.repo;
     this.file = p.file;

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { targetProblems } from '../lib/comfy/model-files';
-import { isMarked, markAs } from '../lib/identity';
+import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { parseProps } from '../lib/errors';
 import type { VolumeModelModel } from '../lib/synth/model';
 import { fileNameSchema, relativePathSchema } from './schemas';
@@ -50,6 +50,7 @@ export class VolumeModel extends Construct {
   constructor(scope: Construct, id: string, props: VolumeModelProps) {
     super(scope, id);
     markAs(this, 'VolumeModel');
+    this.node.addValidation({ validate: () => scopeProblems(this, 'VolumeModel') });
     const p = parseProps(volumeModelPropsSchema, props, this.node.path);
     this.volume = p.volume;
     this.pathInVolume = p.path;

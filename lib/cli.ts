@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config';
 import { reportError, reportUsage, reportWarnings } from './report';
@@ -24,6 +27,8 @@ Options for synth:
   -q, --quiet          Print nothing on success (warnings still go to stderr)
       --strict         Fail on warnings too (client policy, public endpoints), not only on errors; a
                        warning the stack acknowledged (Warnings.of(scope).acknowledge) does not count
+      --typecheck      Type-check the project first (its tsconfig.json, with its own TypeScript): the
+                       app runs through SWC, which does not; a type error fails synth, nothing written
   -c, --context k=v    Set a context value (read with node.tryGetContext), over cdk-like.json's; repeat
                        for several; the value is JSON when it parses as JSON, else a string
   -h, --help           Show this help
@@ -67,13 +72,13 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
 }
 
 function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  let values: { output?: string; quiet?: boolean; help?: boolean; strict?: boolean; context?: string[] };
+  let values: { output?: string; quiet?: boolean; help?: boolean; strict?: boolean; context?: string[]; typecheck?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         output: { type: 'string', short: 'o' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' }, strict: { type: 'boolean' },
-        context: { type: 'string', short: 'c', multiple: true },
+        context: { type: 'string', short: 'c', multiple: true }, typecheck: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -90,6 +95,7 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   if (typeof overrides === 'string') return reportUsage(err, 'synth', overrides);
   const base = loadConfig(process.cwd());
   const config = { ...base, context: { ...base.context, ...overrides } };
+  if (values.typecheck && !typecheck(process.cwd(), err)) return 1;
   const outdir = values.output ?? config.output;
   const assembly = synthFromConfig(config, outdir, values.strict ?? false);
   reportWarnings(assembly.warnings, err);
@@ -118,4 +124,26 @@ export function parseContext(pairs: string[]): Record<string, unknown> | string 
     }
   }
   return context;
+}
+
+/**
+ * `synth --typecheck`: the project's TypeScript (else this package's) checks its tsconfig.json; errors
+ * are printed as tsc prints them (file:line). Returns whether it passed.
+ */
+function typecheck(dir: string, err: NodeJS.WritableStream): boolean {
+  if (!existsSync(path.join(dir, 'tsconfig.json'))) {
+    err.write(`modal-cdk synth --typecheck: no tsconfig.json in ${dir}: expected one that includes the app (modal-cdk init writes one)\n`);
+    return false;
+  }
+  let tsc: string;
+  try {
+    tsc = require.resolve('typescript/bin/tsc', { paths: [dir, __dirname] });
+  } catch {
+    err.write('modal-cdk synth --typecheck: TypeScript is not installed: npm install --save-dev typescript\n');
+    return false;
+  }
+  const run = spawnSync(process.execPath, [tsc, '--noEmit', '-p', dir], { cwd: dir, encoding: 'utf8' });
+  if (run.status === 0) return true;
+  err.write(`${run.stdout}${run.stderr}modal-cdk synth --typecheck: type errors found (above), nothing was written\n`);
+  return false;
 }

@@ -133,3 +133,11 @@ export function collectWarnings(root: IConstruct): Problem[] {
       .map((m) => ({ path: c.node.path, ...(m.data as { id: string; message: string }), ...(m.type === NOTE_METADATA && { note: true as const }) })),
   );
 }
+
+/** The constructs library's own refusal of a repeated id, as one of our problems (else undefined). */
+export function fromConstructsError(e: unknown): ModalCdkError | undefined {
+  const duplicate = /^There is already a Construct with name '([^']*)' in (\w+) \[([^\]]*)\]/.exec((e as Error)?.message ?? '');
+  if (!duplicate) return undefined;
+  const [, id, kind, parent] = duplicate;
+  return new ModalCdkError([{ path: parent, message: `duplicate construct id "${id}" in ${kind} ${parent}: expected each child of a construct to have its own id` }]);
+}

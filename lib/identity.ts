@@ -19,3 +19,15 @@ export function markAs(object: object, kind: string): void {
 export function isMarked(x: unknown, kind: string): boolean {
   return x !== null && typeof x === 'object' && (x as Record<symbol, unknown>)[mark(kind)] === true;
 }
+
+/**
+ * A model, custom node or endpoint belongs to a ComfyApp: created on the project (or elsewhere), it would
+ * be silently left out of every app. Returns the problem, or none.
+ */
+export function scopeProblems(construct: { node: { scope?: unknown; id: string } }, kind: string): string[] {
+  const scope = construct.node.scope as { node?: { path: string }; constructor?: { name: string } } | undefined;
+  if (isMarked(scope, 'ComfyApp')) return [];
+  const where = isMarked(scope, 'ModalProject') ? 'the project' : `${scope?.constructor?.name ?? 'a construct'} ${scope?.node?.path ?? ''}`.trim();
+  const article = /^(Hf|[AEIOU])/.test(kind) ? 'an' : 'a';
+  return [`${article} ${kind} belongs to a ComfyApp, got it on ${where}: it would be in no app's image or routes — create it with the app as its scope: new ${kind}(app, '${construct.node.id}', …)`];
+}

@@ -1,4 +1,4 @@
-import { formatProblems, ModalCdkError, Problem } from './errors';
+import { formatProblems, fromConstructsError, ModalCdkError, Problem } from './errors';
 
 // How the commands report to the user: warnings, errors as `[path] message` lines, usage mistakes.
 
@@ -9,12 +9,7 @@ export function reportWarnings(warnings: Problem[], err: NodeJS.WritableStream):
 
 /** Prints a user error as `[path] message` lines (no stack); anything else as a bug report. */
 export function reportError(e: unknown, err: NodeJS.WritableStream): number {
-  // The constructs library's own refusal of a repeated id, said the way our problems are.
-  const duplicate = /^There is already a Construct with name '([^']*)' in (\w+) \[([^\]]*)\]/.exec((e as Error)?.message ?? '');
-  if (duplicate) {
-    const [, id, kind, parent] = duplicate;
-    e = new ModalCdkError([{ path: parent, message: `duplicate construct id "${id}" in ${kind} ${parent}: expected each child of a construct to have its own id` }]);
-  }
+  e = fromConstructsError(e) ?? e;
   if (ModalCdkError.isModalCdkError(e)) {
     const n = e.problems.length;
     err.write(`modal-cdk: ${n} problem${n === 1 ? '' : 's'} found, nothing was written:\n${formatProblems(e.problems)}\n`);

@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, ModalProject, OUTDIR_ENV_VAR } from '../constructs/modal-project';
+import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, OUTDIR_ENV_VAR } from '../constructs/modal-project';
 import { Config } from './config';
 import { ModalCdkError, Problem } from './errors';
+import { canLoad, loadProject } from './load-app';
 import { Manifest, manifestSchema } from './synth/model';
+
+export { loadProject } from './load-app';
 
 /**
  * Builds the tree that `config.app` names and writes its assembly to `outdir`. A `ts-node`/`node`
@@ -15,7 +18,7 @@ export function synthFromConfig(config: Config, outdir: string, strict = false):
   applyConfigContext(config);
   const file = inProcessAppFile(config.app);
   if (file && canLoad(file)) {
-    const assembly = loadProject(path.resolve(file)).synth({ outdir, strict });
+    const assembly = loadProject(path.resolve(file), config.app).synth({ outdir, strict });
     return { manifest: assembly.manifest, fileCount: assembly.files.size, warnings: assembly.warnings };
   }
   // The child prints its own warnings (runApp) and fails on them with MODAL_CDK_STRICT=1.
@@ -39,28 +42,6 @@ export function applyConfigContext(config: Config): void {
   process.env[CONTEXT_ENV_VAR] = JSON.stringify(context);
 }
 
-/**
- * Whether this process can require the app file: JavaScript always; TypeScript when a `.ts` hook is
- * installed (this repository's CLI from source) or can be, with the @swc/core of the user's project. Else
- * the app command runs as a child process.
- */
-function canLoad(file: string): boolean {
-  if (!file.endsWith('.ts') || require.extensions?.['.ts']) return true;
-  // The project's @swc/core, else this package's own (a checkout of modal-cdk has it as a dev tool).
-  const swc = [process.cwd(), __dirname].map((dir) => {
-    try {
-      return require.resolve('@swc/core', { paths: [dir] });
-    } catch {
-      return undefined;
-    }
-  }).find((found) => found !== undefined);
-  if (swc === undefined) return false;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { registerTypeScript } = require('../bin/swc-register') as { registerTypeScript: (o: object) => boolean };
-  registerTypeScript({ loadSwc: () => require(swc), cacheDir: path.join(process.cwd(), 'node_modules', '.cache', 'modal-cdk-swc') });
-  return true;
-}
-
 /** The file of `ts-node [flags] file.ts` or `node [flags] file.js`, else undefined. */
 export function inProcessAppFile(command: string): string | undefined {
   const words = command.trim().split(/\s+/);
@@ -68,18 +49,6 @@ export function inProcessAppFile(command: string): string | undefined {
   if (!['ts-node', 'node', 'npx'].includes(runner)) return undefined;
   const file = words.slice(1).find((w) => !w.startsWith('-') && w !== 'ts-node');
   return file && /\.(ts|js|cjs)$/.test(file) ? file : undefined;
-}
-
-/** Requires the app file and gets its project: the default export, a project or a function returning one. */
-export function loadProject(file: string): ModalProject {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file);
-  const exported = mod.default ?? mod.project ?? mod;
-  const project = typeof exported === 'function' ? exported() : exported;
-  if (!ModalProject.isModalProject(project)) {
-    throw new ModalCdkError([{ path: file, message: 'expected the app file to export (as default) a ModalProject or a function that returns one' }]);
-  }
-  return project;
 }
 
 /** Set for an app command run as a child process of `synth --strict`. */
