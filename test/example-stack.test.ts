@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import buildExample from '../bin/example';
 import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
 import { Manifest } from '../lib/synth/model';
-import { ROOT, tempDir } from './helpers';
+import { expectVerbatimCopies, ROOT, tempDir } from './helpers';
 
 // The small example stack (bin/example.ts), in workspace "example".
 function synthExample(outdir?: string) {
@@ -28,7 +28,14 @@ describe('the example stack (bin/example.ts)', () => {
     ]);
   });
 
-  test.each([...assembly.files.keys()])('snapshot of %s', (file) => {
+  // The runtime and the workflows are copies of their sources: checked equal once, not snapshotted per app.
+  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|workflows\/.+)$/.test(f);
+
+  test('files copied verbatim (runtime, workflows) equal their sources', () => {
+    expect(expectVerbatimCopies(assembly.files, path.join(ROOT, 'workflows'))).toEqual([...assembly.files.keys()].filter(verbatim));
+  });
+
+  test.each([...assembly.files.keys()].filter((f) => !verbatim(f)))('snapshot of %s', (file) => {
     expect(assembly.files.get(file)).toMatchSnapshot();
   });
 

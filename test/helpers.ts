@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -9,6 +9,7 @@ import { runCli } from '../lib/cli';
 import { applyConfigContext } from '../lib/synthesize';
 import { loadConfig } from '../lib/config';
 import { ModalCdkError } from '../lib/errors';
+import { stableJson } from '../lib/synth/json';
 
 export const ROOT = path.join(__dirname, '..');
 export const FIXTURES = path.join(__dirname, 'fixtures');
@@ -79,4 +80,22 @@ export function synthRyla() {
   } finally {
     delete process.env[CONTEXT_ENV_VAR];
   }
+}
+
+/**
+ * The files of an assembly that synth copies verbatim (the runtime into every app, each workflow as its
+ * source in canonical JSON), each checked equal to its source instead of being snapshotted per app, so a
+ * snapshot diff shows what synth computed. Returns the paths it checked.
+ */
+export function expectVerbatimCopies(files: ReadonlyMap<string, string>, workflowsDir: string): string[] {
+  const checked: string[] = [];
+  for (const [file, text] of files) {
+    const runtime = /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py)$/.exec(file);
+    const workflow = /^apps\/[^/]+\/workflows\/(.+\.json)$/.exec(file);
+    if (runtime) expect(text).toBe(readFileSync(path.join(ROOT, 'templates', 'runtime', runtime[1]), 'utf8'));
+    else if (workflow) expect(text).toBe(stableJson(JSON.parse(readFileSync(path.join(workflowsDir, workflow[1]), 'utf8'))));
+    else continue;
+    checked.push(file);
+  }
+  return checked;
 }

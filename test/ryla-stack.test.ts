@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expectedReadme, README } from '../bin/update-readme';
 import { Manifest } from '../lib/synth/model';
-import { synthRyla } from './helpers';
+import * as path from 'node:path';
+import { expectVerbatimCopies, ROOT, synthRyla } from './helpers';
 
 const assembly = synthRyla();
 const manifest: Manifest = JSON.parse(assembly.files.get('manifest.json')!);
@@ -55,7 +56,14 @@ describe('the RYLA stack (npm run synth)', () => {
     }
   });
 
-  test.each([...assembly.files.keys()])('snapshot of %s', (file) => {
+  // The runtime and the workflows are copies of their sources: checked equal once, not snapshotted per app.
+  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|workflows\/.+)$/.test(f);
+
+  test('files copied verbatim (runtime, workflows) equal their sources', () => {
+    expect(expectVerbatimCopies(assembly.files, path.join(ROOT, 'workflows'))).toEqual([...assembly.files.keys()].filter(verbatim));
+  });
+
+  test.each([...assembly.files.keys()].filter((f) => !verbatim(f)))('snapshot of %s', (file) => {
     expect(assembly.files.get(file)).toMatchSnapshot();
   });
 
