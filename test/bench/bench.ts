@@ -102,6 +102,15 @@ rows.push(['convert a 100-node UI-format workflow to API format', time(20, () =>
   const result = convertUiWorkflow(chainUi(100), SchemaSet.for('0.3.75'));
   if ('problems' in result) throw new Error(result.problems.join('\n'));
 }), '≤ 20 ms']);
+// Side by side with cdk8s: a same-shape cdk8s app (7 charts, 21 × Deployment + Service + ConfigMap) run
+// as cdk8s users run it (ts-node --swc), and the built modal-cdk CLI (npm run build) on the RYLA stack.
+const tsNode = path.join(ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js');
+const cdk8s = time(7, () => execFileSync(process.execPath, [tsNode, '--swc', path.join(ROOT, 'test', 'bench', 'cdk8s-app.ts')], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: path.join(out, 'k8s') } }));
+rows.push(['cdk8s app of the same shape, whole process (ts-node --swc)', cdk8s, 'reference']);
+if (existsSync(path.join(ROOT, 'dist', 'bin', 'modal-cdk.js'))) {
+  const built = time(7, () => execFileSync(process.execPath, [path.join(ROOT, 'dist', 'bin', 'modal-cdk.js'), 'synth', '-q', '-o', path.join(out, 'd')], { cwd: ROOT }));
+  rows.push([`RYLA stack, built CLI whole process (dist/; ${(built / cdk8s).toFixed(2)}× cdk8s)`, built, '≤ 0.35× cdk8s']);
+}
 rows.push(['100 apps × 10 endpoints, in-process synth (no write)', time(5, () => bigStack(100, 10).synth()), '≤ 1000 ms']);
 
 
