@@ -1,5 +1,6 @@
 /**
- * The example stack: two small but real apps. `npm run synth` builds it (cdk-like.json "app").
+ * The example stack: two small but real apps. `npx ts-node --swc bin/example.ts` synthesizes it into
+ * synth.out/ by itself (runApp); `npm run synth` builds the RYLA stack instead (cdk-like.json "app").
  * - `flux`: FLUX.1 schnell text-to-image and image-to-image with a LoRA from a volume.
  * - `upscale`: SeedVR2 image upscaling through a pinned custom node, on a GPU fallback list.
  */
@@ -78,4 +79,5 @@ export default function buildExample(): ModalProject {
   return project;
 }
 
-if (require.main === module) runApp(buildExample);
+// Run by itself (no cdk-like.json), it synthesizes for the Modal workspace "example".
+if (require.main === module) runApp(buildExample, { workspace: 'example' });

@@ -26,7 +26,7 @@ def test_no_token_is_reported_as_an_auth_failure_with_what_to_do(tmp_path):
     plan = json.loads((SYNTH_OUT / "deploy-plan.json").read_text())
     step = plan["steps"][0]
     driver = f"""
-require('./bin/swc-register');
+require('./bin/swc-register').registerTypeScript();
 const {{ deployApp }} = require('./lib/deploy/apply');
 const lines = [];
 deployApp({json.dumps(step)}, {{

@@ -7,7 +7,8 @@ import io
 import sys
 
 import pytest
-from conftest import APP_IDS, SYNTH_OUT, import_app
+from conftest import APP_IDS, MANIFEST, SYNTH_OUT, import_app
+from test_request_models import minimal_body
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -43,21 +44,29 @@ def test_png_passes_through_and_animated_webp_is_not_reencoded():
     assert runtime.encode_output({"files": [("v_00001_.webp", animated)], "texts": []}, "webp", "image/webp") == (animated, "image/webp")
 
 
-@pytest.mark.skipif("flux" not in APP_IDS, reason="needs the RYLA or example flux app")
+# The first JPEG endpoint with a required text field, in whichever stack is synthesized (RYLA: /flux).
+APP, ENDPOINT, FIELD = next((a, e, f) for a in MANIFEST["apps"] for e in a["endpoints"] if e["output"] == "jpeg"
+                            for f in e["fields"] if f["type"] == "string" and f["required"] and not f.get("format"))
+
+
 def test_headers_and_bytes_reach_the_http_client(tmp_path):
-    module = import_app("flux")
-    runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=SYNTH_OUT / "apps" / "flux" / "workflows", usd_per_second=module.GPU_USD_PER_SECOND)
+    module = import_app(APP["id"])
+    runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=SYNTH_OUT / "apps" / APP["id"] / "workflows", usd_per_second=module.GPU_USD_PER_SECOND)
     queued = []
     runner.queue_and_wait = lambda graph, request_id, timeout, job: queued.append(graph) or "prompt-1"
-    runner.collect = lambda prompt_id, node, seen: {"files": [("flux_00001_.png", png())], "texts": []}
-    response = TestClient(module.create_api(runner)).post("/flux", json={"prompt": "a red fox"})
-    assert response.status_code == 200
+    runner.collect = lambda prompt_id, node, seen: {"files": [("out_00001_.png", png())], "texts": []}
+    body = {**minimal_body(ENDPOINT), FIELD["name"]: "a red fox"}
+    response = TestClient(module.create_api(runner)).post(ENDPOINT["path"], json=body)
+    assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "image/jpeg" and response.content[:3] == JPEG_MAGIC
     assert float(response.headers["x-cost-usd"]) >= 0 and module.GPU_USD_PER_SECOND > 0
     assert int(response.headers["x-execution-time-ms"]) >= 0
     assert response.headers["x-prompt-id"] == "prompt-1"
-    assert response.headers["x-seed"] == "42"
-    assert queued[0]["6"]["inputs"]["text"] == "a red fox"
+    seed = next((f for f in ENDPOINT["fields"] if f["type"] == "seed"), None)
+    if seed is not None:  # the field's default when left out (a seed without one is random)
+        assert response.headers["x-seed"] == str(seed.get("default", response.headers["x-seed"]))
+    node, name = FIELD["targets"][0]["node"], FIELD["targets"][0]["input"]
+    assert queued[0][node]["inputs"][name] == "a red fox"
 
 
 def test_a_request_refused_at_its_second_file_leaves_no_first_file(tmp_path):
