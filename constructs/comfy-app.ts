@@ -262,12 +262,23 @@ export class ComfyApp extends Construct {
         pythonPackages: p.pythonPackages,
         customNodes,
         hfModels,
+        workflowClasses: this.workflowClasses(),
+        gpu: gpus[0],
       }),
       volumes: this.volumeMounts(hfModels.some((m) => m.placement === 'volume')),
       secrets: [...new Set(p.secrets)].sort(),
       huggingfaceSecret: this.huggingfaceSecret ?? null,
       endpoints,
     };
+  }
+
+  /** Each node class the app's workflows use, with the first workflow that uses it (sorted by class). */
+  private workflowClasses(): { cls: string; workflow: string }[] {
+    const first = new Map<string, string>();
+    for (const e of this.endpoints) {
+      for (const node of Object.values(e.graph())) if (!first.has(node.class_type)) first.set(node.class_type, e.workflow.name);
+    }
+    return [...first].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([cls, workflow]) => ({ cls, workflow })); // code-point order: the same on every machine
   }
 
   /** The app's `timeout`: given, or the longest its endpoints need. */

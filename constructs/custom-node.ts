@@ -50,6 +50,12 @@ export interface CustomNodeProps {
    * @default - none: a workflow using the pack's classes fails synth as an unknown class_type
    */
   readonly nodeSchemas?: string | SchemaFileInput;
+  /**
+   * The pack fails to import without a GPU (SeedVR2 does): the image's import gate, which loads every
+   * custom node the way ComfyUI does and fails the build on an import error, then runs on the app's GPU.
+   * @default false - the gate runs on the CPU
+   */
+  readonly importNeedsGpu?: boolean;
 }
 
 const customNodePropsSchema = z
@@ -63,6 +69,7 @@ const customNodePropsSchema = z
     aptPackages: z.array(aptPackageSchema).default([]),
     installRequirements: z.boolean().default(true),
     nodeSchemas: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    importNeedsGpu: z.boolean().default(false),
   })
   .superRefine((p, ctx) => {
     const fromGit = p.repo !== undefined || p.commit !== undefined;
@@ -105,6 +112,7 @@ export class CustomNode extends Construct {
       pipPackages: p.pipPackages,
       aptPackages: p.aptPackages,
       installRequirements: p.installRequirements,
+      importNeedsGpu: p.importNeedsGpu,
     };
     this.nodeSchemas = p.nodeSchemas;
     this.node.addValidation({

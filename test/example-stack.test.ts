@@ -21,15 +21,15 @@ const manifest: Manifest = JSON.parse(assembly.files.get('manifest.json')!);
 describe('the example stack (bin/example.ts)', () => {
   test('file list', () => {
     expect([...assembly.files.keys()]).toEqual([
-      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/request_files.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
-      'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/request_files.py', 'apps/upscale/workflows/seedvr2-upscale.json',
+      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/import_gate.py', 'apps/flux/request_files.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
+      'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/import_gate.py', 'apps/upscale/request_files.py', 'apps/upscale/workflows/seedvr2-upscale.json',
       'ci/deploy-modal.yml', 'clients/endpoints.json', 'clients/endpoints.py', 'clients/endpoints.ts',
       'deploy-plan.json', 'docs/ENDPOINT-APP-MAPPING.md', 'manifest.json',
     ]);
   });
 
   // The runtime and the workflows are copies of their sources: checked equal once, not snapshotted per app.
-  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|workflows\/.+)$/.test(f);
+  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|import_gate\.py|workflows\/.+)$/.test(f);
 
   test('files copied verbatim (runtime, workflows) equal their sources', () => {
     expect(expectVerbatimCopies(assembly.files, path.join(ROOT, 'workflows'))).toEqual([...assembly.files.keys()].filter(verbatim));
@@ -77,9 +77,13 @@ describe('the example stack (bin/example.ts)', () => {
     expect(flux.comfyVersion).toBe('0.3.75');
   });
 
-  test('the image layers are in cache-friendly order, local files last', () => {
-    const kinds = manifest.apps.find((a) => a.id === 'upscale')!.image.map((l) => l.kind);
-    expect(kinds).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'local', 'local']);
+  test('the image layers are in cache-friendly order: the import gate after the models, local files last', () => {
+    const upscale = manifest.apps.find((a) => a.id === 'upscale')!;
+    expect(upscale.image.map((l) => l.kind)).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'run', 'local', 'local', 'local']);
+    const gate = upscale.image[9] as { kind: 'run'; commands: string[]; gpu?: string };
+    expect(gate.commands).toEqual(['python /root/import_gate.py --comfy-dir /root/comfy/ComfyUI --pack ComfyUI-SeedVR2_VideoUpscaler --class LoadImage=seedvr2-upscale.json --class SaveImage=seedvr2-upscale.json --class SeedVR2LoadDiTModel=seedvr2-upscale.json --class SeedVR2LoadVAEModel=seedvr2-upscale.json --class SeedVR2VideoUpscaler=seedvr2-upscale.json --cpu']);
+    expect(gate.gpu).toBeUndefined();
+    expect(upscale.image[8]).toMatchObject({ kind: 'local', source: 'import_gate.py', copy: true });
   });
 
   test('deploy plan: one modal deploy per app with its name, environment and hash tag', () => {

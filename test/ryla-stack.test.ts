@@ -57,7 +57,7 @@ describe('the RYLA stack (npm run synth)', () => {
   });
 
   // The runtime and the workflows are copies of their sources: checked equal once, not snapshotted per app.
-  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|workflows\/.+)$/.test(f);
+  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|import_gate\.py|workflows\/.+)$/.test(f);
 
   test('files copied verbatim (runtime, workflows) equal their sources', () => {
     expect(expectVerbatimCopies(assembly.files, path.join(ROOT, 'workflows'))).toEqual([...assembly.files.keys()].filter(verbatim));
@@ -178,5 +178,21 @@ describe('the RYLA stack (npm run synth)', () => {
     const readme = readFileSync(README, 'utf8');
     expect(readme).toContain('| `ryla-wan26` | H100 → A100-80GB | 10m | `/wan2.6-r2v` | image/webp | 10m |');
     expect(readme).toBe(expectedReadme());
+  });
+});
+
+describe('the RYLA import gates', () => {
+  const gateOf = (id: string) => manifest.apps.find((a) => a.id === id)!.image.find((l) => l.kind === 'run' && l.commands[0].includes('import_gate.py')) as { commands: string[]; gpu?: string };
+
+  test('each app checks its packs and every class its workflows use; SeedVR2 (it needs a GPU to import) on the app\'s GPU', () => {
+    expect(gateOf('seedvr2').gpu).toBe('L40S');
+    expect(gateOf('seedvr2').commands[0]).not.toContain('--cpu');
+    expect(gateOf('instantid').gpu).toBeUndefined();
+    expect(gateOf('instantid').commands[0]).toMatch(/--pack ComfyUI_InstantID --pack ComfyUI_PuLID_Flux_ll --pack x-flux-comfyui .*--class ApplyPulidFlux=flux-pulid.json .* --cpu$/);
+    for (const app of manifest.apps) {
+      const classes = new Set(app.endpoints.flatMap((e) => Object.values(JSON.parse(assembly.files.get(`apps/${app.id}/${e.workflow}`)!) as { class_type: string }[]).map((n) => n.class_type)));
+      const gated = [...gateOf(app.id).commands[0].matchAll(/--class '?([^=']+)=/g)].map((m) => m[1]); // shell-quoted when it has a space
+      expect(gated).toEqual([...classes].sort());
+    }
   });
 });

@@ -5,7 +5,7 @@ import { RylaShared } from './shared';
 
 export function addSeedVr2App(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'seedvr2', { gpu: 'L40S', comfyVersion: '0.3.71', volumes: [shared.models], secrets: shared.secrets });
-  new CustomNode(app, 'SeedVr2Node', { repo: 'https://github.com/numz/ComfyUI-SeedVR2_VideoUpscaler', commit: '4490bd1f482e026674543386bb2a4d176da245b9', nodeSchemas: 'bin/ryla/nodes/seedvr2.json' });
+  new CustomNode(app, 'SeedVr2Node', { repo: 'https://github.com/numz/ComfyUI-SeedVR2_VideoUpscaler', commit: '4490bd1f482e026674543386bb2a4d176da245b9', nodeSchemas: 'bin/ryla/nodes/seedvr2.json', importNeedsGpu: true });
   new HfModel(app, 'Dit7b', { repo: 'numz/SeedVR2_comfyUI', file: 'seedvr2_ema_7b_fp16.safetensors', target: 'SEEDVR2', sizeGb: 16.5 });
   new HfModel(app, 'Vae', { repo: 'numz/SeedVR2_comfyUI', file: 'ema_vae_fp16.safetensors', target: 'SEEDVR2', sizeGb: 0.501 });
 

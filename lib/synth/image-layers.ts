@@ -13,6 +13,8 @@ export const RUNTIME_REMOTE = '/root/comfy_runtime.py';
 /** The request-file checks the runtime imports, beside it. */
 export const REQUEST_FILES_REMOTE = '/root/request_files.py';
 export const WORKFLOWS_REMOTE = '/root/workflows';
+/** The import gate (templates/runtime/import_gate.py), copied into the image for its build step. */
+export const IMPORT_GATE_REMOTE = '/root/import_gate.py';
 
 /**
  * Python packages every app needs: FastAPI for the routes, the HF client, websocket-client for the runtime.
@@ -32,6 +34,10 @@ export interface ImageInputs {
   pythonPackages: string[];
   customNodes: CustomNodeModel[];
   hfModels: HfModelModel[];
+  /** Each node class the app's workflows use, with a workflow that uses it (for the import gate). */
+  workflowClasses: { cls: string; workflow: string }[];
+  /** The GPU the import gate runs on when a custom node imports only on one (else it runs on the CPU). */
+  gpu: string;
 }
 
 /**
@@ -50,6 +56,7 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
   for (const model of i.hfModels) {
     layers.push({ kind: 'hf-download', comment: `model ${model.repo}/${model.file} -> models/${model.target}/${model.filename}`, model });
   }
+  layers.push(...importGateLayers(i));
   layers.push(
     { kind: 'local', comment: 'runtime', what: 'file', source: 'comfy_runtime.py', remote: RUNTIME_REMOTE, copy: false },
     { kind: 'local', comment: 'runtime: request-file checks', what: 'file', source: 'request_files.py', remote: REQUEST_FILES_REMOTE, copy: false },
@@ -91,4 +98,23 @@ export function sh(word: string): string {
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
+}
+
+/**
+ * The import gate: ComfyUI loads its nodes as the server does, and the build fails when a custom node does
+ * not import or a workflow's class is registered by nothing (ComfyUI would only log "IMPORT FAILED"). After
+ * the models, so editing a workflow rebuilds only this step; on the app's GPU when a pack needs one.
+ */
+function importGateLayers(i: ImageInputs): ImageLayer[] {
+  const gpu = i.customNodes.some((n) => n.importNeedsGpu) ? i.gpu : undefined;
+  const args = [
+    `--comfy-dir ${sh(COMFY_DIR)}`,
+    ...i.customNodes.map((n) => `--pack ${sh(n.dir)}`),
+    ...i.workflowClasses.map((c) => `--class ${sh(`${c.cls}=${c.workflow}`)}`),
+    ...(gpu ? [] : ['--cpu']),
+  ];
+  return [
+    { kind: 'local', comment: 'import gate script (a build step runs it)', what: 'file', source: 'import_gate.py', remote: IMPORT_GATE_REMOTE, copy: true },
+    { kind: 'run', comment: `import gate: ${i.customNodes.length} custom node(s) import, ${i.workflowClasses.length} workflow class(es) registered`, commands: [`python ${IMPORT_GATE_REMOTE} ${args.join(' ')}`], ...(gpu && { gpu }) },
+  ];
 }

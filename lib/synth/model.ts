@@ -142,6 +142,8 @@ export const customNodeSchema = z.strictObject({
   pipPackages: z.array(z.string()),
   aptPackages: z.array(z.string()),
   installRequirements: z.boolean(),
+  /** The pack imports only where a GPU is present: the import gate runs on the app's GPU. */
+  importNeedsGpu: z.boolean(),
 });
 export type CustomNodeModel = z.infer<typeof customNodeSchema>;
 
@@ -154,7 +156,8 @@ export const imageLayerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('apt'), comment: z.string(), packages: z.array(z.string()).min(1) }),
   z.strictObject({ kind: z.literal('pip'), comment: z.string(), packages: z.array(z.string()).min(1) }),
   z.strictObject({ kind: z.literal('env'), comment: z.string(), vars: z.record(z.string(), z.string()) }),
-  z.strictObject({ kind: z.literal('run'), comment: z.string(), commands: z.array(z.string()).min(1) }),
+  /** Shell commands at build; `gpu`: run them on that GPU (a step that needs one, e.g. the import gate). */
+  z.strictObject({ kind: z.literal('run'), comment: z.string(), commands: z.array(z.string()).min(1), gpu: z.string().optional() }),
   z.strictObject({ kind: z.literal('hf-download'), comment: z.string(), model: hfModelSchema }),
   z.strictObject({
     kind: z.literal('local'),

@@ -50,6 +50,7 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       ['app.py', renderAppPy(model)],
       ['comfy_runtime.py', runtimeSource('comfy_runtime.py')],
       ['request_files.py', runtimeSource('request_files.py')],
+      ['import_gate.py', runtimeSource('import_gate.py')],
     ]);
     for (const [name, graph] of Object.entries(draft.workflows)) appFiles.set(`workflows/${name}`, stableJson(graph));
     for (const [rel, content] of appFiles) files.set(`apps/${model.id}/${rel}`, content);
