@@ -12,6 +12,7 @@ and its import error or the class and the workflow that uses it. `--base-directo
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import sys
@@ -48,7 +49,7 @@ def main(argv=None):
     comfy.options.enable_args_parsing()  # as main.py does, before anything imports comfy.cli_args
     # main.py imports ComfyUI's `utils` package first; later a module puts comfy/ on sys.path, after which
     # `utils` would be comfy/utils.py and comfy_extras/nodes_images.py would fail to import.
-    import utils.extra_config  # noqa: F401
+    importlib.import_module("utils.extra_config")
     import folder_paths
     import nodes
 
