@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { durationAtMost, durationSchema, DurationInput } from '../lib/duration';
+import { durationAtMost, durationSchema, DurationInput, formatDuration } from '../lib/duration';
 import { ModelFiles } from '../lib/comfy/model-files';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
@@ -35,6 +35,7 @@ export interface ComfyAppProps {
   readonly timeout?: DurationInput;
   /**
    * Time allowed for container start-up: linking models and starting ComfyUI (Modal `startup_timeout`).
+   * Synth warns below 120 s + 3 s per GB of the app's models (`ComfyApp.startupFloorSeconds`).
    * @default "10m"
    */
   readonly startupTimeout?: DurationInput;
@@ -225,9 +226,22 @@ export class ComfyApp extends Construct {
     return { model: this.toAppModel(), workflows };
   }
 
+  /**
+   * The shortest `startupTimeout` that fits the app's models: 120 s (container, ComfyUI and its nodes'
+   * imports) plus 3 s per GB of declared models (reading them from the image or volume). A warning below it.
+   */
+  public static startupFloorSeconds(modelGb: number): number {
+    return Math.ceil((120 + 3 * modelGb) / 60) * 60; // whole minutes
+  }
+
   private toAppModel(): Omit<AppModel, 'hash'> {
     const p = this.props;
     const hfModels = this.children({ is: HfModel.isHfModel }).map((m) => m._toModel());
+    const modelGb = hfModels.reduce((sum, m) => sum + (m.sizeGb ?? 0), 0);
+    const floor = ComfyApp.startupFloorSeconds(modelGb);
+    if (p.startupTimeout < floor && !this.node.metadata.some((m) => (m.data as { id?: string })?.id === 'startup-timeout')) {
+      addWarning(this, 'startup-timeout', `app ${this.node.id}: startupTimeout ${formatDuration(p.startupTimeout)} is below ${formatDuration(floor)}, the floor for ${Math.round(modelGb)} GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout`);
+    }
     const volumeModels = this.children({ is: VolumeModel.isVolumeModel }).map((m) => m._toModel());
     const customNodes = this.children({ is: CustomNode.isCustomNode }).map((n) => n._toModel());
     const endpoints = this.endpoints.map((e, i, all) => e._toModel(requestClassName(e.path, i, all.map((x) => x.path))));

@@ -1,4 +1,4 @@
-import { Warnings, ComfyApp, Endpoint, Volume, Workflow } from '../constructs';
+import { ComfyApp, Endpoint, HfModel, Volume, Warnings, Workflow } from '../constructs';
 import { demoStack, problemsOf, testProject, tinyCheckpoint } from './helpers';
 
 describe('ComfyApp', () => {
@@ -86,5 +86,24 @@ describe('ComfyApp', () => {
     tinyCheckpoint(app);
     new Endpoint(app, 'Demo', { path: '/demo', workflow: Workflow.fromFile('workflows/tiny.json') });
     expect(problemsOf(() => project.synth())).toEqual([expect.stringMatching(/volumes "vol-a" and "vol-b" are both mounted at \/root\/models/)]);
+  });
+});
+
+describe('startupTimeout and scaling', () => {
+  test('a startupTimeout below 120 s + 3 s per GB of models warns, naming both', () => {
+    const { project, app } = demoStack({ app: { startupTimeout: '2m' }, endpoint: { timeout: '1m' } });
+    new HfModel(app, 'Big', { repo: 'acme/big', file: 'big.safetensors', target: 'loras', sizeGb: 40 });
+    expect(project.synth().warnings).toEqual([
+      { path: 'test/demo', id: 'startup-timeout', message: 'app demo: startupTimeout 2m is below 5m, the floor for 40 GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout' },
+    ]);
+    expect(demoStack({ app: { startupTimeout: '3m' }, endpoint: { timeout: '1m' } }).project.synth().warnings).toEqual([]);
+    expect(ComfyApp.startupFloorSeconds(0)).toBe(120);
+  });
+
+  test('app.py says what each scaling setting costs in idle GPU time', () => {
+    const py = demoStack({ app: { minContainers: 1, scaledownWindow: '10m' } }).project.synth().files.get('apps/demo/app.py')!;
+    expect(py).toContain('# L40S at about $1.95/h):');
+    expect(py).toContain('# - min_containers=1: containers kept up with no traffic, about $46.83 a day (0: a cold start after each quiet spell).');
+    expect(py).toContain('# - scaledown_window=600 s: each container stays up that long after its last request, up to $0.33 each time.');
   });
 });

@@ -119,6 +119,7 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
     endpointCount: app.endpoints.length,
     workflowsDir: WORKFLOWS_REMOTE,
     usdPerSecond,
+    scaling: scalingCosts(app, usdPerSecond),
     volumes: pyDict(Object.fromEntries(app.volumes.map((v) => [v.mountPath, v])), (v) => `modal.Volume.from_name(${pyString(v.name)}${v.createIfMissing ? ', create_if_missing=True' : ''})`),
     secrets: app.secrets.length ? `[${app.secrets.map((s) => `modal.Secret.from_name(${pyString(s)})`).join(', ')}]` : '[]',
     hfSecret: hfModels.some((m) => m.gated) ? app.huggingfaceSecret : null,
@@ -248,4 +249,16 @@ function pyDict<T>(entries: Record<string, T>, render: (v: T) => string): string
 
 function round(n: number): number {
   return Number(n.toPrecision(6));
+}
+
+/** What the scaling settings cost in idle GPU time, for the comments of app.py (US dollars, 2 decimals). */
+function scalingCosts(app: Omit<AppModel, 'hash'>, usdPerSecond: number | null) {
+  if (usdPerSecond === null) return { gpu: [app.gpu].flat()[0] };
+  const money = (usd: number) => usd.toFixed(2);
+  return {
+    gpu: [app.gpu].flat()[0],
+    usdPerHour: money(usdPerSecond * 3600),
+    minPerDay: app.minContainers > 0 ? money(app.minContainers * usdPerSecond * 86400) : undefined,
+    perScaledown: money(usdPerSecond * app.scaledownWindowSeconds),
+  };
 }
