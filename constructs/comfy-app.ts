@@ -67,6 +67,13 @@ export interface ComfyAppProps {
   readonly pythonVersion?: string;
   /** Extra pinned pip packages (`name==version`). @default [] */
   readonly pythonPackages?: string[];
+  /**
+   * Pins for packages the custom nodes' requirements leave open (`insightface==0.7.3`): written to the
+   * app's constraints.txt, which every pip install of the image honours (PIP_CONSTRAINT), so a new upstream
+   * release cannot change the image.
+   * @default [] - the nodes' own requirements decide
+   */
+  readonly constraints?: string[];
   /** Extra Debian packages. @default [] */
   readonly aptPackages?: string[];
   /** Further volumes to mount (those of its VolumeModels are mounted anyway). @default [] */
@@ -114,6 +121,7 @@ const comfyAppPropsSchema = z.strictObject({
   comfyCliVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"').optional(),
   pythonVersion: pythonVersionSchema.optional(),
   pythonPackages: z.array(pinnedPipPackageSchema).default([]),
+  constraints: z.array(pinnedPipPackageSchema).default([]),
   aptPackages: z.array(aptPackageSchema).default([]),
   volumes: z.array(z.custom<Volume>(Volume.isVolume, { message: 'expected Volume constructs' })).default([]),
   secrets: z.array(modalNameSchema).default([]),
@@ -262,6 +270,7 @@ export class ComfyApp extends Construct {
       memorySnapshot: p.memorySnapshot,
       requiresProxyAuth: this.requiresProxyAuth,
       comfyArgs: p.comfyArgs,
+      constraints: p.constraints,
       pythonVersion: p.pythonVersion ?? this.project.pythonVersion,
       comfyVersion: p.comfyVersion ?? this.project.comfyVersion,
       comfyCliVersion,
@@ -274,6 +283,7 @@ export class ComfyApp extends Construct {
         comfyCliVersion,
         aptPackages: p.aptPackages,
         pythonPackages: p.pythonPackages,
+        constraints: p.constraints,
         customNodes,
         hfModels,
         workflowClasses: this.workflowClasses(),

@@ -60,7 +60,7 @@ describe('modal-cdk CLI', () => {
   test('the npm bin runs a whole synth as its own process', () => {
     const out = path.join(tempDir(), 'out');
     const stdout = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'synth', '--output', out], { cwd: ROOT, encoding: 'utf8' });
-    expect(stdout).toMatch(/^Synthesized 7 app\(s\), 21 endpoint\(s\), 56 files to .*out\/ in \d+ ms\n$/);
+    expect(stdout).toMatch(/^Synthesized 7 app\(s\), 21 endpoint\(s\), 57 files to .*out\/ in \d+ ms\n$/);
     const failing = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'nope'], { cwd: ROOT, encoding: 'utf8' });
     expect(failing.status).toBe(2);
   }, 30_000);

@@ -79,7 +79,9 @@ describe('the example stack (bin/example.ts)', () => {
 
   test('the image layers are in cache-friendly order: the import gate after the models, local files last', () => {
     const upscale = manifest.apps.find((a) => a.id === 'upscale')!;
-    expect(upscale.image.map((l) => l.kind)).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'run', 'local', 'local', 'local']);
+    expect(upscale.image.map((l) => l.kind)).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'run', 'env', 'local', 'local', 'local']);
+    // Serving containers never download: after every build step, the hubs are offline.
+    expect(upscale.image[10]).toEqual({ kind: 'env', comment: 'no downloads at run time: every weight is a declared model', vars: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } });
     const gate = upscale.image[9] as { kind: 'run'; commands: string[]; gpu?: string };
     expect(gate.commands).toEqual(['python /root/import_gate.py --comfy-dir /root/comfy/ComfyUI --pack ComfyUI-SeedVR2_VideoUpscaler --class LoadImage=seedvr2-upscale.json --class SaveImage=seedvr2-upscale.json --class SeedVR2LoadDiTModel=seedvr2-upscale.json --class SeedVR2LoadVAEModel=seedvr2-upscale.json --class SeedVR2VideoUpscaler=seedvr2-upscale.json --cpu']);
     expect(gate.gpu).toBeUndefined();

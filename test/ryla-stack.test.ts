@@ -196,3 +196,23 @@ describe('the RYLA import gates', () => {
     }
   });
 });
+
+describe('RYLA pins and offline serving', () => {
+  test('instantid writes its pins to constraints.txt, which every later pip install honours', () => {
+    expect(assembly.files.get('apps/instantid/constraints.txt')).toBe('insightface==0.7.3\nonnxruntime-gpu==1.21.0\nfacexlib==0.3.0\ntimm==1.0.15\nftfy==6.3.1\n');
+    const image = manifest.apps.find((a) => a.id === 'instantid')!.image;
+    const env = image.findIndex((l) => l.kind === 'env' && 'PIP_CONSTRAINT' in l.vars);
+    const firstNode = image.findIndex((l) => l.comment.startsWith('custom node'));
+    expect(env).toBeGreaterThan(0);
+    expect(env).toBeLessThan(firstNode);
+    expect(assembly.files.has('apps/flux/constraints.txt')).toBe(false);
+  });
+
+  test('every app serves offline, after all of its downloads', () => {
+    for (const app of manifest.apps) {
+      const offline = app.image.findIndex((l) => l.kind === 'env' && l.vars.HF_HUB_OFFLINE === '1');
+      const lastDownload = app.image.map((l) => l.kind).lastIndexOf('hf-download');
+      expect(offline).toBeGreaterThan(lastDownload);
+    }
+  });
+});

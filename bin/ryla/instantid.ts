@@ -12,7 +12,12 @@ const SDXL_SAMPLERS = ['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpm_2_ances
 const SDXL_SCHEDULERS = ['normal', 'karras', 'exponential', 'sgm_uniform', 'simple', 'ddim_uniform', 'beta'];
 
 export function addInstantIdApp(project: ModalProject, shared: RylaShared): ComfyApp {
-  const app = new ComfyApp(project, 'instantid', { gpu: 'L40S', comfyVersion: '0.3.67', volumes: [shared.models], secrets: shared.secrets });
+  const app = new ComfyApp(project, 'instantid', {
+    gpu: 'L40S', comfyVersion: '0.3.67', volumes: [shared.models], secrets: shared.secrets,
+    // What InstantID's and PuLID's requirements leave open, pinned to the releases current when the pinned
+    // pack commits were made (insightface's 0.7 API is what both use). UNVERIFIED on a GPU: no image was built here.
+    constraints: ['insightface==0.7.3', 'onnxruntime-gpu==1.21.0', 'facexlib==0.3.0', 'timm==1.0.15', 'ftfy==6.3.1'],
+  });
   new CustomNode(app, 'InstantIdNodes', { repo: 'https://github.com/cubiq/ComfyUI_InstantID', commit: '1ef34ef573581bd9727c1e0ac05aa956b356a510', nodeSchemas: 'bin/ryla/nodes/instantid.json', aptPackages: ['build-essential'] });
   new CustomNode(app, 'PulidNodes', { repo: 'https://github.com/lldacing/ComfyUI_PuLID_Flux_ll', commit: 'ba90657fe6ffa8072ac169a949bfa5e4153bf48a', nodeSchemas: 'bin/ryla/nodes/pulid-flux.json', aptPackages: ['build-essential'] });
   new CustomNode(app, 'XlabsNodes', { repo: 'https://github.com/XLabs-AI/x-flux-comfyui', commit: '00328556efc9472410d903639dc9e68a8471f7ac', nodeSchemas: 'bin/ryla/nodes/x-flux.json' });
@@ -28,6 +33,9 @@ export function addInstantIdApp(project: ModalProject, shared: RylaShared): Comf
   }
   addFluxDevModels(app);
   new HfModel(app, 'PulidFlux', { repo: 'guozinan/PuLID', file: 'pulid_flux_v0.9.1.safetensors', target: 'pulid', sizeGb: 1.14 });
+  // PuLID fetches EVA02-CLIP on first use; declared so a serving container (HF_HUB_OFFLINE) has it (size UNVERIFIED).
+  // Its facexlib weights come from GitHub releases, which no HfModel can declare: still fetched at run time.
+  new HfModel(app, 'Eva02Clip', { repo: 'QuanSun/EVA-CLIP', file: 'EVA02_CLIP_L_336_psz14_s6B.pt', target: 'clip', sizeGb: 0.8 });
   new HfModel(app, 'XlabsIpAdapter', { repo: 'XLabs-AI/flux-ip-adapter-v2', file: 'ip_adapter.safetensors', target: 'xlabs/ipadapters', sizeGb: 1.06 });
   new HfModel(app, 'ClipVisionL', { repo: 'openai/clip-vit-large-patch14', file: 'model.safetensors', target: 'clip_vision', sizeGb: 1.71 });
 

@@ -34,6 +34,10 @@ export function addQwenImageApp(project: ModalProject, shared: RylaShared): Comf
   new HfModel(app, 'QwenVae', { repo: 'Comfy-Org/Qwen-Image_ComfyUI', file: 'split_files/vae/qwen_image_vae.safetensors', target: 'vae', sizeGb: 0.254 });
   new HfModel(app, 'LightningLora', { repo: 'lightx2v/Qwen-Image-2512-Lightning', file: 'Qwen-Image-2512-Lightning-4steps-V1.0-fp32.safetensors', target: 'loras' });
   new HfModel(app, 'Inswapper', { repo: 'Gourieff/ReActor', repoType: 'dataset', file: 'models/inswapper_128.onnx', target: 'insightface' });
+  // ReActor's NSFW filter loads this model on first use; declared so a serving container has it (sizes UNVERIFIED).
+  for (const file of ['config.json', 'model.safetensors', 'preprocessor_config.json']) {
+    new HfModel(app, `NsfwDetector-${file.split('.')[0]}`, { repo: 'AdamCodd/vit-base-nsfw-detector', file, target: 'nsfw_detector/vit-base-nsfw-detector', sizeGb: file === 'model.safetensors' ? 0.35 : 0.001 });
+  }
   new HfModel(app, 'Gfpgan', { repo: 'Gourieff/ReActor', repoType: 'dataset', file: 'models/facerestore_models/GFPGANv1.4.pth', target: 'facerestore_models' });
   new VolumeModel(app, 'QwenLoras', { volume: shared.models, path: 'qwen-loras', target: 'loras', filename: 'ryla-qwen' });
 

@@ -13,6 +13,8 @@ export const RUNTIME_REMOTE = '/root/comfy_runtime.py';
 /** The request-file checks the runtime imports, beside it. */
 export const REQUEST_FILES_REMOTE = '/root/request_files.py';
 export const WORKFLOWS_REMOTE = '/root/workflows';
+/** The app's pins for packages its custom nodes leave open (synth writes apps/<id>/constraints.txt). */
+export const CONSTRAINTS_REMOTE = '/root/constraints.txt';
 /** The import gate (templates/runtime/import_gate.py), copied into the image for its build step. */
 export const IMPORT_GATE_REMOTE = '/root/import_gate.py';
 
@@ -32,6 +34,8 @@ export interface ImageInputs {
   comfyCliVersion: string;
   aptPackages: string[];
   pythonPackages: string[];
+  /** Pins every pip install of the image honours (the app's constraints.txt). */
+  constraints: string[];
   customNodes: CustomNodeModel[];
   hfModels: HfModelModel[];
   /** Each node class the app's workflows use, with a workflow that uses it (for the import gate). */
@@ -52,11 +56,19 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
   ];
   if (i.hfModels.length > 0) layers.push({ kind: 'env', comment: 'fast Hugging Face downloads', vars: { HF_HUB_ENABLE_HF_TRANSFER: '1' } });
   layers.push({ kind: 'run', comment: `ComfyUI ${i.comfyVersion}`, commands: [`comfy --skip-prompt install --fast-deps --nvidia --version ${i.comfyVersion}`] });
+  if (i.constraints.length > 0) {
+    layers.push(
+      { kind: 'local', comment: 'pins for what the custom nodes leave open (constraints.txt)', what: 'file', source: 'constraints.txt', remote: CONSTRAINTS_REMOTE, copy: true },
+      { kind: 'env', comment: 'every later pip install honours them', vars: { PIP_CONSTRAINT: CONSTRAINTS_REMOTE } },
+    );
+  }
   for (const node of i.customNodes) layers.push(...customNodeLayers(node));
   for (const model of i.hfModels) {
     layers.push({ kind: 'hf-download', comment: `model ${model.repo}/${model.file} -> models/${model.target}/${model.filename}`, model });
   }
   layers.push(...importGateLayers(i));
+  // Serving containers never download: a weight a node would fetch on first use fails fast instead.
+  layers.push({ kind: 'env', comment: 'no downloads at run time: every weight is a declared model', vars: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } });
   layers.push(
     { kind: 'local', comment: 'runtime', what: 'file', source: 'comfy_runtime.py', remote: RUNTIME_REMOTE, copy: false },
     { kind: 'local', comment: 'runtime: request-file checks', what: 'file', source: 'request_files.py', remote: REQUEST_FILES_REMOTE, copy: false },

@@ -207,6 +207,8 @@ export const appModelSchema = z.strictObject({
   requiresProxyAuth: z.boolean(),
   /** Extra command-line flags ComfyUI is started with (after --listen and --port). */
   comfyArgs: z.array(z.string()),
+  /** Pins for what the custom nodes leave open: apps/<id>/constraints.txt, honoured by every pip install. */
+  constraints: z.array(z.string()),
   pythonVersion: z.string(),
   comfyVersion: z.string(),
   comfyCliVersion: z.string(),

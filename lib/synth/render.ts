@@ -52,6 +52,8 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       ['request_files.py', runtimeSource('request_files.py')],
       ['import_gate.py', runtimeSource('import_gate.py')],
     ]);
+    // Pins every pip install of the image honours (its PIP_CONSTRAINT layer).
+    if (model.constraints.length > 0) appFiles.set('constraints.txt', `${model.constraints.join('\n')}\n`);
     for (const [name, graph] of Object.entries(draft.workflows)) appFiles.set(`workflows/${name}`, stableJson(graph));
     for (const [rel, content] of appFiles) files.set(`apps/${model.id}/${rel}`, content);
     apps.push({ ...model, hash: hashFiles(appFiles) });
@@ -160,6 +162,9 @@ function runtimeSpec(e: EndpointModel): PyValue {
       targets: f.targets.map((t) => [t.node, t.input]),
       ...(f.format !== undefined && { format: f.format }),
       ...(f.clamp && { clamp: [f.min!, f.max!] }),
+      // A seed left out is random within the field's own bounds (a node may take less than 2^64).
+      ...(f.type === 'seed' && f.min !== undefined && { random_min: f.min }),
+      ...(f.type === 'seed' && f.max !== undefined && { random_max: f.max }),
       ...(f.ensureSuffix !== undefined && { ensure_suffix: f.ensureSuffix }),
       ...(f.map !== undefined && { map: f.map }),
       ...(f.presets !== undefined && { presets: f.presets }),
@@ -262,3 +267,4 @@ function scalingCosts(app: Omit<AppModel, 'hash'>, usdPerSecond: number | null) 
     perScaledown: money(usdPerSecond * app.scaledownWindowSeconds),
   };
 }
+

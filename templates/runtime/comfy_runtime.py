@@ -192,7 +192,7 @@ class ComfyRunner:
         for field in spec["fields"]:
             value = values.get(field["name"])
             if field["type"] == "seed" and value is None:
-                value = random.randint(0, SEED_MAX)
+                value = random.randint(field.get("random_min", 0), field.get("random_max", SEED_MAX))
             if value is None or not field["targets"]:
                 continue
             if field["type"] == "seed":

@@ -79,3 +79,13 @@ def test_a_request_refused_at_its_second_file_leaves_no_first_file(tmp_path):
         runner.execute(spec, {"a": base64.b64encode(png()).decode(), "b": "http://example.com/b.png"})
     assert (refused.value.status, refused.value.detail["field"]) == (422, "b")
     assert list((tmp_path / "input").iterdir()) == []  # a.png was saved, then deleted
+
+
+def test_a_seed_left_out_is_random_within_the_fields_bounds(tmp_path):
+    """A node may take less than 2^64 (SeedVR2: 32 bits; EmptyImage's colour: 24): the random seed of a
+    request that sends none stays inside the field's own min and max."""
+    (tmp_path / "one.json").write_text('{"1": {"class_type": "EmptyImage", "inputs": {"color": 0}}}')
+    spec = {"workflow": "one.json", "fields": [{"name": "seed", "type": "seed", "targets": [["1", "color"]], "random_min": 3, "random_max": 9}]}
+    runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=tmp_path)
+    seeds = {runner.bind(spec, {}, request_id=str(i))[1] for i in range(200)}
+    assert seeds <= set(range(3, 10)) and len(seeds) > 1
