@@ -8,7 +8,8 @@
  * - deploy of the 7 RYLA apps with a stand-in `modal` that takes 2 s per app (4 at a time), and a second,
  *   unchanged `deploy --all` (no Modal call at all)
  * - then test/bench/runtime.sh: the runtime's per-request overhead over a real ComfyUI's own execution time
- *   (p50/p95 over 60 requests), beside comfy-cli's `comfy run --wait` (skip it with --no-runtime)
+ *   (p50/p95 over 60 requests), beside comfy-cli's `comfy run --wait`, and ComfyUI's local cold start in
+ *   phases (test/bench/cold_start.py) (skip both with --no-runtime)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

@@ -10,3 +10,5 @@ PROJECT="$(mktemp -d)"
 trap 'rm -rf "$PROJECT"' EXIT
 comfy_test_project "$PROJECT"
 .venv/bin/python test/bench/runtime_overhead.py --project "$PROJECT" --comfy-cli .venv-bench/bin/comfy "$@"
+echo
+.venv-comfy/bin/python test/bench/cold_start.py --runs 3
