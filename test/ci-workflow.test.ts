@@ -4,11 +4,12 @@ import { parse } from 'yaml';
 import { DEPLOY_HELP } from '../lib/deploy/deploy-command';
 import { BASE_PIP_PACKAGES } from '../lib/synth/image-layers';
 import { MODAL_CLI_VERSION } from '../lib/versions';
-import { ROOT, synthRyla } from './helpers';
+import buildClientsStack from './fixtures/clients-stack';
+import { ROOT } from './helpers';
 
 // synth.out/ci/deploy-modal.yml: valid YAML, run on a push to main, naming only commands that exist; and
 // the pins it and the image share with the test environment.
-const workflow = parse(synthRyla().files.get('ci/deploy-modal.yml')!);
+const workflow = parse(buildClientsStack().synth().files.get('ci/deploy-modal.yml')!);
 const steps: { uses?: string; run?: string; env?: Record<string, string> }[] = workflow.jobs.deploy.steps;
 const scripts: Record<string, string> = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts;
 

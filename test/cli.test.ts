@@ -39,7 +39,7 @@ describe('modal-cdk CLI', () => {
   });
 
   test('the app command: ts-node/node on a file is loaded in-process', () => {
-    expect(inProcessAppFile('ts-node --swc bin/ryla.ts')).toBe('bin/ryla.ts');
+    expect(inProcessAppFile('ts-node --swc bin/app.ts')).toBe('bin/app.ts');
     expect(inProcessAppFile('node dist/app.js')).toBe('dist/app.js');
     expect(inProcessAppFile('npx ts-node bin/x.ts')).toBe('bin/x.ts');
     expect(inProcessAppFile('python gen.py')).toBeUndefined();
@@ -58,10 +58,13 @@ describe('modal-cdk CLI', () => {
   }, 30_000);
 
   test('the npm bin runs a whole synth as its own process', () => {
-    const out = path.join(tempDir(), 'out');
-    const stdout = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'synth', '--output', out], { cwd: ROOT, encoding: 'utf8' });
-    expect(stdout).toMatch(/^Synthesized 7 app\(s\), 21 endpoint\(s\), 57 files to .*out\/ in \d+ ms\n$/);
-    const failing = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'nope'], { cwd: ROOT, encoding: 'utf8' });
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify({ app: `ts-node --swc ${path.join(ROOT, 'test', 'fixtures', 'clients-stack.ts')}` }));
+    const out = path.join(dir, 'out');
+    const stdout = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'synth', '--output', 'out'], { cwd: dir, encoding: 'utf8' });
+    expect(stdout).toMatch(/^Synthesized 2 app\(s\), 3 endpoint\(s\), \d+ files to out\/ in \d+ ms\n$/);
+    expect(JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')).apps.map((a: { modalName: string }) => a.modalName)).toEqual(['cli-images', 'cli-frames']);
+    const failing = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'nope'], { cwd: dir, encoding: 'utf8' });
     expect(failing.status).toBe(2);
   }, 30_000);
 });

@@ -98,6 +98,18 @@ describe('the RYLA stack (npm run synth)', () => {
     });
   });
 
+  test('clients and docs: the seeds\' URLs (https://ryla--ryla-<app>-comfyui-fastapi-app.modal.run<path>) and timeouts, one docs row per endpoint', () => {
+    const clients = JSON.parse(assembly.files.get('clients/endpoints.json')!).endpoints;
+    expect(clients['/wan2.6'].url).toBe('https://ryla--ryla-wan26-comfyui-fastapi-app.modal.run/wan2.6');
+    for (const e of endpoints) {
+      expect(clients[e.path]).toMatchObject({ url: `https://ryla--${e.app.modalName}-comfyui-fastapi-app.modal.run${e.path}`, clientTimeoutMs: (CLIENT_TIMEOUT_MIN[e.path] ?? 3) * 60_000 });
+    }
+    const rows = assembly.files.get('docs/ENDPOINT-APP-MAPPING.md')!.split('\n').filter((l) => l.startsWith('| `/'));
+    expect(rows).toHaveLength(21);
+    expect(rows.find((r) => r.startsWith('| `/wan2.6` '))!.split(' | ')).toEqual(['| `/wan2.6`', '`wan26`', 'https://ryla--ryla-wan26-comfyui-fastapi-app.modal.run/wan2.6', '10m', '10m', 'H100 → A100-80GB', expect.stringContaining('`length\\|num_frames` [33]')]);
+    expect(rows.find((r) => r.startsWith('| `/flux` '))).toContain('| 3m | 5m | L40S |');
+  });
+
   test('volumes ryla-models at /root/models and hf-hub-cache at /cache, runtime secret huggingface, no proxy auth (clients send none)', () => {
     for (const a of manifest.apps) {
       expect(a.volumes).toEqual(expect.arrayContaining([

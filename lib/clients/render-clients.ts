@@ -45,7 +45,12 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
         path: e.path,
         description: e.description,
         typeName: uniqueName(e.requestClass, typeNames),
-        fields: e.fields.map((f) => ({ name: f.name, required: f.required, type: tsType(f), description: fieldDoc(f) })),
+        // Another name is a property of its own, deprecated, as in the JSON Schema; a required field with
+        // other names is satisfied by any of them, so none of them is required in the type.
+        fields: e.fields.flatMap((f) => [
+          { name: f.name, required: f.required && f.aliases.length === 0, type: tsType(f), description: fieldDoc(f) },
+          ...f.aliases.map((alias) => ({ name: alias, required: false, type: tsType(f), description: `@deprecated Another name for ${f.name}.` })),
+        ]),
       })),
     })],
     ['clients/endpoints.py', loadTemplate('clients/endpoints.py.hbs')({

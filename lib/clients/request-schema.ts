@@ -45,7 +45,7 @@ export function requestJsonSchema(endpoint: EndpointModel): JsonSchema {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: endpoint.requestClass,
-    description: `Request body of POST ${endpoint.path}: ${endpoint.description}`,
+    description: `Request body of POST ${endpoint.path}${endpoint.description ? `: ${endpoint.description}` : ''}`,
     type: 'object',
     properties,
     ...(required.length > 0 && { required }),
