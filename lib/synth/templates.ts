@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Handlebars from 'handlebars';
 import { py, PyValue } from './python';
@@ -17,11 +17,21 @@ handlebars.registerHelper('tsComment', (text: string) => text.replace(/\*\//g, '
 handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 const templates = new Map<string, HandlebarsTemplateDelegate>();
 
-/** A template under templates/, compiled once per process (no HTML escaping; unknown names fail). */
+/** How every template is compiled: no HTML escaping; a name the data does not have fails. */
+export const TEMPLATE_OPTIONS = { noEscape: true, strict: true } as const;
+
+/**
+ * A template under templates/, compiled once per process. The built package ships each one precompiled
+ * next to it (`<name>.js`, by bin/build-assets.js with the same options), which saves the compile.
+ */
 export function loadTemplate(name: string): HandlebarsTemplateDelegate {
   let template = templates.get(name);
   if (!template) {
-    template = handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, name), 'utf8'), { noEscape: true, strict: true });
+    const file = path.join(TEMPLATES_DIR, name);
+    template = existsSync(`${file}.js`)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      ? handlebars.template(require(`${file}.js`))
+      : handlebars.compile(readFileSync(file, 'utf8'), TEMPLATE_OPTIONS);
     templates.set(name, template);
   }
   return template;

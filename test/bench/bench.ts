@@ -12,7 +12,7 @@
  *   phases (test/bench/cold_start.py) (skip both with --no-runtime)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import buildRyla from '../../bin/ryla';
@@ -104,13 +104,15 @@ rows.push(['convert a 100-node UI-format workflow to API format', time(20, () =>
   if ('problems' in result) throw new Error(result.problems.join('\n'));
 }), '≤ 20 ms']);
 // Side by side with cdk8s: a same-shape cdk8s app (7 charts, 21 × Deployment + Service + ConfigMap) run
-// as cdk8s users run it (ts-node --swc), and the built modal-cdk CLI (npm run build) on the RYLA stack.
+// as cdk8s users run it (ts-node --swc), and the built modal-cdk CLI (npm run build) on the RYLA stack
+// held as a user's project holds it (importing the installed package's dist/, templates precompiled).
 const tsNode = path.join(ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js');
 const cdk8s = time(7, () => execFileSync(process.execPath, [tsNode, '--swc', path.join(ROOT, 'test', 'bench', 'cdk8s-app.ts')], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: path.join(out, 'k8s') } }));
 rows.push(['cdk8s app of the same shape, whole process (ts-node --swc)', cdk8s, 'reference']);
 if (existsSync(path.join(ROOT, 'dist', 'bin', 'modal-cdk.js'))) {
-  const built = time(7, () => execFileSync(process.execPath, [path.join(ROOT, 'dist', 'bin', 'modal-cdk.js'), 'synth', '-q', '-o', path.join(out, 'd')], { cwd: ROOT }));
-  rows.push([`RYLA stack, built CLI whole process (dist/; ${(built / cdk8s).toFixed(2)}× cdk8s)`, built, '≤ 0.35× cdk8s']);
+  const user = rylaAsUserProject(path.join(out, 'ryla-user'));
+  const built = time(7, () => execFileSync(process.execPath, [path.join(ROOT, 'dist', 'bin', 'modal-cdk.js'), 'synth', '-q', '-o', 'synth.out'], { cwd: user }));
+  rows.push([`RYLA as a user project, built CLI, whole process (${(built / cdk8s).toFixed(2)}× cdk8s)`, built, '≤ 0.35× cdk8s']);
 }
 rows.push(['100 apps × 10 endpoints, in-process synth (no write)', time(5, () => bigStack(100, 10).synth()), '≤ 1000 ms']);
 
@@ -141,4 +143,24 @@ for (const [name, ms, target] of rows) console.log(`  ${name.padEnd(72)} ${ms.to
 if (!process.argv.includes('--no-runtime')) {
   console.log('');
   execFileSync('bash', [path.join(ROOT, 'test', 'bench', 'runtime.sh')], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/**
+ * The RYLA stack as another team's project would hold it: its files copied into `dir`, importing
+ * 'modal-cdk' (node_modules/modal-cdk → this package, so the built dist/) instead of ../constructs, with
+ * cdk-like.json's `app` as here. Returns `dir`.
+ */
+function rylaAsUserProject(dir: string): string {
+  mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(ROOT, path.join(dir, 'node_modules', 'modal-cdk'));
+  for (const part of ['bin/ryla.ts', 'bin/ryla', 'workflows', 'client-policy.yaml']) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
+  for (const file of ['bin/ryla.ts', ...readdirSync(path.join(dir, 'bin', 'ryla')).filter((f) => f.endsWith('.ts')).map((f) => `bin/ryla/${f}`)]) {
+    const source = readFileSync(path.join(dir, file), 'utf8')
+      .replace(/'(\.\.\/)+constructs'/g, "'modal-cdk'")
+      .replace(/^import \{ runApp \}.*\n/m, '')
+      .replace(/^if \(require\.main === module\).*\n/m, '');
+    writeFileSync(path.join(dir, file), source);
+  }
+  writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify({ ...config, app: 'ts-node --swc bin/ryla.ts' }));
+  return dir;
 }

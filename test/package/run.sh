@@ -33,6 +33,13 @@ grep -q "Synthesized 1 app(s), 1 endpoint(s)" synth.log
 ! grep -q "warning" synth.log || { echo "a new project's synth warns:"; cat synth.log; exit 1; }
 test -f synth.out/apps/sdxl/app.py
 
+step "the templates the package ships precompiled render what compiling them at run time renders"
+ls node_modules/modal-cdk/dist/templates/app.py.hbs.js > /dev/null
+find node_modules/modal-cdk/dist/templates -name '*.hbs.js' -delete
+npx --no-install modal-cdk synth -q -o compiled.out
+diff -r synth.out compiled.out > templates.diff || { echo "precompiled and compiled templates differ:"; head -40 templates.diff; exit 1; }
+rm -rf compiled.out
+
 step "npm test"
 npm test --silent > test.log 2>&1 || { cat test.log; exit 1; }
 grep -q "Tests: *4 passed, 4 total" test.log || { cat test.log; exit 1; }
@@ -41,4 +48,4 @@ step "a type error in the app fails npm test"
 sed -i "s/gpu: 'L40S',/gpu: 42,/" bin/app.ts
 if npm test --silent > typeerror.log 2>&1; then echo "npm test passed with a type error in bin/app.ts"; exit 1; fi
 grep -q "bin/app.ts" typeerror.log
-echo "package tier: 4 passed, 0 failed"
+echo "package tier: 5 passed, 0 failed"
