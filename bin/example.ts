@@ -15,7 +15,8 @@ export default function buildExample(): ModalProject {
   });
   const models = new Volume(project, 'Models', { name: 'example-models', mountPath: '/root/models' });
 
-  const flux = new ComfyApp(project, 'flux', { gpu: 'L40S', scaledownWindow: '5m', maxContainers: 4, secrets: ['huggingface'] });
+  // Core nodes only, so it can start from a memory snapshot (README "Cold starts").
+  const flux = new ComfyApp(project, 'flux', { gpu: 'L40S', scaledownWindow: '5m', maxContainers: 4, secrets: ['huggingface'], memorySnapshot: true });
   new HfModel(flux, 'FluxSchnell', {
     repo: 'Comfy-Org/flux1-schnell',
     file: 'flux1-schnell-fp8.safetensors',

@@ -55,10 +55,31 @@ export interface ComfyAppProps {
    */
   readonly maxInputs?: number;
   /**
-   * Enable Modal memory snapshots of the container's Python imports (ComfyUI itself starts after restore).
+   * Start containers from a Modal memory snapshot of a running ComfyUI: the first phase
+   * (`@modal.enter(snap=True)`, captured once per deploy) starts ComfyUI with the GPU hidden, through
+   * modal-cdk's own ComfyUI extension, and waits until it answers; the second (`@modal.enter(snap=False)`,
+   * after every restore) gives it the GPU before the first request. What a restore skips: Python, torch
+   * and custom-node imports and ComfyUI's start (README "Cold starts"). A custom node that touches CUDA when
+   * it is imported cannot be snapshotted this way (there is no GPU in the first phase): synth refuses
+   * `importNeedsGpu` nodes here unless `gpuSnapshot` is on.
+   *
+   * Off by default: turn it on per app once its custom nodes are known to start without a GPU. Modal moved
+   * memory snapshots out of its main ComfyUI example for that reason ("a lot of user errors trying to run
+   * custom nodes with memory snapshotting"), and this project has tested the two phases on a real ComfyUI
+   * on the CPU, not yet on a Modal GPU.
+   * @see https://modal.com/docs/guide/memory-snapshot
    * @default false
    */
   readonly memorySnapshot?: boolean;
+  /**
+   * Also snapshot GPU memory (`experimental_options={"enable_gpu_snapshot": True}`), so the snapshot phase
+   * has the GPU and ComfyUI starts on it. Alpha on Modal, and warned at synth: restores are reported to fail
+   * often; a failed restore is retried as a plain cold start (both phases run, slower but correct). Needs
+   * `memorySnapshot`.
+   * @see https://modal.com/docs/guide/memory-snapshot
+   * @default false
+   */
+  readonly gpuSnapshot?: boolean;
   /** ComfyUI release of this app's image. @default - the project's comfyVersion */
   readonly comfyVersion?: string;
   /** comfy-cli release that installs ComfyUI. @default - the project's comfyCliVersion */
@@ -117,6 +138,7 @@ const comfyAppPropsSchema = z.strictObject({
   maxContainers: z.number().int().positive().optional(),
   maxInputs: z.number().int().positive().default(1),
   memorySnapshot: z.boolean().default(false),
+  gpuSnapshot: z.boolean().default(false),
   comfyVersion: comfyVersionSchema.optional(),
   comfyCliVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"').optional(),
   pythonVersion: pythonVersionSchema.optional(),
@@ -171,6 +193,9 @@ export class ComfyApp extends Construct {
     if (snapshot !== version) {
       const overlay = this.props.nodeSchemas === undefined ? '' : ' (with the corrections in its nodeSchemas)';
       addNote(this, 'node-schemas-version', `app ${id}: workflows are checked against the node schemas of ComfyUI ${snapshot}${overlay}, the snapshot closest to its comfyVersion ${version}: a class or option that differs between the two is not caught at synth`);
+    }
+    if (this.props.gpuSnapshot) {
+      addWarning(this, 'gpu-snapshot-alpha', `app ${id}: gpuSnapshot uses Modal's GPU memory snapshots, an alpha feature whose restores are reported to fail often; a failed restore falls back to a plain cold start — remove gpuSnapshot to use CPU memory snapshots only`);
     }
     if (!this.requiresProxyAuth) {
       addWarning(this, 'public-endpoints', `app ${id}: endpoints without Modal proxy auth (requiresProxyAuth: false) are public: anyone with a URL can run them on your GPUs — remove requiresProxyAuth: false to require Modal-Key/Modal-Secret headers`);
@@ -268,6 +293,7 @@ export class ComfyApp extends Construct {
       maxContainers: p.maxContainers ?? null,
       maxInputs: p.maxInputs,
       memorySnapshot: p.memorySnapshot,
+      gpuSnapshot: p.gpuSnapshot,
       requiresProxyAuth: this.requiresProxyAuth,
       comfyArgs: p.comfyArgs,
       constraints: p.constraints,
@@ -288,6 +314,7 @@ export class ComfyApp extends Construct {
         hfModels,
         workflowClasses: this.workflowClasses(),
         gpu: gpus[0],
+        memorySnapshot: p.memorySnapshot,
       }),
       volumes: this.volumeMounts(hfModels.some((m) => m.placement === 'volume')),
       secrets: [...new Set(p.secrets)].sort(),
@@ -344,6 +371,11 @@ export class ComfyApp extends Construct {
       const key = `${m.target}/${m.filename}`;
       if (files.has(key)) problems.push(`models ${files.get(key)} and ${m.node.id} both link models/${key}: give one a different filename`);
       files.set(key, m.node.id);
+    }
+    if (this.props.gpuSnapshot && !this.props.memorySnapshot) problems.push('gpuSnapshot: got true without memorySnapshot, expected memorySnapshot: true as well (a GPU snapshot is part of a memory snapshot) — set memorySnapshot: true, or remove gpuSnapshot');
+    const needGpu = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importNeedsGpu);
+    if (this.props.memorySnapshot && !this.props.gpuSnapshot && needGpu.length > 0) {
+      problems.push(`memorySnapshot: got true with custom node(s) that need a GPU to import (${needGpu.map((n) => n.node.id).join(', ')}), but the snapshot phase has no GPU — remove memorySnapshot, or add gpuSnapshot: true (alpha)`);
     }
     const dirs = new Map<string, string>();
     for (const n of this.children({ is: CustomNode.isCustomNode })) {

@@ -93,6 +93,10 @@ export class CustomNode extends Construct {
   }
 
   public readonly dir: string;
+  /** Whether the pack needs a GPU to import (its import gate runs on the app's GPU). */
+  public get importNeedsGpu(): boolean {
+    return this.model.importNeedsGpu;
+  }
   private readonly model: Omit<CustomNodeModel, 'constructPath'>;
   private readonly nodeSchemas: string | Record<string, unknown> | undefined;
   private loaded: { pack: PackSchemas } | { error: string } | undefined;

@@ -1,5 +1,7 @@
-import { ComfyApp, Endpoint, HfModel, Volume, Warnings, Workflow } from '../constructs';
-import { demoStack, problemsOf, testProject, tinyCheckpoint } from './helpers';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ComfyApp, CustomNode, Endpoint, HfModel, Volume, Warnings, Workflow } from '../constructs';
+import { demoStack, problemsOf, ROOT, testProject, tinyCheckpoint } from './helpers';
 
 describe('ComfyApp', () => {
   test('defaults: Modal name <project>-<id>, one input per container, timeout covers its endpoints', () => {
@@ -106,5 +108,60 @@ describe('startupTimeout and scaling', () => {
     expect(py).toContain('# L40S at about $1.95/h):');
     expect(py).toContain('# - min_containers=1: containers kept up with no traffic, about $46.83 a day (0: a cold start after each quiet spell).');
     expect(py).toContain('# - scaledown_window=600 s: each container stays up that long after its last request, up to $0.33 each time.');
+  });
+});
+
+describe('memory snapshots', () => {
+  const appPy = (project: ReturnType<typeof demoStack>['project']) => project.synth().files.get('apps/demo/app.py')!;
+  const gpuNode = (app: ComfyApp) => new CustomNode(app, 'Upscaler', { repo: 'https://example.com/upscaler', commit: 'e'.repeat(40), importNeedsGpu: true });
+
+  test('off by default: one start after the container\'s, no snapshot, no extension', () => {
+    const { project } = demoStack();
+    const py = appPy(project);
+    expect(py).not.toMatch(/enable_memory_snapshot|snap=|hide_gpu|attach_gpu/);
+    expect(py).toMatch(/    @modal\.enter\(\)\n    def start\(self\):\n        link_volume_models\(\)\n        self\.runner = self\.create_runner\(\)\n        self\.runner\.start\(timeout=STARTUP_TIMEOUT_SECONDS\)\n/);
+    expect([...project.synth().files.keys()].filter((f) => f.includes('modal_cdk_snapshot'))).toEqual([]);
+  });
+
+  test('memorySnapshot: ComfyUI started with the GPU hidden before the snapshot, given the GPU after each restore; the extension in its custom_nodes', () => {
+    const { project } = demoStack({ app: { memorySnapshot: true } });
+    const assembly = project.synth();
+    const py = assembly.files.get('apps/demo/app.py')!;
+    expect(py).toContain('    enable_memory_snapshot=True,\n');
+    expect(py).not.toContain('experimental_options');
+    const phase1 = py.indexOf('@modal.enter(snap=True)');
+    const phase2 = py.indexOf('@modal.enter(snap=False)');
+    expect(phase1).toBeGreaterThan(0);
+    expect(phase2).toBeGreaterThan(phase1);
+    expect(py.slice(phase1, phase2)).toContain('self.runner.start(timeout=STARTUP_TIMEOUT_SECONDS, hide_gpu=True)');
+    expect(py.slice(phase2)).toMatch(/def after_restore\(self\):\n.*\n        link_volume_models\(\)\n        self\.runner\.attach_gpu\(\)\n/);
+    expect(py).toContain('    .add_local_dir(HERE / "modal_cdk_snapshot", "/root/comfy/ComfyUI/custom_nodes/modal_cdk_snapshot")\n');
+    for (const file of ['__init__.py', 'prestartup_script.py']) {
+      expect(assembly.files.get(`apps/demo/modal_cdk_snapshot/${file}`)).toBe(readFileSync(path.join(ROOT, 'templates', 'runtime', 'modal_cdk_snapshot', file), 'utf8'));
+    }
+  });
+
+  test('gpuSnapshot: Modal\'s experimental GPU snapshot, ComfyUI started on the GPU, warned as alpha; it needs memorySnapshot', () => {
+    const { project } = demoStack({ app: { memorySnapshot: true, gpuSnapshot: true } });
+    const { files, warnings } = project.synth();
+    const py = files.get('apps/demo/app.py')!;
+    expect(py).toContain('    experimental_options={"enable_gpu_snapshot": True},\n');
+    expect(py).toContain('        self.runner.start(timeout=STARTUP_TIMEOUT_SECONDS)\n\n    @modal.enter(snap=False)');
+    expect(py).not.toContain('attach_gpu');
+    expect(warnings.filter((w) => w.id === 'gpu-snapshot-alpha')).toEqual([{ path: 'test/demo', id: 'gpu-snapshot-alpha', message: expect.stringMatching(/^app demo: gpuSnapshot uses Modal's GPU memory snapshots, an alpha feature/) }]);
+    expect(problemsOf(() => demoStack({ app: { gpuSnapshot: true } }).project.synth())).toEqual([
+      '[test/demo] gpuSnapshot: got true without memorySnapshot, expected memorySnapshot: true as well (a GPU snapshot is part of a memory snapshot) — set memorySnapshot: true, or remove gpuSnapshot',
+    ]);
+  });
+
+  test('a custom node that needs a GPU to import cannot start in a CPU snapshot phase: refused unless gpuSnapshot', () => {
+    const refused = demoStack({ app: { memorySnapshot: true } });
+    gpuNode(refused.app);
+    expect(problemsOf(() => refused.project.synth())).toEqual([
+      '[test/demo] memorySnapshot: got true with custom node(s) that need a GPU to import (Upscaler), but the snapshot phase has no GPU — remove memorySnapshot, or add gpuSnapshot: true (alpha)',
+    ]);
+    const withGpu = demoStack({ app: { memorySnapshot: true, gpuSnapshot: true } });
+    gpuNode(withGpu.app);
+    expect(() => withGpu.project.synth()).not.toThrow();
   });
 });

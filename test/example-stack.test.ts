@@ -21,7 +21,7 @@ const manifest: Manifest = JSON.parse(assembly.files.get('manifest.json')!);
 describe('the example stack (bin/example.ts)', () => {
   test('file list', () => {
     expect([...assembly.files.keys()]).toEqual([
-      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/import_gate.py', 'apps/flux/request_files.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
+      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/import_gate.py', 'apps/flux/modal_cdk_snapshot/__init__.py', 'apps/flux/modal_cdk_snapshot/prestartup_script.py', 'apps/flux/request_files.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
       'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/import_gate.py', 'apps/upscale/request_files.py', 'apps/upscale/workflows/seedvr2-upscale.json',
       'ci/deploy-modal.yml', 'clients/endpoints.json', 'clients/endpoints.py', 'clients/endpoints.ts',
       'deploy-plan.json', 'docs/ENDPOINT-APP-MAPPING.md', 'manifest.json',
@@ -29,7 +29,7 @@ describe('the example stack (bin/example.ts)', () => {
   });
 
   // The runtime and the workflows are copies of their sources: checked equal once, not snapshotted per app.
-  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|import_gate\.py|workflows\/.+)$/.test(f);
+  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|import_gate\.py|modal_cdk_snapshot\/.+|workflows\/.+)$/.test(f);
 
   test('files copied verbatim (runtime, workflows) equal their sources', () => {
     expect(expectVerbatimCopies(assembly.files, path.join(ROOT, 'workflows'))).toEqual([...assembly.files.keys()].filter(verbatim));

@@ -17,6 +17,8 @@ export const WORKFLOWS_REMOTE = '/root/workflows';
 export const CONSTRAINTS_REMOTE = '/root/constraints.txt';
 /** The import gate (templates/runtime/import_gate.py), copied into the image for its build step. */
 export const IMPORT_GATE_REMOTE = '/root/import_gate.py';
+/** modal-cdk's ComfyUI extension for memory snapshots (templates/runtime/modal_cdk_snapshot/). */
+export const SNAPSHOT_EXTENSION = 'modal_cdk_snapshot';
 
 /**
  * Python packages every app needs: FastAPI for the routes, the HF client, websocket-client for the runtime.
@@ -42,6 +44,8 @@ export interface ImageInputs {
   workflowClasses: { cls: string; workflow: string }[];
   /** The GPU the import gate runs on when a custom node imports only on one (else it runs on the CPU). */
   gpu: string;
+  /** Whether the app starts from a memory snapshot (ComfyUI then gets modal-cdk's snapshot extension). */
+  memorySnapshot: boolean;
 }
 
 /**
@@ -74,6 +78,9 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
     { kind: 'local', comment: 'runtime: request-file checks', what: 'file', source: 'request_files.py', remote: REQUEST_FILES_REMOTE, copy: false },
     { kind: 'local', comment: 'workflows', what: 'dir', source: 'workflows', remote: WORKFLOWS_REMOTE, copy: false },
   );
+  if (i.memorySnapshot) {
+    layers.push({ kind: 'local', comment: 'memory snapshots: hides the GPU from ComfyUI until the restore', what: 'dir', source: SNAPSHOT_EXTENSION, remote: `${COMFY_DIR}/custom_nodes/${SNAPSHOT_EXTENSION}`, copy: false });
+  }
   return layers;
 }
 

@@ -204,6 +204,7 @@ export const appModelSchema = z.strictObject({
   maxContainers: z.number().int().positive().nullable(),
   maxInputs: z.number().int().positive(),
   memorySnapshot: z.boolean(),
+  gpuSnapshot: z.boolean(),
   requiresProxyAuth: z.boolean(),
   /** Extra command-line flags ComfyUI is started with (after --listen and --port). */
   comfyArgs: z.array(z.string()),

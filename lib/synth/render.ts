@@ -5,7 +5,7 @@ import { ModalCdkError, zodProblems } from '../errors';
 import { GPU_TYPES, parseGpu } from '../policy/gpu';
 import { renderClientFiles } from '../clients/render-clients';
 import { WEB_CLASS, WEB_METHOD } from '../clients/web-url';
-import { HF_CACHE_MOUNT, HF_IMAGE_CACHE, WORKFLOWS_REMOTE } from './image-layers';
+import { HF_CACHE_MOUNT, HF_IMAGE_CACHE, SNAPSHOT_EXTENSION, WORKFLOWS_REMOTE } from './image-layers';
 import { stableJson } from './json';
 import {
   AppModel, appModelSchema, DeployPlan, deployPlanSchema, EndpointModel, Manifest, MANIFEST_VERSION, manifestSchema, RequestField,
@@ -52,6 +52,9 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       ['request_files.py', runtimeSource('request_files.py')],
       ['import_gate.py', runtimeSource('import_gate.py')],
     ]);
+    if (model.memorySnapshot) {
+      for (const file of ['__init__.py', 'prestartup_script.py']) appFiles.set(`${SNAPSHOT_EXTENSION}/${file}`, runtimeSource(`${SNAPSHOT_EXTENSION}/${file}`));
+    }
     // Pins every pip install of the image honours (its PIP_CONSTRAINT layer).
     if (model.constraints.length > 0) appFiles.set('constraints.txt', `${model.constraints.join('\n')}\n`);
     for (const [name, graph] of Object.entries(draft.workflows)) appFiles.set(`workflows/${name}`, stableJson(graph));

@@ -10,6 +10,7 @@ import base64
 import copy
 import io
 import json
+import os
 import random
 import subprocess
 import sys
@@ -75,14 +76,18 @@ class ComfyRunner:
 
     # -- server lifecycle -------------------------------------------------------------------------
 
-    def start(self, timeout):
-        """Start ComfyUI on loopback (unless a url was given) and wait until it answers."""
+    def start(self, timeout, hide_gpu=False):
+        """Start ComfyUI on loopback (unless a url was given) and wait until it answers. `hide_gpu`: start it
+        for a memory snapshot, CUDA untouched (the modal_cdk_snapshot extension); attach_gpu() after restore."""
         if self.process is None and self.url == f"http://127.0.0.1:{self.port}":
             self.log_path = Path(f"/tmp/comfyui-{self.port}.log")
+            # torch then asks NVML, not CUDA, whether a GPU is there, so even that question leaves CUDA alone.
+            hidden = {"MODAL_CDK_GPU_HIDDEN": "1", "PYTORCH_NVML_BASED_CUDA_CHECK": "1"} if hide_gpu else {}
             with open(self.log_path, "wb") as log:  # the child keeps its own copy of the handle
                 self.process = subprocess.Popen(
                     [sys.executable, "main.py", "--listen", "127.0.0.1", "--port", str(self.port), *self.extra_args],
                     cwd=self.comfy_dir,
+                    env={**os.environ, **hidden},
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
@@ -96,6 +101,15 @@ class ComfyRunner:
             except (OSError, urllib.error.URLError):
                 time.sleep(0.5)
         raise RuntimeError(f"ComfyUI did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def attach_gpu(self):
+        """After a restore: ComfyUI, started with the GPU hidden, sets up its device now. Returns the device."""
+        request = urllib.request.Request(f"{self.url}/modal-cdk/gpu", data=b"", method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read())
+        except (OSError, urllib.error.URLError) as e:
+            raise RuntimeError(f"ComfyUI did not take the GPU after the restore ({e}):\n{self.log_tail()}") from None
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:

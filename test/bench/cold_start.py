@@ -2,8 +2,10 @@
 into phases by when ComfyUI's own log lines arrive: Python and torch imported (its "pytorch version" line),
 nodes imported (custom nodes' import times printed, or the server starting), server ready (/system_stats
 answers), first request done (a 64×64 EmptyImage → ImageInvert → SaveImage prompt). Without custom nodes,
-and with the stand-in package of the RYLA packs' schemas (test/comfyui/standin_nodes). Medians of a few
-runs; a benchmark, not a test.
+and with the stand-in package of the RYLA packs' schemas (test/comfyui/standin_nodes). Then what a container
+restored from a memory snapshot still does (ComfyApp memorySnapshot): phase 2 alone, from the restore (a
+ComfyUI started in phase 1 with the GPU hidden by templates/runtime/modal_cdk_snapshot) to the device set
+up and to the first request done. Medians of a few runs; a benchmark, not a test.
 
     .venv-comfy/bin/python test/bench/cold_start.py [--runs 3]
 """
@@ -11,6 +13,7 @@ runs; a benchmark, not a test.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,18 +32,22 @@ GRAPH = json.loads((ROOT / "test" / "fixtures" / "comfy" / "invert.json").read_t
 PACKS = sorted(p for p in (ROOT / "bin" / "ryla" / "nodes").glob("*.json") if not p.name.startswith("comfyui-"))
 
 
-def one_start(with_standins):
-    """Seconds from process start to each phase."""
+def one_start(with_standins, snapshot=False):
+    """Seconds from process start to each phase; with `snapshot`, from the end of phase 1 instead."""
     base = Path(tempfile.mkdtemp(prefix="mcdk-cold-"))
     if with_standins:
         install_standin_nodes(base, PACKS)
+    if snapshot:  # the GPU hidden by modal-cdk's extension instead of --cpu
+        shutil.copytree(ROOT / "templates" / "runtime" / "modal_cdk_snapshot", base / "custom_nodes" / "modal_cdk_snapshot")
     port = free_port()
     marks = {}
     started = time.monotonic()
+    flags = [] if snapshot else ["--cpu"]
     process = subprocess.Popen(
-        [COMFY_PYTHON, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port), "--base-directory", base,
-         "--database-url", "sqlite:///:memory:", *([] if with_standins else ["--disable-all-custom-nodes"])],
-        cwd=COMFY, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [COMFY_PYTHON, "main.py", *flags, "--listen", "127.0.0.1", "--port", str(port), "--base-directory", base,
+         "--database-url", "sqlite:///:memory:", *([] if with_standins or snapshot else ["--disable-all-custom-nodes"])],
+        cwd=COMFY, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **({"MODAL_CDK_GPU_HIDDEN": "1"} if snapshot else {})},
     )
 
     def read_log():
@@ -61,6 +68,10 @@ def one_start(with_standins):
             except OSError:
                 time.sleep(0.05)
         marks["server ready"] = time.monotonic() - started
+        if snapshot:  # phase 1 ends here; what a restored container does starts now
+            marks, started = {}, time.monotonic()
+            urllib.request.urlopen(urllib.request.Request(f"{url}/modal-cdk/gpu", data=b"", method="POST"), timeout=30).read()
+            marks["device set up"] = time.monotonic() - started
         graph = json.loads(json.dumps(GRAPH))
         graph["1"]["inputs"]["color"] = 0x123456
         request = urllib.request.Request(f"{url}/prompt", data=json.dumps({"prompt": graph, "client_id": uuid.uuid4().hex}).encode(), headers={"Content-Type": "application/json"})
@@ -84,6 +95,9 @@ def main():
         runs = [one_start(standins) for _ in range(args.runs)]
         cells = [f"{phase} {statistics.median(r[phase] for r in runs if phase in r):5.2f}" for phase in phases if any(phase in r for r in runs)]
         print(f"  {label:40} " + " | ".join(cells))
+    runs = [one_start(False, snapshot=True) for _ in range(args.runs)]
+    cells = [f"{phase} {statistics.median(r[phase] for r in runs):5.2f}" for phase in ("device set up", "first request done")]
+    print(f"  {'restored from a snapshot (phase 2 alone)':40} " + " | ".join(cells))
 
 
 if __name__ == "__main__":

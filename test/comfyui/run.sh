@@ -9,6 +9,8 @@ bash test/comfyui/setup.sh
 PROJECT="$(mktemp -d)"
 trap 'rm -rf "$PROJECT"' EXIT
 comfy_test_project "$PROJECT"
+# Its synth.out/ (serve writes it again), for the tests that import the app without serving it.
+if ! (cd "$PROJECT" && node "$OLDPWD/bin/modal-cdk.js" synth --quiet 2>synth-test.err); then cat "$PROJECT/synth-test.err" >&2; exit 1; fi
 # The stack `npm run synth` builds, whose core-node workflows test_ryla_workflows.py checks.
 if ! node bin/modal-cdk.js synth --output "$PROJECT/ryla.out" --quiet 2>"$PROJECT/synth.err"; then cat "$PROJECT/synth.err" >&2; exit 1; fi
 COMFY_TIER_PROJECT="$PROJECT" RYLA_SYNTH_OUT="$PROJECT/ryla.out" .venv/bin/python -m pytest test/comfyui -q -p no:cacheprovider

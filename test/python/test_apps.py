@@ -2,7 +2,7 @@
 
 What modal exposes offline is read through its private app state (`_local_state`, `_spec_`), because
 modal 1.6 deprecated the public `registered_*` properties; modal is pinned in requirements-test.txt.
-What it does not expose (timeouts, scaling, concurrency) is checked on the manifest by the jest tests.
+What a local App keeps only in its deploy loader (snapshots, timeouts) is read from that closure.
 """
 
 import os
@@ -47,3 +47,30 @@ def test_endpoints_table_matches_manifest(app_case):
         assert spec["timeout_seconds"] == endpoint["timeoutSeconds"]
         assert spec["content_type"] == endpoint["contentType"]
         assert [f["name"] for f in spec["fields"]] == [f["name"] for f in endpoint["fields"]]
+
+
+def deploy_settings(module):
+    """The settings modal builds the class's function definition from at deploy: its loader's closure (the
+    only place a local App keeps them; modal is pinned in requirements-test.txt)."""
+    load = module.app._local_state.functions["ComfyUI.*"]._load
+    return dict(zip(load.__code__.co_freevars, (cell.cell_contents for cell in load.__closure__)))
+
+
+def test_memory_snapshot_and_start_phases(app_case):
+    """With memorySnapshot: snapshots on, ComfyUI started before the snapshot and given the GPU after each
+    restore, in that order; GPU snapshots only with gpuSnapshot. Without: one start after the container's."""
+    from modal._partial_function import _PartialFunctionFlags as Flags
+
+    entry, module = app_case
+    settings = deploy_settings(module)
+    assert settings["enable_memory_snapshot"] is entry["memorySnapshot"]
+    expected_options = {"enable_gpu_snapshot": "True"} if entry["gpuSnapshot"] else {}
+    assert {k: str(v) for k, v in settings["experimental_options"].items()} == expected_options
+    assert settings["timeout"] == entry["timeoutSeconds"]
+    assert settings["startup_timeout"] == entry["startupTimeoutSeconds"]
+    functions = module.app._local_state.classes["ComfyUI"]._get_partial_functions()
+    phases = {flag: [name for name, f in functions.items() if f.flags & flag] for flag in (Flags.ENTER_PRE_SNAPSHOT, Flags.ENTER_POST_SNAPSHOT)}
+    if entry["memorySnapshot"]:
+        assert phases == {Flags.ENTER_PRE_SNAPSHOT: ["start_for_snapshot"], Flags.ENTER_POST_SNAPSHOT: ["after_restore"]}
+    else:
+        assert phases == {Flags.ENTER_PRE_SNAPSHOT: [], Flags.ENTER_POST_SNAPSHOT: ["start"]}
