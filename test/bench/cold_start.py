@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "test" / "comfyui"))
-from conftest import COMFY, COMFY_PYTHON, free_port, install_standin_nodes  # noqa: E402
+from conftest import COMFY, COMFY_PYTHON, free_port, install_standin_nodes
 
 GRAPH = json.loads((ROOT / "test" / "fixtures" / "comfy" / "invert.json").read_text())
 PACKS = sorted(p for p in (ROOT / "bin" / "ryla" / "nodes").glob("*.json") if not p.name.startswith("comfyui-"))
