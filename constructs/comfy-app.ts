@@ -17,6 +17,7 @@ import { buildImageLayers, COMFY_DIR, COMFY_PORT, HF_CACHE_MOUNT } from '../lib/
 import { ModalProject } from './modal-project';
 import { aptPackageSchema, comfyVersionSchema, gpuSchema, modalNameSchema, pinnedPipPackageSchema, pythonVersionSchema } from './schemas';
 import { Volume } from './volume';
+import { UrlModel } from './url-model';
 import { VolumeModel } from './volume-model';
 import type { Workflow } from './workflow';
 
@@ -242,6 +243,7 @@ export class ComfyApp extends Construct {
       this.models = new ModelFiles([
         ...this.children({ is: HfModel.isHfModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
         ...this.children({ is: VolumeModel.isVolumeModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: true })),
+        ...this.children({ is: UrlModel.isUrlModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
       ], this.schemas);
     }
     return this.models;
@@ -270,7 +272,8 @@ export class ComfyApp extends Construct {
   private toAppModel(): Omit<AppModel, 'hash'> {
     const p = this.props;
     const hfModels = this.children({ is: HfModel.isHfModel }).map((m) => m._toModel());
-    const modelGb = hfModels.reduce((sum, m) => sum + (m.sizeGb ?? 0), 0);
+    const urlModels = this.children({ is: UrlModel.isUrlModel }).map((m) => m._toModel());
+    const modelGb = [...hfModels, ...urlModels].reduce((sum, m) => sum + (m.sizeGb ?? 0), 0);
     const floor = ComfyApp.startupFloorSeconds(modelGb);
     if (p.startupTimeout < floor && !this.node.metadata.some((m) => (m.data as { id?: string })?.id === 'startup-timeout')) {
       addWarning(this, 'startup-timeout', `app ${this.node.id}: startupTimeout ${formatDuration(p.startupTimeout)} is below ${formatDuration(floor)}, the floor for ${Math.round(modelGb)} GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout`);
@@ -303,7 +306,7 @@ export class ComfyApp extends Construct {
       comfyDir: COMFY_DIR,
       comfyPort: COMFY_PORT,
       customNodes,
-      models: [...hfModels, ...volumeModels],
+      models: [...hfModels, ...volumeModels, ...urlModels],
       image: buildImageLayers({
         comfyVersion: p.comfyVersion ?? this.project.comfyVersion,
         comfyCliVersion,
@@ -312,6 +315,7 @@ export class ComfyApp extends Construct {
         constraints: p.constraints,
         customNodes,
         hfModels,
+        urlModels,
         workflowClasses: this.workflowClasses(),
         gpu: gpus[0],
         memorySnapshot: p.memorySnapshot,
@@ -367,7 +371,7 @@ export class ComfyApp extends Construct {
       }
     }
     const files = new Map<string, string>();
-    for (const m of [...this.children({ is: HfModel.isHfModel }), ...this.children({ is: VolumeModel.isVolumeModel })]) {
+    for (const m of [...this.children({ is: HfModel.isHfModel }), ...this.children({ is: VolumeModel.isVolumeModel }), ...this.children({ is: UrlModel.isUrlModel })]) {
       const key = `${m.target}/${m.filename}`;
       if (files.has(key)) problems.push(`models ${files.get(key)} and ${m.node.id} both link models/${key}: give one a different filename`);
       files.set(key, m.node.id);

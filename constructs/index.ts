@@ -2,6 +2,7 @@ export * from './modal-project';
 export * from './comfy-app';
 export * from './hf-model';
 export * from './volume-model';
+export * from './url-model';
 export * from './custom-node';
 export * from './endpoint';
 export * from './workflow';

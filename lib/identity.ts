@@ -28,6 +28,6 @@ export function scopeProblems(construct: { node: { scope?: unknown; id: string }
   const scope = construct.node.scope as { node?: { path: string }; constructor?: { name: string } } | undefined;
   if (isMarked(scope, 'ComfyApp')) return [];
   const where = isMarked(scope, 'ModalProject') ? 'the project' : `${scope?.constructor?.name ?? 'a construct'} ${scope?.node?.path ?? ''}`.trim();
-  const article = /^(Hf|[AEIOU])/.test(kind) ? 'an' : 'a';
+  const article = /^(Hf|[AEIO])/.test(kind) ? 'an' : 'a'; // "an HfModel", "a UrlModel"
   return [`${article} ${kind} belongs to a ComfyApp, got it on ${where}: it would be in no app's image or routes — create it with the app as its scope: new ${kind}(app, '${construct.node.id}', …)`];
 }

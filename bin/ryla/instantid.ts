@@ -3,7 +3,7 @@
  * FLUX + XLabs IP-Adapter v2 (reference/models.md §3.2). The FLUX patch nodes break on newer ComfyUI, so
  * this app pins the core that Replicate tested them with (v0.3.67, §1.4).
  */
-import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, Workflow } from '../../constructs';
+import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, UrlModel, Workflow } from '../../constructs';
 import { faceProvider, FLUX_DEFAULT_NEGATIVE, negativePrompt, prompt, referenceImage, sampling, seed, size, steps } from './fields';
 import { addFluxDevModels, RylaShared } from './shared';
 
@@ -34,8 +34,18 @@ export function addInstantIdApp(project: ModalProject, shared: RylaShared): Comf
   addFluxDevModels(app);
   new HfModel(app, 'PulidFlux', { repo: 'guozinan/PuLID', file: 'pulid_flux_v0.9.1.safetensors', target: 'pulid', sizeGb: 1.14 });
   // PuLID fetches EVA02-CLIP on first use; declared so a serving container (HF_HUB_OFFLINE) has it (size UNVERIFIED).
-  // Its facexlib weights come from GitHub releases, which no HfModel can declare: still fetched at run time.
   new HfModel(app, 'Eva02Clip', { repo: 'QuanSun/EVA-CLIP', file: 'EVA02_CLIP_L_336_psz14_s6B.pt', target: 'clip', sizeGb: 0.8 });
+  // Its face detection and parsing weights (facexlib, into models/facexlib) come from GitHub releases, which
+  // HF_HUB_OFFLINE does not stop: downloaded at build instead. Release addresses as facexlib's source has
+  // them; sizes and checksums UNVERIFIED (GitHub is not reachable here): add sha256 once read from a build.
+  const facexlib: Record<string, [string, number]> = {
+    'detection_Resnet50_Final.pth': ['v0.1.0', 0.104],
+    'parsing_parsenet.pth': ['v0.2.2', 0.085],
+    'parsing_bisenet.pth': ['v0.2.0', 0.053],
+  };
+  for (const [file, [release, sizeGb]] of Object.entries(facexlib)) {
+    new UrlModel(app, `Facexlib-${file.replace('.pth', '')}`, { url: `https://github.com/xinntao/facexlib/releases/download/${release}/${file}`, target: 'facexlib', sizeGb });
+  }
   new HfModel(app, 'XlabsIpAdapter', { repo: 'XLabs-AI/flux-ip-adapter-v2', file: 'ip_adapter.safetensors', target: 'xlabs/ipadapters', sizeGb: 1.06 });
   new HfModel(app, 'ClipVisionL', { repo: 'openai/clip-vit-large-patch14', file: 'model.safetensors', target: 'clip_vision', sizeGb: 1.71 });
 

@@ -1,4 +1,4 @@
-import type { CustomNodeModel, HfModelModel, ImageLayer } from './model';
+import type { CustomNodeModel, HfModelModel, ImageLayer, UrlModelModel } from './model';
 
 /** Where comfy-cli installs ComfyUI in the image (as in Modal's ComfyUI example). */
 export const COMFY_DIR = '/root/comfy/ComfyUI';
@@ -40,6 +40,8 @@ export interface ImageInputs {
   constraints: string[];
   customNodes: CustomNodeModel[];
   hfModels: HfModelModel[];
+  /** Files from plain HTTPS addresses, downloaded into ComfyUI's models folders. */
+  urlModels: UrlModelModel[];
   /** Each node class the app's workflows use, with a workflow that uses it (for the import gate). */
   workflowClasses: { cls: string; workflow: string }[];
   /** The GPU the import gate runs on when a custom node imports only on one (else it runs on the CPU). */
@@ -55,7 +57,7 @@ export interface ImageInputs {
  */
 export function buildImageLayers(i: ImageInputs): ImageLayer[] {
   const layers: ImageLayer[] = [
-    { kind: 'apt', comment: 'system packages', packages: unique(['git', ...i.aptPackages]) },
+    { kind: 'apt', comment: 'system packages', packages: unique(['git', ...(i.urlModels.length > 0 ? ['curl'] : []), ...i.aptPackages]) },
     { kind: 'pip', comment: 'Python packages (pinned)', packages: unique([...BASE_PIP_PACKAGES, `comfy-cli==${i.comfyCliVersion}`, ...i.pythonPackages]) },
   ];
   if (i.hfModels.length > 0) layers.push({ kind: 'env', comment: 'fast Hugging Face downloads', vars: { HF_HUB_ENABLE_HF_TRANSFER: '1' } });
@@ -70,6 +72,7 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
   for (const model of i.hfModels) {
     layers.push({ kind: 'hf-download', comment: `model ${model.repo}/${model.file} -> models/${model.target}/${model.filename}`, model });
   }
+  for (const model of i.urlModels) layers.push(urlDownloadLayer(model));
   layers.push(...importGateLayers(i));
   // Serving containers never download: a weight a node would fetch on first use fails fast instead.
   layers.push({ kind: 'env', comment: 'no downloads at run time: every weight is a declared model', vars: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } });
@@ -82,6 +85,19 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
     layers.push({ kind: 'local', comment: 'memory snapshots: hides the GPU from ComfyUI until the restore', what: 'dir', source: SNAPSHOT_EXTENSION, remote: `${COMFY_DIR}/custom_nodes/${SNAPSHOT_EXTENSION}`, copy: false });
   }
   return layers;
+}
+
+/** curl fails on any HTTP error (-f), retries, follows redirects; sha256sum --check fails on a mismatch. */
+function urlDownloadLayer(model: UrlModelModel): ImageLayer {
+  const dest = `${COMFY_DIR}/models/${model.target}/${model.filename}`;
+  return {
+    kind: 'run',
+    comment: `model ${model.url} -> models/${model.target}/${model.filename}${model.sha256 ? ' (sha256 checked)' : ''}`,
+    commands: [
+      `curl -fsSL --retry 3 --create-dirs -o ${sh(dest)} ${sh(model.url)}`,
+      ...(model.sha256 ? [`echo ${sh(`${model.sha256}  ${dest}`)} | sha256sum --check --strict -`] : []),
+    ],
+  };
 }
 
 function customNodeLayers(node: CustomNodeModel): ImageLayer[] {

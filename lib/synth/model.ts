@@ -129,7 +129,18 @@ export const volumeModelSchema = z.strictObject({
 });
 export type VolumeModelModel = z.infer<typeof volumeModelSchema>;
 
-export const modelFileSchema = z.discriminatedUnion('kind', [hfModelSchema, volumeModelSchema]);
+export const urlModelSchema = z.strictObject({
+  kind: z.literal('url'),
+  constructPath: z.string(),
+  url: z.string(),
+  target: z.string(),
+  filename: z.string(),
+  sha256: z.string().nullable(),
+  sizeGb: z.number().nullable(),
+});
+export type UrlModelModel = z.infer<typeof urlModelSchema>;
+
+export const modelFileSchema = z.discriminatedUnion('kind', [hfModelSchema, volumeModelSchema, urlModelSchema]);
 
 export const customNodeSchema = z.strictObject({
   constructPath: z.string(),
