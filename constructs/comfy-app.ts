@@ -243,7 +243,8 @@ export class ComfyApp extends Construct {
       this.models = new ModelFiles([
         ...this.children({ is: HfModel.isHfModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
         ...this.children({ is: VolumeModel.isVolumeModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: true })),
-        ...this.children({ is: UrlModel.isUrlModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
+        // an unzipped archive adds files whose names synth does not know: none to list
+        ...this.children({ is: UrlModel.isUrlModel }).filter((m) => !m.unzip).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
       ], this.schemas);
     }
     return this.models;
@@ -371,7 +372,7 @@ export class ComfyApp extends Construct {
       }
     }
     const files = new Map<string, string>();
-    for (const m of [...this.children({ is: HfModel.isHfModel }), ...this.children({ is: VolumeModel.isVolumeModel }), ...this.children({ is: UrlModel.isUrlModel })]) {
+    for (const m of [...this.children({ is: HfModel.isHfModel }), ...this.children({ is: VolumeModel.isVolumeModel }), ...this.children({ is: UrlModel.isUrlModel }).filter((u) => !u.unzip)]) {
       const key = `${m.target}/${m.filename}`;
       if (files.has(key)) problems.push(`models ${files.get(key)} and ${m.node.id} both link models/${key}: give one a different filename`);
       files.set(key, m.node.id);

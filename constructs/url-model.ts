@@ -28,6 +28,12 @@ export interface UrlModelProps {
   readonly sha256?: string;
   /** Approximate size in GB, for the startup-timeout floor and the docs. @default - unknown */
   readonly sizeGb?: number;
+  /**
+   * The file is a zip archive of model files (InsightFace's `buffalo_l.zip`): its files are unpacked,
+   * without the archive's folders (`unzip -j`), into `target`, and the archive is not kept.
+   * @default false
+   */
+  readonly unzip?: boolean;
 }
 
 const urlModelPropsSchema = z.strictObject({
@@ -36,6 +42,7 @@ const urlModelPropsSchema = z.strictObject({
   filename: fileNameSchema.optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits').optional(),
   sizeGb: z.number().positive().optional(),
+  unzip: z.boolean().default(false),
 });
 
 /**
@@ -53,6 +60,7 @@ export class UrlModel extends Construct {
   public readonly filename: string;
   public readonly sha256?: string;
   public readonly sizeGb?: number;
+  public readonly unzip: boolean;
 
   constructor(scope: Construct, id: string, props: UrlModelProps) {
     super(scope, id);
@@ -64,6 +72,7 @@ export class UrlModel extends Construct {
     this.filename = p.filename ?? path.posix.basename(new URL(p.url).pathname);
     this.sha256 = p.sha256;
     this.sizeGb = p.sizeGb;
+    this.unzip = p.unzip;
     if (!fileNameSchema.safeParse(this.filename).success) {
       throw new ModalCdkError([{ path: this.node.path, message: `prop 'url': got ${JSON.stringify(p.url)}, whose path ends in no file name — set filename` }]);
     }
@@ -82,6 +91,7 @@ export class UrlModel extends Construct {
       filename: this.filename,
       sha256: this.sha256 ?? null,
       sizeGb: this.sizeGb ?? null,
+      unzip: this.unzip,
     };
   }
 }

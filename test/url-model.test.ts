@@ -15,7 +15,7 @@ describe('UrlModel', () => {
     // before the import gate and the offline switch, so a serving container has it and fetches nothing
     expect(py.indexOf('det.pth')).toBeLessThan(py.indexOf('import gate'));
     const manifest = JSON.parse(files.get('manifest.json')!);
-    expect(manifest.apps[0].models).toContainEqual({ kind: 'url', constructPath: 'test/demo/Detector', url: 'https://github.com/acme/weights/releases/download/v1/det.pth', target: 'upscale_models', filename: 'det.pth', sha256: SHA, sizeGb: 0.1 });
+    expect(manifest.apps[0].models).toContainEqual({ kind: 'url', constructPath: 'test/demo/Detector', url: 'https://github.com/acme/weights/releases/download/v1/det.pth', target: 'upscale_models', filename: 'det.pth', sha256: SHA, sizeGb: 0.1, unzip: false });
     expect(warnings.filter((n) => n.id === 'url-model-unchecked')).toEqual([]);
   });
 
@@ -43,6 +43,16 @@ describe('UrlModel', () => {
       '[test/demo] models TinyCheckpoint and Twin both link models/checkpoints/tiny.safetensors: give one a different filename',
       expect.stringMatching(/^\[test\/Stray\] a UrlModel belongs to a ComfyApp, got it on the project/),
     ]));
+  });
+
+  test('unzip: the archive\'s files unpacked flat into the target folder (InsightFace packs), the archive not kept', () => {
+    const { project, app } = demoStack();
+    new UrlModel(app, 'Pack', { url: 'https://example.com/packs/buffalo_l.zip', target: 'upscale_models/buffalo_l', unzip: true, sha256: SHA });
+    const py = project.synth().files.get('apps/demo/app.py')!;
+    expect(py).toContain('    .run_commands("curl -fsSL --retry 3 --create-dirs -o /tmp/buffalo_l.zip https://example.com/packs/buffalo_l.zip", '
+      + `"echo '${SHA}  /tmp/buffalo_l.zip' | sha256sum --check --strict -", `
+      + '"unzip -j -o /tmp/buffalo_l.zip -d /root/comfy/ComfyUI/models/upscale_models/buffalo_l", "rm /tmp/buffalo_l.zip")\n');
+    expect(py).toMatch(/\.apt_install\("git", "curl", "unzip"\)/);
   });
 
   test('its size counts toward the startup-timeout floor', () => {

@@ -1,5 +1,5 @@
 /** ryla-qwen-image: Qwen-Image 2512 text-to-image (plain, 4-step Lightning, LoRA) and ReActor video face swap (reference/models.md §3.3). */
-import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, VolumeModel, Workflow } from '../../constructs';
+import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, UrlModel, VolumeModel, Workflow } from '../../constructs';
 import type { EndpointInput } from '../../constructs';
 import { Inputs, lora, negativePrompt, prompt, QWEN_DEFAULT_NEGATIVE, sampling, seed, size } from './fields';
 import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
@@ -34,6 +34,9 @@ export function addQwenImageApp(project: ModalProject, shared: RylaShared): Comf
   new HfModel(app, 'QwenVae', { repo: 'Comfy-Org/Qwen-Image_ComfyUI', file: 'split_files/vae/qwen_image_vae.safetensors', target: 'vae', sizeGb: 0.254 });
   new HfModel(app, 'LightningLora', { repo: 'lightx2v/Qwen-Image-2512-Lightning', file: 'Qwen-Image-2512-Lightning-4steps-V1.0-fp32.safetensors', target: 'loras' });
   new HfModel(app, 'Inswapper', { repo: 'Gourieff/ReActor', repoType: 'dataset', file: 'models/inswapper_128.onnx', target: 'insightface' });
+  // ReActor's face analyser fetches InsightFace's buffalo_l.zip on first use (reactor_core/analyzer.py) and
+  // unpacks it into models/insightface/models/buffalo_l: unpacked there at build instead (size UNVERIFIED).
+  new UrlModel(app, 'Buffalo', { url: 'https://huggingface.co/datasets/Gourieff/ReActor/resolve/main/models/buffalo_l.zip', target: 'insightface/models/buffalo_l', unzip: true, sizeGb: 0.29 });
   // ReActor's NSFW filter loads this model on first use; declared so a serving container has it (sizes UNVERIFIED).
   for (const file of ['config.json', 'model.safetensors', 'preprocessor_config.json']) {
     new HfModel(app, `NsfwDetector-${file.split('.')[0]}`, { repo: 'AdamCodd/vit-base-nsfw-detector', file, target: 'nsfw_detector/vit-base-nsfw-detector', sizeGb: file === 'model.safetensors' ? 0.35 : 0.001 });

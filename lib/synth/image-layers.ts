@@ -57,7 +57,7 @@ export interface ImageInputs {
  */
 export function buildImageLayers(i: ImageInputs): ImageLayer[] {
   const layers: ImageLayer[] = [
-    { kind: 'apt', comment: 'system packages', packages: unique(['git', ...(i.urlModels.length > 0 ? ['curl'] : []), ...i.aptPackages]) },
+    { kind: 'apt', comment: 'system packages', packages: unique(['git', ...(i.urlModels.length > 0 ? ['curl'] : []), ...(i.urlModels.some((m) => m.unzip) ? ['unzip'] : []), ...i.aptPackages]) },
     { kind: 'pip', comment: 'Python packages (pinned)', packages: unique([...BASE_PIP_PACKAGES, `comfy-cli==${i.comfyCliVersion}`, ...i.pythonPackages]) },
   ];
   if (i.hfModels.length > 0) layers.push({ kind: 'env', comment: 'fast Hugging Face downloads', vars: { HF_HUB_ENABLE_HF_TRANSFER: '1' } });
@@ -89,13 +89,15 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
 
 /** curl fails on any HTTP error (-f), retries, follows redirects; sha256sum --check fails on a mismatch. */
 function urlDownloadLayer(model: UrlModelModel): ImageLayer {
-  const dest = `${COMFY_DIR}/models/${model.target}/${model.filename}`;
+  const folder = `${COMFY_DIR}/models/${model.target}`;
+  const dest = model.unzip ? `/tmp/${model.filename}` : `${folder}/${model.filename}`;
   return {
     kind: 'run',
-    comment: `model ${model.url} -> models/${model.target}/${model.filename}${model.sha256 ? ' (sha256 checked)' : ''}`,
+    comment: `model ${model.url} -> models/${model.target}/${model.unzip ? ' (unzipped)' : model.filename}${model.sha256 ? ' (sha256 checked)' : ''}`,
     commands: [
       `curl -fsSL --retry 3 --create-dirs -o ${sh(dest)} ${sh(model.url)}`,
       ...(model.sha256 ? [`echo ${sh(`${model.sha256}  ${dest}`)} | sha256sum --check --strict -`] : []),
+      ...(model.unzip ? [`unzip -j -o ${sh(dest)} -d ${sh(folder)}`, `rm ${sh(dest)}`] : []),
     ],
   };
 }

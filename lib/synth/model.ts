@@ -137,6 +137,8 @@ export const urlModelSchema = z.strictObject({
   filename: z.string(),
   sha256: z.string().nullable(),
   sizeGb: z.number().nullable(),
+  /** A zip whose files are unpacked into the target folder. */
+  unzip: z.boolean(),
 });
 export type UrlModelModel = z.infer<typeof urlModelSchema>;
 
