@@ -25,7 +25,12 @@ function qwenInputs(steps: number, cfg: number, lightningLora: string | undefine
 }
 
 export function addQwenImageApp(project: ModalProject, shared: RylaShared): ComfyApp {
-  const app = new ComfyApp(project, 'qwen-image', { gpu: 'L40S', comfyVersion: COMFY_NEW, nodeSchemas: COMFY_NEW_NODE_SCHEMAS, volumes: [shared.models], secrets: shared.secrets });
+  const app = new ComfyApp(project, 'qwen-image', {
+    gpu: 'L40S', comfyVersion: COMFY_NEW, nodeSchemas: COMFY_NEW_NODE_SCHEMAS, volumes: [shared.models], secrets: shared.secrets,
+    // What ReActor's requirements leave open (">=" or no version): its face stack pinned as instantid's, and
+    // albumentations at its last 1.x (ReActor asks >=1.4.16). All on PyPI; UNVERIFIED on a GPU: no image was built here.
+    constraints: ['insightface==0.7.3', 'onnxruntime-gpu==1.21.0', 'onnx==1.17.0', 'albumentations==1.4.24'],
+  });
   new CustomNode(app, 'ReActor', { repo: 'https://github.com/Gourieff/ComfyUI-ReActor', commit: '6ad6b35a4df250d14cb2abf0808c9ffedf59f747', nodeSchemas: 'bin/ryla/nodes/reactor.json', aptPackages: ['ffmpeg', 'libgl1', 'libglib2.0-0'] });
   new CustomNode(app, 'VideoHelperSuite', { repo: 'https://github.com/Kosinkadink/ComfyUI-VideoHelperSuite', commit: '4ee72c065db22c9d96c2427954dc69e7b908444b', nodeSchemas: 'bin/ryla/nodes/videohelpersuite.json' });
 
