@@ -15,6 +15,7 @@ Commands:
              (Modal app files, manifest, deploy plan, clients, docs, CI workflow) to the output directory.
   deploy     Synthesize, check the client policy, and \`modal deploy\` the changed apps (modal-cdk deploy --help).
   diff       Show which apps changed since their last deploy, with a unified diff (modal-cdk diff --help).
+  logs       An app's logs through modal app logs, cut at a time limit so it never hangs (modal-cdk logs --help).
   serve      Serve one app's endpoints locally against a running ComfyUI (modal-cdk serve --help).
   workflow   Convert a UI-format workflow to API format, or check one against ComfyUI's node schemas
              (modal-cdk workflow --help).
@@ -54,6 +55,8 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
         return await (await import('./deploy/deploy-command')).deployCommand(rest, out, err);
       case 'diff':
         return await (await import('./deploy/diff-command')).diffCommand(rest, out, err);
+      case 'logs':
+        return await (await import('./deploy/logs-command')).logsCommand(rest, out, err);
       case 'serve':
         return await (await import('./serve-command')).serveCommand(rest, out, err);
       case 'workflow':

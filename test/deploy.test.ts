@@ -246,3 +246,63 @@ describe('modal-cdk diff', () => {
     expect(calls(p)).toHaveLength(2);
   });
 });
+
+describe('modal-cdk logs', () => {
+  const logs = (p: Project, args: string[]) => start(p, ['logs', ...args]).done;
+
+  test('runs modal app logs <Modal name> --env with --since/--tail/--follow, and prints what it says', async () => {
+    const p = project();
+    modes(p, { 'example-flux': 'success' });
+    const run = await logs(p, ['--app', 'flux', '--since', '2h', '--tail', '50']);
+    expect([run.code, run.err]).toEqual([0, '']);
+    expect(run.out).toBe('example-flux: container started\nexample-flux: request done in 1.2 s\n');
+    expect(calls(p).map((c) => c.argv)).toEqual([['app', 'logs', 'example-flux', '--env', 'main', '--since', '2h', '--tail', '50']]);
+  });
+
+  test('a fetch that never ends is cut at the limit (default 30 s; --timeout): the modal tree killed, what arrived printed, one line says so', async () => {
+    const p = project();
+    modes(p, { 'example-flux': 'hang' });
+    const started = Date.now();
+    const run = await logs(p, ['--app', 'flux', '--timeout', '1']);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(run.code).toBe(1);
+    expect(run.out).toBe('example-flux: container started\n');
+    expect(run.err).toBe('modal-cdk: logs of flux (example-flux) cut after 1 s (--timeout): what arrived is above; modal app logs did not finish\n');
+    const [call] = calls(p);
+    const child = Number(readFileSync(path.join(p.standin, 'child.example-flux'), 'utf8'));
+    await until(() => !alive(call.pid) && !alive(child), 3000);
+  });
+
+  test('--follow ends at --timeout as a normal end (exit 0); Ctrl-C ends a follow with no limit, killing modal', async () => {
+    const p = project();
+    modes(p, { 'example-flux': 'hang' });
+    const cut = await logs(p, ['--app', 'flux', '--follow', '--timeout', '1']);
+    expect([cut.code, cut.err]).toEqual([0, 'modal-cdk: logs of flux (example-flux) cut after 1 s (--timeout): what arrived is above\n']);
+    expect(calls(p)[0].argv).toEqual(['app', 'logs', 'example-flux', '--env', 'main', '--follow']);
+
+    const { child, done } = start(p, ['logs', '--app', 'flux', '-f']);
+    await until(() => calls(p).length === 2);
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    await until(() => !alive(calls(p)[1].pid), 3000);
+  });
+
+  test('usage errors exit 2 before any Modal call; a modal failure is exit 1 with its hint', async () => {
+    const p = project();
+    for (const [args, message] of [
+      [[], 'expected --app <id>'],
+      [['--app', 'nope'], 'unknown app id "nope": expected one of flux, upscale'],
+      [['--app', 'flux', '--timeout', '0'], '--timeout: got "0", expected whole seconds ≥ 1'],
+      [['--app', 'flux', '--tail', 'all'], '--tail: got "all", expected a whole number ≥ 1'],
+    ] as [string[], string][]) {
+      const run = await logs(p, args);
+      expect([run.code, run.err]).toEqual([2, `modal-cdk logs: ${message}\n(see modal-cdk logs --help)\n`]);
+    }
+    expect(calls(p)).toEqual([]);
+    modes(p, { 'example-flux': 'flaky-always' });
+    const failed = await logs(p, ['--app', 'flux']);
+    expect(failed.code).toBe(1);
+    expect([failed.out, failed.err]).toEqual(['Error: Could not connect to the Modal server.\n', 'modal-cdk: modal app logs exited with 1: the network or Modal failed; try again\n']);
+  });
+});

@@ -57,9 +57,17 @@ export async function deployApp(step: PlanStep, options: ApplyOptions): Promise<
   }
 }
 
-type Run = { kind: 'ok'; output: string } | { kind: 'failed'; exitCode: number; output: string } | { kind: 'timeout' } | { kind: 'not-found' } | { kind: 'cancelled' };
+export type Run = { kind: 'ok'; output: string } | { kind: 'failed'; exitCode: number; output: string } | { kind: 'timeout' } | { kind: 'not-found' } | { kind: 'cancelled' };
 
-async function runOnce(args: string[], options: ApplyOptions): Promise<Run> {
+/**
+ * One `modal <args>` in its own process group: each output line to `onLine`, the whole group killed at
+ * the time limit or on abort. Deploy and logs both run the CLI through it.
+ */
+export async function runModal(args: string[], options: Pick<ApplyOptions, 'cwd' | 'timeoutSeconds' | 'onLine' | 'signal'>): Promise<Run> {
+  return runOnce(args, options);
+}
+
+async function runOnce(args: string[], options: Pick<ApplyOptions, 'cwd' | 'timeoutSeconds' | 'onLine' | 'signal'>): Promise<Run> {
   // execa is ESM-only: loaded here, on first deploy, so the rest of the CLI (and Jest) never loads it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { execa } = require('execa') as typeof import('execa');

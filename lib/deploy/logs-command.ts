@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { reportUsage } from '../report';
+import { runModal } from './apply';
+import { classifyFailure, failureHint } from './modal-output';
+import { selectApps, UsageError } from './plan';
+
+export const LOGS_HELP = `Usage: modal-cdk logs --app <id> [options]
+
+Prints an app's logs through \`modal app logs\` with a hard time limit, so it never hangs: when the limit
+comes, the modal process and everything it started are killed, what arrived stays printed, and one line
+on stderr says the output was cut. The Modal name comes from the synthesized stack.
+
+Options:
+  -a, --app <id>        The app, by its id in the stack (as for deploy --app).
+  --since <duration>    Only entries from that long ago on: 30m, 2h, 1d, or an ISO 8601 time (modal's --since).
+  -n, --tail <n>        Only the last n entries (modal's --tail; modal's default is 100).
+  -f, --follow          Stream new entries until the time limit or Ctrl-C; the limit is then off unless
+                        --timeout is given, and a cut is the normal end (exit 0).
+  --timeout <s>         Time limit in whole seconds (default 30 without --follow).
+  -e, --env <name>      Modal environment (default: cdk-like.json's modal.environment).
+  -h, --help            Show this help.
+
+Exit: 0 logs printed (or --follow cut); 1 modal failed or a fetch was cut at the limit; 2 usage.
+`;
+
+/** No limit, for --follow without --timeout: the longest a Node timer can wait (about 24 days). */
+const NO_LIMIT_SECONDS = 2_147_483;
+
+export async function logsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  let values: { app?: string; since?: string; tail?: string; follow?: boolean; timeout?: string; env?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        app: { type: 'string', short: 'a' }, since: { type: 'string' }, tail: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' },
+        timeout: { type: 'string' }, env: { type: 'string', short: 'e' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    return reportUsage(err, 'logs', (e as Error).message);
+  }
+  if (values.help) {
+    out.write(LOGS_HELP);
+    return 0;
+  }
+  if (!values.app) return reportUsage(err, 'logs', 'expected --app <id>');
+  const whole = (v: string | undefined) => (v !== undefined && /^[1-9]\d*$/.test(v) ? Number(v) : undefined);
+  if (values.timeout !== undefined && whole(values.timeout) === undefined) return reportUsage(err, 'logs', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
+  if (values.tail !== undefined && whole(values.tail) === undefined) return reportUsage(err, 'logs', `--tail: got ${JSON.stringify(values.tail)}, expected a whole number ≥ 1`);
+  const config = loadConfig(process.cwd());
+  const env = values.env ?? config.modal.environment;
+  let step;
+  try {
+    // Synthesized fresh, as deploy does, for the Modal name; its warnings are synth's and deploy's to say.
+    step = selectApps(config, process.cwd(), env, [values.app], false).selected[0];
+  } catch (e) {
+    if (e instanceof UsageError) return reportUsage(err, 'logs', e.message);
+    throw e;
+  }
+  const timeoutSeconds = whole(values.timeout) ?? (values.follow ? NO_LIMIT_SECONDS : 30);
+  const args = ['app', 'logs', step.modalName, '--env', env,
+    ...(values.since ? ['--since', values.since] : []), ...(values.tail ? ['--tail', values.tail] : []), ...(values.follow ? ['--follow'] : [])];
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    const run = await runModal(args, { cwd: process.cwd(), timeoutSeconds, signal: abort.signal, onLine: (line) => out.write(`${line}\n`) });
+    switch (run.kind) {
+      case 'ok':
+        return 0;
+      case 'cancelled':
+        return 130;
+      case 'timeout':
+        err.write(`modal-cdk: logs of ${step.appId} (${step.modalName}) cut after ${timeoutSeconds} s (--timeout): what arrived is above${values.follow ? '' : '; modal app logs did not finish'}\n`);
+        return values.follow ? 0 : 1;
+      case 'not-found':
+        err.write(`modal-cdk: ${failureHint('not-found')}\n`);
+        return 1;
+      case 'failed': {
+        const kind = classifyFailure(run.output);
+        const hint = kind === 'auth' ? failureHint(kind) : kind === 'transient' ? 'the network or Modal failed; try again' : 'see its output above';
+        err.write(`modal-cdk: modal app logs exited with ${run.exitCode}: ${hint}\n`);
+        return 1;
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
