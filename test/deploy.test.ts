@@ -295,6 +295,7 @@ describe('modal-cdk logs', () => {
       [['--app', 'nope'], 'unknown app id "nope": expected one of flux, upscale'],
       [['--app', 'flux', '--timeout', '0'], '--timeout: got "0", expected whole seconds ≥ 1'],
       [['--app', 'flux', '--tail', 'all'], '--tail: got "all", expected a whole number ≥ 1'],
+      [['--app', 'flux', '-f', '--since', '1h'], 'expected --follow alone, or --since/--tail without it: modal app logs streams new entries or fetches old ones, not both'],
     ] as [string[], string][]) {
       const run = await logs(p, args);
       expect([run.code, run.err]).toEqual([2, `modal-cdk logs: ${message}\n(see modal-cdk logs --help)\n`]);

@@ -16,7 +16,7 @@ Options:
   --since <duration>    Only entries from that long ago on: 30m, 2h, 1d, or an ISO 8601 time (modal's --since).
   -n, --tail <n>        Only the last n entries (modal's --tail; modal's default is 100).
   -f, --follow          Stream new entries until the time limit or Ctrl-C; the limit is then off unless
-                        --timeout is given, and a cut is the normal end (exit 0).
+                        --timeout is given, and a cut is the normal end (exit 0). Not with --since/--tail.
   --timeout <s>         Time limit in whole seconds (default 30 without --follow).
   -e, --env <name>      Modal environment (default: cdk-like.json's modal.environment).
   -h, --help            Show this help.
@@ -26,6 +26,11 @@ Exit: 0 logs printed (or --follow cut); 1 modal failed or a fetch was cut at the
 
 /** No limit, for --follow without --timeout: the longest a Node timer can wait (about 24 days). */
 const NO_LIMIT_SECONDS = 2_147_483;
+
+/** The argv after `modal` (what test/python/test_real_modal_cli.py gives the real CLI). */
+export function logsArgs(modalName: string, env: string, o: { since?: string; tail?: string; follow?: boolean }): string[] {
+  return ['app', 'logs', modalName, '--env', env, ...(o.since ? ['--since', o.since] : []), ...(o.tail ? ['--tail', o.tail] : []), ...(o.follow ? ['--follow'] : [])];
+}
 
 export async function logsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let values: { app?: string; since?: string; tail?: string; follow?: boolean; timeout?: string; env?: string; help?: boolean };
@@ -46,6 +51,9 @@ export async function logsCommand(argv: string[], out: NodeJS.WritableStream, er
     return 0;
   }
   if (!values.app) return reportUsage(err, 'logs', 'expected --app <id>');
+  if (values.follow && (values.since !== undefined || values.tail !== undefined)) {
+    return reportUsage(err, 'logs', 'expected --follow alone, or --since/--tail without it: modal app logs streams new entries or fetches old ones, not both');
+  }
   const whole = (v: string | undefined) => (v !== undefined && /^[1-9]\d*$/.test(v) ? Number(v) : undefined);
   if (values.timeout !== undefined && whole(values.timeout) === undefined) return reportUsage(err, 'logs', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
   if (values.tail !== undefined && whole(values.tail) === undefined) return reportUsage(err, 'logs', `--tail: got ${JSON.stringify(values.tail)}, expected a whole number ≥ 1`);
@@ -60,8 +68,7 @@ export async function logsCommand(argv: string[], out: NodeJS.WritableStream, er
     throw e;
   }
   const timeoutSeconds = whole(values.timeout) ?? (values.follow ? NO_LIMIT_SECONDS : 30);
-  const args = ['app', 'logs', step.modalName, '--env', env,
-    ...(values.since ? ['--since', values.since] : []), ...(values.tail ? ['--tail', values.tail] : []), ...(values.follow ? ['--follow'] : [])];
+  const args = logsArgs(step.modalName, env, values);
   const abort = new AbortController();
   const onInterrupt = () => abort.abort();
   process.once('SIGINT', onInterrupt);

@@ -1,5 +1,6 @@
 """The deploy step against the real `modal` CLI (the pinned PyPI package), offline and with no token: the
-flags we pass exist, and Modal's auth failure comes back as a clear, unretried failure."""
+flags we pass exist, and Modal's auth failure comes back as a clear, unretried failure; and `modal app logs`
+takes the argv `modal-cdk logs` builds."""
 
 import json
 import os
@@ -43,3 +44,21 @@ deployApp({json.dumps(step)}, {{
     assert (result["outcome"], result["attempts"]) == ("failed", 1)  # an auth failure is not retried
     assert "Modal refused the credentials: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET" in result["reason"]
     assert "modal token new" in result["reason"]
+
+
+def test_modal_app_logs_takes_the_argv_modal_cdk_logs_builds(tmp_path):
+    """Each form (fetch with --since/--tail, follow) gets past the real CLI's parser to the auth check."""
+    driver = """
+require('./bin/swc-register').registerTypeScript();
+const { logsArgs } = require('./lib/deploy/logs-command');
+console.log(JSON.stringify([logsArgs('example-flux', 'main', { since: '2h', tail: '50' }), logsArgs('example-flux', 'main', { follow: true })]));
+"""
+    forms = json.loads(subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
+    env.update(HOME=str(tmp_path), MODAL_CONFIG_PATH=str(tmp_path / ".modal.toml"))
+    for argv in forms:
+        run = subprocess.run([VENV_BIN / "modal", *argv], env=env, capture_output=True, text=True, timeout=120)
+        assert "Token missing" in run.stdout + run.stderr, (argv, run.stdout, run.stderr)
+    # and what the usage check in logs-command.ts refuses, the real CLI refuses too
+    both = subprocess.run([VENV_BIN / "modal", "app", "logs", "example-flux", "--follow", "--since", "2h"], env=env, capture_output=True, text=True, timeout=120)
+    assert "--follow cannot be combined with --since" in both.stdout + both.stderr
