@@ -240,14 +240,22 @@ export class ComfyApp extends Construct {
   /** The model files this app provides, as ComfyUI lists them by folder. */
   public get modelFiles(): ModelFiles {
     if (!this.models) {
-      this.models = new ModelFiles([
-        ...this.children({ is: HfModel.isHfModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
-        ...this.children({ is: VolumeModel.isVolumeModel }).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: true })),
-        // an unzipped archive adds files whose names synth does not know: none to list
-        ...this.children({ is: UrlModel.isUrlModel }).filter((m) => !m.unzip).map((m) => ({ target: m.target, filename: m.filename, mayBeFolder: false })),
-      ], this.schemas);
+      this.models = new ModelFiles(this.modelLinks(), this.schemas);
     }
     return this.models;
+  }
+
+  /**
+   * Each file the app's models put at models/<target>/<filename>, by model: HF and URL files, and volume
+   * paths (which may be folders). An unzipped archive adds files whose names synth does not know: none.
+   */
+  private modelLinks(): { id: string; target: string; filename: string; mayBeFolder: boolean }[] {
+    const link = (m: { node: { id: string }; target: string; filename: string }, mayBeFolder: boolean) => ({ id: m.node.id, target: m.target, filename: m.filename, mayBeFolder });
+    return [
+      ...this.children({ is: HfModel.isHfModel }).map((m) => link(m, false)),
+      ...this.children({ is: VolumeModel.isVolumeModel }).map((m) => link(m, true)),
+      ...this.children({ is: UrlModel.isUrlModel }).filter((m) => !m.unzip).map((m) => link(m, false)),
+    ];
   }
 
   /** Paths of the app's endpoints, for the project's duplicate check. */
@@ -372,10 +380,10 @@ export class ComfyApp extends Construct {
       }
     }
     const files = new Map<string, string>();
-    for (const m of [...this.children({ is: HfModel.isHfModel }), ...this.children({ is: VolumeModel.isVolumeModel }), ...this.children({ is: UrlModel.isUrlModel }).filter((u) => !u.unzip)]) {
+    for (const m of this.modelLinks()) {
       const key = `${m.target}/${m.filename}`;
-      if (files.has(key)) problems.push(`models ${files.get(key)} and ${m.node.id} both link models/${key}: give one a different filename`);
-      files.set(key, m.node.id);
+      if (files.has(key)) problems.push(`models ${files.get(key)} and ${m.id} both link models/${key}: give one a different filename`);
+      files.set(key, m.id);
     }
     if (this.props.gpuSnapshot && !this.props.memorySnapshot) problems.push('gpuSnapshot: got true without memorySnapshot, expected memorySnapshot: true as well (a GPU snapshot is part of a memory snapshot) — set memorySnapshot: true, or remove gpuSnapshot');
     const needGpu = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importNeedsGpu);

@@ -41,7 +41,7 @@ export async function deployApp(step: PlanStep, options: ApplyOptions): Promise<
     appId: step.appId, outcome, attempts, urls, reason, durationMs: Math.round(performance.now() - started),
   });
   for (let attempt = 1; ; attempt++) {
-    const run = await runOnce(step.args, options);
+    const run = await runModal(step.args, options);
     if (run.kind === 'cancelled' || options.signal.aborted) return result('cancelled', attempt, [], 'interrupted: the modal process was killed');
     if (run.kind === 'ok') return result(DEPLOY_SKIPPED.test(run.output) ? 'unchanged' : 'deployed', attempt, webUrls(run.output));
     if (run.kind === 'not-found' || run.kind === 'timeout') return result('failed', attempt, [], failureHint(run.kind, options.timeoutSeconds));
@@ -64,10 +64,6 @@ export type Run = { kind: 'ok'; output: string } | { kind: 'failed'; exitCode: n
  * the time limit or on abort. Deploy and logs both run the CLI through it.
  */
 export async function runModal(args: string[], options: Pick<ApplyOptions, 'cwd' | 'timeoutSeconds' | 'onLine' | 'signal'>): Promise<Run> {
-  return runOnce(args, options);
-}
-
-async function runOnce(args: string[], options: Pick<ApplyOptions, 'cwd' | 'timeoutSeconds' | 'onLine' | 'signal'>): Promise<Run> {
   // execa is ESM-only: loaded here, on first deploy, so the rest of the CLI (and Jest) never loads it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { execa } = require('execa') as typeof import('execa');

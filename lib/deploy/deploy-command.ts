@@ -6,7 +6,7 @@ import { ModalCdkError } from '../errors';
 import { reportUsage, reportWarnings } from '../report';
 import { AppResult, deployApp, PlanStep } from './apply';
 import { acquireLock } from './lock';
-import { describeStep, selectApps, UsageError } from './plan';
+import { describeStep, positiveInt, selectApps, UsageError } from './plan';
 import { preflight } from './preflight';
 import { recordDeploy } from './state';
 
@@ -151,7 +151,3 @@ function summary(results: AppResult[], unchanged: PlanStep[]): string {
   return `\n${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
-function positiveInt(text: string | undefined, fallback: number): number | undefined {
-  if (text === undefined) return fallback;
-  return /^[1-9]\d*$/.test(text) ? Number(text) : undefined;
-}

@@ -3,7 +3,7 @@ import { loadConfig } from '../config';
 import { reportUsage } from '../report';
 import { runModal } from './apply';
 import { classifyFailure, failureHint } from './modal-output';
-import { selectApps, UsageError } from './plan';
+import { positiveInt, selectApps, UsageError } from './plan';
 
 export const LOGS_HELP = `Usage: modal-cdk logs --app <id> [options]
 
@@ -54,9 +54,9 @@ export async function logsCommand(argv: string[], out: NodeJS.WritableStream, er
   if (values.follow && (values.since !== undefined || values.tail !== undefined)) {
     return reportUsage(err, 'logs', 'expected --follow alone, or --since/--tail without it: modal app logs streams new entries or fetches old ones, not both');
   }
-  const whole = (v: string | undefined) => (v !== undefined && /^[1-9]\d*$/.test(v) ? Number(v) : undefined);
-  if (values.timeout !== undefined && whole(values.timeout) === undefined) return reportUsage(err, 'logs', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
-  if (values.tail !== undefined && whole(values.tail) === undefined) return reportUsage(err, 'logs', `--tail: got ${JSON.stringify(values.tail)}, expected a whole number ≥ 1`);
+  const timeoutSeconds = positiveInt(values.timeout, values.follow ? NO_LIMIT_SECONDS : 30);
+  if (timeoutSeconds === undefined) return reportUsage(err, 'logs', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
+  if (positiveInt(values.tail, 1) === undefined) return reportUsage(err, 'logs', `--tail: got ${JSON.stringify(values.tail)}, expected a whole number ≥ 1`);
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
   let step;
@@ -67,7 +67,6 @@ export async function logsCommand(argv: string[], out: NodeJS.WritableStream, er
     if (e instanceof UsageError) return reportUsage(err, 'logs', e.message);
     throw e;
   }
-  const timeoutSeconds = whole(values.timeout) ?? (values.follow ? NO_LIMIT_SECONDS : 30);
   const args = logsArgs(step.modalName, env, values);
   const abort = new AbortController();
   const onInterrupt = () => abort.abort();

@@ -7,6 +7,12 @@ import { DeployPlan, deployPlanSchema } from '../synth/model';
 import { PlanStep } from './apply';
 import { DeployState, readState } from './state';
 
+/** A whole number ≥ 1 given as an option, `fallback` when not given, undefined when malformed. */
+export function positiveInt(text: string | undefined, fallback: number): number | undefined {
+  if (text === undefined) return fallback;
+  return /^[1-9]\d*$/.test(text) ? Number(text) : undefined;
+}
+
 /** A usage mistake (exit code 2), e.g. an unknown app id. */
 export class UsageError extends Error {}
 

@@ -261,10 +261,11 @@ function round(n: number): number {
 
 /** What the scaling settings cost in idle GPU time, for the comments of app.py (US dollars, 2 decimals). */
 function scalingCosts(app: Omit<AppModel, 'hash'>, usdPerSecond: number | null) {
-  if (usdPerSecond === null) return { gpu: [app.gpu].flat()[0] };
+  const gpu = [app.gpu].flat()[0];
+  if (usdPerSecond === null) return { gpu };
   const money = (usd: number) => usd.toFixed(2);
   return {
-    gpu: [app.gpu].flat()[0],
+    gpu,
     usdPerHour: money(usdPerSecond * 3600),
     minPerDay: app.minContainers > 0 ? money(app.minContainers * usdPerSecond * 86400) : undefined,
     perScaledown: money(usdPerSecond * app.scaledownWindowSeconds),
