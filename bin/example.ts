@@ -37,6 +37,8 @@ export default function buildExample(): ModalProject {
       seed: { type: 'seed', node: '3', input: 'seed' },
     },
     output: 'jpeg',
+    // What modal-cdk verify sends after a deploy (a small image: a cheap check); the warm call uses seed 8.
+    smokeRequest: { prompt: 'a lighthouse at dusk', width: 512, height: 512, seed: 7 },
   });
   new Endpoint(flux, 'ImageToImage', {
     path: '/flux-img2img',

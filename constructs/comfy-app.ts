@@ -284,7 +284,7 @@ export class ComfyApp extends Construct {
     const urlModels = this.children({ is: UrlModel.isUrlModel }).map((m) => m._toModel());
     const modelGb = [...hfModels, ...urlModels].reduce((sum, m) => sum + (m.sizeGb ?? 0), 0);
     const floor = ComfyApp.startupFloorSeconds(modelGb);
-    if (p.startupTimeout < floor && !this.node.metadata.some((m) => (m.data as { id?: string })?.id === 'startup-timeout')) {
+    if (p.startupTimeout < floor) {
       addWarning(this, 'startup-timeout', `app ${this.node.id}: startupTimeout ${formatDuration(p.startupTimeout)} is below ${formatDuration(floor)}, the floor for ${Math.round(modelGb)} GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout`);
     }
     const volumeModels = this.children({ is: VolumeModel.isVolumeModel }).map((m) => m._toModel());

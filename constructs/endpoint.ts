@@ -7,7 +7,8 @@ import { outputNodes, outputProblems } from '../lib/comfy/outputs';
 import { SchemaSet } from '../lib/comfy/schema-set';
 import { durationSchema, DurationInput, formatDuration } from '../lib/duration';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
-import { parseProps, show } from '../lib/errors';
+import { addWarning, parseProps, show } from '../lib/errors';
+import { smokeBody } from '../lib/synth/smoke';
 import { EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, OutputFormat } from '../lib/synth/model';
 import { EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, ParsedInput, targetsOf, toRequestField } from './endpoint-input';
 import { ModalProject } from './modal-project';
@@ -58,6 +59,14 @@ export interface EndpointProps {
    * @default {}
    */
   readonly ignoredFields?: Record<string, string>;
+  /**
+   * The request body `modal-cdk verify` sends after a deploy, to prove the endpoint answers: field name →
+   * value, as a client would send it. Needed where a field has no usable default (a LoRA name that must
+   * exist, a video); a seed field left out is random, so the second (warm) call misses ComfyUI's cache.
+   * @default - a body built from the fields' defaults: each required field without one gets its type's
+   *   smallest valid value (a short prompt, the minimum, the first enum value, a 64×64 PNG for an image)
+   */
+  readonly smokeRequest?: Record<string, unknown>;
 }
 
 export type { EndpointInput, NodeInput } from './endpoint-input';
@@ -73,6 +82,7 @@ const endpointPropsSchema = z.strictObject({
   description: z.string().default(''),
   requireOneOf: z.array(z.array(fieldNameSchema).min(2)).default([]),
   ignoredFields: z.record(fieldNameSchema, z.string().min(1)).default({}),
+  smokeRequest: z.record(z.string(), z.json()).optional(),
 }).superRefine((p, ctx) => {
   const seen = new Map<string, string>();
   for (const [name, f] of Object.entries(p.inputs)) {
@@ -96,6 +106,9 @@ const endpointPropsSchema = z.strictObject({
   }
   for (const name of Object.keys(p.ignoredFields)) {
     if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['ignoredFields'], input: name, message: `expected names the endpoint does not use, but '${name}' is a field or alias` });
+  }
+  for (const name of Object.keys(p.smokeRequest ?? {})) {
+    if (!seen.has(name)) ctx.addIssue({ code: 'custom', path: ['smokeRequest', name], input: name, message: `expected one of the endpoint's fields or aliases (${show([...seen.keys()])})` });
   }
 });
 
@@ -153,7 +166,7 @@ export class Endpoint extends Construct {
   public _toModel(requestClass: string): EndpointModel {
     // The runtime applies fields in order, so a field that wins over others (winsOver) comes after them.
     const fields = winnersLast(this.props.inputs).map(([name, f]) => toRequestField(name, f));
-    return {
+    const model: EndpointModel = {
       path: this.path,
       constructPath: this.node.path,
       requestClass,
@@ -167,7 +180,11 @@ export class Endpoint extends Construct {
       description: this.props.description,
       requireOneOf: this.props.requireOneOf,
       ignoredFields: this.props.ignoredFields,
+      smokeRequest: this.props.smokeRequest ?? null,
     };
+    const smoke = smokeBody(model);
+    if ('error' in smoke) addWarning(this, 'smoke-request', `modal-cdk verify cannot check ${this.path}: ${smoke.error.replace(`${this.path}: `, '')}`);
+    return model;
   }
 
   private outputNode(graph: WorkflowGraph): string | undefined {

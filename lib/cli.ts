@@ -15,7 +15,14 @@ Commands:
              (Modal app files, manifest, deploy plan, clients, docs, CI workflow) to the output directory.
   deploy     Synthesize, check the client policy, and \`modal deploy\` the changed apps (modal-cdk deploy --help).
   diff       Show which apps changed since their last deploy, with a unified diff (modal-cdk diff --help).
+  verify     Call each deployed endpoint (health, then a smoke request cold and warm) and check the answers
+             (modal-cdk verify --help).
+  status     Per app: what synth would deploy, what was deployed from here, what Modal runs; exit 1 on drift
+             (modal-cdk status --help).
   logs       An app's logs through modal app logs, cut at a time limit so it never hangs (modal-cdk logs --help).
+  models     List the Volume model files an app expects and whether its volume has them; upload the missing
+             ones (modal-cdk models --help).
+  rollback   Roll an app back to an earlier Modal version and record it (modal-cdk rollback --help).
   serve      Serve one app's endpoints locally against a running ComfyUI (modal-cdk serve --help).
   workflow   Convert a UI-format workflow to API format, or check one against ComfyUI's node schemas
              (modal-cdk workflow --help).
@@ -57,6 +64,14 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
         return await (await import('./deploy/diff-command')).diffCommand(rest, out, err);
       case 'logs':
         return await (await import('./deploy/logs-command')).logsCommand(rest, out, err);
+      case 'verify':
+        return await (await import('./deploy/verify-command')).verifyCommand(rest, out, err);
+      case 'status':
+        return await (await import('./deploy/status-command')).statusCommand(rest, out, err);
+      case 'models':
+        return await (await import('./deploy/models-command')).modelsCommand(rest, out, err);
+      case 'rollback':
+        return await (await import('./deploy/rollback-command')).rollbackCommand(rest, out, err);
       case 'serve':
         return await (await import('./serve-command')).serveCommand(rest, out, err);
       case 'workflow':
@@ -66,7 +81,7 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
       case 'ls':
         return (await import('./ls-command')).lsCommand(rest, out, err);
       default:
-        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, serve, workflow, init, ls, help\n`);
+        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, serve, workflow, init, ls, help\n`);
         return 2;
     }
   } catch (e) {

@@ -106,7 +106,9 @@ export const WARNING_METADATA = 'modal-cdk:warning';
  * unless the construct or one of its scopes acknowledged `id`.
  */
 export function addWarning(scope: IConstruct, id: string, message: string): void {
-  scope.node.addMetadata(WARNING_METADATA, { id, message });
+  // Models may be built more than once (synth, assertions): a warning is recorded once.
+  const known = scope.node.metadata.some((m) => m.type === WARNING_METADATA && (m.data as { id: string }).id === id && (m.data as { message: string }).message === message);
+  if (!known) scope.node.addMetadata(WARNING_METADATA, { id, message });
 }
 
 /** Construct metadata type of an acknowledged warning id. */

@@ -1,77 +1,12 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { MODAL_CLI_VERSION } from '../lib/versions';
-import { ROOT, tempDir } from './helpers';
+import { alive, calls, deploy, hasState, manifest, modes, Project, project, start, state, TOKEN, until } from './standin';
 
-// `modal-cdk deploy` and `diff` as a user runs them: the real CLI in its own process, in a project whose
-// stack is bin/example.ts (apps flux and upscale), with a recording stand-in `modal` first on PATH.
-const BIN = path.join(ROOT, 'bin', 'modal-cdk.js');
+// `modal-cdk deploy`, `diff` and `logs` with the stand-in `modal` (test/standin.ts).
 // Each test runs whole CLI processes, and on a fresh clone the first one also compiles the TypeScript
 // (the SWC cache is cold): jest's 5 s default is too tight on a loaded 2-core CI machine.
 jest.setTimeout(30_000);
-const STANDIN = path.join(ROOT, 'test', 'fixtures', 'standin');
-const NODE_DIR = path.dirname(process.execPath);
-
-interface Project { dir: string; standin: string }
-
-function project(config: Record<string, unknown> = {}): Project {
-  const dir = tempDir('modal-cdk-deploy-');
-  writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify({
-    app: `ts-node --swc ${path.join(ROOT, 'bin', 'example.ts')}`,
-    modal: { workspace: 'acme' },
-    deploy: { retryDelaySeconds: 0.05 },
-    ...config,
-  }));
-  const standin = path.join(dir, 'standin');
-  mkdirSync(standin);
-  return { dir, standin };
-}
-
-/** modal.<name> behaviours of the stand-in (see test/fixtures/standin/modal). */
-function modes(p: Project, byModalName: Record<string, string>) {
-  for (const [name, mode] of Object.entries(byModalName)) writeFileSync(path.join(p.standin, `mode.${name}`), mode);
-}
-
-interface Call { argv: string[]; cwd: string; pid: number; token: boolean }
-function calls(p: Project): Call[] {
-  const log = path.join(p.standin, 'log');
-  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
-}
-
-const TOKEN = { MODAL_TOKEN_ID: 'ak-test', MODAL_TOKEN_SECRET: 'as-test' };
-
-function start(p: Project, args: string[], env: Record<string, string | undefined> = TOKEN, withStandin = true): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: p.dir,
-    env: {
-      PATH: withStandin ? `${STANDIN}${path.delimiter}${NODE_DIR}${path.delimiter}/usr/bin:/bin` : `${NODE_DIR}${path.delimiter}/usr/bin:/bin`,
-      HOME: p.dir, // no ~/.modal.toml
-      STANDIN_DIR: p.standin,
-      STANDIN_LOG: path.join(p.standin, 'log'),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const text = { out: '', err: '' };
-  child.stdout!.on('data', (c) => (text.out += c));
-  child.stderr!.on('data', (c) => (text.err += c));
-  return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, ...text }))) };
-}
-
-const deploy = (p: Project, args: string[], env?: Record<string, string | undefined>, withStandin?: boolean) => start(p, ['deploy', ...args], env, withStandin).done;
-const state = (p: Project, env = 'main') => JSON.parse(readFileSync(path.join(p.dir, '.modal-cdk', 'state', `${env}.json`), 'utf8'));
-const hasState = (p: Project, env = 'main') => existsSync(path.join(p.dir, '.modal-cdk', 'state', `${env}.json`));
-const manifest = (p: Project) => JSON.parse(readFileSync(path.join(p.dir, 'synth.out', 'manifest.json'), 'utf8'));
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('modal-cdk deploy', () => {
   test('runs modal deploy <entry> --name --env --tag <hash prefix> in synth.out for each app, records each, prints URLs', async () => {

@@ -57,7 +57,7 @@ export async function deployApp(step: PlanStep, options: ApplyOptions): Promise<
   }
 }
 
-export type Run = { kind: 'ok'; output: string } | { kind: 'failed'; exitCode: number; output: string } | { kind: 'timeout' } | { kind: 'not-found' } | { kind: 'cancelled' };
+export type Run = { kind: 'ok'; output: string; stdout: string } | { kind: 'failed'; exitCode: number; output: string } | { kind: 'timeout' } | { kind: 'not-found' } | { kind: 'cancelled' };
 
 /**
  * One `modal <args>` in its own process group: each output line to `onLine`, the whole group killed at
@@ -78,6 +78,9 @@ export async function runModal(args: string[], options: Pick<ApplyOptions, 'cwd'
     env: { PYTHONUNBUFFERED: '1' },
   });
   const lines: string[] = [];
+  // stdout alone as well, for the commands that parse modal's --json (warnings go to stderr).
+  const stdout: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
   const reading = new Promise<void>((resolve) => {
     if (!child.all) return resolve();
     const reader = createInterface({ input: child.all });
@@ -108,7 +111,7 @@ export async function runModal(args: string[], options: Pick<ApplyOptions, 'cwd'
   if (timedOut) return { kind: 'timeout' };
   if (done.code === 'ENOENT') return { kind: 'not-found' };
   const output = lines.join('\n');
-  return done.exitCode === 0 ? { kind: 'ok', output } : { kind: 'failed', exitCode: done.exitCode ?? -1, output };
+  return done.exitCode === 0 ? { kind: 'ok', output, stdout: Buffer.concat(stdout).toString('utf8') } : { kind: 'failed', exitCode: done.exitCode ?? -1, output };
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -4,9 +4,13 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { ModalCdkError } from '../errors';
 import { reportUsage, reportWarnings } from '../report';
+import { formatTable } from '../table';
+import { endpointUrl } from '../clients/web-url';
+import type { AppModel } from '../synth/model';
 import { AppResult, deployApp, PlanStep } from './apply';
 import { acquireLock } from './lock';
-import { describeStep, positiveInt, selectApps, UsageError } from './plan';
+import { describeStep, positiveInt, selectApps, Selection, UsageError } from './plan';
+import { checkVolumeFiles, VolumeFile, volumeFiles } from './volume-check';
 import { preflight } from './preflight';
 import { recordDeploy } from './state';
 
@@ -25,6 +29,10 @@ Options:
       --timeout <s>      Seconds one app's \`modal deploy\` may take before its process tree is killed
                          (default: cdk-like.json deploy.timeoutSeconds, else 1800)
   -y, --yes              Do not ask for confirmation (needed without a terminal, e.g. in CI)
+      --skip-volume-check  Deploy even when a VolumeModel's file is not on its volume (checked with
+                         modal volume ls before anything is deployed; see modal-cdk models --help)
+      --verify           After deploying, run modal-cdk verify on the apps deployed (health and one smoke
+                         request per endpoint; see modal-cdk verify --help); a failed check exits 1
   -h, --help             Show this help
 
 Transient failures (network, 5xx) are retried deploy.retries times (default 2) with backoff from
@@ -36,14 +44,17 @@ Exit codes: 0 every selected app deployed or unchanged, 1 a check or a deploy fa
 type Out = NodeJS.WritableStream;
 
 export async function deployCommand(argv: string[], out: Out, err: Out): Promise<number> {
-  let values: { app?: string[]; all?: boolean; env?: string; 'dry-run'?: boolean; force?: boolean; concurrency?: string; timeout?: string; yes?: boolean; help?: boolean };
+  let values: {
+    app?: string[]; all?: boolean; env?: string; 'dry-run'?: boolean; force?: boolean; concurrency?: string; timeout?: string; yes?: boolean; help?: boolean;
+    'skip-volume-check'?: boolean; verify?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         app: { type: 'string', short: 'a', multiple: true }, all: { type: 'boolean' }, env: { type: 'string', short: 'e' },
         'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, concurrency: { type: 'string' }, timeout: { type: 'string' },
-        yes: { type: 'boolean', short: 'y' }, help: { type: 'boolean', short: 'h' },
+        yes: { type: 'boolean', short: 'y' }, help: { type: 'boolean', short: 'h' }, 'skip-volume-check': { type: 'boolean' }, verify: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -84,6 +95,19 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
   }
   const missing = preflight();
   if (missing.length > 0) throw new ModalCdkError(missing);
+  if (!values['skip-volume-check']) {
+    const absent = await missingVolumeFiles(selection, env, outdir);
+    if (typeof absent === 'string') {
+      err.write(`modal-cdk deploy: could not check the volume models (${absent}); nothing deployed (--skip-volume-check deploys without checking)\n`);
+      return 1;
+    }
+    if (absent.length > 0) {
+      throw new ModalCdkError(absent.map((f) => ({
+        path: f.constructPath,
+        message: `app ${f.app}: ${f.pathInVolume} is not on volume ${f.volume} in "${env}": the app would start without it — upload it (modal-cdk models upload --app ${f.app} --from <dir>), or pass --skip-volume-check`,
+      })));
+    }
+  }
   if (!values.yes) {
     if (!process.stdin.isTTY) return reportUsage(err, 'deploy', 'not a terminal, so no one can confirm: pass --yes to deploy without asking');
     const question = createInterface({ input: process.stdin, output: process.stdout });
@@ -118,12 +142,28 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
       return result;
     }, controller.signal);
     out.write(summary(results, selection.unchanged));
-    return results.every((r) => r.outcome === 'deployed' || r.outcome === 'unchanged') && !controller.signal.aborted ? 0 : 1;
+    const ok = results.every((r) => r.outcome === 'deployed' || r.outcome === 'unchanged') && !controller.signal.aborted;
+    if (!values.verify || controller.signal.aborted) return ok ? 0 : 1;
+    const live = results.filter((r) => r.outcome === 'deployed' || r.outcome === 'unchanged').map((r) => r.appId);
+    const urls = Object.fromEntries(results.map((r) => [r.appId, r.urls[0]]));
+    const { verifyAndReport } = await import('./verify-command');
+    const baseOf = (a: AppModel) => urls[a.id] ?? selection.state.apps[a.id]?.urls[0] ?? endpointUrl(selection.manifest.project.workspace, a.modalName, '');
+    const verified = await verifyAndReport(selection.manifest.apps.filter((a) => live.includes(a.id)), baseOf, { where: `Modal environment "${env}"` }, out, err);
+    return ok && verified ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     release();
   }
+}
+
+/** The selected apps' VolumeModels missing on their volumes, or why they could not be listed. */
+async function missingVolumeFiles(selection: Selection, env: string, cwd: string): Promise<VolumeFile[] | string> {
+  const apps = selection.manifest.apps.filter((a) => selection.changed.some((s) => s.appId === a.id));
+  const files = apps.flatMap(volumeFiles);
+  if (files.length === 0) return [];
+  const checked = await checkVolumeFiles(files, env, cwd);
+  return 'error' in checked ? checked.error : checked.files.filter((f) => !f.found);
 }
 
 /** Runs `work` over `items`, at most `limit` at a time; after `signal` aborts, starts nothing new. */
@@ -145,9 +185,6 @@ function summary(results: AppResult[], unchanged: PlanStep[]): string {
     ...results.map((r) => [r.appId, r.outcome === 'unchanged' ? 'unchanged (Modal skipped it)' : r.outcome, `${(r.durationMs / 1000).toFixed(1)} s`, r.urls.join(' ') || (r.reason ?? '')]),
     ...unchanged.map((s) => [s.appId, 'unchanged since last deploy', '-', '']),
   ];
-  const header = ['app', 'result', 'duration', 'URLs'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return `\n${[line(header), ...rows.map(line)].join('\n')}\n`;
+  return `\n${formatTable(['app', 'result', 'duration', 'URLs'], rows)}`;
 }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { synthFromConfig } from '../synthesize';
 import { Config } from '../config';
 import { Problem, show } from '../errors';
-import { DeployPlan, deployPlanSchema } from '../synth/model';
+import { DeployPlan, deployPlanSchema, Manifest } from '../synth/model';
 import { PlanStep } from './apply';
 import { DeployState, readState } from './state';
 
@@ -17,8 +17,9 @@ export function positiveInt(text: string | undefined, fallback: number): number 
 export class UsageError extends Error {}
 
 export interface Selection {
-  /** The freshly synthesized plan. */
+  /** The freshly synthesized plan, and the manifest it came from. */
   readonly plan: DeployPlan;
+  readonly manifest: Manifest;
   readonly state: DeployState;
   /** The selected apps, in plan order. */
   readonly selected: PlanStep[];
@@ -35,7 +36,7 @@ export interface Selection {
  */
 export function selectApps(config: Config, root: string, env: string, ids: string[] | 'all', force: boolean): Selection {
   const forEnv: Config = { ...config, modal: { ...config.modal, environment: env } };
-  const { warnings } = synthFromConfig(forEnv, config.output);
+  const { warnings, manifest } = synthFromConfig(forEnv, config.output);
   const plan = deployPlanSchema.parse(JSON.parse(readFileSync(path.join(config.output, 'deploy-plan.json'), 'utf8')));
   const known = plan.steps.map((s) => s.appId);
   const unknown = ids === 'all' ? [] : ids.filter((id) => !known.includes(id));
@@ -45,7 +46,7 @@ export function selectApps(config: Config, root: string, env: string, ids: strin
   const selected = plan.steps.filter((s) => ids === 'all' || ids.includes(s.appId));
   const state = readState(root, env);
   const isChanged = (s: PlanStep) => force || state.apps[s.appId]?.hash !== s.hash;
-  return { plan, state, selected, changed: selected.filter(isChanged), unchanged: selected.filter((s) => !isChanged(s)), warnings };
+  return { plan, manifest, state, selected, changed: selected.filter(isChanged), unchanged: selected.filter((s) => !isChanged(s)), warnings };
 }
 
 /** `flux: changed (1a2b3c4d5e6f → 9f8e7d6c5b4a)`, `wan26: new`, `seedvr2: unchanged`. */

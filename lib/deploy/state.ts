@@ -20,6 +20,8 @@ export const deployRecordSchema = z.strictObject({
   /** ISO time of the deploy. */
   deployedAt: z.string(),
   urls: z.array(z.string()),
+  /** Modal's version (`v7`) when known: set by rollback, whose new version may carry no tag. */
+  version: z.string().optional(),
 });
 export type DeployRecord = z.infer<typeof deployRecordSchema>;
 
@@ -27,6 +29,8 @@ export const deployStateSchema = z.strictObject({
   version: z.literal(1),
   environment: z.string(),
   apps: z.record(z.string(), deployRecordSchema),
+  /** Every tag deployed from here → its full hash, so a rollback to a tagged version knows its content. */
+  tags: z.record(z.string(), z.string()).optional(),
 });
 export type DeployState = z.infer<typeof deployStateSchema>;
 
@@ -61,8 +65,16 @@ export function readState(root: string, env: string): DeployState {
  */
 export function recordDeploy(root: string, env: string, appId: string, record: DeployRecord, appDir: string): void {
   writeAssembly(deployedDir(root, env, appId), readTree(appDir));
+  writeState(root, env, (state) => {
+    state.apps[appId] = record;
+    state.tags = { ...state.tags, [record.tag]: record.hash };
+  });
+}
+
+/** Reads the state, lets `change` edit it, and writes it back through a temporary file and a rename. */
+export function writeState(root: string, env: string, change: (state: DeployState) => void): void {
   const state = readState(root, env);
-  state.apps[appId] = record;
+  change(state);
   const file = stateFile(root, env);
   mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.tmp-${process.pid}`;

@@ -100,6 +100,8 @@ export const endpointModelSchema = z.strictObject({
   requireOneOf: z.array(z.array(z.string()).min(2)),
   /** Fields clients send that the endpoint accepts and deliberately ignores → why. */
   ignoredFields: z.record(z.string(), z.string()),
+  /** The body `modal-cdk verify` sends; null: one built from the fields' defaults. */
+  smokeRequest: z.record(z.string(), z.json()).nullable(),
 });
 export type EndpointModel = z.infer<typeof endpointModelSchema>;
 

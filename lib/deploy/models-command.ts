@@ -1,0 +1,148 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { reportUsage } from '../report';
+import { formatTable } from '../table';
+import { runModal } from './apply';
+import { preflight } from './preflight';
+import { selectApps, UsageError } from './plan';
+import { checkVolumeFiles, VolumeFile, volumeFiles } from './volume-check';
+import { ModalCdkError } from '../errors';
+import { classifyFailure, failureHint } from './modal-output';
+
+export const MODELS_HELP = `Usage: modal-cdk models ls --app <id> [options]
+       modal-cdk models upload --app <id> --from <dir> [--dry-run] [options]
+
+Model files that live in Modal Volumes (VolumeModel constructs), which no image build downloads:
+
+  ls      Lists each VolumeModel of the app: its volume, the path it expects there, and whether the volume
+          has it (modal volume ls --json), with its size.
+  upload  Puts each missing one there from <dir>/<path in the volume> (modal volume put), then lists the
+          volume again and checks that each upload arrived whole (same size in bytes). Files already
+          there are left alone.
+
+deploy runs the ls check before deploying an app and refuses an app whose volume files are missing
+(deploy --skip-volume-check deploys anyway, e.g. when the files are uploaded by another process).
+
+Options:
+  -a, --app <id>       The app (required)
+      --from <dir>     upload: the local folder laid out as the volume (required for upload)
+      --dry-run        upload: print the modal volume put commands, run nothing
+  -e, --env <name>     Modal environment (default: cdk-like.json modal.environment, else main)
+  -h, --help           Show this help
+
+Exit codes: 0 every file present (ls) or uploaded and checked (upload); 1 files missing, an upload failed
+or came out a different size, or Modal could not be asked; 2 usage error.
+`;
+
+type Out = NodeJS.WritableStream;
+
+export async function modelsCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  let values: { app?: string; from?: string; 'dry-run'?: boolean; env?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { app: { type: 'string', short: 'a' }, from: { type: 'string' }, 'dry-run': { type: 'boolean' }, env: { type: 'string', short: 'e' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (e) {
+    return reportUsage(err, 'models', (e as Error).message);
+  }
+  if (sub === '--help' || sub === '-h' || values.help) {
+    out.write(MODELS_HELP);
+    return 0;
+  }
+  if (sub !== 'ls' && sub !== 'upload') return reportUsage(err, 'models', `got ${sub === undefined ? 'no subcommand' : JSON.stringify(sub)}, expected ls or upload`);
+  if (!values.app) return reportUsage(err, 'models', 'expected --app <id>');
+  if (sub === 'upload' && !values.from) return reportUsage(err, 'models', 'upload: expected --from <dir>, the local folder laid out as the volume');
+  if (sub === 'ls' && (values.from || values['dry-run'])) return reportUsage(err, 'models', 'ls: --from and --dry-run are options of upload');
+  if (values.from && !existsSync(values.from)) return reportUsage(err, 'models', `--from: ${JSON.stringify(values.from)} does not exist`);
+  const config = loadConfig(process.cwd());
+  const env = values.env ?? config.modal.environment;
+  let app;
+  try {
+    const { manifest } = selectApps(config, process.cwd(), env, [values.app], false);
+    app = manifest.apps.find((a) => a.id === values.app)!;
+  } catch (e) {
+    if (e instanceof UsageError) return reportUsage(err, 'models', e.message);
+    throw e;
+  }
+  const files = volumeFiles(app);
+  if (files.length === 0) {
+    out.write(`${app.id} has no VolumeModel: every model file it uses is in its image.\n`);
+    return 0;
+  }
+  const cwd = path.resolve(config.output);
+  if (!values['dry-run']) {
+    const missing = preflight();
+    if (missing.length > 0) throw new ModalCdkError(missing);
+  }
+  const checked = values['dry-run'] ? { files } : await checkVolumeFiles(files, env, cwd);
+  if ('error' in checked) {
+    err.write(`modal-cdk models: could not list the volumes: ${checked.error}\n`);
+    return 1;
+  }
+  if (sub === 'ls') {
+    out.write(describe(checked.files));
+    const absent = checked.files.filter((f) => !f.found);
+    if (absent.length > 0) err.write(`modal-cdk models: ${absent.length} missing: modal-cdk models upload --app ${app.id} --from <dir> puts them there\n`);
+    return absent.length === 0 ? 0 : 1;
+  }
+  return upload(checked.files, values.from!, env, cwd, values['dry-run'] ?? false, out, err);
+}
+
+function describe(files: VolumeFile[]): string {
+  return formatTable(['model', 'volume', 'path', 'on the volume'], files.map((f) => [
+    f.constructPath, f.volume, f.pathInVolume, f.found ? `${f.found.type}, ${f.found.sizeBytes} bytes` : 'missing',
+  ]));
+}
+
+async function upload(files: VolumeFile[], from: string, env: string, cwd: string, dryRun: boolean, out: Out, err: Out): Promise<number> {
+  // In a dry run nothing was listed: every file is shown as it would be put.
+  const todo = files.filter((f) => !f.found);
+  const local = (f: VolumeFile) => path.resolve(from, f.pathInVolume);
+  const absentHere = todo.filter((f) => !existsSync(local(f)));
+  if (absentHere.length > 0) {
+    err.write(`modal-cdk models upload: not in ${from}: ${absentHere.map((f) => `${f.pathInVolume} (${f.constructPath})`).join(', ')}: expected the folder laid out as the volume\n`);
+    return 1;
+  }
+  for (const f of files.filter((f) => f.found)) out.write(`${f.pathInVolume}: already on ${f.volume} (${f.found!.sizeBytes} bytes), left alone\n`);
+  const put = (f: VolumeFile) => ['volume', 'put', f.volume, local(f), `/${f.pathInVolume}`, '--env', env];
+  if (dryRun) {
+    for (const f of todo) out.write(`Would run: modal ${put(f).join(' ')}\n`);
+    return 0;
+  }
+  const failed = new Set<string>();
+  for (const f of todo) {
+    out.write(`Uploading ${f.pathInVolume} (${sizeOf(local(f))} bytes) to ${f.volume}\n`);
+    const run = await runModal(put(f), { cwd, timeoutSeconds: 3600, signal: new AbortController().signal, onLine: (line) => out.write(`  ${line}\n`) });
+    if (run.kind !== 'ok') {
+      failed.add(f.pathInVolume);
+      const why = run.kind === 'failed' ? `exited with ${run.exitCode}: ${classifyFailure(run.output) === 'build' ? `see its output above (a volume that does not exist yet: modal volume create ${f.volume} --env ${env})` : failureHint(classifyFailure(run.output))}` : run.kind === 'timeout' ? 'no result within 3600 s, killed' : run.kind === 'not-found' ? failureHint('not-found') : 'interrupted';
+      err.write(`modal-cdk models upload: ${f.pathInVolume}: modal volume put ${why}\n`);
+    }
+  }
+  const after = await checkVolumeFiles(todo, env, cwd);
+  if ('error' in after) {
+    err.write(`modal-cdk models upload: could not list the volumes after uploading: ${after.error}\n`);
+    return 1;
+  }
+  for (const f of after.files.filter((f) => !failed.has(f.pathInVolume))) {
+    const expected = sizeOf(local(f));
+    if (!f.found) err.write(`modal-cdk models upload: ${f.pathInVolume}: not on ${f.volume} after the upload\n`);
+    else if (f.found.type === 'file' && f.found.sizeBytes !== expected) err.write(`modal-cdk models upload: ${f.pathInVolume}: ${f.found.sizeBytes} bytes on ${f.volume}, expected ${expected} (the local file): upload it again\n`);
+    else continue;
+    failed.add(f.pathInVolume);
+  }
+  out.write(`${todo.length - failed.size} of ${todo.length} uploaded and checked.\n`);
+  return failed.size === 0 ? 0 : 1;
+}
+
+/** Bytes of a file, or of every file under a folder. */
+function sizeOf(file: string): number {
+  const stat = statSync(file);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(file).reduce((n, name) => n + sizeOf(path.join(file, name)), 0);
+}

@@ -1,0 +1,138 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { endpointUrl } from '../clients/web-url';
+import { loadConfig } from '../config';
+import { reportUsage } from '../report';
+import type { AppModel } from '../synth/model';
+import { formatTable } from '../table';
+import { selectApps, UsageError } from './plan';
+import { EndpointCheck, proxyAuthHeaders, verifyApp } from './verify';
+
+export const VERIFY_HELP = `Usage: modal-cdk verify (--app <id> [--app <id> ...] | --all) [options]
+
+Checks that deployed endpoints answer as the stack declares. Per app, GET /health; then per endpoint its
+smoke request (the endpoint's smokeRequest, else a body built from the fields' defaults) twice: cold (the
+first call, which loads the models) and warm (the second, seeds changed so ComfyUI's cache is missed).
+Each answer must be HTTP 200 with the declared content type and a body in the declared format. Calls wait
+as clients do (the endpoint's client timeout from the policy) and follow redirects (Modal's 303 after
+150 s); MODAL_PROXY_TOKEN_ID / MODAL_PROXY_TOKEN_SECRET, when set, are sent as Modal-Key / Modal-Secret.
+Endpoints are called one at a time: each call costs GPU time.
+
+Where: the URL deploy recorded for the app (.modal-cdk/state/<env>.json), else the app's Modal URL in the
+project's workspace (https://<workspace>--<app>-comfyui-fastapi-app.modal.run); --base-url instead points
+at one app served elsewhere, e.g. modal-cdk serve on this machine.
+
+Options:
+  -a, --app <id>          Verify this app (repeatable)
+      --all               Verify every app
+      --endpoint <path>   Only this endpoint (repeatable), e.g. --endpoint /flux
+  -e, --env <name>        Modal environment (default: cdk-like.json modal.environment, else main)
+      --base-url <url>    Call <url><path> instead of Modal (one --app only), e.g. http://127.0.0.1:8000
+      --json              Print the results as JSON instead of a table
+      --report <file.md>  Also write a markdown report (the table, the failures, when and where)
+  -h, --help              Show this help
+
+Exit codes: 0 every endpoint passed, 1 an endpoint failed (each named with why), 2 usage error.
+`;
+
+type Out = NodeJS.WritableStream;
+
+export async function verifyCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  let values: { app?: string[]; all?: boolean; endpoint?: string[]; env?: string; 'base-url'?: string; json?: boolean; report?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        app: { type: 'string', short: 'a', multiple: true }, all: { type: 'boolean' }, endpoint: { type: 'string', multiple: true }, env: { type: 'string', short: 'e' },
+        'base-url': { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    return reportUsage(err, 'verify', (e as Error).message);
+  }
+  if (values.help) {
+    out.write(VERIFY_HELP);
+    return 0;
+  }
+  if (Boolean(values.all) === Boolean(values.app?.length)) return reportUsage(err, 'verify', 'expected --app <id> (one or more) or --all, not both and not neither');
+  const baseUrl = values['base-url']?.replace(/\/+$/, '');
+  if (baseUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(baseUrl)) return reportUsage(err, 'verify', `--base-url: got ${JSON.stringify(values['base-url'])}, expected an http(s) URL such as http://127.0.0.1:8000`);
+  if (baseUrl !== undefined && (values.all || values.app!.length > 1)) return reportUsage(err, 'verify', '--base-url serves one app: expected exactly one --app');
+  const config = loadConfig(process.cwd());
+  const env = values.env ?? config.modal.environment;
+  let selection;
+  try {
+    selection = selectApps(config, process.cwd(), env, values.all ? 'all' : values.app!, false);
+  } catch (e) {
+    if (e instanceof UsageError) return reportUsage(err, 'verify', e.message);
+    throw e;
+  }
+  const apps = selection.manifest.apps.filter((a) => selection.selected.some((s) => s.appId === a.id));
+  const known = apps.flatMap((a) => a.endpoints.map((e) => e.path));
+  const unknown = (values.endpoint ?? []).filter((p) => !known.includes(p));
+  if (unknown.length > 0) return reportUsage(err, 'verify', `--endpoint: ${unknown.map((u) => JSON.stringify(u)).join(', ')} is not an endpoint of the selected apps: expected one of ${known.join(', ')}`);
+  const baseOf = (app: AppModel) => baseUrl ?? selection.state.apps[app.id]?.urls[0] ?? endpointUrl(selection.manifest.project.workspace, app.modalName, '');
+  const where = baseUrl ?? `Modal environment "${env}"`;
+  return (await verifyAndReport(apps, baseOf, { endpoints: values.endpoint, json: values.json, report: values.report, where }, out, err)) ? 0 : 1;
+}
+
+export interface ReportOptions {
+  readonly endpoints?: readonly string[];
+  readonly json?: boolean;
+  readonly report?: string;
+  /** Where the endpoints were called, for the report. */
+  readonly where?: string;
+}
+
+/** Verifies `apps` at the URLs `baseOf` gives, prints the table (or JSON) and failures; true when all passed. */
+export async function verifyAndReport(apps: AppModel[], baseOf: (app: AppModel) => string, options: ReportOptions, out: Out, err: Out): Promise<boolean> {
+  const headers = proxyAuthHeaders();
+  const checks: EndpointCheck[] = [];
+  for (const app of apps) {
+    if (!options.json) err.write(`Verifying ${app.id} at ${baseOf(app)}\n`);
+    checks.push(...(await verifyApp(app, baseOf(app).replace(/\/+$/, ''), { endpoints: options.endpoints, headers })));
+  }
+  const failed = checks.filter((c) => c.result === 'failed');
+  const skipped = checks.filter((c) => c.result === 'skipped');
+  if (options.json) out.write(`${JSON.stringify(checks, null, 2)}\n`);
+  else {
+    out.write(formatTable(['endpoint', 'app', 'status', 'cold ms', 'warm ms', 'bytes'], checks.map(row)));
+    for (const c of failed) err.write(`modal-cdk verify: ${c.path} (${c.app}) failed: ${c.problem}\n`);
+    for (const c of skipped) err.write(`modal-cdk verify: ${c.path} (${c.app}) skipped: ${c.problem}\n`);
+    out.write(`${summaryLine(checks)}\n`);
+  }
+  if (options.report) writeFileSync(options.report, markdownReport(checks, options.where ?? 'Modal'));
+  return failed.length === 0;
+}
+
+const cell = (n: number | null) => (n === null ? '-' : String(n));
+
+function row(c: EndpointCheck): string[] {
+  const status = { passed: `ok ${c.status}`, failed: `FAILED${c.status === null ? '' : ` ${c.status}`}`, skipped: 'skipped' }[c.result];
+  return [c.path, c.app, status, cell(c.coldMs), cell(c.warmMs), cell(c.bytes)];
+}
+
+function summaryLine(checks: EndpointCheck[]): string {
+  const count = (r: EndpointCheck['result']) => checks.filter((c) => c.result === r).length;
+  return `${count('passed')} of ${checks.length} endpoint(s) passed${count('failed') ? `, ${count('failed')} failed` : ''}${count('skipped') ? `, ${count('skipped')} skipped (no smoke request: declare smokeRequest)` : ''}.`;
+}
+
+/** The report the team's benchmark script wrote by hand: when, where, the table, the failures. */
+export function markdownReport(checks: EndpointCheck[], where: string, at = new Date()): string {
+  const failed = checks.filter((c) => c.result !== 'passed');
+  const table = [
+    '| Endpoint | App | Status | Cold (ms) | Warm (ms) | Bytes |',
+    '|---|---|---|---:|---:|---:|',
+    ...checks.map((c) => `| \`${c.path}\` | ${row(c).slice(1).join(' | ')} |`),
+  ];
+  return [
+    '# modal-cdk verify',
+    '',
+    `${at.toISOString()}, against ${where}: ${summaryLine(checks)} Cold is the first call after /health answered (ComfyUI loads the models), warm the second.`,
+    '',
+    ...table,
+    ...(failed.length ? ['', '## Failed or skipped', '', ...failed.map((c) => `- \`${c.path}\` (${c.app}), ${c.result}: ${c.problem!.replace(/\s+/g, ' ')}`)] : []),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,102 @@
+import type { AppModel, EndpointModel } from '../synth/model';
+import { outputProblem, smokeBody, warmBody } from '../synth/smoke';
+
+/**
+ * `modal-cdk verify`'s checks, over HTTP: per app `GET /health`, then per endpoint its smoke request twice
+ * (cold: the first call after the container answered /health, so it includes ComfyUI loading the models;
+ * warm: the second, with the seeds changed so ComfyUI's cache is missed), each checked for status 200,
+ * the declared content type and a body in the declared format. Waits as clients do: the endpoint's
+ * client timeout from the policy, redirects followed (Modal's 303 after 150 s).
+ */
+
+export interface EndpointCheck {
+  readonly app: string;
+  readonly path: string;
+  /** skipped: no smoke request could be built (synth warned: smoke-request); the endpoint was not called. */
+  readonly result: 'passed' | 'failed' | 'skipped';
+  /** HTTP status of the last call made; null when none answered. */
+  readonly status: number | null;
+  readonly healthMs: number | null;
+  readonly coldMs: number | null;
+  readonly warmMs: number | null;
+  /** Size of the warm (else cold) answer. */
+  readonly bytes: number | null;
+  /** What failed, or why it was skipped. */
+  readonly problem?: string;
+}
+
+export interface VerifyOptions {
+  /** Only these endpoint paths (default: every endpoint of each app). */
+  readonly endpoints?: readonly string[];
+  /** Headers sent with every call (proxy auth). */
+  readonly headers?: Record<string, string>;
+  /** Called as each endpoint is done. */
+  readonly onCheck?: (check: EndpointCheck) => void;
+}
+
+/** Modal-Key / Modal-Secret from MODAL_PROXY_TOKEN_ID / MODAL_PROXY_TOKEN_SECRET, as the generated clients send them. */
+export function proxyAuthHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const id = env.MODAL_PROXY_TOKEN_ID;
+  const secret = env.MODAL_PROXY_TOKEN_SECRET;
+  return id && secret ? { 'Modal-Key': id, 'Modal-Secret': secret } : {};
+}
+
+interface Answer { status: number | null; contentType: string; bytes: Uint8Array; ms: number; error?: string }
+
+async function call(url: string, init: RequestInit, timeoutMs: number): Promise<Answer> {
+  const started = performance.now();
+  try {
+    const response = await fetch(url, { ...init, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '', bytes, ms: Math.round(performance.now() - started) };
+  } catch (e) {
+    const error = e as Error;
+    const why = error.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : `${error.message}${(error.cause as Error | undefined)?.message ? ` (${(error.cause as Error).message})` : ''}`;
+    return { status: null, contentType: '', bytes: new Uint8Array(), ms: Math.round(performance.now() - started), error: why };
+  }
+}
+
+/** Why an answer fails the endpoint's contract, or undefined. */
+function answerProblem(endpoint: EndpointModel, answer: Answer): string | undefined {
+  if (answer.error) return answer.error;
+  if (answer.status !== 200) return `HTTP ${answer.status}: ${Buffer.from(answer.bytes.subarray(0, 300)).toString('utf8').trim()}`;
+  if (!answer.contentType.startsWith(endpoint.contentType)) return `content type ${JSON.stringify(answer.contentType)}, expected ${endpoint.contentType}`;
+  return outputProblem(endpoint.output, answer.bytes);
+}
+
+/** Checks one app's endpoints at `baseUrl` (no trailing slash), one call at a time. */
+export async function verifyApp(app: AppModel, baseUrl: string, options: VerifyOptions = {}): Promise<EndpointCheck[]> {
+  const endpoints = app.endpoints.filter((e) => !options.endpoints || options.endpoints.includes(e.path));
+  const checks: EndpointCheck[] = [];
+  const done = (check: EndpointCheck) => {
+    checks.push(check);
+    options.onCheck?.(check);
+  };
+  const headers = options.headers ?? {};
+  // A cold container boots before it answers: allow its startup timeout, plus the time to schedule it.
+  const health = await call(`${baseUrl}/health`, { headers }, (app.startupTimeoutSeconds + 60) * 1000);
+  const healthProblem = health.error ?? (health.status === 200 ? undefined : `HTTP ${health.status}`);
+  for (const endpoint of endpoints) {
+    const base = { app: app.id, path: endpoint.path, healthMs: health.ms };
+    if (healthProblem) {
+      done({ ...base, result: 'failed', status: health.status, coldMs: null, warmMs: null, bytes: null, problem: `GET /health: ${healthProblem}` });
+      continue;
+    }
+    const smoke = smokeBody(endpoint);
+    if ('error' in smoke) {
+      done({ ...base, result: 'skipped', status: null, coldMs: null, warmMs: null, bytes: null, problem: smoke.error });
+      continue;
+    }
+    const post = (body: Record<string, unknown>) => call(`${baseUrl}${endpoint.path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) }, endpoint.clientTimeoutMs);
+    const cold = await post(smoke.body);
+    const coldProblem = answerProblem(endpoint, cold);
+    if (coldProblem) {
+      done({ ...base, result: 'failed', status: cold.status, coldMs: cold.ms, warmMs: null, bytes: cold.bytes.length, problem: coldProblem });
+      continue;
+    }
+    const warm = await post(warmBody(endpoint, smoke.body));
+    const warmProblem = answerProblem(endpoint, warm);
+    done({ ...base, result: warmProblem ? 'failed' : 'passed', status: warm.status, coldMs: cold.ms, warmMs: warm.ms, bytes: warm.bytes.length, ...(warmProblem ? { problem: `second call: ${warmProblem}` } : {}) });
+  }
+  return checks;
+}
