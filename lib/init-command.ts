@@ -68,7 +68,7 @@ function projectPackage(dir: string, name: string): Record<string, any> {
     version: '0.1.0',
     private: true,
     ...existing,
-    scripts: { synth: 'modal-cdk synth', deploy: 'modal-cdk deploy', diff: 'modal-cdk diff', ls: 'modal-cdk ls', test: 'tsc -p . && jest --ci', ...existing.scripts },
+    scripts: { synth: 'modal-cdk synth', deploy: 'modal-cdk deploy', diff: 'modal-cdk diff', verify: 'modal-cdk verify', status: 'modal-cdk status', ls: 'modal-cdk ls', test: 'tsc -p . && jest --ci', ...existing.scripts },
     dependencies: { 'modal-cdk': `^${own.version}`, ...existing.dependencies },
     devDependencies: { ...Object.fromEntries(DEV_TOOLS.map((t) => [t, own.devDependencies[t]])), ...existing.devDependencies },
   };

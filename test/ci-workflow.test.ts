@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { DEPLOY_HELP } from '../lib/deploy/deploy-command';
+import { VERIFY_HELP } from '../lib/deploy/verify-command';
 import { BASE_PIP_PACKAGES } from '../lib/synth/image-layers';
 import { MODAL_CLI_VERSION } from '../lib/versions';
 import buildClientsStack from './fixtures/clients-stack';
@@ -18,9 +19,12 @@ test('runs on a push to main, one deploy per environment at a time', () => {
   expect(workflow.concurrency).toEqual({ group: 'deploy-modal-main', 'cancel-in-progress': false });
 });
 
-test('npm ci, then npm run deploy -- --all --yes with the Modal token from repository secrets', () => {
+test('npm ci, then npm run deploy -- --all --yes with the Modal token from repository secrets, then verify with its report kept', () => {
   const runs = steps.filter((s) => s.run).map((s) => s.run);
-  expect(runs).toEqual([`pip install modal==${MODAL_CLI_VERSION}`, 'npm ci', 'npm run deploy -- --all --yes']);
+  expect(runs).toEqual([`pip install modal==${MODAL_CLI_VERSION}`, 'npm ci', 'npm run deploy -- --all --yes', 'npm run verify -- --all --report verify-report.md']);
+  expect(steps.find((s) => s.run?.startsWith('npm run verify'))!.env).toMatchObject({ MODAL_PROXY_TOKEN_ID: '${{ secrets.MODAL_PROXY_TOKEN_ID }}', MODAL_PROXY_TOKEN_SECRET: '${{ secrets.MODAL_PROXY_TOKEN_SECRET }}' });
+  const keep = steps[steps.length - 1] as { uses?: string; if?: string; with?: Record<string, string> };
+  expect([keep.uses, keep.if, keep.with?.path]).toEqual(['actions/upload-artifact@v4', 'always()', 'verify-report.md']);
   expect(steps.find((s) => s.run?.startsWith('npm run deploy'))!.env).toEqual({
     MODAL_TOKEN_ID: '${{ secrets.MODAL_TOKEN_ID }}',
     MODAL_TOKEN_SECRET: '${{ secrets.MODAL_TOKEN_SECRET }}',
@@ -37,12 +41,14 @@ test('every npm script it runs exists, and deploy takes its flags', () => {
   const help = DEPLOY_HELP;
   expect(help).toMatch(/--all\s+Deploy every app/);
   expect(help).toMatch(/-y, --yes\s+Do not ask for confirmation/);
+  expect(scripts.verify).toBe('node bin/modal-cdk.js verify');
+  expect(VERIFY_HELP).toMatch(/--report <file\.md>\s+Also write a markdown report/);
 });
 
 test('the modal version CI installs is the one the tests import the apps with', () => {
   const pinned = /^modal==(\S+)$/m.exec(readFileSync(path.join(ROOT, 'requirements-test.txt'), 'utf8'))?.[1];
   expect(pinned).toBe(MODAL_CLI_VERSION);
-  expect(steps.filter((s) => s.uses).map((s) => s.uses!.split('@')[0])).toEqual(['actions/checkout', 'actions/setup-node', 'actions/setup-python', 'actions/cache']);
+  expect(steps.filter((s) => s.uses).map((s) => s.uses!.split('@')[0])).toEqual(['actions/checkout', 'actions/setup-node', 'actions/setup-python', 'actions/cache', 'actions/upload-artifact']);
 });
 
 test('the FastAPI and websocket-client the image installs are the ones the tests run the app and runtime with', () => {

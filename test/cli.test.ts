@@ -17,7 +17,7 @@ describe('modal-cdk CLI', () => {
 
   test('no command prints help and exits 2; an unknown command or option exits 2', async () => {
     expect((await cli([])).code).toBe(2);
-    expect(await cli(['deploy-all'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "deploy-all": expected one of synth, deploy, diff, serve, workflow, init, ls, help') });
+    expect(await cli(['deploy-all'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "deploy-all": expected one of synth, deploy, diff, verify, status, logs, models, rollback, serve, workflow, init, ls, help') });
     expect(await cli(['synth', '--outptu', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining("Unknown option '--outptu'") });
   });
 

@@ -86,7 +86,7 @@ describe('client-policy.yaml', () => {
       expect(result.warnings).toEqual([]);
       const project = buildRyla();
       const acknowledged = project.node.metadata.filter((m) => m.type === 'modal-cdk:acknowledge').map((m) => (m.data as { id: string }).id);
-      expect(acknowledged).toEqual(['public-endpoints', 'client-policy-rule-4', 'url-model-unchecked', 'node-schemas-version']);
+      expect(acknowledged).toEqual(['public-endpoints', 'client-policy-rule-4', 'url-model-unchecked', 'smoke-request', 'node-schemas-version']);
     });
 
     test('raising /sdxl-instantid to 20m fails synth, naming instantid\'s timeout and the endpoint', () => {

@@ -5,6 +5,7 @@ import { loadConfig } from '../config';
 import { reportUsage } from '../report';
 import { formatTable } from '../table';
 import { runModal } from './apply';
+import { modalArgs } from './modal-args';
 import { preflight } from './preflight';
 import { selectApps, UsageError } from './plan';
 import { checkVolumeFiles, VolumeFile, volumeFiles } from './volume-check';
@@ -109,7 +110,7 @@ async function upload(files: VolumeFile[], from: string, env: string, cwd: strin
     return 1;
   }
   for (const f of files.filter((f) => f.found)) out.write(`${f.pathInVolume}: already on ${f.volume} (${f.found!.sizeBytes} bytes), left alone\n`);
-  const put = (f: VolumeFile) => ['volume', 'put', f.volume, local(f), `/${f.pathInVolume}`, '--env', env];
+  const put = (f: VolumeFile) => modalArgs.volumePut(f.volume, local(f), `/${f.pathInVolume}`, env);
   if (dryRun) {
     for (const f of todo) out.write(`Would run: modal ${put(f).join(' ')}\n`);
     return 0;

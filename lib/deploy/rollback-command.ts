@@ -7,6 +7,7 @@ import { ModalCdkError } from '../errors';
 import { reportUsage } from '../report';
 import { runModal } from './apply';
 import { acquireLock } from './lock';
+import { modalArgs } from './modal-args';
 import { appHistorySchema, modalJson } from './modal-json';
 import { classifyFailure, failureHint } from './modal-output';
 import { selectApps, UsageError } from './plan';
@@ -66,7 +67,7 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
   const missing = preflight();
   if (missing.length > 0) throw new ModalCdkError(missing);
   const cwd = path.resolve(config.output);
-  const history = await modalJson(['app', 'history', step.modalName, '--env', env, '--json'], appHistorySchema, cwd);
+  const history = await modalJson(modalArgs.appHistory(step.modalName, env), appHistorySchema, cwd);
   if (!history.ok) {
     err.write(`modal-cdk rollback: could not read the history of ${step.modalName}: ${history.reason}\n`);
     return 1;
@@ -94,7 +95,7 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
   }
   const release = acquireLock(root, env);
   try {
-    const run = await runModal(['app', 'rollback', step.modalName, target.version, '--env', env], {
+    const run = await runModal(modalArgs.rollback(step.modalName, target.version, env), {
       cwd, timeoutSeconds: config.deploy.timeoutSeconds, signal: new AbortController().signal, onLine: (line) => out.write(`${line}\n`),
     });
     if (run.kind !== 'ok') {
@@ -103,7 +104,7 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
       return 1;
     }
     // The rollback is Modal's newest version now; it may carry no tag, so its version is recorded too.
-    const after = await modalJson(['app', 'history', step.modalName, '--env', env, '--json'], appHistorySchema, cwd);
+    const after = await modalJson(modalArgs.appHistory(step.modalName, env), appHistorySchema, cwd);
     const newest = after.ok ? after.data[0]?.version : undefined;
     writeState(root, env, (state) => {
       const tag = target.tag ?? '';

@@ -4,6 +4,7 @@ import { loadConfig } from '../config';
 import { reportUsage } from '../report';
 import { formatTable } from '../table';
 import { PlanStep } from './apply';
+import { modalArgs } from './modal-args';
 import { appHistorySchema, appListSchema, modalJson } from './modal-json';
 import { selectApps } from './plan';
 import { DeployRecord } from './state';
@@ -65,7 +66,7 @@ export async function statusCommand(argv: string[], out: NodeJS.WritableStream, 
   const env = values.env ?? config.modal.environment;
   const { selected, state } = selectApps(config, process.cwd(), env, 'all', false);
   const cwd = path.resolve(config.output);
-  const list = await modalJson(['app', 'list', '--env', env, '--json'], appListSchema, cwd);
+  const list = await modalJson(modalArgs.appList(env), appListSchema, cwd);
   if (!list.ok) {
     err.write(`modal-cdk status: could not ask Modal: ${list.reason}\n`);
     return 1;
@@ -77,7 +78,7 @@ export async function statusCommand(argv: string[], out: NodeJS.WritableStream, 
     const modalState = entries.find((a) => a.state === 'deployed')?.state ?? entries[0]?.state ?? null;
     let newest: { version: string; tag?: string | null } | undefined;
     if (modalState === 'deployed') {
-      const history = await modalJson(['app', 'history', step.modalName, '--env', env, '--json'], appHistorySchema, cwd);
+      const history = await modalJson(modalArgs.appHistory(step.modalName, env), appHistorySchema, cwd);
       if (!history.ok) {
         err.write(`modal-cdk status: could not read the history of ${step.modalName}: ${history.reason}\n`);
         return 1;

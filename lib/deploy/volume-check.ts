@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { AppModel, VolumeModelModel } from '../synth/model';
+import { modalArgs } from './modal-args';
 import { modalJson, VolumeEntry, volumeListSchema } from './modal-json';
 import { classifyFailure } from './modal-output';
 
@@ -33,7 +34,7 @@ export async function checkVolumeFiles(files: VolumeFile[], env: string, cwd: st
   const listings = new Map<string, VolumeEntry[]>();
   for (const key of new Set(files.map((f) => `${f.volume}\n${path.posix.dirname(f.pathInVolume)}`))) {
     const [volume, dir] = key.split('\n');
-    const listed = await modalJson(['volume', 'ls', volume, `/${dir === '.' ? '' : dir}`, '--env', env, '--json'], volumeListSchema, cwd);
+    const listed = await modalJson(modalArgs.volumeLs(volume, `/${dir === '.' ? '' : dir}`, env), volumeListSchema, cwd);
     if (listed.ok) listings.set(key, listed.data);
     else if (listed.output && classifyFailure(listed.output) === 'build') listings.set(key, []); // not found
     else return { error: listed.reason };

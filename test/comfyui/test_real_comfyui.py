@@ -7,6 +7,7 @@ import http.server
 import io
 import json
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -15,7 +16,7 @@ import time
 
 import httpx
 import pytest
-from conftest import load_module, placeholder, start_comfyui, start_serve
+from conftest import ROOT, load_module, placeholder, start_comfyui, start_serve
 from PIL import Image
 
 PROJECT = __import__("pathlib").Path(os.environ["COMFY_TIER_PROJECT"])  # a temp dir with cdk-like.json
@@ -274,6 +275,35 @@ def test_a_client_that_disconnects_cancels_its_prompt(servers):
     queue = httpx.get(f"{servers['comfy']}/queue", timeout=10).json()
     assert queue["queue_running"] == [] and queue["queue_pending"] == []
     assert post(servers, "/invert", {"width": 4, "height": 4}).status_code == 200
+
+
+def verify(servers, *args):
+    """`modal-cdk verify --app local --base-url <serve>` in the test project, as a user runs it."""
+    return subprocess.run(["node", ROOT / "bin" / "modal-cdk.js", "verify", "--app", "local", "--base-url", servers["api"], *args],
+                          cwd=PROJECT, capture_output=True, text=True, timeout=180)
+
+
+def test_verify_passes_endpoints_that_answer_as_declared(servers, tmp_path):
+    """/invert from its defaults, /upload with verify's own 64×64 PNG: health, cold and warm, each a PNG."""
+    report = tmp_path / "verify.md"
+    run = verify(servers, "--endpoint", "/invert", "--endpoint", "/upload", "--report", str(report))
+    assert run.returncode == 0, run.stdout + run.stderr
+    for path in ("/invert", "/upload"):
+        assert re.search(rf"^{path}\s+local\s+ok 200\s+\d+\s+\d+\s+\d+$", run.stdout, re.M), run.stdout
+    assert "2 of 2 endpoint(s) passed." in run.stdout
+    assert re.search(r"^\| `/upload` \| local \| ok 200 \|", report.read_text(), re.M)
+
+
+def test_verify_names_a_failing_endpoint_and_exits_1(servers):
+    """/slow runs past its 2 s client timeout (verify waits as clients do); /lora's smokeRequest names a LoRA whose placeholder checkpoint
+    cannot load (500): both named with ComfyUI's reason; /invert still passes."""
+    run = verify(servers, "--endpoint", "/slow", "--endpoint", "/lora", "--endpoint", "/invert", "--json")
+    assert run.returncode == 1, run.stdout + run.stderr
+    results = {r["path"]: r for r in json.loads(run.stdout)}
+    assert (results["/slow"]["result"], results["/slow"]["problem"]) == ("failed", "no answer within 2 s"), results["/slow"]
+    assert (results["/lora"]["result"], results["/lora"]["status"]) == ("failed", 500), results["/lora"]
+    assert "CheckpointLoaderSimple" in results["/lora"]["problem"], results["/lora"]
+    assert results["/invert"]["result"] == "passed"
 
 
 def test_no_files_are_left_behind(servers):

@@ -62,3 +62,40 @@ console.log(JSON.stringify([logsArgs('example-flux', 'main', { since: '2h', tail
     # and what the usage check in logs-command.ts refuses, the real CLI refuses too
     both = subprocess.run([VENV_BIN / "modal", "app", "logs", "example-flux", "--follow", "--since", "2h"], env=env, capture_output=True, text=True, timeout=120)
     assert "--follow cannot be combined with --since" in both.stdout + both.stderr
+
+
+def test_the_day2_commands_argv_gets_past_the_real_cli_parser(tmp_path):
+    """status, models and rollback build their argv in lib/deploy/modal-args.ts: each form reaches the real
+    CLI's auth check (a wrong flag would stop at its parser with a usage error instead)."""
+    local = tmp_path / "style.safetensors"
+    local.write_bytes(b"x")
+    driver = f"""
+require('./bin/swc-register').registerTypeScript();
+const {{ modalArgs }} = require('./lib/deploy/modal-args');
+console.log(JSON.stringify([
+  modalArgs.appList('main'), modalArgs.appHistory('example-flux', 'main'), modalArgs.rollback('example-flux', 'v1', 'main'),
+  modalArgs.volumeLs('example-models', '/loras', 'main'), modalArgs.volumePut('example-models', {json.dumps(str(local))}, '/loras/style.safetensors', 'main'),
+]));
+"""
+    forms = json.loads(subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
+    env.update(HOME=str(tmp_path), MODAL_CONFIG_PATH=str(tmp_path / ".modal.toml"))
+    for argv in forms:
+        run = subprocess.run([VENV_BIN / "modal", *argv], env=env, capture_output=True, text=True, timeout=120)
+        assert "Token missing" in run.stdout + run.stderr, (argv, run.stdout, run.stderr)
+    # The check is sharp: an unknown flag stops at the parser, before any token is looked for.
+    wrong = subprocess.run([VENV_BIN / "modal", "app", "list", "--environment-name", "main"], env=env, capture_output=True, text=True, timeout=120)
+    assert "Token missing" not in wrong.stdout + wrong.stderr and "No such option" in wrong.stdout + wrong.stderr
+
+
+def test_status_reports_the_real_cli_auth_failure_clearly(tmp_path):
+    """`modal-cdk status` with the real CLI on PATH and no token: exit 1, no drift table, Modal's hint."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "cdk-like.json").write_text(json.dumps({"app": f"ts-node --swc {ROOT / 'bin' / 'example.ts'}", "modal": {"workspace": "acme"}}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
+    env.update(PATH=f"{VENV_BIN}{os.pathsep}{env['PATH']}", HOME=str(tmp_path), MODAL_CONFIG_PATH=str(tmp_path / ".modal.toml"))
+    run = subprocess.run(["node", ROOT / "bin" / "modal-cdk.js", "status"], cwd=project, env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout == ""
+    assert "modal-cdk status: could not ask Modal: modal app list exited with 1: Modal refused the credentials" in run.stderr
