@@ -33,14 +33,14 @@ def wait_for(url, seconds):
     raise TimeoutError(url)
 
 
-def start_comfyui(base, custom_nodes=False):
+def start_comfyui(base, custom_nodes=False, extra_args=()):
     """ComfyUI on a free loopback port with `base` as its base directory; returns (process, url). With
-    `custom_nodes`, it loads the packages in `base/custom_nodes` (else none)."""
+    `custom_nodes`, it loads the packages in `base/custom_nodes` (else none); `extra_args` go to main.py."""
     port = free_port()
     process = subprocess.Popen(
         [COMFY_PYTHON, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
          *([] if custom_nodes else ["--disable-all-custom-nodes"]),
-         "--base-directory", base, "--database-url", "sqlite:///:memory:"],
+         "--base-directory", base, "--database-url", "sqlite:///:memory:", *extra_args],
         cwd=COMFY, stdout=open(base / "comfy.log", "wb"), stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -48,7 +48,7 @@ def start_comfyui(base, custom_nodes=False):
     return process, url
 
 
-def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="local"):
+def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="local", wait_seconds=60):
     """`modal-cdk serve --app <app>` in `project` (default: the test stack's app) against a running ComfyUI,
     with the test venv's Python; returns (process, url) once /health answers. Stop it with SIGINT."""
     port = free_port()
@@ -58,7 +58,7 @@ def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="loca
         cwd=project, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    wait_for(f"{url}/health", 60)
+    wait_for(f"{url}/health", wait_seconds)
     return process, url
 
 
