@@ -3,7 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
 import { isMarked, markAs } from '../lib/identity';
 import { collectWarnings, isAcknowledged, ModalCdkError, Problem, parseProps } from '../lib/errors';
-import { applyClientPolicy, ClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
+import { applyClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
 import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
 import { renderAssembly, Assembly } from '../lib/synth/render';
 import { writeAssembly } from '../lib/synth/write';
@@ -177,7 +177,7 @@ export class ModalProject extends Construct {
     const policyFile: string | undefined = this.props.clientPolicy ?? this.node.tryGetContext(CONTEXT_CLIENT_POLICY);
     const policyPath = policyFile && path.resolve(this.root, policyFile);
     const shownAs = policyPath ? path.relative(process.cwd(), policyPath) || policyPath : 'client policy';
-    const policy: ClientPolicy = policyPath ? loadClientPolicy(policyPath, shownAs) : clientPolicySchema.parse({});
+    const policy = policyPath ? loadClientPolicy(policyPath, shownAs) : clientPolicySchema.parse({});
     const own = new Set(this.node.findAll().filter((c) => (c as { hasOwnClientTimeout?: boolean }).hasOwnClientTimeout === true).map((c) => c.node.path));
     const checked = applyClientPolicy(drafts.map((d) => d.model), policy, shownAs, own);
     if (checked.errors.length > 0) throw new ModalCdkError(checked.errors);

@@ -86,11 +86,12 @@ describe('client-policy.yaml', () => {
       expect(result.warnings).toEqual([]);
       const project = buildRyla();
       const acknowledged = project.node.metadata.filter((m) => m.type === 'modal-cdk:acknowledge').map((m) => (m.data as { id: string }).id);
-      expect(acknowledged).toEqual(['public-endpoints', 'client-policy-rule-4', 'url-model-unchecked', 'smoke-request', 'node-schemas-version']);
+      expect(acknowledged).toEqual(['public-endpoints', 'client-policy-rule-4', 'url-model-unchecked', 'smoke-request', 'gpu-unmeasured', 'node-schemas-version']);
     });
 
     test('raising /sdxl-instantid to 20m fails synth, naming instantid\'s timeout and the endpoint', () => {
-      const policy = require('node:fs').readFileSync(path.join(ROOT, 'client-policy.yaml'), 'utf8').replace('/sdxl-instantid: { clientTimeout: 7m }', '/sdxl-instantid: { clientTimeout: 20m }');
+      const policy = require('node:fs').readFileSync(path.join(ROOT, 'client-policy.yaml'), 'utf8').replace('/sdxl-instantid: { clientTimeout: 7m }', '/sdxl-instantid: { clientTimeout: 20m }')
+        .replace('measurements: measurements/gpu-h200.json', `measurements: ${path.join(ROOT, 'measurements', 'gpu-h200.json')}`);
       expect(problemsOf(() => synthRyla(policy))).toEqual([
         expect.stringMatching(/^\[ryla\/instantid\/SdxlInstantId\] app instantid: timeout 7m is shorter than the client timeout 20m of \/sdxl-instantid \(rule 2/),
       ]);

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { durationSchema, formatDuration } from '../duration';
 import { ModalCdkError, parseProps, Problem, show } from '../errors';
 import type { AppModel } from '../synth/model';
+import * as path from 'node:path';
 import { GPU_TYPES, parseGpu } from './gpu';
+import { gpuFitProblems, loadMeasurements, Measurements } from './gpu-fit';
 
 /**
  * `client-policy.yaml`: the clients' side of the contract (DESIGN §7). Client timeouts per endpoint path
@@ -20,6 +22,8 @@ export const clientPolicySchema = z.strictObject({
   endpoints: z
     .record(z.string().regex(/^\//, 'expected an endpoint path starting with "/"'), z.strictObject({ clientTimeout: durationSchema }))
     .default({}),
+  /** A file of GPU measurements (test/gpu/measure.py), relative to the policy file: rule 5 checks against it. */
+  measurements: z.string().min(1).optional(),
 });
 export type ClientPolicy = z.output<typeof clientPolicySchema>;
 
@@ -27,7 +31,7 @@ export type ClientPolicy = z.output<typeof clientPolicySchema>;
 export const WEB_REDIRECT_SECONDS = 150;
 
 /** Reads and validates a policy file; problems name the file's key, the value and what is allowed. */
-export function loadClientPolicy(file: string, shownAs: string): ClientPolicy {
+export function loadClientPolicy(file: string, shownAs: string): ClientPolicy & { measured?: Measurements; measuredAs?: string } {
   if (!existsSync(file)) {
     throw new ModalCdkError([{ path: shownAs, message: `not found: create it, or leave clientPolicy out of cdk-like.json` }]);
   }
@@ -37,7 +41,11 @@ export function loadClientPolicy(file: string, shownAs: string): ClientPolicy {
   } catch (e) {
     throw new ModalCdkError([{ path: shownAs, message: `not valid YAML: ${(e as Error).message.split('\n')[0]}` }]);
   }
-  return parseProps(clientPolicySchema, raw, shownAs, 'key');
+  const policy = parseProps(clientPolicySchema, raw, shownAs, 'key');
+  if (!policy.measurements) return policy;
+  const measuredFile = path.resolve(path.dirname(file), policy.measurements);
+  const measuredAs = path.join(path.dirname(shownAs), policy.measurements);
+  return { ...policy, measured: loadMeasurements(measuredFile, measuredAs), measuredAs };
 }
 
 export interface PolicyOutcome {
@@ -53,9 +61,10 @@ export interface PolicyOutcome {
  * Applies the policy's client timeouts (`clientTimeoutOf`: `ownClientTimeouts` holds the construct paths
  * of endpoints that set their own) and checks rules 1-4 of DESIGN §7:
  * 1. each app's GPUs are allowed; 2. an app's timeout covers its endpoints' client timeouts (warn above
- * twice); 3. every policy entry names an endpoint; 4. client timeouts over 150 s: clients must follow 303s.
+ * twice); 3. every policy entry names an endpoint; 4. client timeouts over 150 s: clients must follow 303s;
+ * 5. with `measurements`: GPU memory and server timeouts against measured runs (policy/gpu-fit.ts).
  */
-export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: ClientPolicy, policyFile: string, ownClientTimeouts: ReadonlySet<string> = new Set()): PolicyOutcome {
+export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: ClientPolicy & { measured?: Measurements; measuredAs?: string }, policyFile: string, ownClientTimeouts: ReadonlySet<string> = new Set()): PolicyOutcome {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const known = new Set(apps.flatMap((a) => a.endpoints.map((e) => e.path)));
@@ -99,6 +108,11 @@ export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: Client
     }
     return { ...app, endpoints };
   });
+  if (policy.measured) {
+    const fit = gpuFitProblems(withPolicy, policy.measured, policy.measuredAs ?? 'measurements');
+    errors.push(...fit.errors);
+    warnings.push(...fit.warnings);
+  }
   return { apps: withPolicy, errors, warnings };
 }
 

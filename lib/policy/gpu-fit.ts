@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { formatDuration } from '../duration';
+import { ModalCdkError, parseProps, Problem } from '../errors';
+import type { AppModel } from '../synth/model';
+import { GPU_TYPES, parseGpu } from './gpu';
+
+/**
+ * Rule 5 of the client policy (DESIGN §7): apps' GPUs and endpoints' timeouts against measurements of the
+ * endpoints executed on a GPU (test/gpu/measure.py on random-weight models: measurements/gpu-h200.json).
+ */
+
+export const measurementsSchema = z.strictObject({
+  device: z.string(),
+  driver: z.string().nullable(),
+  torch: z.string(),
+  comfyui: z.string(),
+  date: z.string(),
+  endpoints: z.record(z.string(), z.strictObject({
+    app: z.string(),
+    gpu: z.union([z.string(), z.array(z.string())]),
+    width: z.number().nullable().optional(),
+    height: z.number().nullable().optional(),
+    /** The loader nodes: file → model objects (part of a cold start's first request). */
+    loadSeconds: z.number().nonnegative(),
+    /** The first request, loaders included. */
+    firstSeconds: z.number().nonnegative(),
+    /** A warm request (loaders cached, a new seed). */
+    warmSeconds: z.number().nonnegative(),
+    /** torch.cuda.max_memory_allocated in the ComfyUI process, GB (1e9 bytes). */
+    peakGpuMemoryGb: z.number().positive(),
+  })),
+});
+export type Measurements = z.infer<typeof measurementsSchema>;
+
+/** An app's GPU must have this much more memory than an endpoint's measured peak (CUDA context, allocator slack, other request sizes). */
+export const GPU_MEMORY_MARGIN = 1.25;
+
+/**
+ * How many times longer a GPU takes than the H200 on the same work: the H200's dense BF16 tensor
+ * throughput (989 TFLOPS) over the GPU's, from NVIDIA's datasheets (H100 SXM 989, A100 312, L40S 362,
+ * RTX PRO 6000 Blackwell ~500, L4 121, A10 125, T4 65 FP16; B200 2250). An estimate for compute-bound
+ * sampling: memory-bound steps differ; measure on the GPU itself where it matters.
+ */
+export const TIME_FACTOR_VS_H200: Readonly<Record<string, number>> = {
+  'H200': 1, 'H100': 1, 'H100!': 1, 'B200': 0.44, 'B200+': 0.44, 'A100': 3.17, 'A100-40GB': 3.17, 'A100-80GB': 3.17,
+  'L40S': 2.73, 'RTX-PRO-6000': 1.98, 'A10': 7.91, 'L4': 8.17, 'T4': 15.2,
+};
+
+export function loadMeasurements(file: string, shownAs: string): Measurements {
+  if (!existsSync(file)) throw new ModalCdkError([{ path: shownAs, message: 'not found: the measurements file the client policy names (test/gpu/measure.py writes one), or remove measurements from the policy' }]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ModalCdkError([{ path: shownAs, message: `not valid JSON: ${(e as Error).message}` }]);
+  }
+  return parseProps(measurementsSchema, raw, shownAs, 'key');
+}
+
+/** Memory and timeout errors per measured endpoint; one acknowledgeable warning per app with unmeasured ones. */
+export function gpuFitProblems(apps: readonly Omit<AppModel, 'hash'>[], measured: Measurements, shownAs: string): { errors: Problem[]; warnings: Problem[] } {
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  for (const app of apps) {
+    const gpus = [app.gpu].flat().map((g) => parseGpu(g)).filter((g): g is { type: string; count: number; spec: string } => 'type' in g);
+    for (const e of app.endpoints) {
+      const m = measured.endpoints[e.path];
+      if (!m) continue;
+      for (const gpu of gpus) {
+        const memoryGb = GPU_TYPES[gpu.type].memoryGb * gpu.count;
+        const neededGb = m.peakGpuMemoryGb * GPU_MEMORY_MARGIN;
+        if (memoryGb < neededGb) {
+          errors.push({ path: e.constructPath, message: `${e.path}: GPU ${gpu.spec} has ${memoryGb} GB, below the ${neededGb.toFixed(1)} GB it needs (peak ${m.peakGpuMemoryGb} GB measured on ${measured.device} in ${shownAs}, plus ${Math.round((GPU_MEMORY_MARGIN - 1) * 100)}%) (rule 5) — use a GPU with more memory` });
+        }
+        const factor = TIME_FACTOR_VS_H200[gpu.type] ?? 1;
+        const neededSeconds = Math.ceil(m.warmSeconds * factor + m.loadSeconds);
+        if (e.timeoutSeconds < neededSeconds) {
+          errors.push({ path: e.constructPath, message: `${e.path}: timeout ${formatDuration(e.timeoutSeconds)} is shorter than a cold request needs on ${gpu.type}: ${neededSeconds}s (warm ${m.warmSeconds}s on ${measured.device} × ${factor} for ${gpu.type}, plus ${m.loadSeconds}s of model loading; ${shownAs}) (rule 5) — raise the endpoint's timeout to at least ${formatDuration(neededSeconds)}` });
+        }
+      }
+    }
+    const unmeasured = app.endpoints.filter((e) => !measured.endpoints[e.path]).map((e) => e.path);
+    if (unmeasured.length > 0) {
+      warnings.push({ path: app.constructPath, id: 'gpu-unmeasured', message: `app ${app.id}: no GPU measurement in ${shownAs} for ${unmeasured.join(', ')} (rule 5): their GPU memory and timeouts are unchecked — measure them (test/gpu/measure.py)` });
+    }
+  }
+  return { errors, warnings };
+}

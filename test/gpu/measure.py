@@ -1,0 +1,207 @@
+"""GPU fit and latency of endpoints, measured by executing their synthesized API workflows with ComfyUI's own
+node classes on random-weight models (test/weights/generate.py). Run by hand on a GPU machine (CI has
+none); prints one JSON object (and writes it with --out):
+
+    python3 test/gpu/measure.py --comfy <ComfyUI dir> --manifest synth.out/manifest.json --app instantid \
+        --endpoints /sdxl-turbo /sdxl-lightning --models <models dir> [--out result.json]
+
+Per endpoint, in a process of its own is not needed: each endpoint's models are loaded fresh (the loader
+cache is cleared between endpoints) and measured at the endpoint's default request (its fields' defaults,
+a new seed per call, since an identical prompt is served from ComfyUI's cache):
+  loadSeconds         the loader nodes (file → model objects)
+  firstSeconds        the whole first request, loaders included (a cold container's first request)
+  warmSeconds         the second request, loaders cached (a warm container)
+  peakGpuMemoryGb     torch.cuda.max_memory_allocated over both requests, in GB (1e9 bytes)
+The nodes run in the graph's order through a small executor here, not ComfyUI's server (whose imports
+need packages the GPU machine lacks): what runs on the GPU is the same node code.
+"""
+
+import argparse
+import importlib.machinery
+import json
+import sys
+import time
+import types
+from pathlib import Path
+
+
+class _Anything:
+    """Stand-in for PyAV's objects: ComfyUI's video types name them at import; the SDXL graphs never call them."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __getattr__(self, name):
+        return _Anything
+
+    def __call__(self, *args, **kwargs):
+        return _Anything()
+
+
+class _StubFinder:
+    """Imports of `av` and `av.*` get modules whose every attribute is a stand-in (when PyAV is absent)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "av" or name.startswith("av."):
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        module = types.ModuleType(spec.name)
+        module.__path__ = []
+        module.__getattr__ = lambda attr: _Anything
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+def order(graph):
+    """Node ids so that each node comes after the nodes it links from."""
+    done, out = set(), []
+
+    def visit(node_id):
+        if node_id in done:
+            return
+        done.add(node_id)
+        for value in graph[node_id]["inputs"].values():
+            if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
+                visit(value[0])
+        out.append(node_id)
+
+    for node_id in graph:
+        visit(node_id)
+    return out
+
+
+def run_node(cls, inputs):
+    """One node's outputs as a tuple: V1 classes through their FUNCTION, V3 (io.ComfyNode) through execute."""
+    if hasattr(cls, "FUNCTION"):
+        result = getattr(cls(), cls.FUNCTION)(**inputs)
+        return result.get("result", ()) if isinstance(result, dict) else result
+    output = cls.execute(**inputs)
+    return output.args
+
+
+def execute(graph, classes, cache, loaders):
+    """Runs `graph`; outputs of loader nodes are kept in `cache` across calls (as ComfyUI caches them)."""
+    outputs = {}
+    load_seconds = 0.0
+    for node_id in order(graph):
+        node = graph[node_id]
+        inputs = {k: (outputs[v[0]][v[1]] if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) else v) for k, v in node["inputs"].items()}
+        key = (node["class_type"], json.dumps(node["inputs"], sort_keys=True))
+        if node["class_type"] in loaders and key in cache:
+            outputs[node_id] = cache[key]
+            continue
+        started = time.monotonic()
+        outputs[node_id] = run_node(classes[node["class_type"]], inputs)
+        if node["class_type"] in loaders:
+            cache[key] = outputs[node_id]
+            load_seconds += time.monotonic() - started
+    return load_seconds
+
+
+def default_graph(app_dir, endpoint, seed):
+    """The endpoint's graph with its fields' defaults set, and `seed` in each seed field's inputs."""
+    graph = json.loads((app_dir / endpoint["workflow"]).read_text())
+    for field in endpoint["fields"]:
+        value = seed if field["type"] == "seed" else field.get("default")
+        if value is None or field["type"] in ("image", "video") or field.get("format") or field.get("map"):
+            continue
+        for target in field["targets"]:
+            graph[target["node"]]["inputs"][target["input"]] = value
+    return graph
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--comfy", required=True, type=Path)
+    parser.add_argument("--manifest", required=True, type=Path)
+    parser.add_argument("--app", required=True)
+    parser.add_argument("--endpoints", nargs="+", required=True)
+    parser.add_argument("--models", required=True, type=Path, help="models dir (<models>/<folder>/<file>)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        sys.meta_path.insert(0, _StubFinder())
+    sys.path.insert(0, str(args.comfy))
+    sys.argv = ["main.py"]
+    import torch
+
+    from comfy.cli_args import args as comfy_args
+
+    if not torch.cuda.is_available():
+        comfy_args.cpu = True
+    import folder_paths
+
+    for folder in ("checkpoints", "loras", "vae", "text_encoders", "diffusion_models", "clip_vision"):
+        folder_paths.add_model_folder_path(folder, str(args.models / folder), is_default=True)
+    folder_paths.set_output_directory("/tmp/measure-output")
+    import comfy.model_management
+    import comfy_extras.nodes_custom_sampler as custom_sampler
+    import nodes
+
+    classes = dict(nodes.NODE_CLASS_MAPPINGS)
+    for name in dir(custom_sampler):
+        value = getattr(custom_sampler, name)
+        if isinstance(value, type) and hasattr(value, "execute") and name not in classes:
+            classes[name] = value
+    loaders = {"CheckpointLoaderSimple", "CLIPLoader", "DualCLIPLoader", "VAELoader", "UNETLoader", "LoraLoader", "LoraLoaderModelOnly"}
+
+    manifest = json.loads(args.manifest.read_text())
+    app = next(a for a in manifest["apps"] if a["id"] == args.app)
+    app_dir = args.manifest.parent / "apps" / app["id"]
+    results = {}
+    for path in args.endpoints:
+        endpoint = next(e for e in app["endpoints"] if e["path"] == path)
+        cache = {}
+        comfy.model_management.unload_all_models()
+        comfy.model_management.soft_empty_cache()
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+        timings = []
+        for seed in (1, 2):
+            graph = default_graph(app_dir, endpoint, seed)
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            started = time.monotonic()
+            with torch.inference_mode():  # as ComfyUI's executor runs nodes
+                load = execute(graph, classes, cache, loaders)
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            timings.append((time.monotonic() - started, load))
+        latent = next((n["inputs"] for n in graph.values() if n["class_type"].startswith("EmptyLatent")), {})
+        results[path] = {
+            "app": app["id"], "gpu": app["gpu"], "width": latent.get("width"), "height": latent.get("height"),
+            "loadSeconds": round(timings[0][1], 2), "firstSeconds": round(timings[0][0], 2), "warmSeconds": round(timings[1][0], 2),
+            "peakGpuMemoryGb": round(torch.cuda.max_memory_allocated() / 1e9, 2) if torch.cuda.is_available() else None,
+        }
+        print(json.dumps({path: results[path]}), flush=True)
+        del cache
+    import comfyui_version
+
+    report = {
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "driver": _driver(), "torch": torch.__version__, "comfyui": comfyui_version.__version__,
+        "date": time.strftime("%Y-%m-%d"), "endpoints": results,
+    }
+    print(json.dumps(report))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def _driver():
+    try:
+        import subprocess
+
+        return subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True, text=True, timeout=30).stdout.strip() or None
+    except OSError:
+        return None
+
+
+if __name__ == "__main__":
+    main()
