@@ -23,6 +23,8 @@ import { outputProblems } from '../../lib/comfy/outputs';
 import { SchemaSet } from '../../lib/comfy/schema-set';
 import { convertUiWorkflow } from '../../lib/comfy/ui-convert';
 import { CONTEXT_ENV_VAR } from '../../constructs/modal-project';
+import { GPU_TYPES } from '../../lib/policy/gpu';
+import { Measurements, TIME_FACTOR_VS_H200 } from '../../lib/policy/gpu-fit';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -128,7 +130,8 @@ const deployEnv = {
   PATH: `${path.join(ROOT, 'test', 'fixtures', 'standin')}${path.delimiter}${process.env.PATH}`,
   MODAL_TOKEN_ID: 'ak-bench', MODAL_TOKEN_SECRET: 'as-bench', STANDIN_DIR: standin, STANDIN_LOG: path.join(standin, 'log'),
 };
-const deploy = (...args: string[]) => execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'deploy', '--all', '--yes', ...args], { cwd: project, env: deployEnv, stdio: 'ignore' });
+// --skip-volume-check: the orchestration alone (the volume check is one `modal volume ls` per folder).
+const deploy = (...args: string[]) => execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'deploy', '--all', '--yes', '--skip-volume-check', ...args], { cwd: project, env: deployEnv, stdio: 'ignore' });
 const modalCalls = () => (existsSync(path.join(standin, 'log')) ? readFileSync(path.join(standin, 'log'), 'utf8').trim().split('\n').length : 0);
 let t = performance.now();
 deploy('--concurrency', '4');
@@ -139,6 +142,23 @@ rows.push([`deploy --all again, nothing changed (${modalCalls() - before} modal 
 
 console.log(`modal-cdk bench (median ms; node ${process.version}, ${require('node:os').cpus().length} cores)`);
 for (const [name, ms, target] of rows) console.log(`  ${name.padEnd(72)} ${ms.toFixed(1).padStart(8)} ms   target ${target}`);
+
+// The GPU measurements rule 5 checks against, beside the stack's timeouts (measurements/gpu-h200.json).
+const measured = JSON.parse(readFileSync(path.join(ROOT, 'measurements', 'gpu-h200.json'), 'utf8')) as Measurements;
+console.log(`\nGPU measurements (${measured.device}, driver ${measured.driver}, torch ${measured.torch}, ComfyUI ${measured.comfyui}, ${measured.date}; random-weight models, default request size)`);
+console.log(`  ${'endpoint'.padEnd(18)} ${'size'.padEnd(10)} load s  first s  warm s  peak GB   app GPU  est. warm s  timeout  client  est. $/warm request`);
+for (const app of ryla.synth().manifest.apps) {
+  for (const e of app.endpoints) {
+    const m = measured.endpoints[e.path];
+    if (!m) continue;
+    const gpu = [app.gpu].flat()[0].split(':')[0];
+    const warm = m.warmSeconds * (TIME_FACTOR_VS_H200[gpu] ?? 1);
+    const rate = GPU_TYPES[gpu]?.usdPerSecond;
+    console.log(`  ${e.path.padEnd(18)} ${`${m.width}×${m.height}`.padEnd(10)} ${m.loadSeconds.toFixed(2).padStart(6)}  ${m.firstSeconds.toFixed(2).padStart(7)}  ${m.warmSeconds.toFixed(2).padStart(6)}  ${m.peakGpuMemoryGb.toFixed(2).padStart(7)}   ${gpu.padEnd(7)}  ${warm.toFixed(2).padStart(11)}  ${`${e.timeoutSeconds}s`.padStart(7)}  ${`${e.clientTimeoutMs / 1000}s`.padStart(6)}  ${rate ? (warm * rate).toFixed(5) : '-'}`);
+  }
+}
+const unmeasured = ryla.synth().manifest.apps.flatMap((a) => a.endpoints.map((e) => e.path)).filter((p) => !measured.endpoints[p]);
+console.log(`  not measured (${unmeasured.length}): ${unmeasured.join(', ')}`);
 
 if (!process.argv.includes('--no-runtime')) {
   console.log('');
