@@ -173,7 +173,7 @@ if (!process.argv.includes('--no-runtime')) {
 function rylaAsUserProject(dir: string): string {
   mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
   symlinkSync(ROOT, path.join(dir, 'node_modules', 'modal-cdk'));
-  for (const part of ['bin/ryla.ts', 'bin/ryla', 'workflows', 'client-policy.yaml']) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
+  for (const part of ['bin/ryla.ts', 'bin/ryla', 'workflows', 'client-policy.yaml', 'measurements']) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
   for (const file of ['bin/ryla.ts', ...readdirSync(path.join(dir, 'bin', 'ryla')).filter((f) => f.endsWith('.ts')).map((f) => `bin/ryla/${f}`)]) {
     const source = readFileSync(path.join(dir, file), 'utf8')
       .replace(/'(\.\.\/)+constructs'/g, "'modal-cdk'")
