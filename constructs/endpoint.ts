@@ -181,6 +181,7 @@ export class Endpoint extends Construct {
       requireOneOf: this.props.requireOneOf,
       ignoredFields: this.props.ignoredFields,
       smokeRequest: this.props.smokeRequest ?? null,
+      measured: null,
     };
     const smoke = smokeBody(model);
     if ('error' in smoke) addWarning(this, 'smoke-request', `modal-cdk verify cannot check ${this.path}: ${smoke.error.replace(`${this.path}: `, '')}`);

@@ -74,6 +74,10 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
         gpu: [app.gpu].flat().join(' → '),
         inputs: e.fields.map(inputCell).join(', '),
       })),
+      measured: endpoints.filter(({ e }) => e.measured).map(({ e }) => ({
+        path: e.path, device: e.measured!.device, peak: e.measured!.peakGpuMemoryGb, load: e.measured!.loadSeconds, warm: e.measured!.warmSeconds,
+        gpu: e.measured!.gpu, estimated: e.measured!.estimatedWarmSeconds, usd: e.measured!.estimatedUsdPerRequest?.toFixed(4) ?? '-',
+      })),
     })],
     ['ci/deploy-modal.yml', loadTemplate('ci/deploy-modal.yml.hbs')({
       environment: manifest.project.environment,

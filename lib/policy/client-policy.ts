@@ -6,7 +6,7 @@ import { ModalCdkError, parseProps, Problem, show } from '../errors';
 import type { AppModel } from '../synth/model';
 import * as path from 'node:path';
 import { GPU_TYPES, parseGpu } from './gpu';
-import { gpuFitProblems, loadMeasurements, Measurements } from './gpu-fit';
+import { gpuFitProblems, loadMeasurements, Measurements, measuredOn } from './gpu-fit';
 
 /**
  * `client-policy.yaml`: the clients' side of the contract (DESIGN §7). Client timeouts per endpoint path
@@ -108,12 +108,11 @@ export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: Client
     }
     return { ...app, endpoints };
   });
-  if (policy.measured) {
-    const fit = gpuFitProblems(withPolicy, policy.measured, policy.measuredAs ?? 'measurements');
-    errors.push(...fit.errors);
-    warnings.push(...fit.warnings);
-  }
-  return { apps: withPolicy, errors, warnings };
+  if (!policy.measured) return { apps: withPolicy, errors, warnings };
+  const measured = policy.measured;
+  const fit = gpuFitProblems(withPolicy, measured, policy.measuredAs ?? 'measurements');
+  const withMeasured = withPolicy.map((app) => ({ ...app, endpoints: app.endpoints.map((e) => ({ ...e, measured: measuredOn(measured, e.path, [app.gpu].flat()[0]) })) }));
+  return { apps: withMeasured, errors: [...errors, ...fit.errors], warnings: [...warnings, ...fit.warnings] };
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatDuration } from '../duration';
 import { ModalCdkError, parseProps, Problem } from '../errors';
-import type { AppModel } from '../synth/model';
+import type { AppModel, EndpointModel } from '../synth/model';
 import { GPU_TYPES, parseGpu } from './gpu';
 
 /**
@@ -19,8 +19,11 @@ export const measurementsSchema = z.strictObject({
   endpoints: z.record(z.string(), z.strictObject({
     app: z.string(),
     gpu: z.union([z.string(), z.array(z.string())]),
+    /** The request size (null: taken from an input image, which the measurement made 1024×1024). */
     width: z.number().nullable().optional(),
     height: z.number().nullable().optional(),
+    /** Video frames. */
+    frames: z.number().optional(),
     /** The loader nodes: file → model objects (part of a cold start's first request). */
     loadSeconds: z.number().nonnegative(),
     /** The first request, loaders included. */
@@ -30,6 +33,8 @@ export const measurementsSchema = z.strictObject({
     /** torch.cuda.max_memory_allocated in the ComfyUI process, GB (1e9 bytes). */
     peakGpuMemoryGb: z.number().positive(),
   })),
+  /** Endpoints that did not execute, and why: counted as unmeasured. */
+  failures: z.record(z.string(), z.strictObject({ app: z.string(), error: z.string() })).default({}),
 });
 export type Measurements = z.infer<typeof measurementsSchema>;
 
@@ -58,6 +63,21 @@ export function loadMeasurements(file: string, shownAs: string): Measurements {
   return parseProps(measurementsSchema, raw, shownAs, 'key');
 }
 
+/** An endpoint's measurement with its estimates on `gpu` (the app's first GPU), for the manifest and docs. */
+export function measuredOn(measured: Measurements, path: string, gpu: string): EndpointModel['measured'] {
+  const m = measured.endpoints[path];
+  if (!m) return null;
+  const parsed = parseGpu(gpu);
+  const type = 'type' in parsed ? parsed.type : gpu;
+  const estimatedWarmSeconds = Math.round(m.warmSeconds * (TIME_FACTOR_VS_H200[type] ?? 1) * 100) / 100;
+  const rate = GPU_TYPES[type]?.usdPerSecond;
+  const count = 'count' in parsed ? parsed.count : 1;
+  return {
+    device: measured.device, loadSeconds: m.loadSeconds, warmSeconds: m.warmSeconds, peakGpuMemoryGb: m.peakGpuMemoryGb, gpu: type, estimatedWarmSeconds,
+    estimatedUsdPerRequest: rate ? Math.round(estimatedWarmSeconds * rate * count * 1e6) / 1e6 : null,
+  };
+}
+
 /** Memory and timeout errors per measured endpoint; one acknowledgeable warning per app with unmeasured ones. */
 export function gpuFitProblems(apps: readonly Omit<AppModel, 'hash'>[], measured: Measurements, shownAs: string): { errors: Problem[]; warnings: Problem[] } {
   const errors: Problem[] = [];
@@ -80,7 +100,10 @@ export function gpuFitProblems(apps: readonly Omit<AppModel, 'hash'>[], measured
         }
       }
     }
-    const unmeasured = app.endpoints.filter((e) => !measured.endpoints[e.path]).map((e) => e.path);
+    const unmeasured = app.endpoints.filter((e) => !measured.endpoints[e.path]).map((e) => {
+      const failure = measured.failures[e.path];
+      return failure ? `${e.path} (it failed: ${failure.error})` : e.path;
+    });
     if (unmeasured.length > 0) {
       warnings.push({ path: app.constructPath, id: 'gpu-unmeasured', message: `app ${app.id}: no GPU measurement in ${shownAs} for ${unmeasured.join(', ')} (rule 5): their GPU memory and timeouts are unchecked — measure them (test/gpu/measure.py)` });
     }

@@ -102,6 +102,17 @@ export const endpointModelSchema = z.strictObject({
   ignoredFields: z.record(z.string(), z.string()),
   /** The body `modal-cdk verify` sends; null: one built from the fields' defaults. */
   smokeRequest: z.record(z.string(), z.json()).nullable(),
+  /** GPU measurements of the endpoint (client policy `measurements`), with estimates on the app's first GPU; null: none. */
+  measured: z.strictObject({
+    device: z.string(),
+    loadSeconds: z.number(),
+    warmSeconds: z.number(),
+    peakGpuMemoryGb: z.number(),
+    gpu: z.string(),
+    estimatedWarmSeconds: z.number(),
+    /** The estimated warm seconds × the GPU's price; null where the catalog has no price. */
+    estimatedUsdPerRequest: z.number().nullable(),
+  }).nullable(),
 });
 export type EndpointModel = z.infer<typeof endpointModelSchema>;
 

@@ -146,7 +146,7 @@ for (const [name, ms, target] of rows) console.log(`  ${name.padEnd(72)} ${ms.to
 // The GPU measurements rule 5 checks against, beside the stack's timeouts (measurements/gpu-h200.json).
 const measured = JSON.parse(readFileSync(path.join(ROOT, 'measurements', 'gpu-h200.json'), 'utf8')) as Measurements;
 console.log(`\nGPU measurements (${measured.device}, driver ${measured.driver}, torch ${measured.torch}, ComfyUI ${measured.comfyui}, ${measured.date}; random-weight models, default request size)`);
-console.log(`  ${'endpoint'.padEnd(18)} ${'size'.padEnd(10)} load s  first s  warm s  peak GB   app GPU  est. warm s  timeout  client  est. $/warm request`);
+console.log(`  ${'endpoint'.padEnd(24)} ${'size'.padEnd(11)} load s  first s  warm s  peak GB   app GPU  est. warm s  timeout  client  est. $/warm request`);
 for (const app of ryla.synth().manifest.apps) {
   for (const e of app.endpoints) {
     const m = measured.endpoints[e.path];
@@ -154,7 +154,7 @@ for (const app of ryla.synth().manifest.apps) {
     const gpu = [app.gpu].flat()[0].split(':')[0];
     const warm = m.warmSeconds * (TIME_FACTOR_VS_H200[gpu] ?? 1);
     const rate = GPU_TYPES[gpu]?.usdPerSecond;
-    console.log(`  ${e.path.padEnd(18)} ${`${m.width}×${m.height}`.padEnd(10)} ${m.loadSeconds.toFixed(2).padStart(6)}  ${m.firstSeconds.toFixed(2).padStart(7)}  ${m.warmSeconds.toFixed(2).padStart(6)}  ${m.peakGpuMemoryGb.toFixed(2).padStart(7)}   ${gpu.padEnd(7)}  ${warm.toFixed(2).padStart(11)}  ${`${e.timeoutSeconds}s`.padStart(7)}  ${`${e.clientTimeoutMs / 1000}s`.padStart(6)}  ${rate ? (warm * rate).toFixed(5) : '-'}`);
+    console.log(`  ${e.path.padEnd(24)} ${(m.width ? `${m.width}×${m.height}${m.frames ? `×${m.frames}` : ''}` : 'input').padEnd(11)} ${m.loadSeconds.toFixed(2).padStart(6)}  ${m.firstSeconds.toFixed(2).padStart(7)}  ${m.warmSeconds.toFixed(2).padStart(6)}  ${m.peakGpuMemoryGb.toFixed(2).padStart(7)}   ${gpu.padEnd(7)}  ${warm.toFixed(2).padStart(11)}  ${`${e.timeoutSeconds}s`.padStart(7)}  ${`${e.clientTimeoutMs / 1000}s`.padStart(6)}  ${rate ? (warm * rate).toFixed(5) : '-'}`);
   }
 }
 const unmeasured = ryla.synth().manifest.apps.flatMap((a) => a.endpoints.map((e) => e.path)).filter((p) => !measured.endpoints[p]);

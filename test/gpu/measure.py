@@ -5,9 +5,10 @@ none); prints one JSON object (and writes it with --out):
     python3 test/gpu/measure.py --comfy <ComfyUI dir> --manifest synth.out/manifest.json --app instantid \
         --endpoints /sdxl-turbo /sdxl-lightning --models <models dir> [--out result.json]
 
-Per endpoint, in a process of its own is not needed: each endpoint's models are loaded fresh (the loader
-cache is cleared between endpoints) and measured at the endpoint's default request (its fields' defaults,
-a new seed per call, since an identical prompt is served from ComfyUI's cache):
+Each endpoint's models are loaded fresh (the loader cache is cleared and the GPU emptied between endpoints)
+and it is measured at its default request (its fields' defaults, a new seed per call, since an identical
+prompt is served from ComfyUI's cache; images a graph loads are made up at 1024×1024); with --out, the
+file is updated after each endpoint and earlier endpoints in it are kept (a batch resumes):
   loadSeconds         the loader nodes (file → model objects)
   firstSeconds        the whole first request, loaders included (a cold container's first request)
   warmSeconds         the second request, loaders cached (a warm container)
@@ -76,11 +77,55 @@ def order(graph):
 
 def run_node(cls, inputs):
     """One node's outputs as a tuple: V1 classes through their FUNCTION, V3 (io.ComfyNode) through execute."""
+    import asyncio
+    import inspect
+
     if hasattr(cls, "FUNCTION"):
         result = getattr(cls(), cls.FUNCTION)(**inputs)
+        result = asyncio.run(result) if inspect.iscoroutine(result) else result
         return result.get("result", ()) if isinstance(result, dict) else result
     output = cls.execute(**inputs)
+    output = asyncio.run(output) if inspect.iscoroutine(output) else output
     return output.args
+
+
+def node_classes(comfy_dir):
+    """Every node class of ComfyUI's core (nodes.py) and of its comfy_extras modules that import here."""
+    import asyncio
+    import importlib
+
+    import nodes
+
+    classes = dict(nodes.NODE_CLASS_MAPPINGS)
+    for path in sorted((comfy_dir / "comfy_extras").glob("nodes_*.py")):
+        try:
+            module = importlib.import_module(f"comfy_extras.{path.stem}")
+        except Exception:  # noqa: BLE001 (a module whose imports are missing here: its nodes are not needed)
+            continue
+        classes.update(getattr(module, "NODE_CLASS_MAPPINGS", {}))
+        if hasattr(module, "comfy_entrypoint"):
+            try:
+                extension = asyncio.run(module.comfy_entrypoint())
+                for cls in asyncio.run(extension.get_node_list()):
+                    classes.setdefault(cls.define_schema().node_id, cls)
+            except Exception:  # noqa: BLE001
+                continue
+    return classes
+
+
+def input_files(graph, input_dir, width=1024, height=1024):
+    """The images the graph's LoadImage/LoadImageMask literals name, made up (a gradient; a half mask)."""
+    from PIL import Image
+
+    for node in graph.values():
+        name = node["inputs"].get("image") if node["class_type"] in ("LoadImage", "LoadImageMask") else None
+        if isinstance(name, str) and not (input_dir / name).exists():
+            image = Image.new("RGB", (width, height))
+            image.putdata([(x * 255 // width, y * 255 // height, 128) for y in range(height) for x in range(width)])
+            if node["class_type"] == "LoadImageMask":
+                image = Image.new("RGB", (width, height), (0, 0, 0))
+                image.paste((255, 255, 255), (width // 4, height // 4, 3 * width // 4, 3 * height // 4))
+            image.save(input_dir / name)
 
 
 def execute(graph, classes, cache, loaders):
@@ -130,6 +175,8 @@ def main():
         sys.meta_path.insert(0, _StubFinder())
     sys.path.insert(0, str(args.comfy))
     sys.argv = ["main.py"]
+    # ComfyUI's own `utils` package first, as main.py imports it: comfy/ later shadows the name.
+    import utils.install_util  # noqa: F401
     import torch
 
     from comfy.cli_args import args as comfy_args
@@ -141,57 +188,72 @@ def main():
     for folder in ("checkpoints", "loras", "vae", "text_encoders", "diffusion_models", "clip_vision"):
         folder_paths.add_model_folder_path(folder, str(args.models / folder), is_default=True)
     folder_paths.set_output_directory("/tmp/measure-output")
-    import comfy.model_management
-    import comfy_extras.nodes_custom_sampler as custom_sampler
-    import nodes
+    input_dir = Path("/tmp/measure-input")
+    input_dir.mkdir(exist_ok=True)
+    folder_paths.set_input_directory(str(input_dir))
 
-    classes = dict(nodes.NODE_CLASS_MAPPINGS)
-    for name in dir(custom_sampler):
-        value = getattr(custom_sampler, name)
-        if isinstance(value, type) and hasattr(value, "execute") and name not in classes:
-            classes[name] = value
+    classes = node_classes(args.comfy)
     loaders = {"CheckpointLoaderSimple", "CLIPLoader", "DualCLIPLoader", "VAELoader", "UNETLoader", "LoraLoader", "LoraLoaderModelOnly"}
 
     manifest = json.loads(args.manifest.read_text())
     app = next(a for a in manifest["apps"] if a["id"] == args.app)
     app_dir = args.manifest.parent / "apps" / app["id"]
-    results = {}
+    earlier = json.loads(args.out.read_text()) if args.out and args.out.exists() else {}
+    results, failures = earlier.get("endpoints", {}), earlier.get("failures", {})
     for path in args.endpoints:
         endpoint = next(e for e in app["endpoints"] if e["path"] == path)
-        cache = {}
-        comfy.model_management.unload_all_models()
-        comfy.model_management.soft_empty_cache()
-        if torch.cuda.is_available():
-            torch.cuda.reset_peak_memory_stats()
-        timings = []
-        for seed in (1, 2):
-            graph = default_graph(app_dir, endpoint, seed)
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            started = time.monotonic()
-            with torch.inference_mode():  # as ComfyUI's executor runs nodes
-                load = execute(graph, classes, cache, loaders)
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            timings.append((time.monotonic() - started, load))
-        latent = next((n["inputs"] for n in graph.values() if n["class_type"].startswith("EmptyLatent")), {})
-        results[path] = {
-            "app": app["id"], "gpu": app["gpu"], "width": latent.get("width"), "height": latent.get("height"),
-            "loadSeconds": round(timings[0][1], 2), "firstSeconds": round(timings[0][0], 2), "warmSeconds": round(timings[1][0], 2),
-            "peakGpuMemoryGb": round(torch.cuda.max_memory_allocated() / 1e9, 2) if torch.cuda.is_available() else None,
-        }
-        print(json.dumps({path: results[path]}), flush=True)
-        del cache
-    import comfyui_version
+        results.pop(path, None)
+        failures.pop(path, None)
+        try:
+            results[path] = measure(endpoint, app, app_dir, classes, loaders, input_dir)
+        except Exception as e:  # noqa: BLE001 (one endpoint's failure is recorded; the others still run)
+            failures[path] = {"app": app["id"], "error": f"{type(e).__name__}: {e}"[:500]}
+        print(json.dumps({path: results.get(path) or failures[path]}), flush=True)
+        if args.out:
+            args.out.write_text(json.dumps(report(results, failures), indent=2) + "\n")
+    print(json.dumps(report(results, failures)))
 
-    report = {
+
+def measure(endpoint, app, app_dir, classes, loaders, input_dir):
+    """Two requests of one endpoint in this process, its models loaded fresh; the figures of the docstring."""
+    import comfy.model_management
+    import torch
+
+    cache = {}
+    comfy.model_management.unload_all_models()
+    comfy.model_management.soft_empty_cache()
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    timings = []
+    for seed in (1, 2):
+        graph = default_graph(app_dir, endpoint, seed)
+        input_files(graph, input_dir)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        started = time.monotonic()
+        with torch.inference_mode():  # as ComfyUI's executor runs nodes
+            load = execute(graph, classes, cache, loaders)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        timings.append((time.monotonic() - started, load))
+    size = next((n["inputs"] for n in graph.values() if "width" in n["inputs"] and "height" in n["inputs"] and not isinstance(n["inputs"]["width"], list)), {})
+    return {
+        "app": app["id"], "gpu": app["gpu"], "width": size.get("width"), "height": size.get("height"),
+        **({"frames": size["length"]} if isinstance(size.get("length"), int) else {}),
+        "loadSeconds": round(timings[0][1], 2), "firstSeconds": round(timings[0][0], 2), "warmSeconds": round(timings[1][0], 2),
+        "peakGpuMemoryGb": round(torch.cuda.max_memory_allocated() / 1e9, 2) if torch.cuda.is_available() else None,
+    }
+
+
+def report(results, failures):
+    import comfyui_version
+    import torch
+
+    return {
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
         "driver": _driver(), "torch": torch.__version__, "comfyui": comfyui_version.__version__,
-        "date": time.strftime("%Y-%m-%d"), "endpoints": results,
+        "date": time.strftime("%Y-%m-%d"), "endpoints": dict(sorted(results.items())), "failures": dict(sorted(failures.items())),
     }
-    print(json.dumps(report))
-    if args.out:
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 def _driver():
