@@ -55,9 +55,9 @@ test('the policy names the measurements file relative to itself; a missing or ma
   expect(loadClientPolicy(path.join(dir, 'policy.yaml'), 'policy.yaml').measured?.endpoints['/demo'].warmSeconds).toBe(10);
 });
 
-test('the RYLA stack passes rule 5 against its H200 measurements (14 core-node endpoints), and would not on a T4 with 2 s', () => {
+test('the RYLA stack passes rule 5 against its H200 measurements (the 15 core-node endpoints), and would not on a T4 with 2 s', () => {
   const ryla = require('../measurements/gpu-h200.json') as Measurements;
-  expect(Object.keys(ryla.endpoints)).toHaveLength(14);
+  expect(Object.keys(ryla.endpoints)).toHaveLength(15);
   expect(ryla.failures ?? {}).toEqual({});
   const all = synthRyla().manifest.apps;
   expect(gpuFitProblems(all, ryla, 'm').errors).toEqual([]);

@@ -7,7 +7,8 @@ none); prints one JSON object (and writes it with --out):
 
 Each endpoint's models are loaded fresh (the loader cache is cleared and the GPU emptied between endpoints)
 and it is measured at its default request (its fields' defaults, a new seed per call, since an identical
-prompt is served from ComfyUI's cache; images a graph loads are made up at 1024×1024); with --out, the
+prompt is served from ComfyUI's cache; images a graph loads are made up at 1024×1024, videos as 16 frames
+at the graph's size); with --out, the
 file is updated after each endpoint and earlier endpoints in it are kept (a batch resumes):
   loadSeconds         the loader nodes (file → model objects)
   firstSeconds        the whole first request, loaders included (a cold container's first request)
@@ -139,12 +140,30 @@ def execute(graph, classes, cache, loaders):
         if node["class_type"] in loaders and key in cache:
             outputs[node_id] = cache[key]
             continue
+        if node["class_type"] == "LoadVideo":  # made up, as input images are (PyAV, which reads files, is absent)
+            outputs[node_id] = (made_up_video(graph),)
+            continue
         started = time.monotonic()
         outputs[node_id] = run_node(classes[node["class_type"]], inputs)
         if node["class_type"] in loaders:
             cache[key] = outputs[node_id]
             load_seconds += time.monotonic() - started
     return load_seconds
+
+
+def made_up_video(graph, frames=16):
+    """A video input of `frames` gradient frames at the graph's width × height (else 1024²), 16 fps."""
+    from fractions import Fraction
+
+    import torch
+    from comfy_api.latest._input_impl.video_types import VideoFromComponents
+    from comfy_api.latest._util.video_types import VideoComponents
+
+    size = next((n["inputs"] for n in graph.values() if isinstance(n["inputs"].get("width"), int) and isinstance(n["inputs"].get("height"), int)), {})
+    width, height = size.get("width", 1024), size.get("height", 1024)
+    ramp = torch.linspace(0, 1, width).expand(frames, height, width)
+    images = torch.stack([ramp, ramp.flip(-1), torch.full_like(ramp, 0.5)], dim=-1)
+    return VideoFromComponents(VideoComponents(images=images, frame_rate=Fraction(16)))
 
 
 def default_graph(app_dir, endpoint, seed):

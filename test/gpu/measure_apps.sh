@@ -2,7 +2,7 @@
 # On the GPU machine (by hand; see test/gpu/measure.py): for each batch named, generate its random-weight
 # files into /tmp/models (test/weights/generate.py), measure its endpoints into <out.json> (kept between
 # batches and runs: a batch resumes), then delete the files (the machine has 64 GiB of disk).
-#   bash test/gpu/measure_apps.sh <out.json> flux-schnell flux-dev z-image qwen-image qwen-edit wan
+#   bash test/gpu/measure_apps.sh <out.json> flux-schnell flux-dev z-image qwen-image qwen-edit wan wan-r2v
 set -uo pipefail
 out="$1"; shift
 COMFY=.cache/comfyui/ComfyUI
@@ -19,6 +19,7 @@ for batch in "$@"; do
                endpoints=(/qwen-image-edit-2511 /qwen-image-inpaint-2511) ;;
     wan) app=wan26; only=(wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors wan2.2_t2v_low_noise_14B_fp8_scaled.safetensors umt5_xxl_fp8_e4m3fn_scaled.safetensors wan_2.1_vae.safetensors)
          loras=(--lora loras/ryla-wan/wan-character-example.safetensors=wan-14b-fp8-diffusion); endpoints=(/wan2.6 /wan2.6-lora) ;;
+    wan-r2v) app=wan26; only=(wan2.1_vace_14B_fp16.safetensors umt5_xxl_fp8_e4m3fn_scaled.safetensors wan_2.1_vae.safetensors); loras=(); endpoints=(/wan2.6-r2v) ;;
     *) echo "measure_apps.sh: unknown batch $batch" >&2; exit 2 ;;
   esac
   echo "== $batch: generating"

@@ -33,6 +33,7 @@ WAN_14B_UNET = {
     "image_model": "wan2.1", "dim": 5120, "out_dim": 16, "num_heads": 40, "ffn_dim": 13824, "num_layers": 40, "patch_size": (1, 2, 2),
     "freq_dim": 256, "window_size": (-1, -1), "qk_norm": True, "cross_attn_norm": True, "eps": 1e-6, "in_dim": 16, "model_type": "t2v",
 }
+WAN_VACE_14B_UNET = {**WAN_14B_UNET, "model_type": "vace", "vace_in_dim": 96, "vace_layers": 8}
 WAN_21_VAE = {"dim": 96, "z_dim": 16, "dim_mult": [1, 2, 4, 4], "num_res_blocks": 2, "attn_scales": [], "temperal_downsample": [False, True, True], "dropout": 0.0}
 SD_VAE = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128, "ch_mult": [1, 2, 4, 4],
           "num_res_blocks": 2, "attn_resolutions": [], "dropout": 0.0}
@@ -168,6 +169,12 @@ def wan_14b_fp8_diffusion():
     return _cast(model.diffusion_model.state_dict(), torch.float16, F8)
 
 
+def wan_vace_14b_fp16():
+    """Wan 2.1 VACE 14B (the 14B text-to-video model with 8 VACE blocks for reference/control video), fp16."""
+    _, model = _unet(WAN_VACE_14B_UNET, torch.float16)
+    return _cast(model.diffusion_model.state_dict(), torch.float16)
+
+
 def qwen3_4b():
     import comfy.text_encoders.z_image
 
@@ -242,6 +249,7 @@ def check(kind, state):
         "qwen-image-fp8-diffusion": lambda: unet_class("") == "QwenImage",
         "qwen-image-bf16-diffusion": lambda: unet_class("") == "QwenImage",
         "wan-14b-fp8-diffusion": lambda: unet_class("") in ("WAN21_T2V", "WAN22_T2V"),
+        "wan-vace-14b-fp16": lambda: unet_class("") == "WAN21_Vace",
         "qwen3-4b": lambda: comfy.sd.detect_te_model(state) == comfy.sd.TEModel.QWEN3_4B,
         "qwen25-vl-7b-fp8": lambda: comfy.sd.detect_te_model(state) == comfy.sd.TEModel.QWEN25_7B,
         "umt5-xxl-fp8": lambda: comfy.sd.detect_te_model(state) == comfy.sd.TEModel.T5_XXL and "spiece_model" in state,
@@ -266,6 +274,7 @@ BUILDERS = {
     "qwen-image-fp8-diffusion": qwen_image_fp8_diffusion,
     "qwen-image-bf16-diffusion": qwen_image_bf16_diffusion,
     "wan-14b-fp8-diffusion": wan_14b_fp8_diffusion,
+    "wan-vace-14b-fp16": wan_vace_14b_fp16,
     "qwen3-4b": qwen3_4b,
     "qwen25-vl-7b-fp8": qwen25_vl_7b_fp8,
     "umt5-xxl-fp8": umt5_xxl_fp8,
@@ -293,5 +302,6 @@ FILES = {
     "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors": "wan-14b-fp8-diffusion",
     "wan2.2_t2v_low_noise_14B_fp8_scaled.safetensors": "wan-14b-fp8-diffusion",
     "umt5_xxl_fp8_e4m3fn_scaled.safetensors": "umt5-xxl-fp8",
+    "wan2.1_vace_14B_fp16.safetensors": "wan-vace-14b-fp16",
     "wan_2.1_vae.safetensors": "wan-vae",
 }
