@@ -295,12 +295,15 @@ def test_verify_passes_endpoints_that_answer_as_declared(servers, tmp_path):
 
 
 def test_verify_names_a_failing_endpoint_and_exits_1(servers):
-    """/slow runs past its 2 s client timeout (verify waits as clients do); /lora's smokeRequest names a LoRA whose placeholder checkpoint
-    cannot load (500): both named with ComfyUI's reason; /invert still passes."""
+    """/lora's smokeRequest names a LoRA whose placeholder checkpoint cannot load: a 500 naming ComfyUI's
+    reason. /slow fails too, how depends on this machine's speed: its work takes about its 2 s limit, so the
+    client's 2 s wait runs out, or the server's limit answers 504, or it finishes and its batch of two comes
+    back as JSON instead of the declared PNG. /invert still passes."""
     run = verify(servers, "--endpoint", "/slow", "--endpoint", "/lora", "--endpoint", "/invert", "--json")
     assert run.returncode == 1, run.stdout + run.stderr
     results = {r["path"]: r for r in json.loads(run.stdout)}
-    assert (results["/slow"]["result"], results["/slow"]["problem"]) == ("failed", "no answer within 2 s"), results["/slow"]
+    assert results["/slow"]["result"] == "failed", results["/slow"]
+    assert results["/slow"]["problem"] in ("no answer within 2 s", 'content type "application/json", expected image/png') or results["/slow"]["status"] == 504, results["/slow"]
     assert (results["/lora"]["result"], results["/lora"]["status"]) == ("failed", 500), results["/lora"]
     assert "CheckpointLoaderSimple" in results["/lora"]["problem"], results["/lora"]
     assert results["/invert"]["result"] == "passed"
