@@ -17,7 +17,7 @@ const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46,
 interface Seen { path: string; method: string; body: Record<string, unknown> | null; headers: IncomingMessage['headers'] }
 
 /** How the server answers /flux-img2img (and /health): set per test. */
-let behaviour: 'ok' | 'status-500' | 'wrong-type' | 'not-png' | 'redirect' | 'health-503' = 'ok';
+let behaviour: 'ok' | 'status-500' | 'wrong-type' | 'not-png' | 'redirect' | 'health-503' | 'proxy-auth' = 'ok';
 let seen: Seen[] = [];
 let server: Server;
 let base: string;
@@ -25,6 +25,8 @@ let base: string;
 function answer(req: IncomingMessage, res: ServerResponse, body: string) {
   seen.push({ path: req.url!, method: req.method!, body: body ? JSON.parse(body) : null, headers: req.headers });
   const send = (status: number, type: string, bytes: Buffer | string, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': type, ...headers }).end(bytes);
+  // Modal's proxy auth: without Modal-Key / Modal-Secret, every route is refused.
+  if (behaviour === 'proxy-auth' && !req.headers['modal-key']) return send(401, 'text/plain', 'modal-http: missing credentials for proxy authorization');
   if (req.url === '/health') return behaviour === 'health-503' ? send(503, 'text/plain', 'starting') : send(200, 'application/json', '{"status":"healthy"}');
   if (req.url === '/flux') return send(200, 'image/jpeg', JPEG);
   if (req.url === '/result/1') return send(200, 'image/png', SMOKE_PNG);
@@ -114,6 +116,15 @@ describe('modal-cdk verify', () => {
     const down = await verify(p, ['--app', 'flux', '--base-url', `http://127.0.0.1:${port}`]);
     expect(down.code).toBe(1);
     expect(down.err).toMatch(/\/flux \(flux\) failed: GET \/health: fetch failed \(connect ECONNREFUSED/);
+  });
+
+  test('a 401 without proxy-auth headers says which variables to set; with them the calls pass', async () => {
+    behaviour = 'proxy-auth';
+    const p = project();
+    const refused = await verify(p, ['--app', 'flux', '--base-url', base]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('/flux (flux) failed: GET /health: HTTP 401 (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET)');
+    expect((await verify(p, ['--app', 'flux', '--base-url', base], { MODAL_PROXY_TOKEN_ID: 'wk-1', MODAL_PROXY_TOKEN_SECRET: 'ws-1' })).code).toBe(0);
   });
 
   test('usage errors exit 2 before any call', async () => {

@@ -57,9 +57,12 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
 }
 
 /** Why an answer fails the endpoint's contract, or undefined. */
-function answerProblem(endpoint: EndpointModel, answer: Answer): string | undefined {
+function answerProblem(endpoint: EndpointModel, answer: Answer, authSent: boolean): string | undefined {
   if (answer.error) return answer.error;
-  if (answer.status !== 200) return `HTTP ${answer.status}: ${Buffer.from(answer.bytes.subarray(0, 300)).toString('utf8').trim()}`;
+  if (answer.status !== 200) {
+    const hint = (answer.status === 401 || answer.status === 403) && !authSent ? ' (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET to a Modal proxy token)' : '';
+    return `HTTP ${answer.status}: ${Buffer.from(answer.bytes.subarray(0, 300)).toString('utf8').trim()}${hint}`;
+  }
   if (!answer.contentType.startsWith(endpoint.contentType)) return `content type ${JSON.stringify(answer.contentType)}, expected ${endpoint.contentType}`;
   return outputProblem(endpoint.output, answer.bytes);
 }
@@ -75,7 +78,8 @@ export async function verifyApp(app: AppModel, baseUrl: string, options: VerifyO
   const headers = options.headers ?? {};
   // A cold container boots before it answers: allow its startup timeout, plus the time to schedule it.
   const health = await call(`${baseUrl}/health`, { headers }, (app.startupTimeoutSeconds + 60) * 1000);
-  const healthProblem = health.error ?? (health.status === 200 ? undefined : `HTTP ${health.status}`);
+  const authSent = 'Modal-Key' in headers;
+  const healthProblem = health.error ?? (health.status === 200 ? undefined : `HTTP ${health.status}${(health.status === 401 || health.status === 403) && !authSent ? ' (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET)' : ''}`);
   for (const endpoint of endpoints) {
     const base = { app: app.id, path: endpoint.path, healthMs: health.ms };
     if (healthProblem) {
@@ -89,13 +93,13 @@ export async function verifyApp(app: AppModel, baseUrl: string, options: VerifyO
     }
     const post = (body: Record<string, unknown>) => call(`${baseUrl}${endpoint.path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) }, endpoint.clientTimeoutMs);
     const cold = await post(smoke.body);
-    const coldProblem = answerProblem(endpoint, cold);
+    const coldProblem = answerProblem(endpoint, cold, authSent);
     if (coldProblem) {
       done({ ...base, result: 'failed', status: cold.status, coldMs: cold.ms, warmMs: null, bytes: cold.bytes.length, problem: coldProblem });
       continue;
     }
     const warm = await post(warmBody(endpoint, smoke.body));
-    const warmProblem = answerProblem(endpoint, warm);
+    const warmProblem = answerProblem(endpoint, warm, authSent);
     done({ ...base, result: warmProblem ? 'failed' : 'passed', status: warm.status, coldMs: cold.ms, warmMs: warm.ms, bytes: warm.bytes.length, ...(warmProblem ? { problem: `second call: ${warmProblem}` } : {}) });
   }
   return checks;
