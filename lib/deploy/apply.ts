@@ -60,6 +60,27 @@ export async function deployApp(step: PlanStep, options: ApplyOptions): Promise<
 export type Run = { kind: 'ok'; output: string; stdout: string } | { kind: 'failed'; exitCode: number; output: string } | { kind: 'timeout' } | { kind: 'not-found' } | { kind: 'cancelled' };
 
 /**
+ * What went wrong with a run that did not succeed, as the rest of a sentence after the command's name:
+ * `exited with 1: <why>` (a build or usage failure: `onBuild`; auth and network: what to do), `onTimeout`,
+ * `could not run: <install hint>`, or `was interrupted`. For commands that run once (deploy retries, and
+ * says so through failureHint).
+ */
+export function runFailure(run: Exclude<Run, { kind: 'ok' }>, onBuild: string, onTimeout: string): string {
+  switch (run.kind) {
+    case 'failed': {
+      const kind = classifyFailure(run.output);
+      return `exited with ${run.exitCode}: ${kind === 'build' ? onBuild : kind === 'auth' ? failureHint(kind) : 'the network or Modal failed; try again'}`;
+    }
+    case 'timeout':
+      return onTimeout;
+    case 'not-found':
+      return `could not run: ${failureHint('not-found')}`;
+    case 'cancelled':
+      return 'was interrupted';
+  }
+}
+
+/**
  * One `modal <args>` in its own process group: each output line to `onLine`, the whole group killed at
  * the time limit or on abort. Deploy and logs both run the CLI through it.
  */

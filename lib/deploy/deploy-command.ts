@@ -5,7 +5,6 @@ import { loadConfig } from '../config';
 import { ModalCdkError } from '../errors';
 import { reportUsage, reportWarnings } from '../report';
 import { formatTable } from '../table';
-import { endpointUrl } from '../clients/web-url';
 import type { AppModel } from '../synth/model';
 import { AppResult, deployApp, PlanStep } from './apply';
 import { acquireLock } from './lock';
@@ -146,8 +145,8 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
     if (!values.verify || controller.signal.aborted) return ok ? 0 : 1;
     const live = results.filter((r) => r.outcome === 'deployed' || r.outcome === 'unchanged').map((r) => r.appId);
     const urls = Object.fromEntries(results.map((r) => [r.appId, r.urls[0]]));
-    const { verifyAndReport } = await import('./verify-command');
-    const baseOf = (a: AppModel) => urls[a.id] ?? selection.state.apps[a.id]?.urls[0] ?? endpointUrl(selection.manifest.project.workspace, a.modalName, '');
+    const { deployedBaseUrl, verifyAndReport } = await import('./verify-command');
+    const baseOf = (a: AppModel) => urls[a.id] ?? deployedBaseUrl(selection, a);
     const verified = await verifyAndReport(selection.manifest.apps.filter((a) => live.includes(a.id)), baseOf, { where: `Modal environment "${env}"` }, out, err);
     return ok && verified ? 0 : 1;
   } finally {

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { reportUsage } from '../report';
-import { runModal } from './apply';
-import { classifyFailure, failureHint } from './modal-output';
+import { runFailure, runModal } from './apply';
+import { failureHint } from './modal-output';
 import { positiveInt, selectApps, UsageError } from './plan';
 
 export const LOGS_HELP = `Usage: modal-cdk logs --app <id> [options]
@@ -84,12 +84,9 @@ export async function logsCommand(argv: string[], out: NodeJS.WritableStream, er
       case 'not-found':
         err.write(`modal-cdk: ${failureHint('not-found')}\n`);
         return 1;
-      case 'failed': {
-        const kind = classifyFailure(run.output);
-        const hint = kind === 'auth' ? failureHint(kind) : kind === 'transient' ? 'the network or Modal failed; try again' : 'see its output above';
-        err.write(`modal-cdk: modal app logs exited with ${run.exitCode}: ${hint}\n`);
+      case 'failed':
+        err.write(`modal-cdk: modal app logs ${runFailure(run, 'see its output above', '')}\n`);
         return 1;
-      }
     }
   } finally {
     process.removeListener('SIGINT', onInterrupt);

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { runModal } from './apply';
-import { classifyFailure, failureHint } from './modal-output';
+import { runFailure, runModal } from './apply';
 
 /**
  * The read-only `modal … --json` commands status, rollback and models use, run through the deploy runner
@@ -40,16 +39,10 @@ export async function modalJson<S extends z.ZodType>(args: string[], schema: S, 
       if (!parsed.success) return { ok: false, reason: `${command} --json: unexpected shape (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join('.')})`, output: run.output };
       return { ok: true, data: parsed.data };
     }
-    case 'failed': {
-      const kind = classifyFailure(run.output);
-      const last = run.output.trim().split('\n').pop() ?? '';
-      return { ok: false, reason: `${command} exited with ${run.exitCode}: ${kind === 'build' ? last : failureHint(kind)}`, output: run.output };
+    default: {
+      const output = run.kind === 'failed' ? run.output : '';
+      const last = output.trim().split('\n').pop() ?? '';
+      return { ok: false, reason: `${command} ${runFailure(run, last, `gave no answer within ${timeoutSeconds} s, so it was killed`)}`, output };
     }
-    case 'timeout':
-      return { ok: false, reason: `${command} gave no answer within ${timeoutSeconds} s, so it was killed`, output: '' };
-    case 'not-found':
-      return { ok: false, reason: failureHint('not-found'), output: '' };
-    case 'cancelled':
-      return { ok: false, reason: `${command} was interrupted`, output: '' };
   }
 }

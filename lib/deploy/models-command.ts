@@ -4,13 +4,12 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { reportUsage } from '../report';
 import { formatTable } from '../table';
-import { runModal } from './apply';
+import { runFailure, runModal } from './apply';
 import { modalArgs } from './modal-args';
 import { preflight } from './preflight';
 import { selectApps, UsageError } from './plan';
 import { checkVolumeFiles, VolumeFile, volumeFiles } from './volume-check';
 import { ModalCdkError } from '../errors';
-import { classifyFailure, failureHint } from './modal-output';
 
 export const MODELS_HELP = `Usage: modal-cdk models ls --app <id> [options]
        modal-cdk models upload --app <id> --from <dir> [--dry-run] [options]
@@ -121,7 +120,7 @@ async function upload(files: VolumeFile[], from: string, env: string, cwd: strin
     const run = await runModal(put(f), { cwd, timeoutSeconds: 3600, signal: new AbortController().signal, onLine: (line) => out.write(`  ${line}\n`) });
     if (run.kind !== 'ok') {
       failed.add(f.pathInVolume);
-      const why = run.kind === 'failed' ? `exited with ${run.exitCode}: ${classifyFailure(run.output) === 'build' ? `see its output above (a volume that does not exist yet: modal volume create ${f.volume} --env ${env})` : failureHint(classifyFailure(run.output))}` : run.kind === 'timeout' ? 'no result within 3600 s, killed' : run.kind === 'not-found' ? failureHint('not-found') : 'interrupted';
+      const why = runFailure(run, `see its output above (a volume that does not exist yet: modal volume create ${f.volume} --env ${env})`, 'gave no result within 3600 s, so it was killed');
       err.write(`modal-cdk models upload: ${f.pathInVolume}: modal volume put ${why}\n`);
     }
   }

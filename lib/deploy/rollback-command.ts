@@ -5,11 +5,11 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { ModalCdkError } from '../errors';
 import { reportUsage } from '../report';
-import { runModal } from './apply';
+import { runFailure, runModal } from './apply';
 import { acquireLock } from './lock';
 import { modalArgs } from './modal-args';
 import { appHistorySchema, modalJson } from './modal-json';
-import { classifyFailure, failureHint } from './modal-output';
+import { failureHint } from './modal-output';
 import { selectApps, UsageError } from './plan';
 import { preflight } from './preflight';
 import { deployedDir, writeState } from './state';
@@ -99,7 +99,7 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
       cwd, timeoutSeconds: config.deploy.timeoutSeconds, signal: new AbortController().signal, onLine: (line) => out.write(`${line}\n`),
     });
     if (run.kind !== 'ok') {
-      const why = run.kind === 'failed' ? `exited with ${run.exitCode}: ${classifyFailure(run.output) === 'build' ? 'see its output above' : failureHint(classifyFailure(run.output))}` : run.kind === 'timeout' ? failureHint('timeout', config.deploy.timeoutSeconds) : run.kind === 'not-found' ? failureHint('not-found') : 'interrupted';
+      const why = runFailure(run, 'see its output above', failureHint('timeout', config.deploy.timeoutSeconds));
       err.write(`modal-cdk rollback: modal app rollback ${why}; the state file is unchanged\n`);
       return 1;
     }

@@ -5,7 +5,7 @@ import { loadConfig } from '../config';
 import { reportUsage } from '../report';
 import type { AppModel } from '../synth/model';
 import { formatTable } from '../table';
-import { selectApps, UsageError } from './plan';
+import { selectApps, Selection, UsageError } from './plan';
 import { EndpointCheck, proxyAuthHeaders, verifyApp } from './verify';
 
 export const VERIFY_HELP = `Usage: modal-cdk verify (--app <id> [--app <id> ...] | --all) [options]
@@ -72,9 +72,14 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
   const known = apps.flatMap((a) => a.endpoints.map((e) => e.path));
   const unknown = (values.endpoint ?? []).filter((p) => !known.includes(p));
   if (unknown.length > 0) return reportUsage(err, 'verify', `--endpoint: ${unknown.map((u) => JSON.stringify(u)).join(', ')} is not an endpoint of the selected apps: expected one of ${known.join(', ')}`);
-  const baseOf = (app: AppModel) => baseUrl ?? selection.state.apps[app.id]?.urls[0] ?? endpointUrl(selection.manifest.project.workspace, app.modalName, '');
+  const baseOf = (app: AppModel) => baseUrl ?? deployedBaseUrl(selection, app);
   const where = baseUrl ?? `Modal environment "${env}"`;
   return (await verifyAndReport(apps, baseOf, { endpoints: values.endpoint, json: values.json, report: values.report, where }, out, err)) ? 0 : 1;
+}
+
+/** Where a deployed app answers: the URL its last deploy recorded, else its URL in the project's workspace. */
+export function deployedBaseUrl(selection: Pick<Selection, 'state' | 'manifest'>, app: AppModel): string {
+  return selection.state.apps[app.id]?.urls[0] ?? endpointUrl(selection.manifest.project.workspace, app.modalName, '');
 }
 
 export interface ReportOptions {

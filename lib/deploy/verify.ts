@@ -57,12 +57,15 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
 }
 
 /** Why an answer fails the endpoint's contract, or undefined. */
+/** `HTTP <status>[: body]`, and what to set when Modal refused a call that carried no proxy-auth headers. */
+function statusProblem(status: number | null, body: string | undefined, authSent: boolean): string {
+  const hint = (status === 401 || status === 403) && !authSent ? ' (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET)' : '';
+  return `HTTP ${status}${body === undefined ? '' : `: ${body}`}${hint}`;
+}
+
 function answerProblem(endpoint: EndpointModel, answer: Answer, authSent: boolean): string | undefined {
   if (answer.error) return answer.error;
-  if (answer.status !== 200) {
-    const hint = (answer.status === 401 || answer.status === 403) && !authSent ? ' (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET to a Modal proxy token)' : '';
-    return `HTTP ${answer.status}: ${Buffer.from(answer.bytes.subarray(0, 300)).toString('utf8').trim()}${hint}`;
-  }
+  if (answer.status !== 200) return statusProblem(answer.status, Buffer.from(answer.bytes.subarray(0, 300)).toString('utf8').trim(), authSent);
   if (!answer.contentType.startsWith(endpoint.contentType)) return `content type ${JSON.stringify(answer.contentType)}, expected ${endpoint.contentType}`;
   return outputProblem(endpoint.output, answer.bytes);
 }
@@ -79,7 +82,7 @@ export async function verifyApp(app: AppModel, baseUrl: string, options: VerifyO
   // A cold container boots before it answers: allow its startup timeout, plus the time to schedule it.
   const health = await call(`${baseUrl}/health`, { headers }, (app.startupTimeoutSeconds + 60) * 1000);
   const authSent = 'Modal-Key' in headers;
-  const healthProblem = health.error ?? (health.status === 200 ? undefined : `HTTP ${health.status}${(health.status === 401 || health.status === 403) && !authSent ? ' (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET)' : ''}`);
+  const healthProblem = health.error ?? (health.status === 200 ? undefined : statusProblem(health.status, undefined, authSent));
   for (const endpoint of endpoints) {
     const base = { app: app.id, path: endpoint.path, healthMs: health.ms };
     if (healthProblem) {
