@@ -147,7 +147,8 @@ for (const [name, ms, target] of rows) console.log(`  ${name.padEnd(72)} ${ms.to
 const measured = JSON.parse(readFileSync(path.join(ROOT, 'measurements', 'gpu-h200.json'), 'utf8')) as Measurements;
 console.log(`\nGPU measurements (${measured.device}, driver ${measured.driver}, torch ${measured.torch}, ComfyUI ${measured.comfyui}, ${measured.date}; random-weight models, default request size)`);
 console.log(`  ${'endpoint'.padEnd(24)} ${'size'.padEnd(11)} load s  first s  warm s  peak GB   app GPU  est. warm s  timeout  client  est. $/warm request`);
-for (const app of ryla.synth().manifest.apps) {
+const rylaApps = ryla.synth().manifest.apps;
+for (const app of rylaApps) {
   for (const e of app.endpoints) {
     const m = measured.endpoints[e.path];
     if (!m) continue;
@@ -157,7 +158,7 @@ for (const app of ryla.synth().manifest.apps) {
     console.log(`  ${e.path.padEnd(24)} ${(m.width ? `${m.width}×${m.height}${m.frames ? `×${m.frames}` : ''}` : 'input').padEnd(11)} ${m.loadSeconds.toFixed(2).padStart(6)}  ${m.firstSeconds.toFixed(2).padStart(7)}  ${m.warmSeconds.toFixed(2).padStart(6)}  ${m.peakGpuMemoryGb.toFixed(2).padStart(7)}   ${gpu.padEnd(7)}  ${warm.toFixed(2).padStart(11)}  ${`${e.timeoutSeconds}s`.padStart(7)}  ${`${e.clientTimeoutMs / 1000}s`.padStart(6)}  ${rate ? (warm * rate).toFixed(5) : '-'}`);
   }
 }
-const unmeasured = ryla.synth().manifest.apps.flatMap((a) => a.endpoints.map((e) => e.path)).filter((p) => !measured.endpoints[p]);
+const unmeasured = rylaApps.flatMap((a) => a.endpoints.map((e) => e.path)).filter((p) => !measured.endpoints[p]);
 console.log(`  not measured (${unmeasured.length}): ${unmeasured.join(', ')}`);
 
 if (!process.argv.includes('--no-runtime')) {

@@ -14,6 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 
+def no_token_env(tmp_path, modal_on_path=False):
+    """This environment without MODAL_* variables and with an empty home: no token anywhere; with
+    `modal_on_path`, the pinned CLI first on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
+    env.update(HOME=str(tmp_path), MODAL_CONFIG_PATH=str(tmp_path / ".modal.toml"))
+    if modal_on_path:
+        env["PATH"] = f"{VENV_BIN}{os.pathsep}{env['PATH']}"
+    return env
+
+
 def test_modal_deploy_takes_the_flags_the_plan_uses():
     help_text = subprocess.run([VENV_BIN / "modal", "deploy", "--help"], capture_output=True, text=True, check=True).stdout
     plan = json.loads((SYNTH_OUT / "deploy-plan.json").read_text())
@@ -35,8 +45,7 @@ deployApp({json.dumps(step)}, {{
   onLine: (line) => lines.push(line), signal: new AbortController().signal,
 }}).then((result) => console.log(JSON.stringify({{ result, lines }})));
 """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
-    env.update(PATH=f"{VENV_BIN}{os.pathsep}{env['PATH']}", HOME=str(tmp_path), MODAL_CONFIG_PATH=str(tmp_path / ".modal.toml"))
+    env = no_token_env(tmp_path, modal_on_path=True)
     run = subprocess.run(["node", "-e", driver], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True)
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert any("Token missing" in line for line in report["lines"]), report["lines"]
@@ -54,8 +63,7 @@ const { logsArgs } = require('./lib/deploy/logs-command');
 console.log(JSON.stringify([logsArgs('example-flux', 'main', { since: '2h', tail: '50' }), logsArgs('example-flux', 'main', { follow: true })]));
 """
     forms = json.loads(subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
-    env.update(HOME=str(tmp_path), MODAL_CONFIG_PATH=str(tmp_path / ".modal.toml"))
+    env = no_token_env(tmp_path)
     for argv in forms:
         run = subprocess.run([VENV_BIN / "modal", *argv], env=env, capture_output=True, text=True, timeout=120)
         assert "Token missing" in run.stdout + run.stderr, (argv, run.stdout, run.stderr)
@@ -78,8 +86,7 @@ console.log(JSON.stringify([
 ]));
 """
     forms = json.loads(subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
-    env.update(HOME=str(tmp_path), MODAL_CONFIG_PATH=str(tmp_path / ".modal.toml"))
+    env = no_token_env(tmp_path)
     for argv in forms:
         run = subprocess.run([VENV_BIN / "modal", *argv], env=env, capture_output=True, text=True, timeout=120)
         assert "Token missing" in run.stdout + run.stderr, (argv, run.stdout, run.stderr)
@@ -93,8 +100,7 @@ def test_status_reports_the_real_cli_auth_failure_clearly(tmp_path):
     project = tmp_path / "project"
     project.mkdir()
     (project / "cdk-like.json").write_text(json.dumps({"app": f"ts-node --swc {ROOT / 'bin' / 'example.ts'}", "modal": {"workspace": "acme"}}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
-    env.update(PATH=f"{VENV_BIN}{os.pathsep}{env['PATH']}", HOME=str(tmp_path), MODAL_CONFIG_PATH=str(tmp_path / ".modal.toml"))
+    env = no_token_env(tmp_path, modal_on_path=True)
     run = subprocess.run(["node", ROOT / "bin" / "modal-cdk.js", "status"], cwd=project, env=env, capture_output=True, text=True, timeout=180)
     assert run.returncode == 1, run.stderr
     assert run.stdout == ""

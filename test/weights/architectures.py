@@ -64,6 +64,12 @@ def _unet(config, dtype):
     return model_config, model
 
 
+def _diffusion(config, dtype, matrices=None):
+    """A diffusion model file as UNETLoader reads it: the model built from ComfyUI's `config`, in `dtype`."""
+    _, model = _unet(config, torch.bfloat16 if matrices is not None else dtype)
+    return _cast(model.diffusion_model.state_dict(), dtype, matrices)
+
+
 def _sd_vae():
     import comfy.ldm.models.autoencoder as ae
 
@@ -129,8 +135,7 @@ def sdxl_checkpoint():
 
 def flux_dev_diffusion():
     """FLUX.1 dev diffusion model (guidance-distilled), bf16, as UNETLoader reads it."""
-    _, model = _unet({**FLUX_UNET, "guidance_embed": True}, torch.bfloat16)
-    return _cast(model.diffusion_model.state_dict(), torch.bfloat16)
+    return _diffusion({**FLUX_UNET, "guidance_embed": True}, torch.bfloat16)
 
 
 def flux_schnell_fp8_checkpoint():
@@ -147,32 +152,27 @@ def flux_schnell_fp8_checkpoint():
 
 def z_image_diffusion():
     """Z-Image Turbo diffusion model (Lumina 2 family, 6B), bf16."""
-    _, model = _unet(Z_IMAGE_UNET, torch.bfloat16)
-    return _cast(model.diffusion_model.state_dict(), torch.bfloat16)
+    return _diffusion(Z_IMAGE_UNET, torch.bfloat16)
 
 
 def qwen_image_fp8_diffusion():
     """Qwen-Image (2512) diffusion model (20B MMDiT), fp8 e4m3 matrices."""
-    _, model = _unet(QWEN_IMAGE_UNET, torch.bfloat16)
-    return _cast(model.diffusion_model.state_dict(), torch.bfloat16, F8)
+    return _diffusion(QWEN_IMAGE_UNET, torch.bfloat16, F8)
 
 
 def qwen_image_bf16_diffusion():
     """Qwen-Image-Edit (2511) diffusion model: the same MMDiT, bf16."""
-    _, model = _unet(QWEN_IMAGE_UNET, torch.bfloat16)
-    return _cast(model.diffusion_model.state_dict(), torch.bfloat16)
+    return _diffusion(QWEN_IMAGE_UNET, torch.bfloat16)
 
 
 def wan_14b_fp8_diffusion():
     """Wan 2.2 text-to-video 14B expert (the high- and low-noise files share it), fp8 e4m3 matrices."""
-    _, model = _unet(WAN_14B_UNET, torch.bfloat16)
-    return _cast(model.diffusion_model.state_dict(), torch.float16, F8)
+    return _diffusion(WAN_14B_UNET, torch.float16, F8)
 
 
 def wan_vace_14b_fp16():
     """Wan 2.1 VACE 14B (the 14B text-to-video model with 8 VACE blocks for reference/control video), fp16."""
-    _, model = _unet(WAN_VACE_14B_UNET, torch.float16)
-    return _cast(model.diffusion_model.state_dict(), torch.float16)
+    return _diffusion(WAN_VACE_14B_UNET, torch.float16)
 
 
 def qwen3_4b():

@@ -115,7 +115,6 @@ def main():
     for m in (m for m in files if m["filename"] in architectures.FILES):
         arch = architectures.FILES[m["filename"]]
         path = args.out / m["target"] / m["filename"]
-        path.parent.mkdir(parents=True, exist_ok=True) if not args.check_only else None
         sidecar = path.with_name(path.name + ".random-weights.json")
         stamp = {"architecture": arch, "seed": SEED, "version": FORMAT_VERSION}
         started = time.monotonic()
