@@ -1,12 +1,7 @@
 #!/usr/bin/env node
-import { runCli } from '../lib/cli';
+// This repository's CLI from source (bin/modal-cdk.js loads it through the SWC require hook). The built
+// package's CLI is dist/bin/modal-cdk.js (bin/launcher.js), which loads the bundle and calls the same main.
+import '../lib/zod-jitless'; // first: before any schema is made
+import { main } from '../lib/cli';
 
-// `modal-cdk ls | head`: a reader that closes the pipe early is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
-
-runCli(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+main();

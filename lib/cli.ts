@@ -46,6 +46,18 @@ Run from the project root (the directory with cdk-like.json). npm run synth / de
 run "modal-cdk synth / deploy / diff / serve"; pass options after --, e.g. npm run deploy -- --app wan26.
 `;
 
+/** The `modal-cdk` command: runs the CLI on this process's arguments and sets its exit code. */
+export function main(): void {
+  // `modal-cdk ls | head`: a reader that closes the pipe early is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  void runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
+
 /** Runs the CLI; returns the exit code. Output goes to the given streams (tests pass their own). */
 export async function runCli(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const [command, ...rest] = argv;

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { ModalProject } from '../constructs/modal-project';
 import { fromConstructsError, ModalCdkError, show } from './errors';
 
-/** This package's own source directories: frames in them are ours, not the user's. */
-const OWN_DIRS = ['lib', 'constructs', 'bin/swc-register.js', 'bin/modal-cdk.ts', 'bin/modal-cdk.js'].map((p) => path.join(__dirname, '..', p));
+/** This package's own files (from source, or dist/: the built bundle and its launcher): frames in them are ours, not the user's. */
+const OWN_DIRS = ['lib', 'constructs', 'dist', 'bin/swc-register.js', 'bin/modal-cdk.ts', 'bin/modal-cdk.js'].map((p) => path.join(__dirname, '..', p));
 
 /**
  * Whether this process can require the app file: JavaScript always; TypeScript when a `.ts` hook is

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { PACKAGE_FILES } from '../package-files';
 import { NodeClass, readNodeClass, SchemaFile } from './node-schema';
 
 /** The committed core snapshots, one per ComfyUI release the tests can run (test/comfyui/dump_object_info.py). */
-export const CORE_SNAPSHOT_DIR = path.join(__dirname, 'object-info');
+export const CORE_SNAPSHOT_DIR = path.join(PACKAGE_FILES, 'lib', 'comfy', 'object-info');
 
 /** A custom-node pack's schemas and who declared them (for messages). */
 export interface PackSchemas {

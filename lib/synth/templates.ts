@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Handlebars from 'handlebars';
+import { PACKAGE_FILES } from '../package-files';
 import { py, PyValue } from './python';
 
 /** Where the Handlebars templates (and the runtime copied into each app) live. */
-export const TEMPLATES_DIR = path.join(__dirname, '..', '..', 'templates');
+export const TEMPLATES_DIR = path.join(PACKAGE_FILES, 'templates');
 
 // One Handlebars instance with the helpers the templates use: literals for the language they render
 // (`py`, `ts`), one-line comments (`pyComment`, `tsComment` inside /** */), and `eq`.

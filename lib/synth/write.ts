@@ -12,9 +12,12 @@ export function writeAssembly(outdir: string, files: ReadonlyMap<string, string>
   const previous = `${target}.old-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   try {
+    const made = new Set<string>();
     for (const [rel, content] of files) {
       const file = path.join(staging, rel);
-      mkdirSync(path.dirname(file), { recursive: true });
+      const dir = path.dirname(file);
+      if (!made.has(dir)) mkdirSync(dir, { recursive: true });
+      made.add(dir);
       writeFileSync(file, content);
     }
   } catch (e) {

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/../.."
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 step() { echo "package tier: $*"; }
+export MODAL_CDK_CACHE_DIR="$WORK/code-cache"  # the built CLI's V8 code cache (bin/launcher.js), checked below
 
 step "npm pack"
 npm pack --silent --pack-destination "$WORK" > "$WORK/pack.log" 2>&1 || { cat "$WORK/pack.log"; exit 1; }
@@ -33,6 +34,28 @@ grep -q "Synthesized 1 app(s), 1 endpoint(s)" synth.log
 ! grep -q "warning" synth.log || { echo "a new project's synth warns:"; cat synth.log; exit 1; }
 test -f synth.out/apps/sdxl/app.py
 
+step "the CLI's code cache: one per command, a corrupt one replaced, MODAL_CDK_CACHE_DIR=off runs without"
+cache="$(ls "$MODAL_CDK_CACHE_DIR"/*-synth-*.bin)"
+test "$(stat -c %s "$cache")" -gt 100000
+head -c 5000 /dev/urandom > "$cache"
+npx --no-install modal-cdk synth -q -o corrupt.out
+diff -r synth.out corrupt.out > cache.diff || { echo "a synth with a corrupt code cache differs:"; head -40 cache.diff; exit 1; }
+test "$(stat -c %s "$cache")" -gt 100000 || { echo "the corrupt code cache was not rewritten"; exit 1; }
+rm -rf "$MODAL_CDK_CACHE_DIR" corrupt.out
+MODAL_CDK_CACHE_DIR=off npx --no-install modal-cdk synth -q -o uncached.out
+diff -r synth.out uncached.out > cache.diff || { echo "a synth without a code cache differs:"; head -40 cache.diff; exit 1; }
+test ! -e "$MODAL_CDK_CACHE_DIR" && test ! -e off
+rm -rf uncached.out
+
+step "an exception in the app is shown at the user's file:line, with no frames of the bundle"
+cp bin/app.ts app.ts.orig
+sed -i "s/  return project;/  if (project) throw new Error('boom');\n  return project;/" bin/app.ts
+if npx --no-install modal-cdk synth -q -o thrown.out > thrown.log 2>&1; then echo "synth passed with a throwing app"; exit 1; fi
+grep -q "your stack threw while building the tree: Error: boom" thrown.log || { cat thrown.log; exit 1; }
+grep -q "bin/app.ts:2[0-9]:" thrown.log || { echo "no bin/app.ts:line in:"; cat thrown.log; exit 1; }
+! grep -q "modal-cdk.js" thrown.log || { echo "frames of the bundle shown:"; cat thrown.log; exit 1; }
+mv app.ts.orig bin/app.ts
+
 step "the templates the package ships precompiled render what compiling them at run time renders"
 ls node_modules/modal-cdk/dist/templates/app.py.hbs.js > /dev/null
 find node_modules/modal-cdk/dist/templates -name '*.hbs.js' -delete
@@ -48,4 +71,4 @@ step "a type error in the app fails npm test"
 sed -i "s/gpu: 'L40S',/gpu: 42,/" bin/app.ts
 if npm test --silent > typeerror.log 2>&1; then echo "npm test passed with a type error in bin/app.ts"; exit 1; fi
 grep -q "bin/app.ts" typeerror.log
-echo "package tier: 5 passed, 0 failed"
+echo "package tier: 7 passed, 0 failed"
