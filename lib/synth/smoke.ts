@@ -71,7 +71,11 @@ export const SMOKE_PNG: Buffer = (() => {
   const size = 64;
   const rows = Buffer.alloc(size * (1 + size * 3));
   for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) rows.set([x * 4, y * 4, 128], y * (1 + size * 3) + 1 + x * 3);
+    for (let x = 0, at = y * (1 + size * 3) + 1; x < size; x++, at += 3) {
+      rows[at] = x * 4; // red
+      rows[at + 1] = y * 4; // green
+      rows[at + 2] = 128; // blue
+    }
   }
   const chunk = (type: string, data: Buffer) => {
     const head = Buffer.alloc(8);
