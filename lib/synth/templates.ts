@@ -23,7 +23,7 @@ export const TEMPLATE_OPTIONS = { noEscape: true, strict: true } as const;
 
 /**
  * A template under templates/, compiled once per process. The built package ships each one precompiled
- * next to it (`<name>.js`, by bin/build-assets.js with the same options), which saves the compile.
+ * next to it (`<name>.js`, by bin/build.js with the same options), which saves the compile.
  */
 export function loadTemplate(name: string): HandlebarsTemplateDelegate {
   let template = templates.get(name);
