@@ -5,8 +5,9 @@
 // Most of a one-shot command's time is V8 compiling functions the first time they run. The cache holds the
 // bytecode of every function the command ran, made when it ends (not when the file is read, which would
 // hold only the top level), one per command name, named by Node's version and the bundle's content hash
-// (V8 itself checks only the source's length); one V8 rejects is rewritten. Kept under $MODAL_CDK_CACHE_DIR (default: the OS's temp
-// folder, modal-cdk-<user>); set MODAL_CDK_CACHE_DIR=off to run without it.
+// (V8 itself checks only the source's length); one V8 rejects is rewritten. Bytecode V8 runs must be the
+// user's own: the cache lives in their cache folder ($XDG_CACHE_HOME or ~/.cache, then modal-cdk/), not a
+// shared temp folder. $MODAL_CDK_CACHE_DIR chooses another; MODAL_CDK_CACHE_DIR=off runs without one.
 const fs = require('node:fs');
 const Module = require('node:module');
 const os = require('node:os');
@@ -17,7 +18,7 @@ const vm = require('node:vm');
 const BUNDLE_SHA1 = 'set-by-build';
 const bundle = path.join(__dirname, '..', 'modal-cdk.js');
 const source = fs.readFileSync(bundle, 'utf8');
-const cacheDir = process.env.MODAL_CDK_CACHE_DIR || path.join(os.tmpdir(), `modal-cdk-${process.getuid?.() ?? 'user'}`);
+const cacheDir = process.env.MODAL_CDK_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'modal-cdk');
 const command = /^[a-z]+$/.test(process.argv[2] ?? '') ? process.argv[2] : 'help';
 const cacheFile = path.join(cacheDir, `${process.version}-${process.arch}-${command}-${BUNDLE_SHA1.slice(0, 16)}.bin`);
 const useCache = cacheDir !== 'off';
@@ -43,12 +44,17 @@ mod.loaded = true;
 if (useCache && (cachedData === undefined || script.cachedDataRejected)) {
   process.once('exit', () => {
     try {
-      fs.mkdirSync(cacheDir, { recursive: true });
+      fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
       const temporary = `${cacheFile}.${process.pid}`;
       fs.writeFileSync(temporary, script.createCachedData());
       fs.renameSync(temporary, cacheFile); // atomic: a parallel run never reads half a file
+      // The caches of other builds of the bundle (an upgrade) for this command and Node go.
+      const prefix = `${process.version}-${process.arch}-${command}-`;
+      for (const old of fs.readdirSync(cacheDir)) {
+        if (old.startsWith(prefix) && old.endsWith('.bin') && old !== path.basename(cacheFile)) fs.rmSync(path.join(cacheDir, old), { force: true });
+      }
     } catch {
-      // a read-only temp folder: run without a cache
+      // a read-only cache folder: run without a cache
     }
   });
 }

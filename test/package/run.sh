@@ -37,10 +37,13 @@ test -f synth.out/apps/sdxl/app.py
 step "the CLI's code cache: one per command, a corrupt one replaced, MODAL_CDK_CACHE_DIR=off runs without"
 cache="$(ls "$MODAL_CDK_CACHE_DIR"/*-synth-*.bin)"
 test "$(stat -c %s "$cache")" -gt 100000
+stale="${cache%-*.bin}-0000000000000000.bin"  # another build's cache of this command: replaced with it below
+cp "$cache" "$stale"
 head -c 5000 /dev/urandom > "$cache"
 npx --no-install modal-cdk synth -q -o corrupt.out
 diff -r synth.out corrupt.out > cache.diff || { echo "a synth with a corrupt code cache differs:"; head -40 cache.diff; exit 1; }
 test "$(stat -c %s "$cache")" -gt 100000 || { echo "the corrupt code cache was not rewritten"; exit 1; }
+test ! -e "$stale" || { echo "another build's code cache was left behind"; exit 1; }
 rm -rf "$MODAL_CDK_CACHE_DIR" corrupt.out
 MODAL_CDK_CACHE_DIR=off npx --no-install modal-cdk synth -q -o uncached.out
 diff -r synth.out uncached.out > cache.diff || { echo "a synth without a code cache differs:"; head -40 cache.diff; exit 1; }
