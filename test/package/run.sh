@@ -5,6 +5,7 @@
 # Reaches the npm registry only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+ROOT="$PWD"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 step() { echo "package tier: $*"; }
@@ -59,6 +60,13 @@ grep -q "bin/app.ts:2[0-9]:" thrown.log || { echo "no bin/app.ts:line in:"; cat 
 ! grep -q "modal-cdk.js" thrown.log || { echo "frames of the bundle shown:"; cat thrown.log; exit 1; }
 mv app.ts.orig bin/app.ts
 
+step "the built CLI deploys through the modal CLI (the recording stand-in first on PATH; execa is bundled)"
+mkdir standin
+PATH="$ROOT/test/fixtures/standin:$PATH" MODAL_TOKEN_ID=ak-package MODAL_TOKEN_SECRET=as-package STANDIN_DIR="$PWD/standin" STANDIN_LOG="$PWD/standin/log" \
+  npx --no-install modal-cdk deploy --all --yes --skip-volume-check > deploy.log 2>&1 || { cat deploy.log; exit 1; }
+grep -q '"argv":\["deploy","apps/sdxl/app.py","--name","my-app-sdxl"' standin/log || { cat standin/log deploy.log; exit 1; }
+grep -q "sdxl  deployed" deploy.log || { cat deploy.log; exit 1; }
+
 step "the templates the package ships precompiled render what compiling them at run time renders"
 ls node_modules/modal-cdk/dist/templates/app.py.hbs.js > /dev/null
 find node_modules/modal-cdk/dist/templates -name '*.hbs.js' -delete
@@ -74,4 +82,4 @@ step "a type error in the app fails npm test"
 sed -i "s/gpu: 'L40S',/gpu: 42,/" bin/app.ts
 if npm test --silent > typeerror.log 2>&1; then echo "npm test passed with a type error in bin/app.ts"; exit 1; fi
 grep -q "bin/app.ts" typeerror.log
-echo "package tier: 7 passed, 0 failed"
+echo "package tier: 8 passed, 0 failed"
