@@ -36,8 +36,7 @@ const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData
 // Run it as the module require('modal-cdk') resolves to, so the user's app gets this instance.
 const mod = new Module(bundle, module);
 mod.filename = bundle;
-mod.paths = Module._nodeModulePaths(path.dirname(bundle));
-Module._cache[bundle] = mod;
+require.cache[bundle] = mod;
 script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
 mod.loaded = true;
 
