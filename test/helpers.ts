@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ComfyApp, ComfyAppProps, Endpoint, EndpointProps, HfModel, ModalProject, ModalProjectProps, Workflow } from '../constructs';
@@ -52,9 +51,7 @@ export function problemsOf(fn: () => unknown): string[] {
   throw new Error('expected a ModalCdkError, but nothing was thrown');
 }
 
-export function tempDir(prefix = 'modal-cdk-test-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
-}
+export { tempDir } from './temp';
 
 /** Runs `modal-cdk <args>` in-process with `cwd` as the working directory; returns the exit code and output. */
 export async function runCliIn(cwd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -156,6 +156,8 @@ const before = modalCalls();
 const unchanged = time(5, () => deploy());
 rows.push([`deploy --all again, nothing changed (${modalCalls() - before} modal calls)`, unchanged, '≤ 1500 ms, 0 calls']);
 
+rmSync(out, { recursive: true, force: true });
+
 console.log(`modal-cdk bench (median ms; node ${process.version}, ${require('node:os').cpus().length} cores)`);
 for (const [name, ms, target] of rows) console.log(`  ${name.padEnd(72)} ${ms.toFixed(1).padStart(8)} ms   target ${target}`);
 

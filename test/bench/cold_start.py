@@ -82,6 +82,7 @@ def one_start(with_standins, snapshot=False):
     finally:
         process.kill()
         process.wait()
+        shutil.rmtree(base, ignore_errors=True)
     return marks
 
 
