@@ -20,7 +20,8 @@ const bundle = path.join(__dirname, '..', 'modal-cdk.js');
 const source = fs.readFileSync(bundle, 'utf8');
 const cacheDir = process.env.MODAL_CDK_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'modal-cdk');
 const command = /^[a-z]+$/.test(process.argv[2] ?? '') ? process.argv[2] : 'help';
-const cacheFile = path.join(cacheDir, `${process.version}-${process.arch}-${command}-${BUNDLE_SHA1.slice(0, 16)}.bin`);
+const cachePrefix = `${process.version}-${process.arch}-${command}-`; // then the bundle's hash: one file per build
+const cacheFile = path.join(cacheDir, `${cachePrefix}${BUNDLE_SHA1.slice(0, 16)}.bin`);
 const useCache = cacheDir !== 'off';
 
 let cachedData;
@@ -48,9 +49,8 @@ if (useCache && (cachedData === undefined || script.cachedDataRejected)) {
       fs.writeFileSync(temporary, script.createCachedData());
       fs.renameSync(temporary, cacheFile); // atomic: a parallel run never reads half a file
       // The caches of other builds of the bundle (an upgrade) for this command and Node go.
-      const prefix = `${process.version}-${process.arch}-${command}-`;
       for (const old of fs.readdirSync(cacheDir)) {
-        if (old.startsWith(prefix) && old.endsWith('.bin') && old !== path.basename(cacheFile)) fs.rmSync(path.join(cacheDir, old), { force: true });
+        if (old.startsWith(cachePrefix) && old.endsWith('.bin') && old !== path.basename(cacheFile)) fs.rmSync(path.join(cacheDir, old), { force: true });
       }
     } catch {
       // a read-only cache folder: run without a cache

@@ -9,6 +9,12 @@ ROOT="$PWD"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 step() { echo "package tier: $*"; }
+# `modal-cdk synth` into $1, which must equal the synth.out/ npm run synth wrote; $2 says what differed.
+synth_same_as_first() {
+  npx --no-install modal-cdk synth -q -o "$1"
+  diff -r synth.out "$1" > "$1.diff" || { echo "$2:"; head -40 "$1.diff"; exit 1; }
+  rm -rf "$1" "$1.diff"
+}
 export MODAL_CDK_CACHE_DIR="$WORK/code-cache"  # the built CLI's V8 code cache (bin/launcher.js), checked below
 
 step "npm pack"
@@ -41,15 +47,12 @@ test "$(stat -c %s "$cache")" -gt 100000
 stale="${cache%-*.bin}-0000000000000000.bin"  # another build's cache of this command: replaced with it below
 cp "$cache" "$stale"
 head -c 5000 /dev/urandom > "$cache"
-npx --no-install modal-cdk synth -q -o corrupt.out
-diff -r synth.out corrupt.out > cache.diff || { echo "a synth with a corrupt code cache differs:"; head -40 cache.diff; exit 1; }
+synth_same_as_first corrupt.out "a synth with a corrupt code cache differs"
 test "$(stat -c %s "$cache")" -gt 100000 || { echo "the corrupt code cache was not rewritten"; exit 1; }
 test ! -e "$stale" || { echo "another build's code cache was left behind"; exit 1; }
-rm -rf "$MODAL_CDK_CACHE_DIR" corrupt.out
-MODAL_CDK_CACHE_DIR=off npx --no-install modal-cdk synth -q -o uncached.out
-diff -r synth.out uncached.out > cache.diff || { echo "a synth without a code cache differs:"; head -40 cache.diff; exit 1; }
+rm -rf "$MODAL_CDK_CACHE_DIR"
+MODAL_CDK_CACHE_DIR=off synth_same_as_first uncached.out "a synth without a code cache differs"
 test ! -e "$MODAL_CDK_CACHE_DIR" && test ! -e off
-rm -rf uncached.out
 
 step "an exception in the app is shown at the user's file:line, with no frames of the bundle"
 cp bin/app.ts app.ts.orig
@@ -70,9 +73,7 @@ grep -q "sdxl  deployed" deploy.log || { cat deploy.log; exit 1; }
 step "the templates the package ships precompiled render what compiling them at run time renders"
 ls node_modules/modal-cdk/dist/templates/app.py.hbs.js > /dev/null
 find node_modules/modal-cdk/dist/templates -name '*.hbs.js' -delete
-npx --no-install modal-cdk synth -q -o compiled.out
-diff -r synth.out compiled.out > templates.diff || { echo "precompiled and compiled templates differ:"; head -40 templates.diff; exit 1; }
-rm -rf compiled.out
+synth_same_as_first compiled.out "precompiled and compiled templates differ"
 
 step "npm test"
 npm test --silent > test.log 2>&1 || { cat test.log; exit 1; }
