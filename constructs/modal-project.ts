@@ -191,8 +191,14 @@ export class ModalProject extends Construct {
       project: { name: this.projectName, workspace: this.workspace!, environment: this.environment },
       apps: drafts.map((d, i) => ({ ...d, model: checked.apps[i] })),
     });
-    if (options.outdir) writeAssembly(options.outdir, assembly.files);
+    if (options.outdir) writeAssembly(options.outdir, assembly.files, { protect: [this.root, process.cwd()], sources: this.sourceFiles() });
     return { ...assembly, warnings };
+  }
+
+  /** The workflow files the stack reads: an output directory holding one is refused (writeAssembly). */
+  private sourceFiles(): string[] {
+    const workflows = this.node.findAll().map((c) => (c as { workflow?: unknown }).workflow);
+    return workflows.flatMap((w) => (isMarked(w, 'Workflow') && (w as { file?: string }).file ? [path.resolve(this.root, (w as { file: string }).file)] : []));
   }
 
   private validateProject(): string[] {

@@ -38,6 +38,26 @@ describe('Template (modal-cdk/assertions)', () => {
     expect(template.bindRequest('/flux', { prompt: 'p', seed: null })['3'].inputs.seed).toBe(42); // null: the default
   });
 
+  test('bindRequest refuses what the app would refuse with a 422, naming the field', () => {
+    const refused = (path: string, body: Record<string, unknown>) => {
+      try {
+        template.bindRequest(path, body);
+      } catch (e) {
+        expect(e).toBeInstanceOf(AssertionFailed);
+        return (e as Error).message;
+      }
+      throw new Error(`bindRequest(${path}) accepted ${JSON.stringify(body)}`);
+    };
+    expect(refused('/flux', { prompt: 'p', width: 100000 })).toMatch(/^bindRequest\("\/flux"\): the body is not one the app takes \(it answers a 422 for a bad or missing field\):\n  field "width": got 100000, must be <= \d+\n\(pass \{ validate: false \} to bind it as given\)$/);
+    expect(refused('/flux', { width: 512 })).toContain('missing: "prompt" must be sent with a value');
+    expect(refused('/flux', { prompt: 'p', stesp: 4 })).toMatch(/field "stesp": not a field of this endpoint \(the server would ignore it\) — expected one of .*prompt, /);
+    expect(refused('/flux', { prompt: 'p', seed: '7' })).toContain('field "seed": got "7", must be integer');
+    expect(refused('/sdxl-instantid', { prompt: 'p', reference_image: 'x', sampler_name: 'nope' })).toMatch(/field "sampler_name": got "nope", must be one of \["/);
+    expect(refused('/flux-dev-lora', { prompt: 'p' })).toMatch(/missing: "lora_name" or .*"lora_id".* must be sent with a value/);
+    // The opt-out binds the body as given.
+    expect(template.bindRequest('/flux', { prompt: 'p', width: 100000 }, { validate: false })['5'].inputs.width).toBe(100000);
+  });
+
   test('toJSON is the manifest, for snapshots', () => {
     expect(template.toJSON().apps.map((a) => a.id)).toEqual(['flux', 'instantid', 'qwen-image', 'qwen-edit', 'z-image', 'wan26', 'seedvr2']);
   });

@@ -6,6 +6,7 @@ import { applyConfigContext } from '../synthesize';
 import { ModalCdkError } from '../errors';
 import type { AppModel, EndpointModel, Manifest, RequestField } from '../synth/model';
 import { Match, Matcher, matches } from './match';
+import { requestProblems } from './request-check';
 
 export { Match } from './match';
 export type { Matcher } from './match';
@@ -112,14 +113,25 @@ export class Template {
   /**
    * The API-format graph ComfyUI would receive for `body` on `path`, bound the way the app's runtime binds
    * it: presets, defaults (`""` too for defaultWhenEmpty fields; null is left out), format strings, clamps,
-   * suffixes, maps, the first of a list. The body is assumed to be valid (check it with the endpoint's JSON
-   * Schema); a file field gets the placeholder name `<field>.png` / `.mp4`, and a seed left out is
-   * `options.seed` (the app picks a random one).
+   * suffixes, maps, the first of a list. A file field gets the placeholder name `<field>.png` / `.mp4`, and
+   * a seed left out is `options.seed` (the app picks a random one).
+   *
+   * The body is first checked as the server checks it, against the endpoint's request JSON Schema (the
+   * one in `clients/endpoints.json`): a missing required field, a value of the wrong type, out of its
+   * bounds or not among its values fails the test, naming the field, as would a 422 from the app. A field
+   * the endpoint does not have fails too (the server ignores it: in a test it is most likely a typo).
+   * `options.validate: false` binds the body as given, for tests of raw binding.
    */
-  public bindRequest(path: string, body: Record<string, unknown>, options: { seed?: number } = {}): Record<string, { class_type: string; inputs: Record<string, unknown> }> {
+  public bindRequest(path: string, body: Record<string, unknown>, options: { seed?: number; validate?: boolean } = {}): Record<string, { class_type: string; inputs: Record<string, unknown> }> {
     const app = this.manifest.apps.find((a) => a.endpoints.some((e) => e.path === path));
     if (!app) throw new AssertionFailed(`no endpoint "${path}": the endpoints are ${Object.keys(this.endpoints()).join(', ')}`);
     const endpoint = app.endpoints.find((e) => e.path === path)!;
+    if (options.validate !== false) {
+      const problems = requestProblems(JSON.parse(this.file('clients/endpoints.json')).endpoints[path].requestSchema, body);
+      if (problems.length > 0) {
+        throw new AssertionFailed(`bindRequest("${path}"): the body is not one the app takes (it answers a 422 for a bad or missing field):\n${problems.map((p) => `  ${p}`).join('\n')}\n(pass { validate: false } to bind it as given)`);
+      }
+    }
     const graph = JSON.parse(this.file(`apps/${app.id}/${endpoint.workflow}`));
     const values = requestValues(endpoint.fields, body);
     for (const f of endpoint.fields) {

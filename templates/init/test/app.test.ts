@@ -14,9 +14,10 @@ test('/generate answers JPEG within two minutes and needs a prompt', () => {
 });
 
 test('a request binds into the workflow ComfyUI runs', () => {
-  const graph = template.bindRequest('/generate', { prompt: 'a lighthouse', steps: 9, seed: 7 });
+  const graph = template.bindRequest('/generate', { prompt: 'a lighthouse', steps: 4, seed: 7 });
   expect(graph['6'].inputs.text).toBe('a lighthouse');
   expect(graph['3'].inputs.seed).toBe(7);
+  expect(graph['3'].inputs.steps).toBe(4);
 });
 
 test('one app, one endpoint (template.toJSON() is the whole manifest, e.g. for a snapshot)', () => {
