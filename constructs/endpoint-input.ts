@@ -278,7 +278,7 @@ export function toRequestField(name: string, f: ParsedInput): RequestField {
  * node schemas, judged by the graph's literal); formats and presets name fields that exist; every field
  * is used. Returns one message per problem.
  */
-export function fieldProblems(inputs: Record<string, ParsedInput>, graph: WorkflowGraph, file: string, checkKinds = true): string[] {
+export function fieldProblems(inputs: Record<string, ParsedInput>, graph: WorkflowGraph, file: string, checkKinds = true, dropped: Record<string, string> = {}): string[] {
   const problems: string[] = [];
   const names = new Set(Object.keys(inputs));
   const fed = new Set<string>();
@@ -303,6 +303,10 @@ export function fieldProblems(inputs: Record<string, ParsedInput>, graph: Workfl
     const mapped = f.map ? Object.values(f.map) : undefined;
     for (const target of targets) {
       const node = graph[target.node];
+      if (!node && dropped[target.node]) {
+        problems.push(`input '${name}' binds node "${target.node}", but ${dropped[target.node]}`);
+        continue;
+      }
       if (!node) {
         problems.push(`input '${name}' binds node "${target.node}", which ${file} lacks: expected one of its node ids ${show(Object.keys(graph))}`);
         continue;

@@ -216,7 +216,8 @@ export class Endpoint extends Construct {
     const file = this.workflow.file ?? this.workflow.name;
     if ('errors' in loaded) return loaded.errors.map((e) => `workflow ${file}: ${e}`);
     const graph = loaded.graph;
-    const problems = fieldProblems(this.props.inputs, graph, file, app === undefined);
+    const dropped = ('dropped' in loaded && loaded.dropped) || {};
+    const problems = fieldProblems(this.props.inputs, graph, file, app === undefined, dropped);
     if (app) {
       const fields = boundFields(this.props.inputs);
       // Inputs a request always sets: their literal in the graph never reaches ComfyUI (the field is checked instead).
@@ -225,7 +226,9 @@ export class Endpoint extends Construct {
       problems.push(...bindingProblems(fields, graph, app.schemas, file, app.modelFiles));
     }
     const outputNode = this.outputNode(graph);
-    if (this.props.outputNode !== undefined && !graph[this.props.outputNode]) {
+    if (this.props.outputNode !== undefined && !graph[this.props.outputNode] && dropped[this.props.outputNode]) {
+      problems.push(`outputNode: got "${this.props.outputNode}", but ${dropped[this.props.outputNode]}`);
+    } else if (this.props.outputNode !== undefined && !graph[this.props.outputNode]) {
       problems.push(`outputNode: got "${this.props.outputNode}", expected a node id of ${file}: one of ${show(Object.keys(graph))}`);
     } else if (outputNode === undefined) {
       const outputs = app ? outputNodes(graph, app.schemas) : [];

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { isMarked, markAs } from '../lib/identity';
 import type { SchemaSet } from '../lib/comfy/schema-set';
-import { convertUiWorkflow, isUiWorkflow } from '../lib/comfy/ui-convert';
+import { convertUiWorkflow, DroppedNodes, isUiWorkflow } from '../lib/comfy/ui-convert';
 
 /** A ComfyUI graph in API format: node id → `{ class_type, inputs }`. */
 export type WorkflowGraph = Record<string, WorkflowNode>;
@@ -20,6 +20,9 @@ const graphSchema = z.record(
     inputs: z.record(z.string(), z.unknown()),
   }),
 );
+
+/** A workflow in API format (with the UI nodes conversion left out, for a UI-format one), or what is wrong. */
+export type ResolvedWorkflow = { graph: WorkflowGraph; dropped?: DroppedNodes } | { errors: string[] };
 
 /** A workflow's JSON, loaded once on first use: an API-format graph, a UI-format workflow, or what is wrong. */
 export type WorkflowLoad = { graph: WorkflowGraph } | { ui: unknown } | { error: string };
@@ -56,7 +59,7 @@ export class Workflow {
   public readonly file: string | undefined;
   private readonly given: unknown;
   private loaded: WorkflowLoad | undefined;
-  private readonly converted = new WeakMap<SchemaSet, { graph: WorkflowGraph } | { errors: string[] }>();
+  private readonly converted = new WeakMap<SchemaSet, ResolvedWorkflow>();
 
   private constructor(name: string, file: string | undefined, given: unknown) {
     this.name = name;
@@ -72,10 +75,11 @@ export class Workflow {
   }
 
   /**
-   * The graph in API format: as given, or converted from UI format with `schemas` (an app's). Returns
-   * every problem when it is not valid or cannot be converted.
+   * The graph in API format: as given, or converted from UI format with `schemas` (an app's), with why
+   * each UI node the export left out is not in it (`dropped`). Returns every problem when it is not valid
+   * or cannot be converted.
    */
-  public resolve(root: string, schemas: SchemaSet | undefined): { graph: WorkflowGraph } | { errors: string[] } {
+  public resolve(root: string, schemas: SchemaSet | undefined): ResolvedWorkflow {
     const loaded = this.load(root);
     if ('error' in loaded) return { errors: [loaded.error] };
     if ('graph' in loaded) return loaded;
@@ -85,7 +89,7 @@ export class Workflow {
       const converted = convertUiWorkflow(loaded.ui, schemas);
       if ('problems' in converted) result = { errors: converted.problems.map((p) => `cannot convert it from UI format: ${p}`) };
       else if (Object.keys(converted.graph).length === 0) result = { errors: ['the UI-format workflow has no node that ComfyUI runs (only notes, muted or bypassed nodes)'] };
-      else result = { graph: converted.graph as WorkflowGraph };
+      else result = { graph: converted.graph as WorkflowGraph, dropped: converted.dropped };
       this.converted.set(schemas, result);
     }
     return result;
@@ -100,7 +104,8 @@ function read(file: string): WorkflowLoad {
     return { error: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
   }
   try {
-    return check(JSON.parse(text));
+    // A UTF-8 byte order mark (Windows editors write one) is skipped, as the editor reading the file (UTF-8 decode) skips it.
+    return check(JSON.parse(text.replace(/^\uFEFF/, '')));
   } catch (e) {
     return { error: `not valid JSON (${(e as Error).message}): fix the file, or re-export it from ComfyUI with "Export (API)"` };
   }

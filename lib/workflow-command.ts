@@ -64,7 +64,7 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
   }
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path.resolve(file), 'utf8'));
+    value = JSON.parse(readFileSync(path.resolve(file), 'utf8').replace(/^\uFEFF/, '')); // a BOM is skipped, as the editor does
   } catch (e) {
     problems.push(`${file}: ${(e as NodeJS.ErrnoException).code ?? `not valid JSON (${(e as Error).message})`}, expected a workflow JSON file`);
   }

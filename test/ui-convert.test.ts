@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
 import { PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { convertUiWorkflow } from '../lib/comfy/ui-convert';
 import { ComfyApp, Endpoint, Workflow } from '../constructs';
-import { FIXTURES, problemsOf, ROOT, testProject } from './helpers';
+import { FIXTURES, problemsOf, ROOT, tempDir, testProject } from './helpers';
 
 // The RYLA packs' schemas, as the frontend that made the reference pairs had them loaded.
 const packs = readdirSync(path.join(ROOT, 'bin/ryla/nodes'))
@@ -77,12 +77,82 @@ describe('UI-format workflows convert to API format as the ComfyUI frontend expo
   });
 
   test('a muted node (mode 2) is dropped with its links; a bypassed one (mode 4) passes on its input of the same type', () => {
-    const ui = (mode: number) => ({
-      nodes: [image(1), node(2, 'ImageInvert', [], [['image', 'IMAGE', 1]], mode), save(3, 2)],
+    const ui = (mode: number, saveMode = 0) => ({
+      nodes: [image(1), node(2, 'ImageInvert', [], [['image', 'IMAGE', 1]], mode), { ...save(3, 2), mode: saveMode }],
       links: [[1, 1, 0, 2, 0, 'IMAGE'], [2, 2, 0, 3, 0, 'IMAGE']],
     });
-    expect(graphOf(ui(2))).toEqual({ '1': expect.anything(), '3': { class_type: 'SaveImage', inputs: { filename_prefix: 'out' } } });
     expect(graphOf(ui(4))).toEqual({ '1': expect.anything(), '3': { class_type: 'SaveImage', inputs: { filename_prefix: 'out', images: ['1', 0] } } });
+    // A muted tail is dropped whole.
+    expect(graphOf(ui(2, 2))).toEqual({ '1': expect.anything() });
+  });
+
+  test('a required input left empty by a muted or bypassed source names that node and its mode', () => {
+    const problems = (ui: Ui) => { const r = convert(ui); return 'problems' in r ? r.problems : []; };
+    const muted = { nodes: [image(1), node(2, 'ImageInvert', [], [['image', 'IMAGE', 1]], 2), save(3, 2)], links: [[1, 1, 0, 2, 0, 'IMAGE'], [2, 2, 0, 3, 0, 'IMAGE']] };
+    expect(problems(muted)).toEqual([
+      'node 3 (SaveImage) input images: empty in the export, because its source node 2 (ImageInvert) is muted (mode 2), and ComfyUI refuses a prompt whose required input is missing — un-mute or un-bypass that node in the editor (Ctrl+M / Ctrl+B), or connect another source to images',
+    ]);
+    // A bypassed node with nothing connected to the input it would pass on.
+    const bypassed = { nodes: [node(2, 'ImageInvert', [], [['image', 'IMAGE', null]], 4), save(3, 2)], links: [[2, 2, 0, 3, 0, 'IMAGE']] };
+    expect(problems(bypassed)).toEqual([expect.stringContaining('input images: empty in the export, because its source node 2 (ImageInvert) is bypassed (mode 4), and nothing is connected to its input image')]);
+    // A bypassed node without an input of the link's type passes nothing on.
+    const noSuchType = { nodes: [node(2, 'EmptyImage', [8, 8, 1, 0], [], 4), save(3, 2)], links: [[2, 2, 0, 3, 0, 'IMAGE']] };
+    expect(problems(noSuchType)).toEqual([expect.stringContaining('because its source node 2 (EmptyImage) is bypassed (mode 4) and has no IMAGE input to pass on')]);
+  });
+
+  test('Reroutes that feed each other are an error naming the cycle, not a stack overflow', () => {
+    const ui = { nodes: [node(1, 'Reroute', null, [['', '*', 2]]), node(2, 'Reroute', null, [['', '*', 1]]), save(3, 3)], links: [[1, 1, 0, 2, 0, '*'], [2, 2, 0, 1, 0, '*'], [3, 2, 0, 3, 0, 'IMAGE']] };
+    const r = convert(ui);
+    expect('problems' in r && r.problems).toEqual([expect.stringMatching(/^node 3: the link into it goes round a cycle of node 2 → node 1 → node 2 — a Reroute or bypassed node that feeds itself has no source/)]);
+    const bypassCycle = { nodes: [node(1, 'ImageInvert', [], [['image', 'IMAGE', 2]], 4), node(2, 'ImageInvert', [], [['image', 'IMAGE', 1]], 4), save(3, 3)], links: [[1, 1, 0, 2, 0, 'IMAGE'], [2, 2, 0, 1, 0, 'IMAGE'], [3, 2, 0, 3, 0, 'IMAGE']] };
+    expect((convert(bypassCycle) as { problems: string[] }).problems).toEqual([expect.stringContaining('goes round a cycle of node 2 → node 1 → node 2')]);
+  });
+
+  test("a display-only widget value the editor saves after a run (GetImageSize's text) is dropped as its export drops it", () => {
+    const ui = (widgets: unknown[]) => ({ nodes: [image(1), node(2, 'GetImageSize', widgets, [['image', 'IMAGE', 1]])], links: [[1, 1, 0, 2, 0, 'IMAGE']] });
+    expect(graphOf(ui(['8 x 8']))['2']).toEqual({ class_type: 'GetImageSize', inputs: { image: ['1', 0] } });
+    expect(graphOf(ui([]))['2']).toEqual({ class_type: 'GetImageSize', inputs: { image: ['1', 0] } });
+    expect(() => graphOf(ui(['8 x 8', 'more']))).toThrow(/got 2 widgets_values/);
+  });
+
+  test('a workflow file that starts with a UTF-8 byte order mark is read, as the editor reads it', () => {
+    const project = testProject();
+    const app = new ComfyApp(project, 'a', { gpu: 'L40S' });
+    const file = path.join(tempDir(), 'bom.json');
+    writeFileSync(file, `\uFEFF${JSON.stringify({ nodes: [image(1), save(2, 1)], links: [[1, 1, 0, 2, 0, 'IMAGE']] })}`);
+    new Endpoint(app, 'E', { path: '/e', workflow: Workflow.fromFile(file), inputs: {} });
+    expect(Object.keys(JSON.parse(project.synth().files.get('apps/a/workflows/bom.json')!))).toEqual(['1', '2']);
+  });
+
+  test('binding or naming as output a node the export leaves out says why, and where the value really goes', () => {
+    const ui = {
+      nodes: [
+        node(1, 'EmptyImage', [8, 8, 1, 0], [['width', 'INT', 3, 'width']]),
+        node(4, 'PrimitiveNode', [64]),
+        node(5, 'Reroute', null, [['', '*', 2]]),
+        node(6, 'ImageInvert', [], [['image', 'IMAGE', 4]], 4),
+        save(7, 5),
+        node(8, 'SaveImage', ['muted'], [['images', 'IMAGE', 6]], 2),
+      ],
+      links: [[2, 4, 0, 5, 0, 'INT'], [3, 5, 0, 1, 0, 'INT'], [4, 1, 0, 6, 0, 'IMAGE'], [5, 6, 0, 7, 0, 'IMAGE'], [6, 1, 0, 8, 0, 'IMAGE']],
+    };
+    const synth = (inputs: Record<string, object>, outputNode?: string) => {
+      const project = testProject();
+      new Endpoint(new ComfyApp(project, 'a', { gpu: 'L40S' }), 'E', { path: '/e', workflow: Workflow.fromJson('ui', ui), inputs: inputs as never, outputNode });
+      return problemsOf(() => project.synth());
+    };
+    expect(synth({ width: { type: 'int', node: '4', input: 'value', default: 8, min: 1, max: 64 } }, '7')).toEqual([
+      '[test/a/E] input \'width\' binds node "4", but node 4 (PrimitiveNode) is a PrimitiveNode: the export writes its value into the inputs it feeds and leaves it out; what it holds goes to node "1" input width — bind node "1" input width instead',
+    ]);
+    expect(synth({ w: { type: 'int', node: '5', input: 'x', default: 8, min: 1, max: 64 } }, '7')).toEqual([
+      expect.stringContaining('binds node "5", but node 5 (Reroute) is a Reroute, which only passes a link on, and the export leaves it out; what it holds goes to node "1" input width — use node "1" input width instead'),
+    ]);
+    expect(synth({}, '6')).toEqual([
+      '[test/a/E] outputNode: got "6", but node 6 (ImageInvert) is bypassed in the editor (mode 4), so the export leaves it out and passes its inputs through; what it holds goes to node "7" input images — un-bypass it (Ctrl+B), or use another node',
+    ]);
+    expect(synth({}, '8')).toEqual([
+      '[test/a/E] outputNode: got "8", but node 8 (SaveImage) is muted in the editor (mode 2), so the export leaves it out and ComfyUI never runs it — un-mute it (Ctrl+M), or use another node',
+    ]);
   });
 
   test('subgraphs are flattened: ids outer:inner, promoted widgets, links in and out', () => {

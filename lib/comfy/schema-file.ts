@@ -13,7 +13,7 @@ export function loadSchemaFile(given: string | object, root: string, source: str
   const file = typeof given === 'string' ? given : undefined;
   if (file !== undefined) {
     try {
-      value = JSON.parse(readFileSync(path.resolve(root, file), 'utf8'));
+      value = JSON.parse(readFileSync(path.resolve(root, file), 'utf8').replace(/^\uFEFF/, '')); // a BOM is skipped
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       return { error: `nodeSchemas: cannot read ${show(file)} (${reason}), expected a JSON file of node schemas relative to the project root` };

@@ -46,6 +46,7 @@ export const uiWorkflowSchema = uiGraphSchema.extend({
 });
 export type UiWorkflow = z.output<typeof uiWorkflowSchema>;
 type UiNode = z.output<typeof uiNodeSchema>;
+type UiInput = NonNullable<UiNode['inputs']>[number];
 type Subgraph = z.output<typeof subgraphSchema>;
 
 /** Whether a parsed JSON value looks like a UI-format workflow (it has `nodes` and `links`). */
@@ -70,11 +71,17 @@ interface Scope {
   /** The instance node and the scope it is in (for a subgraph). */
   readonly parent?: { scope: Scope; node: UiNode };
 }
-/** What an input resolves to: a link to a real node's output, or a value (a primitive, a subgraph widget). */
-type Resolved = { link: [string, number] } | { value: unknown } | undefined;
+/**
+ * What an input resolves to: a link to a real node's output, a value (a primitive, a subgraph widget), or
+ * nothing, with why (the editor shows the input empty: its source is muted, a bypass passes nothing on, …).
+ */
+type Resolved = { link: [string, number] } | { value: unknown } | { empty: string } | undefined;
+
+/** Why each UI node that the export leaves out is not in the API graph (for binding and output errors). */
+export type DroppedNodes = Record<string, string>;
 
 /** Converts a UI-format workflow; returns the API graph or every problem found. */
-export function convertUiWorkflow(value: unknown, schemas: SchemaSet): { graph: ApiGraph } | { problems: string[] } {
+export function convertUiWorkflow(value: unknown, schemas: SchemaSet): { graph: ApiGraph; dropped: DroppedNodes } | { problems: string[] } {
   const parsed = uiWorkflowSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -82,12 +89,13 @@ export function convertUiWorkflow(value: unknown, schemas: SchemaSet): { graph: 
   }
   const converter = new Converter(parsed.data, schemas);
   converter.scope(parsed.data, '', undefined);
-  return converter.problems.length ? { problems: converter.problems } : { graph: converter.graph };
+  return converter.problems.length ? { problems: converter.problems } : { graph: converter.graph, dropped: converter.dropped };
 }
 
 class Converter {
   public readonly graph: ApiGraph = {};
   public readonly problems: string[] = [];
+  public readonly dropped: DroppedNodes = {};
   private readonly subgraphs: Map<string, Subgraph>;
 
   constructor(workflow: UiWorkflow, private readonly schemas: SchemaSet) {
@@ -98,7 +106,10 @@ class Converter {
   public scope(graph: z.output<typeof uiGraphSchema>, prefix: string, parent: Scope['parent'], subgraph?: Subgraph): void {
     const scope: Scope = { prefix, nodes: new Map(graph.nodes.map((n) => [String(n.id), n])), links: new Map(graph.links.map((l) => toLink(l))), subgraph, parent };
     for (const node of graph.nodes) {
-      if (node.mode === MUTED || node.mode === BYPASSED || VIRTUAL.has(node.type)) continue;
+      if (node.mode === MUTED || node.mode === BYPASSED || VIRTUAL.has(node.type)) {
+        this.dropped[`${prefix}${node.id}`] = this.whyDropped(scope, node);
+        continue;
+      }
       const inner = this.subgraphs.get(node.type);
       if (inner) {
         if (parent && this.isAncestor(scope, inner.id)) this.problems.push(`node ${prefix}${node.id}: subgraph ${show(inner.name ?? inner.id)} contains itself — not supported`);
@@ -130,16 +141,20 @@ class Converter {
         this.problems.push(`node ${id} (${cls.name}) input ${input.name}: got link ${input.link}, which the workflow's links lack — re-save the workflow in ComfyUI`);
         continue;
       }
-      const resolved = this.resolve(scope, link.origin, link.slot, link.type, id);
+      const resolved = this.resolve(scope, link.origin, link.slot, link.type, id, new Set());
       if (resolved && 'link' in resolved) inputs[input.name] = resolved.link;
-      else if (resolved) inputs[input.name] = resolved.value;
+      else if (resolved && 'value' in resolved) inputs[input.name] = resolved.value;
+      else if (resolved && cls.byName.get(input.name)?.required) {
+        this.problems.push(`node ${id} (${cls.name}) input ${input.name}: empty in the export, because ${resolved.empty}, and ComfyUI refuses a prompt whose required input is missing — un-mute or un-bypass that node in the editor (Ctrl+M / Ctrl+B), or connect another source to ${input.name}`);
+      }
     }
     this.graph[id] = { class_type: cls.name, inputs, _meta: { title: node.title ?? cls.displayName } } as ApiGraph[string];
   }
 
   /** The node's widget values by input name (only those the API takes), or undefined after a problem. */
   private widgetValues(id: string, node: UiNode, cls: NodeClass): Record<string, unknown> | undefined {
-    const values = node.widgets_values ?? [];
+    const saved = node.widgets_values ?? [];
+    const values = Array.isArray(saved) ? [...saved] : saved;
     const inputs: Record<string, unknown> = {};
     if (!Array.isArray(values)) {
       // Keyed by widget name (VideoHelperSuite): keep the class's inputs and its format's widgets.
@@ -150,6 +165,9 @@ class Converter {
       return inputs;
     }
     const slots = widgetSlots(cls);
+    // A display-only widget the frontend adds after running (GetImageSize's "512 x 512") is saved but never exported.
+    const display = DISPLAY_WIDGETS[cls.name] ?? 0;
+    if (display > 0 && values.length === slots.length + display) values.splice(slots.length);
     if (values.length !== slots.length) {
       this.problems.push(`node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — the workflow was saved with another version of the node: open and re-save it in a ComfyUI with that version, or export it with "Export (API)"`);
       return undefined;
@@ -160,44 +178,82 @@ class Converter {
     return inputs;
   }
 
-  /** What output `slot` of node `origin` (in `scope`) gives a consumer: a real node's output, or a value. */
-  private resolve(scope: Scope, origin: string, slot: number, type: string, consumer: string): Resolved {
-    if (Number(origin) === SUBGRAPH_INPUT) return this.fromSubgraphInput(scope, slot, type, consumer);
+  /**
+   * What output `slot` of node `origin` (in `scope`) gives a consumer: a real node's output, a value, or
+   * nothing with why. `seen` holds the Reroutes and bypassed nodes followed so far (a cycle of them is an error).
+   */
+  private resolve(scope: Scope, origin: string, slot: number, type: string, consumer: string, seen: Set<string>): Resolved {
+    if (Number(origin) === SUBGRAPH_INPUT) return this.fromSubgraphInput(scope, slot, type, consumer, seen);
     const node = scope.nodes.get(origin);
     if (!node) {
       this.problems.push(`node ${consumer}: got a link from node ${scope.prefix}${origin}, which the workflow lacks — re-save the workflow in ComfyUI`);
       return undefined;
     }
-    if (node.mode === MUTED) return undefined;
+    const id = `${scope.prefix}${node.id}`;
+    const named = `node ${id} (${node.type})`;
+    if (node.mode === MUTED) return { empty: `its source ${named} is muted (mode 2)` };
+    const follow = (input: UiInput | undefined, passes: string): Resolved => {
+      if (seen.has(id)) {
+        this.problems.push(`node ${consumer}: the link into it goes round a cycle of ${[...seen, id].map((n) => `node ${n}`).join(' → ')} — a Reroute or bypassed node that feeds itself has no source: remove one of those links in the editor`);
+        return undefined;
+      }
+      const link = input?.link === null || input?.link === undefined ? undefined : scope.links.get(input.link);
+      if (!link) return { empty: `its source ${named} ${passes}, and nothing is connected to ${input ? `its input ${input.name}` : 'it'}` };
+      const from = this.resolve(scope, link.origin, link.slot, type, consumer, new Set([...seen, id]));
+      return from;
+    };
     if (node.mode === BYPASSED) {
       // The consumer gets what flows into the bypassed node's input of the same type (that slot first).
       const inputs = node.inputs ?? [];
       const index = [slot, ...inputs.keys()].find((i) => inputs[i] && inputs[i].type === type);
-      const input = index === undefined ? undefined : inputs[index];
-      const link = input?.link === null || input?.link === undefined ? undefined : scope.links.get(input.link);
-      return link ? this.resolve(scope, link.origin, link.slot, type, consumer) : undefined;
+      if (index === undefined) return { empty: `its source ${named} is bypassed (mode 4) and has no ${type} input to pass on` };
+      return follow(inputs[index], 'is bypassed (mode 4)');
     }
-    if (node.type === 'Reroute') {
-      const input = node.inputs?.[0];
-      const link = input?.link === null || input?.link === undefined ? undefined : scope.links.get(input.link);
-      return link ? this.resolve(scope, link.origin, link.slot, type, consumer) : undefined;
-    }
+    if (node.type === 'Reroute') return follow(node.inputs?.[0], 'is a Reroute');
     if (node.type === 'PrimitiveNode') {
       const values = Array.isArray(node.widgets_values) ? node.widgets_values : [];
-      return values.length ? { value: values[0] } : undefined;
+      return values.length ? { value: values[0] } : { empty: `its source ${named} holds no value` };
     }
-    if (VIRTUAL.has(node.type)) return undefined;
+    if (VIRTUAL.has(node.type)) return { empty: `its source ${named} is a note, which carries no value` };
     const inner = this.subgraphs.get(node.type);
     if (inner) {
       const child: Scope = { prefix: `${scope.prefix}${node.id}:`, nodes: new Map(inner.nodes.map((n) => [String(n.id), n])), links: new Map(inner.links.map((l) => toLink(l))), subgraph: inner, parent: { scope, node } };
       const out = [...child.links.values()].find((l) => Number(l.target) === SUBGRAPH_OUTPUT && l.targetSlot === slot);
-      return out ? this.resolve(child, out.origin, out.slot, type, consumer) : undefined;
+      return out ? this.resolve(child, out.origin, out.slot, type, consumer, seen) : { empty: `output ${slot} of subgraph ${named} is connected to nothing inside it` };
     }
-    return { link: [`${scope.prefix}${node.id}`, slot] };
+    return { link: [id, slot] };
+  }
+
+  /**
+   * Why a UI node is not in the API graph, and which nodes really take what it holds: for an endpoint that
+   * binds it or names it as its output node.
+   */
+  private whyDropped(scope: Scope, node: UiNode): string {
+    const named = `node ${scope.prefix}${node.id} (${node.type})`;
+    const receivers = this.receivers(scope, String(node.id), new Set());
+    const into = receivers.length ? `; what it holds goes to ${receivers.join(', ')}` : '';
+    if (node.mode === MUTED) return `${named} is muted in the editor (mode 2), so the export leaves it out and ComfyUI never runs it — un-mute it (Ctrl+M), or use another node`;
+    if (node.mode === BYPASSED) return `${named} is bypassed in the editor (mode 4), so the export leaves it out and passes its inputs through${into} — un-bypass it (Ctrl+B), or use another node`;
+    if (node.type === 'PrimitiveNode') return `${named} is a PrimitiveNode: the export writes its value into the inputs it feeds and leaves it out${into} — bind ${receivers[0] ?? 'the input it feeds'} instead`;
+    if (node.type === 'Reroute') return `${named} is a Reroute, which only passes a link on, and the export leaves it out${into} — use ${receivers[0] ?? 'the node it leads to'} instead`;
+    return `${named} is a note, which ComfyUI does not run`;
+  }
+
+  /** The real nodes' inputs (`node "5" input seed`) that node `id`'s outputs reach, through Reroutes. */
+  private receivers(scope: Scope, id: string, seen: Set<string>): string[] {
+    if (seen.has(id)) return [];
+    seen.add(id);
+    return [...scope.links.values()].filter((l) => l.origin === id).flatMap((l) => {
+      const target = scope.nodes.get(l.target);
+      if (!target) return [];
+      if (target.type === 'Reroute') return this.receivers(scope, l.target, seen);
+      const input = target.inputs?.[l.targetSlot];
+      return [`node "${scope.prefix}${target.id}" input ${input?.widget?.name ?? input?.name ?? l.targetSlot}`];
+    });
   }
 
   /** A subgraph input: the instance's link into it, else the value of the widget it was promoted to. */
-  private fromSubgraphInput(scope: Scope, slot: number, type: string, consumer: string): Resolved {
+  private fromSubgraphInput(scope: Scope, slot: number, type: string, consumer: string, seen: Set<string>): Resolved {
     const { parent, subgraph } = scope;
     const declared = subgraph?.inputs[slot];
     if (!parent || !declared) {
@@ -206,7 +262,7 @@ class Converter {
     }
     const outer = (parent.node.inputs ?? []).find((i) => i.name === declared.name);
     const link = outer?.link === null || outer?.link === undefined ? undefined : parent.scope.links.get(outer.link);
-    if (link) return this.resolve(parent.scope, link.origin, link.slot, type, consumer);
+    if (link) return this.resolve(parent.scope, link.origin, link.slot, type, consumer, seen);
     const proxies = parent.node.properties?.proxyWidgets;
     const values = Array.isArray(parent.node.widgets_values) ? parent.node.widgets_values : [];
     if (Array.isArray(proxies)) {
@@ -229,6 +285,13 @@ function toLink(l: z.output<typeof uiLinkSchema>): [number, Link] {
 const FRONTEND_WIDGETS: Record<string, readonly { name: string; emitted: boolean }[]> = {
   SaveGLB: [{ name: 'image', emitted: true }],
 };
+
+/**
+ * Display-only widgets a core node's frontend code adds when the node has run, saved in `widgets_values`
+ * after the class's own and left out of the export: GetImageSize shows the size it read, PreviewAny the
+ * text it previews. A workflow saved before the node ran has no such value, so it is optional.
+ */
+const DISPLAY_WIDGETS: Record<string, number> = { GetImageSize: 1, PreviewAny: 1 };
 
 /** The UI's widget slots of a class, in `widgets_values` order, and whether each reaches the API. */
 export function widgetSlots(cls: NodeClass): { name: string; emitted: boolean }[] {
