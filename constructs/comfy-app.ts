@@ -172,7 +172,7 @@ export class ComfyApp extends Construct {
   public readonly project: ModalProject;
   private readonly props: z.output<typeof comfyAppPropsSchema>;
   private schemaSet: SchemaSet | undefined;
-  private overlay: { pack: PackSchemas } | { error: string } | undefined;
+  private overlay: { pack: PackSchemas } | { errors: string[] } | undefined;
   private models: ModelFiles | undefined;
 
   constructor(scope: ModalProject, id: string, props: ComfyAppProps) {
@@ -231,7 +231,7 @@ export class ComfyApp extends Construct {
   }
 
   /** The app's own `nodeSchemas` (core classes as its ComfyUI version has them), read once. */
-  private coreOverlay(): { pack: PackSchemas } | { error: string } | undefined {
+  private coreOverlay(): { pack: PackSchemas } | { errors: string[] } | undefined {
     if (this.props.nodeSchemas === undefined) return undefined;
     if (!this.overlay) this.overlay = loadSchemaFile(this.props.nodeSchemas, this.project.root, `app ${this.node.path} nodeSchemas`);
     return this.overlay;
@@ -368,11 +368,24 @@ export class ComfyApp extends Construct {
     return [...mounts.values()].sort((a, b) => a.mountPath.localeCompare(b.mountPath));
   }
 
+  /** A pack whose schemas list a core class replaces ComfyUI's own entry in this app's checks: a note says so. */
+  private noteCoreRedefinitions(): void {
+    const version = closestCoreVersion(this.props.comfyVersion ?? this.project.comfyVersion);
+    const core = new Set(SchemaSet.for(version).classNames());
+    for (const n of this.children({ is: CustomNode.isCustomNode })) {
+      const loaded = n.schemas(this.project.root);
+      if (!loaded || !('pack' in loaded)) continue;
+      for (const cls of Object.keys(loaded.pack.file.nodes).filter((c) => core.has(c))) {
+        addNote(n, 'core-class-redefined', `nodeSchemas ${n.nodeSchemasLabel} ${cls}: redefines the core class ${cls} of ComfyUI ${version}: its entry replaces the core one in this app's checks (as a pack that re-registers a class replaces ComfyUI's own) — keep it only if the pack really changes ${cls}`);
+      }
+    }
+  }
+
   private validateApp(): string[] {
     const problems: string[] = [];
     if (this.endpoints.length === 0) problems.push('the app has no Endpoint: add at least one, or remove the app');
     const overlay = this.coreOverlay();
-    if (overlay && 'error' in overlay) problems.push(overlay.error);
+    if (overlay && 'errors' in overlay) problems.push(...overlay.errors);
     const secret = this.huggingfaceSecret;
     for (const model of this.children({ is: HfModel.isHfModel })) {
       if (model.gated && !secret) {
@@ -390,6 +403,7 @@ export class ComfyApp extends Construct {
     if (this.props.memorySnapshot && !this.props.gpuSnapshot && needGpu.length > 0) {
       problems.push(`memorySnapshot: got true with custom node(s) that need a GPU to import (${needGpu.map((n) => n.node.id).join(', ')}), but the snapshot phase has no GPU — remove memorySnapshot, or add gpuSnapshot: true (alpha)`);
     }
+    this.noteCoreRedefinitions();
     const dirs = new Map<string, string>();
     for (const n of this.children({ is: CustomNode.isCustomNode })) {
       if (dirs.has(n.dir)) problems.push(`custom nodes ${dirs.get(n.dir)} and ${n.node.id} both install into custom_nodes/${n.dir}: set dir on one`);

@@ -99,7 +99,7 @@ export class CustomNode extends Construct {
   }
   private readonly model: Omit<CustomNodeModel, 'constructPath'>;
   private readonly nodeSchemas: string | Record<string, unknown> | undefined;
-  private loaded: { pack: PackSchemas } | { error: string } | undefined;
+  private loaded: { pack: PackSchemas } | { errors: string[] } | undefined;
 
   constructor(scope: Construct, id: string, props: CustomNodeProps) {
     super(scope, id);
@@ -122,16 +122,21 @@ export class CustomNode extends Construct {
     this.node.addValidation({
       validate: () => {
         const schemas = this.schemas(ModalProject.of(this).root);
-        return schemas && 'error' in schemas ? [schemas.error] : [];
+        return schemas && 'errors' in schemas ? schemas.errors : [];
       },
     });
+  }
+
+  /** How messages name the pack's nodeSchemas: the file as given, or `(inline)`. */
+  public get nodeSchemasLabel(): string {
+    return typeof this.nodeSchemas === 'string' ? this.nodeSchemas : '(inline)';
   }
 
   /**
    * The pack's node schemas (read and checked once), undefined when it declares none, or what is wrong
    * with them. `root`: the project root that a file path is relative to.
    */
-  public schemas(root: string): { pack: PackSchemas } | { error: string } | undefined {
+  public schemas(root: string): { pack: PackSchemas } | { errors: string[] } | undefined {
     if (this.nodeSchemas === undefined) return undefined;
     if (!this.loaded) this.loaded = loadSchemaFile(this.nodeSchemas, root, `custom node ${this.node.path}`);
     return this.loaded;

@@ -124,7 +124,8 @@ export const NOTE_METADATA = 'modal-cdk:note';
 
 /** Records a note on a construct; synth prints it with the construct's path (`--strict` does not fail on it). */
 export function addNote(scope: IConstruct, id: string, message: string): void {
-  scope.node.addMetadata(NOTE_METADATA, { id, message });
+  const known = scope.node.metadata.some((m) => m.type === NOTE_METADATA && (m.data as { id: string }).id === id && (m.data as { message: string }).message === message);
+  if (!known) scope.node.addMetadata(NOTE_METADATA, { id, message });
 }
 
 /** The warnings and notes recorded on a construct tree, in tree order. */

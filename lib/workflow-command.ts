@@ -59,7 +59,7 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
   const packs: PackSchemas[] = [];
   for (const schemas of values['custom-nodes'] ?? []) {
     const loaded = loadSchemaFile(schemas, process.cwd(), `custom nodes ${schemas}`);
-    if ('error' in loaded) problems.push(`--custom-nodes ${schemas}: ${loaded.error}`);
+    if ('errors' in loaded) problems.push(...loaded.errors.map((e) => `--custom-nodes ${schemas}: ${e}`));
     else packs.push(loaded.pack);
   }
   let value: unknown;

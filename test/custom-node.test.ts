@@ -47,3 +47,41 @@ describe('CustomNode', () => {
     expect(problemsOf(() => project.synth())).toEqual(['[test/demo] custom nodes A and B both install into custom_nodes/Same: set dir on one']);
   });
 });
+
+describe('CustomNode nodeSchemas are checked as files', () => {
+  const pack = (nodes: Record<string, unknown>) => {
+    const { project, app } = demoStack();
+    new CustomNode(app, 'Pack', { repo: 'https://github.com/acme/pack', commit: SHA, nodeSchemas: { nodes } as never });
+    return project;
+  };
+  const entry = (required: Record<string, unknown>) => ({ input: { required }, output: ['IMAGE'], output_node: false });
+
+  test('an input without a type, with options that are not an object, or a COMBO without options names class and input', () => {
+    expect(problemsOf(() => pack({ Blur: entry({ radius: [], image: ['IMAGE'] }), Pick: entry({ mode: ['COMBO', {}], size: ['INT', 3] }) }).synth())).toEqual([
+      '[test/demo/Pack] nodeSchemas (inline) Blur.radius: got [], which has no type — expected [<type>, {<options>}] as /object_info serves it, the type INT, FLOAT, STRING, BOOLEAN, COMBO, a list of options, or a link type such as IMAGE',
+      '[test/demo/Pack] nodeSchemas (inline) Pick.mode: got a COMBO without its options, expected ["COMBO", {"options": ["a", "b"]}] (or the V1 form [["a", "b"], {}])',
+      '[test/demo/Pack] nodeSchemas (inline) Pick.size: got options 3, expected an object such as {"default": 1} — expected [<type>, {<options>}] as /object_info serves it, the type INT, FLOAT, STRING, BOOLEAN, COMBO, a list of options, or a link type such as IMAGE',
+    ]);
+  });
+
+  test.each([['int', 'INT'], ['Float', 'FLOAT'], ['TEXT', 'STRING'], ['BOOL', 'BOOLEAN']])('widget type %j is unknown to ComfyUI: expected %j', (type, fix) => {
+    expect(problemsOf(() => pack({ Blur: entry({ radius: [type, { default: 1 }] }) }).synth())).toEqual([
+      `[test/demo/Pack] nodeSchemas (inline) Blur.radius: got type "${type}", which ComfyUI does not know as a widget type: expected "${fix}" (ComfyUI's widget types are INT, FLOAT, STRING, BOOLEAN and COMBO)`,
+    ]);
+  });
+
+  test('a V1 combo, a V3 combo with options or a remote route, and link types pass', () => {
+    const result = pack({ Ok: entry({ a: [['x', 'y'], {}], b: ['COMBO', { options: ['x'] }], c: ['COMBO', { remote: { route: '/internal/files/output' } }], d: ['IMAGE'], e: ['FLOAT', { min: 0 }] }) }).synth();
+    expect(result.warnings.filter((w) => w.path === 'test/demo/Pack')).toEqual([]);
+  });
+
+  test('a pack that redefines a core class gets a note, once however often it is synthesized', () => {
+    const project = pack({ ImageInvert: entry({ image: ['IMAGE'] }) });
+    project.synth();
+    const notes = project.synth().warnings.filter((w) => w.id === 'core-class-redefined');
+    expect(notes).toEqual([{
+      path: 'test/demo/Pack', id: 'core-class-redefined', note: true,
+      message: 'nodeSchemas (inline) ImageInvert: redefines the core class ImageInvert of ComfyUI 0.3.75: its entry replaces the core one in this app\'s checks (as a pack that re-registers a class replaces ComfyUI\'s own) — keep it only if the pack really changes ImageInvert',
+    }]);
+  });
+});
