@@ -1,3 +1,4 @@
+import { OUTPUT_MARKER } from '../lib/synth/write';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ModalCdkError } from '../lib/errors';
@@ -25,6 +26,7 @@ export default () => {
   const outdir = path.join(dir, 'synth.out');
   if (previous !== undefined) {
     mkdirSync(outdir);
+    writeFileSync(path.join(outdir, OUTPUT_MARKER), 'a previous synth\n');
     writeFileSync(path.join(outdir, 'marker.txt'), previous);
   }
   const result = await runCliIn(dir, ['synth', '--quiet']);

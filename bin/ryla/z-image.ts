@@ -3,7 +3,7 @@
  * "danrisi" RES4LYF sampler recipe, and a LoRA. Today's server used ZImageLoader/ZImageSampler, nodes of
  * unknown origin; core ComfyUI runs Z-Image natively since 0.3.73, RES4LYF's HEAD needs 0.8.0+.
  */
-import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, VolumeModel, Workflow } from '../../constructs';
+import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, VolumeModel, Warnings, Workflow } from '../../constructs';
 import type { EndpointInput } from '../../constructs';
 import { lora, negativePrompt, prompt, seed, size, steps } from './fields';
 import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
@@ -18,7 +18,8 @@ function cfg(node: string): EndpointInput {
 
 export function addZImageApp(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'z-image', { gpu: 'L40S', comfyVersion: COMFY_NEW, nodeSchemas: COMFY_NEW_NODE_SCHEMAS, volumes: [shared.models], secrets: shared.secrets });
-  new CustomNode(app, 'Res4lyf', { repo: 'https://github.com/ClownsharkBatwing/RES4LYF', commit: '022c873c6d198c67b3312a1804336533a050df18', nodeSchemas: 'bin/ryla/nodes/res4lyf.json' });
+  const res4lyf = new CustomNode(app, 'Res4lyf', { repo: 'https://github.com/ClownsharkBatwing/RES4LYF', commit: '022c873c6d198c67b3312a1804336533a050df18', nodeSchemas: 'bin/ryla/nodes/res4lyf.json' });
+  Warnings.of(res4lyf).acknowledge('core-class-redefined', 'RES4LYF adds its bong_tangent and beta57 schedulers to the core samplers and schedulers (shared/data/comfyui/README.md)');
   new HfModel(app, 'ZImageTurbo', { repo: 'Comfy-Org/z_image_turbo', file: 'split_files/diffusion_models/z_image_turbo_bf16.safetensors', target: 'diffusion_models', sizeGb: 12.3 });
   new HfModel(app, 'Qwen3TextEncoder', { repo: 'Comfy-Org/z_image_turbo', file: 'split_files/text_encoders/qwen_3_4b.safetensors', target: 'text_encoders', sizeGb: 8.04 });
   new HfModel(app, 'Vae', { repo: 'Comfy-Org/z_image_turbo', file: 'split_files/vae/ae.safetensors', target: 'vae', sizeGb: 0.335 });
