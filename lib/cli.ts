@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args';
+import { closest } from './comfy/closest';
 import { loadConfig } from './config';
 import { reportError, reportUsage, reportWarnings } from './report';
 import { synthFromConfig } from './synthesize';
@@ -30,7 +31,21 @@ Commands:
   ls         List the stack's apps and endpoints (modal-cdk ls --help).
   help       Show this help (\`modal-cdk <command> --help\` for one command).
 
-Options for synth:
+Run modal-cdk synth --help for synth's options.
+
+Exit codes: 0 success, 1 the stack or config has errors (each printed as [path] message), 2 usage error.
+Run from the project root (the directory with cdk-like.json). npm run synth / deploy / diff / serve
+run "modal-cdk synth / deploy / diff / serve"; pass options after --, e.g. npm run deploy -- --app wan26.
+`;
+
+export const SYNTH_HELP = `Usage: modal-cdk synth [options]
+
+Build the construct tree (cdk-like.json "app"), validate the whole tree, and write the assembly (Modal app
+files, manifest, deploy plan, clients, docs, CI workflow) to the output directory. Every problem is printed
+at once as [construct path] message; nothing is written then. The output directory is replaced whole, so
+synth refuses one that holds files it did not write (the project itself, a folder of sources, …).
+
+Options:
   -o, --output <dir>   Where to write the assembly (default: cdk-like.json "output", else synth.out)
   -q, --quiet          Print nothing on success (warnings still go to stderr)
       --strict         Fail on warnings too (client policy, public endpoints), not only on errors; a
@@ -38,12 +53,11 @@ Options for synth:
       --typecheck      Type-check the project first (its tsconfig.json, with its own TypeScript): the
                        app runs through SWC, which does not; a type error fails synth, nothing written
   -c, --context k=v    Set a context value (read with node.tryGetContext), over cdk-like.json's; repeat
-                       for several; the value is JSON when it parses as JSON, else a string
+                       for several; the value is JSON when it parses as JSON, else a string; a key that
+                       cdk-like.json's context does not have is set all the same, with a warning
   -h, --help           Show this help
 
 Exit codes: 0 success, 1 the stack or config has errors (each printed as [path] message), 2 usage error.
-Run from the project root (the directory with cdk-like.json). npm run synth / deploy / diff / serve
-run "modal-cdk synth / deploy / diff / serve"; pass options after --, e.g. npm run deploy -- --app wan26.
 `;
 
 /** The `modal-cdk` command: runs the CLI on this process's arguments and sets its exit code. */
@@ -104,7 +118,7 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
 function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   let values: { output?: string; quiet?: boolean; help?: boolean; strict?: boolean; context?: string[]; typecheck?: boolean };
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args: argv,
       options: {
         output: { type: 'string', short: 'o' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' }, strict: { type: 'boolean' },
@@ -113,11 +127,10 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
       strict: true,
     }));
   } catch (e) {
-    err.write(`modal-cdk synth: ${(e as Error).message}\n`);
-    return 2;
+    return reportUsage(err, 'synth', (e as Error).message);
   }
   if (values.help) {
-    out.write(HELP);
+    out.write(SYNTH_HELP);
     return 0;
   }
   const started = performance.now();
@@ -125,6 +138,7 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   if (typeof overrides === 'string') return reportUsage(err, 'synth', overrides);
   const base = loadConfig(process.cwd());
   const config = { ...base, context: { ...base.context, ...overrides } };
+  warnUnknownContext(Object.keys(overrides), base.context, err);
   if (values.typecheck && !typecheck(process.cwd(), err)) return 1;
   const outdir = values.output ?? config.output;
   const assembly = synthFromConfig(config, outdir, values.strict ?? false);
@@ -154,6 +168,18 @@ export function parseContext(pairs: string[]): Record<string, unknown> | string 
     }
   }
   return context;
+}
+
+/**
+ * A `-c` key that cdk-like.json's context lacks is most often a typo: it is still set (a stack may read
+ * any key with node.tryGetContext), with a warning that names the keys cdk-like.json has.
+ */
+export function warnUnknownContext(keys: string[], known: Record<string, unknown>, err: NodeJS.WritableStream): void {
+  const names = Object.keys(known);
+  for (const key of keys.filter((k) => !(k in known))) {
+    const near = names.length ? `; cdk-like.json's context has ${names.join(', ')}${closest(key, names, 1).length ? ` (did you mean ${closest(key, names, 1)[0]}?)` : ''}` : '; cdk-like.json has no context';
+    err.write(`modal-cdk: warning: -c ${key}: not a key of cdk-like.json's context${near} — it is set all the same; a stack reads it only with node.tryGetContext('${key}')\n`);
+  }
 }
 
 /**

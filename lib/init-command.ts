@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args';
 import { reportUsage } from './report';
 import { TEMPLATES_DIR } from './synth/templates';
 
@@ -27,7 +27,7 @@ const DEV_TOOLS = ['@swc/core', '@swc/jest', '@types/jest', '@types/node', 'jest
 export function initCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   let values: { name?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseCommandArgs({ args: argv, options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (e) {
     return reportUsage(err, 'init', (e as Error).message);
   }

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseContext } from './cli';
+import { parseCommandArgs } from './args';
+import { parseContext, warnUnknownContext } from './cli';
 import { loadConfig } from './config';
 import { formatDuration } from './duration';
 import { reportUsage } from './report';
@@ -24,7 +24,7 @@ Exit codes: 0 listed, 1 the stack has errors, 2 usage error.
 export function lsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   let values: { json?: boolean; help?: boolean; context?: string[] };
   try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, context: { type: 'string', short: 'c', multiple: true } }, strict: true }));
+    ({ values } = parseCommandArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, context: { type: 'string', short: 'c', multiple: true } }, strict: true }));
   } catch (e) {
     return reportUsage(err, 'ls', (e as Error).message);
   }
@@ -35,6 +35,7 @@ export function lsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJ
   const overrides = parseContext(values.context ?? []);
   if (typeof overrides === 'string') return reportUsage(err, 'ls', overrides);
   const base = loadConfig(process.cwd());
+  warnUnknownContext(Object.keys(overrides), base.context, err);
   const scratch = mkdtempSync(path.join(tmpdir(), 'modal-cdk-ls-'));
   try {
     const { manifest } = synthFromConfig({ ...base, context: { ...base.context, ...overrides } }, scratch);

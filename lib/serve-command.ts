@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
 import { synthFromConfig } from './synthesize';
@@ -28,7 +28,7 @@ Exit codes: the server's; 1 the stack has errors; 2 usage error.
 export async function serveCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let values: { app?: string; 'comfy-url'?: string; 'comfy-dir'?: string; host?: string; port?: string; python?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args: argv,
       options: {
         app: { type: 'string', short: 'a' }, 'comfy-url': { type: 'string' }, 'comfy-dir': { type: 'string' },

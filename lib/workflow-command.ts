@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args';
 import { ApiGraph, checkGraph } from './comfy/graph-check';
 import { loadSchemaFile } from './comfy/schema-file';
 import { closestCoreVersion, coreVersions, PackSchemas, SchemaSet } from './comfy/schema-set';
@@ -35,7 +35,7 @@ Exit codes: 0 success, 1 problems found (one per line on stderr), 2 usage error.
 export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   let parsed: { values: { 'custom-nodes'?: string[]; 'comfy-version'?: string; help?: boolean }; positionals: string[] };
   try {
-    parsed = parseArgs({
+    parsed = parseCommandArgs({
       args: argv,
       options: { 'custom-nodes': { type: 'string', multiple: true }, 'comfy-version': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
@@ -50,7 +50,7 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
     return 0;
   }
   const [command, file, ...extra] = positionals;
-  if (command !== 'convert' && command !== 'check') return reportUsage(err, 'workflow', `expected a command, convert or check, got ${command === undefined ? 'nothing' : JSON.stringify(command)}`);
+  if (command !== 'convert' && command !== 'check') return reportUsage(err, 'workflow', `expected a sub-command, convert or check, got ${command === undefined ? 'nothing' : JSON.stringify(command)}`);
   if (file === undefined || extra.length > 0) return reportUsage(err, 'workflow', `expected one workflow file, got ${file === undefined ? 'none' : positionals.slice(1).length}`);
   const version = values['comfy-version'] ?? coreVersions().at(-1)!;
   if (!/^\d+\.\d+\.\d+$/.test(version)) return reportUsage(err, 'workflow', `--comfy-version: got ${JSON.stringify(version)}, expected a release such as "0.3.75"`);

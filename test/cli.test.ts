@@ -11,14 +11,14 @@ describe('modal-cdk CLI', () => {
     const result = await cli(['--help']);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/Commands:\n\s+synth\s/);
-    expect(result.out).toMatch(/--output <dir>/);
+    expect(result.out).toMatch(/modal-cdk synth --help/);
     expect(result.out).toMatch(/Exit codes: 0 success, 1 .*, 2 usage error/);
   });
 
   test('no command prints help and exits 2; an unknown command or option exits 2', async () => {
     expect((await cli([])).code).toBe(2);
     expect(await cli(['deploy-all'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "deploy-all": expected one of synth, deploy, diff, verify, status, logs, models, rollback, serve, workflow, init, ls, help') });
-    expect(await cli(['synth', '--outptu', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining("Unknown option '--outptu'") });
+    expect(await cli(['synth', '--outptu', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining('modal-cdk synth: unknown option --outptu: did you mean --output? (this command takes --output, --quiet, --help, --strict, --context, --typecheck)') });
   });
 
   test.each([
@@ -33,6 +33,31 @@ describe('modal-cdk CLI', () => {
     expect(result.code).toBe(1);
     expect(result.err).toContain(message);
   });
+
+  test("synth --help shows synth's own usage and options", async () => {
+    const result = await cli(['synth', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^Usage: modal-cdk synth \[options\]\n/);
+    expect(result.out).toMatch(/-o, --output <dir>/);
+    expect(result.out).not.toMatch(/Commands:/);
+  });
+
+  test('one argument rule: a negative number reaches the command\'s own check; a value left out names its option', async () => {
+    expect(await cli(['deploy', '--all', '--concurrency', '-2'])).toMatchObject({ code: 2, err: expect.stringContaining('--concurrency: got "-2"') });
+    expect(await cli(['verify', '--all', '--timeout', '0'])).toMatchObject({ code: 2 });
+    expect(await cli(['synth', '-o'])).toMatchObject({ code: 2, err: 'modal-cdk synth: --output: expected a value after it\n(see modal-cdk synth --help)\n' });
+    expect(await cli(['synth', '--quiet=yes'])).toMatchObject({ code: 2, err: expect.stringContaining('--quiet: takes no value (it is a switch)') });
+    expect(await cli(['status', 'extra'])).toMatchObject({ code: 2, err: expect.stringContaining('unexpected argument "extra": this command takes only options (--env, --json, --help)') });
+    expect(await cli(['workflow'])).toMatchObject({ code: 2, err: expect.stringContaining('expected a sub-command, convert or check, got nothing') });
+  });
+
+  test('an unknown -c key is set, with a warning naming the keys cdk-like.json has', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify({ app: `ts-node --swc ${path.join(ROOT, 'test', 'fixtures', 'clients-stack.ts')}`, context: { replicas: 1 } }));
+    const result = await cli(['synth', '-q', '-c', 'replcas=3', '-c', 'replicas=2'], dir);
+    expect(result.code).toBe(0);
+    expect(result.err).toBe("modal-cdk: warning: -c replcas: not a key of cdk-like.json's context; cdk-like.json's context has replicas (did you mean replicas?) — it is set all the same; a stack reads it only with node.tryGetContext('replcas')\n");
+  }, 30_000);
 
   test('a missing cdk-like.json says to run from the project root', async () => {
     expect((await cli(['synth'], tempDir())).err).toMatch(/\[cdk-like.json\] not found in .*: run modal-cdk from the project root/);

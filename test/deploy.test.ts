@@ -229,11 +229,16 @@ describe('modal-cdk logs', () => {
       [[], 'expected --app <id>'],
       [['--app', 'nope'], 'unknown app id "nope": expected one of flux, upscale'],
       [['--app', 'flux', '--timeout', '0'], '--timeout: got "0", expected whole seconds ≥ 1'],
-      [['--app', 'flux', '--tail', 'all'], '--tail: got "all", expected a whole number ≥ 1'],
+      [['--app', 'flux', '--tail', 'all'], '--tail: got "all", expected a whole number from 1 to 20000 (what modal app logs fetches at most)'],
+      [['--app', 'flux', '--tail', '-3'], '--tail: got "-3", expected a whole number from 1 to 20000 (what modal app logs fetches at most)'],
+      [['--app', 'flux', '--timeout', '-5'], '--timeout: got "-5", expected whole seconds ≥ 1'],
+      [['--app', 'flux', '--since', 'yesterday'], '--since: got "yesterday", expected a relative time such as 30m, 2h or 1d (whole s, m, h or d) or an ISO 8601 date-time such as 2026-03-01T05:00:00 — what modal app logs takes'],
+      [['--app', 'flux', '--since', '2026-02-30'], expect.stringContaining('--since: got "2026-02-30", expected a relative time')],
+      [['--app', 'flux', '--sinec', '2h'], 'unknown option --sinec: did you mean --since? (this command takes --app, --since, --tail, --follow, --timeout, --env, --help)'],
       [['--app', 'flux', '-f', '--since', '1h'], 'expected --follow alone, or --since/--tail without it: modal app logs streams new entries or fetches old ones, not both'],
     ] as [string[], string][]) {
       const run = await logs(p, args);
-      expect([run.code, run.err]).toEqual([2, `modal-cdk logs: ${message}\n(see modal-cdk logs --help)\n`]);
+      expect([run.code, run.err]).toEqual([2, typeof message === 'string' ? `modal-cdk logs: ${message}\n(see modal-cdk logs --help)\n` : message]);
     }
     expect(calls(p)).toEqual([]);
     modes(p, { 'example-flux': 'flaky-always' });

@@ -113,8 +113,9 @@ describe('modal-cdk models and deploy\'s volume check', () => {
   test('usage: subcommand, --app, --from that exists and has the files', async () => {
     const p = project();
     for (const [args, message] of [
-      [['models'], 'got no subcommand, expected ls or upload'],
-      [['models', 'rm', '--app', 'flux'], 'got "rm", expected ls or upload'],
+      [['models'], 'expected a sub-command, ls or upload, before the options, got nothing'],
+      [['models', '--app', 'flux', 'ls'], 'expected a sub-command, ls or upload, before the options, got the option --app first'],
+      [['models', 'rm', '--app', 'flux'], 'expected a sub-command, ls or upload, before the options, got "rm"'],
       [['models', 'ls'], 'expected --app <id>'],
       [['models', 'upload', '--app', 'flux'], 'upload: expected --from <dir>, the local folder laid out as the volume'],
       [['models', 'upload', '--app', 'flux', '--from', '/nonexistent'], '--from: "/nonexistent" does not exist'],

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { loadConfig } from '../config';
 import { ModalCdkError } from '../errors';
 import { reportUsage, reportWarnings } from '../report';
@@ -48,7 +48,7 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
     'skip-volume-check'?: boolean; verify?: boolean;
   };
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args: argv,
       options: {
         app: { type: 'string', short: 'a', multiple: true }, all: { type: 'boolean' }, env: { type: 'string', short: 'e' },

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { createTwoFilesPatch } from 'diff';
 import { loadConfig } from '../config';
 import { reportUsage } from '../report';
@@ -23,7 +23,7 @@ Exit codes: 0 shown (changed or not), 1 the stack has errors, 2 usage error.
 export async function diffCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let values: { app?: string[]; env?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { app: { type: 'string', short: 'a', multiple: true }, env: { type: 'string', short: 'e' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseCommandArgs({ args: argv, options: { app: { type: 'string', short: 'a', multiple: true }, env: { type: 'string', short: 'e' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (e) {
     return reportUsage(err, 'diff', (e as Error).message);
   }

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { loadConfig } from '../config';
 import { reportUsage } from '../report';
 import { runFailure, runModal } from './apply';
@@ -24,6 +24,22 @@ Options:
 Exit: 0 logs printed (or --follow cut); 1 modal failed or a fetch was cut at the limit; 2 usage.
 `;
 
+/** The most entries `modal app logs --tail` fetches (modal 1.6.4: modal/_logs.py `_FETCH_LIMIT`). */
+const MODAL_TAIL_MAX = 20_000;
+
+/**
+ * Whether `modal app logs --since` takes `text` (modal 1.6.4, modal/cli/_logs.py `_parse_time_arg`): a
+ * duration `<n>s|m|h|d`, else what Python's `datetime.fromisoformat` reads (a date, a date-time).
+ */
+export function isLogsTime(text: string): boolean {
+  if (/^\d+[smhd]$/.test(text)) return true;
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
+  if (!iso) return false;
+  const [, y, mo, d, h = '0', mi = '0', sec = '0'] = iso;
+  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  return date.getUTCMonth() === Number(mo) - 1 && date.getUTCDate() === Number(d) && Number(h) < 24 && Number(mi) < 60 && Number(sec) < 60;
+}
+
 /** No limit, for --follow without --timeout: the longest a Node timer can wait (about 24 days). */
 const NO_LIMIT_SECONDS = 2_147_483;
 
@@ -35,7 +51,7 @@ export function logsArgs(modalName: string, env: string, o: { since?: string; ta
 export async function logsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let values: { app?: string; since?: string; tail?: string; follow?: boolean; timeout?: string; env?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args: argv,
       options: {
         app: { type: 'string', short: 'a' }, since: { type: 'string' }, tail: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' },
@@ -56,7 +72,11 @@ export async function logsCommand(argv: string[], out: NodeJS.WritableStream, er
   }
   const timeoutSeconds = positiveInt(values.timeout, values.follow ? NO_LIMIT_SECONDS : 30);
   if (timeoutSeconds === undefined) return reportUsage(err, 'logs', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
-  if (positiveInt(values.tail, 1) === undefined) return reportUsage(err, 'logs', `--tail: got ${JSON.stringify(values.tail)}, expected a whole number ≥ 1`);
+  const tail = positiveInt(values.tail, 1);
+  if (tail === undefined || tail > MODAL_TAIL_MAX) return reportUsage(err, 'logs', `--tail: got ${JSON.stringify(values.tail)}, expected a whole number from 1 to ${MODAL_TAIL_MAX} (what modal app logs fetches at most)`);
+  if (values.since !== undefined && !isLogsTime(values.since)) {
+    return reportUsage(err, 'logs', `--since: got ${JSON.stringify(values.since)}, expected a relative time such as 30m, 2h or 1d (whole s, m, h or d) or an ISO 8601 date-time such as 2026-03-01T05:00:00 — what modal app logs takes`);
+  }
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
   let step;

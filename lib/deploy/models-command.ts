@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { loadConfig } from '../config';
 import { reportUsage } from '../report';
 import { formatTable } from '../table';
@@ -40,9 +40,13 @@ type Out = NodeJS.WritableStream;
 
 export async function modelsCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub !== 'ls' && sub !== 'upload' && !argv.includes('--help') && !argv.includes('-h')) {
+    const got = sub === undefined ? 'nothing' : sub.startsWith('-') ? `the option ${sub} first` : JSON.stringify(sub);
+    return reportUsage(err, 'models', `expected a sub-command, ls or upload, before the options, got ${got}`);
+  }
   let values: { app?: string; from?: string; 'dry-run'?: boolean; env?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args: rest,
       options: { app: { type: 'string', short: 'a' }, from: { type: 'string' }, 'dry-run': { type: 'boolean' }, env: { type: 'string', short: 'e' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
@@ -54,7 +58,6 @@ export async function modelsCommand(argv: string[], out: Out, err: Out): Promise
     out.write(MODELS_HELP);
     return 0;
   }
-  if (sub !== 'ls' && sub !== 'upload') return reportUsage(err, 'models', `got ${sub === undefined ? 'no subcommand' : JSON.stringify(sub)}, expected ls or upload`);
   if (!values.app) return reportUsage(err, 'models', 'expected --app <id>');
   if (sub === 'upload' && !values.from) return reportUsage(err, 'models', 'upload: expected --from <dir>, the local folder laid out as the volume');
   if (sub === 'ls' && (values.from || values['dry-run'])) return reportUsage(err, 'models', 'ls: --from and --dry-run are options of upload');

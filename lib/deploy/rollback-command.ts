@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { loadConfig } from '../config';
 import { ModalCdkError } from '../errors';
 import { reportUsage } from '../report';
@@ -39,7 +39,7 @@ type Out = NodeJS.WritableStream;
 export async function rollbackCommand(argv: string[], out: Out, err: Out): Promise<number> {
   let values: { app?: string; to?: string; env?: string; yes?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args: argv,
       options: { app: { type: 'string', short: 'a' }, to: { type: 'string' }, env: { type: 'string', short: 'e' }, yes: { type: 'boolean', short: 'y' }, help: { type: 'boolean', short: 'h' } },
       strict: true,

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { loadConfig } from '../config';
 import { reportUsage } from '../report';
 import { formatTable } from '../table';
@@ -54,7 +54,7 @@ export function appStatus(step: PlanStep, recorded: DeployRecord | undefined, mo
 export async function statusCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let values: { env?: string; json?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { env: { type: 'string', short: 'e' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseCommandArgs({ args: argv, options: { env: { type: 'string', short: 'e' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (e) {
     return reportUsage(err, 'status', (e as Error).message);
   }

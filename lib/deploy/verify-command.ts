@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { endpointUrl } from '../clients/web-url';
 import { loadConfig } from '../config';
 import { reportUsage } from '../report';
@@ -40,7 +40,7 @@ type Out = NodeJS.WritableStream;
 export async function verifyCommand(argv: string[], out: Out, err: Out): Promise<number> {
   let values: { app?: string[]; all?: boolean; endpoint?: string[]; env?: string; 'base-url'?: string; json?: boolean; report?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args: argv,
       options: {
         app: { type: 'string', short: 'a', multiple: true }, all: { type: 'boolean' }, endpoint: { type: 'string', multiple: true }, env: { type: 'string', short: 'e' },

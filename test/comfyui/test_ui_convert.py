@@ -70,7 +70,7 @@ def test_check_passes_a_converted_template_and_names_a_broken_one(tmp_path):
 
 def test_cli_usage_errors_and_help():
     assert cli("workflow", "--help").stdout.startswith("Usage: modal-cdk workflow <convert|check> <file.json> [options]")
-    for args, message in [((), "expected a command, convert or check, got nothing"), (("convert",), "expected one workflow file, got none"),
+    for args, message in [((), "expected a sub-command, convert or check, got nothing"), (("convert",), "expected one workflow file, got none"),
                           (("check", "a.json", "--comfy-version", "latest"), '--comfy-version: got "latest", expected a release such as "0.3.75"')]:
         run = cli("workflow", *args)
         assert run.returncode == 2 and message in run.stderr, run.stderr
