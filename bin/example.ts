@@ -5,7 +5,7 @@
  * - `upscale`: SeedVR2 image upscaling through a pinned custom node, on a GPU fallback list.
  */
 import * as path from 'node:path';
-import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, Volume, VolumeModel, Workflow } from '../constructs';
+import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, Volume, VolumeModel, Warnings, Workflow } from '../constructs';
 import { runApp } from '../lib/run-app';
 
 export default function buildExample(): ModalProject {
@@ -13,6 +13,8 @@ export default function buildExample(): ModalProject {
     root: path.join(__dirname, '..'),
     huggingfaceSecret: 'huggingface',
   });
+  // An example: its Hugging Face files are not pinned (set revision to a commit SHA in a real stack).
+  Warnings.of(project).acknowledge('hf-unpinned-revision', 'an example stack: revisions left at the default branch');
   const models = new Volume(project, 'Models', { name: 'example-models', mountPath: '/root/models' });
 
   // Core nodes only, so it can start from a memory snapshot (README "Cold starts").

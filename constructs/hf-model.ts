@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { targetProblems } from '../lib/comfy/model-files';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
-import { parseProps } from '../lib/errors';
+import { addWarning, parseProps } from '../lib/errors';
 import type { HfModelModel } from '../lib/synth/model';
 import { fileNameSchema, relativePathSchema } from './schemas';
 
@@ -19,8 +19,11 @@ export interface HfModelProps {
   /** Path of the file inside the repo, e.g. `split_files/vae/ae.safetensors`. */
   readonly file: string;
   /**
-   * Commit SHA (or tag) to download; pin it so an upstream push cannot change the image.
+   * Commit SHA (or tag) to download; pin it so an upstream push cannot change the image. Anything but a
+   * full 40-character commit SHA (a branch such as `main`, a tag, nothing) is a synth warning
+   * (`hf-unpinned-revision`, acknowledgeable): the file can change under the same name.
    * @default - the repo's default branch at build time (not reproducible)
+   * @see https://huggingface.co/docs/huggingface_hub/guides/download#from-specific-version
    */
   readonly revision?: string;
   /** ComfyUI models subfolder the file is linked into, e.g. `checkpoints`, `diffusion_models`, `loras`. */
@@ -101,6 +104,10 @@ export class HfModel extends Construct {
       sizeGb: p.sizeGb ?? null,
       placement,
     };
+    if (!/^[0-9a-f]{40}$/.test(p.revision ?? '')) {
+      const given = p.revision === undefined ? 'no revision (the default branch at build time)' : `revision ${JSON.stringify(p.revision)}, a branch or tag`;
+      addWarning(this, 'hf-unpinned-revision', `${p.repo}/${p.file}: ${given} can move, so the file can change under the same name between two image builds — set revision to the 40-character commit SHA of the file's repo (its history on huggingface.co)`);
+    }
     // The app knows which model folders exist (its ComfyUI version and custom nodes).
     this.node.addValidation({ validate: () => targetProblems(this.node.scope, this.target) });
   }

@@ -219,6 +219,10 @@ export class ModalProject extends Construct {
         problems.push(`Modal app name "${app.modalName}" (${app.node.path}) gives the web host label "${host}", ${host.length} characters: a DNS label holds at most ${DNS_LABEL_MAX}, so Modal would have to shorten it and the generated client URLs would be wrong — give the app a shorter id or modalName`);
       }
       for (const endpoint of app.endpointPaths()) {
+        const url = host ? `https://${host}.modal.run${endpoint.path}` : endpoint.path;
+        if (url.length > URL_MAX) {
+          problems.push(`endpoint path of ${endpoint.constructPath} (${endpoint.path.length} characters) makes its URL ${url.length} characters long: expected at most ${URL_MAX}, the longest URL every browser, proxy and HTTP client takes (Modal documents no limit of its own) — shorten the path`);
+        }
         const owner = byPath.get(endpoint.path);
         if (owner) problems.push(`duplicate endpoint path "${endpoint.path}": declared by ${owner} and ${endpoint.constructPath} — client maps are keyed by path, so each path must be unique in the project`);
         byPath.set(endpoint.path, endpoint.constructPath);
@@ -227,6 +231,9 @@ export class ModalProject extends Construct {
     return problems;
   }
 }
+
+/** The longest endpoint URL synth accepts: what every browser, proxy and HTTP client takes (sitemaps' and old IE's ~2,000). */
+export const URL_MAX = 2000;
 
 /** What the project needs of an app; structural, so this file does not import ComfyApp (which imports it). */
 interface ComfyAppLike extends IConstruct {

@@ -86,7 +86,7 @@ describe('client-policy.yaml', () => {
       expect(result.warnings).toEqual([]);
       const project = buildRyla();
       const acknowledged = project.node.metadata.filter((m) => m.type === 'modal-cdk:acknowledge').map((m) => (m.data as { id: string }).id);
-      expect(acknowledged).toEqual(['public-endpoints', 'client-policy-rule-4', 'url-model-unchecked', 'smoke-request', 'gpu-unmeasured', 'node-schemas-version']);
+      expect(acknowledged).toEqual(['public-endpoints', 'client-policy-rule-4', 'url-model-unchecked', 'smoke-request', 'gpu-unmeasured', 'hf-unpinned-revision', 'node-schemas-version']);
     });
 
     test('raising /sdxl-instantid to 20m fails synth, naming instantid\'s timeout and the endpoint', () => {
@@ -106,7 +106,7 @@ describe('client-policy.yaml', () => {
 export default () => {
   const project = new ModalProject(undefined, 'p', { root: ${JSON.stringify(path.join(ROOT, 'test', 'fixtures'))} });
   const app = new ComfyApp(project, 'one', { gpu: 'L40S' });
-  new HfModel(app, 'Tiny', { repo: 'acme/tiny', file: 'tiny.safetensors', target: 'checkpoints', sizeGb: 0.1 });
+  new HfModel(app, 'Tiny', { repo: 'acme/tiny', file: 'tiny.safetensors', revision: '0123456789abcdef0123456789abcdef01234567', target: 'checkpoints', sizeGb: 0.1 });
   new Endpoint(app, 'E', { path: '/e', workflow: Workflow.fromFile('workflows/tiny.json'), timeout: '1m' });
   return project;
 };\n`);

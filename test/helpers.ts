@@ -35,9 +35,12 @@ export function demoStack(opts: { project?: ModalProjectProps; app?: Partial<Com
   return { project, app, endpoint };
 }
 
+/** A made-up commit of the made-up repo acme/tiny (a pinned revision: no unpinned-revision warning). */
+export const TINY_REVISION = '0123456789abcdef0123456789abcdef01234567';
+
 /** The checkpoint workflows/tiny.json loads, as an HfModel of `app` (construct id `TinyCheckpoint`). */
 export function tinyCheckpoint(app: ComfyApp): HfModel {
-  return new HfModel(app, 'TinyCheckpoint', { repo: 'acme/tiny', file: 'tiny.safetensors', target: 'checkpoints', sizeGb: 0.1 });
+  return new HfModel(app, 'TinyCheckpoint', { repo: 'acme/tiny', file: 'tiny.safetensors', revision: TINY_REVISION, target: 'checkpoints', sizeGb: 0.1 });
 }
 
 /** The problems a function throws as a ModalCdkError, one `[path] message` string each. */

@@ -1,4 +1,4 @@
-import { HfModel } from '../constructs';
+import { HfModel, Warnings } from '../constructs';
 import { demoStack, problemsOf } from './helpers';
 
 describe('HfModel', () => {
@@ -37,5 +37,39 @@ describe('HfModel', () => {
     new HfModel(app, 'A', { repo: 'o/a', file: 'x/model.safetensors', target: 'loras' });
     new HfModel(app, 'B', { repo: 'o/b', file: 'y/model.safetensors', target: 'loras' });
     expect(problemsOf(() => project.synth())).toEqual(['[test/demo] models A and B both link models/loras/model.safetensors: give one a different filename']);
+  });
+});
+
+describe('HfModel revisions', () => {
+  const revisionWarnings = (revision?: string, acknowledge = false) => {
+    const { project, app } = demoStack();
+    const model = new HfModel(app, 'Vae', { repo: 'Comfy-Org/z_image_turbo', file: 'split_files/vae/ae.safetensors', target: 'vae', sizeGb: 0.335, ...(revision !== undefined && { revision }) });
+    if (acknowledge) Warnings.of(model).acknowledge('hf-unpinned-revision', 'reviewed');
+    return project.synth().warnings.filter((w) => w.id === 'hf-unpinned-revision').map((w) => `[${w.path}] ${w.message}`);
+  };
+
+  test('no revision, or a branch or tag, is a warning saying the file can change under the same name', () => {
+    expect(revisionWarnings()).toEqual([
+      '[test/demo/Vae] Comfy-Org/z_image_turbo/split_files/vae/ae.safetensors: no revision (the default branch at build time) can move, so the file can change under the same name between two image builds — set revision to the 40-character commit SHA of the file\'s repo (its history on huggingface.co)',
+    ]);
+    expect(revisionWarnings('main')).toEqual([expect.stringContaining('revision "main", a branch or tag can move')]);
+    expect(revisionWarnings('v1.0')).toHaveLength(1);
+    expect(revisionWarnings('0123456789ABCDEF0123456789ABCDEF01234567')).toHaveLength(1); // not how Hugging Face writes a commit
+  });
+
+  test('a 40-hex commit is quiet; an acknowledged warning is not shown', () => {
+    expect(revisionWarnings('0123456789abcdef0123456789abcdef01234567')).toEqual([]);
+    expect(revisionWarnings(undefined, true)).toEqual([]);
+  });
+});
+
+describe('endpoint URLs', () => {
+  test("an endpoint path that would make the URL longer than clients take is refused, naming the endpoint", () => {
+    const long = `/${'a'.repeat(1990)}`;
+    const { project } = demoStack({ endpoint: { path: long } });
+    expect(problemsOf(() => project.synth())).toEqual([
+      `[test] endpoint path of test/demo/Demo (1991 characters) makes its URL 2044 characters long: expected at most 2000, the longest URL every browser, proxy and HTTP client takes (Modal documents no limit of its own) — shorten the path`,
+    ]);
+    expect(() => demoStack({ endpoint: { path: `/${'a'.repeat(1900)}` } }).project.synth()).not.toThrow();
   });
 });

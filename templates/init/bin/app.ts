@@ -4,12 +4,14 @@
  * in modal-cdk's constructs.
  */
 import * as path from 'node:path';
-import { ComfyApp, Endpoint, HfModel, ModalProject, Workflow } from 'modal-cdk';
+import { ComfyApp, Endpoint, HfModel, ModalProject, Warnings, Workflow } from 'modal-cdk';
 
 export default function buildProject(): ModalProject {
   const project = new ModalProject(undefined, '{{name}}', { root: path.join(__dirname, '..') });
   const app = new ComfyApp(project, 'sdxl', { gpu: 'L40S', timeout: '3m', maxContainers: 2 });
-  new HfModel(app, 'SdxlTurbo', { repo: 'stabilityai/sdxl-turbo', file: 'sd_xl_turbo_1.0_fp16.safetensors', target: 'checkpoints', sizeGb: 6.94 });
+  const sdxl = new HfModel(app, 'SdxlTurbo', { repo: 'stabilityai/sdxl-turbo', file: 'sd_xl_turbo_1.0_fp16.safetensors', target: 'checkpoints', sizeGb: 6.94 });
+  // Pin the file: set revision to a commit SHA from huggingface.co/stabilityai/sdxl-turbo/commits/main, then remove this line.
+  Warnings.of(sdxl).acknowledge('hf-unpinned-revision', 'a new project: pin the revision before the first deploy');
   new Endpoint(app, 'Generate', {
     path: '/generate',
     description: 'SDXL Turbo text-to-image, 1 to 4 steps',
