@@ -73,6 +73,13 @@ export interface ComfyAppProps {
    */
   readonly memorySnapshot?: boolean;
   /**
+   * Serve FastAPI's interactive docs and schema (`/docs`, `/redoc`, `/openapi.json`). Off: they describe
+   * every route and field to anyone who finds the URL, and the request schema is in clients/endpoints.json.
+   * @see https://fastapi.tiangolo.com/tutorial/metadata/#docs-urls
+   * @default false
+   */
+  readonly apiDocs?: boolean;
+  /**
    * Also snapshot GPU memory (`experimental_options={"enable_gpu_snapshot": True}`), so the snapshot phase
    * has the GPU and ComfyUI starts on it. Alpha on Modal, and warned at synth: restores are reported to fail
    * often; a failed restore is retried as a plain cold start (both phases run, slower but correct). Needs
@@ -139,6 +146,7 @@ const comfyAppPropsSchema = z.strictObject({
   maxContainers: z.number().int().positive().optional(),
   maxInputs: z.number().int().positive().default(1),
   memorySnapshot: z.boolean().default(false),
+  apiDocs: z.boolean().default(false),
   gpuSnapshot: z.boolean().default(false),
   comfyVersion: comfyVersionSchema.optional(),
   comfyCliVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"').optional(),
@@ -306,6 +314,7 @@ export class ComfyApp extends Construct {
       maxInputs: p.maxInputs,
       memorySnapshot: p.memorySnapshot,
       gpuSnapshot: p.gpuSnapshot,
+      apiDocs: p.apiDocs,
       requiresProxyAuth: this.requiresProxyAuth,
       comfyArgs: p.comfyArgs,
       constraints: p.constraints,

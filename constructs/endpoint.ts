@@ -67,6 +67,13 @@ export interface EndpointProps {
    *   smallest valid value (a short prompt, the minimum, the first enum value, a 64×64 PNG for an image)
    */
   readonly smokeRequest?: Record<string, unknown>;
+  /**
+   * Keep the metadata ComfyUI's savers embed in outputs: the whole workflow and prompt (SaveImage's PNG
+   * text chunks, SaveAnimatedWEBP's EXIF, SaveVideo's MP4 tags). Off: clients get the pixels and frames
+   * without the graph (removed without re-encoding them).
+   * @default false
+   */
+  readonly keepMetadata?: boolean;
 }
 
 export type { EndpointInput, NodeInput } from './endpoint-input';
@@ -83,6 +90,7 @@ const endpointPropsSchema = z.strictObject({
   requireOneOf: z.array(z.array(fieldNameSchema).min(2)).default([]),
   ignoredFields: z.record(fieldNameSchema, z.string().min(1)).default({}),
   smokeRequest: z.record(z.string(), z.json()).optional(),
+  keepMetadata: z.boolean().default(false),
 }).superRefine((p, ctx) => {
   const seen = new Map<string, string>();
   for (const [name, f] of Object.entries(p.inputs)) {
@@ -180,6 +188,7 @@ export class Endpoint extends Construct {
       description: this.props.description,
       requireOneOf: this.props.requireOneOf,
       ignoredFields: this.props.ignoredFields,
+      keepMetadata: this.props.keepMetadata,
       smokeRequest: this.props.smokeRequest ?? null,
       measured: null,
     };

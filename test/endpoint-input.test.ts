@@ -99,8 +99,8 @@ describe('Endpoint inputs: files and model names', () => {
   test('an image gets a 20 MiB cap unless it sets maxBytes, and the route caps the body at its base64 plus 1 MiB', () => {
     const capped = fileStack({ image: { type: 'image', node: '3', input: 'image', maxBytes: 3000, maxItems: 2 } });
     expect(capped.manifest.apps[0].endpoints[0].fields[0].maxBytes).toBe(3000);
-    // Two items of at most 3000 bytes: 2 × 4000 base64 characters, plus 1 MiB for the rest of the JSON.
-    expect(capped.files.get('apps/demo/app.py')).toContain(`@api.post("/demo", max_body_size=${1024 * 1024 + 8000})`);
+    // One file of at most 3000 bytes (of a list only the first is used): 4000 base64 characters, plus 1 MiB for the rest.
+    expect(capped.files.get('apps/demo/app.py')).toContain(`@api.post("/demo", max_body_size=${1024 * 1024 + 4000})`);
     const plain = fileStack({ image: { type: 'image', node: '3', input: 'image' } });
     expect(plain.manifest.apps[0].endpoints[0].fields[0].maxBytes).toBe(20 * 1024 * 1024);
     expect(plain.files.get('apps/demo/app.py')).toMatch(/"max_bytes": 20971520/);

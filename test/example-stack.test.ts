@@ -22,15 +22,15 @@ const manifest: Manifest = JSON.parse(assembly.files.get('manifest.json')!);
 describe('the example stack (bin/example.ts)', () => {
   test('file list', () => {
     expect([...assembly.files.keys()]).toEqual([
-      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/import_gate.py', 'apps/flux/modal_cdk_snapshot/__init__.py', 'apps/flux/modal_cdk_snapshot/prestartup_script.py', 'apps/flux/request_files.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
-      'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/import_gate.py', 'apps/upscale/request_files.py', 'apps/upscale/workflows/seedvr2-upscale.json',
+      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/import_gate.py', 'apps/flux/modal_cdk_snapshot/__init__.py', 'apps/flux/modal_cdk_snapshot/prestartup_script.py', 'apps/flux/request_files.py', 'apps/flux/response_files.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
+      'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/import_gate.py', 'apps/upscale/request_files.py', 'apps/upscale/response_files.py', 'apps/upscale/workflows/seedvr2-upscale.json',
       'ci/deploy-modal.yml', 'clients/endpoints.json', 'clients/endpoints.py', 'clients/endpoints.ts',
       'deploy-plan.json', 'docs/ENDPOINT-APP-MAPPING.md', 'manifest.json',
     ]);
   });
 
   // The runtime and the workflows are copies of their sources: checked equal once, not snapshotted per app.
-  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|import_gate\.py|modal_cdk_snapshot\/.+|workflows\/.+)$/.test(f);
+  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|response_files\.py|import_gate\.py|modal_cdk_snapshot\/.+|workflows\/.+)$/.test(f);
 
   test('files copied verbatim (runtime, workflows) equal their sources', () => {
     expect(expectVerbatimCopies(assembly.files, path.join(ROOT, 'workflows'))).toEqual([...assembly.files.keys()].filter(verbatim));
@@ -80,7 +80,7 @@ describe('the example stack (bin/example.ts)', () => {
 
   test('the image layers are in cache-friendly order: the import gate after the models, local files last', () => {
     const upscale = manifest.apps.find((a) => a.id === 'upscale')!;
-    expect(upscale.image.map((l) => l.kind)).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'run', 'env', 'local', 'local', 'local']);
+    expect(upscale.image.map((l) => l.kind)).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'run', 'env', 'local', 'local', 'local', 'local']);
     // Serving containers never download: after every build step, the hubs are offline.
     expect(upscale.image[10]).toEqual({ kind: 'env', comment: 'no downloads at run time: every weight is a declared model', vars: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } });
     const gate = upscale.image[9] as { kind: 'run'; commands: string[]; gpu?: string };

@@ -90,7 +90,7 @@ export function synthRyla() {
 export function expectVerbatimCopies(files: ReadonlyMap<string, string>, workflowsDir: string): string[] {
   const checked: string[] = [];
   for (const [file, text] of files) {
-    const runtime = /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|import_gate\.py|modal_cdk_snapshot\/\w+\.py)$/.exec(file);
+    const runtime = /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|response_files\.py|import_gate\.py|modal_cdk_snapshot\/\w+\.py)$/.exec(file);
     const workflow = /^apps\/[^/]+\/workflows\/(.+\.json)$/.exec(file);
     if (runtime) expect(text).toBe(readFileSync(path.join(ROOT, 'templates', 'runtime', runtime[1]), 'utf8'));
     else if (workflow) expect(text).toBe(stableJson(JSON.parse(readFileSync(path.join(workflowsDir, workflow[1]), 'utf8'))));

@@ -57,7 +57,7 @@ describe('the RYLA stack (npm run synth)', () => {
   });
 
   // The runtime and the workflows are copies of their sources: checked equal once, not snapshotted per app.
-  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|import_gate\.py|modal_cdk_snapshot\/.+|workflows\/.+)$/.test(f);
+  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|response_files\.py|import_gate\.py|modal_cdk_snapshot\/.+|workflows\/.+)$/.test(f);
 
   test('files copied verbatim (runtime, workflows) equal their sources', () => {
     expect(expectVerbatimCopies(assembly.files, path.join(ROOT, 'workflows'))).toEqual([...assembly.files.keys()].filter(verbatim));

@@ -12,6 +12,7 @@ export const HF_IMAGE_CACHE = '/root/.cache/huggingface/hub';
 export const RUNTIME_REMOTE = '/root/comfy_runtime.py';
 /** The request-file checks the runtime imports, beside it. */
 export const REQUEST_FILES_REMOTE = '/root/request_files.py';
+export const RESPONSE_FILES_REMOTE = '/root/response_files.py';
 export const WORKFLOWS_REMOTE = '/root/workflows';
 /** The app's pins for packages its custom nodes leave open (synth writes apps/<id>/constraints.txt). */
 export const CONSTRAINTS_REMOTE = '/root/constraints.txt';
@@ -79,6 +80,7 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
   layers.push(
     { kind: 'local', comment: 'runtime', what: 'file', source: 'comfy_runtime.py', remote: RUNTIME_REMOTE, copy: false },
     { kind: 'local', comment: 'runtime: request-file checks', what: 'file', source: 'request_files.py', remote: REQUEST_FILES_REMOTE, copy: false },
+    { kind: 'local', comment: 'runtime: response files (format, no embedded graph)', what: 'file', source: 'response_files.py', remote: RESPONSE_FILES_REMOTE, copy: false },
     { kind: 'local', comment: 'workflows', what: 'dir', source: 'workflows', remote: WORKFLOWS_REMOTE, copy: false },
   );
   if (i.memorySnapshot) {

@@ -100,6 +100,8 @@ export const endpointModelSchema = z.strictObject({
   requireOneOf: z.array(z.array(z.string()).min(2)),
   /** Fields clients send that the endpoint accepts and deliberately ignores → why. */
   ignoredFields: z.record(z.string(), z.string()),
+  /** Outputs keep the workflow and prompt ComfyUI's savers embed (PNG text, WebP EXIF/XMP, MP4 tags). */
+  keepMetadata: z.boolean(),
   /** The body `modal-cdk verify` sends; null: one built from the fields' defaults. */
   smokeRequest: z.record(z.string(), z.json()).nullable(),
   /** GPU measurements of the endpoint (client policy `measurements`), with estimates on the app's first GPU; null: none. */
@@ -231,6 +233,8 @@ export const appModelSchema = z.strictObject({
   maxInputs: z.number().int().positive(),
   memorySnapshot: z.boolean(),
   gpuSnapshot: z.boolean(),
+  /** FastAPI's /docs, /redoc and /openapi.json are served. */
+  apiDocs: z.boolean(),
   requiresProxyAuth: z.boolean(),
   /** Extra command-line flags ComfyUI is started with (after --listen and --port). */
   comfyArgs: z.array(z.string()),

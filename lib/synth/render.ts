@@ -50,6 +50,7 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       ['app.py', renderAppPy(model)],
       ['comfy_runtime.py', runtimeSource('comfy_runtime.py')],
       ['request_files.py', runtimeSource('request_files.py')],
+      ['response_files.py', runtimeSource('response_files.py')],
       ['import_gate.py', runtimeSource('import_gate.py')],
     ]);
     if (model.memorySnapshot) {
@@ -180,6 +181,7 @@ function runtimeSpec(e: EndpointModel): PyValue {
     content_type: e.contentType,
     output_node: e.outputNode,
     timeout_seconds: e.timeoutSeconds,
+    ...(e.keepMetadata && { keep_metadata: true }),
   };
 }
 
@@ -205,9 +207,13 @@ function requestView(e: EndpointModel, taken: Set<string>) {
 /** Room in a request body for everything but its files: text fields, numbers, JSON syntax. */
 const BODY_BYTES_BESIDES_FILES = 1024 * 1024;
 
-/** An endpoint's request-body cap: its files at their largest, base64-encoded (4 bytes per 3), plus room. */
+/**
+ * An endpoint's request-body cap: each file field's file at its largest, base64-encoded (4 bytes per 3),
+ * plus room. A field that takes a list (`maxItems`) counts one file: only the first is used, so a body that
+ * sends several large ones is refused rather than parsed and thrown away.
+ */
 export function maxBodyBytes(e: EndpointModel): number {
-  const files = e.fields.reduce((sum, f) => sum + (f.maxBytes === undefined ? 0 : Math.ceil(f.maxBytes / 3) * 4 * (f.maxItems ?? 1)), 0);
+  const files = e.fields.reduce((sum, f) => sum + (f.maxBytes === undefined ? 0 : Math.ceil(f.maxBytes / 3) * 4), 0);
   return BODY_BYTES_BESIDES_FILES + files;
 }
 

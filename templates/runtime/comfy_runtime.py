@@ -6,9 +6,8 @@ lifecycle, one request, outputs, local serve; the checks of request files (inlin
 decode checks, size caps) are in request_files.py beside it.
 """
 
-import base64
 import copy
-import io
+import http.client
 import json
 import os
 import random
@@ -32,9 +31,16 @@ from request_files import (  # noqa: F401
     is_public_address,
     scrub_paths,
 )
+from response_files import encode_output
 
 SEED_MAX = 0xFFFFFFFFFFFFFFFF
 LOG_TAIL_LINES = 40
+# How long /health waits for ComfyUI's /system_stats before calling it hung.
+HEALTH_TIMEOUT_SECONDS = 3
+# Each call to ComfyUI's HTTP API (queue, history, models) waits at most this long: a hung ComfyUI is a 503.
+COMFY_CALL_TIMEOUT_SECONDS = 30
+# Local serve: a connection must send its request's headers within this many seconds (overridable for tests).
+HEADER_TIMEOUT_SECONDS = float(os.environ.get("MODAL_CDK_HEADER_TIMEOUT_SECONDS", "10"))
 # How often a waiting request checks whether its client went away.
 DISCONNECT_POLL_SECONDS = 0.25
 # Status for a request whose client disconnected (nginx's convention; nobody receives it).
@@ -49,6 +55,9 @@ class Job:
         self.prompt_id = None
         self.ws = None
         self.cancelled = False
+        self.request_id = None  # its files carry it: mcdk_<request id>_…
+        # When the request's time is up (time.monotonic()): URL inputs are fetched within it.
+        self.deadline = None
         # node id → its UI output, from the websocket's `executed` events (saves asking /history).
         self.outputs = {}
 
@@ -72,6 +81,7 @@ class ComfyRunner:
         self.usd_per_second = usd_per_second
         self.process = None
         self.log_path = None
+        self._exit_logged = False
         self._workflows = {}
 
     # -- server lifecycle -------------------------------------------------------------------------
@@ -137,7 +147,8 @@ class ComfyRunner:
         work = asyncio.ensure_future(asyncio.to_thread(self.run, spec, values, accept, job))
         while not (await asyncio.wait({work}, timeout=DISCONNECT_POLL_SECONDS))[0]:
             if await request.is_disconnected():
-                self.cancel(job)
+                # On a thread of its own: a hung ComfyUI must not hold up the event loop (and /health).
+                threading.Thread(target=self.cancel, args=(job, spec["timeout_seconds"]), daemon=True).start()
                 break
         return await work
 
@@ -149,39 +160,64 @@ class ComfyRunner:
 
         try:
             body, media_type, headers = self.execute(spec, values, accept, job)
-        except ComfyError as e:  # ComfyUI's messages name files by absolute path: keep only the names
-            raise HTTPException(status_code=e.status, detail=scrub_paths(e.detail)) from e
+        except ComfyError as e:
+            # ComfyUI's messages name files by absolute path: keep only the names. A refusal of a request
+            # field is ours and quotes what the request sent, which is left as sent.
+            detail = e.detail if "field" in e.detail else scrub_paths(e.detail)
+            raise HTTPException(status_code=e.status, detail=detail) from e
         if media_type == "application/json":
             return JSONResponse(body, headers=headers)
         return Response(content=body, media_type=media_type, headers=headers)
 
     def check_alive(self):
-        """503 when the ComfyUI this runner started has exited (instead of a request that hangs)."""
+        """503 when the ComfyUI this runner started has exited (instead of a request that hangs). The body
+        says no more: ComfyUI's log holds other requests' inputs and errors, so it goes to the server's own
+        log (stderr), once."""
         if self.process is not None and self.process.poll() is not None:
-            raise ComfyError(503, {"message": f"ComfyUI is not running (it exited with {self.process.returncode}); the container must restart", "log_tail": self.log_tail()})
+            if not self._exit_logged:
+                self._exit_logged = True
+                print(f"ComfyUI exited with {self.process.returncode}; the last lines of its log:\n{self.log_tail()}", file=sys.stderr)
+            raise ComfyError(503, {"message": f"ComfyUI is not running (it exited with {self.process.returncode}); the container must restart"})
+
+    def health(self):
+        """(HTTP status, body) for GET /health: 503 when ComfyUI has exited or does not answer within
+        HEALTH_TIMEOUT_SECONDS (a hung ComfyUI), else 200."""
+        try:
+            self.check_alive()
+            self._get("/system_stats", timeout=HEALTH_TIMEOUT_SECONDS)
+        except ComfyError as e:
+            return 503, {"status": "unhealthy", "message": e.detail["message"]}
+        except (OSError, ValueError) as e:
+            return 503, {"status": "unhealthy", "message": f"ComfyUI did not answer within {HEALTH_TIMEOUT_SECONDS} s ({type(e).__name__})"}
+        return 200, {"status": "healthy"}
 
     def execute(self, spec, values, accept="", job=None):
         """Bind, check model files, queue, wait and collect; returns (body, media type, headers)."""
         started = time.monotonic()
         request_id = uuid.uuid4().hex
         job = job or Job()
+        job.request_id = request_id
+        job.deadline = started + spec["timeout_seconds"]
         self.check_alive()
         inputs = []
         outputs = {"files": [], "texts": [], "paths": []}
         try:
-            graph, seed, _ = self.bind(spec, values, request_id, inputs)
+            graph, seed, _ = self.bind(spec, values, request_id, inputs, job)
             self.check_model_files(spec, values, graph)
-            prompt_id = self.queue_and_wait(graph, request_id, spec["timeout_seconds"], job)
+            prompt_id = self.queue_and_wait(graph, request_id, max(job.deadline - time.monotonic(), 0.1), job)
             outputs = self.collect(prompt_id, spec["output_node"], job.outputs.get(spec["output_node"]))
-        except (ConnectionError, urllib.error.URLError) as e:
+        except TimeoutError as e:  # an HTTP call to ComfyUI (urllib's read timeout) ran out: it hangs
             self.check_alive()
-            raise ComfyError(503, {"message": f"ComfyUI did not answer: {e}"}) from e
+            raise ComfyError(504, {"message": f"ComfyUI did not answer within {COMFY_CALL_TIMEOUT_SECONDS} s: it may be hung"}) from e
+        except (ConnectionError, urllib.error.URLError, http.client.HTTPException) as e:
+            self.check_alive()
+            raise ComfyError(503, {"message": f"ComfyUI did not answer ({type(e).__name__})"}) from e
         finally:
             for path in [*inputs, *outputs.get("paths", [])]:
                 path.unlink(missing_ok=True)
         # Several files (a batch) cannot be one binary answer: they come as JSON, as when asked for.
         as_json = "application/json" in accept or len(outputs["files"]) > 1
-        body, media_type = encode_output(outputs, "json" if as_json else spec["output"], spec["content_type"])
+        body, media_type = encode_output(outputs, spec["output"], spec["content_type"], as_json, spec.get("keep_metadata", False))
         elapsed = time.monotonic() - started
         headers = {"X-Execution-Time-Ms": str(round(elapsed * 1000)), "X-Prompt-Id": prompt_id}
         if self.usd_per_second is not None:
@@ -195,7 +231,7 @@ class ComfyRunner:
             self._workflows[name] = json.loads((self.workflows_dir / name).read_text())
         return self._workflows[name]
 
-    def bind(self, spec, values, request_id, inputs=None):
+    def bind(self, spec, values, request_id, inputs=None, job=None):
         """The endpoint's graph with the request's values set; returns (graph, seed used, input files).
         `inputs`: a list the saved input files are added to as they are saved, so that a request refused
         half-way (its second image) still has its first one deleted."""
@@ -221,7 +257,7 @@ class ComfyRunner:
             if suffix and not value.endswith(suffix):
                 value += suffix
             if field["type"] in ("image", "video"):
-                path = self.save_input_file(value, field, request_id)
+                path = self.save_input_file(value, field, request_id, job)
                 inputs.append(path)
                 value = path.name
             value = field.get("map", {}).get(json_text(value), value)
@@ -232,14 +268,16 @@ class ComfyRunner:
                 node["inputs"]["filename_prefix"] = f"mcdk_{request_id}_{node_id}"
         return graph, seed, inputs
 
-    def save_input_file(self, value, field, request_id):
+    def save_input_file(self, value, field, request_id, job=None):
         """Save a request's image or video (base64, a data URL or an https URL) into ComfyUI's input dir
-        under a unique name."""
+        under a unique name. A URL is fetched within the request's deadline and stops when its client goes."""
         name, kind, max_bytes = field["name"], field["type"], field["max_bytes"]
         if self.comfy_dir is None:
             raise ComfyError(501, {"field": name, "message": f"{name}: this server does not know ComfyUI's directory, so it cannot pass a {kind} to it (local serve: give --comfy-dir)"})
-        if value.startswith(("https:", "http:")):
-            data, media_type = self.url_policy.fetch(value, name, kind, max_bytes)
+        if value[:6].lower() in ("https:", "http:/"):  # schemes are case-insensitive (RFC 3986 §3.1)
+            data, media_type = self.url_policy.fetch(value, name, kind, max_bytes,
+                                                     deadline=job.deadline if job else None,
+                                                     cancelled=(lambda: job.cancelled) if job else None)
             extension = DATA_URL_EXTENSIONS[media_type]
         else:
             data, extension = decode_inline_file(value, name, kind, max_bytes)
@@ -274,14 +312,24 @@ class ComfyRunner:
                     raise ComfyError(500, {"field": field["name"], "message": f"ComfyUI has no models folder {folder!r} (HTTP {e.code}): fix the field's modelFolder"}) from e
             value = graph[node]["inputs"][name]
             if value not in listed[folder]:
-                raise ComfyError(422, {"field": field["name"], "message": f"{field['name']}: no file {value!r} in ComfyUI's {folder} folder (the app's volume): upload or train it first"})
+                sent = values.get(field["name"])
+                looked_up = "" if sent == value else f" (looked up as {value!r})"
+                raise ComfyError(422, {"field": field["name"], "message": f"{field['name']}: no file {sent!r}{looked_up} in ComfyUI's {folder} folder (the app's volume): upload or train it first"})
 
     def queue_and_wait(self, graph, client_id, timeout, job=None):
         """POST the graph and wait for it on ComfyUI's websocket; returns the prompt id."""
         import websocket
 
         job = job or Job()
-        ws = websocket.create_connection(f"{self.url.replace('http', 'ws', 1)}/ws?clientId={client_id}", timeout=timeout)
+        try:
+            ws = websocket.create_connection(f"{self.url.replace('http', 'ws', 1)}/ws?clientId={client_id}",
+                                             timeout=min(timeout, COMFY_CALL_TIMEOUT_SECONDS))
+        except websocket.WebSocketTimeoutException as e:
+            self.check_alive()
+            raise ComfyError(504, {"message": "ComfyUI did not open its websocket in time: it may be hung"}) from e
+        except (websocket.WebSocketException, OSError) as e:
+            self.check_alive()
+            raise ComfyError(503, {"message": f"ComfyUI did not open its websocket ({type(e).__name__})"}) from e
         prompt_id = None
         try:
             with job.lock:
@@ -326,7 +374,7 @@ class ComfyRunner:
         except websocket.WebSocketTimeoutException as e:
             self.cancel_prompt(prompt_id)
             raise ComfyError(504, {"message": f"the workflow did not finish within {timeout} s: interrupted"}) from e
-        except (websocket.WebSocketConnectionClosedException, ConnectionResetError, OSError) as e:
+        except (websocket.WebSocketException, OSError) as e:
             if job.cancelled:
                 raise ComfyError(CLIENT_CLOSED_REQUEST, {"message": "the client disconnected: prompt cancelled"}) from e
             self.check_alive()
@@ -334,24 +382,48 @@ class ComfyRunner:
         finally:
             ws.close()
 
-    def cancel(self, job):
-        """Cancel a request whose client went away (called from the event loop's thread): its prompt leaves
-        the queue or is interrupted, and the thread waiting on the websocket wakes up."""
+    def cancel(self, job, give_up_after=COMFY_CALL_TIMEOUT_SECONDS):
+        """Cancel a request whose client went away (run on a thread of its own, never the event loop's):
+        the thread waiting on the websocket wakes up, and its prompt leaves the queue or is interrupted.
+        A ComfyUI that does not answer is asked again until `give_up_after` seconds have passed; then the
+        outputs the prompt may still write are deleted when it finishes (see reap_outputs)."""
         with job.lock:
             job.cancelled = True
             prompt_id, ws = job.prompt_id, job.ws
-        if prompt_id is not None:
-            self.cancel_prompt(prompt_id)
         if ws is not None:
             ws.abort()
+        if prompt_id is None:
+            return
+        give_up = time.monotonic() + give_up_after
+        while not self.cancel_prompt(prompt_id) and time.monotonic() < give_up:
+            time.sleep(1)
+        self.reap_outputs(prompt_id, job.request_id, give_up)
 
     def cancel_prompt(self, prompt_id):
-        """Take this prompt off ComfyUI's queue, or interrupt it if it is running (never another's)."""
+        """Take this prompt off ComfyUI's queue, or interrupt it if it is running (never another's).
+        Returns whether ComfyUI took both calls."""
         try:
-            self._post("/queue", {"delete": [prompt_id]})
-            self._post("/interrupt", {"prompt_id": prompt_id})
-        except OSError:
-            pass  # ComfyUI gone: nothing left to cancel
+            self._post("/queue", {"delete": [prompt_id]}, timeout=5)
+            self._post("/interrupt", {"prompt_id": prompt_id}, timeout=5)
+            return True
+        except (OSError, http.client.HTTPException):
+            return self.process is not None and self.process.poll() is not None  # ComfyUI gone: nothing left
+
+    def reap_outputs(self, prompt_id, request_id, until):
+        """Delete what a cancelled prompt wrote into output/ (its files carry the request's prefix), once
+        ComfyUI no longer lists it as queued or running, or at `until`."""
+        if self.comfy_dir is None or request_id is None:
+            return
+        while time.monotonic() < until:
+            try:
+                queue = self._get("/queue", timeout=5)
+                if not any(item[1] == prompt_id for item in queue.get("queue_running", []) + queue.get("queue_pending", [])):
+                    break
+            except (OSError, ValueError, http.client.HTTPException):
+                pass
+            time.sleep(1)
+        for path in (self.comfy_dir / "output").glob(f"mcdk_{request_id}_*"):
+            path.unlink(missing_ok=True)
 
     def collect(self, prompt_id, output_node, node_outputs=None):
         """The output files (bytes) and texts of one node. `node_outputs`: what its `executed` event
@@ -368,7 +440,7 @@ class ComfyRunner:
                     paths.append(path)
                     continue
                 query = urllib.parse.urlencode({k: item.get(k, "") for k in ("filename", "subfolder", "type")})
-                with urllib.request.urlopen(f"{self.url}/view?{query}") as response:
+                with urllib.request.urlopen(f"{self.url}/view?{query}", timeout=COMFY_CALL_TIMEOUT_SECONDS) as response:
                     files.append((item["filename"], response.read()))
         texts = node_outputs.get("text", [])
         if not files and not texts:
@@ -377,16 +449,16 @@ class ComfyRunner:
 
     # -- HTTP helpers -----------------------------------------------------------------------------
 
-    def _get(self, path, timeout=30):
+    def _get(self, path, timeout=COMFY_CALL_TIMEOUT_SECONDS):
         with urllib.request.urlopen(f"{self.url}{path}", timeout=timeout) as response:
             return json.loads(response.read())
 
-    def _post(self, path, payload):
+    def _post(self, path, payload, timeout=COMFY_CALL_TIMEOUT_SECONDS):
         request = urllib.request.Request(
             f"{self.url}{path}", data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 text = response.read()
                 return response.status, json.loads(text) if text else {}
         except urllib.error.HTTPError as e:
@@ -428,30 +500,6 @@ def node_errors_detail(answer):
     return {"message": message, "node_errors": nodes}
 
 
-# -- outputs ------------------------------------------------------------------------------------------
-
-
-def encode_output(outputs, output, content_type):
-    """The endpoint's answer: the first file converted to its format, or JSON with every output."""
-    files = outputs["files"]
-    if output == "json" or not files:
-        return {
-            "files": [{"filename": n, "base64": base64.b64encode(b).decode()} for n, b in files],
-            "texts": outputs["texts"],
-        }, "application/json"
-    name, data = files[0]
-    if output in ("jpeg", "webp") and not name.lower().endswith(f".{output}"):
-        from PIL import Image
-
-        buffer = io.BytesIO()
-        image = Image.open(io.BytesIO(data))
-        if output == "jpeg":
-            image = image.convert("RGB")
-        image.save(buffer, format=output.upper(), quality=95)
-        data = buffer.getvalue()
-    return data, content_type
-
-
 def serve(argv=None):
     """Local serve (`npm run serve`): this app's FastAPI routes with uvicorn, on an already-running ComfyUI."""
     import argparse
@@ -473,7 +521,29 @@ def serve(argv=None):
     spec.loader.exec_module(module)
     runner = ComfyRunner(args.comfy_dir, None, app_file.parent / "workflows", module.GPU_USD_PER_SECOND, url=args.comfy_url)
     runner.start(timeout=30)
-    uvicorn.run(module.create_api(runner), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(module.create_api(runner), host=args.host, port=args.port, log_level="warning", http=header_timeout_protocol())
+
+
+def header_timeout_protocol():
+    """uvicorn's h11 protocol with a deadline for a request's headers: a connection that has not sent a
+    whole request head within HEADER_TIMEOUT_SECONDS is closed (uvicorn itself waits forever). On Modal,
+    Modal's own web front end holds the connection; this is for local serve."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderTimeoutProtocol(H11Protocol):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self.header_deadline = self.loop.call_later(HEADER_TIMEOUT_SECONDS, self.drop_if_no_request)
+
+        def drop_if_no_request(self):
+            if self.cycle is None and not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_lost(self, exc):
+            self.header_deadline.cancel()
+            super().connection_lost(exc)
+
+    return HeaderTimeoutProtocol
 
 
 if __name__ == "__main__":
