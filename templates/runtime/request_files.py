@@ -160,7 +160,8 @@ class UrlPolicy:
             try:
                 connection.request("GET", urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")),
                                    headers={"Accept": f"{kind}/*", "User-Agent": "modal-cdk-runtime"})
-                connection.sock.settimeout(remaining())
+                sock = connection.sock  # kept: http.client lets go of it once a response will close
+                sock.settimeout(remaining())
                 response = connection.getresponse()
                 if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
                     url = urllib.parse.urljoin(url, response.getheader("Location"))
@@ -178,7 +179,7 @@ class UrlPolicy:
                 # byte every few seconds never trips a per-read timeout, but runs out of time here.
                 chunks, size = [], 0
                 while size <= max_bytes:
-                    connection.sock.settimeout(remaining())
+                    sock.settimeout(remaining())
                     chunk = response.read1(URL_READ_CHUNK)
                     if not chunk:
                         break

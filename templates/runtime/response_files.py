@@ -25,13 +25,20 @@ def encode_output(outputs, output, content_type, as_json=False, keep_metadata=Fa
     format and stripped of embedded metadata (unless `keep_metadata`); the first file is the binary
     answer, or all of them and the texts come as JSON when `as_json` (asked for, or a batch) or the
     endpoint's output is json."""
-    files = [(name, convert(name, data, output, keep_metadata)) for name, data in outputs["files"]]
+    files = [(renamed(name, output), convert(name, data, output, keep_metadata)) for name, data in outputs["files"]]
     if as_json or output == "json" or not files:
         return {
             "files": [{"filename": n, "base64": base64.b64encode(b).decode()} for n, b in files],
             "texts": outputs["texts"],
         }, "application/json"
     return files[0][1], content_type
+
+
+def renamed(name, output):
+    """A PNG's file name once it is converted to the endpoint's JPEG or WebP (`out_00001_.jpeg`)."""
+    if output in ("jpeg", "webp") and name.lower().endswith(".png"):
+        return f"{name[:-4]}.{output}"
+    return name
 
 
 def convert(name, data, output, keep_metadata=False):
@@ -58,32 +65,38 @@ def convert(name, data, output, keep_metadata=False):
 
 
 def strip_png_text(data):
-    """The PNG without its text chunks (bytes-level: the image data is copied as it is)."""
-    out, at = [PNG_SIGNATURE], 8
-    while at + 8 <= len(data):
+    """The PNG without its text chunks (bytes-level: the image data is copied as it is). A file whose
+    chunks do not add up is returned as it is."""
+    out, at, dropped = [PNG_SIGNATURE], 8, False
+    while at + 12 <= len(data):
         (length,) = struct.unpack(">I", data[at:at + 4])
         end = at + 12 + length
-        if data[at + 4:at + 8] not in PNG_TEXT_CHUNKS:
+        if data[at + 4:at + 8] in PNG_TEXT_CHUNKS:
+            dropped = True
+        else:
             out.append(data[at:end])
         at = end
-    return b"".join(out)
+    return b"".join(out) if dropped and at == len(data) else data
 
 
 def strip_webp_metadata(data):
-    """The WebP without its EXIF and XMP chunks, and the VP8X flags that announced them cleared."""
-    chunks, at = [], 12
+    """The WebP without its EXIF and XMP chunks, and the VP8X flags that announced them cleared. A file
+    whose chunks do not add up, or that has none of them, is returned as it is."""
+    chunks, at, dropped = [], 12, False
     while at + 8 <= len(data):
         kind, (size,) = data[at:at + 4], struct.unpack("<I", data[at + 4:at + 8])
         end = at + 8 + size + (size & 1)
         chunk = data[at:end]
         if kind in WEBP_METADATA_CHUNKS:
-            at = end
+            dropped, at = True, end
             continue
         if kind == b"VP8X":
             flags = chunk[8] & ~(WEBP_METADATA_CHUNKS[b"EXIF"] | WEBP_METADATA_CHUNKS[b"XMP "])
             chunk = chunk[:8] + bytes([flags]) + chunk[9:]
         chunks.append(chunk)
         at = end
+    if not dropped or at != len(data):
+        return data
     body = b"WEBP" + b"".join(chunks)
     return b"RIFF" + struct.pack("<I", len(body)) + body
 

@@ -324,3 +324,5 @@ def test_comfyui_killed_mid_request_is_503(servers):
     assert result["response"].status_code == 503, result["response"].text
     after = post(servers, "/invert", {})
     assert after.status_code == 503 and "ComfyUI" in after.json()["detail"]["message"]
+    health = httpx.get(f"{servers['api']}/health", timeout=10)  # a dead ComfyUI is an unhealthy app
+    assert health.status_code == 503 and health.json()["status"] == "unhealthy", health.text

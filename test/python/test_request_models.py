@@ -23,6 +23,9 @@ class RecordingRunner:
         self.calls.append((spec, values))
         return {"ok": True}
 
+    def health(self):
+        return 200, {"status": "healthy"}
+
 
 def sample(field):
     """A valid value for a field: its default, else something inside its bounds."""

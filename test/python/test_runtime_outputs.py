@@ -89,3 +89,39 @@ def test_a_seed_left_out_is_random_within_the_fields_bounds(tmp_path):
     runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=tmp_path)
     seeds = {runner.bind(spec, {}, request_id=str(i))[1] for i in range(200)}
     assert seeds <= set(range(3, 10)) and len(seeds) > 1
+
+
+def test_outputs_carry_no_embedded_graph_unless_kept():
+    """ComfyUI's SaveImage writes the prompt and workflow as PNG text chunks, SaveAnimatedWEBP as EXIF:
+    the answer has the same pixels without them; keep_metadata keeps them."""
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("prompt", '{"3": {"class_type": "KSampler"}}')
+    info.add_text("workflow", '{"nodes": []}')
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG", pnginfo=info)
+    saved = buffer.getvalue()
+    stripped, _ = runtime.encode_output({"files": [("a.png", saved)], "texts": []}, "png", "image/png")
+    assert Image.open(io.BytesIO(saved)).text.keys() == {"prompt", "workflow"}
+    assert Image.open(io.BytesIO(stripped)).text == {} and b"KSampler" not in stripped
+    assert Image.open(io.BytesIO(stripped)).tobytes() == Image.open(io.BytesIO(saved)).tobytes()
+    kept, _ = runtime.encode_output({"files": [("a.png", saved)], "texts": []}, "png", "image/png", keep_metadata=True)
+    assert kept == saved
+
+    exif = Image.Exif()
+    exif[0x010F] = 'Workflow:{"nodes": []}'  # SaveAnimatedWEBP writes the graph into EXIF tags such as Make
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(buffer, format="WEBP", exif=exif.tobytes(), lossless=True)
+    webp = buffer.getvalue()
+    assert b"EXIF" in webp
+    clean, _ = runtime.encode_output({"files": [("v.webp", webp)], "texts": []}, "webp", "image/webp")
+    assert b"EXIF" not in clean and b"Workflow" not in clean
+    assert Image.open(io.BytesIO(clean)).tobytes() == Image.open(io.BytesIO(webp)).tobytes()
+
+
+def test_accept_json_on_a_jpeg_endpoint_carries_jpeg_as_the_binary_answer_would():
+    body, media_type = runtime.encode_output({"files": [("out_00001_.png", png())], "texts": []}, "jpeg", "image/jpeg", as_json=True)
+    assert media_type == "application/json"
+    assert base64.b64decode(body["files"][0]["base64"])[:3] == JPEG_MAGIC
+    assert body["files"][0]["filename"] == "out_00001_.jpeg"
