@@ -180,3 +180,19 @@ def test_no_api_docs_unless_the_app_asks_for_them(tmp_path):
     http = TestClient(module.create_api(runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=tmp_path)))
     for path in ("/docs", "/redoc", "/openapi.json"):
         assert http.get(path).status_code == 404, path
+
+
+def test_an_unforeseen_failure_is_a_json_500_not_plain_text(tmp_path):
+    module = import_app(APP_IDS[0])
+    runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=tmp_path)
+
+    async def broken(spec, values, request):
+        raise KeyError("something nobody foresaw")
+
+    runner.handle = broken
+    endpoint = next(a for a in __import__("conftest").MANIFEST["apps"] if a["id"] == APP_IDS[0])["endpoints"][0]
+    from test_request_models import minimal_body
+
+    response = TestClient(module.create_api(runner), raise_server_exceptions=False).post(endpoint["path"], json=minimal_body(endpoint))
+    assert response.status_code == 500 and response.headers["content-type"] == "application/json"
+    assert response.json()["detail"]["message"] == "internal error (KeyError): see the app's logs"
