@@ -95,3 +95,21 @@ def install_standin_nodes(base, schema_files):
     shutil.copytree(ROOT / "test" / "comfyui" / "standin_nodes", target, ignore=shutil.ignore_patterns("__pycache__"))
     (target / "schemas.json").write_text(json.dumps(merged))
     return merged
+
+
+def https_server(folder, handler):
+    """An https server on 127.0.0.1 with `handler` (a BaseHTTPRequestHandler class) and a self-signed
+    certificate made in `folder`; returns (base URL, an SSL context that trusts it, the server: shut it down)."""
+    import http.server
+    import ssl
+    import threading
+
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], check=True, capture_output=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"https://127.0.0.1:{server.server_address[1]}", ssl.create_default_context(cafile=str(cert)), server

@@ -8,14 +8,12 @@ import io
 import os
 import signal
 import socket
-import ssl
-import subprocess
 import threading
 import time
 
 import httpx
 import pytest
-from conftest import placeholder, start_comfyui, start_serve
+from conftest import https_server, placeholder, start_comfyui, start_serve
 from PIL import Image
 from test_real_comfyui import APP_DIR, PROJECT, load_module
 
@@ -154,10 +152,6 @@ def _post_quietly(servers, path, timeout):
 @pytest.fixture(scope="module")
 def dripping_https(tmp_path_factory):
     """An https server on 127.0.0.1 whose /drip.png sends a PNG a byte at a time, 0.3 s apart."""
-    folder = tmp_path_factory.mktemp("tls-drip")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], check=True, capture_output=True)
     body = encoded("PNG", (4, 4))
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -176,12 +170,8 @@ def dripping_https(tmp_path_factory):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"https://127.0.0.1:{server.server_address[1]}/drip.png", ssl.create_default_context(cafile=str(cert))
+    base_url, trusting, server = https_server(tmp_path_factory.mktemp("tls-drip"), Handler)
+    yield f"{base_url}/drip.png", trusting
     server.shutdown()
     server.server_close()
 

@@ -9,14 +9,13 @@ import json
 import os
 import re
 import signal
-import ssl
 import subprocess
 import threading
 import time
 
 import httpx
 import pytest
-from conftest import ROOT, load_module, placeholder, start_comfyui, start_serve
+from conftest import ROOT, https_server, load_module, placeholder, start_comfyui, start_serve
 from PIL import Image
 
 PROJECT = __import__("pathlib").Path(os.environ["COMFY_TIER_PROJECT"])  # a temp dir with cdk-like.json
@@ -118,10 +117,6 @@ def test_image_urls_to_private_addresses_or_without_https_are_refused(servers, u
 @pytest.fixture(scope="module")
 def https_files(tmp_path_factory):
     """An https server on 127.0.0.1 with a self-signed certificate, and an SSL context that trusts it."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], check=True, capture_output=True)
     routes = {
         "/blue.png": (200, "image/png", png_bytes((0, 0, 255), (5, 7))),
         "/page.html": (200, "text/html; charset=utf-8", b"<html>not an image</html>"),
@@ -146,12 +141,8 @@ def https_files(tmp_path_factory):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(cert, key)
-    server.socket = server_context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"https://127.0.0.1:{server.server_address[1]}", ssl.create_default_context(cafile=str(cert))
+    base_url, trusting, server = https_server(tmp_path_factory.mktemp("tls"), Handler)
+    yield base_url, trusting
     server.shutdown()
     server.server_close()
 
