@@ -1,6 +1,6 @@
 // `npm run build`, after tsc has written the declarations (dist/**/*.d.ts): the package's JavaScript and the
 // files it reads at run time.
-// - dist/modal-cdk.js: lib/package.ts and all it imports, bundled by esbuild (`constructs` stays a
+// - dist/modal-cdk.js: lib/cli/package.ts and all it imports, bundled by esbuild (`constructs` stays a
 //   dependency: a user's own constructs must share it). The package's main; dist/assertions.js re-exports
 //   its `assertions`; dist/bin/modal-cdk.js (bin/launcher.js) runs its CLI.
 // - dist/templates/ (with the runtime every app ships) and dist/lib/comfy/object-info/, at the relative
@@ -14,7 +14,7 @@ const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
 
 esbuild.buildSync({
-  entryPoints: [path.join(root, 'lib', 'package.ts')],
+  entryPoints: [path.join(root, 'lib', 'cli', 'package.ts')],
   outfile: path.join(dist, 'modal-cdk.js'),
   bundle: true,
   platform: 'node',
@@ -36,7 +36,7 @@ for (const [from, to] of [['templates', 'templates'], ['lib/comfy/object-info', 
   fs.rmSync(path.join(dist, to), { recursive: true, force: true });
   fs.cpSync(path.join(root, from), path.join(dist, to), { recursive: true });
 }
-require('./swc-register').registerTypeScript();
+require('../lib/cli/swc-register').registerTypeScript();
 const Handlebars = require('handlebars');
 const { TEMPLATE_OPTIONS } = require('../lib/synth/templates.ts');
 for (const file of fs.readdirSync(path.join(dist, 'templates'), { recursive: true })) {

@@ -35,9 +35,9 @@ function importGraph() {
   for (const file of files) {
     const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
     const targets = new Set();
-    const specifiers = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)|require\(\s*'([^']+)'\s*\)/g;
+    const specifiers = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)|require\(\s*'([^']+)'\s*\)|(?:^|\n)\s*import\s+'([^']+)'/g;
     for (const m of text.matchAll(specifiers)) {
-      const spec = m[1] ?? m[2] ?? m[3];
+      const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
       if (!spec.startsWith('.')) continue;
       const base = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
       const resolved = [base, `${base}.ts`, `${base}.js`, `${base}/index.ts`].find((c) => fs.existsSync(path.join(ROOT, c)) && fs.statSync(path.join(ROOT, c)).isFile());

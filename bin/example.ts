@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, Volume, VolumeModel, Warnings, Workflow } from '../constructs';
-import { runApp } from '../lib/run-app';
+import { runApp } from '../lib/cli/run-app';
 
 export default function buildExample(): ModalProject {
   const project = new ModalProject(undefined, 'example', {

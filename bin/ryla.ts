@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { ModalProject, Volume, Warnings } from '../constructs';
-import { runApp } from '../lib/run-app';
+import { runApp } from '../lib/cli/run-app';
 import { addFluxApp } from './ryla/flux';
 import { addInstantIdApp } from './ryla/instantid';
 import { addQwenEditApp } from './ryla/qwen-edit';

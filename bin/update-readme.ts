@@ -4,8 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { applyConfigContext } from '../lib/synthesize';
-import { loadConfig } from '../lib/config';
+import { applyConfigContext } from '../lib/cli/synthesize';
+import { loadConfig } from '../lib/cli/config';
 import { renderEndpointTable, replaceGeneratedSection } from '../lib/docs/endpoint-table';
 import buildRyla from './ryla';
 

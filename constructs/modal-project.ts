@@ -9,15 +9,9 @@ import { renderAssembly, Assembly } from '../lib/synth/render';
 import { writeAssembly } from '../lib/synth/write';
 import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './schemas';
 
-/** Context keys the CLI sets from `cdk-like.json` (`modal.workspace`, `modal.environment`). */
-export const CONTEXT_WORKSPACE = 'modal-cdk:workspace';
-export const CONTEXT_ENVIRONMENT = 'modal-cdk:environment';
-/** Context key of the client policy file (cdk-like.json `clientPolicy`), relative to the project root. */
-export const CONTEXT_CLIENT_POLICY = 'modal-cdk:client-policy';
-/** Environment variable through which the CLI hands `cdk-like.json`'s context to the app. */
-export const CONTEXT_ENV_VAR = 'MODAL_CDK_CONTEXT';
-/** Set by `modal-cdk synth` when it runs the app as a child process: where the app writes its assembly. */
-export const OUTDIR_ENV_VAR = 'MODAL_CDK_OUTDIR';
+import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE } from '../lib/context';
+
+export { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, OUTDIR_ENV_VAR } from '../lib/context';
 
 export interface ModalProjectProps {
   /**

@@ -8,3 +8,6 @@ import * as path from 'node:path';
  * same relative paths).
  */
 export const PACKAGE_FILES = existsSync(path.join(__dirname, 'templates')) ? __dirname : path.join(__dirname, '..');
+
+/** The package's root (the repository, or the installed package): this file's folder's parent, from source (lib/) and bundle (dist/) alike. */
+export const PACKAGE_ROOT = path.join(__dirname, '..');

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { DEPLOY_HELP } from '../lib/deploy/deploy-command';
-import { VERIFY_HELP } from '../lib/deploy/verify-command';
+import { DEPLOY_HELP } from '../lib/cli/deploy-command';
+import { VERIFY_HELP } from '../lib/cli/verify-command';
 import { BASE_PIP_PACKAGES } from '../lib/synth/image-layers';
 import { MODAL_CLI_VERSION } from '../lib/versions';
 import buildClientsStack from './fixtures/clients-stack';

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { inProcessAppFile } from '../lib/synthesize';
+import { inProcessAppFile } from '../lib/cli/synthesize';
 import { ROOT, runCliIn, tempDir } from './helpers';
 
 const cli = (args: string[], cwd = ROOT) => runCliIn(cwd, args);

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import buildRyla from '../bin/ryla';
-import { applyConfigContext } from '../lib/synthesize';
-import { loadConfig } from '../lib/config';
+import { applyConfigContext } from '../lib/cli/synthesize';
+import { loadConfig } from '../lib/cli/config';
 import { demoStack, problemsOf, ROOT, runCliIn, tempDir } from './helpers';
 
 /** A policy file in a temp dir; returns its absolute path (resolve(root, absolute) is the path itself). */

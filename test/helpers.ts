@@ -4,9 +4,9 @@ import { PassThrough } from 'node:stream';
 import { ComfyApp, ComfyAppProps, Endpoint, EndpointProps, HfModel, ModalProject, ModalProjectProps, Workflow } from '../constructs';
 import buildRyla from '../bin/ryla';
 import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
-import { runCli } from '../lib/cli';
-import { applyConfigContext } from '../lib/synthesize';
-import { loadConfig } from '../lib/config';
+import { runCli } from '../lib/cli/main';
+import { applyConfigContext } from '../lib/cli/synthesize';
+import { loadConfig } from '../lib/cli/config';
 import { ModalCdkError } from '../lib/errors';
 import { stableJson } from '../lib/synth/json';
 

@@ -3,7 +3,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { SMOKE_PNG } from '../lib/synth/smoke';
-import { markdownReport } from '../lib/deploy/verify-command';
+import { markdownReport } from '../lib/cli/verify-command';
 import { FIXTURES } from './helpers';
 import { deploy, project, Project, start, TOKEN } from './standin';
 

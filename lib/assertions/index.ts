@@ -1,8 +1,8 @@
 import type { IConstruct } from 'constructs';
-import { CONTEXT_ENV_VAR, CONTEXT_WORKSPACE } from '../../constructs/modal-project';
-import { loadConfig } from '../config';
+import { CONTEXT_ENV_VAR, CONTEXT_WORKSPACE } from '../context';
+import { loadConfig } from '../cli/config';
 import { formatDuration } from '../duration';
-import { applyConfigContext } from '../synthesize';
+import { applyConfigContext } from '../cli/synthesize';
 import { ModalCdkError } from '../errors';
 import type { AppModel, EndpointModel, Manifest, RequestField } from '../synth/model';
 import { Match, Matcher, matches } from './match';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { synthFromConfig } from '../synthesize';
-import { Config } from '../config';
+import { synthFromConfig } from '../cli/synthesize';
+import { Config } from '../cli/config';
 import { Problem, show } from '../errors';
 import { DeployPlan, deployPlanSchema, Manifest } from '../synth/model';
 import { PlanStep } from './apply';

@@ -37,7 +37,7 @@ def test_no_token_is_reported_as_an_auth_failure_with_what_to_do(tmp_path):
     plan = json.loads((SYNTH_OUT / "deploy-plan.json").read_text())
     step = plan["steps"][0]
     driver = f"""
-require('./bin/swc-register').registerTypeScript();
+require('./lib/cli/swc-register').registerTypeScript();
 const {{ deployApp }} = require('./lib/deploy/apply');
 const lines = [];
 deployApp({json.dumps(step)}, {{
@@ -58,8 +58,8 @@ deployApp({json.dumps(step)}, {{
 def test_modal_app_logs_takes_the_argv_modal_cdk_logs_builds(tmp_path):
     """Each form (fetch with --since/--tail, follow) gets past the real CLI's parser to the auth check."""
     driver = """
-require('./bin/swc-register').registerTypeScript();
-const { logsArgs } = require('./lib/deploy/logs-command');
+require('./lib/cli/swc-register').registerTypeScript();
+const { logsArgs } = require('./lib/cli/logs-command');
 console.log(JSON.stringify([logsArgs('example-flux', 'main', { since: '2h', tail: '50' }), logsArgs('example-flux', 'main', { follow: true })]));
 """
     forms = json.loads(subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout)
@@ -78,7 +78,7 @@ def test_the_day2_commands_argv_gets_past_the_real_cli_parser(tmp_path):
     local = tmp_path / "style.safetensors"
     local.write_bytes(b"x")
     driver = f"""
-require('./bin/swc-register').registerTypeScript();
+require('./lib/cli/swc-register').registerTypeScript();
 const {{ modalArgs }} = require('./lib/deploy/modal-args');
 console.log(JSON.stringify([
   modalArgs.appList('main'), modalArgs.appHistory('example-flux', 'main'), modalArgs.rollback('example-flux', 'v1', 'main'),

@@ -1,5 +1,5 @@
 import { parseArgs, ParseArgsConfig } from 'node:util';
-import { closest } from './comfy/closest';
+import { closest } from '../comfy/closest';
 
 /**
  * Every command's argument parser: node's `parseArgs` (strict), with one rule for all commands.
@@ -59,4 +59,35 @@ function usageMessage(e: Error & { code?: string }, options: Options): string {
     return `unexpected argument ${JSON.stringify(given)}: this command takes only options (${names.join(', ')})`;
   }
   return e.message;
+}
+
+/**
+ * `-c key=value` context overrides (as `cdk synth -c`): the value is read as JSON when it is JSON
+ * (`-c replicas=3`, `-c flags='{"a":1}'`), else as a string. Returns the overrides or a usage message.
+ */
+export function parseContext(pairs: string[]): Record<string, unknown> | string {
+  const context: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) return `--context: got ${JSON.stringify(pair)}, expected key=value`;
+    const text = pair.slice(at + 1);
+    try {
+      context[pair.slice(0, at)] = JSON.parse(text);
+    } catch {
+      context[pair.slice(0, at)] = text;
+    }
+  }
+  return context;
+}
+
+/**
+ * A `-c` key that cdk-like.json's context lacks is most often a typo: it is still set (a stack may read
+ * any key with node.tryGetContext), with a warning that names the keys cdk-like.json has.
+ */
+export function warnUnknownContext(keys: string[], known: Record<string, unknown>, err: NodeJS.WritableStream): void {
+  const names = Object.keys(known);
+  for (const key of keys.filter((k) => !(k in known))) {
+    const near = names.length ? `; cdk-like.json's context has ${names.join(', ')}${closest(key, names, 1).length ? ` (did you mean ${closest(key, names, 1)[0]}?)` : ''}` : '; cdk-like.json has no context';
+    err.write(`modal-cdk: warning: -c ${key}: not a key of cdk-like.json's context${near} — it is set all the same; a stack reads it only with node.tryGetContext('${key}')\n`);
+  }
 }

@@ -1,18 +1,18 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { parseCommandArgs } from '../args';
-import { loadConfig } from '../config';
+import { parseCommandArgs } from './args';
+import { loadConfig } from './config';
 import { ModalCdkError } from '../errors';
-import { reportUsage } from '../report';
-import { runFailure, runModal } from './apply';
-import { acquireLock } from './lock';
-import { modalArgs } from './modal-args';
-import { appHistorySchema, modalJson } from './modal-json';
-import { failureHint } from './modal-output';
-import { selectApps, UsageError } from './plan';
-import { preflight } from './preflight';
-import { deployedDir, writeState } from './state';
+import { reportUsage } from './report';
+import { runFailure, runModal } from '../deploy/apply';
+import { acquireLock } from '../deploy/lock';
+import { modalArgs } from '../deploy/modal-args';
+import { appHistorySchema, modalJson } from '../deploy/modal-json';
+import { failureHint } from '../deploy/modal-output';
+import { selectApps, UsageError } from '../deploy/plan';
+import { preflight } from '../deploy/preflight';
+import { deployedDir, writeState } from '../deploy/state';
 
 export const ROLLBACK_HELP = `Usage: modal-cdk rollback --app <id> [--to <version>] [options]
 

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { ModalProject } from '../constructs/modal-project';
-import { fromConstructsError, ModalCdkError, show } from './errors';
+import { ModalProject } from '../../constructs/modal-project';
+import { fromConstructsError, ModalCdkError, show } from '../errors';
+import { PACKAGE_ROOT } from '../package-files';
 
 /** This package's own files (from source, or dist/: the built bundle and its launcher): frames in them are ours, not the user's. */
-const OWN_DIRS = ['lib', 'constructs', 'dist', 'bin/swc-register.js', 'bin/modal-cdk.ts', 'bin/modal-cdk.js'].map((p) => path.join(__dirname, '..', p));
+const OWN_DIRS = ['lib', 'constructs', 'dist', 'bin/modal-cdk.ts', 'bin/modal-cdk.js'].map((p) => path.join(PACKAGE_ROOT, p));
 
 /**
  * Whether this process can require the app file: JavaScript always; TypeScript when a `.ts` hook is
@@ -22,7 +23,7 @@ export function canLoad(file: string): boolean {
   }).find((found) => found !== undefined);
   if (swc === undefined) return false;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { registerTypeScript } = require('../bin/swc-register') as { registerTypeScript: (o: object) => boolean };
+  const { registerTypeScript } = require('./swc-register') as { registerTypeScript: (o: object) => boolean };
   registerTypeScript({ loadSwc: () => require(swc), cacheDir: path.join(process.cwd(), 'node_modules', '.cache', 'modal-cdk-swc'), mapsFor: isUserFile });
   return true;
 }

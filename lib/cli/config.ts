@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { ModalCdkError, parseProps } from './errors';
+import { ModalCdkError, parseProps } from '../errors';
 
 export const CONFIG_FILE = 'cdk-like.json';
 

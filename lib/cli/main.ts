@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseCommandArgs } from './args';
-import { closest } from './comfy/closest';
+import { parseCommandArgs, parseContext, warnUnknownContext } from './args';
 import { loadConfig } from './config';
 import { reportError, reportUsage, reportWarnings } from './report';
 import { synthFromConfig } from './synthesize';
@@ -85,19 +84,19 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
         return synthCommand(rest, out, err);
       // Loaded on use: synth, the common command, should not pay for loading deploy's modules.
       case 'deploy':
-        return await (await import('./deploy/deploy-command')).deployCommand(rest, out, err);
+        return await (await import('./deploy-command')).deployCommand(rest, out, err);
       case 'diff':
-        return await (await import('./deploy/diff-command')).diffCommand(rest, out, err);
+        return await (await import('./diff-command')).diffCommand(rest, out, err);
       case 'logs':
-        return await (await import('./deploy/logs-command')).logsCommand(rest, out, err);
+        return await (await import('./logs-command')).logsCommand(rest, out, err);
       case 'verify':
-        return await (await import('./deploy/verify-command')).verifyCommand(rest, out, err);
+        return await (await import('./verify-command')).verifyCommand(rest, out, err);
       case 'status':
-        return await (await import('./deploy/status-command')).statusCommand(rest, out, err);
+        return await (await import('./status-command')).statusCommand(rest, out, err);
       case 'models':
-        return await (await import('./deploy/models-command')).modelsCommand(rest, out, err);
+        return await (await import('./models-command')).modelsCommand(rest, out, err);
       case 'rollback':
-        return await (await import('./deploy/rollback-command')).rollbackCommand(rest, out, err);
+        return await (await import('./rollback-command')).rollbackCommand(rest, out, err);
       case 'serve':
         return await (await import('./serve-command')).serveCommand(rest, out, err);
       case 'workflow':
@@ -149,37 +148,6 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
     out.write(`Synthesized ${assembly.manifest.apps.length} app(s), ${endpoints} endpoint(s), ${assembly.fileCount} files to ${outdir}/ in ${ms} ms\n`);
   }
   return 0;
-}
-
-/**
- * `-c key=value` context overrides (as `cdk synth -c`): the value is read as JSON when it is JSON
- * (`-c replicas=3`, `-c flags='{"a":1}'`), else as a string. Returns the overrides or a usage message.
- */
-export function parseContext(pairs: string[]): Record<string, unknown> | string {
-  const context: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) return `--context: got ${JSON.stringify(pair)}, expected key=value`;
-    const text = pair.slice(at + 1);
-    try {
-      context[pair.slice(0, at)] = JSON.parse(text);
-    } catch {
-      context[pair.slice(0, at)] = text;
-    }
-  }
-  return context;
-}
-
-/**
- * A `-c` key that cdk-like.json's context lacks is most often a typo: it is still set (a stack may read
- * any key with node.tryGetContext), with a warning that names the keys cdk-like.json has.
- */
-export function warnUnknownContext(keys: string[], known: Record<string, unknown>, err: NodeJS.WritableStream): void {
-  const names = Object.keys(known);
-  for (const key of keys.filter((k) => !(k in known))) {
-    const near = names.length ? `; cdk-like.json's context has ${names.join(', ')}${closest(key, names, 1).length ? ` (did you mean ${closest(key, names, 1)[0]}?)` : ''}` : '; cdk-like.json has no context';
-    err.write(`modal-cdk: warning: -c ${key}: not a key of cdk-like.json's context${near} — it is set all the same; a stack reads it only with node.tryGetContext('${key}')\n`);
-  }
 }
 
 /**

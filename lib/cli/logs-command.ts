@@ -1,9 +1,9 @@
-import { parseCommandArgs } from '../args';
-import { loadConfig } from '../config';
-import { reportUsage } from '../report';
-import { runFailure, runModal } from './apply';
-import { failureHint } from './modal-output';
-import { positiveInt, selectApps, UsageError } from './plan';
+import { parseCommandArgs } from './args';
+import { loadConfig } from './config';
+import { reportUsage } from './report';
+import { runFailure, runModal } from '../deploy/apply';
+import { failureHint } from '../deploy/modal-output';
+import { positiveInt, selectApps, UsageError } from '../deploy/plan';
 
 export const LOGS_HELP = `Usage: modal-cdk logs --app <id> [options]
 

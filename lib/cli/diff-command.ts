@@ -1,10 +1,10 @@
 import * as path from 'node:path';
-import { parseCommandArgs } from '../args';
+import { parseCommandArgs } from './args';
 import { createTwoFilesPatch } from 'diff';
-import { loadConfig } from '../config';
-import { reportUsage } from '../report';
-import { selectApps, UsageError } from './plan';
-import { deployedDir, readTree } from './state';
+import { loadConfig } from './config';
+import { reportUsage } from './report';
+import { selectApps, UsageError } from '../deploy/plan';
+import { deployedDir, readTree } from '../deploy/state';
 
 export const DIFF_HELP = `Usage: modal-cdk diff [--app <id> ...] [--env <name>]
 

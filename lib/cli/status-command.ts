@@ -1,13 +1,13 @@
 import * as path from 'node:path';
-import { parseCommandArgs } from '../args';
-import { loadConfig } from '../config';
-import { reportUsage } from '../report';
+import { parseCommandArgs } from './args';
+import { loadConfig } from './config';
+import { reportUsage } from './report';
 import { formatTable } from '../table';
-import { PlanStep } from './apply';
-import { modalArgs } from './modal-args';
-import { appHistorySchema, appListSchema, modalJson } from './modal-json';
-import { selectApps } from './plan';
-import { DeployRecord } from './state';
+import { PlanStep } from '../deploy/apply';
+import { modalArgs } from '../deploy/modal-args';
+import { appHistorySchema, appListSchema, modalJson } from '../deploy/modal-json';
+import { selectApps } from '../deploy/plan';
+import { DeployRecord } from '../deploy/state';
 
 export const STATUS_HELP = `Usage: modal-cdk status [options]
 

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
-import { parseCommandArgs } from '../args';
+import { parseCommandArgs } from './args';
 import { endpointUrl } from '../clients/web-url';
-import { loadConfig } from '../config';
-import { reportUsage } from '../report';
+import { loadConfig } from './config';
+import { reportUsage } from './report';
 import type { AppModel } from '../synth/model';
 import { formatTable } from '../table';
-import { selectApps, Selection, UsageError } from './plan';
-import { EndpointCheck, proxyAuthHeaders, verifyApp } from './verify';
+import { selectApps, Selection, UsageError } from '../deploy/plan';
+import { EndpointCheck, proxyAuthHeaders, verifyApp } from '../deploy/verify';
 
 export const VERIFY_HELP = `Usage: modal-cdk verify (--app <id> [--app <id> ...] | --all) [options]
 

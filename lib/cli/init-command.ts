@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from 'node:path';
 import { parseCommandArgs } from './args';
 import { reportUsage } from './report';
-import { TEMPLATES_DIR } from './synth/templates';
+import { TEMPLATES_DIR } from '../synth/templates';
 
 export const INIT_HELP = `Usage: modal-cdk init [--name <name>]
 

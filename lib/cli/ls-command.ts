@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseCommandArgs } from './args';
-import { parseContext, warnUnknownContext } from './cli';
+import { parseCommandArgs, parseContext, warnUnknownContext } from './args';
+
 import { loadConfig } from './config';
-import { formatDuration } from './duration';
+import { formatDuration } from '../duration';
 import { reportUsage } from './report';
 import { synthFromConfig } from './synthesize';
 

@@ -1,14 +1,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseCommandArgs } from '../args';
-import { loadConfig } from '../config';
-import { reportUsage } from '../report';
+import { parseCommandArgs } from './args';
+import { loadConfig } from './config';
+import { reportUsage } from './report';
 import { formatTable } from '../table';
-import { runFailure, runModal } from './apply';
-import { modalArgs } from './modal-args';
-import { preflight } from './preflight';
-import { selectApps, UsageError } from './plan';
-import { checkVolumeFiles, VolumeFile, volumeFiles } from './volume-check';
+import { runFailure, runModal } from '../deploy/apply';
+import { modalArgs } from '../deploy/modal-args';
+import { preflight } from '../deploy/preflight';
+import { selectApps, UsageError } from '../deploy/plan';
+import { checkVolumeFiles, VolumeFile, volumeFiles } from '../deploy/volume-check';
 import { ModalCdkError } from '../errors';
 
 export const MODELS_HELP = `Usage: modal-cdk models ls --app <id> [options]

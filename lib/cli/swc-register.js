@@ -3,16 +3,23 @@
 // about 0.2 s of every `npm run synth` on a small machine. Compiled files are cached by content under
 // <project>/node_modules/.cache/modal-cdk-swc/, so a warm run does not even load @swc/core (~0.1 s less).
 // Used by bin/modal-cdk.js (this repository's CLI from source) and, in the built package, to load a user's
-// TypeScript app in-process with the @swc/core of the user's project (lib/synthesize.ts).
+// TypeScript app in-process with the @swc/core of the user's project (lib/cli/load-app.ts).
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+
+/** The package's root: the nearest folder above this file with a package.json (source: the repository; built: the package). */
+const PACKAGE_ROOT = (() => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 
 /**
  * Installs the `.ts` require hook (once). `swc`: how to load @swc/core (default: from here); `cacheDir`:
  * where compiled files are kept. Returns false when a `.ts` hook was already installed by someone else.
  */
-function registerTypeScript({ loadSwc = () => require('@swc/core'), cacheDir = path.join(__dirname, '..', 'node_modules', '.cache', 'modal-cdk-swc'), mapsFor = isUserFile } = {}) {
+function registerTypeScript({ loadSwc = () => require('@swc/core'), cacheDir = path.join(PACKAGE_ROOT, 'node_modules', '.cache', 'modal-cdk-swc'), mapsFor = isUserFile } = {}) {
   if (require.extensions['.ts']) return false;
   // Source maps for the user's files (an error in their stack then names their file:line), and for all
   // with MODAL_CDK_DEBUG=1; not for this package's own files, whose maps would cost ~50 ms a run.
@@ -55,7 +62,7 @@ function registerTypeScript({ loadSwc = () => require('@swc/core'), cacheDir = p
 
 /** Not this package's own library code (lib/, constructs/): the files whose errors a user reads. */
 function isUserFile(filename) {
-  const root = path.join(__dirname, '..');
+  const root = PACKAGE_ROOT;
   return !filename.includes(`${path.sep}node_modules${path.sep}`) && ![path.join(root, 'lib'), path.join(root, 'constructs')].some((dir) => filename.startsWith(dir + path.sep));
 }
 

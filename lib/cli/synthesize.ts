@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, OUTDIR_ENV_VAR } from '../constructs/modal-project';
+import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, OUTDIR_ENV_VAR } from '../../constructs/modal-project';
 import { Config } from './config';
-import { ModalCdkError, Problem } from './errors';
+import { ModalCdkError, Problem } from '../errors';
 import { canLoad, loadProject } from './load-app';
-import { Manifest, manifestSchema } from './synth/model';
+import { Manifest, manifestSchema } from '../synth/model';
 
 export { loadProject } from './load-app';
 

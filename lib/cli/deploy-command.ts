@@ -1,17 +1,17 @@
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { parseCommandArgs } from '../args';
-import { loadConfig } from '../config';
+import { parseCommandArgs } from './args';
+import { loadConfig } from './config';
 import { ModalCdkError } from '../errors';
-import { reportUsage, reportWarnings } from '../report';
+import { reportUsage, reportWarnings } from './report';
 import { formatTable } from '../table';
 import type { AppModel } from '../synth/model';
-import { AppResult, deployApp, PlanStep } from './apply';
-import { acquireLock } from './lock';
-import { describeStep, positiveInt, selectApps, Selection, UsageError } from './plan';
-import { checkVolumeFiles, VolumeFile, volumeFiles } from './volume-check';
-import { preflight } from './preflight';
-import { recordDeploy } from './state';
+import { AppResult, deployApp, PlanStep } from '../deploy/apply';
+import { acquireLock } from '../deploy/lock';
+import { describeStep, positiveInt, selectApps, Selection, UsageError } from '../deploy/plan';
+import { checkVolumeFiles, VolumeFile, volumeFiles } from '../deploy/volume-check';
+import { preflight } from '../deploy/preflight';
+import { recordDeploy } from '../deploy/state';
 
 export const DEPLOY_HELP = `Usage: modal-cdk deploy (--app <id> [--app <id> ...] | --all) [options]
 
