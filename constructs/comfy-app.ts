@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { durationAtMost, durationSchema, DurationInput, formatDuration } from '../lib/duration';
+import { durationAtMost, durationSchema, type DurationInput, formatDuration } from '../lib/duration';
 import { ModelFiles } from '../lib/comfy/model-files';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
-import { closestCoreVersion, PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
+import { closestCoreVersion, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
 import { parseGpu } from '../lib/policy/gpu';

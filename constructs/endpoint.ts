@@ -1,18 +1,18 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { bindingProblems, BoundField } from '../lib/comfy/binding-check';
+import { bindingProblems, type BoundField } from '../lib/comfy/binding-check';
 import { checkGraph, inputKey } from '../lib/comfy/graph-check';
-import { ModelFiles } from '../lib/comfy/model-files';
+import type { ModelFiles } from '../lib/comfy/model-files';
 import { outputNodes, outputProblems } from '../lib/comfy/outputs';
 import { SchemaSet } from '../lib/comfy/schema-set';
-import { durationSchema, DurationInput, formatDuration } from '../lib/duration';
+import { durationSchema, type DurationInput, formatDuration } from '../lib/duration';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { addWarning, parseProps, show } from '../lib/errors';
 import { smokeBody } from '../lib/synth/smoke';
-import { EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, OutputFormat } from '../lib/synth/model';
-import { EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, ParsedInput, targetsOf, toRequestField } from './endpoint-input';
+import { type EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, type OutputFormat } from '../lib/synth/model';
+import { type EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, type ParsedInput, targetsOf, toRequestField } from './endpoint-input';
 import { ModalProject } from './modal-project';
-import { Workflow, WorkflowGraph } from './workflow';
+import { Workflow, type WorkflowGraph } from './workflow';
 
 export interface EndpointProps {
   /** URL path, e.g. `/flux-dev`; unique in the project (clients map paths to apps). */

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { Construct, IConstruct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { z } from 'zod';
 import { isMarked, markAs } from '../lib/identity';
-import { collectWarnings, isAcknowledged, ModalCdkError, Problem, parseProps } from '../lib/errors';
+import { collectWarnings, isAcknowledged, ModalCdkError, type Problem, parseProps } from '../lib/errors';
 import { applyClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
 import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
-import { renderAssembly, Assembly } from '../lib/synth/render';
+import { renderAssembly, type Assembly } from '../lib/synth/render';
 import { writeAssembly } from '../lib/synth/write';
 import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './schemas';
 

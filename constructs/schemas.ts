@@ -33,7 +33,7 @@ export const pinnedPipPackageSchema = z
 
 export const aptPackageSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9.+\-]*(=[A-Za-z0-9.+:~\-]+)?$/, 'expected a Debian package name, optionally "=version"');
+  .regex(/^[a-z0-9][a-z0-9.+-]*(=[A-Za-z0-9.+:~-]+)?$/, 'expected a Debian package name, optionally "=version"');
 
 /** ComfyUI release as comfy-cli's `--version` takes it; `latest` and `nightly` float, so they are refused. */
 export const comfyVersionSchema = z

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { isMarked, markAs } from '../lib/identity';
 import type { SchemaSet } from '../lib/comfy/schema-set';
-import { convertUiWorkflow, DroppedNodes, isUiWorkflow } from '../lib/comfy/ui-convert';
+import { convertUiWorkflow, type DroppedNodes, isUiWorkflow } from '../lib/comfy/ui-convert';
 
 /** A ComfyUI graph in API format: node id → `{ class_type, inputs }`. */
 export type WorkflowGraph = Record<string, WorkflowNode>;

@@ -6,7 +6,10 @@ const marks = new Map<string, symbol>();
 
 function mark(kind: string): symbol {
   let symbol = marks.get(kind);
-  if (!symbol) marks.set(kind, (symbol = Symbol.for(`modal-cdk.${kind}`)));
+  if (!symbol) {
+    symbol = Symbol.for(`modal-cdk.${kind}`);
+    marks.set(kind, symbol);
+  }
   return symbol;
 }
 

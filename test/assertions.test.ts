@@ -48,7 +48,7 @@ describe('Template (modal-cdk/assertions)', () => {
       }
       throw new Error(`bindRequest(${path}) accepted ${JSON.stringify(body)}`);
     };
-    expect(refused('/flux', { prompt: 'p', width: 100000 })).toMatch(/^bindRequest\("\/flux"\): the body is not one the app takes \(it answers a 422 for a bad or missing field\):\n  field "width": got 100000, must be <= \d+\n\(pass \{ validate: false \} to bind it as given\)$/);
+    expect(refused('/flux', { prompt: 'p', width: 100000 })).toMatch(/^bindRequest\("\/flux"\): the body is not one the app takes \(it answers a 422 for a bad or missing field\):\n {2}field "width": got 100000, must be <= \d+\n\(pass \{ validate: false \} to bind it as given\)$/);
     expect(refused('/flux', { width: 512 })).toContain('missing: "prompt" must be sent with a value');
     expect(refused('/flux', { prompt: 'p', stesp: 4 })).toMatch(/field "stesp": not a field of this endpoint \(the server would ignore it\) — expected one of .*prompt, /);
     expect(refused('/flux', { prompt: 'p', seed: '7' })).toContain('field "seed": got "7", must be integer');

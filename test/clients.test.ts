@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import ts from 'typescript';
-import { Manifest } from '../lib/synth/model';
+import type { Manifest } from '../lib/synth/model';
 import buildClientsStack from './fixtures/clients-stack';
 import { tempDir } from './helpers';
 

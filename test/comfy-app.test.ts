@@ -119,7 +119,7 @@ describe('memory snapshots', () => {
     const { project } = demoStack();
     const py = appPy(project);
     expect(py).not.toMatch(/enable_memory_snapshot|snap=|hide_gpu|attach_gpu/);
-    expect(py).toMatch(/    @modal\.enter\(\)\n    def start\(self\):\n        link_volume_models\(\)\n        self\.runner = self\.create_runner\(\)\n        self\.runner\.start\(timeout=STARTUP_TIMEOUT_SECONDS\)\n/);
+    expect(py).toMatch(/ {4}@modal\.enter\(\)\n {4}def start\(self\):\n {8}link_volume_models\(\)\n {8}self\.runner = self\.create_runner\(\)\n {8}self\.runner\.start\(timeout=STARTUP_TIMEOUT_SECONDS\)\n/);
     expect([...project.synth().files.keys()].filter((f) => f.includes('modal_cdk_snapshot'))).toEqual([]);
   });
 
@@ -134,7 +134,7 @@ describe('memory snapshots', () => {
     expect(phase1).toBeGreaterThan(0);
     expect(phase2).toBeGreaterThan(phase1);
     expect(py.slice(phase1, phase2)).toContain('self.runner.start(timeout=STARTUP_TIMEOUT_SECONDS, hide_gpu=True)');
-    expect(py.slice(phase2)).toMatch(/def after_restore\(self\):\n.*\n        link_volume_models\(\)\n        self\.runner\.attach_gpu\(\)\n/);
+    expect(py.slice(phase2)).toMatch(/def after_restore\(self\):\n.*\n {8}link_volume_models\(\)\n {8}self\.runner\.attach_gpu\(\)\n/);
     expect(py).toContain('    .add_local_dir(HERE / "modal_cdk_snapshot", "/root/comfy/ComfyUI/custom_nodes/modal_cdk_snapshot")\n');
     for (const file of ['__init__.py', 'prestartup_script.py']) {
       expect(assembly.files.get(`apps/demo/modal_cdk_snapshot/${file}`)).toBe(readFileSync(path.join(ROOT, 'templates', 'runtime', 'modal_cdk_snapshot', file), 'utf8'));

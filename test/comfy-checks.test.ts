@@ -1,4 +1,4 @@
-import { ComfyApp, CustomNode, Endpoint, EndpointInput, EndpointProps, HfModel, Volume, VolumeModel, Workflow } from '../constructs';
+import { ComfyApp, CustomNode, Endpoint, type EndpointInput, type EndpointProps, HfModel, Volume, VolumeModel, Workflow } from '../constructs';
 import { ModalCdkError } from '../lib/errors';
 import { problemsOf, ROOT, testProject } from './helpers';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { MODAL_CLI_VERSION } from '../lib/versions';
-import { alive, calls, deploy, hasState, manifest, modes, Project, project, start, state, TOKEN, until } from './standin';
+import { alive, calls, deploy, hasState, manifest, modes, type Project, project, start, state, TOKEN, until } from './standin';
 
 // `modal-cdk deploy`, `diff` and `logs` with the stand-in `modal` (test/standin.ts).
 // Each test runs whole CLI processes, and on a fresh clone the first one also compiles the TypeScript

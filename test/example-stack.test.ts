@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import buildExample from '../bin/example';
 import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
-import { Manifest } from '../lib/synth/model';
+import type { Manifest } from '../lib/synth/model';
 import { expectVerbatimCopies, ROOT, tempDir } from './helpers';
 
 // The small example stack (bin/example.ts), in workspace "example".

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { gpuFitProblems, Measurements } from '../lib/policy/gpu-fit';
+import { gpuFitProblems, type Measurements } from '../lib/policy/gpu-fit';
 import { loadClientPolicy } from '../lib/policy/client-policy';
 import { demoStack, problemsOf, synthRyla, tempDir } from './helpers';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ComfyApp, ComfyAppProps, Endpoint, EndpointProps, HfModel, ModalProject, ModalProjectProps, Workflow } from '../constructs';
+import { ComfyApp, type ComfyAppProps, Endpoint, type EndpointProps, HfModel, ModalProject, type ModalProjectProps, Workflow } from '../constructs';
 import buildRyla from '../bin/ryla';
 import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
 import { runCli } from '../lib/cli/main';

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { calls, deploy, manifest, modes, Project, project, start, state } from './standin';
+import { calls, deploy, manifest, modes, type Project, project, start, state } from './standin';
 import { tempDir } from './helpers';
 
 // Day-2 commands with the stand-in `modal` (test/standin.ts, test/fixtures/standin/modal): status, models,

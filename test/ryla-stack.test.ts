@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expectedReadme, README } from '../bin/update-readme';
-import { Manifest } from '../lib/synth/model';
+import type { Manifest } from '../lib/synth/model';
 import * as path from 'node:path';
 import { expectVerbatimCopies, ROOT, synthRyla } from './helpers';
 

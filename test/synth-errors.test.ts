@@ -86,6 +86,6 @@ describe('synth errors: printed as [construct path] message, exit 1, no stack tr
     const image = draft.model.image.map((l) => (l.kind === 'local' ? { ...l, copy: true } : l));
     image.push({ kind: 'run', comment: 'late step', commands: ['echo late'] });
     const assembly = renderAssembly({ project: { name: 'test', workspace: 'acme', environment: 'main' }, apps: [{ ...draft, model: { ...draft.model, image } }] });
-    expect(assembly.files.get('apps/demo/app.py')).toMatch(/\.add_local_dir\(HERE \/ "workflows", "\/root\/workflows", copy=True\)\n    # late step\n    \.run_commands\("echo late"\)/);
+    expect(assembly.files.get('apps/demo/app.py')).toMatch(/\.add_local_dir\(HERE \/ "workflows", "\/root\/workflows", copy=True\)\n {4}# late step\n {4}\.run_commands\("echo late"\)/);
   });
 });

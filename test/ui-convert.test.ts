@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
-import { PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
+import { type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { convertUiWorkflow } from '../lib/comfy/ui-convert';
 import { ComfyApp, Endpoint, Workflow } from '../constructs';
 import { FIXTURES, problemsOf, ROOT, tempDir, testProject } from './helpers';

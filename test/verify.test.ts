@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { SMOKE_PNG } from '../lib/synth/smoke';
 import { markdownReport } from '../lib/cli/verify-command';
 import { FIXTURES } from './helpers';
-import { deploy, project, Project, start, TOKEN } from './standin';
+import { deploy, project, type Project, start, TOKEN } from './standin';
 
 // `modal-cdk verify` against a local HTTP server standing in for the example's flux app (/health, /flux,
 // /flux-img2img), run as a user runs it. The real ComfyUI behind `modal-cdk serve` is in

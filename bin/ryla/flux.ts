@@ -1,7 +1,7 @@
 /** ryla-flux: FLUX.1 schnell and dev text-to-image, and dev with a trained LoRA (reference/models.md §3.1). */
-import { ComfyApp, Endpoint, HfModel, ModalProject, VolumeModel, Workflow } from '../../constructs';
+import { ComfyApp, Endpoint, HfModel, type ModalProject, VolumeModel, Workflow } from '../../constructs';
 import { FLUX_DEFAULT_NEGATIVE, lora, negativePrompt, prompt, sampling, seed, size } from './fields';
-import { addFluxDevModels, RylaShared } from './shared';
+import { addFluxDevModels, type RylaShared } from './shared';
 
 export function addFluxApp(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'flux', { gpu: 'L40S', volumes: [shared.models], secrets: shared.secrets });

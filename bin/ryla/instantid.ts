@@ -3,9 +3,9 @@
  * FLUX + XLabs IP-Adapter v2 (reference/models.md §3.2). The FLUX patch nodes break on newer ComfyUI, so
  * this app pins the core that Replicate tested them with (v0.3.67, §1.4).
  */
-import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, UrlModel, Workflow } from '../../constructs';
+import { ComfyApp, CustomNode, Endpoint, HfModel, type ModalProject, UrlModel, Workflow } from '../../constructs';
 import { faceProvider, FLUX_DEFAULT_NEGATIVE, negativePrompt, prompt, referenceImage, sampling, seed, size, steps } from './fields';
-import { addFluxDevModels, RylaShared } from './shared';
+import { addFluxDevModels, type RylaShared } from './shared';
 
 /** KSampler samplers and schedulers a client may choose on /sdxl-instantid (in ComfyUI 0.3.67 and 0.3.75 alike). */
 const SDXL_SAMPLERS = ['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpmpp_sde', 'dpmpp_2m', 'dpmpp_2m_sde', 'dpmpp_3m_sde', 'ddim', 'uni_pc', 'lcm'];

@@ -2,9 +2,9 @@
  * ryla-qwen-edit: Qwen-Image-Edit 2511 instruction editing and masked inpainting (reference/models.md §3.4).
  * Needs ComfyUI with the `index_timestep_zero` reference method (0.4.0+); the bf16 model needs ~51 GB.
  */
-import { ComfyApp, Endpoint, HfModel, ModalProject, Workflow } from '../../constructs';
-import { Inputs, sampling, seed } from './fields';
-import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
+import { ComfyApp, Endpoint, HfModel, type ModalProject, Workflow } from '../../constructs';
+import { type Inputs, sampling, seed } from './fields';
+import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, type RylaShared } from './shared';
 
 const sourceImage: Inputs = {
   source_image: { type: 'image', node: '1', input: 'image', description: 'The image to edit: a data URL or base64' },

@@ -1,8 +1,8 @@
 /** ryla-qwen-image: Qwen-Image 2512 text-to-image (plain, 4-step Lightning, LoRA) and ReActor video face swap (reference/models.md §3.3). */
-import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, UrlModel, VolumeModel, Workflow } from '../../constructs';
+import { ComfyApp, CustomNode, Endpoint, HfModel, type ModalProject, UrlModel, VolumeModel, Workflow } from '../../constructs';
 import type { EndpointInput } from '../../constructs';
-import { Inputs, lora, negativePrompt, prompt, QWEN_DEFAULT_NEGATIVE, sampling, seed, size } from './fields';
-import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
+import { type Inputs, lora, negativePrompt, prompt, QWEN_DEFAULT_NEGATIVE, sampling, seed, size } from './fields';
+import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, type RylaShared } from './shared';
 
 /** Qwen-Image's supported sizes by aspect ratio; a valid `aspect_ratio` overrides width and height (as today). */
 const ASPECT_RATIOS: Record<string, [number, number]> = {

@@ -1,7 +1,7 @@
 /** ryla-seedvr2: SeedVR2 7B image upscaling to a target shortest edge, PNG out (reference/models.md §3.7). */
-import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, Workflow } from '../../constructs';
+import { ComfyApp, CustomNode, Endpoint, HfModel, type ModalProject, Workflow } from '../../constructs';
 import { seed } from './fields';
-import { RylaShared } from './shared';
+import type { RylaShared } from './shared';
 
 export function addSeedVr2App(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'seedvr2', { gpu: 'L40S', comfyVersion: '0.3.71', volumes: [shared.models], secrets: shared.secrets });

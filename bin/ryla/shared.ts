@@ -1,5 +1,5 @@
 /** What every RYLA app shares: the `ryla-models` volume, the runtime secret, and the FLUX.1-dev model set. */
-import { ComfyApp, HfModel, Volume } from '../../constructs';
+import { type ComfyApp, HfModel, type Volume } from '../../constructs';
 
 /** The ComfyUI release of the apps that need Z-Image, Qwen-Edit 2511 and Wan 2.2 nodes (reference/models.md §1.4). */
 export const COMFY_NEW = '0.10.0';

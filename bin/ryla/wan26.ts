@@ -3,9 +3,9 @@
  * Wan 2.6 has no open weights (only paid API nodes, reference/models.md §1.2): the paths stay for client
  * compatibility, and they run Wan 2.2 T2V A14B (two experts) and Wan 2.1 VACE 14B for references.
  */
-import { ComfyApp, Endpoint, HfModel, ModalProject, VolumeModel, Workflow } from '../../constructs';
-import { Inputs, lora, negativePrompt, prompt, seed, size, steps } from './fields';
-import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
+import { ComfyApp, Endpoint, HfModel, type ModalProject, VolumeModel, Workflow } from '../../constructs';
+import { type Inputs, lora, negativePrompt, prompt, seed, size, steps } from './fields';
+import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, type RylaShared } from './shared';
 
 /** Frames, steps, cfg and fps; the API client sends `num_frames`, today's server read `length`. */
 function video(latent: string, samplers: string[], save: string): Inputs {

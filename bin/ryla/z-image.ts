@@ -3,10 +3,10 @@
  * "danrisi" RES4LYF sampler recipe, and a LoRA. Today's server used ZImageLoader/ZImageSampler, nodes of
  * unknown origin; core ComfyUI runs Z-Image natively since 0.3.73, RES4LYF's HEAD needs 0.8.0+.
  */
-import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, VolumeModel, Warnings, Workflow } from '../../constructs';
+import { ComfyApp, CustomNode, Endpoint, HfModel, type ModalProject, VolumeModel, Warnings, Workflow } from '../../constructs';
 import type { EndpointInput } from '../../constructs';
 import { lora, negativePrompt, prompt, seed, size, steps } from './fields';
-import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, RylaShared } from './shared';
+import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, type RylaShared } from './shared';
 
 /**
  * Today's clients send cfg 0 (the diffusers pipeline's "no guidance"); in ComfyUI no guidance is cfg 1, and

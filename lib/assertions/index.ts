@@ -5,7 +5,7 @@ import { formatDuration } from '../duration';
 import { applyConfigContext } from '../cli/synthesize';
 import { ModalCdkError } from '../errors';
 import type { AppModel, EndpointModel, Manifest, RequestField } from '../synth/model';
-import { Match, Matcher, matches } from './match';
+import { Match, type Matcher, matches } from './match';
 import { requestProblems } from './request-check';
 
 export { Match } from './match';

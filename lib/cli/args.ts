@@ -1,4 +1,4 @@
-import { parseArgs, ParseArgsConfig } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest } from '../comfy/closest';
 
 /**

@@ -6,10 +6,10 @@ import { ModalCdkError } from '../errors';
 import { reportUsage, reportWarnings } from './report';
 import { formatTable } from '../table';
 import type { AppModel } from '../synth/model';
-import { AppResult, deployApp, PlanStep } from '../deploy/apply';
+import { type AppResult, deployApp, type PlanStep } from '../deploy/apply';
 import { acquireLock } from '../deploy/lock';
-import { describeStep, positiveInt, selectApps, Selection, UsageError } from '../deploy/plan';
-import { checkVolumeFiles, VolumeFile, volumeFiles } from '../deploy/volume-check';
+import { describeStep, positiveInt, selectApps, type Selection, UsageError } from '../deploy/plan';
+import { checkVolumeFiles, type VolumeFile, volumeFiles } from '../deploy/volume-check';
 import { preflight } from '../deploy/preflight';
 import { recordDeploy } from '../deploy/state';
 
@@ -73,7 +73,7 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
   const env = values.env ?? config.modal.environment;
   const root = process.cwd();
 
-  let selection;
+  let selection: Selection;
   try {
     selection = selectApps(config, root, env, values.all ? 'all' : values.app!, values.force ?? false);
   } catch (e) {

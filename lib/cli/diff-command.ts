@@ -3,7 +3,7 @@ import { parseCommandArgs } from './args';
 import { createTwoFilesPatch } from 'diff';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
-import { selectApps, UsageError } from '../deploy/plan';
+import { selectApps, UsageError, type Selection } from '../deploy/plan';
 import { deployedDir, readTree } from '../deploy/state';
 
 export const DIFF_HELP = `Usage: modal-cdk diff [--app <id> ...] [--env <name>]
@@ -34,7 +34,7 @@ export async function diffCommand(argv: string[], out: NodeJS.WritableStream, er
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
   const root = process.cwd();
-  let selection;
+  let selection: Selection;
   try {
     selection = selectApps(config, root, env, values.app?.length ? values.app : 'all', false);
   } catch (e) {

@@ -87,11 +87,19 @@ function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? listFiles(path.join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`])).sort();
 }
 
+/** The parts of a package.json init reads and writes; the rest is kept as it is. */
+interface PackageJson {
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  [key: string]: unknown;
+}
+
 /** What `npm init -y` writes as the test script: a placeholder that always fails. */
 const NPM_PLACEHOLDER_TEST = /^echo "Error: no test specified" && exit 1$/;
 
 /** The package.json there (`npm init` or `npm install modal-cdk` made it), {} when none, or why init cannot use it. */
-function readPackage(dir: string): Record<string, any> | string {
+function readPackage(dir: string): PackageJson | string {
   const file = path.join(dir, 'package.json');
   if (!existsSync(file)) return {};
   let pkg: unknown;
@@ -105,11 +113,11 @@ function readPackage(dir: string): Record<string, any> | string {
   if (type !== undefined && type !== 'commonjs') {
     return `package.json has "type": ${JSON.stringify(type)}: a modal-cdk project is CommonJS TypeScript (ts-node --swc and jest load bin/app.ts as CommonJS; as an ES module its tests fail to compile, TS2835) — remove "type" from package.json (or set it to "commonjs"), or run init in a directory of its own`;
   }
-  return pkg as Record<string, any>;
+  return pkg as PackageJson;
 }
 
 /** The project's package.json: the one there with what init adds, and what it kept of the user's. */
-function projectPackage(existing: Record<string, any>, name: string): { json: Record<string, any>; notes: string[] } {
+function projectPackage(existing: PackageJson, name: string): { json: PackageJson; notes: string[] } {
   const own = ownPackage();
   const scripts: Record<string, string> = { synth: 'modal-cdk synth', deploy: 'modal-cdk deploy', diff: 'modal-cdk diff', verify: 'modal-cdk verify', status: 'modal-cdk status', ls: 'modal-cdk ls', test: 'tsc -p . && jest --ci' };
   const theirs: Record<string, string> = { ...existing.scripts };

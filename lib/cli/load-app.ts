@@ -39,11 +39,11 @@ export function loadProject(file: string, command = file): ModalProject {
   if (!existsSync(file)) {
     throw new ModalCdkError([{ path: 'cdk-like.json app', message: `got ${show(command)}, whose file ${shown} does not exist in ${process.cwd()}: expected the file that builds your stack — fix "app" in cdk-like.json` }]);
   }
-  let mod: any;
+  let mod: Record<string, unknown> | undefined;
   let project: unknown;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require(file);
+    mod = require(file) as Record<string, unknown>;
     const exported = mod?.default ?? mod?.project;
     if (exported === undefined) {
       const names = mod && typeof mod === 'object' ? Object.keys(mod) : [];
@@ -56,7 +56,7 @@ export function loadProject(file: string, command = file): ModalProject {
   }
   if (!ModalProject.isModalProject(project)) {
     const what = project === undefined ? 'undefined' : project === null ? 'null' : typeof project === 'object' ? `an object (${(project as object).constructor?.name ?? 'Object'})` : typeof project;
-    const builder = typeof (mod.default ?? mod.project) === 'function';
+    const builder = typeof (mod?.default ?? mod?.project) === 'function';
     throw new ModalCdkError([{ path: shown, message: builder ? `the default export is a function that returned ${what}: expected it to return the ModalProject — add \`return project\` at its end` : `the default export is ${what}: expected a ModalProject or a function that returns one` }]);
   }
   return project;

@@ -3,7 +3,7 @@ import { loadConfig } from './config';
 import { reportUsage } from './report';
 import { runFailure, runModal } from '../deploy/apply';
 import { failureHint } from '../deploy/modal-output';
-import { positiveInt, selectApps, UsageError } from '../deploy/plan';
+import { positiveInt, selectApps, UsageError, type Selection } from '../deploy/plan';
 
 export const LOGS_HELP = `Usage: modal-cdk logs --app <id> [options]
 
@@ -79,7 +79,7 @@ export async function logsCommand(argv: string[], out: NodeJS.WritableStream, er
   }
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
-  let step;
+  let step: Selection['selected'][number];
   try {
     // Synthesized fresh, as deploy does, for the Modal name; its warnings are synth's and deploy's to say.
     step = selectApps(config, process.cwd(), env, [values.app], false).selected[0];

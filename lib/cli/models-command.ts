@@ -7,8 +7,8 @@ import { formatTable } from '../table';
 import { runFailure, runModal } from '../deploy/apply';
 import { modalArgs } from '../deploy/modal-args';
 import { preflight } from '../deploy/preflight';
-import { selectApps, UsageError } from '../deploy/plan';
-import { checkVolumeFiles, VolumeFile, volumeFiles } from '../deploy/volume-check';
+import { selectApps, UsageError, type Selection } from '../deploy/plan';
+import { checkVolumeFiles, type VolumeFile, volumeFiles } from '../deploy/volume-check';
 import { ModalCdkError } from '../errors';
 
 export const MODELS_HELP = `Usage: modal-cdk models ls --app <id> [options]
@@ -64,7 +64,7 @@ export async function modelsCommand(argv: string[], out: Out, err: Out): Promise
   if (values.from && !existsSync(values.from)) return reportUsage(err, 'models', `--from: ${JSON.stringify(values.from)} does not exist`);
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
-  let app;
+  let app: Selection['manifest']['apps'][number];
   try {
     const { manifest } = selectApps(config, process.cwd(), env, [values.app], false);
     app = manifest.apps.find((a) => a.id === values.app)!;

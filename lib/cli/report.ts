@@ -1,4 +1,4 @@
-import { formatProblems, fromConstructsError, ModalCdkError, Problem } from '../errors';
+import { formatProblems, fromConstructsError, ModalCdkError, type Problem } from '../errors';
 
 // How the commands report to the user: warnings, errors as `[path] message` lines, usage mistakes.
 

@@ -10,7 +10,7 @@ import { acquireLock } from '../deploy/lock';
 import { modalArgs } from '../deploy/modal-args';
 import { appHistorySchema, modalJson } from '../deploy/modal-json';
 import { failureHint } from '../deploy/modal-output';
-import { selectApps, UsageError } from '../deploy/plan';
+import { selectApps, UsageError, type Selection } from '../deploy/plan';
 import { preflight } from '../deploy/preflight';
 import { deployedDir, writeState } from '../deploy/state';
 
@@ -57,7 +57,7 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
   const root = process.cwd();
-  let step;
+  let step: Selection['selected'][number];
   try {
     step = selectApps(config, root, env, [values.app], false).selected[0];
   } catch (e) {

@@ -1,4 +1,4 @@
-import { CONTEXT_ENV_VAR, CONTEXT_WORKSPACE, ModalProject, OUTDIR_ENV_VAR } from '../../constructs/modal-project';
+import { CONTEXT_ENV_VAR, CONTEXT_WORKSPACE, type ModalProject, OUTDIR_ENV_VAR } from '../../constructs/modal-project';
 import { reportError, reportWarnings } from './report';
 import { STRICT_ENV_VAR } from './synthesize';
 

@@ -3,11 +3,11 @@ import { parseCommandArgs } from './args';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
 import { formatTable } from '../table';
-import { PlanStep } from '../deploy/apply';
+import type { PlanStep } from '../deploy/apply';
 import { modalArgs } from '../deploy/modal-args';
 import { appHistorySchema, appListSchema, modalJson } from '../deploy/modal-json';
 import { selectApps } from '../deploy/plan';
-import { DeployRecord } from '../deploy/state';
+import type { DeployRecord } from '../deploy/state';
 
 export const STATUS_HELP = `Usage: modal-cdk status [options]
 

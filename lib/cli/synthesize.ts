@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, OUTDIR_ENV_VAR } from '../../constructs/modal-project';
-import { Config } from './config';
-import { ModalCdkError, Problem } from '../errors';
+import type { Config } from './config';
+import { ModalCdkError, type Problem } from '../errors';
 import { canLoad, loadProject } from './load-app';
-import { Manifest, manifestSchema } from '../synth/model';
+import { type Manifest, manifestSchema } from '../synth/model';
 
 export { loadProject } from './load-app';
 

@@ -5,8 +5,8 @@ import { loadConfig } from './config';
 import { reportUsage } from './report';
 import type { AppModel } from '../synth/model';
 import { formatTable } from '../table';
-import { selectApps, Selection, UsageError } from '../deploy/plan';
-import { EndpointCheck, proxyAuthHeaders, verifyApp } from '../deploy/verify';
+import { selectApps, type Selection, UsageError } from '../deploy/plan';
+import { type EndpointCheck, proxyAuthHeaders, verifyApp } from '../deploy/verify';
 
 export const VERIFY_HELP = `Usage: modal-cdk verify (--app <id> [--app <id> ...] | --all) [options]
 
@@ -61,7 +61,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
   if (baseUrl !== undefined && (values.all || values.app!.length > 1)) return reportUsage(err, 'verify', '--base-url serves one app: expected exactly one --app');
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
-  let selection;
+  let selection: Selection;
   try {
     selection = selectApps(config, process.cwd(), env, values.all ? 'all' : values.app!, false);
   } catch (e) {

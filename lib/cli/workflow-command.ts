@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseCommandArgs } from './args';
-import { ApiGraph, checkGraph } from '../comfy/graph-check';
+import { type ApiGraph, checkGraph } from '../comfy/graph-check';
 import { loadSchemaFile } from '../comfy/schema-file';
-import { closestCoreVersion, coreVersions, PackSchemas, SchemaSet } from '../comfy/schema-set';
+import { closestCoreVersion, coreVersions, type PackSchemas, SchemaSet } from '../comfy/schema-set';
 import { convertUiWorkflow, isUiWorkflow } from '../comfy/ui-convert';
 import { reportUsage } from './report';
 

@@ -1,6 +1,6 @@
 import { formatDuration } from '../duration';
 import { stableJson } from '../synth/json';
-import { AppModel, EndpointModel, Manifest, RequestField } from '../synth/model';
+import type { AppModel, EndpointModel, Manifest, RequestField } from '../synth/model';
 import { pyPretty } from '../synth/python';
 import { loadTemplate } from '../synth/templates';
 import { MODAL_CLI_VERSION, NODE_VERSION } from '../versions';

@@ -1,8 +1,8 @@
 import { show } from '../errors';
 import type { FieldType } from '../synth/model';
-import { ApiGraph, at, describe, formatWidget, isLink, literalProblem } from './graph-check';
+import { type ApiGraph, at, describe, formatWidget, isLink, literalProblem } from './graph-check';
 import type { ModelFiles } from './model-files';
-import { InputSpec, WIDGET_TYPES } from './node-schema';
+import { type InputSpec, WIDGET_TYPES } from './node-schema';
 import type { SchemaSet } from './schema-set';
 
 /** What the binding checks need of a request field (constructs/endpoint-input.ts). */

@@ -1,6 +1,6 @@
 import { show } from '../errors';
 import { closest } from './closest';
-import { InputSpec, NodeClass, typeFits, WIDGET_TYPES } from './node-schema';
+import { type InputSpec, type NodeClass, typeFits, WIDGET_TYPES } from './node-schema';
 import type { SchemaSet } from './schema-set';
 import type { ModelFiles } from './model-files';
 

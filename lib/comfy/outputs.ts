@@ -1,6 +1,6 @@
 import { show } from '../errors';
 import type { OutputFormat } from '../synth/model';
-import { ApiGraph, at } from './graph-check';
+import { type ApiGraph, at } from './graph-check';
 import type { SchemaSet } from './schema-set';
 
 /**

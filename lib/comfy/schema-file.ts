@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { show } from '../errors';
-import { SchemaFile, schemaFileSchema } from './node-schema';
+import { type SchemaFile, schemaFileSchema } from './node-schema';
 import type { PackSchemas } from './schema-set';
 
 /**

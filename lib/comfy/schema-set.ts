@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PACKAGE_FILES } from '../package-files';
-import { NodeClass, readNodeClass, SchemaFile } from './node-schema';
+import { type NodeClass, readNodeClass, type SchemaFile } from './node-schema';
 
 /** The committed core snapshots, one per ComfyUI release the tests can run (test/comfyui/dump_object_info.py). */
 export const CORE_SNAPSHOT_DIR = path.join(PACKAGE_FILES, 'lib', 'comfy', 'object-info');
@@ -67,7 +67,10 @@ export class SchemaSet {
     const version = closestCoreVersion(comfyVersion);
     if (packs.length > 0) return new SchemaSet(version, packs);
     let set = coreSets.get(version);
-    if (!set) coreSets.set(version, (set = new SchemaSet(version, [])));
+    if (!set) {
+      set = new SchemaSet(version, []);
+      coreSets.set(version, set);
+    }
     return set;
   }
 

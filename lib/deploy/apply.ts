@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { DeployPlan } from '../synth/model';
-import { classifyFailure, DEPLOY_SKIPPED, failureHint, FailureKind, webUrls } from './modal-output';
+import { classifyFailure, DEPLOY_SKIPPED, failureHint, type FailureKind, webUrls } from './modal-output';
 
 export type PlanStep = DeployPlan['steps'][number];
 

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { synthFromConfig } from '../cli/synthesize';
-import { Config } from '../cli/config';
-import { Problem, show } from '../errors';
-import { DeployPlan, deployPlanSchema, Manifest } from '../synth/model';
-import { PlanStep } from './apply';
-import { DeployState, readState } from './state';
+import type { Config } from '../cli/config';
+import { type Problem, show } from '../errors';
+import { type DeployPlan, deployPlanSchema, type Manifest } from '../synth/model';
+import type { PlanStep } from './apply';
+import { type DeployState, readState } from './state';
 
 /** A whole number ≥ 1 given as an option, `fallback` when not given, undefined when malformed. */
 export function positiveInt(text: string | undefined, fallback: number): number | undefined {

@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { Problem } from '../errors';
+import type { Problem } from '../errors';
 import { failureHint } from './modal-output';
 
 /**

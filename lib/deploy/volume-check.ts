@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { AppModel, VolumeModelModel } from '../synth/model';
 import { modalArgs } from './modal-args';
-import { modalJson, VolumeEntry, volumeListSchema } from './modal-json';
+import { modalJson, type VolumeEntry, volumeListSchema } from './modal-json';
 import { classifyFailure } from './modal-output';
 
 /** One VolumeModel of an app, and what the volume holds at its path. */

@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { durationSchema, formatDuration } from '../duration';
-import { ModalCdkError, parseProps, Problem, show } from '../errors';
+import { ModalCdkError, parseProps, type Problem, show } from '../errors';
 import type { AppModel } from '../synth/model';
 import * as path from 'node:path';
 import { GPU_TYPES, parseGpu } from './gpu';
-import { gpuFitProblems, loadMeasurements, Measurements, measuredOn } from './gpu-fit';
+import { gpuFitProblems, loadMeasurements, type Measurements, measuredOn } from './gpu-fit';
 
 /**
  * `client-policy.yaml`: the clients' side of the contract (DESIGN §7). Client timeouts per endpoint path

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatDuration } from '../duration';
-import { ModalCdkError, parseProps, Problem } from '../errors';
+import { ModalCdkError, parseProps, type Problem } from '../errors';
 import type { AppModel, EndpointModel } from '../synth/model';
 import { GPU_TYPES, parseGpu } from './gpu';
 

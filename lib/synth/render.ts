@@ -8,9 +8,9 @@ import { WEB_CLASS, WEB_METHOD } from '../clients/web-url';
 import { HF_CACHE_MOUNT, HF_IMAGE_CACHE, SNAPSHOT_EXTENSION, WORKFLOWS_REMOTE } from './image-layers';
 import { stableJson } from './json';
 import {
-  AppModel, appModelSchema, DeployPlan, deployPlanSchema, EndpointModel, Manifest, MANIFEST_VERSION, manifestSchema, RequestField,
+  type AppModel, appModelSchema, type DeployPlan, deployPlanSchema, type EndpointModel, type Manifest, MANIFEST_VERSION, manifestSchema, type RequestField,
 } from './model';
-import { py, pyIdentifier, pyPretty, pyString, PyValue } from './python';
+import { py, pyIdentifier, pyPretty, pyString, type PyValue } from './python';
 import { loadTemplate, TEMPLATES_DIR } from './templates';
 
 /** What a construct tree hands the renderer: the app models (before hashing) and their workflow graphs. */

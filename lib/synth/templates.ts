@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Handlebars from 'handlebars';
 import { PACKAGE_FILES } from '../package-files';
-import { py, PyValue } from './python';
+import { py, type PyValue } from './python';
 
 /** Where the Handlebars templates (and the runtime copied into each app) live. */
 export const TEMPLATES_DIR = path.join(PACKAGE_FILES, 'templates');

@@ -24,7 +24,7 @@ import { SchemaSet } from '../../lib/comfy/schema-set';
 import { convertUiWorkflow } from '../../lib/comfy/ui-convert';
 import { CONTEXT_ENV_VAR } from '../../constructs/modal-project';
 import { GPU_TYPES } from '../../lib/policy/gpu';
-import { Measurements, TIME_FACTOR_VS_H200 } from '../../lib/policy/gpu-fit';
+import { type Measurements, TIME_FACTOR_VS_H200 } from '../../lib/policy/gpu-fit';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -149,7 +149,7 @@ const deployEnv = {
 // --skip-volume-check: the orchestration alone (the volume check is one `modal volume ls` per folder).
 const deploy = (...args: string[]) => execFileSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), 'deploy', '--all', '--yes', '--skip-volume-check', ...args], { cwd: project, env: deployEnv, stdio: 'ignore' });
 const modalCalls = () => (existsSync(path.join(standin, 'log')) ? readFileSync(path.join(standin, 'log'), 'utf8').trim().split('\n').length : 0);
-let t = performance.now();
+const t = performance.now();
 deploy('--concurrency', '4');
 rows.push([`deploy --all --concurrency 4, 7 apps × 2 s stand-in (${modalCalls()} modal calls)`, performance.now() - t, '≤ 5000 ms (14 s one by one)']);
 const before = modalCalls();
