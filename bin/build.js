@@ -26,13 +26,19 @@ esbuild.buildSync({
 });
 fs.writeFileSync(path.join(dist, 'assertions.js'), "module.exports = require('./modal-cdk.js').assertions;\n");
 fs.mkdirSync(path.join(dist, 'bin'), { recursive: true });
-const sha1 = require('node:crypto').createHash('sha1').update(fs.readFileSync(path.join(dist, 'modal-cdk.js'))).digest('hex');
+const sha1 = require('node:crypto')
+  .createHash('sha1')
+  .update(fs.readFileSync(path.join(dist, 'modal-cdk.js')))
+  .digest('hex');
 const launcher = fs.readFileSync(path.join(__dirname, 'launcher.js'), 'utf8');
 if (!launcher.includes("'set-by-build'")) throw new Error('bin/launcher.js: no BUNDLE_SHA1 placeholder to fill');
 fs.writeFileSync(path.join(dist, 'bin', 'modal-cdk.js'), launcher.replace("'set-by-build'", `'${sha1}'`));
 fs.chmodSync(path.join(dist, 'bin', 'modal-cdk.js'), 0o755);
 
-for (const [from, to] of [['templates', 'templates'], ['lib/comfy/object-info', 'lib/comfy/object-info']]) {
+for (const [from, to] of [
+  ['templates', 'templates'],
+  ['lib/comfy/object-info', 'lib/comfy/object-info'],
+]) {
   fs.rmSync(path.join(dist, to), { recursive: true, force: true });
   fs.cpSync(path.join(root, from), path.join(dist, to), { recursive: true });
 }
@@ -42,5 +48,8 @@ const { TEMPLATE_OPTIONS } = require('../lib/synth/templates.ts');
 for (const file of fs.readdirSync(path.join(dist, 'templates'), { recursive: true })) {
   if (!file.endsWith('.hbs')) continue;
   const source = fs.readFileSync(path.join(dist, 'templates', file), 'utf8');
-  fs.writeFileSync(path.join(dist, 'templates', `${file}.js`), `module.exports = ${Handlebars.precompile(source, TEMPLATE_OPTIONS)};\n`);
+  fs.writeFileSync(
+    path.join(dist, 'templates', `${file}.js`),
+    `module.exports = ${Handlebars.precompile(source, TEMPLATE_OPTIONS)};\n`,
+  );
 }

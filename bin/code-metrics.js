@@ -18,7 +18,10 @@ const SOURCE_EXT = /\.(ts|js|py|hbs)$/;
 const CLI_LAYER = 'lib/cli/';
 
 function tracked(dirs) {
-  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', ...dirs], { cwd: ROOT, encoding: 'utf8' })
+  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', ...dirs], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
     .split('\n')
     .filter((f) => f && fs.existsSync(path.join(ROOT, f)));
 }
@@ -35,12 +38,15 @@ function importGraph() {
   for (const file of files) {
     const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
     const targets = new Set();
-    const specifiers = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)|require\(\s*'([^']+)'\s*\)|(?:^|\n)\s*import\s+'([^']+)'/g;
+    const specifiers =
+      /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)|require\(\s*'([^']+)'\s*\)|(?:^|\n)\s*import\s+'([^']+)'/g;
     for (const m of text.matchAll(specifiers)) {
       const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
       if (!spec.startsWith('.')) continue;
       const base = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
-      const resolved = [base, `${base}.ts`, `${base}.js`, `${base}/index.ts`].find((c) => fs.existsSync(path.join(ROOT, c)) && fs.statSync(path.join(ROOT, c)).isFile());
+      const resolved = [base, `${base}.ts`, `${base}.js`, `${base}/index.ts`].find(
+        (c) => fs.existsSync(path.join(ROOT, c)) && fs.statSync(path.join(ROOT, c)).isFile(),
+      );
       if (resolved) targets.add(resolved);
     }
     graph.set(file, [...targets].sort());
@@ -95,7 +101,9 @@ function importCircles(graph = importGraph()) {
 function metrics() {
   const source = tracked(SOURCE_DIRS).filter((f) => SOURCE_EXT.test(f));
   const sourceLines = source.flatMap(lines);
-  const snapshotLines = tracked(['test/__snapshots__']).filter((f) => f.endsWith('.snap')).flatMap(lines).length;
+  const snapshotLines = tracked(['test/__snapshots__'])
+    .filter((f) => f.endsWith('.snap'))
+    .flatMap(lines).length;
   const graph = importGraph();
   return {
     sourceFiles: source.length,

@@ -5,7 +5,17 @@
  * - `upscale`: SeedVR2 image upscaling through a pinned custom node, on a GPU fallback list.
  */
 import * as path from 'node:path';
-import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, Volume, VolumeModel, Warnings, Workflow } from '../constructs';
+import {
+  ComfyApp,
+  CustomNode,
+  Endpoint,
+  HfModel,
+  ModalProject,
+  Volume,
+  VolumeModel,
+  Warnings,
+  Workflow,
+} from '../constructs';
 import { runApp } from '../lib/cli/run-app';
 
 export default function buildExample(): ModalProject {
@@ -18,7 +28,13 @@ export default function buildExample(): ModalProject {
   const models = new Volume(project, 'Models', { name: 'example-models', mountPath: '/root/models' });
 
   // Core nodes only, so it can start from a memory snapshot (README "Cold starts").
-  const flux = new ComfyApp(project, 'flux', { gpu: 'L40S', scaledownWindow: '5m', maxContainers: 4, secrets: ['huggingface'], memorySnapshot: true });
+  const flux = new ComfyApp(project, 'flux', {
+    gpu: 'L40S',
+    scaledownWindow: '5m',
+    maxContainers: 4,
+    secrets: ['huggingface'],
+    memorySnapshot: true,
+  });
   new HfModel(flux, 'FluxSchnell', {
     repo: 'Comfy-Org/flux1-schnell',
     file: 'flux1-schnell-fp8.safetensors',
@@ -51,22 +67,50 @@ export default function buildExample(): ModalProject {
       image: { type: 'image', node: '10', input: 'image', aliases: ['init_image'] },
       prompt: { type: 'string', node: '6', input: 'text', default: 'in the example style' },
       denoise: { type: 'float', node: '3', input: 'denoise', default: 0.6, min: 0, max: 1 },
-      lora_strength: { type: 'float', node: '12', input: 'strength_model', alsoSets: [{ node: '12', input: 'strength_clip' }], default: 0.8, min: 0, max: 2 },
-      sampler: { type: 'enum', node: '3', input: 'sampler_name', values: ['euler', 'dpmpp_2m', 'uni_pc'], default: 'euler' },
+      lora_strength: {
+        type: 'float',
+        node: '12',
+        input: 'strength_model',
+        alsoSets: [{ node: '12', input: 'strength_clip' }],
+        default: 0.8,
+        min: 0,
+        max: 2,
+      },
+      sampler: {
+        type: 'enum',
+        node: '3',
+        input: 'sampler_name',
+        values: ['euler', 'dpmpp_2m', 'uni_pc'],
+        default: 'euler',
+      },
       seed: { type: 'seed', node: '3', input: 'seed' },
     },
     output: 'png',
   });
 
-  const upscale = new ComfyApp(project, 'upscale', { gpu: ['L40S', 'A100-80GB'], comfyVersion: '0.3.71', timeout: '10m' });
+  const upscale = new ComfyApp(project, 'upscale', {
+    gpu: ['L40S', 'A100-80GB'],
+    comfyVersion: '0.3.71',
+    timeout: '10m',
+  });
   new CustomNode(upscale, 'SeedVR2Node', {
     repo: 'https://github.com/numz/ComfyUI-SeedVR2_VideoUpscaler',
     commit: '4490bd1f482e026674543386bb2a4d176da245b9',
     // The pack's /object_info entries, so synth checks the workflow against them.
     nodeSchemas: 'bin/ryla/nodes/seedvr2.json',
   });
-  new HfModel(upscale, 'Dit3b', { repo: 'numz/SeedVR2_comfyUI', file: 'seedvr2_ema_3b_fp8_e4m3fn.safetensors', target: 'SEEDVR2', sizeGb: 3.39 });
-  new HfModel(upscale, 'Vae', { repo: 'numz/SeedVR2_comfyUI', file: 'ema_vae_fp16.safetensors', target: 'SEEDVR2', sizeGb: 0.501 });
+  new HfModel(upscale, 'Dit3b', {
+    repo: 'numz/SeedVR2_comfyUI',
+    file: 'seedvr2_ema_3b_fp8_e4m3fn.safetensors',
+    target: 'SEEDVR2',
+    sizeGb: 3.39,
+  });
+  new HfModel(upscale, 'Vae', {
+    repo: 'numz/SeedVR2_comfyUI',
+    file: 'ema_vae_fp16.safetensors',
+    target: 'SEEDVR2',
+    sizeGb: 0.501,
+  });
   new Endpoint(upscale, 'Upscale', {
     path: '/upscale',
     description: 'SeedVR2 3B upscaling of one image to a target shortest edge',
@@ -75,7 +119,13 @@ export default function buildExample(): ModalProject {
     inputs: {
       image: { type: 'image', node: '1', input: 'image' },
       resolution: { type: 'int', node: '4', input: 'resolution', default: 1080, min: 256, max: 4096 },
-      color_correction: { type: 'enum', node: '4', input: 'color_correction', values: ['lab', 'wavelet', 'hsv', 'adain', 'none'], default: 'lab' },
+      color_correction: {
+        type: 'enum',
+        node: '4',
+        input: 'color_correction',
+        values: ['lab', 'wavelet', 'hsv', 'adain', 'none'],
+        default: 'lab',
+      },
       seed: { type: 'seed', node: '4', input: 'seed', max: 0xffffffff }, // SeedVR2 takes 32-bit seeds
       enable_debug: { type: 'bool', node: '4', input: 'enable_debug', default: false },
     },

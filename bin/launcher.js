@@ -18,7 +18,9 @@ const vm = require('node:vm');
 const BUNDLE_SHA1 = 'set-by-build';
 const bundle = path.join(__dirname, '..', 'modal-cdk.js');
 const source = fs.readFileSync(bundle, 'utf8');
-const cacheDir = process.env.MODAL_CDK_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'modal-cdk');
+const cacheDir =
+  process.env.MODAL_CDK_CACHE_DIR ||
+  path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'modal-cdk');
 const command = /^[a-z]+$/.test(process.argv[2] ?? '') ? process.argv[2] : 'help';
 const cachePrefix = `${process.version}-${process.arch}-${command}-`; // then the bundle's hash: one file per build
 const cacheFile = path.join(cacheDir, `${cachePrefix}${BUNDLE_SHA1.slice(0, 16)}.bin`);
@@ -38,7 +40,9 @@ const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData
 const mod = new Module(bundle, module);
 mod.filename = bundle;
 require.cache[bundle] = mod;
-script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
+script
+  .runInThisContext()
+  .call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
 mod.loaded = true;
 
 if (useCache && (cachedData === undefined || script.cachedDataRejected)) {
@@ -50,7 +54,8 @@ if (useCache && (cachedData === undefined || script.cachedDataRejected)) {
       fs.renameSync(temporary, cacheFile); // atomic: a parallel run never reads half a file
       // The caches of other builds of the bundle (an upgrade) for this command and Node go.
       for (const old of fs.readdirSync(cacheDir)) {
-        if (old.startsWith(cachePrefix) && old.endsWith('.bin') && old !== path.basename(cacheFile)) fs.rmSync(path.join(cacheDir, old), { force: true });
+        if (old.startsWith(cachePrefix) && old.endsWith('.bin') && old !== path.basename(cacheFile))
+          fs.rmSync(path.join(cacheDir, old), { force: true });
       }
     } catch {
       // a read-only cache folder: run without a cache

@@ -24,13 +24,34 @@ export default function buildRyla(): ModalProject {
   });
   // Read and accepted (Warnings.of(…).acknowledge): synth prints only what is new.
   const warnings = Warnings.of(project);
-  warnings.acknowledge('public-endpoints', "today's clients send no Modal proxy-auth headers; turn requiresProxyAuth on once they do");
-  warnings.acknowledge('client-policy-rule-4', 'the generated clients follow Modal\'s 303 to the result URL; no browser calls these endpoints');
-  warnings.acknowledge('url-model-unchecked', "facexlib's release files (instantid) and buffalo_l.zip (qwen-image): their checksums are to be read from the first image build");
-  warnings.acknowledge('smoke-request', 'the LoRA endpoints need a LoRA the team uploaded, the video ones a reference video: verify skips them until their smokeRequest names real ones');
-  warnings.acknowledge('gpu-unmeasured', 'measurements/gpu-h200.json covers the 15 core-node endpoints; the 6 custom-node ones need their packs\' code (InstantID, PuLID, x-flux, ReActor, RES4LYF, SeedVR2), which is not installable here');
-  warnings.acknowledge('hf-unpinned-revision', 'no source gave the commit SHAs of the Hugging Face files (README "Still different from today"): pin each revision from the repo\'s history before the next release');
-  warnings.acknowledge('node-schemas-version', 'the 0.3.75 snapshot plus bin/ryla/nodes/comfyui-0.10.0.json; the real-ComfyUI tier validates all 21 workflows');
+  warnings.acknowledge(
+    'public-endpoints',
+    "today's clients send no Modal proxy-auth headers; turn requiresProxyAuth on once they do",
+  );
+  warnings.acknowledge(
+    'client-policy-rule-4',
+    "the generated clients follow Modal's 303 to the result URL; no browser calls these endpoints",
+  );
+  warnings.acknowledge(
+    'url-model-unchecked',
+    "facexlib's release files (instantid) and buffalo_l.zip (qwen-image): their checksums are to be read from the first image build",
+  );
+  warnings.acknowledge(
+    'smoke-request',
+    'the LoRA endpoints need a LoRA the team uploaded, the video ones a reference video: verify skips them until their smokeRequest names real ones',
+  );
+  warnings.acknowledge(
+    'gpu-unmeasured',
+    "measurements/gpu-h200.json covers the 15 core-node endpoints; the 6 custom-node ones need their packs' code (InstantID, PuLID, x-flux, ReActor, RES4LYF, SeedVR2), which is not installable here",
+  );
+  warnings.acknowledge(
+    'hf-unpinned-revision',
+    'no source gave the commit SHAs of the Hugging Face files (README "Still different from today"): pin each revision from the repo\'s history before the next release',
+  );
+  warnings.acknowledge(
+    'node-schemas-version',
+    'the 0.3.75 snapshot plus bin/ryla/nodes/comfyui-0.10.0.json; the real-ComfyUI tier validates all 21 workflows',
+  );
   const shared = {
     models: new Volume(project, 'Models', { name: 'ryla-models', mountPath: '/root/models' }),
     secrets: ['huggingface'],

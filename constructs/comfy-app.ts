@@ -15,7 +15,14 @@ import { Endpoint } from './endpoint';
 import { HfModel } from './hf-model';
 import { buildImageLayers, COMFY_DIR, COMFY_PORT, HF_CACHE_MOUNT } from '../lib/synth/image-layers';
 import { ModalProject } from './modal-project';
-import { aptPackageSchema, comfyVersionSchema, gpuSchema, modalNameSchema, pinnedPipPackageSchema, pythonVersionSchema } from './schemas';
+import {
+  aptPackageSchema,
+  comfyVersionSchema,
+  gpuSchema,
+  modalNameSchema,
+  pinnedPipPackageSchema,
+  pythonVersionSchema,
+} from './schemas';
 import { Volume } from './volume';
 import { UrlModel } from './url-model';
 import { VolumeModel } from './volume-model';
@@ -136,35 +143,61 @@ export interface ComfyAppProps {
 /** Modal's longest function timeout: 24 h (https://modal.com/docs/guide/timeouts). */
 export const MODAL_MAX_TIMEOUT_SECONDS = 24 * 3600;
 
-const comfyAppPropsSchema = z.strictObject({
-  gpu: z.union([gpuSchema, z.array(gpuSchema).min(1)]),
-  modalName: modalNameSchema.optional(),
-  timeout: durationAtMost(MODAL_MAX_TIMEOUT_SECONDS, 'expected at most 24h, the longest timeout Modal allows').optional(),
-  startupTimeout: durationAtMost(MODAL_MAX_TIMEOUT_SECONDS, 'expected at most 24h, the longest timeout Modal allows').default(600),
-  scaledownWindow: durationSchema.default(300),
-  minContainers: z.number().int().nonnegative().default(0),
-  maxContainers: z.number().int().positive().optional(),
-  maxInputs: z.number().int().positive().default(1),
-  memorySnapshot: z.boolean().default(false),
-  apiDocs: z.boolean().default(false),
-  gpuSnapshot: z.boolean().default(false),
-  comfyVersion: comfyVersionSchema.optional(),
-  comfyCliVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"').optional(),
-  pythonVersion: pythonVersionSchema.optional(),
-  pythonPackages: z.array(pinnedPipPackageSchema).default([]),
-  constraints: z.array(pinnedPipPackageSchema).default([]),
-  aptPackages: z.array(aptPackageSchema).default([]),
-  volumes: z.array(z.custom<Volume>(Volume.isVolume, { message: 'expected Volume constructs' })).default([]),
-  secrets: z.array(modalNameSchema).default([]),
-  huggingfaceSecret: modalNameSchema.optional(),
-  requiresProxyAuth: z.boolean().optional(),
-  comfyArgs: z.array(z.string().min(1).refine((a) => !/^--(listen|port)(=|$)/.test(a), 'expected no --listen or --port: the runtime binds ComfyUI to loopback on its own port')).default([]),
-  nodeSchemas: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
-}).superRefine((p, ctx) => {
-  if (p.maxContainers !== undefined && p.minContainers > p.maxContainers) {
-    ctx.addIssue({ code: 'custom', path: ['minContainers'], input: p.minContainers, message: `expected at most maxContainers (${p.maxContainers}) — lower minContainers or raise maxContainers` });
-  }
-});
+const comfyAppPropsSchema = z
+  .strictObject({
+    gpu: z.union([gpuSchema, z.array(gpuSchema).min(1)]),
+    modalName: modalNameSchema.optional(),
+    timeout: durationAtMost(
+      MODAL_MAX_TIMEOUT_SECONDS,
+      'expected at most 24h, the longest timeout Modal allows',
+    ).optional(),
+    startupTimeout: durationAtMost(
+      MODAL_MAX_TIMEOUT_SECONDS,
+      'expected at most 24h, the longest timeout Modal allows',
+    ).default(600),
+    scaledownWindow: durationSchema.default(300),
+    minContainers: z.number().int().nonnegative().default(0),
+    maxContainers: z.number().int().positive().optional(),
+    maxInputs: z.number().int().positive().default(1),
+    memorySnapshot: z.boolean().default(false),
+    apiDocs: z.boolean().default(false),
+    gpuSnapshot: z.boolean().default(false),
+    comfyVersion: comfyVersionSchema.optional(),
+    comfyCliVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"')
+      .optional(),
+    pythonVersion: pythonVersionSchema.optional(),
+    pythonPackages: z.array(pinnedPipPackageSchema).default([]),
+    constraints: z.array(pinnedPipPackageSchema).default([]),
+    aptPackages: z.array(aptPackageSchema).default([]),
+    volumes: z.array(z.custom<Volume>(Volume.isVolume, { message: 'expected Volume constructs' })).default([]),
+    secrets: z.array(modalNameSchema).default([]),
+    huggingfaceSecret: modalNameSchema.optional(),
+    requiresProxyAuth: z.boolean().optional(),
+    comfyArgs: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine(
+            (a) => !/^--(listen|port)(=|$)/.test(a),
+            'expected no --listen or --port: the runtime binds ComfyUI to loopback on its own port',
+          ),
+      )
+      .default([]),
+    nodeSchemas: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.maxContainers !== undefined && p.minContainers > p.maxContainers) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minContainers'],
+        input: p.minContainers,
+        message: `expected at most maxContainers (${p.maxContainers}) — lower minContainers or raise maxContainers`,
+      });
+    }
+  });
 
 /**
  * One Modal app serving ComfyUI behind FastAPI: its image (ComfyUI, custom nodes, models), its GPU and
@@ -186,12 +219,22 @@ export class ComfyApp extends Construct {
   constructor(scope: ModalProject, id: string, props: ComfyAppProps) {
     const existing = scope.node.tryFindChild(id);
     if (existing) {
-      throw new ModalCdkError([{ path: scope.node.path, message: `duplicate app id "${id}": ${existing.node.path} already exists — each ComfyApp id must be unique in the project, since it names the app in \`deploy --app\`` }]);
+      throw new ModalCdkError([
+        {
+          path: scope.node.path,
+          message: `duplicate app id "${id}": ${existing.node.path} already exists — each ComfyApp id must be unique in the project, since it names the app in \`deploy --app\``,
+        },
+      ]);
     }
     super(scope, id);
     markAs(this, 'ComfyApp');
     if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) {
-      throw new ModalCdkError([{ path: this.node.path, message: `app id: got "${id}", expected lower-case letters, digits and "-" (it becomes part of the Modal name and URLs)` }]);
+      throw new ModalCdkError([
+        {
+          path: this.node.path,
+          message: `app id: got "${id}", expected lower-case letters, digits and "-" (it becomes part of the Modal name and URLs)`,
+        },
+      ]);
     }
     this.project = ModalProject.of(this);
     this.props = parseProps(comfyAppPropsSchema, props, this.node.path);
@@ -201,13 +244,25 @@ export class ComfyApp extends Construct {
     const snapshot = closestCoreVersion(version);
     if (snapshot !== version) {
       const overlay = this.props.nodeSchemas === undefined ? '' : ' (with the corrections in its nodeSchemas)';
-      addNote(this, 'node-schemas-version', `app ${id}: workflows are checked against the node schemas of ComfyUI ${snapshot}${overlay}, the snapshot closest to its comfyVersion ${version}: a class or option that differs between the two is not caught at synth`);
+      addNote(
+        this,
+        'node-schemas-version',
+        `app ${id}: workflows are checked against the node schemas of ComfyUI ${snapshot}${overlay}, the snapshot closest to its comfyVersion ${version}: a class or option that differs between the two is not caught at synth`,
+      );
     }
     if (this.props.gpuSnapshot) {
-      addWarning(this, 'gpu-snapshot-alpha', `app ${id}: gpuSnapshot uses Modal's GPU memory snapshots, an alpha feature whose restores are reported to fail often; a failed restore falls back to a plain cold start — remove gpuSnapshot to use CPU memory snapshots only`);
+      addWarning(
+        this,
+        'gpu-snapshot-alpha',
+        `app ${id}: gpuSnapshot uses Modal's GPU memory snapshots, an alpha feature whose restores are reported to fail often; a failed restore falls back to a plain cold start — remove gpuSnapshot to use CPU memory snapshots only`,
+      );
     }
     if (!this.requiresProxyAuth) {
-      addWarning(this, 'public-endpoints', `app ${id}: endpoints without Modal proxy auth (requiresProxyAuth: false) are public: anyone with a URL can run them on your GPUs — remove requiresProxyAuth: false to require Modal-Key/Modal-Secret headers`);
+      addWarning(
+        this,
+        'public-endpoints',
+        `app ${id}: endpoints without Modal proxy auth (requiresProxyAuth: false) are public: anyone with a URL can run them on your GPUs — remove requiresProxyAuth: false to require Modal-Key/Modal-Secret headers`,
+      );
     }
   }
 
@@ -230,7 +285,10 @@ export class ComfyApp extends Construct {
    */
   public get schemas(): SchemaSet {
     if (!this.schemaSet) {
-      const packs = [this.coreOverlay(), ...this.children({ is: CustomNode.isCustomNode }).map((n) => n.schemas(this.project.root))]
+      const packs = [
+        this.coreOverlay(),
+        ...this.children({ is: CustomNode.isCustomNode }).map((n) => n.schemas(this.project.root)),
+      ]
         .filter((s): s is { pack: PackSchemas } => s !== undefined && 'pack' in s)
         .map((s) => s.pack);
       this.schemaSet = SchemaSet.for(this.props.comfyVersion ?? this.project.comfyVersion, packs);
@@ -241,7 +299,8 @@ export class ComfyApp extends Construct {
   /** The app's own `nodeSchemas` (core classes as its ComfyUI version has them), read once. */
   private coreOverlay(): { pack: PackSchemas } | { errors: string[] } | undefined {
     if (this.props.nodeSchemas === undefined) return undefined;
-    if (!this.overlay) this.overlay = loadSchemaFile(this.props.nodeSchemas, this.project.root, `app ${this.node.path} nodeSchemas`);
+    if (!this.overlay)
+      this.overlay = loadSchemaFile(this.props.nodeSchemas, this.project.root, `app ${this.node.path} nodeSchemas`);
     return this.overlay;
   }
 
@@ -258,11 +317,18 @@ export class ComfyApp extends Construct {
    * paths (which may be folders). An unzipped archive adds files whose names synth does not know: none.
    */
   private modelLinks(): { id: string; target: string; filename: string; mayBeFolder: boolean }[] {
-    const link = (m: { node: { id: string }; target: string; filename: string }, mayBeFolder: boolean) => ({ id: m.node.id, target: m.target, filename: m.filename, mayBeFolder });
+    const link = (m: { node: { id: string }; target: string; filename: string }, mayBeFolder: boolean) => ({
+      id: m.node.id,
+      target: m.target,
+      filename: m.filename,
+      mayBeFolder,
+    });
     return [
       ...this.children({ is: HfModel.isHfModel }).map((m) => link(m, false)),
       ...this.children({ is: VolumeModel.isVolumeModel }).map((m) => link(m, true)),
-      ...this.children({ is: UrlModel.isUrlModel }).filter((m) => !m.unzip).map((m) => link(m, false)),
+      ...this.children({ is: UrlModel.isUrlModel })
+        .filter((m) => !m.unzip)
+        .map((m) => link(m, false)),
     ];
   }
 
@@ -293,11 +359,23 @@ export class ComfyApp extends Construct {
     const modelGb = [...hfModels, ...urlModels].reduce((sum, m) => sum + (m.sizeGb ?? 0), 0);
     const floor = ComfyApp.startupFloorSeconds(modelGb);
     if (p.startupTimeout < floor) {
-      addWarning(this, 'startup-timeout', `app ${this.node.id}: startupTimeout ${formatDuration(p.startupTimeout)} is below ${formatDuration(floor)}, the floor for ${Math.round(modelGb)} GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout`);
+      addWarning(
+        this,
+        'startup-timeout',
+        `app ${this.node.id}: startupTimeout ${formatDuration(p.startupTimeout)} is below ${formatDuration(floor)}, the floor for ${Math.round(modelGb)} GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout`,
+      );
     }
     const volumeModels = this.children({ is: VolumeModel.isVolumeModel }).map((m) => m._toModel());
     const customNodes = this.children({ is: CustomNode.isCustomNode }).map((n) => n._toModel());
-    const endpoints = this.endpoints.map((e, i, all) => e._toModel(requestClassName(e.path, i, all.map((x) => x.path))));
+    const endpoints = this.endpoints.map((e, i, all) =>
+      e._toModel(
+        requestClassName(
+          e.path,
+          i,
+          all.map((x) => x.path),
+        ),
+      ),
+    );
     const gpus = (Array.isArray(p.gpu) ? p.gpu : [p.gpu]).map((g) => (parseGpu(g) as { spec: string }).spec);
     const comfyCliVersion = p.comfyCliVersion ?? this.project.comfyCliVersion;
     return {
@@ -349,14 +427,18 @@ export class ComfyApp extends Construct {
   private workflowClasses(): { cls: string; workflow: string }[] {
     const first = new Map<string, string>();
     for (const e of this.endpoints) {
-      for (const node of Object.values(e.graph())) if (!first.has(node.class_type)) first.set(node.class_type, e.workflow.name);
+      for (const node of Object.values(e.graph()))
+        if (!first.has(node.class_type)) first.set(node.class_type, e.workflow.name);
     }
     return [...first].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([cls, workflow]) => ({ cls, workflow })); // code-point order: the same on every machine
   }
 
   /** The app's `timeout`: given, or the longest its endpoints need. */
   public get timeoutSeconds(): number {
-    return this.props.timeout ?? Math.max(300, ...this.endpoints.map((e) => Math.max(e.timeoutSeconds, e.clientTimeoutSeconds)));
+    return (
+      this.props.timeout ??
+      Math.max(300, ...this.endpoints.map((e) => Math.max(e.timeoutSeconds, e.clientTimeoutSeconds)))
+    );
   }
 
   private children<T>(type: { is(x: unknown): x is T }): T[] {
@@ -370,7 +452,12 @@ export class ComfyApp extends Construct {
 
   private volumeMounts(needsHfCache: boolean): VolumeMount[] {
     const mounts = new Map<string, VolumeMount>();
-    if (needsHfCache) mounts.set(HF_CACHE_MOUNT, { name: this.project.hfCacheVolume, mountPath: HF_CACHE_MOUNT, createIfMissing: true });
+    if (needsHfCache)
+      mounts.set(HF_CACHE_MOUNT, {
+        name: this.project.hfCacheVolume,
+        mountPath: HF_CACHE_MOUNT,
+        createIfMissing: true,
+      });
     for (const v of this.mountedVolumes()) {
       mounts.set(v.mountPath, { name: v.volumeName, mountPath: v.mountPath, createIfMissing: v.createIfMissing });
     }
@@ -385,7 +472,11 @@ export class ComfyApp extends Construct {
       const loaded = n.schemas(this.project.root);
       if (!loaded || !('pack' in loaded)) continue;
       for (const cls of Object.keys(loaded.pack.file.nodes).filter((c) => core.has(c))) {
-        addNote(n, 'core-class-redefined', `nodeSchemas ${n.nodeSchemasLabel} ${cls}: redefines the core class ${cls} of ComfyUI ${version}: its entry replaces the core one in this app's checks (as a pack that re-registers a class replaces ComfyUI's own) — keep it only if the pack really changes ${cls}`);
+        addNote(
+          n,
+          'core-class-redefined',
+          `nodeSchemas ${n.nodeSchemasLabel} ${cls}: redefines the core class ${cls} of ComfyUI ${version}: its entry replaces the core one in this app's checks (as a pack that re-registers a class replaces ComfyUI's own) — keep it only if the pack really changes ${cls}`,
+        );
       }
     }
   }
@@ -398,31 +489,48 @@ export class ComfyApp extends Construct {
     const secret = this.huggingfaceSecret;
     for (const model of this.children({ is: HfModel.isHfModel })) {
       if (model.gated && !secret) {
-        problems.push(`${model.node.id}: gated model ${model.repo}/${model.file} needs a Hugging Face token, got no huggingfaceSecret — set huggingfaceSecret (the Modal Secret holding HF_TOKEN) on the ComfyApp or ModalProject`);
+        problems.push(
+          `${model.node.id}: gated model ${model.repo}/${model.file} needs a Hugging Face token, got no huggingfaceSecret — set huggingfaceSecret (the Modal Secret holding HF_TOKEN) on the ComfyApp or ModalProject`,
+        );
       }
     }
     const files = new Map<string, string>();
     for (const m of this.modelLinks()) {
       const key = `${m.target}/${m.filename}`;
-      if (files.has(key)) problems.push(`models ${files.get(key)} and ${m.id} both link models/${key}: give one a different filename`);
+      if (files.has(key))
+        problems.push(`models ${files.get(key)} and ${m.id} both link models/${key}: give one a different filename`);
       files.set(key, m.id);
     }
-    if (this.props.gpuSnapshot && !this.props.memorySnapshot) problems.push('gpuSnapshot: got true without memorySnapshot, expected memorySnapshot: true as well (a GPU snapshot is part of a memory snapshot) — set memorySnapshot: true, or remove gpuSnapshot');
+    if (this.props.gpuSnapshot && !this.props.memorySnapshot)
+      problems.push(
+        'gpuSnapshot: got true without memorySnapshot, expected memorySnapshot: true as well (a GPU snapshot is part of a memory snapshot) — set memorySnapshot: true, or remove gpuSnapshot',
+      );
     const needGpu = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importNeedsGpu);
     if (this.props.memorySnapshot && !this.props.gpuSnapshot && needGpu.length > 0) {
-      problems.push(`memorySnapshot: got true with custom node(s) that need a GPU to import (${needGpu.map((n) => n.node.id).join(', ')}), but the snapshot phase has no GPU — remove memorySnapshot, or add gpuSnapshot: true (alpha)`);
+      problems.push(
+        `memorySnapshot: got true with custom node(s) that need a GPU to import (${needGpu.map((n) => n.node.id).join(', ')}), but the snapshot phase has no GPU — remove memorySnapshot, or add gpuSnapshot: true (alpha)`,
+      );
     }
     this.noteCoreRedefinitions();
     const dirs = new Map<string, string>();
     for (const n of this.children({ is: CustomNode.isCustomNode })) {
-      if (dirs.has(n.dir)) problems.push(`custom nodes ${dirs.get(n.dir)} and ${n.node.id} both install into custom_nodes/${n.dir}: set dir on one`);
+      if (dirs.has(n.dir))
+        problems.push(
+          `custom nodes ${dirs.get(n.dir)} and ${n.node.id} both install into custom_nodes/${n.dir}: set dir on one`,
+        );
       dirs.set(n.dir, n.node.id);
     }
     const mounts = new Map<string, string>();
     for (const v of this.mountedVolumes()) {
       const other = mounts.get(v.mountPath);
-      if (other && other !== v.volumeName) problems.push(`volumes "${other}" and "${v.volumeName}" are both mounted at ${v.mountPath}: give one another mountPath`);
-      if (v.mountPath === HF_CACHE_MOUNT && v.volumeName !== this.project.hfCacheVolume) problems.push(`volume "${v.volumeName}" is mounted at ${HF_CACHE_MOUNT}, where the Hugging Face cache volume goes: choose another mountPath`);
+      if (other && other !== v.volumeName)
+        problems.push(
+          `volumes "${other}" and "${v.volumeName}" are both mounted at ${v.mountPath}: give one another mountPath`,
+        );
+      if (v.mountPath === HF_CACHE_MOUNT && v.volumeName !== this.project.hfCacheVolume)
+        problems.push(
+          `volume "${v.volumeName}" is mounted at ${HF_CACHE_MOUNT}, where the Hugging Face cache volume goes: choose another mountPath`,
+        );
       mounts.set(v.mountPath, v.volumeName);
     }
     const workflows = new Map<string, Workflow>();
@@ -430,7 +538,10 @@ export class ComfyApp extends Construct {
       const other = workflows.get(e.workflow.name);
       // The same file read twice (two Workflow.fromFile calls) is one workflow.
       const same = other === e.workflow || (other?.file !== undefined && other.file === e.workflow.file);
-      if (other !== undefined && !same) problems.push(`two different workflows are both named ${e.workflow.name} (endpoint ${e.path}): rename one file`);
+      if (other !== undefined && !same)
+        problems.push(
+          `two different workflows are both named ${e.workflow.name} (endpoint ${e.path}): rename one file`,
+        );
       workflows.set(e.workflow.name, e.workflow);
     }
     return problems;
@@ -439,7 +550,14 @@ export class ComfyApp extends Construct {
 
 /** `/flux-dev` → `FluxDevRequest`; numbered when two paths give the same name. */
 function requestClassName(path: string, index: number, allPaths: string[]): string {
-  const base = (p: string) => `${p.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('') || 'Root'}Request`;
+  const base = (p: string) =>
+    `${
+      p
+        .split(/[^A-Za-z0-9]+/)
+        .filter(Boolean)
+        .map((w) => w[0].toUpperCase() + w.slice(1))
+        .join('') || 'Root'
+    }Request`;
   const name = base(path);
   const clash = allPaths.slice(0, index).some((p) => base(p) === name);
   return /^[0-9]/.test(name) ? `R${name}` : clash ? `${name}${index + 1}` : name;

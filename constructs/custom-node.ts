@@ -60,11 +60,32 @@ export interface CustomNodeProps {
 
 const customNodePropsSchema = z
   .strictObject({
-    repo: z.string().regex(/^https:\/\/[A-Za-z0-9.-]+\/[A-Za-z0-9._\-/]+$/, 'expected an https git URL such as "https://github.com/owner/repo"').optional(),
-    commit: z.string().regex(/^[0-9a-f]{40}$/, 'expected a full 40-character lower-case commit SHA (branches and short SHAs float) — find it with `git rev-parse <ref>`').optional(),
-    registryId: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a Comfy Registry id such as "comfyui-videohelpersuite"').optional(),
-    version: z.string().regex(/^\d+(\.\d+)*$/, 'expected an exact registry version such as "1.7.9"').optional(),
-    dir: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a directory name (letters, digits, "._-")').optional(),
+    repo: z
+      .string()
+      .regex(
+        /^https:\/\/[A-Za-z0-9.-]+\/[A-Za-z0-9._\-/]+$/,
+        'expected an https git URL such as "https://github.com/owner/repo"',
+      )
+      .optional(),
+    commit: z
+      .string()
+      .regex(
+        /^[0-9a-f]{40}$/,
+        'expected a full 40-character lower-case commit SHA (branches and short SHAs float) — find it with `git rev-parse <ref>`',
+      )
+      .optional(),
+    registryId: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a Comfy Registry id such as "comfyui-videohelpersuite"')
+      .optional(),
+    version: z
+      .string()
+      .regex(/^\d+(\.\d+)*$/, 'expected an exact registry version such as "1.7.9"')
+      .optional(),
+    dir: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a directory name (letters, digits, "._-")')
+      .optional(),
     pipPackages: z.array(pinnedPipPackageSchema).default([]),
     aptPackages: z.array(aptPackageSchema).default([]),
     installRequirements: z.boolean().default(true),
@@ -75,13 +96,28 @@ const customNodePropsSchema = z
     const fromGit = p.repo !== undefined || p.commit !== undefined;
     const fromRegistry = p.registryId !== undefined || p.version !== undefined;
     if (fromGit === fromRegistry) {
-      ctx.addIssue({ code: 'custom', path: ['repo'], input: p.repo, message: 'expected either repo + commit or registryId + version' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['repo'],
+        input: p.repo,
+        message: 'expected either repo + commit or registryId + version',
+      });
     } else if (fromGit && (p.repo === undefined || p.commit === undefined)) {
       const missing = p.repo === undefined ? 'repo' : 'commit';
-      ctx.addIssue({ code: 'custom', path: [missing], input: undefined, message: `expected ${missing} too: a git node needs repo + commit (full SHA)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        input: undefined,
+        message: `expected ${missing} too: a git node needs repo + commit (full SHA)`,
+      });
     } else if (fromRegistry && (p.registryId === undefined || p.version === undefined)) {
       const missing = p.registryId === undefined ? 'registryId' : 'version';
-      ctx.addIssue({ code: 'custom', path: [missing], input: undefined, message: `expected ${missing} too: a registry node needs registryId + version` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        input: undefined,
+        message: `expected ${missing} too: a registry node needs registryId + version`,
+      });
     }
   });
 
@@ -106,7 +142,15 @@ export class CustomNode extends Construct {
     markAs(this, 'CustomNode');
     this.node.addValidation({ validate: () => scopeProblems(this, 'CustomNode') });
     const p = parseProps(customNodePropsSchema, props, this.node.path);
-    this.dir = p.dir ?? (p.repo ? p.repo.replace(/\/$/, '').split('/').pop()!.replace(/\.git$/, '') : p.registryId!);
+    this.dir =
+      p.dir ??
+      (p.repo
+        ? p.repo
+            .replace(/\/$/, '')
+            .split('/')
+            .pop()!
+            .replace(/\.git$/, '')
+        : p.registryId!);
     this.model = {
       dir: this.dir,
       repo: p.repo ?? null,
@@ -147,4 +191,3 @@ export class CustomNode extends Construct {
     return { ...this.model, constructPath: this.node.path };
   }
 }
-

@@ -155,8 +155,14 @@ export const nodeInputSchema = z.strictObject({ node: z.string().min(1), input: 
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 export const fieldNameSchema = z
   .string()
-  .regex(FIELD_NAME, 'expected a JSON field name usable in Python and pydantic: a letter, then letters, digits and "_" (pydantic keeps a name starting with "_" private, so the request could never set it) — rename it')
-  .refine((n) => !PYTHON_KEYWORDS.has(n) && !n.startsWith('model_'), 'expected a name that is not a Python keyword and does not start with "model_" (pydantic reserves it)');
+  .regex(
+    FIELD_NAME,
+    'expected a JSON field name usable in Python and pydantic: a letter, then letters, digits and "_" (pydantic keeps a name starting with "_" private, so the request could never set it) — rename it',
+  )
+  .refine(
+    (n) => !PYTHON_KEYWORDS.has(n) && !n.startsWith('model_'),
+    'expected a name that is not a Python keyword and does not start with "model_" (pydantic reserves it)',
+  );
 
 /** `{name}` placeholders of a format string. */
 export function formatFields(format: string): string[] {
@@ -188,45 +194,101 @@ export const inputSchema = z
     maxBytes: z.number().int().positive().optional(),
     maxPixels: z.number().int().positive().optional(),
     maxFrames: z.number().int().positive().optional(),
-    modelFolder: z.string().regex(/^[a-z0-9_]+$/, 'expected a ComfyUI models folder name such as "loras" or "checkpoints"').optional(),
+    modelFolder: z
+      .string()
+      .regex(/^[a-z0-9_]+$/, 'expected a ComfyUI models folder name such as "loras" or "checkpoints"')
+      .optional(),
     winsOver: z.array(fieldNameSchema).default([]),
   })
   .superRefine((f, ctx) => {
-    const bad = (path: string, input: unknown, message: string) => ctx.addIssue({ code: 'custom', path: [path], input, message });
+    const bad = (path: string, input: unknown, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], input, message });
     const numeric = f.type === 'int' || f.type === 'float' || f.type === 'seed';
     const text = f.type === 'string' || f.type === 'enum';
-    if ((f.node === undefined) !== (f.input === undefined)) bad(f.node === undefined ? 'node' : 'input', f.node ?? f.input, 'expected node and input together, or neither (a field that only feeds presets or formats)');
-    if (f.node === undefined && f.alsoSets.length > 0) bad('alsoSets', f.alsoSets, 'expected node and input first: alsoSets adds targets to a bound field');
-    if ((f.type === 'enum') !== (f.values !== undefined)) bad('values', f.values, f.type === 'enum' ? 'expected the allowed values of the enum' : `expected no values: only an enum has them (type is ${f.type})`);
-    if (!numeric && (f.min !== undefined || f.max !== undefined)) bad('min', f.min ?? f.max, `expected no min/max: only int, float and seed have bounds (type is ${f.type})`);
-    if (f.clamp && (f.min === undefined || f.max === undefined)) bad('clamp', true, 'expected min and max to clamp into');
-    if (f.type !== 'string' && (f.minLength !== undefined || f.maxLength !== undefined)) bad('minLength', f.minLength ?? f.maxLength, `expected no minLength/maxLength: only string has them (type is ${f.type})`);
+    if ((f.node === undefined) !== (f.input === undefined))
+      bad(
+        f.node === undefined ? 'node' : 'input',
+        f.node ?? f.input,
+        'expected node and input together, or neither (a field that only feeds presets or formats)',
+      );
+    if (f.node === undefined && f.alsoSets.length > 0)
+      bad('alsoSets', f.alsoSets, 'expected node and input first: alsoSets adds targets to a bound field');
+    if ((f.type === 'enum') !== (f.values !== undefined))
+      bad(
+        'values',
+        f.values,
+        f.type === 'enum'
+          ? 'expected the allowed values of the enum'
+          : `expected no values: only an enum has them (type is ${f.type})`,
+      );
+    if (!numeric && (f.min !== undefined || f.max !== undefined))
+      bad('min', f.min ?? f.max, `expected no min/max: only int, float and seed have bounds (type is ${f.type})`);
+    if (f.clamp && (f.min === undefined || f.max === undefined))
+      bad('clamp', true, 'expected min and max to clamp into');
+    if (f.type !== 'string' && (f.minLength !== undefined || f.maxLength !== undefined))
+      bad(
+        'minLength',
+        f.minLength ?? f.maxLength,
+        `expected no minLength/maxLength: only string has them (type is ${f.type})`,
+      );
     if (f.min !== undefined && f.max !== undefined && f.min > f.max) bad('min', f.min, `expected min ≤ max (${f.max})`);
-    if (f.format !== undefined && f.type !== 'string') bad('format', f.format, `expected no format: only a string field is formatted (type is ${f.type})`);
+    if (f.format !== undefined && f.type !== 'string')
+      bad('format', f.format, `expected no format: only a string field is formatted (type is ${f.type})`);
     if (f.format !== undefined) {
       for (const name of formatFields(f.format)) {
         if (!FIELD_NAME.test(name)) bad('format', f.format, `expected only {field_name} placeholders, got {${name}}`);
       }
     }
-    if (f.ensureSuffix !== undefined && !text) bad('ensureSuffix', f.ensureSuffix, `expected no ensureSuffix: only string and enum fields have one (type is ${f.type})`);
-    if (f.defaultWhenEmpty && (f.type !== 'string' || f.required === true || (f.required === undefined && f.default === undefined))) bad('defaultWhenEmpty', true, 'expected a string field that is not required (a default, or required: false)');
-    if (f.presets !== undefined && f.type !== 'enum') bad('presets', f.presets, `expected no presets: only an enum has them (type is ${f.type})`);
+    if (f.ensureSuffix !== undefined && !text)
+      bad(
+        'ensureSuffix',
+        f.ensureSuffix,
+        `expected no ensureSuffix: only string and enum fields have one (type is ${f.type})`,
+      );
+    if (
+      f.defaultWhenEmpty &&
+      (f.type !== 'string' || f.required === true || (f.required === undefined && f.default === undefined))
+    )
+      bad('defaultWhenEmpty', true, 'expected a string field that is not required (a default, or required: false)');
+    if (f.presets !== undefined && f.type !== 'enum')
+      bad('presets', f.presets, `expected no presets: only an enum has them (type is ${f.type})`);
     if (f.presets !== undefined && f.values) {
-      for (const key of Object.keys(f.presets)) if (!f.values.includes(key)) bad('presets', key, `expected preset keys among the enum values ${show(f.values)}`);
+      for (const key of Object.keys(f.presets))
+        if (!f.values.includes(key))
+          bad('presets', key, `expected preset keys among the enum values ${show(f.values)}`);
     }
-    if (f.maxItems !== undefined && f.type !== 'image' && f.type !== 'video') bad('maxItems', f.maxItems, `expected no maxItems: only image and video fields take a list (type is ${f.type})`);
+    if (f.maxItems !== undefined && f.type !== 'image' && f.type !== 'video')
+      bad('maxItems', f.maxItems, `expected no maxItems: only image and video fields take a list (type is ${f.type})`);
     for (const cap of ['maxBytes', 'maxPixels', 'maxFrames'] as const) {
-      if (f[cap] !== undefined && f.type !== 'image' && f.type !== 'video') bad(cap, f[cap], `expected no ${cap}: only image and video fields carry files (type is ${f.type})`);
+      if (f[cap] !== undefined && f.type !== 'image' && f.type !== 'video')
+        bad(cap, f[cap], `expected no ${cap}: only image and video fields carry files (type is ${f.type})`);
     }
-    if (f.modelFolder !== undefined && !text) bad('modelFolder', f.modelFolder, `expected no modelFolder: only a string or enum names a model file (type is ${f.type})`);
+    if (f.modelFolder !== undefined && !text)
+      bad(
+        'modelFolder',
+        f.modelFolder,
+        `expected no modelFolder: only a string or enum names a model file (type is ${f.type})`,
+      );
     if (f.default !== undefined) {
       if (!FITS[f.type](f.default)) bad('default', f.default, `expected a ${f.type} default`);
-      else if (typeof f.default === 'number' && ((f.min !== undefined && f.default < f.min) || (f.max !== undefined && f.default > f.max))) bad('default', f.default, `expected a default within [${f.min ?? '-∞'}, ${f.max ?? '∞'}]`);
-      else if (f.values && !f.values.includes(String(f.default))) bad('default', f.default, `expected one of the enum values ${show(f.values)}`);
+      else if (
+        typeof f.default === 'number' &&
+        ((f.min !== undefined && f.default < f.min) || (f.max !== undefined && f.default > f.max))
+      )
+        bad('default', f.default, `expected a default within [${f.min ?? '-∞'}, ${f.max ?? '∞'}]`);
+      else if (f.values && !f.values.includes(String(f.default)))
+        bad('default', f.default, `expected one of the enum values ${show(f.values)}`);
     }
-    if (f.required === true && f.default !== undefined) bad('required', true, 'expected required to be false or absent when there is a default');
-    if (f.type === 'seed' && typeof f.default === 'number' && f.default < 0) bad('default', f.default, 'expected a seed ≥ 0: ComfyUI has no "-1 = random" — leave the default out and a request without a seed gets a random one');
-    if (f.type === 'seed' && f.min !== undefined && f.min < 0) bad('min', f.min, 'expected a seed min ≥ 0: ComfyUI takes no negative seeds');
+    if (f.required === true && f.default !== undefined)
+      bad('required', true, 'expected required to be false or absent when there is a default');
+    if (f.type === 'seed' && typeof f.default === 'number' && f.default < 0)
+      bad(
+        'default',
+        f.default,
+        'expected a seed ≥ 0: ComfyUI has no "-1 = random" — leave the default out and a request without a seed gets a random one',
+      );
+    if (f.type === 'seed' && f.min !== undefined && f.min < 0)
+      bad('min', f.min, 'expected a seed min ≥ 0: ComfyUI takes no negative seeds');
   });
 
 export type ParsedInput = z.output<typeof inputSchema>;
@@ -278,27 +340,44 @@ export function toRequestField(name: string, f: ParsedInput): RequestField {
  * node schemas, judged by the graph's literal); formats and presets name fields that exist; every field
  * is used. Returns one message per problem.
  */
-export function fieldProblems(inputs: Record<string, ParsedInput>, graph: WorkflowGraph, file: string, checkKinds = true, dropped: Record<string, string> = {}): string[] {
+export function fieldProblems(
+  inputs: Record<string, ParsedInput>,
+  graph: WorkflowGraph,
+  file: string,
+  checkKinds = true,
+  dropped: Record<string, string> = {},
+): string[] {
   const problems: string[] = [];
   const names = new Set(Object.keys(inputs));
   const fed = new Set<string>();
   for (const [name, f] of Object.entries(inputs)) {
     for (const ref of f.format ? formatFields(f.format) : []) {
-      if (!names.has(ref)) problems.push(`input '${name}': format ${show(f.format)} names {${ref}}, which is not a field: expected one of ${show([...names])}`);
+      if (!names.has(ref))
+        problems.push(
+          `input '${name}': format ${show(f.format)} names {${ref}}, which is not a field: expected one of ${show([...names])}`,
+        );
       fed.add(ref);
     }
     for (const [value, sets] of Object.entries(f.presets ?? {})) {
       for (const [other, v] of Object.entries(sets)) {
         const target = inputs[other];
-        if (!target) problems.push(`input '${name}': preset ${show(value)} sets '${other}', which is not a field: expected one of ${show([...names])}`);
-        else if (!FITS[target.type](v)) problems.push(`input '${name}': preset ${show(value)} sets '${other}' to ${show(v)}, expected a ${target.type}`);
+        if (!target)
+          problems.push(
+            `input '${name}': preset ${show(value)} sets '${other}', which is not a field: expected one of ${show([...names])}`,
+          );
+        else if (!FITS[target.type](v))
+          problems.push(
+            `input '${name}': preset ${show(value)} sets '${other}' to ${show(v)}, expected a ${target.type}`,
+          );
       }
     }
   }
   for (const [name, f] of Object.entries(inputs)) {
     const targets = targetsOf(f);
     if (targets.length === 0 && !f.presets && !fed.has(name)) {
-      problems.push(`input '${name}' sets no node input and feeds no other field: set node and input, or use it in a format or as presets`);
+      problems.push(
+        `input '${name}' sets no node input and feeds no other field: set node and input, or use it in a format or as presets`,
+      );
     }
     const mapped = f.map ? Object.values(f.map) : undefined;
     for (const target of targets) {
@@ -308,23 +387,33 @@ export function fieldProblems(inputs: Record<string, ParsedInput>, graph: Workfl
         continue;
       }
       if (!node) {
-        problems.push(`input '${name}' binds node "${target.node}", which ${file} lacks: expected one of its node ids ${show(Object.keys(graph))}`);
+        problems.push(
+          `input '${name}' binds node "${target.node}", which ${file} lacks: expected one of its node ids ${show(Object.keys(graph))}`,
+        );
         continue;
       }
       const where = `node "${target.node}" (${node.class_type})`;
       if (!(target.input in node.inputs)) {
-        problems.push(`input '${name}' binds ${where}.${target.input}, an input that node lacks: expected one of ${show(Object.keys(node.inputs))}`);
+        problems.push(
+          `input '${name}' binds ${where}.${target.input}, an input that node lacks: expected one of ${show(Object.keys(node.inputs))}`,
+        );
         continue;
       }
       const current = node.inputs[target.input];
       if (Array.isArray(current)) {
-        problems.push(`input '${name}' binds ${where}.${target.input}, which is linked to node "${String(current[0])}": bind a literal input instead (e.g. on the upstream node)`);
+        problems.push(
+          `input '${name}' binds ${where}.${target.input}, which is linked to node "${String(current[0])}": bind a literal input instead (e.g. on the upstream node)`,
+        );
       } else if (!checkKinds) {
         // The node schemas check what the field sets (lib/comfy/binding-check.ts).
       } else if (mapped && !mapped.every((v) => typeof v === typeof current)) {
-        problems.push(`input '${name}' maps to ${show(mapped)} but ${where}.${target.input} holds ${show(current)} in ${file}: expected map values of that kind`);
+        problems.push(
+          `input '${name}' maps to ${show(mapped)} but ${where}.${target.input} holds ${show(current)} in ${file}: expected map values of that kind`,
+        );
       } else if (!mapped && !FITS[f.type](current)) {
-        problems.push(`input '${name}' is a ${f.type} but ${where}.${target.input} holds ${show(current)} in ${file}: expected a field type that fits, or fix the workflow value`);
+        problems.push(
+          `input '${name}' is a ${f.type} but ${where}.${target.input} holds ${show(current)} in ${file}: expected a field type that fits, or fix the workflow value`,
+        );
       }
     }
   }

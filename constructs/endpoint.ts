@@ -10,7 +10,16 @@ import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { addWarning, parseProps, show } from '../lib/errors';
 import { smokeBody } from '../lib/synth/smoke';
 import { type EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, type OutputFormat } from '../lib/synth/model';
-import { type EndpointInput, fieldNameSchema, fieldProblems, inputSchema, isRequired, type ParsedInput, targetsOf, toRequestField } from './endpoint-input';
+import {
+  type EndpointInput,
+  fieldNameSchema,
+  fieldProblems,
+  inputSchema,
+  isRequired,
+  type ParsedInput,
+  targetsOf,
+  toRequestField,
+} from './endpoint-input';
 import { ModalProject } from './modal-project';
 import { Workflow, type WorkflowGraph } from './workflow';
 
@@ -78,47 +87,93 @@ export interface EndpointProps {
 
 export type { EndpointInput, NodeInput } from './endpoint-input';
 
-const endpointPropsSchema = z.strictObject({
-  path: z.string().regex(/^\/[A-Za-z0-9._\-/]*$/, 'expected a URL path starting with "/" such as "/flux-dev" (letters, digits, "._-/")').refine((p) => p !== '/health', 'expected a path other than "/health", which every app serves itself'),
-  workflow: z.custom<Workflow>(Workflow.isWorkflow, { message: 'expected a Workflow (Workflow.fromFile("workflows/x.json"))' }),
-  inputs: z.record(fieldNameSchema, inputSchema).default({}),
-  output: z.enum(OUTPUT_FORMATS).default('png'),
-  outputNode: z.string().min(1).optional(),
-  timeout: durationSchema.default(300),
-  clientTimeout: durationSchema.optional(),
-  description: z.string().default(''),
-  requireOneOf: z.array(z.array(fieldNameSchema).min(2)).default([]),
-  ignoredFields: z.record(fieldNameSchema, z.string().min(1)).default({}),
-  smokeRequest: z.record(z.string(), z.json()).optional(),
-  keepMetadata: z.boolean().default(false),
-}).superRefine((p, ctx) => {
-  const seen = new Map<string, string>();
-  for (const [name, f] of Object.entries(p.inputs)) {
-    for (const alias of [name, ...f.aliases]) {
-      const owner = seen.get(alias);
-      if (owner !== undefined) ctx.addIssue({ code: 'custom', path: ['inputs', name], input: alias, message: `expected each field name and alias once, but "${alias}" is also ${owner === alias ? 'a field' : `an alias of "${owner}"`}` });
-      seen.set(alias, name);
+const endpointPropsSchema = z
+  .strictObject({
+    path: z
+      .string()
+      .regex(
+        /^\/[A-Za-z0-9._\-/]*$/,
+        'expected a URL path starting with "/" such as "/flux-dev" (letters, digits, "._-/")',
+      )
+      .refine((p) => p !== '/health', 'expected a path other than "/health", which every app serves itself'),
+    workflow: z.custom<Workflow>(Workflow.isWorkflow, {
+      message: 'expected a Workflow (Workflow.fromFile("workflows/x.json"))',
+    }),
+    inputs: z.record(fieldNameSchema, inputSchema).default({}),
+    output: z.enum(OUTPUT_FORMATS).default('png'),
+    outputNode: z.string().min(1).optional(),
+    timeout: durationSchema.default(300),
+    clientTimeout: durationSchema.optional(),
+    description: z.string().default(''),
+    requireOneOf: z.array(z.array(fieldNameSchema).min(2)).default([]),
+    ignoredFields: z.record(fieldNameSchema, z.string().min(1)).default({}),
+    smokeRequest: z.record(z.string(), z.json()).optional(),
+    keepMetadata: z.boolean().default(false),
+  })
+  .superRefine((p, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [name, f] of Object.entries(p.inputs)) {
+      for (const alias of [name, ...f.aliases]) {
+        const owner = seen.get(alias);
+        if (owner !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['inputs', name],
+            input: alias,
+            message: `expected each field name and alias once, but "${alias}" is also ${owner === alias ? 'a field' : `an alias of "${owner}"`}`,
+          });
+        seen.set(alias, name);
+      }
     }
-  }
-  for (const group of p.requireOneOf) {
-    for (const name of group) {
-      const f = p.inputs[name];
-      if (!f || f.default !== undefined || isRequired(f)) ctx.addIssue({ code: 'custom', path: ['requireOneOf'], input: name, message: `expected optional fields without a default in each group, but '${name}' ${f ? 'has a default or is required' : 'is not a field'}` });
+    for (const group of p.requireOneOf) {
+      for (const name of group) {
+        const f = p.inputs[name];
+        if (!f || f.default !== undefined || isRequired(f))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['requireOneOf'],
+            input: name,
+            message: `expected optional fields without a default in each group, but '${name}' ${f ? 'has a default or is required' : 'is not a field'}`,
+          });
+      }
     }
-  }
-  for (const [name, f] of Object.entries(p.inputs)) {
-    for (const loser of f.winsOver) {
-      if (loser === name || !p.inputs[loser]) ctx.addIssue({ code: 'custom', path: ['inputs', name, 'winsOver'], input: loser, message: `expected names of the endpoint's other fields (${show(Object.keys(p.inputs).filter((n) => n !== name))})` });
-      else if (p.inputs[loser].winsOver.includes(name)) ctx.addIssue({ code: 'custom', path: ['inputs', name, 'winsOver'], input: loser, message: `expected one winner, but '${loser}' also wins over '${name}'` });
+    for (const [name, f] of Object.entries(p.inputs)) {
+      for (const loser of f.winsOver) {
+        if (loser === name || !p.inputs[loser])
+          ctx.addIssue({
+            code: 'custom',
+            path: ['inputs', name, 'winsOver'],
+            input: loser,
+            message: `expected names of the endpoint's other fields (${show(Object.keys(p.inputs).filter((n) => n !== name))})`,
+          });
+        else if (p.inputs[loser].winsOver.includes(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['inputs', name, 'winsOver'],
+            input: loser,
+            message: `expected one winner, but '${loser}' also wins over '${name}'`,
+          });
+      }
     }
-  }
-  for (const name of Object.keys(p.ignoredFields)) {
-    if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['ignoredFields'], input: name, message: `expected names the endpoint does not use, but '${name}' is a field or alias` });
-  }
-  for (const name of Object.keys(p.smokeRequest ?? {})) {
-    if (!seen.has(name)) ctx.addIssue({ code: 'custom', path: ['smokeRequest', name], input: name, message: `expected one of the endpoint's fields or aliases (${show([...seen.keys()])})` });
-  }
-});
+    for (const name of Object.keys(p.ignoredFields)) {
+      if (seen.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ignoredFields'],
+          input: name,
+          message: `expected names the endpoint does not use, but '${name}' is a field or alias`,
+        });
+    }
+    for (const name of Object.keys(p.smokeRequest ?? {})) {
+      if (!seen.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['smokeRequest', name],
+          input: name,
+          message: `expected one of the endpoint's fields or aliases (${show([...seen.keys()])})`,
+        });
+    }
+  });
 
 /** One HTTP route of an app: a POST that runs the workflow with the request's fields bound into it. */
 export class Endpoint extends Construct {
@@ -154,7 +209,9 @@ export class Endpoint extends Construct {
   private validateTimeout(): string[] {
     const app = (this.node.scope as { timeoutSeconds?: unknown } | undefined)?.timeoutSeconds;
     if (typeof app !== 'number' || this.timeoutSeconds <= app) return [];
-    return [`timeout: got ${formatDuration(this.timeoutSeconds)}, longer than its app's timeout ${formatDuration(app)}: Modal would stop the request first — raise the app's timeout to at least ${formatDuration(this.timeoutSeconds)}, or shorten the endpoint's`];
+    return [
+      `timeout: got ${formatDuration(this.timeoutSeconds)}, longer than its app's timeout ${formatDuration(app)}: Modal would stop the request first — raise the app's timeout to at least ${formatDuration(this.timeoutSeconds)}, or shorten the endpoint's`,
+    ];
   }
 
   /** The workflow's graph in API format; only call after validation passed. */
@@ -193,7 +250,12 @@ export class Endpoint extends Construct {
       measured: null,
     };
     const smoke = smokeBody(model);
-    if ('error' in smoke) addWarning(this, 'smoke-request', `modal-cdk verify cannot check ${this.path}: ${smoke.error.replace(`${this.path}: `, '')}`);
+    if ('error' in smoke)
+      addWarning(
+        this,
+        'smoke-request',
+        `modal-cdk verify cannot check ${this.path}: ${smoke.error.replace(`${this.path}: `, '')}`,
+      );
     return model;
   }
 
@@ -211,8 +273,15 @@ export class Endpoint extends Construct {
   private alwaysSet(name: string): boolean {
     const f = this.props.inputs[name];
     if (isRequired(f) || f.default !== undefined || f.type === 'seed') return true;
-    const key = (g: string) => JSON.stringify(targetsOf(this.props.inputs[g]).map((t) => [t.node, t.input]).sort());
-    return this.props.requireOneOf.some((group) => group.includes(name) && group.every((g) => this.props.inputs[g] && key(g) === key(name)));
+    const key = (g: string) =>
+      JSON.stringify(
+        targetsOf(this.props.inputs[g])
+          .map((t) => [t.node, t.input])
+          .sort(),
+      );
+    return this.props.requireOneOf.some(
+      (group) => group.includes(name) && group.every((g) => this.props.inputs[g] && key(g) === key(name)),
+    );
   }
 
   /**
@@ -230,7 +299,11 @@ export class Endpoint extends Construct {
     if (app) {
       const fields = boundFields(this.props.inputs);
       // Inputs a request always sets: their literal in the graph never reaches ComfyUI (the field is checked instead).
-      const bound = new Set(Object.entries(this.props.inputs).filter(([name]) => this.alwaysSet(name)).flatMap(([, f]) => targetsOf(f).map((t) => inputKey(t.node, t.input))));
+      const bound = new Set(
+        Object.entries(this.props.inputs)
+          .filter(([name]) => this.alwaysSet(name))
+          .flatMap(([, f]) => targetsOf(f).map((t) => inputKey(t.node, t.input))),
+      );
       problems.push(...checkGraph(graph, app.schemas, { file, models: app.modelFiles, bound }));
       problems.push(...bindingProblems(fields, graph, app.schemas, file, app.modelFiles));
     }
@@ -238,10 +311,14 @@ export class Endpoint extends Construct {
     if (this.props.outputNode !== undefined && !graph[this.props.outputNode] && dropped[this.props.outputNode]) {
       problems.push(`outputNode: got "${this.props.outputNode}", but ${dropped[this.props.outputNode]}`);
     } else if (this.props.outputNode !== undefined && !graph[this.props.outputNode]) {
-      problems.push(`outputNode: got "${this.props.outputNode}", expected a node id of ${file}: one of ${show(Object.keys(graph))}`);
+      problems.push(
+        `outputNode: got "${this.props.outputNode}", expected a node id of ${file}: one of ${show(Object.keys(graph))}`,
+      );
     } else if (outputNode === undefined) {
       const outputs = app ? outputNodes(graph, app.schemas) : [];
-      problems.push(`outputNode: ${file} has ${outputs.length === 0 ? 'no output node' : `several output nodes ${show(outputs)}`}, expected exactly one — set outputNode to the node whose outputs the endpoint returns`);
+      problems.push(
+        `outputNode: ${file} has ${outputs.length === 0 ? 'no output node' : `several output nodes ${show(outputs)}`}, expected exactly one — set outputNode to the node whose outputs the endpoint returns`,
+      );
     } else if (app) {
       problems.push(...outputProblems(graph, outputNode, this.props.output, app.schemas, file));
     }
@@ -252,7 +329,16 @@ export class Endpoint extends Construct {
 /** What the binding checks need of each field. */
 function boundFields(inputs: Record<string, ParsedInput>): BoundField[] {
   return Object.entries(inputs).map(([name, f]) => ({
-    name, type: f.type, targets: targetsOf(f), default: f.default, min: f.min, max: f.max, values: f.values, map: f.map, modelFolder: f.modelFolder, winsOver: f.winsOver,
+    name,
+    type: f.type,
+    targets: targetsOf(f),
+    default: f.default,
+    min: f.min,
+    max: f.max,
+    values: f.values,
+    map: f.map,
+    modelFolder: f.modelFolder,
+    winsOver: f.winsOver,
   }));
 }
 

@@ -56,10 +56,15 @@ export interface HfModelProps {
 export const VOLUME_PLACEMENT_MIN_GB = 5;
 
 const hfModelPropsSchema = z.strictObject({
-  repo: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a Hugging Face repo id "owner/name"'),
+  repo: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a Hugging Face repo id "owner/name"'),
   repoType: z.enum(['model', 'dataset']).default('model'),
   file: relativePathSchema,
-  revision: z.string().regex(/^[A-Za-z0-9._\-/]+$/, 'expected a commit SHA or tag').optional(),
+  revision: z
+    .string()
+    .regex(/^[A-Za-z0-9._\-/]+$/, 'expected a commit SHA or tag')
+    .optional(),
   target: relativePathSchema,
   filename: fileNameSchema.optional(),
   gated: z.boolean().default(false),
@@ -91,7 +96,8 @@ export class HfModel extends Construct {
     this.gated = p.gated;
     this.target = p.target;
     this.filename = p.filename ?? path.posix.basename(p.file);
-    const placement = p.placement ?? (p.sizeGb !== undefined && p.sizeGb < VOLUME_PLACEMENT_MIN_GB ? 'image' : 'volume');
+    const placement =
+      p.placement ?? (p.sizeGb !== undefined && p.sizeGb < VOLUME_PLACEMENT_MIN_GB ? 'image' : 'volume');
     this.model = {
       kind: 'hf',
       repo: p.repo,
@@ -105,8 +111,15 @@ export class HfModel extends Construct {
       placement,
     };
     if (!/^[0-9a-f]{40}$/.test(p.revision ?? '')) {
-      const given = p.revision === undefined ? 'no revision (the default branch at build time)' : `revision ${JSON.stringify(p.revision)}, a branch or tag`;
-      addWarning(this, 'hf-unpinned-revision', `${p.repo}/${p.file}: ${given} can move, so the file can change under the same name between two image builds — set revision to the 40-character commit SHA of the file's repo (its history on huggingface.co)`);
+      const given =
+        p.revision === undefined
+          ? 'no revision (the default branch at build time)'
+          : `revision ${JSON.stringify(p.revision)}, a branch or tag`;
+      addWarning(
+        this,
+        'hf-unpinned-revision',
+        `${p.repo}/${p.file}: ${given} can move, so the file can change under the same name between two image builds — set revision to the 40-character commit SHA of the file's repo (its history on huggingface.co)`,
+      );
     }
     // The app knows which model folders exist (its ComfyUI version and custom nodes).
     this.node.addValidation({ validate: () => targetProblems(this.node.scope, this.target) });

@@ -11,7 +11,13 @@ import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './sche
 
 import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE } from '../lib/context';
 
-export { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, OUTDIR_ENV_VAR } from '../lib/context';
+export {
+  CONTEXT_CLIENT_POLICY,
+  CONTEXT_ENV_VAR,
+  CONTEXT_ENVIRONMENT,
+  CONTEXT_WORKSPACE,
+  OUTDIR_ENV_VAR,
+} from '../lib/context';
 
 export interface ModalProjectProps {
   /**
@@ -79,11 +85,17 @@ export interface ModalProjectProps {
 
 const projectPropsSchema = z.strictObject({
   name: modalNameSchema.optional(),
-  workspace: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a Modal workspace name (lower-case letters, digits, "-")').optional(),
+  workspace: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a Modal workspace name (lower-case letters, digits, "-")')
+    .optional(),
   environment: modalNameSchema.optional(),
   root: z.string().optional(),
   comfyVersion: comfyVersionSchema.default('0.3.75'),
-  comfyCliVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"').default('1.5.3'),
+  comfyCliVersion: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"')
+    .default('1.5.3'),
   pythonVersion: pythonVersionSchema.default('3.11'),
   huggingfaceSecret: modalNameSchema.optional(),
   hfCacheVolume: modalNameSchema.default('hf-hub-cache'),
@@ -91,7 +103,6 @@ const projectPropsSchema = z.strictObject({
   context: z.record(z.string(), z.unknown()).optional(),
   clientPolicy: z.string().min(1).optional(),
 });
-
 
 export interface SynthOptions {
   /** Write the assembly here (atomically). @default - nothing is written */
@@ -118,7 +129,10 @@ export class ModalProject extends Construct {
   /** The project that `construct` belongs to. */
   public static of(construct: IConstruct): ModalProject {
     const project = construct.node.scopes.find((s): s is ModalProject => ModalProject.isModalProject(s));
-    if (!project) throw new ModalCdkError([{ path: construct.node.path, message: 'this construct is not inside a ModalProject: create it under one' }]);
+    if (!project)
+      throw new ModalCdkError([
+        { path: construct.node.path, message: 'this construct is not inside a ModalProject: create it under one' },
+      ]);
     return project;
   }
 
@@ -167,38 +181,67 @@ export class ModalProject extends Construct {
       .findAll()
       .flatMap((c) => c.node.validate().map((message) => ({ path: c.node.path, message })));
     if (problems.length > 0) throw new ModalCdkError(problems);
-    const drafts = this.node.findAll().filter(isComfyAppLike).map((app) => app._toModel());
+    const drafts = this.node
+      .findAll()
+      .filter(isComfyAppLike)
+      .map((app) => app._toModel());
     const policyFile: string | undefined = this.props.clientPolicy ?? this.node.tryGetContext(CONTEXT_CLIENT_POLICY);
     const policyPath = policyFile && path.resolve(this.root, policyFile);
     const shownAs = policyPath ? path.relative(process.cwd(), policyPath) || policyPath : 'client policy';
     const policy = policyPath ? loadClientPolicy(policyPath, shownAs) : clientPolicySchema.parse({});
-    const own = new Set(this.node.findAll().filter((c) => (c as { hasOwnClientTimeout?: boolean }).hasOwnClientTimeout === true).map((c) => c.node.path));
-    const checked = applyClientPolicy(drafts.map((d) => d.model), policy, shownAs, own);
+    const own = new Set(
+      this.node
+        .findAll()
+        .filter((c) => (c as { hasOwnClientTimeout?: boolean }).hasOwnClientTimeout === true)
+        .map((c) => c.node.path),
+    );
+    const checked = applyClientPolicy(
+      drafts.map((d) => d.model),
+      policy,
+      shownAs,
+      own,
+    );
     if (checked.errors.length > 0) throw new ModalCdkError(checked.errors);
     // Warnings a construct (or a scope of it) acknowledged by id are not shown (Warnings.of(…).acknowledge).
     const byPath = new Map(this.node.findAll().map((c) => [c.node.path, c]));
-    const warnings = [...collectWarnings(this), ...checked.warnings].filter((w) => !(w.id && byPath.has(w.path) && isAcknowledged(byPath.get(w.path)!, w.id)));
+    const warnings = [...collectWarnings(this), ...checked.warnings].filter(
+      (w) => !(w.id && byPath.has(w.path) && isAcknowledged(byPath.get(w.path)!, w.id)),
+    );
     if (options.strict && warnings.some((w) => !w.note)) {
-      throw new ModalCdkError(warnings.filter((w) => !w.note).map((w) => ({ path: w.path, message: `${w.message} (a warning; --strict fails on it)` })));
+      throw new ModalCdkError(
+        warnings
+          .filter((w) => !w.note)
+          .map((w) => ({ path: w.path, message: `${w.message} (a warning; --strict fails on it)` })),
+      );
     }
     const assembly = renderAssembly({
       project: { name: this.projectName, workspace: this.workspace!, environment: this.environment },
       apps: drafts.map((d, i) => ({ ...d, model: checked.apps[i] })),
     });
-    if (options.outdir) writeAssembly(options.outdir, assembly.files, { protect: [this.root, process.cwd()], sources: this.sourceFiles() });
+    if (options.outdir)
+      writeAssembly(options.outdir, assembly.files, {
+        protect: [this.root, process.cwd()],
+        sources: this.sourceFiles(),
+      });
     return { ...assembly, warnings };
   }
 
   /** The workflow files the stack reads: an output directory holding one is refused (writeAssembly). */
   private sourceFiles(): string[] {
     const workflows = this.node.findAll().map((c) => (c as { workflow?: unknown }).workflow);
-    return workflows.flatMap((w) => (isMarked(w, 'Workflow') && (w as { file?: string }).file ? [path.resolve(this.root, (w as { file: string }).file)] : []));
+    return workflows.flatMap((w) =>
+      isMarked(w, 'Workflow') && (w as { file?: string }).file
+        ? [path.resolve(this.root, (w as { file: string }).file)]
+        : [],
+    );
   }
 
   private validateProject(): string[] {
     const problems: string[] = [];
     if (!this.workspace) {
-      problems.push('workspace: got nothing, expected the Modal workspace name — set modal.workspace in cdk-like.json or workspace on ModalProject');
+      problems.push(
+        'workspace: got nothing, expected the Modal workspace name — set modal.workspace in cdk-like.json or workspace on ModalProject',
+      );
     }
     const apps = this.node.findAll().filter(isComfyAppLike);
     if (apps.length === 0) problems.push('the project has no ComfyApp: add at least one');
@@ -206,19 +249,29 @@ export class ModalProject extends Construct {
     const byPath = new Map<string, string>();
     for (const app of apps) {
       const other = byModalName.get(app.modalName);
-      if (other) problems.push(`duplicate Modal app name "${app.modalName}": used by ${other} and ${app.node.path} — give one a different id or modalName`);
+      if (other)
+        problems.push(
+          `duplicate Modal app name "${app.modalName}": used by ${other} and ${app.node.path} — give one a different id or modalName`,
+        );
       byModalName.set(app.modalName, app.node.path);
       const host = this.workspace && webHostLabel(this.workspace, app.modalName);
       if (host && host.length > DNS_LABEL_MAX) {
-        problems.push(`Modal app name "${app.modalName}" (${app.node.path}) gives the web host label "${host}", ${host.length} characters: a DNS label holds at most ${DNS_LABEL_MAX}, so Modal would have to shorten it and the generated client URLs would be wrong — give the app a shorter id or modalName`);
+        problems.push(
+          `Modal app name "${app.modalName}" (${app.node.path}) gives the web host label "${host}", ${host.length} characters: a DNS label holds at most ${DNS_LABEL_MAX}, so Modal would have to shorten it and the generated client URLs would be wrong — give the app a shorter id or modalName`,
+        );
       }
       for (const endpoint of app.endpointPaths()) {
         const url = host ? `https://${host}.modal.run${endpoint.path}` : endpoint.path;
         if (url.length > URL_MAX) {
-          problems.push(`endpoint path of ${endpoint.constructPath} (${endpoint.path.length} characters) makes its URL ${url.length} characters long: expected at most ${URL_MAX}, the longest URL every browser, proxy and HTTP client takes (Modal documents no limit of its own) — shorten the path`);
+          problems.push(
+            `endpoint path of ${endpoint.constructPath} (${endpoint.path.length} characters) makes its URL ${url.length} characters long: expected at most ${URL_MAX}, the longest URL every browser, proxy and HTTP client takes (Modal documents no limit of its own) — shorten the path`,
+          );
         }
         const owner = byPath.get(endpoint.path);
-        if (owner) problems.push(`duplicate endpoint path "${endpoint.path}": declared by ${owner} and ${endpoint.constructPath} — client maps are keyed by path, so each path must be unique in the project`);
+        if (owner)
+          problems.push(
+            `duplicate endpoint path "${endpoint.path}": declared by ${owner} and ${endpoint.constructPath} — client maps are keyed by path, so each path must be unique in the project`,
+          );
         byPath.set(endpoint.path, endpoint.constructPath);
       }
     }
@@ -246,6 +299,8 @@ function readContextFromEnv(id: string): Record<string, unknown> {
   try {
     return JSON.parse(raw);
   } catch {
-    throw new ModalCdkError([{ path: id, message: `${CONTEXT_ENV_VAR}: got text that is not JSON, expected a JSON object of context values` }]);
+    throw new ModalCdkError([
+      { path: id, message: `${CONTEXT_ENV_VAR}: got text that is not JSON, expected a JSON object of context values` },
+    ]);
   }
 }

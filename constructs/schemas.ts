@@ -10,12 +10,18 @@ export const modalNameSchema = z
 
 export const absolutePathSchema = z
   .string()
-  .regex(/^\/[A-Za-z0-9._\-/]*$/, 'expected an absolute container path such as "/root/models" (letters, digits, "._-/")');
+  .regex(
+    /^\/[A-Za-z0-9._\-/]*$/,
+    'expected an absolute container path such as "/root/models" (letters, digits, "._-/")',
+  );
 
 /** A relative path inside a volume, a repo or ComfyUI's models dir; no `..`, no leading `/`. */
 export const relativePathSchema = z
   .string()
-  .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._+\-/ ]+$/, 'expected a relative path without ".." (letters, digits, "._+- /")');
+  .regex(
+    /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._+\-/ ]+$/,
+    'expected a relative path without ".." (letters, digits, "._+- /")',
+  );
 
 export const fileNameSchema = z
   .string()
@@ -29,7 +35,10 @@ export const gpuSchema = z.string().superRefine((value, ctx) => {
 /** `name==version`: an image must rebuild the same way every time. */
 export const pinnedPipPackageSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._\-[\],]*==[A-Za-z0-9.+!_-]+$/, 'expected a pinned pip requirement "name==version", e.g. "opencv-python-headless==4.10.0.84"');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._\-[\],]*==[A-Za-z0-9.+!_-]+$/,
+    'expected a pinned pip requirement "name==version", e.g. "opencv-python-headless==4.10.0.84"',
+  );
 
 export const aptPackageSchema = z
   .string()

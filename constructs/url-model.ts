@@ -40,7 +40,10 @@ const urlModelPropsSchema = z.strictObject({
   url: z.url({ protocol: /^https$/, error: 'expected an https:// address of the file' }),
   target: relativePathSchema,
   filename: fileNameSchema.optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits').optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits')
+    .optional(),
   sizeGb: z.number().positive().optional(),
   unzip: z.boolean().default(false),
 });
@@ -74,9 +77,19 @@ export class UrlModel extends Construct {
     this.sizeGb = p.sizeGb;
     this.unzip = p.unzip;
     if (!fileNameSchema.safeParse(this.filename).success) {
-      throw new ModalCdkError([{ path: this.node.path, message: `prop 'url': got ${JSON.stringify(p.url)}, whose path ends in no file name — set filename` }]);
+      throw new ModalCdkError([
+        {
+          path: this.node.path,
+          message: `prop 'url': got ${JSON.stringify(p.url)}, whose path ends in no file name — set filename`,
+        },
+      ]);
     }
-    if (p.sha256 === undefined) addNote(this, 'url-model-unchecked', `model ${this.filename}: no sha256, so the build takes whatever ${p.url} serves — add sha256 to pin the file`);
+    if (p.sha256 === undefined)
+      addNote(
+        this,
+        'url-model-unchecked',
+        `model ${this.filename}: no sha256, so the build takes whatever ${p.url} serves — add sha256 to pin the file`,
+      );
     // The app knows which model folders exist (its ComfyUI version and custom nodes).
     this.node.addValidation({ validate: () => targetProblems(this.node.scope, this.target) });
   }

@@ -83,12 +83,21 @@ export class Workflow {
     const loaded = this.load(root);
     if ('error' in loaded) return { errors: [loaded.error] };
     if ('graph' in loaded) return loaded;
-    if (!schemas) return { errors: ['a UI-format workflow is converted with the node schemas of its app: use it in an Endpoint of a ComfyApp'] };
+    if (!schemas)
+      return {
+        errors: [
+          'a UI-format workflow is converted with the node schemas of its app: use it in an Endpoint of a ComfyApp',
+        ],
+      };
     let result = this.converted.get(schemas);
     if (!result) {
       const converted = convertUiWorkflow(loaded.ui, schemas);
-      if ('problems' in converted) result = { errors: converted.problems.map((p) => `cannot convert it from UI format: ${p}`) };
-      else if (Object.keys(converted.graph).length === 0) result = { errors: ['the UI-format workflow has no node that ComfyUI runs (only notes, muted or bypassed nodes)'] };
+      if ('problems' in converted)
+        result = { errors: converted.problems.map((p) => `cannot convert it from UI format: ${p}`) };
+      else if (Object.keys(converted.graph).length === 0)
+        result = {
+          errors: ['the UI-format workflow has no node that ComfyUI runs (only notes, muted or bypassed nodes)'],
+        };
       else result = { graph: converted.graph as WorkflowGraph, dropped: converted.dropped };
       this.converted.set(schemas, result);
     }
@@ -107,7 +116,9 @@ function read(file: string): WorkflowLoad {
     // A UTF-8 byte order mark (Windows editors write one) is skipped, as the editor reading the file (UTF-8 decode) skips it.
     return check(JSON.parse(text.replace(/^\uFEFF/, '')));
   } catch (e) {
-    return { error: `not valid JSON (${(e as Error).message}): fix the file, or re-export it from ComfyUI with "Export (API)"` };
+    return {
+      error: `not valid JSON (${(e as Error).message}): fix the file, or re-export it from ComfyUI with "Export (API)"`,
+    };
   }
 }
 
@@ -117,7 +128,9 @@ function check(value: unknown): WorkflowLoad {
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
-    return { error: `not an API-format graph${where}: expected { "<node id>": { "class_type": "...", "inputs": { ... } } }` };
+    return {
+      error: `not an API-format graph${where}: expected { "<node id>": { "class_type": "...", "inputs": { ... } } }`,
+    };
   }
   if (Object.keys(result.data).length === 0) return { error: 'the graph has no nodes' };
   return { graph: result.data as WorkflowGraph };

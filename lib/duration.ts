@@ -6,16 +6,18 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
  * A duration as a user writes it: seconds as a number, or a string such as `90s`, `3m`, `10m`, `1h`
  * (units may be combined: `1h30m`). Parses to whole seconds.
  */
-export const durationSchema = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const seconds = parseDuration(value);
-    if (seconds === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected a positive duration such as 90, "90s", "3m", "1h30m"', input: value });
-      return z.NEVER;
-    }
-    return seconds;
-  });
+export const durationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const seconds = parseDuration(value);
+  if (seconds === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a positive duration such as 90, "90s", "3m", "1h30m"',
+      input: value,
+    });
+    return z.NEVER;
+  }
+  return seconds;
+});
 
 export type DurationInput = z.input<typeof durationSchema>;
 
@@ -24,7 +26,11 @@ export function durationAtMost(maxSeconds: number, message: string) {
   return z.union([z.number(), z.string()]).transform((value, ctx) => {
     const seconds = parseDuration(value);
     if (seconds === undefined || seconds > maxSeconds) {
-      ctx.addIssue({ code: 'custom', message: seconds === undefined ? 'expected a positive duration such as 90, "90s", "3m", "1h30m"' : message, input: value });
+      ctx.addIssue({
+        code: 'custom',
+        message: seconds === undefined ? 'expected a positive duration such as 90, "90s", "3m", "1h30m"' : message,
+        input: value,
+      });
       return z.NEVER;
     }
     return seconds;

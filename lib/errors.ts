@@ -39,7 +39,7 @@ export function formatProblems(problems: Problem[]): string {
 export function show(value: unknown): string {
   let text: string;
   try {
-    text = value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
+    text = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
   } catch {
     text = String(value);
   }
@@ -52,7 +52,10 @@ export function zodProblems(path: string, issues: readonly z.core.$ZodIssue[], w
     const field = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const where = field ? ` in ${what} '${field}'` : '';
-      return { path, message: `unknown ${what}${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${where}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling` };
+      return {
+        path,
+        message: `unknown ${what}${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${where}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`,
+      };
     }
     // A bad record key nests its own issues; their message says what a key must look like.
     const cause = issue.code === 'invalid_key' && issue.issues.length > 0 ? issue.issues[0] : issue;
@@ -63,8 +66,14 @@ export function zodProblems(path: string, issues: readonly z.core.$ZodIssue[], w
 }
 
 const KINDS: Record<string, string> = {
-  record: 'an object of names to values', object: 'an object', array: 'a list', string: 'a string', number: 'a number',
-  int: 'a whole number', boolean: 'true or false', bigint: 'a whole number',
+  record: 'an object of names to values',
+  object: 'an object',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  bigint: 'a whole number',
 };
 const SIZED: Record<string, string> = { string: 'characters', array: 'items', set: 'items', file: 'bytes' };
 
@@ -107,7 +116,12 @@ export const WARNING_METADATA = 'modal-cdk:warning';
  */
 export function addWarning(scope: IConstruct, id: string, message: string): void {
   // Models may be built more than once (synth, assertions): a warning is recorded once.
-  const known = scope.node.metadata.some((m) => m.type === WARNING_METADATA && (m.data as { id: string }).id === id && (m.data as { message: string }).message === message);
+  const known = scope.node.metadata.some(
+    (m) =>
+      m.type === WARNING_METADATA &&
+      (m.data as { id: string }).id === id &&
+      (m.data as { message: string }).message === message,
+  );
   if (!known) scope.node.addMetadata(WARNING_METADATA, { id, message });
 }
 
@@ -116,7 +130,9 @@ export const ACKNOWLEDGE_METADATA = 'modal-cdk:acknowledge';
 
 /** Whether `construct` or one of its scopes acknowledged warning `id`. */
 export function isAcknowledged(construct: IConstruct, id: string): boolean {
-  return construct.node.scopes.some((s) => s.node.metadata.some((m) => m.type === ACKNOWLEDGE_METADATA && (m.data as { id: string }).id === id));
+  return construct.node.scopes.some((s) =>
+    s.node.metadata.some((m) => m.type === ACKNOWLEDGE_METADATA && (m.data as { id: string }).id === id),
+  );
 }
 
 /** Construct metadata type of a synth note: something the user should know that is not wrong. */
@@ -124,23 +140,41 @@ export const NOTE_METADATA = 'modal-cdk:note';
 
 /** Records a note on a construct; synth prints it with the construct's path (`--strict` does not fail on it). */
 export function addNote(scope: IConstruct, id: string, message: string): void {
-  const known = scope.node.metadata.some((m) => m.type === NOTE_METADATA && (m.data as { id: string }).id === id && (m.data as { message: string }).message === message);
+  const known = scope.node.metadata.some(
+    (m) =>
+      m.type === NOTE_METADATA &&
+      (m.data as { id: string }).id === id &&
+      (m.data as { message: string }).message === message,
+  );
   if (!known) scope.node.addMetadata(NOTE_METADATA, { id, message });
 }
 
 /** The warnings and notes recorded on a construct tree, in tree order. */
 export function collectWarnings(root: IConstruct): Problem[] {
-  return root.node.findAll().flatMap((c) =>
-    c.node.metadata
-      .filter((m) => m.type === WARNING_METADATA || m.type === NOTE_METADATA)
-      .map((m) => ({ path: c.node.path, ...(m.data as { id: string; message: string }), ...(m.type === NOTE_METADATA && { note: true as const }) })),
-  );
+  return root.node
+    .findAll()
+    .flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === WARNING_METADATA || m.type === NOTE_METADATA)
+        .map((m) => ({
+          path: c.node.path,
+          ...(m.data as { id: string; message: string }),
+          ...(m.type === NOTE_METADATA && { note: true as const }),
+        })),
+    );
 }
 
 /** The constructs library's own refusal of a repeated id, as one of our problems (else undefined). */
 export function fromConstructsError(e: unknown): ModalCdkError | undefined {
-  const duplicate = /^There is already a Construct with name '([^']*)' in (\w+) \[([^\]]*)\]/.exec((e as Error)?.message ?? '');
+  const duplicate = /^There is already a Construct with name '([^']*)' in (\w+) \[([^\]]*)\]/.exec(
+    (e as Error)?.message ?? '',
+  );
   if (!duplicate) return undefined;
   const [, id, kind, parent] = duplicate;
-  return new ModalCdkError([{ path: parent, message: `duplicate construct id "${id}" in ${kind} ${parent}: expected each child of a construct to have its own id` }]);
+  return new ModalCdkError([
+    {
+      path: parent,
+      message: `duplicate construct id "${id}" in ${kind} ${parent}: expected each child of a construct to have its own id`,
+    },
+  ]);
 }

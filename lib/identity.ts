@@ -30,7 +30,11 @@ export function isMarked(x: unknown, kind: string): boolean {
 export function scopeProblems(construct: { node: { scope?: unknown; id: string } }, kind: string): string[] {
   const scope = construct.node.scope as { node?: { path: string }; constructor?: { name: string } } | undefined;
   if (isMarked(scope, 'ComfyApp')) return [];
-  const where = isMarked(scope, 'ModalProject') ? 'the project' : `${scope?.constructor?.name ?? 'a construct'} ${scope?.node?.path ?? ''}`.trim();
+  const where = isMarked(scope, 'ModalProject')
+    ? 'the project'
+    : `${scope?.constructor?.name ?? 'a construct'} ${scope?.node?.path ?? ''}`.trim();
   const article = /^(Hf|[AEIO])/.test(kind) ? 'an' : 'a'; // "an HfModel", "a UrlModel"
-  return [`${article} ${kind} belongs to a ComfyApp, got it on ${where}: it would be in no app's image or routes — create it with the app as its scope: new ${kind}(app, '${construct.node.id}', …)`];
+  return [
+    `${article} ${kind} belongs to a ComfyApp, got it on ${where}: it would be in no app's image or routes — create it with the app as its scope: new ${kind}(app, '${construct.node.id}', …)`,
+  ];
 }

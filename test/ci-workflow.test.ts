@@ -21,8 +21,16 @@ test('runs on a push to main, one deploy per environment at a time', () => {
 
 test('npm ci, then npm run deploy -- --all --yes with the Modal token from repository secrets, then verify with its report kept', () => {
   const runs = steps.filter((s) => s.run).map((s) => s.run);
-  expect(runs).toEqual([`pip install modal==${MODAL_CLI_VERSION}`, 'npm ci', 'npm run deploy -- --all --yes', 'npm run verify -- --all --report verify-report.md']);
-  expect(steps.find((s) => s.run?.startsWith('npm run verify'))!.env).toMatchObject({ MODAL_PROXY_TOKEN_ID: '${{ secrets.MODAL_PROXY_TOKEN_ID }}', MODAL_PROXY_TOKEN_SECRET: '${{ secrets.MODAL_PROXY_TOKEN_SECRET }}' });
+  expect(runs).toEqual([
+    `pip install modal==${MODAL_CLI_VERSION}`,
+    'npm ci',
+    'npm run deploy -- --all --yes',
+    'npm run verify -- --all --report verify-report.md',
+  ]);
+  expect(steps.find((s) => s.run?.startsWith('npm run verify'))!.env).toMatchObject({
+    MODAL_PROXY_TOKEN_ID: '${{ secrets.MODAL_PROXY_TOKEN_ID }}',
+    MODAL_PROXY_TOKEN_SECRET: '${{ secrets.MODAL_PROXY_TOKEN_SECRET }}',
+  });
   const keep = steps[steps.length - 1] as { uses?: string; if?: string; with?: Record<string, string> };
   expect([keep.uses, keep.if, keep.with?.path]).toEqual(['actions/upload-artifact@v4', 'always()', 'verify-report.md']);
   expect(steps.find((s) => s.run?.startsWith('npm run deploy'))!.env).toEqual({
@@ -48,7 +56,13 @@ test('every npm script it runs exists, and deploy takes its flags', () => {
 test('the modal version CI installs is the one the tests import the apps with', () => {
   const pinned = /^modal==(\S+)$/m.exec(readFileSync(path.join(ROOT, 'requirements-test.txt'), 'utf8'))?.[1];
   expect(pinned).toBe(MODAL_CLI_VERSION);
-  expect(steps.filter((s) => s.uses).map((s) => s.uses!.split('@')[0])).toEqual(['actions/checkout', 'actions/setup-node', 'actions/setup-python', 'actions/cache', 'actions/upload-artifact']);
+  expect(steps.filter((s) => s.uses).map((s) => s.uses!.split('@')[0])).toEqual([
+    'actions/checkout',
+    'actions/setup-node',
+    'actions/setup-python',
+    'actions/cache',
+    'actions/upload-artifact',
+  ]);
 });
 
 test('the FastAPI and websocket-client the image installs are the ones the tests run the app and runtime with', () => {

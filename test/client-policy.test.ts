@@ -15,57 +15,99 @@ function policyFile(yaml: string): string {
 /** The demo stack (app `demo`, endpoint `/demo`, timeout 5m) with a policy. */
 /** The demo stack under a policy; its endpoint runs at most 1 minute on the server (a policy default may be longer). */
 function synthWithPolicy(yaml: string, app: object = {}, strict = false, endpoint: object = {}) {
-  return demoStack({ project: { clientPolicy: policyFile(yaml) }, app: app as never, endpoint: { timeout: '1m', ...endpoint } }).project.synth({ strict });
+  return demoStack({
+    project: { clientPolicy: policyFile(yaml) },
+    app: app as never,
+    endpoint: { timeout: '1m', ...endpoint },
+  }).project.synth({ strict });
 }
 
 describe('client-policy.yaml', () => {
   test('the policy file is validated: errors name the key, the value and what is allowed', () => {
     expect(problemsOf(() => synthWithPolicy('endpoints:\n  /demo: { clientTimeout: ten minutes }\n'))).toEqual([
-      expect.stringMatching(/^\[.*client-policy.yaml\] key 'endpoints\.\/demo\.clientTimeout': got "ten minutes", expected a positive duration such as 90, "90s"/),
+      expect.stringMatching(
+        /^\[.*client-policy.yaml\] key 'endpoints\.\/demo\.clientTimeout': got "ten minutes", expected a positive duration such as 90, "90s"/,
+      ),
     ]);
     expect(problemsOf(() => synthWithPolicy('gpus:\n  allowed: [L40S, RTX9000]\n'))).toEqual([
       expect.stringMatching(/key 'gpus\.allowed\.1': got "RTX9000", expected one of .*"L40S"/),
     ]);
     expect(problemsOf(() => synthWithPolicy('timeouts: {}\n'))).toEqual([expect.stringMatching(/key 'timeouts'/)]);
-    expect(problemsOf(() => synthWithPolicy('endpoints: [\n'))).toEqual([expect.stringMatching(/client-policy.yaml\] not valid YAML/)]);
+    expect(problemsOf(() => synthWithPolicy('endpoints: [\n'))).toEqual([
+      expect.stringMatching(/client-policy.yaml\] not valid YAML/),
+    ]);
   });
 
-  test('the client timeout comes from the policy: the endpoint\'s entry, else the default', () => {
-    expect(synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 4m }\n').manifest.apps[0].endpoints[0].clientTimeoutMs).toBe(240_000);
-    expect(synthWithPolicy('defaults: { clientTimeout: 90s }\n').manifest.apps[0].endpoints[0].clientTimeoutMs).toBe(90_000);
+  test("the client timeout comes from the policy: the endpoint's entry, else the default", () => {
+    expect(
+      synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 4m }\n').manifest.apps[0].endpoints[0].clientTimeoutMs,
+    ).toBe(240_000);
+    expect(synthWithPolicy('defaults: { clientTimeout: 90s }\n').manifest.apps[0].endpoints[0].clientTimeoutMs).toBe(
+      90_000,
+    );
   });
 
   test('rule 1: every GPU of an app is allowed by the policy (or its per-app override)', () => {
     expect(problemsOf(() => synthWithPolicy('gpus: { allowed: [H100] }\n', { gpu: ['L40S', 'H100'] }))).toEqual([
-      expect.stringMatching(/^\[test\/demo\] app demo: GPU "L40S" is not allowed by .*client-policy.yaml \(rule 1\): expected one of \["H100"\] — change the app's gpu, or allow it in the policy$/),
+      expect.stringMatching(
+        /^\[test\/demo\] app demo: GPU "L40S" is not allowed by .*client-policy.yaml \(rule 1\): expected one of \["H100"\] — change the app's gpu, or allow it in the policy$/,
+      ),
     ]);
-    expect(synthWithPolicy('defaults: { clientTimeout: 150s }\ngpus: { allowed: [L40S] }\n', { gpu: 'L40S:2' }).warnings).toEqual([]);
-    expect(synthWithPolicy('defaults: { clientTimeout: 150s }\ngpus: { allowed: [H100] }\napps:\n  demo: { gpus: { allowed: [L40S] } }\n', { gpu: 'L40S' }).warnings).toEqual([]);
+    expect(
+      synthWithPolicy('defaults: { clientTimeout: 150s }\ngpus: { allowed: [L40S] }\n', { gpu: 'L40S:2' }).warnings,
+    ).toEqual([]);
+    expect(
+      synthWithPolicy(
+        'defaults: { clientTimeout: 150s }\ngpus: { allowed: [H100] }\napps:\n  demo: { gpus: { allowed: [L40S] } }\n',
+        { gpu: 'L40S' },
+      ).warnings,
+    ).toEqual([]);
   });
 
-  test('rule 2: an app\'s timeout covers its endpoints\' client timeouts; more than twice that warns', () => {
+  test("rule 2: an app's timeout covers its endpoints' client timeouts; more than twice that warns", () => {
     expect(problemsOf(() => synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 20m }\n'))).toEqual([
-      '[test/demo/Demo] app demo: timeout 5m is shorter than the client timeout 20m of /demo (rule 2: the server would stop work the client still waits for, a 408) — set the app\'s timeout to at least 20m, or lower the policy\'s clientTimeout',
+      "[test/demo/Demo] app demo: timeout 5m is shorter than the client timeout 20m of /demo (rule 2: the server would stop work the client still waits for, a 408) — set the app's timeout to at least 20m, or lower the policy's clientTimeout",
     ]);
-    expect(synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 5m }\n').warnings.filter((w) => /rule 2/.test(w.message))).toEqual([]);
+    expect(
+      synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 5m }\n').warnings.filter((w) => /rule 2/.test(w.message)),
+    ).toEqual([]);
     const slack = synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 2m }\n', { timeout: '1h' });
-    expect(slack.warnings).toEqual([{ path: 'test/demo', id: 'client-policy-rule-2', message: 'app demo: timeout 1h is more than twice what its endpoints need, 2m (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward 2m' }]);
-    expect(problemsOf(() => synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 2m }\n', { timeout: '1h' }, true))).toEqual([
+    expect(slack.warnings).toEqual([
+      {
+        path: 'test/demo',
+        id: 'client-policy-rule-2',
+        message:
+          'app demo: timeout 1h is more than twice what its endpoints need, 2m (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward 2m',
+      },
+    ]);
+    expect(
+      problemsOf(() => synthWithPolicy('endpoints:\n  /demo: { clientTimeout: 2m }\n', { timeout: '1h' }, true)),
+    ).toEqual([
       expect.stringMatching(/rule 2: GPU time paid for work nobody waits for.*\(a warning; --strict fails on it\)$/),
     ]);
   });
 
   test('rule 3: every policy entry names an endpoint of the stack', () => {
     expect(problemsOf(() => synthWithPolicy('endpoints:\n  /gone: { clientTimeout: 1m }\n'))).toEqual([
-      expect.stringMatching(/client-policy.yaml endpoints\] "\/gone" names no endpoint of the stack \(rule 3: no stale entries\): remove it, or fix the path — known: \["\/demo"\]/),
+      expect.stringMatching(
+        /client-policy.yaml endpoints\] "\/gone" names no endpoint of the stack \(rule 3: no stale entries\): remove it, or fix the path — known: \["\/demo"\]/,
+      ),
     ]);
-    expect(problemsOf(() => synthWithPolicy('apps:\n  nope: { gpus: { allowed: [L40S] } }\n'))).toEqual([expect.stringMatching(/"nope" names no app of the stack: expected one of \["demo"\]/)]);
+    expect(problemsOf(() => synthWithPolicy('apps:\n  nope: { gpus: { allowed: [L40S] } }\n'))).toEqual([
+      expect.stringMatching(/"nope" names no app of the stack: expected one of \["demo"\]/),
+    ]);
   });
 
   test('rule 4: client timeouts over 150 s warn that clients must follow 303 redirects', () => {
     expect(synthWithPolicy('defaults: { clientTimeout: 2m30s }\n').warnings).toEqual([]);
     expect(synthWithPolicy('defaults: { clientTimeout: 151s }\n').warnings).toEqual([
-      { path: 'test/demo', id: 'client-policy-rule-4', message: expect.stringMatching(/client timeouts over 150s: \/demo \(151s\) \(rule 4\): Modal answers such requests with a 303/) },
+      {
+        path: 'test/demo',
+        id: 'client-policy-rule-4',
+        message: expect.stringMatching(
+          /client timeouts over 150s: \/demo \(151s\) \(rule 4\): Modal answers such requests with a 303/,
+        ),
+      },
     ]);
   });
 
@@ -75,9 +117,11 @@ describe('client-policy.yaml', () => {
       return buildRyla().synth();
     };
 
-    test('has the seed\'s client timeout for each of the 21 endpoints, and the stack passes it with only the warnings it acknowledged', () => {
+    test("has the seed's client timeout for each of the 21 endpoints, and the stack passes it with only the warnings it acknowledged", () => {
       const result = synthRyla();
-      const ms = Object.fromEntries(result.manifest.apps.flatMap((a) => a.endpoints.map((e) => [e.path, e.clientTimeoutMs])));
+      const ms = Object.fromEntries(
+        result.manifest.apps.flatMap((a) => a.endpoints.map((e) => [e.path, e.clientTimeoutMs])),
+      );
       expect(Object.keys(ms)).toHaveLength(21);
       expect(ms['/flux']).toBe(180_000);
       expect(ms['/sdxl-instantid']).toBe(420_000);
@@ -85,36 +129,66 @@ describe('client-policy.yaml', () => {
       // RYLA has read its warnings (public endpoints, rule 4, the node-schema version) and acknowledged them.
       expect(result.warnings).toEqual([]);
       const project = buildRyla();
-      const acknowledged = project.node.metadata.filter((m) => m.type === 'modal-cdk:acknowledge').map((m) => (m.data as { id: string }).id);
-      expect(acknowledged).toEqual(['public-endpoints', 'client-policy-rule-4', 'url-model-unchecked', 'smoke-request', 'gpu-unmeasured', 'hf-unpinned-revision', 'node-schemas-version']);
+      const acknowledged = project.node.metadata
+        .filter((m) => m.type === 'modal-cdk:acknowledge')
+        .map((m) => (m.data as { id: string }).id);
+      expect(acknowledged).toEqual([
+        'public-endpoints',
+        'client-policy-rule-4',
+        'url-model-unchecked',
+        'smoke-request',
+        'gpu-unmeasured',
+        'hf-unpinned-revision',
+        'node-schemas-version',
+      ]);
     });
 
-    test('raising /sdxl-instantid to 20m fails synth, naming instantid\'s timeout and the endpoint', () => {
-      const policy = require('node:fs').readFileSync(path.join(ROOT, 'client-policy.yaml'), 'utf8').replace('/sdxl-instantid: { clientTimeout: 7m }', '/sdxl-instantid: { clientTimeout: 20m }')
-        .replace('measurements: measurements/gpu-h200.json', `measurements: ${path.join(ROOT, 'measurements', 'gpu-h200.json')}`);
+    test("raising /sdxl-instantid to 20m fails synth, naming instantid's timeout and the endpoint", () => {
+      const policy = require('node:fs')
+        .readFileSync(path.join(ROOT, 'client-policy.yaml'), 'utf8')
+        .replace('/sdxl-instantid: { clientTimeout: 7m }', '/sdxl-instantid: { clientTimeout: 20m }')
+        .replace(
+          'measurements: measurements/gpu-h200.json',
+          `measurements: ${path.join(ROOT, 'measurements', 'gpu-h200.json')}`,
+        );
       expect(problemsOf(() => synthRyla(policy))).toEqual([
-        expect.stringMatching(/^\[ryla\/instantid\/SdxlInstantId\] app instantid: timeout 7m is shorter than the client timeout 20m of \/sdxl-instantid \(rule 2/),
+        expect.stringMatching(
+          /^\[ryla\/instantid\/SdxlInstantId\] app instantid: timeout 7m is shorter than the client timeout 20m of \/sdxl-instantid \(rule 2/,
+        ),
       ]);
     });
   });
 
   test('the CLI prints warnings and passes; --strict fails on them and writes nothing', async () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify({ app: 'ts-node --swc stack.ts', modal: { workspace: 'acme' }, clientPolicy: 'policy.yaml' }));
+    writeFileSync(
+      path.join(dir, 'cdk-like.json'),
+      JSON.stringify({ app: 'ts-node --swc stack.ts', modal: { workspace: 'acme' }, clientPolicy: 'policy.yaml' }),
+    );
     writeFileSync(path.join(dir, 'policy.yaml'), 'defaults: { clientTimeout: 4m }\n');
-    writeFileSync(path.join(dir, 'stack.ts'), `import { ComfyApp, Endpoint, HfModel, ModalProject, Workflow } from ${JSON.stringify(path.join(ROOT, 'constructs'))};
+    writeFileSync(
+      path.join(dir, 'stack.ts'),
+      `import { ComfyApp, Endpoint, HfModel, ModalProject, Workflow } from ${JSON.stringify(path.join(ROOT, 'constructs'))};
 export default () => {
   const project = new ModalProject(undefined, 'p', { root: ${JSON.stringify(path.join(ROOT, 'test', 'fixtures'))} });
   const app = new ComfyApp(project, 'one', { gpu: 'L40S' });
   new HfModel(app, 'Tiny', { repo: 'acme/tiny', file: 'tiny.safetensors', revision: '0123456789abcdef0123456789abcdef01234567', target: 'checkpoints', sizeGb: 0.1 });
   new Endpoint(app, 'E', { path: '/e', workflow: Workflow.fromFile('workflows/tiny.json'), timeout: '1m' });
   return project;
-};\n`);
+};\n`,
+    );
     const passing = await runCliIn(dir, ['synth', '-q']);
-    expect([passing.code, passing.err]).toEqual([0, expect.stringMatching(/^modal-cdk: warning: \[p\/one\] app one: client timeouts over 150s: \/e \(4m\) \(rule 4\)/)]);
+    expect([passing.code, passing.err]).toEqual([
+      0,
+      expect.stringMatching(
+        /^modal-cdk: warning: \[p\/one\] app one: client timeouts over 150s: \/e \(4m\) \(rule 4\)/,
+      ),
+    ]);
     const strict = await runCliIn(dir, ['synth', '--strict', '-o', 'strict.out']);
     expect(strict.code).toBe(1);
-    expect(strict.err).toMatch(/1 problem found, nothing was written:\n\[p\/one\] .*\(rule 4\).*\(a warning; --strict fails on it\)/);
+    expect(strict.err).toMatch(
+      /1 problem found, nothing was written:\n\[p\/one\] .*\(rule 4\).*\(a warning; --strict fails on it\)/,
+    );
     expect(require('node:fs').existsSync(path.join(dir, 'strict.out'))).toBe(false);
   });
 });

@@ -27,12 +27,27 @@ describe('clients/endpoints.json', () => {
     expect(Object.keys(endpointsJson.endpoints).sort()).toEqual(allEndpoints.map(({ e }) => e.path).sort());
     for (const { app, e } of allEndpoints) {
       const entry = endpointsJson.endpoints[e.path];
-      expect(entry).toMatchObject({ app: app.id, modalName: app.modalName, clientTimeoutMs: e.clientTimeoutMs, serverTimeoutSeconds: app.timeoutSeconds, contentType: e.contentType });
+      expect(entry).toMatchObject({
+        app: app.id,
+        modalName: app.modalName,
+        clientTimeoutMs: e.clientTimeoutMs,
+        serverTimeoutSeconds: app.timeoutSeconds,
+        contentType: e.contentType,
+      });
       expect(entry.url).toBe(`https://acme--${labelFromAppPy(app.id, app.modalName)}.modal.run${e.path}`);
       expect(entry.urlTemplate.replace('{workspace}', 'acme').replace('{path}', e.path)).toBe(entry.url);
     }
-    expect(endpointsJson.endpoints['/frames.v2']).toMatchObject({ url: 'https://acme--cli-frames-comfyui-fastapi-app.modal.run/frames.v2', clientTimeoutMs: 7 * 60_000, serverTimeoutSeconds: 600 });
-    expect(endpointsJson.endpoints['/draw']).toMatchObject({ clientTimeoutMs: 3 * 60_000, serverTimeoutSeconds: 300, contentType: 'image/jpeg', requiresProxyAuth: true });
+    expect(endpointsJson.endpoints['/frames.v2']).toMatchObject({
+      url: 'https://acme--cli-frames-comfyui-fastapi-app.modal.run/frames.v2',
+      clientTimeoutMs: 7 * 60_000,
+      serverTimeoutSeconds: 600,
+    });
+    expect(endpointsJson.endpoints['/draw']).toMatchObject({
+      clientTimeoutMs: 3 * 60_000,
+      serverTimeoutSeconds: 300,
+      contentType: 'image/jpeg',
+      requiresProxyAuth: true,
+    });
   });
 
   it('carries a request JSON Schema with required fields, bounds, aliases and one-of groups', () => {
@@ -40,13 +55,26 @@ describe('clients/endpoints.json', () => {
     expect(draw.required).toEqual(['prompt']);
     expect(draw.description).toBe('Request body of POST /draw');
     // An optional field may be null, which means left out (its default applies).
-    expect(draw.properties.width).toEqual({ anyOf: [{ type: 'integer', minimum: 64, maximum: 2048 }, { type: 'null' }], default: 1024, description: 'Output width in pixels' });
-    expect(draw.properties.sampler).toEqual({ anyOf: [{ type: 'string', enum: ['euler', 'dpmpp_2m'] }, { type: 'null' }], default: 'euler' });
+    expect(draw.properties.width).toEqual({
+      anyOf: [{ type: 'integer', minimum: 64, maximum: 2048 }, { type: 'null' }],
+      default: 1024,
+      description: 'Output width in pixels',
+    });
+    expect(draw.properties.sampler).toEqual({
+      anyOf: [{ type: 'string', enum: ['euler', 'dpmpp_2m'] }, { type: 'null' }],
+      default: 'euler',
+    });
     const frames = endpointsJson.endpoints['/frames.v2'].requestSchema;
-    expect(frames.properties.num_frames).toMatchObject({ deprecated: true, anyOf: [{ type: 'integer', minimum: 1, maximum: 16 }, { type: 'null' }] });
+    expect(frames.properties.num_frames).toMatchObject({
+      deprecated: true,
+      anyOf: [{ type: 'integer', minimum: 1, maximum: 16 }, { type: 'null' }],
+    });
     const styled = endpointsJson.endpoints['/styled'].requestSchema;
     // Sent means with a value: null, and "" for these defaultWhenEmpty fields, count as left out.
-    const sent = (name: string, absent: unknown[] = [null, '']) => ({ required: [name], properties: { [name]: { not: { enum: absent } } } });
+    const sent = (name: string, absent: unknown[] = [null, '']) => ({
+      required: [name],
+      properties: { [name]: { not: { enum: absent } } },
+    });
     expect(styled.allOf).toEqual([{ anyOf: [sent('style_name'), sent('style_id')] }]);
     // 2^64 - 1 exactly (a JavaScript number would have written 18446744073709552000).
     expect(assembly.files.get('clients/endpoints.json')).toContain('"maximum": 18446744073709551615');
@@ -55,9 +83,20 @@ describe('clients/endpoints.json', () => {
 
 describe('docs/ENDPOINT-APP-MAPPING.md', () => {
   it('has one row per endpoint: path, app, URL, client and server timeout, GPU, inputs', () => {
-    const rows = assembly.files.get('docs/ENDPOINT-APP-MAPPING.md')!.split('\n').filter((l) => l.startsWith('| `/'));
+    const rows = assembly.files
+      .get('docs/ENDPOINT-APP-MAPPING.md')!
+      .split('\n')
+      .filter((l) => l.startsWith('| `/'));
     expect(rows.map((r) => r.split(' | ')[0])).toEqual(['| `/draw`', '| `/styled`', '| `/frames.v2`']);
-    expect(rows[2].split(' | ')).toEqual(['| `/frames.v2`', '`frames`', 'https://acme--cli-frames-comfyui-fastapi-app.modal.run/frames.v2', '7m', '10m', 'H100 → A100-80GB', '`length\\|num_frames` [1] |']);
+    expect(rows[2].split(' | ')).toEqual([
+      '| `/frames.v2`',
+      '`frames`',
+      'https://acme--cli-frames-comfyui-fastapi-app.modal.run/frames.v2',
+      '7m',
+      '10m',
+      'H100 → A100-80GB',
+      '`length\\|num_frames` [1] |',
+    ]);
     expect(rows[0]).toContain(' | 3m | 5m | L40S | `prompt`*, `width` [1024], `sampler` [euler], `seed` |');
   });
 });
@@ -69,27 +108,39 @@ describe('clients/endpoints.ts', () => {
 
   it('compiles with tsc --strict, and its types refuse an unknown path, a missing field and a wrong type', () => {
     const usage = path.join(dir, 'usage.ts');
-    writeFileSync(usage, [
-      "import { callEndpoint, endpointUrl, ENDPOINT_APP_MAP, ENDPOINT_TIMEOUT_MS } from './endpoints';",
-      "export const app: 'frames' = ENDPOINT_APP_MAP['/frames.v2'];",
-      "export const ms: number = ENDPOINT_TIMEOUT_MS['/styled'];",
-      "export const url: string = endpointUrl('acme', '/draw');",
-      "export const ok = () => callEndpoint('/draw', { prompt: 'a cat', width: 512 });",
-      "export const alias = () => callEndpoint('/frames.v2', { num_frames: 9 });",
-      '// @ts-expect-error an unknown path',
-      "export const badPath = () => callEndpoint('/nope', { prompt: 'x' });",
-      '// @ts-expect-error prompt is required',
-      "export const missing = () => callEndpoint('/draw', { width: 512 });",
-      '// @ts-expect-error width is a number',
-      "export const wrongType = () => callEndpoint('/draw', { prompt: 'x', width: '512' });",
-      '// @ts-expect-error sampler is one of the enum values',
-      "export const badEnum = () => callEndpoint('/draw', { prompt: 'x', sampler: 'ddim' });",
-      '// @ts-expect-error frames belong to the frames app',
-      "export const wrongApp: 'images' = ENDPOINT_APP_MAP['/frames.v2'];",
-      '',
-    ].join('\n'));
-    const program = ts.createProgram([clientFile, usage], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [], skipLibCheck: true });
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    writeFileSync(
+      usage,
+      [
+        "import { callEndpoint, endpointUrl, ENDPOINT_APP_MAP, ENDPOINT_TIMEOUT_MS } from './endpoints';",
+        "export const app: 'frames' = ENDPOINT_APP_MAP['/frames.v2'];",
+        "export const ms: number = ENDPOINT_TIMEOUT_MS['/styled'];",
+        "export const url: string = endpointUrl('acme', '/draw');",
+        "export const ok = () => callEndpoint('/draw', { prompt: 'a cat', width: 512 });",
+        "export const alias = () => callEndpoint('/frames.v2', { num_frames: 9 });",
+        '// @ts-expect-error an unknown path',
+        "export const badPath = () => callEndpoint('/nope', { prompt: 'x' });",
+        '// @ts-expect-error prompt is required',
+        "export const missing = () => callEndpoint('/draw', { width: 512 });",
+        '// @ts-expect-error width is a number',
+        "export const wrongType = () => callEndpoint('/draw', { prompt: 'x', width: '512' });",
+        '// @ts-expect-error sampler is one of the enum values',
+        "export const badEnum = () => callEndpoint('/draw', { prompt: 'x', sampler: 'ddim' });",
+        '// @ts-expect-error frames belong to the frames app',
+        "export const wrongApp: 'images' = ENDPOINT_APP_MAP['/frames.v2'];",
+        '',
+      ].join('\n'),
+    );
+    const program = ts.createProgram([clientFile, usage], {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+      types: [],
+      skipLibCheck: true,
+    });
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(diagnostics).toEqual([]);
   });
 
@@ -118,23 +169,50 @@ describe('clients/endpoints.ts', () => {
     it('follows a 303 to the result URL and returns its bytes and headers', async () => {
       handler = (req, res) => {
         if (req.method === 'POST') res.writeHead(303, { location: '/draw?__modal_function_call_id=fc-1' }).end();
-        else res.writeHead(200, { 'content-type': 'image/jpeg', 'x-seed': '7', 'x-execution-time-ms': '1234', 'x-cost-usd': '0.0012' }).end(Buffer.from([0xff, 0xd8, 0xff]));
+        else
+          res
+            .writeHead(200, {
+              'content-type': 'image/jpeg',
+              'x-seed': '7',
+              'x-execution-time-ms': '1234',
+              'x-cost-usd': '0.0012',
+            })
+            .end(Buffer.from([0xff, 0xd8, 0xff]));
       };
       const result = await client.callEndpoint('/draw', { prompt: 'a cat' }, { baseUrl });
-      expect(result).toMatchObject({ status: 200, contentType: 'image/jpeg', seed: '7', executionTimeMs: 1234, costUsd: 0.0012 });
+      expect(result).toMatchObject({
+        status: 200,
+        contentType: 'image/jpeg',
+        seed: '7',
+        executionTimeMs: 1234,
+        costUsd: 0.0012,
+      });
       expect([...result.body]).toEqual([0xff, 0xd8, 0xff]);
-      expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['POST /draw', 'GET /draw?__modal_function_call_id=fc-1']);
+      expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+        'POST /draw',
+        'GET /draw?__modal_function_call_id=fc-1',
+      ]);
     });
 
     it('tells a server 408 from its own timeout', async () => {
-      handler = (_req, res) => res.writeHead(408, { 'content-type': 'text/plain' }).end('Missing request, possibly due to expiry or cancellation');
-      await expect(client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl })).rejects.toMatchObject({ kind: 'server-timeout', status: 408, body: expect.stringContaining('Missing request') });
+      handler = (_req, res) =>
+        res
+          .writeHead(408, { 'content-type': 'text/plain' })
+          .end('Missing request, possibly due to expiry or cancellation');
+      await expect(client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl })).rejects.toMatchObject({
+        kind: 'server-timeout',
+        status: 408,
+        body: expect.stringContaining('Missing request'),
+      });
     });
 
     it('gives up after the client timeout when the server never answers', async () => {
       handler = () => undefined; // never answers
       const started = Date.now();
-      await expect(client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl, timeoutMs: 300 })).rejects.toMatchObject({ kind: 'client-timeout', message: expect.stringContaining('300 ms') });
+      await expect(client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl, timeoutMs: 300 })).rejects.toMatchObject({
+        kind: 'client-timeout',
+        message: expect.stringContaining('300 ms'),
+      });
       expect(Date.now() - started).toBeLessThan(3000);
     });
 
@@ -144,20 +222,31 @@ describe('clients/endpoints.ts', () => {
     });
 
     it('sends the proxy-auth headers from the environment, and reports other HTTP errors with their body', async () => {
-      handler = (_req, res) => res.writeHead(422, { 'content-type': 'application/json' }).end('{"detail":"prompt: field required"}');
+      handler = (_req, res) =>
+        res.writeHead(422, { 'content-type': 'application/json' }).end('{"detail":"prompt: field required"}');
       process.env.MODAL_PROXY_TOKEN_ID = 'wk-test';
       process.env.MODAL_PROXY_TOKEN_SECRET = 'ws-test';
       try {
-        await expect(client.callEndpoint('/draw', {}, { baseUrl })).rejects.toMatchObject({ kind: 'http', status: 422, body: expect.stringContaining('field required') });
+        await expect(client.callEndpoint('/draw', {}, { baseUrl })).rejects.toMatchObject({
+          kind: 'http',
+          status: 422,
+          body: expect.stringContaining('field required'),
+        });
       } finally {
         delete process.env.MODAL_PROXY_TOKEN_ID;
         delete process.env.MODAL_PROXY_TOKEN_SECRET;
       }
-      expect(seen[0].headers).toMatchObject({ 'modal-key': 'wk-test', 'modal-secret': 'ws-test', 'content-type': 'application/json' });
+      expect(seen[0].headers).toMatchObject({
+        'modal-key': 'wk-test',
+        'modal-secret': 'ws-test',
+        'content-type': 'application/json',
+      });
     });
 
     it('reports a refused connection as a network error', async () => {
-      await expect(client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl: 'http://127.0.0.1:1' })).rejects.toMatchObject({ kind: 'network' });
+      await expect(
+        client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl: 'http://127.0.0.1:1' }),
+      ).rejects.toMatchObject({ kind: 'network' });
     });
   });
 });

@@ -18,33 +18,82 @@ describe('ComfyApp', () => {
   });
 
   test('explicit values reach the model: durations, scaling, GPU fallback list, normalized GPU spelling', () => {
-    const { project } = demoStack({ app: { gpu: ['h100:2', 'A100-80GB'], timeout: '1h', startupTimeout: 90, scaledownWindow: '2m', minContainers: 1, maxContainers: 3, maxInputs: 2, requiresProxyAuth: false } });
+    const { project } = demoStack({
+      app: {
+        gpu: ['h100:2', 'A100-80GB'],
+        timeout: '1h',
+        startupTimeout: 90,
+        scaledownWindow: '2m',
+        minContainers: 1,
+        maxContainers: 3,
+        maxInputs: 2,
+        requiresProxyAuth: false,
+      },
+    });
     const app = project.synth().manifest.apps[0];
-    expect(app).toMatchObject({ gpu: ['H100:2', 'A100-80GB'], timeoutSeconds: 3600, startupTimeoutSeconds: 90, scaledownWindowSeconds: 120, minContainers: 1, maxContainers: 3, maxInputs: 2, requiresProxyAuth: false });
+    expect(app).toMatchObject({
+      gpu: ['H100:2', 'A100-80GB'],
+      timeoutSeconds: 3600,
+      startupTimeoutSeconds: 90,
+      scaledownWindowSeconds: 120,
+      minContainers: 1,
+      maxContainers: 3,
+      maxInputs: 2,
+      requiresProxyAuth: false,
+    });
   });
 
   test.each([
     [{ gpu: 'H100x' }, /prop 'gpu': got "H100x", expected a Modal GPU type: one of T4, L4, A10, L40S/],
     [{ gpu: 'A10G' }, /prop 'gpu': got "A10G", expected a Modal GPU type \("A10G" is now "A10"\)/],
     [{ gpu: 'A10:8' }, /prop 'gpu': got "A10:8", expected a GPU count from 1 to 4 for A10/],
-    [{ gpu: 'L40S', timeout: '5 minutes' }, /prop 'timeout': got "5 minutes", expected a positive duration such as 90, "90s", "3m"/],
-    [{ gpu: 'L40S', minContainers: 5, maxContainers: 2 }, /prop 'minContainers': got 5, expected at most maxContainers \(2\) — lower minContainers or raise maxContainers$/],
+    [
+      { gpu: 'L40S', timeout: '5 minutes' },
+      /prop 'timeout': got "5 minutes", expected a positive duration such as 90, "90s", "3m"/,
+    ],
+    [
+      { gpu: 'L40S', minContainers: 5, maxContainers: 2 },
+      /prop 'minContainers': got 5, expected at most maxContainers \(2\) — lower minContainers or raise maxContainers$/,
+    ],
     [{ gpu: 'L40S', maxInputs: 0 }, /prop 'maxInputs': got 0/],
-    [{ gpu: 'L40S', pythonPackages: ['torch'] }, /prop 'pythonPackages.0': got "torch", expected a pinned pip requirement "name==version"/],
+    [
+      { gpu: 'L40S', pythonPackages: ['torch'] },
+      /prop 'pythonPackages.0': got "torch", expected a pinned pip requirement "name==version"/,
+    ],
     [{ gpu: 'L40S', comfyVersion: 'nightly' }, /prop 'comfyVersion': got "nightly"/],
     [{ gpu: 'L40S', secrets: ['bad name'] }, /prop 'secrets.0': got "bad name", expected a Modal name/],
   ])('rejects %j with a message naming the prop, the value and what is valid', (props, message) => {
     const project = testProject();
-    expect(problemsOf(() => new ComfyApp(project, 'a', props as never))).toEqual([expect.stringMatching(new RegExp(`^\\[test/a\\] ${message.source}`))]);
+    expect(problemsOf(() => new ComfyApp(project, 'a', props as never))).toEqual([
+      expect.stringMatching(new RegExp(`^\\[test/a\\] ${message.source}`)),
+    ]);
   });
 
   test('an app that opts out of proxy auth gets a synth warning naming it; --strict fails on it', () => {
-    const publicApp = demoStack({ app: { requiresProxyAuth: false }, endpoint: { timeout: '150s', clientTimeout: '150s' } }).project;
-    expect(publicApp.synth().warnings).toEqual([{ path: 'test/demo', id: 'public-endpoints', message: expect.stringMatching(/^app demo: endpoints without Modal proxy auth \(requiresProxyAuth: false\) are public/) }]);
-    expect(problemsOf(() => publicApp.synth({ strict: true }))).toEqual([expect.stringMatching(/^\[test\/demo\] app demo: endpoints without Modal proxy auth.*\(a warning; --strict fails on it\)$/)]);
+    const publicApp = demoStack({
+      app: { requiresProxyAuth: false },
+      endpoint: { timeout: '150s', clientTimeout: '150s' },
+    }).project;
+    expect(publicApp.synth().warnings).toEqual([
+      {
+        path: 'test/demo',
+        id: 'public-endpoints',
+        message: expect.stringMatching(
+          /^app demo: endpoints without Modal proxy auth \(requiresProxyAuth: false\) are public/,
+        ),
+      },
+    ]);
+    expect(problemsOf(() => publicApp.synth({ strict: true }))).toEqual([
+      expect.stringMatching(
+        /^\[test\/demo\] app demo: endpoints without Modal proxy auth.*\(a warning; --strict fails on it\)$/,
+      ),
+    ]);
     expect(demoStack({ endpoint: { timeout: '150s', clientTimeout: '150s' } }).project.synth().warnings).toEqual([]);
     // Acknowledged on the app (or any scope above it), it is no longer shown, and --strict passes.
-    const acknowledged = demoStack({ app: { requiresProxyAuth: false }, endpoint: { timeout: '150s', clientTimeout: '150s' } });
+    const acknowledged = demoStack({
+      app: { requiresProxyAuth: false },
+      endpoint: { timeout: '150s', clientTimeout: '150s' },
+    });
     Warnings.of(acknowledged.project).acknowledge('public-endpoints', 'a demo');
     expect(acknowledged.project.synth({ strict: true }).warnings).toEqual([]);
     // The project's default counts too: each app that inherits it is warned about.
@@ -53,7 +102,7 @@ describe('ComfyApp', () => {
     expect(inherited.warnings.filter((w) => /proxy auth/.test(w.message)).map((w) => w.path)).toEqual(['test/demo']);
   });
 
-  test('comfyArgs start ComfyUI with those flags; --listen and --port stay the runtime\'s', () => {
+  test("comfyArgs start ComfyUI with those flags; --listen and --port stay the runtime's", () => {
     const { files } = demoStack({ app: { comfyArgs: ['--fast', '--preview-method', 'none'] } }).project.synth();
     expect(files.get('apps/demo/app.py')).toContain('COMFY_ARGS = ["--fast", "--preview-method", "none"]');
     expect(files.get('apps/demo/app.py')).toContain('extra_args=COMFY_ARGS,');
@@ -68,8 +117,14 @@ describe('ComfyApp', () => {
     tinyCheckpoint(app);
     new Endpoint(app, 'One', { path: '/one', workflow: Workflow.fromFile('workflows/tiny.json') });
     new Endpoint(app, 'Two', { path: '/two', workflow: Workflow.fromFile('workflows/tiny.json') });
-    expect(project.synth().manifest.apps[0].endpoints.map((e) => e.workflow)).toEqual(['workflows/tiny.json', 'workflows/tiny.json']);
-    new Endpoint(app, 'Three', { path: '/three', workflow: Workflow.fromJson('tiny', { 1: { class_type: 'SaveImage', inputs: { filename_prefix: 'x' } } }) });
+    expect(project.synth().manifest.apps[0].endpoints.map((e) => e.workflow)).toEqual([
+      'workflows/tiny.json',
+      'workflows/tiny.json',
+    ]);
+    new Endpoint(app, 'Three', {
+      path: '/three',
+      workflow: Workflow.fromJson('tiny', { 1: { class_type: 'SaveImage', inputs: { filename_prefix: 'x' } } }),
+    });
     expect(problemsOf(() => project.synth())).toEqual([
       expect.stringMatching(/two different workflows are both named tiny.json \(endpoint \/three\)/),
       '[test/a/Three] workflow tiny.json node 1 (SaveImage) input images: got nothing, expected a link to IMAGE (a required input) — link it',
@@ -77,7 +132,9 @@ describe('ComfyApp', () => {
   });
 
   test('an app id must be usable in a Modal name', () => {
-    expect(problemsOf(() => new ComfyApp(testProject(), 'Bad_Id', { gpu: 'T4' }))).toEqual([expect.stringMatching(/^\[test\/Bad_Id\] app id: got "Bad_Id", expected lower-case letters, digits and "-"/)]);
+    expect(problemsOf(() => new ComfyApp(testProject(), 'Bad_Id', { gpu: 'T4' }))).toEqual([
+      expect.stringMatching(/^\[test\/Bad_Id\] app id: got "Bad_Id", expected lower-case letters, digits and "-"/),
+    ]);
   });
 
   test('two volumes on one mount path are refused at synth', () => {
@@ -87,7 +144,9 @@ describe('ComfyApp', () => {
     const app = new ComfyApp(project, 'demo', { gpu: 'L40S', volumes: [a, b] });
     tinyCheckpoint(app);
     new Endpoint(app, 'Demo', { path: '/demo', workflow: Workflow.fromFile('workflows/tiny.json') });
-    expect(problemsOf(() => project.synth())).toEqual([expect.stringMatching(/volumes "vol-a" and "vol-b" are both mounted at \/root\/models/)]);
+    expect(problemsOf(() => project.synth())).toEqual([
+      expect.stringMatching(/volumes "vol-a" and "vol-b" are both mounted at \/root\/models/),
+    ]);
   });
 });
 
@@ -97,29 +156,47 @@ describe('startupTimeout and scaling', () => {
     new HfModel(app, 'Big', { repo: 'acme/big', file: 'big.safetensors', target: 'loras', sizeGb: 40 });
     const startup = (p: typeof project) => p.synth().warnings.filter((w) => w.id === 'startup-timeout');
     expect(startup(project)).toEqual([
-      { path: 'test/demo', id: 'startup-timeout', message: 'app demo: startupTimeout 2m is below 5m, the floor for 40 GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout' },
+      {
+        path: 'test/demo',
+        id: 'startup-timeout',
+        message:
+          'app demo: startupTimeout 2m is below 5m, the floor for 40 GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout',
+      },
     ]);
     expect(startup(demoStack({ app: { startupTimeout: '3m' } }).project)).toEqual([]);
     expect(ComfyApp.startupFloorSeconds(0)).toBe(120);
   });
 
   test('app.py says what each scaling setting costs in idle GPU time', () => {
-    const py = demoStack({ app: { minContainers: 1, scaledownWindow: '10m' } }).project.synth().files.get('apps/demo/app.py')!;
+    const py = demoStack({ app: { minContainers: 1, scaledownWindow: '10m' } })
+      .project.synth()
+      .files.get('apps/demo/app.py')!;
     expect(py).toContain('# L40S at about $1.95/h):');
-    expect(py).toContain('# - min_containers=1: containers kept up with no traffic, about $46.83 a day (0: a cold start after each quiet spell).');
-    expect(py).toContain('# - scaledown_window=600 s: each container stays up that long after its last request, up to $0.33 each time.');
+    expect(py).toContain(
+      '# - min_containers=1: containers kept up with no traffic, about $46.83 a day (0: a cold start after each quiet spell).',
+    );
+    expect(py).toContain(
+      '# - scaledown_window=600 s: each container stays up that long after its last request, up to $0.33 each time.',
+    );
   });
 });
 
 describe('memory snapshots', () => {
   const appPy = (project: ReturnType<typeof demoStack>['project']) => project.synth().files.get('apps/demo/app.py')!;
-  const gpuNode = (app: ComfyApp) => new CustomNode(app, 'Upscaler', { repo: 'https://example.com/upscaler', commit: 'e'.repeat(40), importNeedsGpu: true });
+  const gpuNode = (app: ComfyApp) =>
+    new CustomNode(app, 'Upscaler', {
+      repo: 'https://example.com/upscaler',
+      commit: 'e'.repeat(40),
+      importNeedsGpu: true,
+    });
 
-  test('off by default: one start after the container\'s, no snapshot, no extension', () => {
+  test("off by default: one start after the container's, no snapshot, no extension", () => {
     const { project } = demoStack();
     const py = appPy(project);
     expect(py).not.toMatch(/enable_memory_snapshot|snap=|hide_gpu|attach_gpu/);
-    expect(py).toMatch(/ {4}@modal\.enter\(\)\n {4}def start\(self\):\n {8}link_volume_models\(\)\n {8}self\.runner = self\.create_runner\(\)\n {8}self\.runner\.start\(timeout=STARTUP_TIMEOUT_SECONDS\)\n/);
+    expect(py).toMatch(
+      / {4}@modal\.enter\(\)\n {4}def start\(self\):\n {8}link_volume_models\(\)\n {8}self\.runner = self\.create_runner\(\)\n {8}self\.runner\.start\(timeout=STARTUP_TIMEOUT_SECONDS\)\n/,
+    );
     expect([...project.synth().files.keys()].filter((f) => f.includes('modal_cdk_snapshot'))).toEqual([]);
   });
 
@@ -134,21 +211,33 @@ describe('memory snapshots', () => {
     expect(phase1).toBeGreaterThan(0);
     expect(phase2).toBeGreaterThan(phase1);
     expect(py.slice(phase1, phase2)).toContain('self.runner.start(timeout=STARTUP_TIMEOUT_SECONDS, hide_gpu=True)');
-    expect(py.slice(phase2)).toMatch(/def after_restore\(self\):\n.*\n {8}link_volume_models\(\)\n {8}self\.runner\.attach_gpu\(\)\n/);
-    expect(py).toContain('    .add_local_dir(HERE / "modal_cdk_snapshot", "/root/comfy/ComfyUI/custom_nodes/modal_cdk_snapshot")\n');
+    expect(py.slice(phase2)).toMatch(
+      /def after_restore\(self\):\n.*\n {8}link_volume_models\(\)\n {8}self\.runner\.attach_gpu\(\)\n/,
+    );
+    expect(py).toContain(
+      '    .add_local_dir(HERE / "modal_cdk_snapshot", "/root/comfy/ComfyUI/custom_nodes/modal_cdk_snapshot")\n',
+    );
     for (const file of ['__init__.py', 'prestartup_script.py']) {
-      expect(assembly.files.get(`apps/demo/modal_cdk_snapshot/${file}`)).toBe(readFileSync(path.join(ROOT, 'templates', 'runtime', 'modal_cdk_snapshot', file), 'utf8'));
+      expect(assembly.files.get(`apps/demo/modal_cdk_snapshot/${file}`)).toBe(
+        readFileSync(path.join(ROOT, 'templates', 'runtime', 'modal_cdk_snapshot', file), 'utf8'),
+      );
     }
   });
 
-  test('gpuSnapshot: Modal\'s experimental GPU snapshot, ComfyUI started on the GPU, warned as alpha; it needs memorySnapshot', () => {
+  test("gpuSnapshot: Modal's experimental GPU snapshot, ComfyUI started on the GPU, warned as alpha; it needs memorySnapshot", () => {
     const { project } = demoStack({ app: { memorySnapshot: true, gpuSnapshot: true } });
     const { files, warnings } = project.synth();
     const py = files.get('apps/demo/app.py')!;
     expect(py).toContain('    experimental_options={"enable_gpu_snapshot": True},\n');
     expect(py).toContain('        self.runner.start(timeout=STARTUP_TIMEOUT_SECONDS)\n\n    @modal.enter(snap=False)');
     expect(py).not.toContain('attach_gpu');
-    expect(warnings.filter((w) => w.id === 'gpu-snapshot-alpha')).toEqual([{ path: 'test/demo', id: 'gpu-snapshot-alpha', message: expect.stringMatching(/^app demo: gpuSnapshot uses Modal's GPU memory snapshots, an alpha feature/) }]);
+    expect(warnings.filter((w) => w.id === 'gpu-snapshot-alpha')).toEqual([
+      {
+        path: 'test/demo',
+        id: 'gpu-snapshot-alpha',
+        message: expect.stringMatching(/^app demo: gpuSnapshot uses Modal's GPU memory snapshots, an alpha feature/),
+      },
+    ]);
     expect(problemsOf(() => demoStack({ app: { gpuSnapshot: true } }).project.synth())).toEqual([
       '[test/demo] gpuSnapshot: got true without memorySnapshot, expected memorySnapshot: true as well (a GPU snapshot is part of a memory snapshot) — set memorySnapshot: true, or remove gpuSnapshot',
     ]);

@@ -1,7 +1,20 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { MODAL_CLI_VERSION } from '../lib/versions';
-import { alive, calls, deploy, hasState, manifest, modes, type Project, project, start, state, TOKEN, until } from './standin';
+import {
+  alive,
+  calls,
+  deploy,
+  hasState,
+  manifest,
+  modes,
+  type Project,
+  project,
+  start,
+  state,
+  TOKEN,
+  until,
+} from './standin';
 
 // `modal-cdk deploy`, `diff` and `logs` with the stand-in `modal` (test/standin.ts).
 // Each test runs whole CLI processes, and on a fresh clone the first one also compiles the TypeScript
@@ -14,13 +27,35 @@ describe('modal-cdk deploy', () => {
     const run = await deploy(p, ['--all', '--yes']);
     expect(run.code).toBe(0);
     const apps = manifest(p).apps;
-    expect(calls(p).map((c) => c.argv).sort()).toEqual(apps.map((a: { id: string; modalName: string; hash: string }) =>
-      ['deploy', `apps/${a.id}/app.py`, '--name', a.modalName, '--env', 'main', '--tag', a.hash.slice(0, 12)]).sort());
+    expect(
+      calls(p)
+        .map((c) => c.argv)
+        .sort(),
+    ).toEqual(
+      apps
+        .map((a: { id: string; modalName: string; hash: string }) => [
+          'deploy',
+          `apps/${a.id}/app.py`,
+          '--name',
+          a.modalName,
+          '--env',
+          'main',
+          '--tag',
+          a.hash.slice(0, 12),
+        ])
+        .sort(),
+    );
     expect(calls(p).every((c) => c.cwd === path.join(p.dir, 'synth.out') && c.token)).toBe(true);
     expect(Object.keys(state(p).apps).sort()).toEqual(['flux', 'upscale']);
-    expect(state(p).apps.flux).toMatchObject({ hash: apps[0].hash, modalName: 'example-flux', urls: ['https://ryla--example-flux-comfyui-fastapi-app.modal.run'] });
+    expect(state(p).apps.flux).toMatchObject({
+      hash: apps[0].hash,
+      modalName: 'example-flux',
+      urls: ['https://ryla--example-flux-comfyui-fastapi-app.modal.run'],
+    });
     expect(run.out).toMatch(/^\[flux\] ✓ App deployed in/m);
-    expect(run.out).toMatch(/^flux\s+deployed\s+[\d.]+ s\s+https:\/\/ryla--example-flux-comfyui-fastapi-app\.modal\.run$/m);
+    expect(run.out).toMatch(
+      /^flux\s+deployed\s+[\d.]+ s\s+https:\/\/ryla--example-flux-comfyui-fastapi-app\.modal\.run$/m,
+    );
     expect(existsSync(path.join(p.dir, '.modal-cdk', 'deployed', 'main', 'flux', 'app.py'))).toBe(true);
     expect(run.out + run.err).not.toContain('as-test'); // the token never reaches the output
 
@@ -53,7 +88,9 @@ describe('modal-cdk deploy', () => {
     const run = await deploy(p, ['--all', '--dry-run'], {});
     expect(run.code).toBe(0);
     expect(run.out).toContain('flux: new in this environment');
-    expect(run.out).toMatch(/^ {2}modal deploy apps\/flux\/app\.py --name example-flux --env main --tag [0-9a-f]{12}$/m);
+    expect(run.out).toMatch(
+      /^ {2}modal deploy apps\/flux\/app\.py --name example-flux --env main --tag [0-9a-f]{12}$/m,
+    );
     expect(calls(p)).toEqual([]);
     expect(hasState(p)).toBe(false);
   });
@@ -75,9 +112,14 @@ describe('modal-cdk deploy', () => {
     expect(calls(p)).toEqual([]);
     const noModal = await deploy(p, ['--all', '--yes'], TOKEN, false);
     expect(noModal.code).toBe(1);
-    expect(noModal.err).toContain(`[modal] the modal CLI is not on PATH: install it with \`pip install modal==${MODAL_CLI_VERSION}\``);
+    expect(noModal.err).toContain(
+      `[modal] the modal CLI is not on PATH: install it with \`pip install modal==${MODAL_CLI_VERSION}\``,
+    );
     // A token stored by `modal token new` counts too.
-    writeFileSync(path.join(p.dir, '.modal.toml'), '[acme]\ntoken_id = "ak-stored"\ntoken_secret = "as-stored"\nactive = true\n');
+    writeFileSync(
+      path.join(p.dir, '.modal.toml'),
+      '[acme]\ntoken_id = "ak-stored"\ntoken_secret = "as-stored"\nactive = true\n',
+    );
     expect((await deploy(p, ['--all', '--yes'], {})).code).toBe(0);
   });
 
@@ -103,7 +145,9 @@ describe('modal-cdk deploy', () => {
     const byApp = (name: string) => calls(p).filter((c) => c.argv[3] === name).length;
     expect([byApp('example-flux'), byApp('example-upscale')]).toEqual([2, 1]);
     expect(run.out).toContain('[flux] modal-cdk: transient failure (attempt 1 of 3); retrying in 0.05 s');
-    expect(run.err).toContain("[upscale] failed: modal exited with 1: the deploy failed: see the app's output above (not retried");
+    expect(run.err).toContain(
+      "[upscale] failed: modal exited with 1: the deploy failed: see the app's output above (not retried",
+    );
     // One app failing among several: the other finished and only it is recorded.
     expect(Object.keys(state(p).apps)).toEqual(['flux']);
   });
@@ -117,7 +161,7 @@ describe('modal-cdk deploy', () => {
     expect(run.err).toContain('modal exited with 1 after 2 attempts: the network or Modal failed');
   });
 
-  test("Modal's \"Deployment skipped: no changes detected!\" is a success", async () => {
+  test('Modal\'s "Deployment skipped: no changes detected!" is a success', async () => {
     const p = project();
     modes(p, { 'example-flux': 'skip' });
     const run = await deploy(p, ['--app', 'flux', '--yes']);
@@ -148,11 +192,16 @@ describe('modal-cdk deploy', () => {
     await until(() => calls(p).length === 1);
     const second = await deploy(p, ['--app', 'upscale', '--yes']);
     expect(second.code).toBe(1);
-    expect(second.err).toMatch(/another deploy to environment "main" is running \(process \d+ on .* since .*\): wait for it to finish/);
+    expect(second.err).toMatch(
+      /another deploy to environment "main" is running \(process \d+ on .* since .*\): wait for it to finish/,
+    );
     expect((await first.done).code).toBe(0);
     expect(calls(p)).toHaveLength(1);
 
-    writeFileSync(path.join(p.dir, '.modal-cdk', 'locks', 'main.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: require('node:os').hostname(), since: 'earlier' }));
+    writeFileSync(
+      path.join(p.dir, '.modal-cdk', 'locks', 'main.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: require('node:os').hostname(), since: 'earlier' }),
+    );
     expect((await deploy(p, ['--app', 'upscale', '--yes'])).code).toBe(0);
   });
 });
@@ -191,7 +240,9 @@ describe('modal-cdk logs', () => {
     const run = await logs(p, ['--app', 'flux', '--since', '2h', '--tail', '50']);
     expect([run.code, run.err]).toEqual([0, '']);
     expect(run.out).toBe('example-flux: container started\nexample-flux: request done in 1.2 s\n');
-    expect(calls(p).map((c) => c.argv)).toEqual([['app', 'logs', 'example-flux', '--env', 'main', '--since', '2h', '--tail', '50']]);
+    expect(calls(p).map((c) => c.argv)).toEqual([
+      ['app', 'logs', 'example-flux', '--env', 'main', '--since', '2h', '--tail', '50'],
+    ]);
   });
 
   test('a fetch that never ends is cut at the limit (default 30 s; --timeout): the modal tree killed, what arrived printed, one line says so', async () => {
@@ -202,7 +253,9 @@ describe('modal-cdk logs', () => {
     expect(Date.now() - started).toBeLessThan(8000);
     expect(run.code).toBe(1);
     expect(run.out).toBe('example-flux: container started\n');
-    expect(run.err).toBe('modal-cdk: logs of flux (example-flux) cut after 1 s (--timeout): what arrived is above; modal app logs did not finish\n');
+    expect(run.err).toBe(
+      'modal-cdk: logs of flux (example-flux) cut after 1 s (--timeout): what arrived is above; modal app logs did not finish\n',
+    );
     const [call] = calls(p);
     const child = Number(readFileSync(path.join(p.standin, 'child.example-flux'), 'utf8'));
     await until(() => !alive(call.pid) && !alive(child), 3000);
@@ -212,7 +265,10 @@ describe('modal-cdk logs', () => {
     const p = project();
     modes(p, { 'example-flux': 'hang' });
     const cut = await logs(p, ['--app', 'flux', '--follow', '--timeout', '1']);
-    expect([cut.code, cut.err]).toEqual([0, 'modal-cdk: logs of flux (example-flux) cut after 1 s (--timeout): what arrived is above\n']);
+    expect([cut.code, cut.err]).toEqual([
+      0,
+      'modal-cdk: logs of flux (example-flux) cut after 1 s (--timeout): what arrived is above\n',
+    ]);
     expect(calls(p)[0].argv).toEqual(['app', 'logs', 'example-flux', '--env', 'main', '--follow']);
 
     const { child, done } = start(p, ['logs', '--app', 'flux', '-f']);
@@ -229,21 +285,45 @@ describe('modal-cdk logs', () => {
       [[], 'expected --app <id>'],
       [['--app', 'nope'], 'unknown app id "nope": expected one of flux, upscale'],
       [['--app', 'flux', '--timeout', '0'], '--timeout: got "0", expected whole seconds ≥ 1'],
-      [['--app', 'flux', '--tail', 'all'], '--tail: got "all", expected a whole number from 1 to 20000 (what modal app logs fetches at most)'],
-      [['--app', 'flux', '--tail', '-3'], '--tail: got "-3", expected a whole number from 1 to 20000 (what modal app logs fetches at most)'],
+      [
+        ['--app', 'flux', '--tail', 'all'],
+        '--tail: got "all", expected a whole number from 1 to 20000 (what modal app logs fetches at most)',
+      ],
+      [
+        ['--app', 'flux', '--tail', '-3'],
+        '--tail: got "-3", expected a whole number from 1 to 20000 (what modal app logs fetches at most)',
+      ],
       [['--app', 'flux', '--timeout', '-5'], '--timeout: got "-5", expected whole seconds ≥ 1'],
-      [['--app', 'flux', '--since', 'yesterday'], '--since: got "yesterday", expected a relative time such as 30m, 2h or 1d (whole s, m, h or d) or an ISO 8601 date-time such as 2026-03-01T05:00:00 — what modal app logs takes'],
-      [['--app', 'flux', '--since', '2026-02-30'], expect.stringContaining('--since: got "2026-02-30", expected a relative time')],
-      [['--app', 'flux', '--sinec', '2h'], 'unknown option --sinec: did you mean --since? (this command takes --app, --since, --tail, --follow, --timeout, --env, --help)'],
-      [['--app', 'flux', '-f', '--since', '1h'], 'expected --follow alone, or --since/--tail without it: modal app logs streams new entries or fetches old ones, not both'],
+      [
+        ['--app', 'flux', '--since', 'yesterday'],
+        '--since: got "yesterday", expected a relative time such as 30m, 2h or 1d (whole s, m, h or d) or an ISO 8601 date-time such as 2026-03-01T05:00:00 — what modal app logs takes',
+      ],
+      [
+        ['--app', 'flux', '--since', '2026-02-30'],
+        expect.stringContaining('--since: got "2026-02-30", expected a relative time'),
+      ],
+      [
+        ['--app', 'flux', '--sinec', '2h'],
+        'unknown option --sinec: did you mean --since? (this command takes --app, --since, --tail, --follow, --timeout, --env, --help)',
+      ],
+      [
+        ['--app', 'flux', '-f', '--since', '1h'],
+        'expected --follow alone, or --since/--tail without it: modal app logs streams new entries or fetches old ones, not both',
+      ],
     ] as [string[], string][]) {
       const run = await logs(p, args);
-      expect([run.code, run.err]).toEqual([2, typeof message === 'string' ? `modal-cdk logs: ${message}\n(see modal-cdk logs --help)\n` : message]);
+      expect([run.code, run.err]).toEqual([
+        2,
+        typeof message === 'string' ? `modal-cdk logs: ${message}\n(see modal-cdk logs --help)\n` : message,
+      ]);
     }
     expect(calls(p)).toEqual([]);
     modes(p, { 'example-flux': 'flaky-always' });
     const failed = await logs(p, ['--app', 'flux']);
     expect(failed.code).toBe(1);
-    expect([failed.out, failed.err]).toEqual(['Error: Could not connect to the Modal server.\n', 'modal-cdk: modal app logs exited with 1: the network or Modal failed; try again\n']);
+    expect([failed.out, failed.err]).toEqual([
+      'Error: Could not connect to the Modal server.\n',
+      'modal-cdk: modal app logs exited with 1: the network or Modal failed; try again\n',
+    ]);
   });
 });

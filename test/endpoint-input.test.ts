@@ -10,14 +10,39 @@ describe('Endpoint inputs: options for clients with their own spellings', () => 
         inputs: {
           prompt: { type: 'string', node: '4', input: 'text', format: '{trigger_word} {prompt}' },
           trigger_word: { type: 'string', default: '' },
-          ratio: { type: 'enum', values: ['1:1', '2:1'], required: false, presets: { '2:1': { width: 128, height: 64 } } },
+          ratio: {
+            type: 'enum',
+            values: ['1:1', '2:1'],
+            required: false,
+            presets: { '2:1': { width: 128, height: 64 } },
+          },
           width: { type: 'int', node: '1', input: 'width', default: 64 },
           height: { type: 'int', node: '1', input: 'height', default: 64 },
           steps: { type: 'int', node: '5', input: 'steps', default: 4, min: 1, max: 4, clamp: true },
-          gpu: { type: 'bool', node: '5', input: 'sampler_name', default: false, map: { true: 'euler', false: 'ddim' } },
+          gpu: {
+            type: 'bool',
+            node: '5',
+            input: 'sampler_name',
+            default: false,
+            map: { true: 'euler', false: 'ddim' },
+          },
           image: { type: 'image', node: '3', input: 'image', maxItems: 3, required: false },
-          file: { type: 'string', node: '4', input: 'text', required: false, ensureSuffix: '.png', winsOver: ['prompt', 'negative'] },
-          negative: { type: 'string', node: '4', input: 'text', default: 'ugly', defaultWhenEmpty: true, winsOver: ['prompt'] },
+          file: {
+            type: 'string',
+            node: '4',
+            input: 'text',
+            required: false,
+            ensureSuffix: '.png',
+            winsOver: ['prompt', 'negative'],
+          },
+          negative: {
+            type: 'string',
+            node: '4',
+            input: 'text',
+            default: 'ugly',
+            defaultWhenEmpty: true,
+            winsOver: ['prompt'],
+          },
         },
         requireOneOf: [['image', 'file']],
         ignoredFields: { scale: 'not supported' },
@@ -34,56 +59,125 @@ describe('Endpoint inputs: options for clients with their own spellings', () => 
     expect(byName.file.ensureSuffix).toBe('.png');
     expect(byName.negative.defaultWhenEmpty).toBe(true);
     // The runtime applies fields in order: a field comes after those it wins over (file after negative).
-    expect(endpoint.fields.map((f) => f.name)).toEqual(['prompt', 'trigger_word', 'ratio', 'width', 'height', 'steps', 'gpu', 'image', 'negative', 'file']);
+    expect(endpoint.fields.map((f) => f.name)).toEqual([
+      'prompt',
+      'trigger_word',
+      'ratio',
+      'width',
+      'height',
+      'steps',
+      'gpu',
+      'image',
+      'negative',
+      'file',
+    ]);
     expect(byName.width.clamp).toBeUndefined();
     expect(endpoint.requireOneOf).toEqual([['image', 'file']]);
     expect(endpoint.ignoredFields).toEqual({ scale: 'not supported' });
   });
 
   test.each([
-    [{ inputs: { s: { type: 'int', node: '5', input: 'steps', clamp: true, min: 1 } } }, /'inputs.s.clamp': got true, expected min and max to clamp into/],
-    [{ inputs: { s: { type: 'int', node: '5', input: 'steps', format: '{s}' } } }, /'inputs.s.format': got "\{s\}", expected no format: only a string field is formatted/],
-    [{ inputs: { s: { type: 'string', node: '4', input: 'text', format: '{0}' } } }, /'inputs.s.format': got "\{0\}", expected only \{field_name\} placeholders/],
-    [{ inputs: { s: { type: 'string', node: '4', input: 'text', presets: {} } } }, /'inputs.s.presets': got \{\}, expected no presets: only an enum has them/],
-    [{ inputs: { s: { type: 'enum', values: ['a'], presets: { b: {} } } } }, /'inputs.s.presets': got "b", expected preset keys among the enum values \["a"\]/],
-    [{ inputs: { s: { type: 'string', node: '4', input: 'text', maxItems: 2 } } }, /'inputs.s.maxItems': got 2, expected no maxItems: only image and video fields take a list/],
-    [{ inputs: { s: { type: 'string', node: '4', input: 'text', maxBytes: 10 } } }, /'inputs.s.maxBytes': got 10, expected no maxBytes: only image and video fields carry files/],
-    [{ inputs: { s: { type: 'image', node: '3', input: 'image', modelFolder: 'loras' } } }, /'inputs.s.modelFolder': got "loras", expected no modelFolder: only a string or enum names a model file/],
-    [{ inputs: { s: { type: 'string', node: '4', input: 'text', modelFolder: '../loras' } } }, /'inputs.s.modelFolder': got "..\/loras", expected a ComfyUI models folder name such as "loras"/],
-    [{ inputs: { s: { type: 'string', node: '4', input: 'text', defaultWhenEmpty: true } } }, /'inputs.s.defaultWhenEmpty': got true, expected a string field that is not required \(a default, or required: false\)/],
-    [{ inputs: { s: { type: 'string', node: '4' } } }, /'inputs.s.input': got "4", expected node and input together, or neither/],
-    [{ inputs: { s: { type: 'string', node: '4', input: 'text' } }, requireOneOf: [['s', 't']] }, /'requireOneOf': got "s", expected optional fields without a default in each group, but 's' has a default or is required/],
-    [{ inputs: {}, requireOneOf: [['s', 't']] }, /'requireOneOf': got "s", expected optional fields without a default in each group, but 's' is not a field/],
-    [{ inputs: { s: { type: 'string', node: '4', input: 'text', aliases: ['cfg'] } }, ignoredFields: { cfg: 'x' } }, /'ignoredFields': got "cfg", expected names the endpoint does not use, but 'cfg' is a field or alias/],
+    [
+      { inputs: { s: { type: 'int', node: '5', input: 'steps', clamp: true, min: 1 } } },
+      /'inputs.s.clamp': got true, expected min and max to clamp into/,
+    ],
+    [
+      { inputs: { s: { type: 'int', node: '5', input: 'steps', format: '{s}' } } },
+      /'inputs.s.format': got "\{s\}", expected no format: only a string field is formatted/,
+    ],
+    [
+      { inputs: { s: { type: 'string', node: '4', input: 'text', format: '{0}' } } },
+      /'inputs.s.format': got "\{0\}", expected only \{field_name\} placeholders/,
+    ],
+    [
+      { inputs: { s: { type: 'string', node: '4', input: 'text', presets: {} } } },
+      /'inputs.s.presets': got \{\}, expected no presets: only an enum has them/,
+    ],
+    [
+      { inputs: { s: { type: 'enum', values: ['a'], presets: { b: {} } } } },
+      /'inputs.s.presets': got "b", expected preset keys among the enum values \["a"\]/,
+    ],
+    [
+      { inputs: { s: { type: 'string', node: '4', input: 'text', maxItems: 2 } } },
+      /'inputs.s.maxItems': got 2, expected no maxItems: only image and video fields take a list/,
+    ],
+    [
+      { inputs: { s: { type: 'string', node: '4', input: 'text', maxBytes: 10 } } },
+      /'inputs.s.maxBytes': got 10, expected no maxBytes: only image and video fields carry files/,
+    ],
+    [
+      { inputs: { s: { type: 'image', node: '3', input: 'image', modelFolder: 'loras' } } },
+      /'inputs.s.modelFolder': got "loras", expected no modelFolder: only a string or enum names a model file/,
+    ],
+    [
+      { inputs: { s: { type: 'string', node: '4', input: 'text', modelFolder: '../loras' } } },
+      /'inputs.s.modelFolder': got "..\/loras", expected a ComfyUI models folder name such as "loras"/,
+    ],
+    [
+      { inputs: { s: { type: 'string', node: '4', input: 'text', defaultWhenEmpty: true } } },
+      /'inputs.s.defaultWhenEmpty': got true, expected a string field that is not required \(a default, or required: false\)/,
+    ],
+    [
+      { inputs: { s: { type: 'string', node: '4' } } },
+      /'inputs.s.input': got "4", expected node and input together, or neither/,
+    ],
+    [
+      { inputs: { s: { type: 'string', node: '4', input: 'text' } }, requireOneOf: [['s', 't']] },
+      /'requireOneOf': got "s", expected optional fields without a default in each group, but 's' has a default or is required/,
+    ],
+    [
+      { inputs: {}, requireOneOf: [['s', 't']] },
+      /'requireOneOf': got "s", expected optional fields without a default in each group, but 's' is not a field/,
+    ],
+    [
+      { inputs: { s: { type: 'string', node: '4', input: 'text', aliases: ['cfg'] } }, ignoredFields: { cfg: 'x' } },
+      /'ignoredFields': got "cfg", expected names the endpoint does not use, but 'cfg' is a field or alias/,
+    ],
   ])('rejects %j', (props, message) => {
     const { app } = demoStack();
-    expect(problemsOf(() => new Endpoint(app, 'E', { path: '/e', workflow: tiny(), ...props } as never))).toContainEqual(expect.stringMatching(new RegExp(`^\\[test/demo/E\\] prop ${message.source}`)));
+    expect(
+      problemsOf(() => new Endpoint(app, 'E', { path: '/e', workflow: tiny(), ...props } as never)),
+    ).toContainEqual(expect.stringMatching(new RegExp(`^\\[test/demo/E\\] prop ${message.source}`)));
   });
 
   describe('at synth, fields must fit together and into the workflow', () => {
-    const synthProblems = (inputs: object) => problemsOf(() => demoStack({ endpoint: { inputs: inputs as never } }).project.synth());
+    const synthProblems = (inputs: object) =>
+      problemsOf(() => demoStack({ endpoint: { inputs: inputs as never } }).project.synth());
 
     test('a format names a field that does not exist', () => {
       expect(synthProblems({ p: { type: 'string', node: '4', input: 'text', format: '{word} {p}' } })).toEqual([
-        expect.stringMatching(/input 'p': format "\{word\} \{p\}" names \{word\}, which is not a field: expected one of \["p"\]/),
+        expect.stringMatching(
+          /input 'p': format "\{word\} \{p\}" names \{word\}, which is not a field: expected one of \["p"\]/,
+        ),
       ]);
     });
 
     test('a preset sets a field that does not exist, or a value of the wrong type', () => {
-      expect(synthProblems({ r: { type: 'enum', values: ['a'], presets: { a: { depth: 1 } } } })).toContainEqual(expect.stringMatching(/input 'r': preset "a" sets 'depth', which is not a field/));
-      expect(synthProblems({ r: { type: 'enum', values: ['a'], presets: { a: { w: 'wide' } } }, w: { type: 'int', node: '1', input: 'width' } })).toEqual([
-        expect.stringMatching(/input 'r': preset "a" sets 'w' to "wide", expected a int/),
-      ]);
+      expect(synthProblems({ r: { type: 'enum', values: ['a'], presets: { a: { depth: 1 } } } })).toContainEqual(
+        expect.stringMatching(/input 'r': preset "a" sets 'depth', which is not a field/),
+      );
+      expect(
+        synthProblems({
+          r: { type: 'enum', values: ['a'], presets: { a: { w: 'wide' } } },
+          w: { type: 'int', node: '1', input: 'width' },
+        }),
+      ).toEqual([expect.stringMatching(/input 'r': preset "a" sets 'w' to "wide", expected a int/)]);
     });
 
     test('a field that sets no node input and feeds nothing', () => {
       expect(synthProblems({ lonely: { type: 'string', default: '' } })).toEqual([
-        expect.stringMatching(/input 'lonely' sets no node input and feeds no other field: set node and input, or use it in a format or as presets/),
+        expect.stringMatching(
+          /input 'lonely' sets no node input and feeds no other field: set node and input, or use it in a format or as presets/,
+        ),
       ]);
     });
 
     test('a map whose values do not fit the node input', () => {
-      expect(synthProblems({ g: { type: 'bool', node: '5', input: 'steps', default: false, map: { true: 'a', false: 'b' } } })).toEqual([
+      expect(
+        synthProblems({
+          g: { type: 'bool', node: '5', input: 'steps', default: false, map: { true: 'a', false: 'b' } },
+        }),
+      ).toEqual([
         '[test/demo/Demo] workflow workflows/tiny.json node 5 (KSampler) input steps: field \'g\' can set "a": got "a", expected an INT in [1, 10000] — change the field\'s values or map',
       ]);
     });

@@ -22,18 +22,41 @@ const manifest: Manifest = JSON.parse(assembly.files.get('manifest.json')!);
 describe('the example stack (bin/example.ts)', () => {
   test('file list', () => {
     expect([...assembly.files.keys()]).toEqual([
-      'apps/flux/app.py', 'apps/flux/comfy_runtime.py', 'apps/flux/import_gate.py', 'apps/flux/modal_cdk_snapshot/__init__.py', 'apps/flux/modal_cdk_snapshot/prestartup_script.py', 'apps/flux/request_files.py', 'apps/flux/response_files.py', 'apps/flux/workflows/flux-img2img.json', 'apps/flux/workflows/flux-schnell.json',
-      'apps/upscale/app.py', 'apps/upscale/comfy_runtime.py', 'apps/upscale/import_gate.py', 'apps/upscale/request_files.py', 'apps/upscale/response_files.py', 'apps/upscale/workflows/seedvr2-upscale.json',
-      'ci/deploy-modal.yml', 'clients/endpoints.json', 'clients/endpoints.py', 'clients/endpoints.ts',
-      'deploy-plan.json', 'docs/ENDPOINT-APP-MAPPING.md', 'manifest.json',
+      'apps/flux/app.py',
+      'apps/flux/comfy_runtime.py',
+      'apps/flux/import_gate.py',
+      'apps/flux/modal_cdk_snapshot/__init__.py',
+      'apps/flux/modal_cdk_snapshot/prestartup_script.py',
+      'apps/flux/request_files.py',
+      'apps/flux/response_files.py',
+      'apps/flux/workflows/flux-img2img.json',
+      'apps/flux/workflows/flux-schnell.json',
+      'apps/upscale/app.py',
+      'apps/upscale/comfy_runtime.py',
+      'apps/upscale/import_gate.py',
+      'apps/upscale/request_files.py',
+      'apps/upscale/response_files.py',
+      'apps/upscale/workflows/seedvr2-upscale.json',
+      'ci/deploy-modal.yml',
+      'clients/endpoints.json',
+      'clients/endpoints.py',
+      'clients/endpoints.ts',
+      'deploy-plan.json',
+      'docs/ENDPOINT-APP-MAPPING.md',
+      'manifest.json',
     ]);
   });
 
   // The runtime and the workflows are copies of their sources: checked equal once, not snapshotted per app.
-  const verbatim = (f: string) => /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|response_files\.py|import_gate\.py|modal_cdk_snapshot\/.+|workflows\/.+)$/.test(f);
+  const verbatim = (f: string) =>
+    /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|response_files\.py|import_gate\.py|modal_cdk_snapshot\/.+|workflows\/.+)$/.test(
+      f,
+    );
 
   test('files copied verbatim (runtime, workflows) equal their sources', () => {
-    expect(expectVerbatimCopies(assembly.files, path.join(ROOT, 'workflows'))).toEqual([...assembly.files.keys()].filter(verbatim));
+    expect(expectVerbatimCopies(assembly.files, path.join(ROOT, 'workflows'))).toEqual(
+      [...assembly.files.keys()].filter(verbatim),
+    );
   });
 
   test.each([...assembly.files.keys()].filter((f) => !verbatim(f)))('snapshot of %s', (file) => {
@@ -51,7 +74,7 @@ describe('the example stack (bin/example.ts)', () => {
     expect(endpointApp).toEqual({ '/flux': 'flux', '/flux-img2img': 'flux', '/upscale': 'upscale' });
   });
 
-  test('manifest: each app\'s GPU and timeouts; each endpoint\'s client timeout and output', () => {
+  test("manifest: each app's GPU and timeouts; each endpoint's client timeout and output", () => {
     const flux = manifest.apps.find((a) => a.id === 'flux')!;
     const upscale = manifest.apps.find((a) => a.id === 'upscale')!;
     expect([flux.gpu, flux.timeoutSeconds, flux.startupTimeoutSeconds]).toEqual(['L40S', 300, 600]);
@@ -72,7 +95,10 @@ describe('the example stack (bin/example.ts)', () => {
       ['hf', 'checkpoints/flux1-schnell-fp8.safetensors'],
       ['volume', 'loras/example-style.safetensors'],
     ]);
-    expect(upscale.models.map((m) => m.kind === 'hf' && [m.repo, m.placement])).toEqual([['numz/SeedVR2_comfyUI', 'image'], ['numz/SeedVR2_comfyUI', 'image']]);
+    expect(upscale.models.map((m) => m.kind === 'hf' && [m.repo, m.placement])).toEqual([
+      ['numz/SeedVR2_comfyUI', 'image'],
+      ['numz/SeedVR2_comfyUI', 'image'],
+    ]);
     expect(upscale.customNodes.map((n) => n.commit)).toEqual(['4490bd1f482e026674543386bb2a4d176da245b9']);
     expect(upscale.comfyVersion).toBe('0.3.71');
     expect(flux.comfyVersion).toBe('0.3.75');
@@ -80,21 +106,48 @@ describe('the example stack (bin/example.ts)', () => {
 
   test('the image layers are in cache-friendly order: the import gate after the models, local files last', () => {
     const upscale = manifest.apps.find((a) => a.id === 'upscale')!;
-    expect(upscale.image.map((l) => l.kind)).toEqual(['apt', 'pip', 'env', 'run', 'run', 'run', 'hf-download', 'hf-download', 'local', 'run', 'env', 'local', 'local', 'local', 'local']);
+    expect(upscale.image.map((l) => l.kind)).toEqual([
+      'apt',
+      'pip',
+      'env',
+      'run',
+      'run',
+      'run',
+      'hf-download',
+      'hf-download',
+      'local',
+      'run',
+      'env',
+      'local',
+      'local',
+      'local',
+      'local',
+    ]);
     // Serving containers never download: after every build step, the hubs are offline.
-    expect(upscale.image[10]).toEqual({ kind: 'env', comment: 'no downloads at run time: every weight is a declared model', vars: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } });
+    expect(upscale.image[10]).toEqual({
+      kind: 'env',
+      comment: 'no downloads at run time: every weight is a declared model',
+      vars: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' },
+    });
     const gate = upscale.image[9] as { kind: 'run'; commands: string[]; gpu?: string };
-    expect(gate.commands).toEqual(['python /root/import_gate.py --comfy-dir /root/comfy/ComfyUI --pack ComfyUI-SeedVR2_VideoUpscaler --class LoadImage=seedvr2-upscale.json --class SaveImage=seedvr2-upscale.json --class SeedVR2LoadDiTModel=seedvr2-upscale.json --class SeedVR2LoadVAEModel=seedvr2-upscale.json --class SeedVR2VideoUpscaler=seedvr2-upscale.json --cpu']);
+    expect(gate.commands).toEqual([
+      'python /root/import_gate.py --comfy-dir /root/comfy/ComfyUI --pack ComfyUI-SeedVR2_VideoUpscaler --class LoadImage=seedvr2-upscale.json --class SaveImage=seedvr2-upscale.json --class SeedVR2LoadDiTModel=seedvr2-upscale.json --class SeedVR2LoadVAEModel=seedvr2-upscale.json --class SeedVR2VideoUpscaler=seedvr2-upscale.json --cpu',
+    ]);
     expect(gate.gpu).toBeUndefined();
     expect(upscale.image[8]).toMatchObject({ kind: 'local', source: 'import_gate.py', copy: true });
   });
 
   test('deploy plan: one modal deploy per app with its name, environment and hash tag', () => {
     const plan = JSON.parse(assembly.files.get('deploy-plan.json')!);
-    expect(plan.steps).toEqual(manifest.apps.map((a) => ({
-      appId: a.id, modalName: a.modalName, entry: a.entry, hash: a.hash,
-      args: ['deploy', a.entry, '--name', a.modalName, '--env', 'main', '--tag', a.hash.slice(0, 12)],
-    })));
+    expect(plan.steps).toEqual(
+      manifest.apps.map((a) => ({
+        appId: a.id,
+        modalName: a.modalName,
+        entry: a.entry,
+        hash: a.hash,
+        args: ['deploy', a.entry, '--name', a.modalName, '--env', 'main', '--tag', a.hash.slice(0, 12)],
+      })),
+    );
   });
 
   test('each app hash covers exactly its own files', () => {
@@ -111,7 +164,8 @@ describe('the example stack (bin/example.ts)', () => {
       .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
       .sort();
     expect(written).toEqual([...assembly.files.keys(), OUTPUT_MARKER].sort());
-    for (const file of written.filter((f) => f !== OUTPUT_MARKER)) expect(readFileSync(path.join(dir, file), 'utf8')).toBe(assembly.files.get(file));
+    for (const file of written.filter((f) => f !== OUTPUT_MARKER))
+      expect(readFileSync(path.join(dir, file), 'utf8')).toBe(assembly.files.get(file));
   });
 
   test('no absolute local paths, timestamps or secrets values in any file', () => {

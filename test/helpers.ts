@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ComfyApp, type ComfyAppProps, Endpoint, type EndpointProps, HfModel, ModalProject, type ModalProjectProps, Workflow } from '../constructs';
+import {
+  ComfyApp,
+  type ComfyAppProps,
+  Endpoint,
+  type EndpointProps,
+  HfModel,
+  ModalProject,
+  type ModalProjectProps,
+  Workflow,
+} from '../constructs';
 import buildRyla from '../bin/ryla';
 import { CONTEXT_ENV_VAR } from '../constructs/modal-project';
 import { runCli } from '../lib/cli/main';
@@ -22,7 +31,9 @@ export function testProject(props: ModalProjectProps = {}): ModalProject {
  * A project with one app `demo` (with the checkpoint tiny.json loads) and one endpoint `/demo` on the tiny
  * workflow; parts can be overridden.
  */
-export function demoStack(opts: { project?: ModalProjectProps; app?: Partial<ComfyAppProps>; endpoint?: Partial<EndpointProps> } = {}) {
+export function demoStack(
+  opts: { project?: ModalProjectProps; app?: Partial<ComfyAppProps>; endpoint?: Partial<EndpointProps> } = {},
+) {
   const project = testProject(opts.project);
   const app = new ComfyApp(project, 'demo', { gpu: 'L40S', ...opts.app });
   tinyCheckpoint(app);
@@ -40,7 +51,13 @@ export const TINY_REVISION = '0123456789abcdef0123456789abcdef01234567';
 
 /** The checkpoint workflows/tiny.json loads, as an HfModel of `app` (construct id `TinyCheckpoint`). */
 export function tinyCheckpoint(app: ComfyApp): HfModel {
-  return new HfModel(app, 'TinyCheckpoint', { repo: 'acme/tiny', file: 'tiny.safetensors', revision: TINY_REVISION, target: 'checkpoints', sizeGb: 0.1 });
+  return new HfModel(app, 'TinyCheckpoint', {
+    repo: 'acme/tiny',
+    file: 'tiny.safetensors',
+    revision: TINY_REVISION,
+    target: 'checkpoints',
+    sizeGb: 0.1,
+  });
 }
 
 /** The problems a function throws as a ModalCdkError, one `[path] message` string each. */
@@ -90,10 +107,14 @@ export function synthRyla() {
 export function expectVerbatimCopies(files: ReadonlyMap<string, string>, workflowsDir: string): string[] {
   const checked: string[] = [];
   for (const [file, text] of files) {
-    const runtime = /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|response_files\.py|import_gate\.py|modal_cdk_snapshot\/\w+\.py)$/.exec(file);
+    const runtime =
+      /^apps\/[^/]+\/(comfy_runtime\.py|request_files\.py|response_files\.py|import_gate\.py|modal_cdk_snapshot\/\w+\.py)$/.exec(
+        file,
+      );
     const workflow = /^apps\/[^/]+\/workflows\/(.+\.json)$/.exec(file);
     if (runtime) expect(text).toBe(readFileSync(path.join(ROOT, 'templates', 'runtime', runtime[1]), 'utf8'));
-    else if (workflow) expect(text).toBe(stableJson(JSON.parse(readFileSync(path.join(workflowsDir, workflow[1]), 'utf8'))));
+    else if (workflow)
+      expect(text).toBe(stableJson(JSON.parse(readFileSync(path.join(workflowsDir, workflow[1]), 'utf8'))));
     else continue;
     checked.push(file);
   }

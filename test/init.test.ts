@@ -2,7 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runCliIn, tempDir } from './helpers';
 
-const NPM_INIT_Y = { name: 'team', version: '1.0.0', main: 'index.js', scripts: { test: 'echo "Error: no test specified" && exit 1' }, license: 'ISC' };
+const NPM_INIT_Y = {
+  name: 'team',
+  version: '1.0.0',
+  main: 'index.js',
+  scripts: { test: 'echo "Error: no test specified" && exit 1' },
+  license: 'ISC',
+};
 const pkgOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
 
 describe('modal-cdk init in a folder that already has things', () => {
@@ -15,14 +21,26 @@ describe('modal-cdk init in a folder that already has things', () => {
     expect(result.out).not.toMatch(/script "test"/);
   });
 
-  test('scripts of the user\'s own that modal-cdk would set are kept and reported', async () => {
+  test("scripts of the user's own that modal-cdk would set are kept and reported", async () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'team', scripts: { test: 'vitest', deploy: './deploy.sh', lint: 'eslint .' } }));
+    writeFileSync(
+      path.join(dir, 'package.json'),
+      JSON.stringify({ name: 'team', scripts: { test: 'vitest', deploy: './deploy.sh', lint: 'eslint .' } }),
+    );
     const result = await runCliIn(dir, ['init', '--name', 'team']);
     expect(result.code).toBe(0);
-    expect(pkgOf(dir).scripts).toMatchObject({ test: 'vitest', deploy: './deploy.sh', lint: 'eslint .', synth: 'modal-cdk synth' });
-    expect(result.out).toContain('package.json script "test": yours ("vitest") is kept; modal-cdk\'s is "tsc -p . && jest --ci"');
-    expect(result.out).toContain('package.json script "deploy": yours ("./deploy.sh") is kept; modal-cdk\'s is "modal-cdk deploy"');
+    expect(pkgOf(dir).scripts).toMatchObject({
+      test: 'vitest',
+      deploy: './deploy.sh',
+      lint: 'eslint .',
+      synth: 'modal-cdk synth',
+    });
+    expect(result.out).toContain(
+      'package.json script "test": yours ("vitest") is kept; modal-cdk\'s is "tsc -p . && jest --ci"',
+    );
+    expect(result.out).toContain(
+      'package.json script "deploy": yours ("./deploy.sh") is kept; modal-cdk\'s is "modal-cdk deploy"',
+    );
   });
 
   test.each(['module', 'esm'])('"type": "%s" is refused before anything is written', async (type) => {

@@ -16,9 +16,13 @@ describe('layers', () => {
   });
 
   test('the graph sees static, dynamic and require imports, and the checks find what breaks the rule', () => {
-    expect(graph.get('lib/cli/main.ts')).toEqual(expect.arrayContaining(['lib/cli/deploy-command.ts', 'lib/cli/config.ts']));
+    expect(graph.get('lib/cli/main.ts')).toEqual(
+      expect.arrayContaining(['lib/cli/deploy-command.ts', 'lib/cli/config.ts']),
+    );
     expect(graph.get('lib/cli/package.ts')).toEqual(expect.arrayContaining(['lib/zod-jitless.ts'])); // a side-effect import
-    expect(graph.get('lib/cli/load-app.ts')).toEqual(expect.arrayContaining(['lib/cli/swc-register.js', 'constructs/modal-project.ts']));
+    expect(graph.get('lib/cli/load-app.ts')).toEqual(
+      expect.arrayContaining(['lib/cli/swc-register.js', 'constructs/modal-project.ts']),
+    );
     const bad = new Map([
       ['lib/synth/render.ts', ['constructs/endpoint.ts']],
       ['lib/cli/main.ts', ['constructs/index.ts', 'lib/a.ts']],

@@ -13,7 +13,10 @@ describe('ModalProject', () => {
   });
 
   test('workspace and environment come from context (cdk-like.json) unless given', () => {
-    process.env[CONTEXT_ENV_VAR] = JSON.stringify({ 'modal-cdk:workspace': 'from-config', 'modal-cdk:environment': 'staging' });
+    process.env[CONTEXT_ENV_VAR] = JSON.stringify({
+      'modal-cdk:workspace': 'from-config',
+      'modal-cdk:environment': 'staging',
+    });
     try {
       const project = new ModalProject(undefined, 'p');
       expect(project.workspace).toBe('from-config');
@@ -31,13 +34,19 @@ describe('ModalProject', () => {
     [{ workspace: 'Upper' }, /prop 'workspace': got "Upper"/],
     [{ color: 'red' }, /unknown prop 'color': remove it or check the spelling/],
   ])('rejects %j', (props, message) => {
-    expect(problemsOf(() => new ModalProject(undefined, 'p', props as object))).toEqual([expect.stringMatching(message)]);
+    expect(problemsOf(() => new ModalProject(undefined, 'p', props as object))).toEqual([
+      expect.stringMatching(message),
+    ]);
   });
 
   test('synth without a workspace says where to set it', () => {
     const project = new ModalProject(undefined, 'p');
     new ComfyApp(project, 'a', { gpu: 'T4' });
-    expect(problemsOf(() => project.synth())).toContainEqual(expect.stringMatching(/^\[p\] workspace: got nothing, expected the Modal workspace name — set modal.workspace in cdk-like.json/));
+    expect(problemsOf(() => project.synth())).toContainEqual(
+      expect.stringMatching(
+        /^\[p\] workspace: got nothing, expected the Modal workspace name — set modal.workspace in cdk-like.json/,
+      ),
+    );
   });
 
   test('a project with no app is an error', () => {
@@ -45,7 +54,11 @@ describe('ModalProject', () => {
   });
 
   test('synth collects every problem of the tree at once', () => {
-    const { project, app } = demoStack({ endpoint: { inputs: { a: { type: 'int', node: '77', input: 'x' }, b: { type: 'int', node: '1', input: 'nope' } } } });
+    const { project, app } = demoStack({
+      endpoint: {
+        inputs: { a: { type: 'int', node: '77', input: 'x' }, b: { type: 'int', node: '1', input: 'nope' } },
+      },
+    });
     new ComfyApp(project, 'empty', { gpu: 'T4' });
     const problems = problemsOf(() => project.synth());
     expect(problems).toHaveLength(3);

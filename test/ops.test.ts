@@ -8,9 +8,19 @@ import { tempDir } from './helpers';
 jest.setTimeout(30_000);
 
 const run = (p: Project, args: string[]) => start(p, args).done;
-const hashes = (p: Project) => Object.fromEntries(manifest(p).apps.map((a: { id: string; hash: string }) => [a.id, a.hash]));
-const write = (p: Project, file: string, json: unknown) => writeFileSync(path.join(p.standin, file), JSON.stringify(json));
-const listed = (entries: [string, string][]) => entries.map(([name, s], i) => ({ app_id: `ap-${i}`, description: name, state: s, tasks: '0', created_at: '2026-12-01 10:00:00+00:00', stopped_at: null }));
+const hashes = (p: Project) =>
+  Object.fromEntries(manifest(p).apps.map((a: { id: string; hash: string }) => [a.id, a.hash]));
+const write = (p: Project, file: string, json: unknown) =>
+  writeFileSync(path.join(p.standin, file), JSON.stringify(json));
+const listed = (entries: [string, string][]) =>
+  entries.map(([name, s], i) => ({
+    app_id: `ap-${i}`,
+    description: name,
+    state: s,
+    tasks: '0',
+    created_at: '2026-12-01 10:00:00+00:00',
+    stopped_at: null,
+  }));
 const LORA = ['volumes', 'example-models', 'loras', 'example-style.safetensors'];
 
 describe('modal-cdk status', () => {
@@ -18,13 +28,33 @@ describe('modal-cdk status', () => {
     const p = project();
     expect((await deploy(p, ['--all', '--yes'])).code).toBe(0);
     const h = hashes(p);
-    write(p, 'apps.json', listed([['example-flux', 'stopped'], ['example-flux', 'deployed'], ['example-upscale', 'deployed']]));
-    write(p, 'history.example-flux.json', [{ version: 'v2', time_deployed: 'x', tag: h.flux.slice(0, 12) }, { version: 'v1', time_deployed: 'x', tag: 'aaaaaaaaaaaa' }]);
+    write(
+      p,
+      'apps.json',
+      listed([
+        ['example-flux', 'stopped'],
+        ['example-flux', 'deployed'],
+        ['example-upscale', 'deployed'],
+      ]),
+    );
+    write(p, 'history.example-flux.json', [
+      { version: 'v2', time_deployed: 'x', tag: h.flux.slice(0, 12) },
+      { version: 'v1', time_deployed: 'x', tag: 'aaaaaaaaaaaa' },
+    ]);
     write(p, 'history.example-upscale.json', [{ version: 'v1', time_deployed: 'x', tag: h.upscale.slice(0, 12) }]);
     const ok = await run(p, ['status']);
     expect([ok.code, ok.err]).toEqual([0, '']);
-    expect(ok.out).toMatch(new RegExp(`^flux\\s+example-flux\\s+${h.flux.slice(0, 12)}\\s+${h.flux.slice(0, 12)}\\s+deployed v2 tag ${h.flux.slice(0, 12)}\\s+up to date$`, 'm'));
-    expect(calls(p).filter((c) => c.argv[0] === 'app').map((c) => c.argv)).toEqual([
+    expect(ok.out).toMatch(
+      new RegExp(
+        `^flux\\s+example-flux\\s+${h.flux.slice(0, 12)}\\s+${h.flux.slice(0, 12)}\\s+deployed v2 tag ${h.flux.slice(0, 12)}\\s+up to date$`,
+        'm',
+      ),
+    );
+    expect(
+      calls(p)
+        .filter((c) => c.argv[0] === 'app')
+        .map((c) => c.argv),
+    ).toEqual([
       ['app', 'list', '--env', 'main', '--json'],
       ['app', 'history', 'example-flux', '--env', 'main', '--json'],
       ['app', 'history', 'example-upscale', '--env', 'main', '--json'],
@@ -32,12 +62,26 @@ describe('modal-cdk status', () => {
 
     // Someone deployed upscale by hand (another tag); flux is stopped; then missing.
     write(p, 'history.example-upscale.json', [{ version: 'v2', time_deployed: 'x', tag: 'bbbbbbbbbbbb' }]);
-    write(p, 'apps.json', listed([['example-flux', 'stopped'], ['example-upscale', 'deployed']]));
+    write(
+      p,
+      'apps.json',
+      listed([
+        ['example-flux', 'stopped'],
+        ['example-upscale', 'deployed'],
+      ]),
+    );
     const drift = await run(p, ['status', '--json']);
     expect(drift.code).toBe(1);
-    expect(JSON.parse(drift.out).map((r: { app: string; status: string }) => [r.app, r.status])).toEqual([['flux', 'stopped'], ['upscale', 'deployed from elsewhere']]);
+    expect(JSON.parse(drift.out).map((r: { app: string; status: string }) => [r.app, r.status])).toEqual([
+      ['flux', 'stopped'],
+      ['upscale', 'deployed from elsewhere'],
+    ]);
     write(p, 'apps.json', listed([['example-upscale', 'deployed']]));
-    expect(JSON.parse((await run(p, ['status', '--json'])).out)[0]).toMatchObject({ app: 'flux', status: 'missing on Modal', modal: { state: null } });
+    expect(JSON.parse((await run(p, ['status', '--json'])).out)[0]).toMatchObject({
+      app: 'flux',
+      status: 'missing on Modal',
+      modal: { state: null },
+    });
 
     // The stack changed since the recorded deploy, which Modal still runs.
     const file = path.join(p.dir, '.modal-cdk', 'state', 'main.json');
@@ -45,7 +89,11 @@ describe('modal-cdk status', () => {
     recorded.apps.upscale = { ...recorded.apps.upscale, hash: 'c'.repeat(64), tag: 'cccccccccccc' };
     writeFileSync(file, JSON.stringify(recorded));
     write(p, 'history.example-upscale.json', [{ version: 'v3', time_deployed: 'x', tag: 'cccccccccccc' }]);
-    expect(JSON.parse((await run(p, ['status', '--json'])).out)[1]).toMatchObject({ app: 'upscale', status: 'changed since deploy', deployedHash: 'c'.repeat(64) });
+    expect(JSON.parse((await run(p, ['status', '--json'])).out)[1]).toMatchObject({
+      app: 'upscale',
+      status: 'changed since deploy',
+      deployedHash: 'c'.repeat(64),
+    });
   });
 
   test('a Modal failure is exit 1 with why, not a drift report', async () => {
@@ -53,17 +101,23 @@ describe('modal-cdk status', () => {
     modes(p, { default: 'flaky-always' });
     const failed = await run(p, ['status']);
     expect([failed.code, failed.out]).toEqual([1, '']);
-    expect(failed.err).toContain('modal-cdk status: could not ask Modal: modal app list exited with 1: the network or Modal failed');
+    expect(failed.err).toContain(
+      'modal-cdk status: could not ask Modal: modal app list exited with 1: the network or Modal failed',
+    );
   });
 });
 
-describe('modal-cdk models and deploy\'s volume check', () => {
+describe("modal-cdk models and deploy's volume check", () => {
   test('ls lists each VolumeModel with its volume path and whether the volume has it (exit 1 when missing)', async () => {
     const p = project();
     const present = await run(p, ['models', 'ls', '--app', 'flux']);
     expect([present.code, present.err]).toEqual([0, '']);
-    expect(present.out).toMatch(/^example\/flux\/StyleLora\s+example-models\s+loras\/example-style\.safetensors\s+file, 10 bytes$/m);
-    expect(calls(p, true).map((c) => c.argv)).toEqual([['volume', 'ls', 'example-models', '/loras', '--env', 'main', '--json']]);
+    expect(present.out).toMatch(
+      /^example\/flux\/StyleLora\s+example-models\s+loras\/example-style\.safetensors\s+file, 10 bytes$/m,
+    );
+    expect(calls(p, true).map((c) => c.argv)).toEqual([
+      ['volume', 'ls', 'example-models', '/loras', '--env', 'main', '--json'],
+    ]);
     rmSync(path.join(p.standin, ...LORA));
     const missing = await run(p, ['models', 'ls', '--app', 'flux']);
     expect(missing.code).toBe(1);
@@ -71,7 +125,9 @@ describe('modal-cdk models and deploy\'s volume check', () => {
     expect(missing.err).toContain('1 missing: modal-cdk models upload --app flux --from <dir> puts them there');
     rmSync(path.join(p.standin, 'volumes'), { recursive: true }); // the volume itself does not exist
     expect((await run(p, ['models', 'ls', '--app', 'flux'])).out).toMatch(/missing$/m);
-    expect((await run(p, ['models', 'ls', '--app', 'upscale'])).out).toBe('upscale has no VolumeModel: every model file it uses is in its image.\n');
+    expect((await run(p, ['models', 'ls', '--app', 'upscale'])).out).toBe(
+      'upscale has no VolumeModel: every model file it uses is in its image.\n',
+    );
   });
 
   test('deploy refuses an app whose volume file is missing, naming it, before any deploy; --skip-volume-check deploys', async () => {
@@ -79,7 +135,9 @@ describe('modal-cdk models and deploy\'s volume check', () => {
     rmSync(path.join(p.standin, ...LORA));
     const refused = await deploy(p, ['--all', '--yes']);
     expect(refused.code).toBe(1);
-    expect(refused.err).toContain('[example/flux/StyleLora] app flux: loras/example-style.safetensors is not on volume example-models in "main": the app would start without it — upload it (modal-cdk models upload --app flux --from <dir>), or pass --skip-volume-check');
+    expect(refused.err).toContain(
+      '[example/flux/StyleLora] app flux: loras/example-style.safetensors is not on volume example-models in "main": the app would start without it — upload it (modal-cdk models upload --app flux --from <dir>), or pass --skip-volume-check',
+    );
     expect(calls(p)).toEqual([]);
     const skipped = await deploy(p, ['--all', '--yes', '--skip-volume-check']);
     expect(skipped.code).toBe(0);
@@ -93,13 +151,18 @@ describe('modal-cdk models and deploy\'s volume check', () => {
     mkdirSync(path.join(local, 'loras'));
     writeFileSync(path.join(local, 'loras', 'example-style.safetensors'), 'the real lora bytes');
     const dry = await run(p, ['models', 'upload', '--app', 'flux', '--from', local, '--dry-run']);
-    expect([dry.code, dry.out]).toEqual([0, `Would run: modal volume put example-models ${path.join(local, 'loras', 'example-style.safetensors')} /loras/example-style.safetensors --env main\n`]);
+    expect([dry.code, dry.out]).toEqual([
+      0,
+      `Would run: modal volume put example-models ${path.join(local, 'loras', 'example-style.safetensors')} /loras/example-style.safetensors --env main\n`,
+    ]);
     expect(calls(p, true)).toEqual([]);
 
     writeFileSync(path.join(p.standin, 'mode.volume-put'), 'truncate');
     const short = await run(p, ['models', 'upload', '--app', 'flux', '--from', local]);
     expect(short.code).toBe(1);
-    expect(short.err).toContain('loras/example-style.safetensors: 18 bytes on example-models, expected 19 (the local file): upload it again');
+    expect(short.err).toContain(
+      'loras/example-style.safetensors: 18 bytes on example-models, expected 19 (the local file): upload it again',
+    );
     rmSync(path.join(p.standin, 'mode.volume-put'));
     rmSync(path.join(p.standin, ...LORA));
     const ok = await run(p, ['models', 'upload', '--app', 'flux', '--from', local]);
@@ -114,7 +177,10 @@ describe('modal-cdk models and deploy\'s volume check', () => {
     const p = project();
     for (const [args, message] of [
       [['models'], 'expected a sub-command, ls or upload, before the options, got nothing'],
-      [['models', '--app', 'flux', 'ls'], 'expected a sub-command, ls or upload, before the options, got the option --app first'],
+      [
+        ['models', '--app', 'flux', 'ls'],
+        'expected a sub-command, ls or upload, before the options, got the option --app first',
+      ],
       [['models', 'rm', '--app', 'flux'], 'expected a sub-command, ls or upload, before the options, got "rm"'],
       [['models', 'ls'], 'expected --app <id>'],
       [['models', 'upload', '--app', 'flux'], 'upload: expected --from <dir>, the local folder laid out as the volume'],
@@ -127,7 +193,10 @@ describe('modal-cdk models and deploy\'s volume check', () => {
     rmSync(path.join(p.standin, ...LORA));
     const empty = tempDir('modal-cdk-models-');
     const absent = await run(p, ['models', 'upload', '--app', 'flux', '--from', empty]);
-    expect([absent.code, absent.err]).toEqual([1, `modal-cdk models upload: not in ${empty}: loras/example-style.safetensors (example/flux/StyleLora): expected the folder laid out as the volume\n`]);
+    expect([absent.code, absent.err]).toEqual([
+      1,
+      `modal-cdk models upload: not in ${empty}: loras/example-style.safetensors (example/flux/StyleLora): expected the folder laid out as the volume\n`,
+    ]);
   });
 });
 
@@ -140,46 +209,77 @@ describe('modal-cdk rollback', () => {
     const recorded = JSON.parse(readFileSync(file, 'utf8'));
     recorded.tags.aaaaaaaaaaaa = 'a'.repeat(64); // an earlier deploy from here
     writeFileSync(file, JSON.stringify(recorded));
-    write(p, 'history.example-flux.json', [{ version: 'v2', time_deployed: 'x', tag: h.flux.slice(0, 12) }, { version: 'v1', time_deployed: 'x', tag: 'aaaaaaaaaaaa' }]);
+    write(p, 'history.example-flux.json', [
+      { version: 'v2', time_deployed: 'x', tag: h.flux.slice(0, 12) },
+      { version: 'v1', time_deployed: 'x', tag: 'aaaaaaaaaaaa' },
+    ]);
     const r = await run(p, ['rollback', '--app', 'flux', '--yes']);
     expect([r.code, r.err]).toEqual([0, '']);
     expect(r.out).toContain('✓ Deployment rollback successful!');
     expect(r.out).toContain('Rolled back example-flux in "main" from v2 to v1 (tag aaaaaaaaaaaa), now v3');
-    expect(calls(p).filter((c) => c.argv[0] === 'app').map((c) => c.argv)).toEqual([
+    expect(
+      calls(p)
+        .filter((c) => c.argv[0] === 'app')
+        .map((c) => c.argv),
+    ).toEqual([
       ['app', 'history', 'example-flux', '--env', 'main', '--json'],
       ['app', 'rollback', 'example-flux', 'v1', '--env', 'main'],
       ['app', 'history', 'example-flux', '--env', 'main', '--json'],
     ]);
     expect(state(p).apps.flux).toMatchObject({ hash: 'a'.repeat(64), tag: 'aaaaaaaaaaaa', version: 'v3' });
     expect(existsSync(path.join(p.dir, '.modal-cdk', 'deployed', 'main', 'flux'))).toBe(false);
-    write(p, 'apps.json', listed([['example-flux', 'deployed'], ['example-upscale', 'deployed']]));
+    write(
+      p,
+      'apps.json',
+      listed([
+        ['example-flux', 'deployed'],
+        ['example-upscale', 'deployed'],
+      ]),
+    );
     write(p, 'history.example-upscale.json', [{ version: 'v1', time_deployed: 'x', tag: h.upscale.slice(0, 12) }]);
     // Modal's newest version (v3, untagged) is the one recorded: ours, and the stack differs from it.
-    expect(JSON.parse((await run(p, ['status', '--json'])).out)[0]).toMatchObject({ app: 'flux', status: 'changed since deploy' });
+    expect(JSON.parse((await run(p, ['status', '--json'])).out)[0]).toMatchObject({
+      app: 'flux',
+      status: 'changed since deploy',
+    });
     // The next deploy deploys the stack's content again.
     expect((await deploy(p, ['--app', 'flux', '--dry-run'])).out).toContain('flux: changed (aaaaaaaaaaaa →');
   });
 
   test('--to picks a version; unknown versions, a failed rollback and no terminal are refused, the state untouched', async () => {
     const p = project();
-    write(p, 'history.example-flux.json', [{ version: 'v3', time_deployed: 'x', tag: 'cccccccccccc' }, { version: 'v2', time_deployed: 'x' }, { version: 'v1', time_deployed: 'x', tag: 'aaaaaaaaaaaa' }]);
+    write(p, 'history.example-flux.json', [
+      { version: 'v3', time_deployed: 'x', tag: 'cccccccccccc' },
+      { version: 'v2', time_deployed: 'x' },
+      { version: 'v1', time_deployed: 'x', tag: 'aaaaaaaaaaaa' },
+    ]);
     const to = await run(p, ['rollback', '--app', 'flux', '--to', 'v2', '--yes']);
     expect(to.code).toBe(0);
     expect(state(p).apps.flux).toMatchObject({ hash: 'unknown (restored v2)', tag: '', version: 'v4' });
     const unknown = await run(p, ['rollback', '--app', 'flux', '--to', 'v9', '--yes']);
-    expect([unknown.code, unknown.err]).toEqual([1, 'modal-cdk rollback: v9 is not a version of example-flux in "main" (versions: v4, v3, v2, v1)\n']);
+    expect([unknown.code, unknown.err]).toEqual([
+      1,
+      'modal-cdk rollback: v9 is not a version of example-flux in "main" (versions: v4, v3, v2, v1)\n',
+    ]);
     const newest = await run(p, ['rollback', '--app', 'flux', '--to', 'v4', '--yes']);
-    expect(newest.err).toBe('modal-cdk rollback: v4 is already the newest version of example-flux: nothing to roll back\n');
+    expect(newest.err).toBe(
+      'modal-cdk rollback: v4 is already the newest version of example-flux: nothing to roll back\n',
+    );
     modes(p, { 'example-flux': 'not-deployed' });
     const before = readFileSync(path.join(p.dir, '.modal-cdk', 'state', 'main.json'), 'utf8');
     const refused = await run(p, ['rollback', '--app', 'flux', '--yes']);
     expect(refused.code).toBe(1);
     expect(refused.out).toContain("Error: App 'example-flux' is not deployed.");
-    expect(refused.err).toBe('modal-cdk rollback: modal app rollback exited with 1: see its output above; the state file is unchanged\n');
+    expect(refused.err).toBe(
+      'modal-cdk rollback: modal app rollback exited with 1: see its output above; the state file is unchanged\n',
+    );
     expect(readFileSync(path.join(p.dir, '.modal-cdk', 'state', 'main.json'), 'utf8')).toBe(before);
     for (const [args, message] of [
       [['--app', 'flux'], 'not a terminal, so no one can confirm: pass --yes to roll back without asking'],
-      [['--app', 'flux', '--to', '3', '--yes'], '--to: got "3", expected a version as modal app history names it, e.g. v3'],
+      [
+        ['--app', 'flux', '--to', '3', '--yes'],
+        '--to: got "3", expected a version as modal app history names it, e.g. v3',
+      ],
       [['--yes'], 'expected --app <id>'],
     ] as [string[], string][]) {
       const r = await run(p, ['rollback', ...args]);

@@ -41,38 +41,63 @@ describe('synth never deletes what it did not write', () => {
   }, 30_000);
 
   test.each([
-    ['-o into a folder of the user\'s files', (dir: string) => {
-      mkdirSync(path.join(dir, 'notes'));
-      writeFileSync(path.join(dir, 'notes', 'todo.md'), 'mine\n');
-      return ['-o', 'notes'];
-    }, /\[output directory\] got "notes", a directory that holds files synth did not write \(todo\.md\)/],
-    ['-o . (the project itself)', () => ['-o', '.'], /\[output directory\] got "\.", which is the project's own directory/],
-    ['-o .. (the project\'s parent)', () => ['-o', '..'], /\[output directory\] got "\.\.", which holds the project/],
-    ['-o workflows (the stack\'s sources)', () => ['-o', 'workflows'], /\[output directory\] got "workflows", which holds "workflows\/tiny\.json", a file the stack is built from/],
-    ['-o a file', (dir: string) => {
-      writeFileSync(path.join(dir, 'NOTES'), 'mine\n');
-      return ['-o', 'NOTES'];
-    }, /got "NOTES", which is a file, not a directory/],
-  ])('%s is refused, naming the path, and nothing is touched', async (_, arrange, message) => {
-    const dir = userProject();
-    const args = arrange(dir);
-    const before = listing(dir);
-    const result = await runCliIn(dir, ['synth', ...args]);
-    expect(result.code).toBe(1);
-    expect(result.err).toMatch(message);
-    expect(result.err).not.toMatch(/\n\s+at /); // no stack trace
-    expect(listing(dir)).toEqual(before);
-  }, 30_000);
+    [
+      "-o into a folder of the user's files",
+      (dir: string) => {
+        mkdirSync(path.join(dir, 'notes'));
+        writeFileSync(path.join(dir, 'notes', 'todo.md'), 'mine\n');
+        return ['-o', 'notes'];
+      },
+      /\[output directory\] got "notes", a directory that holds files synth did not write \(todo\.md\)/,
+    ],
+    [
+      '-o . (the project itself)',
+      () => ['-o', '.'],
+      /\[output directory\] got "\.", which is the project's own directory/,
+    ],
+    ["-o .. (the project's parent)", () => ['-o', '..'], /\[output directory\] got "\.\.", which holds the project/],
+    [
+      "-o workflows (the stack's sources)",
+      () => ['-o', 'workflows'],
+      /\[output directory\] got "workflows", which holds "workflows\/tiny\.json", a file the stack is built from/,
+    ],
+    [
+      '-o a file',
+      (dir: string) => {
+        writeFileSync(path.join(dir, 'NOTES'), 'mine\n');
+        return ['-o', 'NOTES'];
+      },
+      /got "NOTES", which is a file, not a directory/,
+    ],
+  ])(
+    '%s is refused, naming the path, and nothing is touched',
+    async (_, arrange, message) => {
+      const dir = userProject();
+      const args = arrange(dir);
+      const before = listing(dir);
+      const result = await runCliIn(dir, ['synth', ...args]);
+      expect(result.code).toBe(1);
+      expect(result.err).toMatch(message);
+      expect(result.err).not.toMatch(/\n\s+at /); // no stack trace
+      expect(listing(dir)).toEqual(before);
+    },
+    30_000,
+  );
 
   test('"output": "." in cdk-like.json is refused and the project survives', async () => {
     const dir = userProject({ output: '.' });
     const before = listing(dir);
     const result = await runCliIn(dir, ['synth']);
-    expect(result).toMatchObject({ code: 1, err: expect.stringMatching(/which is the project's own directory: synth replaces its output directory whole and would delete the project/) });
+    expect(result).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(
+        /which is the project's own directory: synth replaces its output directory whole and would delete the project/,
+      ),
+    });
     expect(listing(dir)).toEqual(before);
   }, 30_000);
 
-  test('an output written before the marker existed (manifest + deploy plan) is still synth\'s own', async () => {
+  test("an output written before the marker existed (manifest + deploy plan) is still synth's own", async () => {
     const dir = userProject();
     mkdirSync(path.join(dir, 'synth.out'));
     writeFileSync(path.join(dir, 'synth.out', 'manifest.json'), '{"version":1,"apps":[]}\n');

@@ -43,14 +43,23 @@ describe('Python literals', () => {
   });
 
   test('pretty-printed literals hold the same value', () => {
-    const value = { fields: TRICKY.map((name, i) => ({ name, targets: [[String(i), 'text']] })), deep: { a: { b: { c: TRICKY } } } };
+    const value = {
+      fields: TRICKY.map((name, i) => ({ name, targets: [[String(i), 'text']] })),
+      deep: { a: { b: { c: TRICKY } } },
+    };
     const text = pyPretty(value);
     expect(text.split('\n').length).toBeGreaterThan(5);
     expect(pythonEval([text])).toEqual([value]);
   });
 
   test('identifiers are valid and never keywords', () => {
-    expect(['/flux-dev', '/wan2.6', '/2x', 'class', '/'].map(pyIdentifier)).toEqual(['flux_dev', 'wan2_6', 'n_2x', 'class_', 'n_']);
+    expect(['/flux-dev', '/wan2.6', '/2x', 'class', '/'].map(pyIdentifier)).toEqual([
+      'flux_dev',
+      'wan2_6',
+      'n_2x',
+      'class_',
+      'n_',
+    ]);
   });
 
   test('a stack full of tricky strings synthesizes valid Python holding them', () => {
@@ -70,8 +79,16 @@ describe('Python literals', () => {
       },
     });
     // A custom node whose combo lists the tricky strings, declared inline.
-    const tricky = { input: { required: { image: ['IMAGE'], text: ['STRING', {}], mode: [TRICKY.slice(0, 4)] } }, output: ['IMAGE'], output_node: false };
-    new CustomNode(app, 'TrickyNode', { repo: 'https://example.com/tricky', commit: 'a'.repeat(40), nodeSchemas: { nodes: { Tricky: tricky } } });
+    const tricky = {
+      input: { required: { image: ['IMAGE'], text: ['STRING', {}], mode: [TRICKY.slice(0, 4)] } },
+      output: ['IMAGE'],
+      output_node: false,
+    };
+    new CustomNode(app, 'TrickyNode', {
+      repo: 'https://example.com/tricky',
+      commit: 'a'.repeat(40),
+      nodeSchemas: { nodes: { Tricky: tricky } },
+    });
     const source = project.synth().files.get('apps/demo/app.py')!;
     const script = `import ast, json, sys\ntree = ast.parse(sys.stdin.read())\nprint(json.dumps(sorted({n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)})))`;
     const run = spawnSync('python3', ['-c', script], { input: source, encoding: 'utf8' });

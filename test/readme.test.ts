@@ -9,11 +9,19 @@ import { ROOT } from './helpers';
  * are: synth and the stacks in jest, the package path in test/package/run.sh, deploy/diff/serve in
  * their own tests; the two quick-start commands are what CI runs.)
  */
-describe('the README\'s commands', () => {
+describe("the README's commands", () => {
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const scripts = Object.keys(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts);
   const npmRuns = [...new Set([...readme.matchAll(/npm run ([a-z][a-z-]*)/g)].map((m) => m[1]))].sort();
-  const commands = [...new Set([...readme.matchAll(/modal-cdk (synth|deploy|diff|verify|status|logs|models|rollback|serve|workflow|init|ls|help)\b/g)].map((m) => m[1]))].sort();
+  const commands = [
+    ...new Set(
+      [
+        ...readme.matchAll(
+          /modal-cdk (synth|deploy|diff|verify|status|logs|models|rollback|serve|workflow|init|ls|help)\b/g,
+        ),
+      ].map((m) => m[1]),
+    ),
+  ].sort();
 
   test('every `npm run X` is a script', () => {
     expect(npmRuns.length).toBeGreaterThanOrEqual(7);
@@ -25,10 +33,30 @@ describe('the README\'s commands', () => {
     expect(readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8')).toContain('npm ci && npm test');
   });
 
-  test.each(['synth', 'deploy', 'diff', 'verify', 'status', 'logs', 'models', 'rollback', 'serve', 'workflow', 'init', 'ls'])('modal-cdk %s --help exits 0', (command) => {
-    expect(commands.includes(command) || npmRuns.includes(command)).toBe(true); // shown as modal-cdk X or npm run X
-    const run = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), command, '--help'], { cwd: ROOT, encoding: 'utf8' });
-    expect([run.status, run.stderr]).toEqual([0, '']);
-    expect(run.stdout).toMatch(/Usage: modal-cdk/);
-  }, 30_000);
+  test.each([
+    'synth',
+    'deploy',
+    'diff',
+    'verify',
+    'status',
+    'logs',
+    'models',
+    'rollback',
+    'serve',
+    'workflow',
+    'init',
+    'ls',
+  ])(
+    'modal-cdk %s --help exits 0',
+    (command) => {
+      expect(commands.includes(command) || npmRuns.includes(command)).toBe(true); // shown as modal-cdk X or npm run X
+      const run = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'modal-cdk.js'), command, '--help'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      expect(run.stdout).toMatch(/Usage: modal-cdk/);
+    },
+    30_000,
+  );
 });

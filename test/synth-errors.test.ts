@@ -9,8 +9,12 @@ import { demoStack, FIXTURES, ROOT, runCliIn, tempDir } from './helpers';
 async function synthStack(code: string, previous?: string): Promise<{ code: number; stderr: string; outdir: string }> {
   const dir = tempDir();
   mkdirSync(path.join(dir, 'workflows'));
-  for (const f of ['tiny.json', 'malformed.json']) writeFileSync(path.join(dir, 'workflows', f), readFileSync(path.join(FIXTURES, 'workflows', f)));
-  writeFileSync(path.join(dir, 'cdk-like.json'), JSON.stringify({ app: 'ts-node --swc stack.ts', modal: { workspace: 'acme' } }));
+  for (const f of ['tiny.json', 'malformed.json'])
+    writeFileSync(path.join(dir, 'workflows', f), readFileSync(path.join(FIXTURES, 'workflows', f)));
+  writeFileSync(
+    path.join(dir, 'cdk-like.json'),
+    JSON.stringify({ app: 'ts-node --swc stack.ts', modal: { workspace: 'acme' } }),
+  );
   writeFileSync(
     path.join(dir, 'stack.ts'),
     `import { ComfyApp, CustomNode, Endpoint, HfModel, ModalProject, Workflow } from ${JSON.stringify(path.join(ROOT, 'constructs'))};
@@ -33,19 +37,56 @@ export default () => {
   return { code: result.code, stderr: result.err, outdir };
 }
 
-const endpoint = (path = '/one', inputs = '{}') => `new Endpoint(app, 'E${path.replace(/\W/g, '')}', { path: '${path}', workflow: tiny, inputs: ${inputs} });`;
+const endpoint = (path = '/one', inputs = '{}') =>
+  `new Endpoint(app, 'E${path.replace(/\W/g, '')}', { path: '${path}', workflow: tiny, inputs: ${inputs} });`;
 
 describe('synth errors: printed as [construct path] message, exit 1, no stack trace, nothing written', () => {
   test.each([
-    ['duplicate app id', `${endpoint()} new ComfyApp(project, 'one', { gpu: 'T4' });`, '[p] duplicate app id "one": p/one already exists — each ComfyApp id must be unique in the project'],
-    ['duplicate endpoint path', `${endpoint('/same')} const two = new ComfyApp(project, 'two', { gpu: 'T4' }); new Endpoint(two, 'E', { path: '/same', workflow: tiny });`, '[p] duplicate endpoint path "/same": declared by p/one/Esame and p/two/E'],
-    ['duplicate construct id', `${endpoint()} new HfModel(app, 'M', { repo: 'a/b', file: 'x.safetensors', target: 'loras' }); new HfModel(app, 'M', { repo: 'a/b', file: 'y.safetensors', target: 'loras' });`, '[one] duplicate construct id "M" in ComfyApp one: expected each child of a construct to have its own id'],
-    ['a binding to a node id missing from the workflow', endpoint('/one', `{ w: { type: 'int', node: '404', input: 'width' } }`), '[p/one/Eone] input \'w\' binds node "404", which workflows/tiny.json lacks'],
-    ['a binding to an input that node lacks', endpoint('/one', `{ w: { type: 'int', node: '1', input: 'depth' } }`), '[p/one/Eone] input \'w\' binds node "1" (EmptyImage).depth, an input that node lacks'],
-    ['malformed workflow JSON', `new Endpoint(app, 'E', { path: '/one', workflow: Workflow.fromFile('workflows/malformed.json') });`, '[p/one/E] workflow workflows/malformed.json: not valid JSON'],
-    ['a GPU string Modal does not accept', `new ComfyApp(project, 'two', { gpu: 'RTX4090' }); ${endpoint()}`, `[p/two] prop 'gpu': got "RTX4090", expected a Modal GPU type: one of T4, L4, A10, L40S`],
-    ['a gated model with no HF secret', `${endpoint()} new HfModel(app, 'Dev', { repo: 'black-forest-labs/FLUX.1-dev', file: 'flux1-dev.safetensors', target: 'diffusion_models', gated: true });`, '[p/one] Dev: gated model black-forest-labs/FLUX.1-dev/flux1-dev.safetensors needs a Hugging Face token, got no huggingfaceSecret — set huggingfaceSecret'],
-    ['a custom node without a full commit SHA', `${endpoint()} new CustomNode(app, 'Node', { repo: 'https://github.com/cubiq/ComfyUI_InstantID', commit: '1ef34ef' });`, `[p/one/Node] prop 'commit': got "1ef34ef", expected a full 40-character lower-case commit SHA`],
+    [
+      'duplicate app id',
+      `${endpoint()} new ComfyApp(project, 'one', { gpu: 'T4' });`,
+      '[p] duplicate app id "one": p/one already exists — each ComfyApp id must be unique in the project',
+    ],
+    [
+      'duplicate endpoint path',
+      `${endpoint('/same')} const two = new ComfyApp(project, 'two', { gpu: 'T4' }); new Endpoint(two, 'E', { path: '/same', workflow: tiny });`,
+      '[p] duplicate endpoint path "/same": declared by p/one/Esame and p/two/E',
+    ],
+    [
+      'duplicate construct id',
+      `${endpoint()} new HfModel(app, 'M', { repo: 'a/b', file: 'x.safetensors', target: 'loras' }); new HfModel(app, 'M', { repo: 'a/b', file: 'y.safetensors', target: 'loras' });`,
+      '[one] duplicate construct id "M" in ComfyApp one: expected each child of a construct to have its own id',
+    ],
+    [
+      'a binding to a node id missing from the workflow',
+      endpoint('/one', `{ w: { type: 'int', node: '404', input: 'width' } }`),
+      '[p/one/Eone] input \'w\' binds node "404", which workflows/tiny.json lacks',
+    ],
+    [
+      'a binding to an input that node lacks',
+      endpoint('/one', `{ w: { type: 'int', node: '1', input: 'depth' } }`),
+      '[p/one/Eone] input \'w\' binds node "1" (EmptyImage).depth, an input that node lacks',
+    ],
+    [
+      'malformed workflow JSON',
+      `new Endpoint(app, 'E', { path: '/one', workflow: Workflow.fromFile('workflows/malformed.json') });`,
+      '[p/one/E] workflow workflows/malformed.json: not valid JSON',
+    ],
+    [
+      'a GPU string Modal does not accept',
+      `new ComfyApp(project, 'two', { gpu: 'RTX4090' }); ${endpoint()}`,
+      `[p/two] prop 'gpu': got "RTX4090", expected a Modal GPU type: one of T4, L4, A10, L40S`,
+    ],
+    [
+      'a gated model with no HF secret',
+      `${endpoint()} new HfModel(app, 'Dev', { repo: 'black-forest-labs/FLUX.1-dev', file: 'flux1-dev.safetensors', target: 'diffusion_models', gated: true });`,
+      '[p/one] Dev: gated model black-forest-labs/FLUX.1-dev/flux1-dev.safetensors needs a Hugging Face token, got no huggingfaceSecret — set huggingfaceSecret',
+    ],
+    [
+      'a custom node without a full commit SHA',
+      `${endpoint()} new CustomNode(app, 'Node', { repo: 'https://github.com/cubiq/ComfyUI_InstantID', commit: '1ef34ef' });`,
+      `[p/one/Node] prop 'commit': got "1ef34ef", expected a full 40-character lower-case commit SHA`,
+    ],
   ])('%s', async (_, code, expected) => {
     const result = await synthStack(code, 'previous synth');
     expect(result.code).toBe(1);
@@ -70,22 +111,34 @@ describe('synth errors: printed as [construct path] message, exit 1, no stack tr
     const image = [...draft.model.image, { kind: 'run' as const, comment: 'late step', commands: ['echo late'] }];
     let error: unknown;
     try {
-      renderAssembly({ project: { name: 'test', workspace: 'acme', environment: 'main' }, apps: [{ ...draft, model: { ...draft.model, image } }] });
+      renderAssembly({
+        project: { name: 'test', workspace: 'acme', environment: 'main' },
+        apps: [{ ...draft, model: { ...draft.model, image } }],
+      });
     } catch (e) {
       error = e;
     }
     expect(ModalCdkError.isModalCdkError(error)).toBe(true);
-    expect((error as ModalCdkError).problems).toEqual([{
-      path: 'test/demo',
-      message: expect.stringMatching(/^model field 'image': got "run", image layer 'run' \(late step\) comes after an uncopied add_local_\w+ .*put local files last, or copy them into the image \(copy: true\)$/),
-    }]);
+    expect((error as ModalCdkError).problems).toEqual([
+      {
+        path: 'test/demo',
+        message: expect.stringMatching(
+          /^model field 'image': got "run", image layer 'run' \(late step\) comes after an uncopied add_local_\w+ .*put local files last, or copy them into the image \(copy: true\)$/,
+        ),
+      },
+    ]);
   });
 
   test('the same order is fine when the local files are copied into the image', () => {
     const draft = demoStack().app._toModel();
     const image = draft.model.image.map((l) => (l.kind === 'local' ? { ...l, copy: true } : l));
     image.push({ kind: 'run', comment: 'late step', commands: ['echo late'] });
-    const assembly = renderAssembly({ project: { name: 'test', workspace: 'acme', environment: 'main' }, apps: [{ ...draft, model: { ...draft.model, image } }] });
-    expect(assembly.files.get('apps/demo/app.py')).toMatch(/\.add_local_dir\(HERE \/ "workflows", "\/root\/workflows", copy=True\)\n {4}# late step\n {4}\.run_commands\("echo late"\)/);
+    const assembly = renderAssembly({
+      project: { name: 'test', workspace: 'acme', environment: 'main' },
+      apps: [{ ...draft, model: { ...draft.model, image } }],
+    });
+    expect(assembly.files.get('apps/demo/app.py')).toMatch(
+      /\.add_local_dir\(HERE \/ "workflows", "\/root\/workflows", copy=True\)\n {4}# late step\n {4}\.run_commands\("echo late"\)/,
+    );
   });
 });

@@ -14,7 +14,12 @@ jest.setTimeout(30_000);
 
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 0xff, 0xd9]);
 
-interface Seen { path: string; method: string; body: Record<string, unknown> | null; headers: IncomingMessage['headers'] }
+interface Seen {
+  path: string;
+  method: string;
+  body: Record<string, unknown> | null;
+  headers: IncomingMessage['headers'];
+}
 
 /** How the server answers /flux-img2img (and /health): set per test. */
 let behaviour: 'ok' | 'status-500' | 'wrong-type' | 'not-png' | 'redirect' | 'health-503' | 'proxy-auth' = 'ok';
@@ -24,19 +29,29 @@ let base: string;
 
 function answer(req: IncomingMessage, res: ServerResponse, body: string) {
   seen.push({ path: req.url!, method: req.method!, body: body ? JSON.parse(body) : null, headers: req.headers });
-  const send = (status: number, type: string, bytes: Buffer | string, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': type, ...headers }).end(bytes);
+  const send = (status: number, type: string, bytes: Buffer | string, headers: Record<string, string> = {}) =>
+    res.writeHead(status, { 'content-type': type, ...headers }).end(bytes);
   // Modal's proxy auth: without Modal-Key / Modal-Secret, every route is refused.
-  if (behaviour === 'proxy-auth' && !req.headers['modal-key']) return send(401, 'text/plain', 'modal-http: missing credentials for proxy authorization');
-  if (req.url === '/health') return behaviour === 'health-503' ? send(503, 'text/plain', 'starting') : send(200, 'application/json', '{"status":"healthy"}');
+  if (behaviour === 'proxy-auth' && !req.headers['modal-key'])
+    return send(401, 'text/plain', 'modal-http: missing credentials for proxy authorization');
+  if (req.url === '/health')
+    return behaviour === 'health-503'
+      ? send(503, 'text/plain', 'starting')
+      : send(200, 'application/json', '{"status":"healthy"}');
   if (req.url === '/flux') return send(200, 'image/jpeg', JPEG);
   if (req.url === '/result/1') return send(200, 'image/png', SMOKE_PNG);
   if (req.url !== '/flux-img2img') return send(404, 'application/json', '{"detail":"Not Found"}');
   switch (behaviour) {
-    case 'status-500': return send(500, 'application/json', '{"detail":"node 3 (KSampler): CUDA out of memory"}');
-    case 'wrong-type': return send(200, 'text/html', '<html>proxy error</html>');
-    case 'not-png': return send(200, 'image/png', 'not an image');
-    case 'redirect': return send(303, 'text/plain', '', { location: '/result/1' });
-    default: return send(200, 'image/png', SMOKE_PNG);
+    case 'status-500':
+      return send(500, 'application/json', '{"detail":"node 3 (KSampler): CUDA out of memory"}');
+    case 'wrong-type':
+      return send(200, 'text/html', '<html>proxy error</html>');
+    case 'not-png':
+      return send(200, 'image/png', 'not an image');
+    case 'redirect':
+      return send(303, 'text/plain', '', { location: '/result/1' });
+    default:
+      return send(200, 'image/png', SMOKE_PNG);
   }
 }
 
@@ -55,18 +70,28 @@ beforeEach(() => {
   seen = [];
 });
 
-const verify = (p: Project, args: string[], env: Record<string, string> = {}) => start(p, ['verify', ...args], { ...TOKEN, ...env }).done;
+const verify = (p: Project, args: string[], env: Record<string, string> = {}) =>
+  start(p, ['verify', ...args], { ...TOKEN, ...env }).done;
 
 describe('modal-cdk verify', () => {
   test('health, then each endpoint cold and warm with its smoke request; a table, JSON, a markdown report', async () => {
     const p = project();
     const report = path.join(p.dir, 'verify.md');
-    const r = await verify(p, ['--app', 'flux', '--base-url', `${base}/`, '--report', report], { MODAL_PROXY_TOKEN_ID: 'wk-1', MODAL_PROXY_TOKEN_SECRET: 'ws-1' });
+    const r = await verify(p, ['--app', 'flux', '--base-url', `${base}/`, '--report', report], {
+      MODAL_PROXY_TOKEN_ID: 'wk-1',
+      MODAL_PROXY_TOKEN_SECRET: 'ws-1',
+    });
     expect([r.code, r.err]).toEqual([0, `Verifying flux at ${base}\n`]);
     expect(r.out).toMatch(/^\/flux\s+flux\s+ok 200\s+\d+\s+\d+\s+14$/m);
     expect(r.out).toMatch(new RegExp(`^/flux-img2img\\s+flux\\s+ok 200\\s+\\d+\\s+\\d+\\s+${SMOKE_PNG.length}$`, 'm'));
     expect(r.out).toContain('2 of 2 endpoint(s) passed.');
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /health', 'POST /flux', 'POST /flux', 'POST /flux-img2img', 'POST /flux-img2img']);
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([
+      'GET /health',
+      'POST /flux',
+      'POST /flux',
+      'POST /flux-img2img',
+      'POST /flux-img2img',
+    ]);
     // The stack's smokeRequest, then the same with the seed moved on (ComfyUI's cache is missed).
     expect(seen[1].body).toEqual({ prompt: 'a lighthouse at dusk', width: 512, height: 512, seed: 7 });
     expect(seen[2].body).toEqual({ ...seen[1].body, seed: 8 });
@@ -74,13 +99,26 @@ describe('modal-cdk verify', () => {
     expect(seen[3].body).toEqual({ image: `data:image/png;base64,${SMOKE_PNG.toString('base64')}` });
     expect(seen.every((s) => s.headers['modal-key'] === 'wk-1' && s.headers['modal-secret'] === 'ws-1')).toBe(true);
     const md = readFileSync(report, 'utf8');
-    expect(md).toMatch(/^# modal-cdk verify\n\n\d{4}-\d\d-\d\dT[\d:.]+Z, against http:\/\/127\.0\.0\.1:\d+: 2 of 2 endpoint\(s\) passed\./);
+    expect(md).toMatch(
+      /^# modal-cdk verify\n\n\d{4}-\d\d-\d\dT[\d:.]+Z, against http:\/\/127\.0\.0\.1:\d+: 2 of 2 endpoint\(s\) passed\./,
+    );
     expect(md).toMatch(/^\| `\/flux` \| flux \| ok 200 \| \d+ \| \d+ \| 14 \|$/m);
 
     seen = [];
     const json = await verify(p, ['--app', 'flux', '--base-url', base, '--json', '--endpoint', '/flux']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.out)).toEqual([{ app: 'flux', path: '/flux', result: 'passed', status: 200, healthMs: expect.any(Number), coldMs: expect.any(Number), warmMs: expect.any(Number), bytes: 14 }]);
+    expect(JSON.parse(json.out)).toEqual([
+      {
+        app: 'flux',
+        path: '/flux',
+        result: 'passed',
+        status: 200,
+        healthMs: expect.any(Number),
+        coldMs: expect.any(Number),
+        warmMs: expect.any(Number),
+        bytes: 14,
+      },
+    ]);
     expect(seen.map((s) => s.path)).toEqual(['/health', '/flux', '/flux']);
   });
 
@@ -99,7 +137,7 @@ describe('modal-cdk verify', () => {
     expect(r.out).toContain('1 of 2 endpoint(s) passed, 1 failed.');
   });
 
-  test('redirects are followed (Modal\'s 303 to a result URL); a failing /health fails every endpoint of its app', async () => {
+  test("redirects are followed (Modal's 303 to a result URL); a failing /health fails every endpoint of its app", async () => {
     behaviour = 'redirect';
     const p = project();
     expect((await verify(p, ['--app', 'flux', '--base-url', base])).code).toBe(0);
@@ -123,8 +161,17 @@ describe('modal-cdk verify', () => {
     const p = project();
     const refused = await verify(p, ['--app', 'flux', '--base-url', base]);
     expect(refused.code).toBe(1);
-    expect(refused.err).toContain('/flux (flux) failed: GET /health: HTTP 401 (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET)');
-    expect((await verify(p, ['--app', 'flux', '--base-url', base], { MODAL_PROXY_TOKEN_ID: 'wk-1', MODAL_PROXY_TOKEN_SECRET: 'ws-1' })).code).toBe(0);
+    expect(refused.err).toContain(
+      '/flux (flux) failed: GET /health: HTTP 401 (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET)',
+    );
+    expect(
+      (
+        await verify(p, ['--app', 'flux', '--base-url', base], {
+          MODAL_PROXY_TOKEN_ID: 'wk-1',
+          MODAL_PROXY_TOKEN_SECRET: 'ws-1',
+        })
+      ).code,
+    ).toBe(0);
   });
 
   test('usage errors exit 2 before any call', async () => {
@@ -132,8 +179,14 @@ describe('modal-cdk verify', () => {
     for (const [args, message] of [
       [[], 'expected --app <id> (one or more) or --all, not both and not neither'],
       [['--all', '--base-url', base], '--base-url serves one app: expected exactly one --app'],
-      [['--app', 'flux', '--base-url', 'localhost:8000'], '--base-url: got "localhost:8000", expected an http(s) URL such as http://127.0.0.1:8000'],
-      [['--app', 'flux', '--endpoint', '/upscale'], '--endpoint: "/upscale" is not an endpoint of the selected apps: expected one of /flux, /flux-img2img'],
+      [
+        ['--app', 'flux', '--base-url', 'localhost:8000'],
+        '--base-url: got "localhost:8000", expected an http(s) URL such as http://127.0.0.1:8000',
+      ],
+      [
+        ['--app', 'flux', '--endpoint', '/upscale'],
+        '--endpoint: "/upscale" is not an endpoint of the selected apps: expected one of /flux, /flux-img2img',
+      ],
       [['--app', 'wan26'], 'unknown app id "wan26": expected one of flux, upscale'],
     ] as [string[], string][]) {
       const r = await verify(p, args);
@@ -144,7 +197,10 @@ describe('modal-cdk verify', () => {
 
   test('deploy --verify verifies the apps it deployed, at the URLs modal deploy printed', async () => {
     const p = project();
-    const env = { MODAL_RUN_TO: base, NODE_OPTIONS: `--require ${path.join(FIXTURES, 'http', 'modal-run-to-local.js')}` };
+    const env = {
+      MODAL_RUN_TO: base,
+      NODE_OPTIONS: `--require ${path.join(FIXTURES, 'http', 'modal-run-to-local.js')}`,
+    };
     const r = await deploy(p, ['--app', 'flux', '--yes', '--verify'], { ...TOKEN, ...env });
     expect(r.code).toBe(0);
     expect(r.err).toContain('Verifying flux at https://ryla--example-flux-comfyui-fastapi-app.modal.run');
@@ -157,24 +213,50 @@ describe('modal-cdk verify', () => {
 });
 
 test('the report lists what failed or was skipped, and why', () => {
-  const md = markdownReport([
-    { app: 'a', path: '/x', result: 'failed', status: 504, healthMs: 3, coldMs: 2000, warmMs: null, bytes: 40, problem: 'HTTP 504: {"detail":\n"time limit"}' },
-    { app: 'a', path: '/y', result: 'skipped', status: null, healthMs: 3, coldMs: null, warmMs: null, bytes: null, problem: '/y: field v: a video cannot be made up' },
-  ], 'Modal environment "main"', new Date('2026-12-01T00:00:00Z'));
-  expect(md).toBe([
-    '# modal-cdk verify',
-    '',
-    '2026-12-01T00:00:00.000Z, against Modal environment "main": 0 of 2 endpoint(s) passed, 1 failed, 1 skipped (no smoke request: declare smokeRequest). Cold is the first call after /health answered (ComfyUI loads the models), warm the second.',
-    '',
-    '| Endpoint | App | Status | Cold (ms) | Warm (ms) | Bytes |',
-    '|---|---|---|---:|---:|---:|',
-    '| `/x` | a | FAILED 504 | 2000 | - | 40 |',
-    '| `/y` | a | skipped | - | - | - |',
-    '',
-    '## Failed or skipped',
-    '',
-    '- `/x` (a), failed: HTTP 504: {"detail": "time limit"}',
-    '- `/y` (a), skipped: /y: field v: a video cannot be made up',
-    '',
-  ].join('\n'));
+  const md = markdownReport(
+    [
+      {
+        app: 'a',
+        path: '/x',
+        result: 'failed',
+        status: 504,
+        healthMs: 3,
+        coldMs: 2000,
+        warmMs: null,
+        bytes: 40,
+        problem: 'HTTP 504: {"detail":\n"time limit"}',
+      },
+      {
+        app: 'a',
+        path: '/y',
+        result: 'skipped',
+        status: null,
+        healthMs: 3,
+        coldMs: null,
+        warmMs: null,
+        bytes: null,
+        problem: '/y: field v: a video cannot be made up',
+      },
+    ],
+    'Modal environment "main"',
+    new Date('2026-12-01T00:00:00Z'),
+  );
+  expect(md).toBe(
+    [
+      '# modal-cdk verify',
+      '',
+      '2026-12-01T00:00:00.000Z, against Modal environment "main": 0 of 2 endpoint(s) passed, 1 failed, 1 skipped (no smoke request: declare smokeRequest). Cold is the first call after /health answered (ComfyUI loads the models), warm the second.',
+      '',
+      '| Endpoint | App | Status | Cold (ms) | Warm (ms) | Bytes |',
+      '|---|---|---|---:|---:|---:|',
+      '| `/x` | a | FAILED 504 | 2000 | - | 40 |',
+      '| `/y` | a | skipped | - | - | - |',
+      '',
+      '## Failed or skipped',
+      '',
+      '- `/x` (a), failed: HTTP 504: {"detail": "time limit"}',
+      '- `/y` (a), skipped: /y: field v: a video cannot be made up',
+      '',
+    ].join('\n'),
+  );
 });

@@ -11,10 +11,31 @@ const sourceImage: Inputs = {
 };
 
 export function addQwenEditApp(project: ModalProject, shared: RylaShared): ComfyApp {
-  const app = new ComfyApp(project, 'qwen-edit', { gpu: ['A100-80GB', 'H100'], comfyVersion: COMFY_NEW, nodeSchemas: COMFY_NEW_NODE_SCHEMAS, volumes: [shared.models], secrets: shared.secrets });
-  new HfModel(app, 'QwenEdit2511', { repo: 'Comfy-Org/Qwen-Image-Edit_ComfyUI', file: 'split_files/diffusion_models/qwen_image_edit_2511_bf16.safetensors', target: 'diffusion_models', sizeGb: 40.9 });
-  new HfModel(app, 'QwenTextEncoder', { repo: 'Comfy-Org/Qwen-Image_ComfyUI', file: 'split_files/text_encoders/qwen_2.5_vl_7b_fp8_scaled.safetensors', target: 'text_encoders', sizeGb: 9.38 });
-  new HfModel(app, 'QwenVae', { repo: 'Comfy-Org/Qwen-Image_ComfyUI', file: 'split_files/vae/qwen_image_vae.safetensors', target: 'vae', sizeGb: 0.254 });
+  const app = new ComfyApp(project, 'qwen-edit', {
+    gpu: ['A100-80GB', 'H100'],
+    comfyVersion: COMFY_NEW,
+    nodeSchemas: COMFY_NEW_NODE_SCHEMAS,
+    volumes: [shared.models],
+    secrets: shared.secrets,
+  });
+  new HfModel(app, 'QwenEdit2511', {
+    repo: 'Comfy-Org/Qwen-Image-Edit_ComfyUI',
+    file: 'split_files/diffusion_models/qwen_image_edit_2511_bf16.safetensors',
+    target: 'diffusion_models',
+    sizeGb: 40.9,
+  });
+  new HfModel(app, 'QwenTextEncoder', {
+    repo: 'Comfy-Org/Qwen-Image_ComfyUI',
+    file: 'split_files/text_encoders/qwen_2.5_vl_7b_fp8_scaled.safetensors',
+    target: 'text_encoders',
+    sizeGb: 9.38,
+  });
+  new HfModel(app, 'QwenVae', {
+    repo: 'Comfy-Org/Qwen-Image_ComfyUI',
+    file: 'split_files/vae/qwen_image_vae.safetensors',
+    target: 'vae',
+    sizeGb: 0.254,
+  });
 
   new Endpoint(app, 'Edit', {
     path: '/qwen-image-edit-2511',
@@ -23,8 +44,16 @@ export function addQwenEditApp(project: ModalProject, shared: RylaShared): Comfy
     timeout: '7m',
     inputs: {
       ...sourceImage,
-      instruction: { type: 'string', node: '8', input: 'prompt', minLength: 1, maxLength: 10000, description: 'What to change' },
-      ...sampling('13', 50, 4.0), ...seed('13'),
+      instruction: {
+        type: 'string',
+        node: '8',
+        input: 'prompt',
+        minLength: 1,
+        maxLength: 10000,
+        description: 'What to change',
+      },
+      ...sampling('13', 50, 4.0),
+      ...seed('13'),
       denoise: { type: 'float', node: '13', input: 'denoise', default: 0.8, min: 0, max: 1 },
     },
     output: 'jpeg',
@@ -36,9 +65,22 @@ export function addQwenEditApp(project: ModalProject, shared: RylaShared): Comfy
     timeout: '7m',
     inputs: {
       ...sourceImage,
-      mask_image: { type: 'image', node: '20', input: 'image', description: 'Mask, white where to edit: a data URL or base64' },
-      prompt: { type: 'string', node: '8', input: 'prompt', minLength: 1, maxLength: 10000, description: 'What to put in the masked area' },
-      ...sampling('13', 50, 4.0), ...seed('13'),
+      mask_image: {
+        type: 'image',
+        node: '20',
+        input: 'image',
+        description: 'Mask, white where to edit: a data URL or base64',
+      },
+      prompt: {
+        type: 'string',
+        node: '8',
+        input: 'prompt',
+        minLength: 1,
+        maxLength: 10000,
+        description: 'What to put in the masked area',
+      },
+      ...sampling('13', 50, 4.0),
+      ...seed('13'),
     },
     output: 'jpeg',
   });

@@ -22,8 +22,29 @@ export interface RylaShared {
  * file (reference/models.md §1.5).
  */
 export function addFluxDevModels(app: ComfyApp): void {
-  new HfModel(app, 'FluxDevUnet', { repo: 'black-forest-labs/FLUX.1-dev', file: 'flux1-dev.safetensors', target: 'diffusion_models', gated: true, sizeGb: 23.8 });
-  new HfModel(app, 'T5xxl', { repo: 'comfyanonymous/flux_text_encoders', file: 't5xxl_fp16.safetensors', target: 'text_encoders', sizeGb: 9.79 });
-  new HfModel(app, 'ClipL', { repo: 'comfyanonymous/flux_text_encoders', file: 'clip_l.safetensors', target: 'text_encoders', sizeGb: 0.246 });
-  new HfModel(app, 'FluxVae', { repo: 'Comfy-Org/z_image_turbo', file: 'split_files/vae/ae.safetensors', target: 'vae', sizeGb: 0.335 });
+  new HfModel(app, 'FluxDevUnet', {
+    repo: 'black-forest-labs/FLUX.1-dev',
+    file: 'flux1-dev.safetensors',
+    target: 'diffusion_models',
+    gated: true,
+    sizeGb: 23.8,
+  });
+  new HfModel(app, 'T5xxl', {
+    repo: 'comfyanonymous/flux_text_encoders',
+    file: 't5xxl_fp16.safetensors',
+    target: 'text_encoders',
+    sizeGb: 9.79,
+  });
+  new HfModel(app, 'ClipL', {
+    repo: 'comfyanonymous/flux_text_encoders',
+    file: 'clip_l.safetensors',
+    target: 'text_encoders',
+    sizeGb: 0.246,
+  });
+  new HfModel(app, 'FluxVae', {
+    repo: 'Comfy-Org/z_image_turbo',
+    file: 'split_files/vae/ae.safetensors',
+    target: 'vae',
+    sizeGb: 0.335,
+  });
 }

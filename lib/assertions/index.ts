@@ -17,7 +17,10 @@ interface Synthesizable extends IConstruct {
 }
 
 /** An app as the assertions show it: the manifest's values, durations as written (`"10m"`). */
-export type AppView = Omit<AppModel, 'hash' | 'image' | 'timeoutSeconds' | 'startupTimeoutSeconds' | 'scaledownWindowSeconds'> & {
+export type AppView = Omit<
+  AppModel,
+  'hash' | 'image' | 'timeoutSeconds' | 'startupTimeoutSeconds' | 'scaledownWindowSeconds'
+> & {
   timeout: string;
   startupTimeout: string;
   scaledownWindow: string;
@@ -66,7 +69,10 @@ export class Template {
     }
   }
 
-  private constructor(private readonly manifest: Manifest, private readonly files: ReadonlyMap<string, string>) {}
+  private constructor(
+    private readonly manifest: Manifest,
+    private readonly files: ReadonlyMap<string, string>,
+  ) {}
 
   /** The manifest (every app and endpoint with resolved values): stable, for snapshots. */
   public toJSON(): Manifest {
@@ -76,7 +82,8 @@ export class Template {
   /** The text of one synthesized file, e.g. `apps/flux/app.py`. */
   public file(name: string): string {
     const text = this.files.get(name);
-    if (text === undefined) throw new AssertionFailed(`no file ${name} in the assembly: it has ${[...this.files.keys()].sort().join(', ')}`);
+    if (text === undefined)
+      throw new AssertionFailed(`no file ${name} in the assembly: it has ${[...this.files.keys()].sort().join(', ')}`);
     return text;
   }
 
@@ -93,14 +100,18 @@ export class Template {
   /** Fails unless app `id` exists and matches `props` (a subset, or any Matcher). */
   public hasApp(id: string, props: Record<string, unknown> | Matcher = {}): void {
     const app = this.apps()[id];
-    if (!app) throw new AssertionFailed(`no app "${id}": the apps are ${Object.keys(this.apps()).join(', ') || 'none'}`);
+    if (!app)
+      throw new AssertionFailed(`no app "${id}": the apps are ${Object.keys(this.apps()).join(', ') || 'none'}`);
     check(`app "${id}"`, app, props);
   }
 
   /** Fails unless endpoint `path` exists and matches `props` (a subset, or any Matcher). */
   public hasEndpoint(path: string, props: Record<string, unknown> | Matcher = {}): void {
     const endpoint = this.endpoints()[path];
-    if (!endpoint) throw new AssertionFailed(`no endpoint "${path}": the endpoints are ${Object.keys(this.endpoints()).join(', ') || 'none'}`);
+    if (!endpoint)
+      throw new AssertionFailed(
+        `no endpoint "${path}": the endpoints are ${Object.keys(this.endpoints()).join(', ') || 'none'}`,
+      );
     check(`endpoint "${path}"`, endpoint, props);
   }
 
@@ -122,14 +133,24 @@ export class Template {
    * the endpoint does not have fails too (the server ignores it: in a test it is most likely a typo).
    * `options.validate: false` binds the body as given, for tests of raw binding.
    */
-  public bindRequest(path: string, body: Record<string, unknown>, options: { seed?: number; validate?: boolean } = {}): Record<string, { class_type: string; inputs: Record<string, unknown> }> {
+  public bindRequest(
+    path: string,
+    body: Record<string, unknown>,
+    options: { seed?: number; validate?: boolean } = {},
+  ): Record<string, { class_type: string; inputs: Record<string, unknown> }> {
     const app = this.manifest.apps.find((a) => a.endpoints.some((e) => e.path === path));
-    if (!app) throw new AssertionFailed(`no endpoint "${path}": the endpoints are ${Object.keys(this.endpoints()).join(', ')}`);
+    if (!app)
+      throw new AssertionFailed(`no endpoint "${path}": the endpoints are ${Object.keys(this.endpoints()).join(', ')}`);
     const endpoint = app.endpoints.find((e) => e.path === path)!;
     if (options.validate !== false) {
-      const problems = requestProblems(JSON.parse(this.file('clients/endpoints.json')).endpoints[path].requestSchema, body);
+      const problems = requestProblems(
+        JSON.parse(this.file('clients/endpoints.json')).endpoints[path].requestSchema,
+        body,
+      );
       if (problems.length > 0) {
-        throw new AssertionFailed(`bindRequest("${path}"): the body is not one the app takes (it answers a 422 for a bad or missing field):\n${problems.map((p) => `  ${p}`).join('\n')}\n(pass { validate: false } to bind it as given)`);
+        throw new AssertionFailed(
+          `bindRequest("${path}"): the body is not one the app takes (it answers a 422 for a bad or missing field):\n${problems.map((p) => `  ${p}`).join('\n')}\n(pass { validate: false } to bind it as given)`,
+        );
       }
     }
     const graph = JSON.parse(this.file(`apps/${app.id}/${endpoint.workflow}`));
@@ -138,10 +159,14 @@ export class Template {
       let value = values[f.name];
       if (f.type === 'seed' && value === undefined) value = options.seed ?? 0;
       if (value === undefined || f.targets.length === 0) continue;
-      if (f.format !== undefined) value = f.format.replace(/\{([^{}]*)\}/g, (_, name: string) => (values[name] === undefined ? '' : String(values[name]))).trim();
+      if (f.format !== undefined)
+        value = f.format
+          .replace(/\{([^{}]*)\}/g, (_, name: string) => (values[name] === undefined ? '' : String(values[name])))
+          .trim();
       if (f.clamp && typeof value === 'number') value = Math.min(Math.max(value, f.min!), f.max!);
       if (Array.isArray(value)) value = value[0];
-      if (f.ensureSuffix !== undefined && typeof value === 'string' && !value.endsWith(f.ensureSuffix)) value += f.ensureSuffix;
+      if (f.ensureSuffix !== undefined && typeof value === 'string' && !value.endsWith(f.ensureSuffix))
+        value += f.ensureSuffix;
       if (f.type === 'image' || f.type === 'video') value = `${f.name}${f.type === 'image' ? '.png' : '.mp4'}`;
       const key = typeof value === 'boolean' ? JSON.stringify(value) : String(value);
       if (f.map && Object.hasOwn(f.map, key)) value = f.map[key];
@@ -155,7 +180,9 @@ export class Template {
 function requestValues(fields: readonly RequestField[], body: Record<string, unknown>): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const f of fields) {
-    const name = [f.name, ...f.aliases].find((n) => body[n] !== undefined && body[n] !== null && !(body[n] === '' && f.defaultWhenEmpty));
+    const name = [f.name, ...f.aliases].find(
+      (n) => body[n] !== undefined && body[n] !== null && !(body[n] === '' && f.defaultWhenEmpty),
+    );
     const value = name === undefined ? f.default : body[name];
     if (value !== undefined && value !== null) values[f.name] = value;
   }
@@ -168,18 +195,33 @@ function requestValues(fields: readonly RequestField[], body: Record<string, unk
 
 function appView(a: AppModel): AppView {
   const { hash: _hash, image: _image, timeoutSeconds, startupTimeoutSeconds, scaledownWindowSeconds, ...rest } = a;
-  return { ...rest, timeout: formatDuration(timeoutSeconds), startupTimeout: formatDuration(startupTimeoutSeconds), scaledownWindow: formatDuration(scaledownWindowSeconds) };
+  return {
+    ...rest,
+    timeout: formatDuration(timeoutSeconds),
+    startupTimeout: formatDuration(startupTimeoutSeconds),
+    scaledownWindow: formatDuration(scaledownWindowSeconds),
+  };
 }
 
 function endpointView(a: AppModel, e: EndpointModel): EndpointView {
   const { timeoutSeconds, clientTimeoutMs, fields, ...rest } = e;
-  return { ...rest, app: a.id, timeout: formatDuration(timeoutSeconds), clientTimeout: formatDuration(clientTimeoutMs / 1000), fields: Object.fromEntries(fields.map((f) => [f.name, f])) };
+  return {
+    ...rest,
+    app: a.id,
+    timeout: formatDuration(timeoutSeconds),
+    clientTimeout: formatDuration(clientTimeoutMs / 1000),
+    fields: Object.fromEntries(fields.map((f) => [f.name, f])),
+  };
 }
 
 function check(what: string, actual: unknown, expected: Record<string, unknown> | Matcher): void {
-  const matcher = typeof (expected as Matcher).test === 'function' ? (expected as Matcher) : Match.objectLike(expected as Record<string, unknown>);
+  const matcher =
+    typeof (expected as Matcher).test === 'function'
+      ? (expected as Matcher)
+      : Match.objectLike(expected as Record<string, unknown>);
   const failures = matches(matcher, actual);
-  if (failures.length > 0) throw new AssertionFailed(`${what} does not match:\n${failures.map((f) => `  ${f}`).join('\n')}`);
+  if (failures.length > 0)
+    throw new AssertionFailed(`${what} does not match:\n${failures.map((f) => `  ${f}`).join('\n')}`);
 }
 
 /** A failed assertion: what was expected and what the assembly has. */

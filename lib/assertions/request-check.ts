@@ -10,7 +10,10 @@ type JsonSchema = { properties?: Record<string, unknown>; [key: string]: unknown
 export function requestProblems(schema: JsonSchema, body: Record<string, unknown>): string[] {
   const known = Object.keys(schema.properties ?? {});
   const unknown = Object.keys(body).filter((k) => !known.includes(k));
-  const problems = unknown.map((k) => `field "${k}": not a field of this endpoint (the server would ignore it) — expected one of ${known.join(', ') || 'no fields'}`);
+  const problems = unknown.map(
+    (k) =>
+      `field "${k}": not a field of this endpoint (the server would ignore it) — expected one of ${known.join(', ') || 'no fields'}`,
+  );
   const validate = compile(schema);
   if (!validate(body)) problems.push(...describe(validate.errors ?? [], body));
   return problems;
@@ -43,18 +46,30 @@ function describe(errors: ErrorObject[], body: Record<string, unknown>): string[
   for (const e of errors) {
     if (e.instancePath === '') {
       if (e.keyword === 'required') missing.add(String((e.params as { missingProperty: string }).missingProperty));
-      if (e.keyword === 'not') byField.set('', [...(byField.get('') ?? []), 'one field sent under two of its names (send only one)']);
+      if (e.keyword === 'not')
+        byField.set('', [...(byField.get('') ?? []), 'one field sent under two of its names (send only one)']);
       continue;
     }
     const field = decodeURIComponent(e.instancePath.split('/')[1]).replaceAll('~1', '/').replaceAll('~0', '~');
-    const sayNothing = e.keyword === 'anyOf' || (e.keyword === 'type' && (e.params as { type: string }).type === 'null') || (e.keyword === 'const' && (e.params as { allowedValue: unknown }).allowedValue === '');
+    const sayNothing =
+      e.keyword === 'anyOf' ||
+      (e.keyword === 'type' && (e.params as { type: string }).type === 'null') ||
+      (e.keyword === 'const' && (e.params as { allowedValue: unknown }).allowedValue === '');
     if (sayNothing) continue;
-    const message = e.keyword === 'enum' ? `must be one of ${show((e.params as { allowedValues: unknown[] }).allowedValues)}` : e.message ?? e.keyword;
+    const message =
+      e.keyword === 'enum'
+        ? `must be one of ${show((e.params as { allowedValues: unknown[] }).allowedValues)}`
+        : (e.message ?? e.keyword);
     const at = e.instancePath.split('/').length > 2 ? ` (at ${e.instancePath.split('/').slice(2).join('/')})` : '';
     byField.set(field, [...new Set([...(byField.get(field) ?? []), `${message}${at}`])]);
   }
-  const lines = [...byField].filter(([f]) => f !== '').map(([f, messages]) => `field "${f}": got ${show(body[f])}, ${messages.join('; ')}`);
-  if (missing.size > 0) lines.push(`missing: ${[...missing].map((m) => `"${m}"`).join(' or ')} must be sent with a value (null counts as left out)`);
+  const lines = [...byField]
+    .filter(([f]) => f !== '')
+    .map(([f, messages]) => `field "${f}": got ${show(body[f])}, ${messages.join('; ')}`);
+  if (missing.size > 0)
+    lines.push(
+      `missing: ${[...missing].map((m) => `"${m}"`).join(' or ')} must be sent with a value (null counts as left out)`,
+    );
   if (byField.has('')) lines.push(...byField.get('')!);
   return lines;
 }

@@ -11,7 +11,9 @@ import { closest } from '../comfy/closest';
 export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   const options = config.options ?? {};
   try {
-    return parseArgs({ ...config, args: joinNegativeValues(config.args ?? [], options), strict: true }) as ReturnType<typeof parseArgs<T>>;
+    return parseArgs({ ...config, args: joinNegativeValues(config.args ?? [], options), strict: true }) as ReturnType<
+      typeof parseArgs<T>
+    >;
   } catch (e) {
     throw new Error(usageMessage(e as Error & { code?: string }, options));
   }
@@ -20,7 +22,11 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnTy
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 function joinNegativeValues(args: readonly string[], options: Options): string[] {
-  const byShort = new Map(Object.entries(options).filter(([, o]) => o.short).map(([name, o]) => [o.short!, name]));
+  const byShort = new Map(
+    Object.entries(options)
+      .filter(([, o]) => o.short)
+      .map(([name, o]) => [o.short!, name]),
+  );
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -87,7 +93,11 @@ export function parseContext(pairs: string[]): Record<string, unknown> | string 
 export function warnUnknownContext(keys: string[], known: Record<string, unknown>, err: NodeJS.WritableStream): void {
   const names = Object.keys(known);
   for (const key of keys.filter((k) => !(k in known))) {
-    const near = names.length ? `; cdk-like.json's context has ${names.join(', ')}${closest(key, names, 1).length ? ` (did you mean ${closest(key, names, 1)[0]}?)` : ''}` : '; cdk-like.json has no context';
-    err.write(`modal-cdk: warning: -c ${key}: not a key of cdk-like.json's context${near} — it is set all the same; a stack reads it only with node.tryGetContext('${key}')\n`);
+    const near = names.length
+      ? `; cdk-like.json's context has ${names.join(', ')}${closest(key, names, 1).length ? ` (did you mean ${closest(key, names, 1)[0]}?)` : ''}`
+      : '; cdk-like.json has no context';
+    err.write(
+      `modal-cdk: warning: -c ${key}: not a key of cdk-like.json's context${near} — it is set all the same; a stack reads it only with node.tryGetContext('${key}')\n`,
+    );
   }
 }

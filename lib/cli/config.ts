@@ -13,8 +13,14 @@ export const configSchema = z.strictObject({
   output: z.string().min(1).default('synth.out'),
   modal: z
     .strictObject({
-      workspace: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a Modal workspace name (lower-case letters, digits, "-")').optional(),
-      environment: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal environment name').default('main'),
+      workspace: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a Modal workspace name (lower-case letters, digits, "-")')
+        .optional(),
+      environment: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal environment name')
+        .default('main'),
     })
     .default({ environment: 'main' }),
   /** Path of the client policy file (timeouts and GPUs clients rely on); none when left out. */
@@ -40,7 +46,12 @@ export type Config = z.output<typeof configSchema>;
 export function loadConfig(dir: string): Config {
   const file = path.join(dir, CONFIG_FILE);
   if (!existsSync(file)) {
-    throw new ModalCdkError([{ path: CONFIG_FILE, message: `not found in ${dir}: run modal-cdk from the project root, which has ${CONFIG_FILE}` }]);
+    throw new ModalCdkError([
+      {
+        path: CONFIG_FILE,
+        message: `not found in ${dir}: run modal-cdk from the project root, which has ${CONFIG_FILE}`,
+      },
+    ]);
   }
   let raw: unknown;
   try {

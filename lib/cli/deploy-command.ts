@@ -44,16 +44,33 @@ type Out = NodeJS.WritableStream;
 
 export async function deployCommand(argv: string[], out: Out, err: Out): Promise<number> {
   let values: {
-    app?: string[]; all?: boolean; env?: string; 'dry-run'?: boolean; force?: boolean; concurrency?: string; timeout?: string; yes?: boolean; help?: boolean;
-    'skip-volume-check'?: boolean; verify?: boolean;
+    app?: string[];
+    all?: boolean;
+    env?: string;
+    'dry-run'?: boolean;
+    force?: boolean;
+    concurrency?: string;
+    timeout?: string;
+    yes?: boolean;
+    help?: boolean;
+    'skip-volume-check'?: boolean;
+    verify?: boolean;
   };
   try {
     ({ values } = parseCommandArgs({
       args: argv,
       options: {
-        app: { type: 'string', short: 'a', multiple: true }, all: { type: 'boolean' }, env: { type: 'string', short: 'e' },
-        'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, concurrency: { type: 'string' }, timeout: { type: 'string' },
-        yes: { type: 'boolean', short: 'y' }, help: { type: 'boolean', short: 'h' }, 'skip-volume-check': { type: 'boolean' }, verify: { type: 'boolean' },
+        app: { type: 'string', short: 'a', multiple: true },
+        all: { type: 'boolean' },
+        env: { type: 'string', short: 'e' },
+        'dry-run': { type: 'boolean' },
+        force: { type: 'boolean' },
+        concurrency: { type: 'string' },
+        timeout: { type: 'string' },
+        yes: { type: 'boolean', short: 'y' },
+        help: { type: 'boolean', short: 'h' },
+        'skip-volume-check': { type: 'boolean' },
+        verify: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -64,12 +81,19 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
     out.write(DEPLOY_HELP);
     return 0;
   }
-  if (Boolean(values.all) === Boolean(values.app?.length)) return reportUsage(err, 'deploy', 'expected --app <id> (one or more) or --all, not both and not neither');
+  if (Boolean(values.all) === Boolean(values.app?.length))
+    return reportUsage(err, 'deploy', 'expected --app <id> (one or more) or --all, not both and not neither');
   const config = loadConfig(process.cwd());
   const concurrency = positiveInt(values.concurrency, config.deploy.concurrency);
   const timeoutSeconds = positiveInt(values.timeout, config.deploy.timeoutSeconds);
-  if (concurrency === undefined) return reportUsage(err, 'deploy', `--concurrency: got ${JSON.stringify(values.concurrency)}, expected a whole number ≥ 1`);
-  if (timeoutSeconds === undefined) return reportUsage(err, 'deploy', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
+  if (concurrency === undefined)
+    return reportUsage(
+      err,
+      'deploy',
+      `--concurrency: got ${JSON.stringify(values.concurrency)}, expected a whole number ≥ 1`,
+    );
+  if (timeoutSeconds === undefined)
+    return reportUsage(err, 'deploy', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
   const env = values.env ?? config.modal.environment;
   const root = process.cwd();
 
@@ -81,7 +105,9 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
     throw e;
   }
   reportWarnings(selection.warnings, err);
-  out.write(`Plan for environment "${env}":\n${selection.selected.map((s) => `  ${describeStep(s, selection.state, values.force ?? false)}`).join('\n')}\n`);
+  out.write(
+    `Plan for environment "${env}":\n${selection.selected.map((s) => `  ${describeStep(s, selection.state, values.force ?? false)}`).join('\n')}\n`,
+  );
   if (selection.changed.length === 0) {
     out.write(`Nothing to deploy: every selected app is as last deployed to "${env}" (--force deploys anyway).\n`);
     return 0;
@@ -97,20 +123,27 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
   if (!values['skip-volume-check']) {
     const absent = await missingVolumeFiles(selection, env, outdir);
     if (typeof absent === 'string') {
-      err.write(`modal-cdk deploy: could not check the volume models (${absent}); nothing deployed (--skip-volume-check deploys without checking)\n`);
+      err.write(
+        `modal-cdk deploy: could not check the volume models (${absent}); nothing deployed (--skip-volume-check deploys without checking)\n`,
+      );
       return 1;
     }
     if (absent.length > 0) {
-      throw new ModalCdkError(absent.map((f) => ({
-        path: f.constructPath,
-        message: `app ${f.app}: ${f.pathInVolume} is not on volume ${f.volume} in "${env}": the app would start without it — upload it (modal-cdk models upload --app ${f.app} --from <dir>), or pass --skip-volume-check`,
-      })));
+      throw new ModalCdkError(
+        absent.map((f) => ({
+          path: f.constructPath,
+          message: `app ${f.app}: ${f.pathInVolume} is not on volume ${f.volume} in "${env}": the app would start without it — upload it (modal-cdk models upload --app ${f.app} --from <dir>), or pass --skip-volume-check`,
+        })),
+      );
     }
   }
   if (!values.yes) {
-    if (!process.stdin.isTTY) return reportUsage(err, 'deploy', 'not a terminal, so no one can confirm: pass --yes to deploy without asking');
+    if (!process.stdin.isTTY)
+      return reportUsage(err, 'deploy', 'not a terminal, so no one can confirm: pass --yes to deploy without asking');
     const question = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await question.question(`Deploy ${selection.changed.length} app(s) to Modal environment "${env}"? [y/N] `);
+    const answer = await question.question(
+      `Deploy ${selection.changed.length} app(s) to Modal environment "${env}"? [y/N] `,
+    );
     question.close();
     if (!/^y(es)?$/i.test(answer.trim())) {
       out.write('Nothing deployed.\n');
@@ -127,27 +160,55 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    const results = await pool(selection.changed, concurrency, async (step) => {
-      const prefix = `[${step.appId}] `;
-      const result = await deployApp(step, {
-        cwd: outdir, timeoutSeconds, retries: config.deploy.retries, retryDelaySeconds: config.deploy.retryDelaySeconds,
-        onLine: (line) => out.write(`${prefix}${line}\n`), signal: controller.signal,
-      });
-      if (result.outcome === 'deployed' || result.outcome === 'unchanged') {
-        recordDeploy(root, env, step.appId, { hash: step.hash, modalName: step.modalName, tag: step.hash.slice(0, 12), deployedAt: new Date().toISOString(), urls: result.urls }, path.join(outdir, 'apps', step.appId));
-      } else {
-        err.write(`${prefix}${result.outcome}: ${result.reason}\n`);
-      }
-      return result;
-    }, controller.signal);
+    const results = await pool(
+      selection.changed,
+      concurrency,
+      async (step) => {
+        const prefix = `[${step.appId}] `;
+        const result = await deployApp(step, {
+          cwd: outdir,
+          timeoutSeconds,
+          retries: config.deploy.retries,
+          retryDelaySeconds: config.deploy.retryDelaySeconds,
+          onLine: (line) => out.write(`${prefix}${line}\n`),
+          signal: controller.signal,
+        });
+        if (result.outcome === 'deployed' || result.outcome === 'unchanged') {
+          recordDeploy(
+            root,
+            env,
+            step.appId,
+            {
+              hash: step.hash,
+              modalName: step.modalName,
+              tag: step.hash.slice(0, 12),
+              deployedAt: new Date().toISOString(),
+              urls: result.urls,
+            },
+            path.join(outdir, 'apps', step.appId),
+          );
+        } else {
+          err.write(`${prefix}${result.outcome}: ${result.reason}\n`);
+        }
+        return result;
+      },
+      controller.signal,
+    );
     out.write(summary(results, selection.unchanged));
-    const ok = results.every((r) => r.outcome === 'deployed' || r.outcome === 'unchanged') && !controller.signal.aborted;
+    const ok =
+      results.every((r) => r.outcome === 'deployed' || r.outcome === 'unchanged') && !controller.signal.aborted;
     if (!values.verify || controller.signal.aborted) return ok ? 0 : 1;
     const live = results.filter((r) => r.outcome === 'deployed' || r.outcome === 'unchanged').map((r) => r.appId);
     const urls = Object.fromEntries(results.map((r) => [r.appId, r.urls[0]]));
     const { deployedBaseUrl, verifyAndReport } = await import('./verify-command');
     const baseOf = (a: AppModel) => urls[a.id] ?? deployedBaseUrl(selection, a);
-    const verified = await verifyAndReport(selection.manifest.apps.filter((a) => live.includes(a.id)), baseOf, { where: `Modal environment "${env}"` }, out, err);
+    const verified = await verifyAndReport(
+      selection.manifest.apps.filter((a) => live.includes(a.id)),
+      baseOf,
+      { where: `Modal environment "${env}"` },
+      out,
+      err,
+    );
     return ok && verified ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
@@ -181,9 +242,13 @@ async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<
 
 function summary(results: AppResult[], unchanged: PlanStep[]): string {
   const rows = [
-    ...results.map((r) => [r.appId, r.outcome === 'unchanged' ? 'unchanged (Modal skipped it)' : r.outcome, `${(r.durationMs / 1000).toFixed(1)} s`, r.urls.join(' ') || (r.reason ?? '')]),
+    ...results.map((r) => [
+      r.appId,
+      r.outcome === 'unchanged' ? 'unchanged (Modal skipped it)' : r.outcome,
+      `${(r.durationMs / 1000).toFixed(1)} s`,
+      r.urls.join(' ') || (r.reason ?? ''),
+    ]),
     ...unchanged.map((s) => [s.appId, 'unchanged since last deploy', '-', '']),
   ];
   return `\n${formatTable(['app', 'result', 'duration', 'URLs'], rows)}`;
 }
-

@@ -20,10 +20,22 @@ Options:
 Exit codes: 0 shown (changed or not), 1 the stack has errors, 2 usage error.
 `;
 
-export async function diffCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function diffCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   let values: { app?: string[]; env?: string; help?: boolean };
   try {
-    ({ values } = parseCommandArgs({ args: argv, options: { app: { type: 'string', short: 'a', multiple: true }, env: { type: 'string', short: 'e' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseCommandArgs({
+      args: argv,
+      options: {
+        app: { type: 'string', short: 'a', multiple: true },
+        env: { type: 'string', short: 'e' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
   } catch (e) {
     return reportUsage(err, 'diff', (e as Error).message);
   }
@@ -48,14 +60,28 @@ export async function diffCommand(argv: string[], out: NodeJS.WritableStream, er
       out.write(`${step.appId}: unchanged since its deploy to "${env}" at ${previous!.deployedAt}\n`);
       continue;
     }
-    out.write(previous ? `${step.appId}: changed since its deploy to "${env}" at ${previous.deployedAt}\n` : `${step.appId}: never deployed to "${env}" (every file is new)\n`);
+    out.write(
+      previous
+        ? `${step.appId}: changed since its deploy to "${env}" at ${previous.deployedAt}\n`
+        : `${step.appId}: never deployed to "${env}" (every file is new)\n`,
+    );
     const before = readTree(deployedDir(root, env, step.appId));
     const after = readTree(path.join(config.output, 'apps', step.appId));
     for (const rel of [...new Set([...before.keys(), ...after.keys()])].sort()) {
       const a = before.get(rel);
       const b = after.get(rel);
       if (a === b) continue;
-      out.write(createTwoFilesPatch(a === undefined ? '/dev/null' : `deployed/${step.appId}/${rel}`, b === undefined ? '/dev/null' : `${config.output}/apps/${step.appId}/${rel}`, a ?? '', b ?? '', undefined, undefined, { context: 3 }));
+      out.write(
+        createTwoFilesPatch(
+          a === undefined ? '/dev/null' : `deployed/${step.appId}/${rel}`,
+          b === undefined ? '/dev/null' : `${config.output}/apps/${step.appId}/${rel}`,
+          a ?? '',
+          b ?? '',
+          undefined,
+          undefined,
+          { context: 3 },
+        ),
+      );
     }
   }
   return 0;

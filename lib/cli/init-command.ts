@@ -27,7 +27,11 @@ const DEV_TOOLS = ['@swc/core', '@swc/jest', '@types/jest', '@types/node', 'jest
 export function initCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   let values: { name?: string; help?: boolean };
   try {
-    ({ values } = parseCommandArgs({ args: argv, options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseCommandArgs({
+      args: argv,
+      options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
   } catch (e) {
     return reportUsage(err, 'init', (e as Error).message);
   }
@@ -36,8 +40,20 @@ export function initCommand(argv: string[], out: NodeJS.WritableStream, err: Nod
     return 0;
   }
   const dir = process.cwd();
-  const name = values.name ?? (path.basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'my-project');
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) return reportUsage(err, 'init', `--name: got ${JSON.stringify(name)}, expected lower-case letters, digits and "-" (it prefixes every Modal app name)`);
+  const name =
+    values.name ??
+    (path
+      .basename(dir)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '') ||
+      'my-project');
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+    return reportUsage(
+      err,
+      'init',
+      `--name: got ${JSON.stringify(name)}, expected lower-case letters, digits and "-" (it prefixes every Modal app name)`,
+    );
 
   const source = path.join(TEMPLATES_DIR, 'init');
   const existing = readPackage(dir);
@@ -48,9 +64,13 @@ export function initCommand(argv: string[], out: NodeJS.WritableStream, err: Nod
   const files = listFiles(source).map((rel) => ({ rel, target: rel === 'gitignore' ? '.gitignore' : rel }));
   // A fresh git repository's README.md and .gitignore are the user's: kept, the .gitignore extended.
   const mergeable = new Set(['README.md', '.gitignore']);
-  const taken = files.filter((f) => !mergeable.has(f.target) && existsSync(path.join(dir, f.target))).map((f) => f.target);
+  const taken = files
+    .filter((f) => !mergeable.has(f.target) && existsSync(path.join(dir, f.target)))
+    .map((f) => f.target);
   if (taken.length > 0) {
-    err.write(`modal-cdk init: ${taken.join(', ')} already ${taken.length === 1 ? 'exists' : 'exist'} in ${dir}: expected a new project's directory (empty, or with only package.json, node_modules, README.md and .gitignore) — nothing was written\n`);
+    err.write(
+      `modal-cdk init: ${taken.join(', ')} already ${taken.length === 1 ? 'exists' : 'exist'} in ${dir}: expected a new project's directory (empty, or with only package.json, node_modules, README.md and .gitignore) — nothing was written\n`,
+    );
     return 1;
   }
   const notes: string[] = [];
@@ -59,15 +79,20 @@ export function initCommand(argv: string[], out: NodeJS.WritableStream, err: Nod
     const text = readFileSync(path.join(source, rel), 'utf8').replaceAll('{{name}}', name);
     const file = path.join(dir, target);
     if (target === 'README.md' && existsSync(file)) {
-      notes.push('README.md: yours is kept (modal-cdk\'s quick start is in its own README)');
+      notes.push("README.md: yours is kept (modal-cdk's quick start is in its own README)");
       continue;
     }
     if (target === '.gitignore' && existsSync(file)) {
       const own = readFileSync(file, 'utf8');
       const have = new Set(own.split(/\r?\n/).map((l) => l.trim()));
       const missing = text.split('\n').filter((l) => l.trim() && !have.has(l.trim()));
-      if (missing.length > 0) writeFileSync(file, `${own}${own.endsWith('\n') || own === '' ? '' : '\n'}${missing.join('\n')}\n`);
-      notes.push(missing.length > 0 ? `.gitignore: yours is kept, with ${missing.join(', ')} added` : '.gitignore: yours already ignores what modal-cdk writes');
+      if (missing.length > 0)
+        writeFileSync(file, `${own}${own.endsWith('\n') || own === '' ? '' : '\n'}${missing.join('\n')}\n`);
+      notes.push(
+        missing.length > 0
+          ? `.gitignore: yours is kept, with ${missing.join(', ')} added`
+          : '.gitignore: yours already ignores what modal-cdk writes',
+      );
       continue;
     }
     mkdirSync(path.dirname(file), { recursive: true });
@@ -84,7 +109,11 @@ export function initCommand(argv: string[], out: NodeJS.WritableStream, err: Nod
 }
 
 function listFiles(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? listFiles(path.join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`])).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) =>
+      d.isDirectory() ? listFiles(path.join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`],
+    )
+    .sort();
 }
 
 /** The parts of a package.json init reads and writes; the rest is kept as it is. */
@@ -108,7 +137,8 @@ function readPackage(dir: string): PackageJson | string {
   } catch (e) {
     return `package.json is not valid JSON (${(e as Error).message}): fix it or remove it`;
   }
-  if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg)) return 'package.json is not a JSON object: fix it or remove it';
+  if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg))
+    return 'package.json is not a JSON object: fix it or remove it';
   const type = (pkg as { type?: unknown }).type;
   if (type !== undefined && type !== 'commonjs') {
     return `package.json has "type": ${JSON.stringify(type)}: a modal-cdk project is CommonJS TypeScript (ts-node --swc and jest load bin/app.ts as CommonJS; as an ES module its tests fail to compile, TS2835) — remove "type" from package.json (or set it to "commonjs"), or run init in a directory of its own`;
@@ -119,13 +149,23 @@ function readPackage(dir: string): PackageJson | string {
 /** The project's package.json: the one there with what init adds, and what it kept of the user's. */
 function projectPackage(existing: PackageJson, name: string): { json: PackageJson; notes: string[] } {
   const own = ownPackage();
-  const scripts: Record<string, string> = { synth: 'modal-cdk synth', deploy: 'modal-cdk deploy', diff: 'modal-cdk diff', verify: 'modal-cdk verify', status: 'modal-cdk status', ls: 'modal-cdk ls', test: 'tsc -p . && jest --ci' };
+  const scripts: Record<string, string> = {
+    synth: 'modal-cdk synth',
+    deploy: 'modal-cdk deploy',
+    diff: 'modal-cdk diff',
+    verify: 'modal-cdk verify',
+    status: 'modal-cdk status',
+    ls: 'modal-cdk ls',
+    test: 'tsc -p . && jest --ci',
+  };
   const theirs: Record<string, string> = { ...existing.scripts };
   const notes: string[] = [];
   if (typeof theirs.test === 'string' && NPM_PLACEHOLDER_TEST.test(theirs.test.trim())) delete theirs.test; // npm's placeholder: replaced
   for (const [script, command] of Object.entries(scripts)) {
     if (theirs[script] !== undefined && theirs[script] !== command) {
-      notes.push(`package.json script "${script}": yours (${JSON.stringify(theirs[script])}) is kept; modal-cdk's is ${JSON.stringify(command)}`);
+      notes.push(
+        `package.json script "${script}": yours (${JSON.stringify(theirs[script])}) is kept; modal-cdk's is ${JSON.stringify(command)}`,
+      );
     }
   }
   const json = {
@@ -135,7 +175,10 @@ function projectPackage(existing: PackageJson, name: string): { json: PackageJso
     ...existing,
     scripts: { ...scripts, ...theirs },
     dependencies: { 'modal-cdk': `^${own.version}`, ...existing.dependencies },
-    devDependencies: { ...Object.fromEntries(DEV_TOOLS.map((t) => [t, own.devDependencies[t]])), ...existing.devDependencies },
+    devDependencies: {
+      ...Object.fromEntries(DEV_TOOLS.map((t) => [t, own.devDependencies[t]])),
+      ...existing.devDependencies,
+    },
   };
   return { json, notes };
 }

@@ -33,29 +33,66 @@ const MODAL_TAIL_MAX = 20_000;
  */
 export function isLogsTime(text: string): boolean {
   if (/^\d+[smhd]$/.test(text)) return true;
-  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
+  const iso =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
   if (!iso) return false;
   const [, y, mo, d, h = '0', mi = '0', sec = '0'] = iso;
   const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  return date.getUTCMonth() === Number(mo) - 1 && date.getUTCDate() === Number(d) && Number(h) < 24 && Number(mi) < 60 && Number(sec) < 60;
+  return (
+    date.getUTCMonth() === Number(mo) - 1 &&
+    date.getUTCDate() === Number(d) &&
+    Number(h) < 24 &&
+    Number(mi) < 60 &&
+    Number(sec) < 60
+  );
 }
 
 /** No limit, for --follow without --timeout: the longest a Node timer can wait (about 24 days). */
 const NO_LIMIT_SECONDS = 2_147_483;
 
 /** The argv after `modal` (what test/python/test_real_modal_cli.py gives the real CLI). */
-export function logsArgs(modalName: string, env: string, o: { since?: string; tail?: string; follow?: boolean }): string[] {
-  return ['app', 'logs', modalName, '--env', env, ...(o.since ? ['--since', o.since] : []), ...(o.tail ? ['--tail', o.tail] : []), ...(o.follow ? ['--follow'] : [])];
+export function logsArgs(
+  modalName: string,
+  env: string,
+  o: { since?: string; tail?: string; follow?: boolean },
+): string[] {
+  return [
+    'app',
+    'logs',
+    modalName,
+    '--env',
+    env,
+    ...(o.since ? ['--since', o.since] : []),
+    ...(o.tail ? ['--tail', o.tail] : []),
+    ...(o.follow ? ['--follow'] : []),
+  ];
 }
 
-export async function logsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  let values: { app?: string; since?: string; tail?: string; follow?: boolean; timeout?: string; env?: string; help?: boolean };
+export async function logsCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  let values: {
+    app?: string;
+    since?: string;
+    tail?: string;
+    follow?: boolean;
+    timeout?: string;
+    env?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseCommandArgs({
       args: argv,
       options: {
-        app: { type: 'string', short: 'a' }, since: { type: 'string' }, tail: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' },
-        timeout: { type: 'string' }, env: { type: 'string', short: 'e' }, help: { type: 'boolean', short: 'h' },
+        app: { type: 'string', short: 'a' },
+        since: { type: 'string' },
+        tail: { type: 'string', short: 'n' },
+        follow: { type: 'boolean', short: 'f' },
+        timeout: { type: 'string' },
+        env: { type: 'string', short: 'e' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
@@ -68,14 +105,28 @@ export async function logsCommand(argv: string[], out: NodeJS.WritableStream, er
   }
   if (!values.app) return reportUsage(err, 'logs', 'expected --app <id>');
   if (values.follow && (values.since !== undefined || values.tail !== undefined)) {
-    return reportUsage(err, 'logs', 'expected --follow alone, or --since/--tail without it: modal app logs streams new entries or fetches old ones, not both');
+    return reportUsage(
+      err,
+      'logs',
+      'expected --follow alone, or --since/--tail without it: modal app logs streams new entries or fetches old ones, not both',
+    );
   }
   const timeoutSeconds = positiveInt(values.timeout, values.follow ? NO_LIMIT_SECONDS : 30);
-  if (timeoutSeconds === undefined) return reportUsage(err, 'logs', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
+  if (timeoutSeconds === undefined)
+    return reportUsage(err, 'logs', `--timeout: got ${JSON.stringify(values.timeout)}, expected whole seconds ≥ 1`);
   const tail = positiveInt(values.tail, 1);
-  if (tail === undefined || tail > MODAL_TAIL_MAX) return reportUsage(err, 'logs', `--tail: got ${JSON.stringify(values.tail)}, expected a whole number from 1 to ${MODAL_TAIL_MAX} (what modal app logs fetches at most)`);
+  if (tail === undefined || tail > MODAL_TAIL_MAX)
+    return reportUsage(
+      err,
+      'logs',
+      `--tail: got ${JSON.stringify(values.tail)}, expected a whole number from 1 to ${MODAL_TAIL_MAX} (what modal app logs fetches at most)`,
+    );
   if (values.since !== undefined && !isLogsTime(values.since)) {
-    return reportUsage(err, 'logs', `--since: got ${JSON.stringify(values.since)}, expected a relative time such as 30m, 2h or 1d (whole s, m, h or d) or an ISO 8601 date-time such as 2026-03-01T05:00:00 — what modal app logs takes`);
+    return reportUsage(
+      err,
+      'logs',
+      `--since: got ${JSON.stringify(values.since)}, expected a relative time such as 30m, 2h or 1d (whole s, m, h or d) or an ISO 8601 date-time such as 2026-03-01T05:00:00 — what modal app logs takes`,
+    );
   }
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
@@ -92,14 +143,21 @@ export async function logsCommand(argv: string[], out: NodeJS.WritableStream, er
   const onInterrupt = () => abort.abort();
   process.once('SIGINT', onInterrupt);
   try {
-    const run = await runModal(args, { cwd: process.cwd(), timeoutSeconds, signal: abort.signal, onLine: (line) => out.write(`${line}\n`) });
+    const run = await runModal(args, {
+      cwd: process.cwd(),
+      timeoutSeconds,
+      signal: abort.signal,
+      onLine: (line) => out.write(`${line}\n`),
+    });
     switch (run.kind) {
       case 'ok':
         return 0;
       case 'cancelled':
         return 130;
       case 'timeout':
-        err.write(`modal-cdk: logs of ${step.appId} (${step.modalName}) cut after ${timeoutSeconds} s (--timeout): what arrived is above${values.follow ? '' : '; modal app logs did not finish'}\n`);
+        err.write(
+          `modal-cdk: logs of ${step.appId} (${step.modalName}) cut after ${timeoutSeconds} s (--timeout): what arrived is above${values.follow ? '' : '; modal app logs did not finish'}\n`,
+        );
         return values.follow ? 0 : 1;
       case 'not-found':
         err.write(`modal-cdk: ${failureHint('not-found')}\n`);

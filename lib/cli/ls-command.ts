@@ -24,7 +24,15 @@ Exit codes: 0 listed, 1 the stack has errors, 2 usage error.
 export function lsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   let values: { json?: boolean; help?: boolean; context?: string[] };
   try {
-    ({ values } = parseCommandArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, context: { type: 'string', short: 'c', multiple: true } }, strict: true }));
+    ({ values } = parseCommandArgs({
+      args: argv,
+      options: {
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        context: { type: 'string', short: 'c', multiple: true },
+      },
+      strict: true,
+    }));
   } catch (e) {
     return reportUsage(err, 'ls', (e as Error).message);
   }
@@ -40,8 +48,16 @@ export function lsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJ
   try {
     const { manifest } = synthFromConfig({ ...base, context: { ...base.context, ...overrides } }, scratch);
     const apps = manifest.apps.map((a) => ({
-      id: a.id, modalName: a.modalName, gpu: a.gpu, timeout: formatDuration(a.timeoutSeconds),
-      endpoints: a.endpoints.map((e) => ({ path: e.path, output: e.output, timeout: formatDuration(e.timeoutSeconds), clientTimeout: formatDuration(e.clientTimeoutMs / 1000) })),
+      id: a.id,
+      modalName: a.modalName,
+      gpu: a.gpu,
+      timeout: formatDuration(a.timeoutSeconds),
+      endpoints: a.endpoints.map((e) => ({
+        path: e.path,
+        output: e.output,
+        timeout: formatDuration(e.timeoutSeconds),
+        clientTimeout: formatDuration(e.clientTimeoutMs / 1000),
+      })),
     }));
     if (values.json) {
       out.write(`${JSON.stringify(apps, null, 2)}\n`);
@@ -49,7 +65,8 @@ export function lsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJ
     }
     for (const a of apps) {
       out.write(`${a.id}  ${a.modalName}  ${[a.gpu].flat().join(' → ')}  timeout ${a.timeout}\n`);
-      for (const e of a.endpoints) out.write(`  ${e.path}  ${e.output}  timeout ${e.timeout}, clients wait ${e.clientTimeout}\n`);
+      for (const e of a.endpoints)
+        out.write(`  ${e.path}  ${e.output}  timeout ${e.timeout}, clients wait ${e.clientTimeout}\n`);
     }
     return 0;
   } finally {

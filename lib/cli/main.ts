@@ -72,7 +72,11 @@ export function main(): void {
 }
 
 /** Runs the CLI; returns the exit code. Output goes to the given streams (tests pass their own). */
-export async function runCli(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function runCli(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     out.write(HELP);
@@ -106,7 +110,9 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
       case 'ls':
         return (await import('./ls-command')).lsCommand(rest, out, err);
       default:
-        err.write(`modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, serve, workflow, init, ls, help\n`);
+        err.write(
+          `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, serve, workflow, init, ls, help\n`,
+        );
         return 2;
     }
   } catch (e) {
@@ -115,13 +121,24 @@ export async function runCli(argv: string[], out: NodeJS.WritableStream = proces
 }
 
 function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  let values: { output?: string; quiet?: boolean; help?: boolean; strict?: boolean; context?: string[]; typecheck?: boolean };
+  let values: {
+    output?: string;
+    quiet?: boolean;
+    help?: boolean;
+    strict?: boolean;
+    context?: string[];
+    typecheck?: boolean;
+  };
   try {
     ({ values } = parseCommandArgs({
       args: argv,
       options: {
-        output: { type: 'string', short: 'o' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' }, strict: { type: 'boolean' },
-        context: { type: 'string', short: 'c', multiple: true }, typecheck: { type: 'boolean' },
+        output: { type: 'string', short: 'o' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+        strict: { type: 'boolean' },
+        context: { type: 'string', short: 'c', multiple: true },
+        typecheck: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -145,7 +162,9 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   if (!values.quiet) {
     const endpoints = assembly.manifest.apps.reduce((n, a) => n + a.endpoints.length, 0);
     const ms = Math.round(performance.now() - started);
-    out.write(`Synthesized ${assembly.manifest.apps.length} app(s), ${endpoints} endpoint(s), ${assembly.fileCount} files to ${outdir}/ in ${ms} ms\n`);
+    out.write(
+      `Synthesized ${assembly.manifest.apps.length} app(s), ${endpoints} endpoint(s), ${assembly.fileCount} files to ${outdir}/ in ${ms} ms\n`,
+    );
   }
   return 0;
 }
@@ -156,7 +175,9 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
  */
 function typecheck(dir: string, err: NodeJS.WritableStream): boolean {
   if (!existsSync(path.join(dir, 'tsconfig.json'))) {
-    err.write(`modal-cdk synth --typecheck: no tsconfig.json in ${dir}: expected one that includes the app (modal-cdk init writes one)\n`);
+    err.write(
+      `modal-cdk synth --typecheck: no tsconfig.json in ${dir}: expected one that includes the app (modal-cdk init writes one)\n`,
+    );
     return false;
   }
   let tsc: string;

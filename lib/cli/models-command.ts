@@ -48,7 +48,13 @@ export async function modelsCommand(argv: string[], out: Out, err: Out): Promise
   try {
     ({ values } = parseCommandArgs({
       args: rest,
-      options: { app: { type: 'string', short: 'a' }, from: { type: 'string' }, 'dry-run': { type: 'boolean' }, env: { type: 'string', short: 'e' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        app: { type: 'string', short: 'a' },
+        from: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        env: { type: 'string', short: 'e' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -59,9 +65,12 @@ export async function modelsCommand(argv: string[], out: Out, err: Out): Promise
     return 0;
   }
   if (!values.app) return reportUsage(err, 'models', 'expected --app <id>');
-  if (sub === 'upload' && !values.from) return reportUsage(err, 'models', 'upload: expected --from <dir>, the local folder laid out as the volume');
-  if (sub === 'ls' && (values.from || values['dry-run'])) return reportUsage(err, 'models', 'ls: --from and --dry-run are options of upload');
-  if (values.from && !existsSync(values.from)) return reportUsage(err, 'models', `--from: ${JSON.stringify(values.from)} does not exist`);
+  if (sub === 'upload' && !values.from)
+    return reportUsage(err, 'models', 'upload: expected --from <dir>, the local folder laid out as the volume');
+  if (sub === 'ls' && (values.from || values['dry-run']))
+    return reportUsage(err, 'models', 'ls: --from and --dry-run are options of upload');
+  if (values.from && !existsSync(values.from))
+    return reportUsage(err, 'models', `--from: ${JSON.stringify(values.from)} does not exist`);
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
   let app: Selection['manifest']['apps'][number];
@@ -90,28 +99,48 @@ export async function modelsCommand(argv: string[], out: Out, err: Out): Promise
   if (sub === 'ls') {
     out.write(describe(checked.files));
     const absent = checked.files.filter((f) => !f.found);
-    if (absent.length > 0) err.write(`modal-cdk models: ${absent.length} missing: modal-cdk models upload --app ${app.id} --from <dir> puts them there\n`);
+    if (absent.length > 0)
+      err.write(
+        `modal-cdk models: ${absent.length} missing: modal-cdk models upload --app ${app.id} --from <dir> puts them there\n`,
+      );
     return absent.length === 0 ? 0 : 1;
   }
   return upload(checked.files, values.from!, env, cwd, values['dry-run'] ?? false, out, err);
 }
 
 function describe(files: VolumeFile[]): string {
-  return formatTable(['model', 'volume', 'path', 'on the volume'], files.map((f) => [
-    f.constructPath, f.volume, f.pathInVolume, f.found ? `${f.found.type}, ${f.found.sizeBytes} bytes` : 'missing',
-  ]));
+  return formatTable(
+    ['model', 'volume', 'path', 'on the volume'],
+    files.map((f) => [
+      f.constructPath,
+      f.volume,
+      f.pathInVolume,
+      f.found ? `${f.found.type}, ${f.found.sizeBytes} bytes` : 'missing',
+    ]),
+  );
 }
 
-async function upload(files: VolumeFile[], from: string, env: string, cwd: string, dryRun: boolean, out: Out, err: Out): Promise<number> {
+async function upload(
+  files: VolumeFile[],
+  from: string,
+  env: string,
+  cwd: string,
+  dryRun: boolean,
+  out: Out,
+  err: Out,
+): Promise<number> {
   // In a dry run nothing was listed: every file is shown as it would be put.
   const todo = files.filter((f) => !f.found);
   const local = (f: VolumeFile) => path.resolve(from, f.pathInVolume);
   const absentHere = todo.filter((f) => !existsSync(local(f)));
   if (absentHere.length > 0) {
-    err.write(`modal-cdk models upload: not in ${from}: ${absentHere.map((f) => `${f.pathInVolume} (${f.constructPath})`).join(', ')}: expected the folder laid out as the volume\n`);
+    err.write(
+      `modal-cdk models upload: not in ${from}: ${absentHere.map((f) => `${f.pathInVolume} (${f.constructPath})`).join(', ')}: expected the folder laid out as the volume\n`,
+    );
     return 1;
   }
-  for (const f of files.filter((f) => f.found)) out.write(`${f.pathInVolume}: already on ${f.volume} (${f.found!.sizeBytes} bytes), left alone\n`);
+  for (const f of files.filter((f) => f.found))
+    out.write(`${f.pathInVolume}: already on ${f.volume} (${f.found!.sizeBytes} bytes), left alone\n`);
   const put = (f: VolumeFile) => modalArgs.volumePut(f.volume, local(f), `/${f.pathInVolume}`, env);
   if (dryRun) {
     for (const f of todo) out.write(`Would run: modal ${put(f).join(' ')}\n`);
@@ -120,10 +149,19 @@ async function upload(files: VolumeFile[], from: string, env: string, cwd: strin
   const failed = new Set<string>();
   for (const f of todo) {
     out.write(`Uploading ${f.pathInVolume} (${sizeOf(local(f))} bytes) to ${f.volume}\n`);
-    const run = await runModal(put(f), { cwd, timeoutSeconds: 3600, signal: new AbortController().signal, onLine: (line) => out.write(`  ${line}\n`) });
+    const run = await runModal(put(f), {
+      cwd,
+      timeoutSeconds: 3600,
+      signal: new AbortController().signal,
+      onLine: (line) => out.write(`  ${line}\n`),
+    });
     if (run.kind !== 'ok') {
       failed.add(f.pathInVolume);
-      const why = runFailure(run, `see its output above (a volume that does not exist yet: modal volume create ${f.volume} --env ${env})`, 'gave no result within 3600 s, so it was killed');
+      const why = runFailure(
+        run,
+        `see its output above (a volume that does not exist yet: modal volume create ${f.volume} --env ${env})`,
+        'gave no result within 3600 s, so it was killed',
+      );
       err.write(`modal-cdk models upload: ${f.pathInVolume}: modal volume put ${why}\n`);
     }
   }
@@ -135,7 +173,10 @@ async function upload(files: VolumeFile[], from: string, env: string, cwd: strin
   for (const f of after.files.filter((f) => !failed.has(f.pathInVolume))) {
     const expected = sizeOf(local(f));
     if (!f.found) err.write(`modal-cdk models upload: ${f.pathInVolume}: not on ${f.volume} after the upload\n`);
-    else if (f.found.type === 'file' && f.found.sizeBytes !== expected) err.write(`modal-cdk models upload: ${f.pathInVolume}: ${f.found.sizeBytes} bytes on ${f.volume}, expected ${expected} (the local file): upload it again\n`);
+    else if (f.found.type === 'file' && f.found.sizeBytes !== expected)
+      err.write(
+        `modal-cdk models upload: ${f.pathInVolume}: ${f.found.sizeBytes} bytes on ${f.volume}, expected ${expected} (the local file): upload it again\n`,
+      );
     else continue;
     failed.add(f.pathInVolume);
   }

@@ -4,7 +4,8 @@ import { formatProblems, fromConstructsError, ModalCdkError, type Problem } from
 
 /** Prints warnings and notes, one `warning: [path] message` (or `note: …`) line each. */
 export function reportWarnings(warnings: Problem[], err: NodeJS.WritableStream): void {
-  for (const w of warnings) err.write(`modal-cdk: ${w.note ? 'note' : 'warning'}: [${w.path}] ${w.message}${w.id ? ` [ack: ${w.id}]` : ''}\n`);
+  for (const w of warnings)
+    err.write(`modal-cdk: ${w.note ? 'note' : 'warning'}: [${w.path}] ${w.message}${w.id ? ` [ack: ${w.id}]` : ''}\n`);
 }
 
 /** Prints a user error as `[path] message` lines (no stack); anything else as a bug report. */
@@ -12,13 +13,18 @@ export function reportError(e: unknown, err: NodeJS.WritableStream): number {
   e = fromConstructsError(e) ?? e;
   if (ModalCdkError.isModalCdkError(e)) {
     const n = e.problems.length;
-    err.write(`modal-cdk: ${n} problem${n === 1 ? '' : 's'} found, nothing was written:\n${formatProblems(e.problems)}\n`);
+    err.write(
+      `modal-cdk: ${n} problem${n === 1 ? '' : 's'} found, nothing was written:\n${formatProblems(e.problems)}\n`,
+    );
     return 1;
   }
   const error = e as Error;
   err.write(`modal-cdk: unexpected error: ${error?.message ?? String(e)}\n`);
   if (process.env.MODAL_CDK_DEBUG) err.write(`${error?.stack}\n`);
-  else err.write('(set MODAL_CDK_DEBUG=1 for the stack trace; if the error is not in your stack code, please report it)\n');
+  else
+    err.write(
+      '(set MODAL_CDK_DEBUG=1 for the stack trace; if the error is not in your stack code, please report it)\n',
+    );
   return 1;
 }
 

@@ -41,7 +41,13 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
   try {
     ({ values } = parseCommandArgs({
       args: argv,
-      options: { app: { type: 'string', short: 'a' }, to: { type: 'string' }, env: { type: 'string', short: 'e' }, yes: { type: 'boolean', short: 'y' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        app: { type: 'string', short: 'a' },
+        to: { type: 'string' },
+        env: { type: 'string', short: 'e' },
+        yes: { type: 'boolean', short: 'y' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -52,8 +58,18 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
     return 0;
   }
   if (!values.app) return reportUsage(err, 'rollback', 'expected --app <id>');
-  if (values.to !== undefined && !/^v[1-9]\d*$/.test(values.to)) return reportUsage(err, 'rollback', `--to: got ${JSON.stringify(values.to)}, expected a version as modal app history names it, e.g. v3`);
-  if (!values.yes && !process.stdin.isTTY) return reportUsage(err, 'rollback', 'not a terminal, so no one can confirm: pass --yes to roll back without asking');
+  if (values.to !== undefined && !/^v[1-9]\d*$/.test(values.to))
+    return reportUsage(
+      err,
+      'rollback',
+      `--to: got ${JSON.stringify(values.to)}, expected a version as modal app history names it, e.g. v3`,
+    );
+  if (!values.yes && !process.stdin.isTTY)
+    return reportUsage(
+      err,
+      'rollback',
+      'not a terminal, so no one can confirm: pass --yes to roll back without asking',
+    );
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
   const root = process.cwd();
@@ -76,11 +92,15 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
   const target = values.to ? versions.find((v) => v.version === values.to) : versions[1];
   if (!target) {
     const known = versions.map((v) => v.version).join(', ') || 'none';
-    err.write(`modal-cdk rollback: ${values.to ? `${values.to} is not a version of ${step.modalName}` : `${step.modalName} has no version before the newest`} in "${env}" (versions: ${known})\n`);
+    err.write(
+      `modal-cdk rollback: ${values.to ? `${values.to} is not a version of ${step.modalName}` : `${step.modalName} has no version before the newest`} in "${env}" (versions: ${known})\n`,
+    );
     return 1;
   }
   if (target === versions[0]) {
-    err.write(`modal-cdk rollback: ${target.version} is already the newest version of ${step.modalName}: nothing to roll back\n`);
+    err.write(
+      `modal-cdk rollback: ${target.version} is already the newest version of ${step.modalName}: nothing to roll back\n`,
+    );
     return 1;
   }
   const what = `${step.modalName} in "${env}" from ${versions[0].version} to ${target.version}${target.tag ? ` (tag ${target.tag})` : ''}`;
@@ -96,7 +116,10 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
   const release = acquireLock(root, env);
   try {
     const run = await runModal(modalArgs.rollback(step.modalName, target.version, env), {
-      cwd, timeoutSeconds: config.deploy.timeoutSeconds, signal: new AbortController().signal, onLine: (line) => out.write(`${line}\n`),
+      cwd,
+      timeoutSeconds: config.deploy.timeoutSeconds,
+      signal: new AbortController().signal,
+      onLine: (line) => out.write(`${line}\n`),
     });
     if (run.kind !== 'ok') {
       const why = runFailure(run, 'see its output above', failureHint('timeout', config.deploy.timeoutSeconds));
@@ -109,13 +132,22 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
     writeState(root, env, (state) => {
       const tag = target.tag ?? '';
       state.apps[step.appId] = {
-        hash: (tag && state.tags?.[tag]) || `unknown (restored ${target.version})`, modalName: step.modalName, tag,
-        deployedAt: new Date().toISOString(), urls: state.apps[step.appId]?.urls ?? [], ...(newest ? { version: newest } : {}),
+        hash: (tag && state.tags?.[tag]) || `unknown (restored ${target.version})`,
+        modalName: step.modalName,
+        tag,
+        deployedAt: new Date().toISOString(),
+        urls: state.apps[step.appId]?.urls ?? [],
+        ...(newest ? { version: newest } : {}),
       };
     });
     rmSync(deployedDir(root, env, step.appId), { recursive: true, force: true });
-    out.write(`Rolled back ${what}${newest ? `, now ${newest}` : ''}; recorded in .modal-cdk/state/${env}.json: the next deploy of ${step.appId} deploys the stack's current content.\n`);
-    if (!after.ok) err.write(`modal-cdk rollback: could not read the new version (${after.reason}): status may show ${step.appId} as deployed from elsewhere until the next deploy\n`);
+    out.write(
+      `Rolled back ${what}${newest ? `, now ${newest}` : ''}; recorded in .modal-cdk/state/${env}.json: the next deploy of ${step.appId} deploys the stack's current content.\n`,
+    );
+    if (!after.ok)
+      err.write(
+        `modal-cdk rollback: could not read the new version (${after.reason}): status may show ${step.appId} as deployed from elsewhere until the next deploy\n`,
+      );
     return 0;
   } finally {
     release();

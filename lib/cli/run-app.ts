@@ -14,7 +14,10 @@ export function runApp(build: () => ModalProject, defaults: { workspace?: string
     process.env[CONTEXT_ENV_VAR] = JSON.stringify({ ...context, [CONTEXT_WORKSPACE]: defaults.workspace });
   }
   try {
-    const result = build().synth({ outdir: process.env[OUTDIR_ENV_VAR] ?? 'synth.out', strict: process.env[STRICT_ENV_VAR] === '1' });
+    const result = build().synth({
+      outdir: process.env[OUTDIR_ENV_VAR] ?? 'synth.out',
+      strict: process.env[STRICT_ENV_VAR] === '1',
+    });
     reportWarnings(result.warnings, process.stderr);
   } catch (e) {
     process.exitCode = reportError(e, process.stderr);

@@ -25,14 +25,31 @@ Options:
 Exit codes: the server's; 1 the stack has errors; 2 usage error.
 `;
 
-export async function serveCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  let values: { app?: string; 'comfy-url'?: string; 'comfy-dir'?: string; host?: string; port?: string; python?: string; help?: boolean };
+export async function serveCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  let values: {
+    app?: string;
+    'comfy-url'?: string;
+    'comfy-dir'?: string;
+    host?: string;
+    port?: string;
+    python?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseCommandArgs({
       args: argv,
       options: {
-        app: { type: 'string', short: 'a' }, 'comfy-url': { type: 'string' }, 'comfy-dir': { type: 'string' },
-        host: { type: 'string' }, port: { type: 'string', short: 'p' }, python: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        app: { type: 'string', short: 'a' },
+        'comfy-url': { type: 'string' },
+        'comfy-dir': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string', short: 'p' },
+        python: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
@@ -44,26 +61,44 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream, e
     return 0;
   }
   if (!values.app) return reportUsage(err, 'serve', 'expected --app <id>');
-  if (values.port !== undefined && !/^\d{1,5}$/.test(values.port)) return reportUsage(err, 'serve', `--port: got ${JSON.stringify(values.port)}, expected a port number`);
+  if (values.port !== undefined && !/^\d{1,5}$/.test(values.port))
+    return reportUsage(err, 'serve', `--port: got ${JSON.stringify(values.port)}, expected a port number`);
   const config = loadConfig(process.cwd());
   const { manifest } = synthFromConfig(config, config.output);
   const app = manifest.apps.find((a) => a.id === values.app);
-  if (!app) return reportUsage(err, 'serve', `unknown app id ${JSON.stringify(values.app)}: expected one of ${manifest.apps.map((a) => a.id).join(', ')}`);
+  if (!app)
+    return reportUsage(
+      err,
+      'serve',
+      `unknown app id ${JSON.stringify(values.app)}: expected one of ${manifest.apps.map((a) => a.id).join(', ')}`,
+    );
   const appDir = path.resolve(config.output, 'apps', app.id);
   const python = values.python ?? (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
   const args = [
-    path.join(appDir, 'comfy_runtime.py'), 'serve', '--app-file', path.join(appDir, 'app.py'),
-    '--comfy-url', values['comfy-url'] ?? 'http://127.0.0.1:8188', '--host', values.host ?? '127.0.0.1', '--port', values.port ?? '8000',
+    path.join(appDir, 'comfy_runtime.py'),
+    'serve',
+    '--app-file',
+    path.join(appDir, 'app.py'),
+    '--comfy-url',
+    values['comfy-url'] ?? 'http://127.0.0.1:8188',
+    '--host',
+    values.host ?? '127.0.0.1',
+    '--port',
+    values.port ?? '8000',
     ...(values['comfy-dir'] ? ['--comfy-dir', path.resolve(values['comfy-dir'])] : []),
   ];
-  out.write(`Serving ${app.id} (${app.endpoints.map((e) => e.path).join(', ')}) on http://${values.host ?? '127.0.0.1'}:${values.port ?? '8000'} against ${values['comfy-url'] ?? 'http://127.0.0.1:8188'}\n`);
+  out.write(
+    `Serving ${app.id} (${app.endpoints.map((e) => e.path).join(', ')}) on http://${values.host ?? '127.0.0.1'}:${values.port ?? '8000'} against ${values['comfy-url'] ?? 'http://127.0.0.1:8188'}\n`,
+  );
   const child = spawn(python, args, { stdio: 'inherit' });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   return new Promise((resolve) => {
     child.on('error', (e) => {
-      err.write(`modal-cdk serve: could not run ${python}: ${e.message} (pass --python, or run npm test once to create .venv)\n`);
+      err.write(
+        `modal-cdk serve: could not run ${python}: ${e.message} (pass --python, or run npm test once to create .venv)\n`,
+      );
       resolve(1);
     });
     child.on('close', (code, signal) => {

@@ -30,7 +30,12 @@ Options:
 Exit codes: 0 every app up to date, 1 drift (any other status) or Modal could not be asked, 2 usage error.
 `;
 
-export type AppStatus = 'up to date' | 'changed since deploy' | 'missing on Modal' | 'stopped' | 'deployed from elsewhere';
+export type AppStatus =
+  | 'up to date'
+  | 'changed since deploy'
+  | 'missing on Modal'
+  | 'stopped'
+  | 'deployed from elsewhere';
 
 export interface StatusRow {
   readonly app: string;
@@ -42,19 +47,39 @@ export interface StatusRow {
 }
 
 /** What Modal's listing and newest history entry say about one app, compared with synth and the state file. */
-export function appStatus(step: PlanStep, recorded: DeployRecord | undefined, modalState: string | null, newest: { version: string; tag?: string | null } | undefined): AppStatus {
+export function appStatus(
+  step: PlanStep,
+  recorded: DeployRecord | undefined,
+  modalState: string | null,
+  newest: { version: string; tag?: string | null } | undefined,
+): AppStatus {
   if (modalState === null) return 'missing on Modal';
   if (modalState !== 'deployed') return 'stopped';
   const tag = newest?.tag ?? null;
-  const ours = recorded !== undefined && ((tag !== null && tag === recorded.tag) || (recorded.version !== undefined && newest?.version === recorded.version));
+  const ours =
+    recorded !== undefined &&
+    ((tag !== null && tag === recorded.tag) ||
+      (recorded.version !== undefined && newest?.version === recorded.version));
   if (tag === step.hash.slice(0, 12) || (ours && recorded.hash === step.hash)) return 'up to date';
   return ours ? 'changed since deploy' : 'deployed from elsewhere';
 }
 
-export async function statusCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function statusCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   let values: { env?: string; json?: boolean; help?: boolean };
   try {
-    ({ values } = parseCommandArgs({ args: argv, options: { env: { type: 'string', short: 'e' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseCommandArgs({
+      args: argv,
+      options: {
+        env: { type: 'string', short: 'e' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
   } catch (e) {
     return reportUsage(err, 'status', (e as Error).message);
   }
@@ -87,8 +112,11 @@ export async function statusCommand(argv: string[], out: NodeJS.WritableStream, 
     }
     const recorded = state.apps[step.appId];
     rows.push({
-      app: step.appId, modalName: step.modalName, status: appStatus(step, recorded, modalState, newest),
-      synthHash: step.hash, deployedHash: recorded?.hash ?? null,
+      app: step.appId,
+      modalName: step.modalName,
+      status: appStatus(step, recorded, modalState, newest),
+      synthHash: step.hash,
+      deployedHash: recorded?.hash ?? null,
       modal: { state: modalState, version: newest?.version ?? null, tag: newest?.tag ?? null },
     });
   }
@@ -96,10 +124,21 @@ export async function statusCommand(argv: string[], out: NodeJS.WritableStream, 
   else {
     const short = (hash: string | null) => (hash ? hash.slice(0, 12) : '-');
     out.write(`Environment "${env}":\n`);
-    out.write(formatTable(['app', 'Modal name', 'synth', 'deployed', 'on Modal', 'status'], rows.map((r) => [
-      r.app, r.modalName, short(r.synthHash), short(r.deployedHash),
-      r.modal.state === null ? '-' : [r.modal.state, r.modal.version, r.modal.tag && `tag ${r.modal.tag}`].filter(Boolean).join(' '), r.status,
-    ])));
+    out.write(
+      formatTable(
+        ['app', 'Modal name', 'synth', 'deployed', 'on Modal', 'status'],
+        rows.map((r) => [
+          r.app,
+          r.modalName,
+          short(r.synthHash),
+          short(r.deployedHash),
+          r.modal.state === null
+            ? '-'
+            : [r.modal.state, r.modal.version, r.modal.tag && `tag ${r.modal.tag}`].filter(Boolean).join(' '),
+          r.status,
+        ]),
+      ),
+    );
   }
   return rows.every((r) => r.status === 'up to date') ? 0 : 1;
 }

@@ -19,7 +19,11 @@ const PACKAGE_ROOT = (() => {
  * Installs the `.ts` require hook (once). `swc`: how to load @swc/core (default: from here); `cacheDir`:
  * where compiled files are kept. Returns false when a `.ts` hook was already installed by someone else.
  */
-function registerTypeScript({ loadSwc = () => require('@swc/core'), cacheDir = path.join(PACKAGE_ROOT, 'node_modules', '.cache', 'modal-cdk-swc'), mapsFor = isUserFile } = {}) {
+function registerTypeScript({
+  loadSwc = () => require('@swc/core'),
+  cacheDir = path.join(PACKAGE_ROOT, 'node_modules', '.cache', 'modal-cdk-swc'),
+  mapsFor = isUserFile,
+} = {}) {
   if (require.extensions['.ts']) return false;
   // Source maps for the user's files (an error in their stack then names their file:line), and for all
   // with MODAL_CDK_DEBUG=1; not for this package's own files, whose maps would cost ~50 ms a run.
@@ -63,7 +67,10 @@ function registerTypeScript({ loadSwc = () => require('@swc/core'), cacheDir = p
 /** Not this package's own library code (lib/, constructs/): the files whose errors a user reads. */
 function isUserFile(filename) {
   const root = PACKAGE_ROOT;
-  return !filename.includes(`${path.sep}node_modules${path.sep}`) && ![path.join(root, 'lib'), path.join(root, 'constructs')].some((dir) => filename.startsWith(dir + path.sep));
+  return (
+    !filename.includes(`${path.sep}node_modules${path.sep}`) &&
+    ![path.join(root, 'lib'), path.join(root, 'constructs')].some((dir) => filename.startsWith(dir + path.sep))
+  );
 }
 
 module.exports = { registerTypeScript };

@@ -1,7 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE, OUTDIR_ENV_VAR } from '../../constructs/modal-project';
+import {
+  CONTEXT_CLIENT_POLICY,
+  CONTEXT_ENV_VAR,
+  CONTEXT_ENVIRONMENT,
+  CONTEXT_WORKSPACE,
+  OUTDIR_ENV_VAR,
+} from '../../constructs/modal-project';
 import type { Config } from './config';
 import { ModalCdkError, type Problem } from '../errors';
 import { canLoad, loadProject } from './load-app';
@@ -14,7 +20,11 @@ export { loadProject } from './load-app';
  * command on a file is loaded in this process (no second Node start-up, which costs more than the
  * synth itself); any other command runs as a child process that synthesizes by itself.
  */
-export function synthFromConfig(config: Config, outdir: string, strict = false): { manifest: Manifest; fileCount: number; warnings: Problem[] } {
+export function synthFromConfig(
+  config: Config,
+  outdir: string,
+  strict = false,
+): { manifest: Manifest; fileCount: number; warnings: Problem[] } {
   applyConfigContext(config);
   const file = inProcessAppFile(config.app);
   if (file && canLoad(file)) {
@@ -22,12 +32,25 @@ export function synthFromConfig(config: Config, outdir: string, strict = false):
     return { manifest: assembly.manifest, fileCount: assembly.files.size, warnings: assembly.warnings };
   }
   // The child prints its own warnings (runApp) and fails on them with MODAL_CDK_STRICT=1.
-  const child = spawnSync(config.app, { shell: true, stdio: 'inherit', env: { ...process.env, [OUTDIR_ENV_VAR]: outdir, ...(strict && { [STRICT_ENV_VAR]: '1' }) } });
+  const child = spawnSync(config.app, {
+    shell: true,
+    stdio: 'inherit',
+    env: { ...process.env, [OUTDIR_ENV_VAR]: outdir, ...(strict && { [STRICT_ENV_VAR]: '1' }) },
+  });
   if (child.status !== 0) {
-    throw new ModalCdkError([{ path: 'cdk-like.json app', message: `"${config.app}" exited with ${child.status ?? child.signal}: see its output above` }]);
+    throw new ModalCdkError([
+      {
+        path: 'cdk-like.json app',
+        message: `"${config.app}" exited with ${child.status ?? child.signal}: see its output above`,
+      },
+    ]);
   }
   const manifest = manifestSchema.parse(JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')));
-  return { manifest, fileCount: readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length, warnings: [] };
+  return {
+    manifest,
+    fileCount: readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length,
+    warnings: [],
+  };
 }
 
 /** Hands cdk-like.json's context, workspace and environment to the projects built next (via the environment). */

@@ -38,13 +38,28 @@ Exit codes: 0 every endpoint passed, 1 an endpoint failed (each named with why),
 type Out = NodeJS.WritableStream;
 
 export async function verifyCommand(argv: string[], out: Out, err: Out): Promise<number> {
-  let values: { app?: string[]; all?: boolean; endpoint?: string[]; env?: string; 'base-url'?: string; json?: boolean; report?: string; help?: boolean };
+  let values: {
+    app?: string[];
+    all?: boolean;
+    endpoint?: string[];
+    env?: string;
+    'base-url'?: string;
+    json?: boolean;
+    report?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseCommandArgs({
       args: argv,
       options: {
-        app: { type: 'string', short: 'a', multiple: true }, all: { type: 'boolean' }, endpoint: { type: 'string', multiple: true }, env: { type: 'string', short: 'e' },
-        'base-url': { type: 'string' }, json: { type: 'boolean' }, report: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        app: { type: 'string', short: 'a', multiple: true },
+        all: { type: 'boolean' },
+        endpoint: { type: 'string', multiple: true },
+        env: { type: 'string', short: 'e' },
+        'base-url': { type: 'string' },
+        json: { type: 'boolean' },
+        report: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
@@ -55,10 +70,17 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
     out.write(VERIFY_HELP);
     return 0;
   }
-  if (Boolean(values.all) === Boolean(values.app?.length)) return reportUsage(err, 'verify', 'expected --app <id> (one or more) or --all, not both and not neither');
+  if (Boolean(values.all) === Boolean(values.app?.length))
+    return reportUsage(err, 'verify', 'expected --app <id> (one or more) or --all, not both and not neither');
   const baseUrl = values['base-url']?.replace(/\/+$/, '');
-  if (baseUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(baseUrl)) return reportUsage(err, 'verify', `--base-url: got ${JSON.stringify(values['base-url'])}, expected an http(s) URL such as http://127.0.0.1:8000`);
-  if (baseUrl !== undefined && (values.all || values.app!.length > 1)) return reportUsage(err, 'verify', '--base-url serves one app: expected exactly one --app');
+  if (baseUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(baseUrl))
+    return reportUsage(
+      err,
+      'verify',
+      `--base-url: got ${JSON.stringify(values['base-url'])}, expected an http(s) URL such as http://127.0.0.1:8000`,
+    );
+  if (baseUrl !== undefined && (values.all || values.app!.length > 1))
+    return reportUsage(err, 'verify', '--base-url serves one app: expected exactly one --app');
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
   let selection: Selection;
@@ -71,10 +93,23 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
   const apps = selection.manifest.apps.filter((a) => selection.selected.some((s) => s.appId === a.id));
   const known = apps.flatMap((a) => a.endpoints.map((e) => e.path));
   const unknown = (values.endpoint ?? []).filter((p) => !known.includes(p));
-  if (unknown.length > 0) return reportUsage(err, 'verify', `--endpoint: ${unknown.map((u) => JSON.stringify(u)).join(', ')} is not an endpoint of the selected apps: expected one of ${known.join(', ')}`);
+  if (unknown.length > 0)
+    return reportUsage(
+      err,
+      'verify',
+      `--endpoint: ${unknown.map((u) => JSON.stringify(u)).join(', ')} is not an endpoint of the selected apps: expected one of ${known.join(', ')}`,
+    );
   const baseOf = (app: AppModel) => baseUrl ?? deployedBaseUrl(selection, app);
   const where = baseUrl ?? `Modal environment "${env}"`;
-  return (await verifyAndReport(apps, baseOf, { endpoints: values.endpoint, json: values.json, report: values.report, where }, out, err)) ? 0 : 1;
+  return (await verifyAndReport(
+    apps,
+    baseOf,
+    { endpoints: values.endpoint, json: values.json, report: values.report, where },
+    out,
+    err,
+  ))
+    ? 0
+    : 1;
 }
 
 /** Where a deployed app answers: the URL its last deploy recorded, else its URL in the project's workspace. */
@@ -91,7 +126,13 @@ export interface ReportOptions {
 }
 
 /** Verifies `apps` at the URLs `baseOf` gives, prints the table (or JSON) and failures; true when all passed. */
-export async function verifyAndReport(apps: AppModel[], baseOf: (app: AppModel) => string, options: ReportOptions, out: Out, err: Out): Promise<boolean> {
+export async function verifyAndReport(
+  apps: AppModel[],
+  baseOf: (app: AppModel) => string,
+  options: ReportOptions,
+  out: Out,
+  err: Out,
+): Promise<boolean> {
   const headers = proxyAuthHeaders();
   const checks: EndpointCheck[] = [];
   for (const app of apps) {
@@ -114,7 +155,11 @@ export async function verifyAndReport(apps: AppModel[], baseOf: (app: AppModel) 
 const cell = (n: number | null) => (n === null ? '-' : String(n));
 
 function row(c: EndpointCheck): string[] {
-  const status = { passed: `ok ${c.status}`, failed: `FAILED${c.status === null ? '' : ` ${c.status}`}`, skipped: 'skipped' }[c.result];
+  const status = {
+    passed: `ok ${c.status}`,
+    failed: `FAILED${c.status === null ? '' : ` ${c.status}`}`,
+    skipped: 'skipped',
+  }[c.result];
   return [c.path, c.app, status, cell(c.coldMs), cell(c.warmMs), cell(c.bytes)];
 }
 
@@ -137,7 +182,14 @@ export function markdownReport(checks: EndpointCheck[], where: string, at = new 
     `${at.toISOString()}, against ${where}: ${summaryLine(checks)} Cold is the first call after /health answered (ComfyUI loads the models), warm the second.`,
     '',
     ...table,
-    ...(failed.length ? ['', '## Failed or skipped', '', ...failed.map((c) => `- \`${c.path}\` (${c.app}), ${c.result}: ${c.problem!.replace(/\s+/g, ' ')}`)] : []),
+    ...(failed.length
+      ? [
+          '',
+          '## Failed or skipped',
+          '',
+          ...failed.map((c) => `- \`${c.path}\` (${c.app}), ${c.result}: ${c.problem!.replace(/\s+/g, ' ')}`),
+        ]
+      : []),
     '',
   ].join('\n');
 }

@@ -33,11 +33,18 @@ Exit codes: 0 success, 1 problems found (one per line on stderr), 2 usage error.
 `;
 
 export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  let parsed: { values: { 'custom-nodes'?: string[]; 'comfy-version'?: string; help?: boolean }; positionals: string[] };
+  let parsed: {
+    values: { 'custom-nodes'?: string[]; 'comfy-version'?: string; help?: boolean };
+    positionals: string[];
+  };
   try {
     parsed = parseCommandArgs({
       args: argv,
-      options: { 'custom-nodes': { type: 'string', multiple: true }, 'comfy-version': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'custom-nodes': { type: 'string', multiple: true },
+        'comfy-version': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -50,10 +57,25 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
     return 0;
   }
   const [command, file, ...extra] = positionals;
-  if (command !== 'convert' && command !== 'check') return reportUsage(err, 'workflow', `expected a sub-command, convert or check, got ${command === undefined ? 'nothing' : JSON.stringify(command)}`);
-  if (file === undefined || extra.length > 0) return reportUsage(err, 'workflow', `expected one workflow file, got ${file === undefined ? 'none' : positionals.slice(1).length}`);
+  if (command !== 'convert' && command !== 'check')
+    return reportUsage(
+      err,
+      'workflow',
+      `expected a sub-command, convert or check, got ${command === undefined ? 'nothing' : JSON.stringify(command)}`,
+    );
+  if (file === undefined || extra.length > 0)
+    return reportUsage(
+      err,
+      'workflow',
+      `expected one workflow file, got ${file === undefined ? 'none' : positionals.slice(1).length}`,
+    );
   const version = values['comfy-version'] ?? coreVersions().at(-1)!;
-  if (!/^\d+\.\d+\.\d+$/.test(version)) return reportUsage(err, 'workflow', `--comfy-version: got ${JSON.stringify(version)}, expected a release such as "0.3.75"`);
+  if (!/^\d+\.\d+\.\d+$/.test(version))
+    return reportUsage(
+      err,
+      'workflow',
+      `--comfy-version: got ${JSON.stringify(version)}, expected a release such as "0.3.75"`,
+    );
 
   const problems: string[] = [];
   const packs: PackSchemas[] = [];
@@ -66,21 +88,38 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
   try {
     value = JSON.parse(readFileSync(path.resolve(file), 'utf8').replace(/^\uFEFF/, '')); // a BOM is skipped, as the editor does
   } catch (e) {
-    problems.push(`${file}: ${(e as NodeJS.ErrnoException).code ?? `not valid JSON (${(e as Error).message})`}, expected a workflow JSON file`);
+    problems.push(
+      `${file}: ${(e as NodeJS.ErrnoException).code ?? `not valid JSON (${(e as Error).message})`}, expected a workflow JSON file`,
+    );
   }
   if (problems.length > 0) return fail(problems, err);
   const schemas = SchemaSet.for(version, packs);
-  if (closestCoreVersion(version) !== version) err.write(`modal-cdk workflow: note: checking against the node schemas of ComfyUI ${schemas.coreVersion}, the snapshot closest to ${version}\n`);
+  if (closestCoreVersion(version) !== version)
+    err.write(
+      `modal-cdk workflow: note: checking against the node schemas of ComfyUI ${schemas.coreVersion}, the snapshot closest to ${version}\n`,
+    );
   const name = path.basename(file);
   let graph: ApiGraph;
   if (isUiWorkflow(value)) {
     const converted = convertUiWorkflow(value, schemas);
-    if ('problems' in converted) return fail(converted.problems.map((p) => `${name}: ${p}`), err);
+    if ('problems' in converted)
+      return fail(
+        converted.problems.map((p) => `${name}: ${p}`),
+        err,
+      );
     graph = converted.graph;
   } else if (command === 'convert') {
-    return fail([`${name}: not a UI-format workflow (it has no "nodes" list): an API-format file needs no conversion`], err);
+    return fail(
+      [`${name}: not a UI-format workflow (it has no "nodes" list): an API-format file needs no conversion`],
+      err,
+    );
   } else if (!isApiGraph(value)) {
-    return fail([`${name}: neither a UI-format workflow ({ "nodes": [...], "links": [...] }) nor an API-format graph ({ "<id>": { "class_type": "...", "inputs": {...} } })`], err);
+    return fail(
+      [
+        `${name}: neither a UI-format workflow ({ "nodes": [...], "links": [...] }) nor an API-format graph ({ "<id>": { "class_type": "...", "inputs": {...} } })`,
+      ],
+      err,
+    );
   } else {
     graph = value;
   }
@@ -90,16 +129,26 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
   }
   const found = checkGraph(graph, schemas, { file: name });
   if (found.length > 0) return fail(found, err);
-  out.write(`${name}: no problems (${Object.keys(graph).length} nodes, node schemas of ComfyUI ${schemas.coreVersion}${packs.length ? ` + ${packs.length} custom-node file(s)` : ''})\n`);
+  out.write(
+    `${name}: no problems (${Object.keys(graph).length} nodes, node schemas of ComfyUI ${schemas.coreVersion}${packs.length ? ` + ${packs.length} custom-node file(s)` : ''})\n`,
+  );
   return 0;
 }
 
 function isApiGraph(value: unknown): value is ApiGraph {
   if (!value || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) return false;
-  return Object.values(value).every((n) => n && typeof n === 'object' && typeof (n as { class_type?: unknown }).class_type === 'string' && typeof (n as { inputs?: unknown }).inputs === 'object');
+  return Object.values(value).every(
+    (n) =>
+      n &&
+      typeof n === 'object' &&
+      typeof (n as { class_type?: unknown }).class_type === 'string' &&
+      typeof (n as { inputs?: unknown }).inputs === 'object',
+  );
 }
 
 function fail(problems: string[], err: NodeJS.WritableStream): number {
-  err.write(`modal-cdk workflow: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+  err.write(
+    `modal-cdk workflow: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p}`).join('\n')}\n`,
+  );
   return 1;
 }

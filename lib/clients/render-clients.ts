@@ -28,68 +28,120 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
     version: manifest.version,
     workspace,
     environment: manifest.project.environment,
-    endpoints: Object.fromEntries(endpoints.map(({ app, e }) => [e.path, {
-      ...summary({ app, e }),
-      urlTemplate: urlTemplate(app.modalName),
-      url: endpointUrl(workspace, app.modalName, e.path),
-      requestSchema: requestJsonSchema(e),
-    }])),
+    endpoints: Object.fromEntries(
+      endpoints.map(({ app, e }) => [
+        e.path,
+        {
+          ...summary({ app, e }),
+          urlTemplate: urlTemplate(app.modalName),
+          url: endpointUrl(workspace, app.modalName, e.path),
+          requestSchema: requestJsonSchema(e),
+        },
+      ]),
+    ),
   };
   const typeNames = new Set<string>();
   return new Map([
     ['clients/endpoints.json', stableJson(json).replaceAll(`"${SEED_MAX_PLACEHOLDER}"`, SEED_MAX_JSON)],
-    ['clients/endpoints.ts', loadTemplate('clients/endpoints.ts.hbs')({
-      workspace,
-      endpoints: endpoints.map(summary),
-      requests: endpoints.map(({ e }) => ({
-        path: e.path,
-        description: e.description,
-        typeName: uniqueName(e.requestClass, typeNames),
-        // Another name is a property of its own, deprecated, as in the JSON Schema; a required field with
-        // other names is satisfied by any of them, so none of them is required in the type.
-        fields: e.fields.flatMap((f) => [
-          { name: f.name, required: f.required && f.aliases.length === 0, type: tsType(f), description: fieldDoc(f) },
-          ...f.aliases.map((alias) => ({ name: alias, required: false, type: tsType(f), description: `@deprecated Another name for ${f.name}.` })),
-        ]),
-      })),
-    })],
-    ['clients/endpoints.py', loadTemplate('clients/endpoints.py.hbs')({
-      workspace,
-      endpointsPy: pyPretty(Object.fromEntries(endpoints.map((x) => {
-        const s = summary(x);
-        return [s.path, { app: s.app, modal_name: s.modalName, label: s.label, client_timeout_ms: s.clientTimeoutMs, server_timeout_seconds: s.serverTimeoutSeconds, content_type: s.contentType, requires_proxy_auth: s.requiresProxyAuth }];
-      }))),
-    })],
-    ['docs/ENDPOINT-APP-MAPPING.md', loadTemplate('docs/endpoint-app-mapping.md.hbs')({
-      workspace,
-      environment: manifest.project.environment,
-      appCount: manifest.apps.length,
-      endpointCount: endpoints.length,
-      rows: endpoints.map(({ app, e }) => ({
-        path: e.path,
-        app: app.id,
-        url: endpointUrl(workspace, app.modalName, e.path),
-        clientTimeout: formatDuration(e.clientTimeoutMs / 1000),
-        serverTimeout: formatDuration(app.timeoutSeconds),
-        gpu: [app.gpu].flat().join(' → '),
-        inputs: e.fields.map(inputCell).join(', '),
-      })),
-      measured: endpoints.filter(({ e }) => e.measured).map(({ e }) => ({
-        path: e.path, device: e.measured!.device, peak: e.measured!.peakGpuMemoryGb, load: e.measured!.loadSeconds, warm: e.measured!.warmSeconds,
-        gpu: e.measured!.gpu, estimated: e.measured!.estimatedWarmSeconds, usd: e.measured!.estimatedUsdPerRequest?.toFixed(4) ?? '-',
-      })),
-    })],
-    ['ci/deploy-modal.yml', loadTemplate('ci/deploy-modal.yml.hbs')({
-      environment: manifest.project.environment,
-      nodeVersion: NODE_VERSION,
-      pythonVersion: '3.11',
-      modalVersion: MODAL_CLI_VERSION,
-    })],
+    [
+      'clients/endpoints.ts',
+      loadTemplate('clients/endpoints.ts.hbs')({
+        workspace,
+        endpoints: endpoints.map(summary),
+        requests: endpoints.map(({ e }) => ({
+          path: e.path,
+          description: e.description,
+          typeName: uniqueName(e.requestClass, typeNames),
+          // Another name is a property of its own, deprecated, as in the JSON Schema; a required field with
+          // other names is satisfied by any of them, so none of them is required in the type.
+          fields: e.fields.flatMap((f) => [
+            { name: f.name, required: f.required && f.aliases.length === 0, type: tsType(f), description: fieldDoc(f) },
+            ...f.aliases.map((alias) => ({
+              name: alias,
+              required: false,
+              type: tsType(f),
+              description: `@deprecated Another name for ${f.name}.`,
+            })),
+          ]),
+        })),
+      }),
+    ],
+    [
+      'clients/endpoints.py',
+      loadTemplate('clients/endpoints.py.hbs')({
+        workspace,
+        endpointsPy: pyPretty(
+          Object.fromEntries(
+            endpoints.map((x) => {
+              const s = summary(x);
+              return [
+                s.path,
+                {
+                  app: s.app,
+                  modal_name: s.modalName,
+                  label: s.label,
+                  client_timeout_ms: s.clientTimeoutMs,
+                  server_timeout_seconds: s.serverTimeoutSeconds,
+                  content_type: s.contentType,
+                  requires_proxy_auth: s.requiresProxyAuth,
+                },
+              ];
+            }),
+          ),
+        ),
+      }),
+    ],
+    [
+      'docs/ENDPOINT-APP-MAPPING.md',
+      loadTemplate('docs/endpoint-app-mapping.md.hbs')({
+        workspace,
+        environment: manifest.project.environment,
+        appCount: manifest.apps.length,
+        endpointCount: endpoints.length,
+        rows: endpoints.map(({ app, e }) => ({
+          path: e.path,
+          app: app.id,
+          url: endpointUrl(workspace, app.modalName, e.path),
+          clientTimeout: formatDuration(e.clientTimeoutMs / 1000),
+          serverTimeout: formatDuration(app.timeoutSeconds),
+          gpu: [app.gpu].flat().join(' → '),
+          inputs: e.fields.map(inputCell).join(', '),
+        })),
+        measured: endpoints
+          .filter(({ e }) => e.measured)
+          .map(({ e }) => ({
+            path: e.path,
+            device: e.measured!.device,
+            peak: e.measured!.peakGpuMemoryGb,
+            load: e.measured!.loadSeconds,
+            warm: e.measured!.warmSeconds,
+            gpu: e.measured!.gpu,
+            estimated: e.measured!.estimatedWarmSeconds,
+            usd: e.measured!.estimatedUsdPerRequest?.toFixed(4) ?? '-',
+          })),
+      }),
+    ],
+    [
+      'ci/deploy-modal.yml',
+      loadTemplate('ci/deploy-modal.yml.hbs')({
+        environment: manifest.project.environment,
+        nodeVersion: NODE_VERSION,
+        pythonVersion: '3.11',
+        modalVersion: MODAL_CLI_VERSION,
+      }),
+    ],
   ]);
 }
 
 const TS_TYPES: Record<RequestField['type'], string> = {
-  string: 'string', image: 'string', video: 'string', int: 'number', float: 'number', seed: 'number', bool: 'boolean', enum: 'string',
+  string: 'string',
+  image: 'string',
+  video: 'string',
+  int: 'number',
+  float: 'number',
+  seed: 'number',
+  bool: 'boolean',
+  enum: 'string',
 };
 
 function tsType(f: RequestField): string {
@@ -104,10 +156,15 @@ function fieldDoc(f: RequestField): string {
   const parts = [
     f.description,
     f.default !== undefined ? `Default: ${JSON.stringify(f.default)}.` : undefined,
-    f.min !== undefined || f.max !== undefined ? `Range: ${f.min ?? '-∞'}..${f.max ?? '∞'}${f.clamp ? ' (clamped)' : ''}.` : undefined,
+    f.min !== undefined || f.max !== undefined
+      ? `Range: ${f.min ?? '-∞'}..${f.max ?? '∞'}${f.clamp ? ' (clamped)' : ''}.`
+      : undefined,
     f.aliases.length > 0 ? `Also accepted as ${f.aliases.join(', ')}.` : undefined,
   ];
-  return parts.filter((p): p is string => Boolean(p)).map((p) => (/[.!?]$/.test(p) ? p : `${p}.`)).join(' ');
+  return parts
+    .filter((p): p is string => Boolean(p))
+    .map((p) => (/[.!?]$/.test(p) ? p : `${p}.`))
+    .join(' ');
 }
 
 /** `prompt*`, `length|num_frames [81]`: name, required mark, other names, default. */

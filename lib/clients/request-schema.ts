@@ -27,12 +27,14 @@ export function requestJsonSchema(endpoint: EndpointModel): JsonSchema {
   const required: string[] = [];
   for (const f of endpoint.fields) {
     properties[f.name] = fieldSchema(f);
-    for (const alias of f.aliases) properties[alias] = { ...fieldSchema(f), deprecated: true, description: `Another name for ${f.name}.` };
+    for (const alias of f.aliases)
+      properties[alias] = { ...fieldSchema(f), deprecated: true, description: `Another name for ${f.name}.` };
     if (!f.required) continue;
     if (f.aliases.length === 0) required.push(f.name);
     anyOfRequired.push([f.name, ...f.aliases]);
   }
-  for (const [field, why] of Object.entries(endpoint.ignoredFields)) properties[field] ??= { description: `Accepted and ignored: ${why}` };
+  for (const [field, why] of Object.entries(endpoint.ignoredFields))
+    properties[field] ??= { description: `Accepted and ignored: ${why}` };
   const fieldOf = (name: string) => endpoint.fields.find((f) => f.name === name || f.aliases.includes(name));
   const namesOf = (field: string) => [field, ...(fieldOf(field)?.aliases ?? [])];
   const groups = [...anyOfRequired, ...endpoint.requireOneOf.map((group) => group.flatMap(namesOf))];
@@ -53,7 +55,9 @@ export function requestJsonSchema(endpoint: EndpointModel): JsonSchema {
       allOf: [
         ...groups.map((names) => ({ anyOf: names.map(sent) })),
         // One field sent under two of its names is refused (which was meant is not known).
-        ...aliased.flatMap((names) => names.flatMap((a, i) => names.slice(i + 1).map((b) => ({ not: { allOf: [sent(a), sent(b)] } })))),
+        ...aliased.flatMap((names) =>
+          names.flatMap((a, i) => names.slice(i + 1).map((b) => ({ not: { allOf: [sent(a), sent(b)] } }))),
+        ),
       ],
     }),
     additionalProperties: true,
@@ -62,7 +66,8 @@ export function requestJsonSchema(endpoint: EndpointModel): JsonSchema {
 
 function fieldSchema(f: RequestField): JsonSchema {
   let schema = valueSchema(f);
-  if (f.maxItems !== undefined) schema = { anyOf: [schema, { type: 'array', items: schema, minItems: 1, maxItems: f.maxItems }] };
+  if (f.maxItems !== undefined)
+    schema = { anyOf: [schema, { type: 'array', items: schema, minItems: 1, maxItems: f.maxItems }] };
   // "" counts as left out for a defaultWhenEmpty field, whatever its minLength.
   if (f.defaultWhenEmpty) schema = { anyOf: [schema, { const: '' }] };
   // null means left out, for every field (the default applies; a required field must then come by another name).
@@ -77,7 +82,11 @@ function fieldSchema(f: RequestField): JsonSchema {
 function valueSchema(f: RequestField): JsonSchema {
   switch (f.type) {
     case 'string':
-      return { type: 'string', ...(f.minLength !== undefined && { minLength: f.minLength }), ...(f.maxLength !== undefined && { maxLength: f.maxLength }) };
+      return {
+        type: 'string',
+        ...(f.minLength !== undefined && { minLength: f.minLength }),
+        ...(f.maxLength !== undefined && { maxLength: f.maxLength }),
+      };
     case 'enum':
       return { type: 'string', enum: f.values };
     case 'image':
@@ -89,8 +98,8 @@ function valueSchema(f: RequestField): JsonSchema {
     case 'float':
     case 'seed': {
       // As the pydantic Field: a seed is 0..2^64-1 unless bounded; a clamped field takes any number.
-      const min = f.clamp ? undefined : f.min ?? (f.type === 'seed' ? 0 : undefined);
-      const max = f.clamp ? undefined : f.max ?? (f.type === 'seed' ? SEED_MAX_PLACEHOLDER : undefined);
+      const min = f.clamp ? undefined : (f.min ?? (f.type === 'seed' ? 0 : undefined));
+      const max = f.clamp ? undefined : (f.max ?? (f.type === 'seed' ? SEED_MAX_PLACEHOLDER : undefined));
       const bounds = { ...(min !== undefined && { minimum: min }), ...(max !== undefined && { maximum: max }) };
       return { type: f.type === 'float' ? 'number' : 'integer', ...bounds };
     }

@@ -40,7 +40,13 @@ const FITTING_TYPES: Record<FieldType, readonly string[]> = {
  * defaults inside ComfyUI's, files only into inputs that take an upload, and at most one field per input
  * unless one declares it wins (`winsOver`). Nodes the graph lacks and unknown classes are reported elsewhere.
  */
-export function bindingProblems(fields: readonly BoundField[], graph: ApiGraph, schemas: SchemaSet, file: string, models?: ModelFiles): string[] {
+export function bindingProblems(
+  fields: readonly BoundField[],
+  graph: ApiGraph,
+  schemas: SchemaSet,
+  file: string,
+  models?: ModelFiles,
+): string[] {
   const problems: string[] = [];
   const setters = new Map<string, string[]>();
   for (const field of fields) {
@@ -55,7 +61,9 @@ export function bindingProblems(fields: readonly BoundField[], graph: ApiGraph, 
       if (!spec) {
         if (!(target.input in node.inputs)) continue; // the field checks say the graph lacks it
         const widgets = cls.inputs.filter((i) => WIDGET_TYPES.has(i.type)).map((i) => i.name);
-        problems.push(`${where}: field '${field.name}' sets an input ${cls.name} does not have, expected one of ${show(widgets)} — fix the input name`);
+        problems.push(
+          `${where}: field '${field.name}' sets an input ${cls.name} does not have, expected one of ${show(widgets)} — fix the input name`,
+        );
         continue;
       }
       const problem = fieldProblem(field, spec, models);
@@ -66,9 +74,13 @@ export function bindingProblems(fields: readonly BoundField[], graph: ApiGraph, 
   for (const [key, names] of setters) {
     if (names.length < 2) continue;
     const [node, input] = key.split('\0');
-    const unresolved = pairs(names).filter(([a, b]) => !byName.get(a)!.winsOver.includes(b) && !byName.get(b)!.winsOver.includes(a));
+    const unresolved = pairs(names).filter(
+      ([a, b]) => !byName.get(a)!.winsOver.includes(b) && !byName.get(b)!.winsOver.includes(a),
+    );
     for (const [a, b] of unresolved) {
-      problems.push(`${at(file, node, graph[node].class_type, input)}: got two fields, '${a}' and '${b}', setting it, expected one, or one that declares it wins — set winsOver: ['${a}'] on '${b}' (or the reverse), or bind one elsewhere`);
+      problems.push(
+        `${at(file, node, graph[node].class_type, input)}: got two fields, '${a}' and '${b}', setting it, expected one, or one that declares it wins — set winsOver: ['${a}'] on '${b}' (or the reverse), or bind one elsewhere`,
+      );
     }
   }
   return problems;
@@ -83,30 +95,49 @@ function fieldProblem(field: BoundField, spec: InputSpec, models?: ModelFiles): 
   const file = field.type === 'image' || field.type === 'video';
   if (file || spec.upload) {
     if (file && spec.upload === field.type) return undefined;
-    if (file) return `is an ${field.type}, but the input takes ${describe(spec)}, expected an input that takes an uploaded ${field.type} (LoadImage.image, LoadVideo.file, …) — bind the field to such an input`;
+    if (file)
+      return `is an ${field.type}, but the input takes ${describe(spec)}, expected an input that takes an uploaded ${field.type} (LoadImage.image, LoadVideo.file, …) — bind the field to such an input`;
     return `is a ${field.type}, but the input takes an uploaded ${spec.upload} file, expected a field of type '${spec.upload}' (the request's file is saved into ComfyUI's input folder) — set type: '${spec.upload}'`;
   }
   const nodeValues = valuesSet(field);
   if (nodeValues) {
     for (const value of nodeValues) {
       const problem = literalProblem(spec, value, models);
-      if (problem) return `can set ${show(value)}: ${problem.replace(/ — fix the value$/, '')} — change the field's values or map`;
+      if (problem)
+        return `can set ${show(value)}: ${problem.replace(/ — fix the value$/, '')} — change the field's values or map`;
     }
     return undefined;
   }
-  const modelName = field.type === 'string' && spec.type === 'COMBO' && field.modelFolder !== undefined && spec.modelFolders?.includes(field.modelFolder);
+  const modelName =
+    field.type === 'string' &&
+    spec.type === 'COMBO' &&
+    field.modelFolder !== undefined &&
+    spec.modelFolders?.includes(field.modelFolder);
   if (!modelName && !FITTING_TYPES[field.type].includes(spec.type)) {
-    const fix = spec.type === 'COMBO' ? (spec.modelFolders ? `make it an enum of the app's files, or a string with modelFolder: '${spec.modelFolders[0]}'` : "make it an enum of the combo's options") : 'change the field type or bind another input';
+    const fix =
+      spec.type === 'COMBO'
+        ? spec.modelFolders
+          ? `make it an enum of the app's files, or a string with modelFolder: '${spec.modelFolders[0]}'`
+          : "make it an enum of the combo's options"
+        : 'change the field type or bind another input';
     return `is a ${field.type}${field.modelFolder ? ` with modelFolder '${field.modelFolder}'` : ''}, expected a field that fits ${describe(spec)} — ${fix}`;
   }
   const bounds = field.type === 'seed' ? { ...SEED_BOUNDS, ...definedBounds(field) } : definedBounds(field);
-  for (const [what, value] of [['min', bounds.min], ['max', bounds.max], ['default', field.default]] as const) {
+  for (const [what, value] of [
+    ['min', bounds.min],
+    ['max', bounds.max],
+    ['default', field.default],
+  ] as const) {
     if (typeof value !== 'number') continue;
     const implicit = field.type === 'seed' && what !== 'default' && field[what] === undefined;
-    if (implicit && spec.max !== undefined && value > spec.max) return `has no max, so a seed's 2^64-1, expected at most ${spec.max} (ComfyUI's max) — set the field's max to ${spec.max}`;
-    if (spec.type === 'INT' && !Number.isInteger(value)) return `has ${what} ${value}, expected an integer for ${describe(spec)} — fix the ${what}`;
-    if (spec.min !== undefined && value < spec.min) return `has ${what} ${value}, expected at least ${spec.min} (ComfyUI's min) — raise the field's ${what === 'default' ? 'default' : 'min'}`;
-    if (spec.max !== undefined && value > spec.max) return `has ${what} ${value}, expected at most ${spec.max} (ComfyUI's max) — ${what === 'default' ? 'lower the default' : 'set the field\'s max'}`;
+    if (implicit && spec.max !== undefined && value > spec.max)
+      return `has no max, so a seed's 2^64-1, expected at most ${spec.max} (ComfyUI's max) — set the field's max to ${spec.max}`;
+    if (spec.type === 'INT' && !Number.isInteger(value))
+      return `has ${what} ${value}, expected an integer for ${describe(spec)} — fix the ${what}`;
+    if (spec.min !== undefined && value < spec.min)
+      return `has ${what} ${value}, expected at least ${spec.min} (ComfyUI's min) — raise the field's ${what === 'default' ? 'default' : 'min'}`;
+    if (spec.max !== undefined && value > spec.max)
+      return `has ${what} ${value}, expected at most ${spec.max} (ComfyUI's max) — ${what === 'default' ? 'lower the default' : "set the field's max"}`;
   }
   if (field.default !== undefined && typeof field.default !== 'number') {
     const problem = literalProblem(spec, field.default, models);

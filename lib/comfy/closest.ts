@@ -18,8 +18,14 @@ export function closest(name: string, candidates: Iterable<string>, count = 3): 
   const scored: [string, number][] = [];
   for (const c of candidates) {
     // A candidate that contains the name (or the reverse) is close whatever its length.
-    const d = c.toLowerCase().includes(name.toLowerCase()) || name.toLowerCase().includes(c.toLowerCase()) ? Math.abs(c.length - name.length) / 4 : distance(name, c);
+    const d =
+      c.toLowerCase().includes(name.toLowerCase()) || name.toLowerCase().includes(c.toLowerCase())
+        ? Math.abs(c.length - name.length) / 4
+        : distance(name, c);
     scored.push([c, d]);
   }
-  return scored.sort((a, b) => a[1] - b[1]).slice(0, count).map(([c]) => c);
+  return scored
+    .sort((a, b) => a[1] - b[1])
+    .slice(0, count)
+    .map(([c]) => c);
 }

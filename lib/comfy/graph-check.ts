@@ -14,7 +14,12 @@ export function at(file: string, id: string, cls: string, input?: string): strin
 
 /** Whether an input value is a link `[node id, output slot]`. */
 export function isLink(value: unknown): value is [string, number] {
-  return Array.isArray(value) && value.length === 2 && (typeof value[0] === 'string' || typeof value[0] === 'number') && Number.isInteger(value[1]);
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    (typeof value[0] === 'string' || typeof value[0] === 'number') &&
+    Number.isInteger(value[1])
+  );
 }
 
 export interface GraphCheckOptions {
@@ -40,12 +45,16 @@ export function checkGraph(graph: ApiGraph, schemas: SchemaSet, options: GraphCh
   for (const [id, node] of Object.entries(graph)) {
     const cls = schemas.get(node.class_type);
     if (!cls) {
-      problems.push(`${at(file, id, node.class_type)}: got class_type ${show(node.class_type)}, expected a node class of ComfyUI ${schemas.coreVersion} or of the app's custom nodes (closest: ${closest(node.class_type, schemas.classNames()).join(', ')}) — fix the spelling, or add the CustomNode that provides it with its node schemas`);
+      problems.push(
+        `${at(file, id, node.class_type)}: got class_type ${show(node.class_type)}, expected a node class of ComfyUI ${schemas.coreVersion} or of the app's custom nodes (closest: ${closest(node.class_type, schemas.classNames()).join(', ')}) — fix the spelling, or add the CustomNode that provides it with its node schemas`,
+      );
       continue;
     }
     for (const spec of cls.inputs) {
       if (spec.required && !(spec.name in node.inputs)) {
-        problems.push(`${at(file, id, cls.name, spec.name)}: got nothing, expected ${describe(spec)} (a required input) — ${isWidget(spec) ? 'set a value' : 'link it'}`);
+        problems.push(
+          `${at(file, id, cls.name, spec.name)}: got nothing, expected ${describe(spec)} (a required input) — ${isWidget(spec) ? 'set a value' : 'link it'}`,
+        );
       }
     }
     for (const [name, value] of Object.entries(node.inputs)) {
@@ -61,20 +70,36 @@ export function checkGraph(graph: ApiGraph, schemas: SchemaSet, options: GraphCh
   return problems;
 }
 
-function linkProblems(graph: ApiGraph, schemas: SchemaSet, file: string, id: string, cls: NodeClass, name: string, link: [string, number], spec: InputSpec | undefined): string[] {
+function linkProblems(
+  graph: ApiGraph,
+  schemas: SchemaSet,
+  file: string,
+  id: string,
+  cls: NodeClass,
+  name: string,
+  link: [string, number],
+  spec: InputSpec | undefined,
+): string[] {
   const where = at(file, id, cls.name, name);
   const [from, slot] = [String(link[0]), link[1]];
   const source = graph[from];
-  if (!source) return [`${where}: got a link to node "${from}", expected a node id of the workflow (${show(Object.keys(graph))}) — fix the link`];
+  if (!source)
+    return [
+      `${where}: got a link to node "${from}", expected a node id of the workflow (${show(Object.keys(graph))}) — fix the link`,
+    ];
   const sourceCls = schemas.get(source.class_type);
   if (!sourceCls) return []; // reported as an unknown class
   if (slot < 0 || slot >= sourceCls.outputs.length) {
     const outputs = sourceCls.outputs.map((t, i) => `${i}: ${t}`).join(', ') || 'none';
-    return [`${where}: got a link to output ${slot} of node "${from}" (${sourceCls.name}), expected one of its outputs (${outputs}) — fix the slot`];
+    return [
+      `${where}: got a link to output ${slot} of node "${from}" (${sourceCls.name}), expected one of its outputs (${outputs}) — fix the slot`,
+    ];
   }
   const type = sourceCls.outputs[slot];
   if (spec && !typeFits(type, spec.accepts)) {
-    return [`${where}: got ${type} from node "${from}" (${sourceCls.name}) output ${slot}, expected ${spec.accepts.join(' or ')} — link an output of that type`];
+    return [
+      `${where}: got ${type} from node "${from}" (${sourceCls.name}) output ${slot}, expected ${spec.accepts.join(' or ')} — link an output of that type`,
+    ];
   }
   return [];
 }
@@ -87,18 +112,26 @@ export function isWidget(spec: InputSpec): boolean {
 /** `an INT in [1, 4096]`, `one of "a", "b"`, `a link to a MODEL output`. */
 export function describe(spec: InputSpec): string {
   if (!WIDGET_TYPES.has(spec.type)) return `a link to ${spec.accepts.join(' or ')}`;
-  if (spec.type === 'COMBO') return spec.upload ? `a ${spec.upload} file name` : spec.modelFolders ? `a file of models/${spec.modelFolders.join(' or ')}` : `one of ${show(spec.options ?? [])}`;
+  if (spec.type === 'COMBO')
+    return spec.upload
+      ? `a ${spec.upload} file name`
+      : spec.modelFolders
+        ? `a file of models/${spec.modelFolders.join(' or ')}`
+        : `one of ${show(spec.options ?? [])}`;
   const range = spec.min !== undefined || spec.max !== undefined ? ` in [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]` : '';
   return `${spec.type === 'INT' ? 'an' : 'a'} ${spec.type}${range}`;
 }
 
 /** What is wrong with a literal value for an input (got …, expected … — fix), or undefined. */
 export function literalProblem(spec: InputSpec, value: unknown, models?: ModelFiles): string | undefined {
-  if (!WIDGET_TYPES.has(spec.type)) return `got the literal ${show(value)}, expected ${describe(spec)} — link an output of that type`;
+  if (!WIDGET_TYPES.has(spec.type))
+    return `got the literal ${show(value)}, expected ${describe(spec)} — link an output of that type`;
   if (!fitsType(spec.type, value)) return `got ${show(value)}, expected ${describe(spec)} — fix the value`;
   if (typeof value === 'number') {
-    if (spec.min !== undefined && value < spec.min) return `got ${value}, expected at least ${spec.min} (ComfyUI's min) — fix the value`;
-    if (spec.max !== undefined && value > spec.max) return `got ${value}, expected at most ${spec.max} (ComfyUI's max) — fix the value`;
+    if (spec.min !== undefined && value < spec.min)
+      return `got ${value}, expected at least ${spec.min} (ComfyUI's min) — fix the value`;
+    if (spec.max !== undefined && value > spec.max)
+      return `got ${value}, expected at most ${spec.max} (ComfyUI's max) — fix the value`;
   }
   if (spec.type === 'COMBO' && !spec.upload) {
     const options = spec.options ?? [];
@@ -115,11 +148,16 @@ export function literalProblem(spec: InputSpec, value: unknown, models?: ModelFi
 
 function fitsType(type: string, value: unknown): boolean {
   switch (type) {
-    case 'INT': return typeof value === 'number' && Number.isInteger(value);
-    case 'FLOAT': return typeof value === 'number';
-    case 'STRING': return typeof value === 'string';
-    case 'BOOLEAN': return typeof value === 'boolean';
-    default: return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+    case 'INT':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'FLOAT':
+      return typeof value === 'number';
+    case 'STRING':
+      return typeof value === 'string';
+    case 'BOOLEAN':
+      return typeof value === 'boolean';
+    default:
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
   }
 }
 
@@ -137,9 +175,17 @@ export function formatWidget(cls: NodeClass, inputs: Record<string, unknown>, na
     const [typeOrOptions, extra] = [entry[1], (entry[2] ?? {}) as Record<string, unknown>];
     const combo = Array.isArray(typeOrOptions);
     return {
-      name, required: false, type: combo ? 'COMBO' : String(typeOrOptions), options: combo ? typeOrOptions : undefined,
-      min: typeof extra.min === 'number' ? extra.min : undefined, max: typeof extra.max === 'number' ? extra.max : undefined,
-      default: extra.default, forceInput: false, controlAfterGenerate: false, accepts: [combo ? 'COMBO' : String(typeOrOptions)], extra,
+      name,
+      required: false,
+      type: combo ? 'COMBO' : String(typeOrOptions),
+      options: combo ? typeOrOptions : undefined,
+      min: typeof extra.min === 'number' ? extra.min : undefined,
+      max: typeof extra.max === 'number' ? extra.max : undefined,
+      default: extra.default,
+      forceInput: false,
+      controlAfterGenerate: false,
+      accepts: [combo ? 'COMBO' : String(typeOrOptions)],
+      extra,
     };
   }
   return undefined;

@@ -36,7 +36,8 @@ export class ModelFiles {
   /** Whether ComfyUI will list `name` in `folder` (a file in a linked volume folder counts). */
   public provides(folder: string, name: string): boolean {
     if (this.files.get(folder)?.has(name)) return true;
-    for (const prefix of this.folders.get(folder) ?? []) if (name.startsWith(prefix) && name.length > prefix.length) return true;
+    for (const prefix of this.folders.get(folder) ?? [])
+      if (name.startsWith(prefix) && name.length > prefix.length) return true;
     return false;
   }
 
@@ -54,5 +55,7 @@ export function targetProblems(scope: unknown, target: string): string[] {
   const schemas = (scope as { schemas?: unknown } | undefined)?.schemas;
   if (!(schemas instanceof SchemaSet) || schemas.folderOf(target)) return [];
   const suggestions = closest(target.split('/')[0], schemas.modelDirs()).join(', ');
-  return [`target: got ${show(target)}, expected a models folder that ComfyUI ${schemas.coreVersion} or the app's custom nodes know (closest: ${suggestions}) — fix the spelling, or declare the folder in the custom node's nodeSchemas (modelFolders)`];
+  return [
+    `target: got ${show(target)}, expected a models folder that ComfyUI ${schemas.coreVersion} or the app's custom nodes know (closest: ${suggestions}) — fix the spelling, or declare the folder in the custom node's nodeSchemas (modelFolders)`,
+  ];
 }

@@ -16,7 +16,9 @@ export const nodeEntrySchema = z.looseObject({
     optional: z.record(z.string(), z.unknown()).optional(),
     hidden: z.record(z.string(), z.unknown()).optional(),
   }),
-  input_order: z.looseObject({ required: z.array(z.string()).optional(), optional: z.array(z.string()).optional() }).optional(),
+  input_order: z
+    .looseObject({ required: z.array(z.string()).optional(), optional: z.array(z.string()).optional() })
+    .optional(),
   output: z.array(z.unknown()).default([]),
   output_name: z.array(z.unknown()).optional(),
   output_node: z.boolean().default(false),
@@ -104,7 +106,9 @@ export function readNodeClass(name: string, file: SchemaFile, source: string): N
   for (const group of ['required', 'optional'] as const) {
     const specs = entry.input[group] ?? {};
     const declared = entry.input_order?.[group];
-    const order = declared ? [...declared, ...Object.keys(specs).filter((k) => !declared.includes(k))] : Object.keys(specs);
+    const order = declared
+      ? [...declared, ...Object.keys(specs).filter((k) => !declared.includes(k))]
+      : Object.keys(specs);
     for (const input of order) {
       if (input in specs) inputs.push(readInput(input, group === 'required', specs[input], name, file));
     }
@@ -123,7 +127,10 @@ export function readNodeClass(name: string, file: SchemaFile, source: string): N
 
 function readInput(name: string, required: boolean, raw: unknown, cls: string, file: SchemaFile): InputSpec {
   const spec = Array.isArray(raw) ? raw : [raw];
-  const extra = (spec[1] && typeof spec[1] === 'object' && !Array.isArray(spec[1]) ? spec[1] : {}) as Record<string, unknown>;
+  const extra = (spec[1] && typeof spec[1] === 'object' && !Array.isArray(spec[1]) ? spec[1] : {}) as Record<
+    string,
+    unknown
+  >;
   let type: string;
   let options: unknown[] | undefined;
   if (Array.isArray(spec[0])) {
@@ -145,7 +152,9 @@ function readInput(name: string, required: boolean, raw: unknown, cls: string, f
     max: num(extra.max),
     default: extra.default,
     forceInput: extra.forceInput === true,
-    controlAfterGenerate: extra.control_after_generate === true || (type === 'INT' && extra.control_after_generate !== false && (name === 'seed' || name === 'noise_seed')),
+    controlAfterGenerate:
+      extra.control_after_generate === true ||
+      (type === 'INT' && extra.control_after_generate !== false && (name === 'seed' || name === 'noise_seed')),
     upload: file.uploadInputs[cls]?.[name] ?? (flag ? UPLOAD_FLAGS[flag] : undefined),
     modelFolders: folders === undefined ? undefined : Array.isArray(folders) ? folders : [folders],
     accepts: [...type.split(','), ...(file.acceptedTypes[cls]?.[name] ?? [])],

@@ -8,7 +8,10 @@ import type { SchemaSet } from './schema-set';
  * or WebP; an animation or video passes through as it is). `json` (base64 of every file) fits any output
  * node. A class not listed here is an output node whose files we do not know: only `json` is safe.
  */
-const FORMATS: Record<string, readonly OutputFormat[] | ((inputs: Record<string, unknown>) => readonly OutputFormat[] | undefined)> = {
+const FORMATS: Record<
+  string,
+  readonly OutputFormat[] | ((inputs: Record<string, unknown>) => readonly OutputFormat[] | undefined)
+> = {
   SaveImage: ['png', 'jpeg', 'webp'],
   PreviewImage: ['png', 'jpeg', 'webp'],
   SaveImageWebsocket: ['png', 'jpeg', 'webp'],
@@ -35,14 +38,22 @@ export function outputNodes(graph: ApiGraph, schemas: SchemaSet): string[] {
  * Problems with an endpoint's output: the node must be an output node, and one whose files come in the
  * endpoint's `output` format.
  */
-export function outputProblems(graph: ApiGraph, id: string, output: OutputFormat, schemas: SchemaSet, file: string): string[] {
+export function outputProblems(
+  graph: ApiGraph,
+  id: string,
+  output: OutputFormat,
+  schemas: SchemaSet,
+  file: string,
+): string[] {
   const node = graph[id];
   const cls = node && schemas.get(node.class_type);
   if (!cls) return [];
   const where = `outputNode: ${at(file, id, cls.name)}`;
   if (!cls.outputNode) {
     const candidates = outputNodes(graph, schemas);
-    return [`${where}: got a node that is not an output node (output_node is false), expected one that saves files — ${candidates.length ? `point outputNode at ${show(candidates)}` : 'add a SaveImage (or another save node) and point outputNode at it'}`];
+    return [
+      `${where}: got a node that is not an output node (output_node is false), expected one that saves files — ${candidates.length ? `point outputNode at ${show(candidates)}` : 'add a SaveImage (or another save node) and point outputNode at it'}`,
+    ];
   }
   if (output === 'json') return [];
   const formats = FORMATS[cls.name];
@@ -50,7 +61,9 @@ export function outputProblems(graph: ApiGraph, id: string, output: OutputFormat
   if (known === undefined) return [];
   if (!known.includes(output)) {
     const detail = cls.name === 'VHS_VideoCombine' ? ` with format ${show(node.inputs.format)}` : '';
-    return [`${where}: got output '${output}', expected ${known.length ? `one of ${show(known)}` : "'json'"} (what ${cls.name}${detail} writes) — set output to ${known.length ? `'${known[0]}'` : "'json'"}${cls.name === 'VHS_VideoCombine' ? " or choose a format such as 'video/h264-mp4'" : ''}, or save with another node`];
+    return [
+      `${where}: got output '${output}', expected ${known.length ? `one of ${show(known)}` : "'json'"} (what ${cls.name}${detail} writes) — set output to ${known.length ? `'${known[0]}'` : "'json'"}${cls.name === 'VHS_VideoCombine' ? " or choose a format such as 'video/h264-mp4'" : ''}, or save with another node`,
+    ];
   }
   return [];
 }

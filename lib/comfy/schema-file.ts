@@ -8,14 +8,22 @@ import type { PackSchemas } from './schema-set';
  * Reads and checks node schemas given to a construct (`nodeSchemas`): a JSON file relative to the project
  * root, or the object itself. `source` names the construct in later messages.
  */
-export function loadSchemaFile(given: string | object, root: string, source: string): { pack: PackSchemas } | { errors: string[] } {
+export function loadSchemaFile(
+  given: string | object,
+  root: string,
+  source: string,
+): { pack: PackSchemas } | { errors: string[] } {
   const loaded = parseSchemaFile(given, root, source);
   if ('error' in loaded) return { errors: [loaded.error] };
   const problems = entryProblems(loaded.pack.file, typeof given === 'string' ? given : '(inline)');
   return problems.length > 0 ? { errors: problems } : loaded;
 }
 
-function parseSchemaFile(given: string | object, root: string, source: string): { pack: PackSchemas } | { error: string } {
+function parseSchemaFile(
+  given: string | object,
+  root: string,
+  source: string,
+): { pack: PackSchemas } | { error: string } {
   let value: unknown = given;
   const file = typeof given === 'string' ? given : undefined;
   if (file !== undefined) {
@@ -23,20 +31,31 @@ function parseSchemaFile(given: string | object, root: string, source: string): 
       value = JSON.parse(readFileSync(path.resolve(root, file), 'utf8').replace(/^\uFEFF/, '')); // a BOM is skipped
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      return { error: `nodeSchemas: cannot read ${show(file)} (${reason}), expected a JSON file of node schemas relative to the project root` };
+      return {
+        error: `nodeSchemas: cannot read ${show(file)} (${reason}), expected a JSON file of node schemas relative to the project root`,
+      };
     }
   }
   const result = schemaFileSchema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    return { error: `nodeSchemas${file ? ` ${file}` : ''} at ${issue.path.map(String).join('.') || 'the top'}: ${issue.message}, expected { "nodes": { "<class>": <its /object_info entry> }, ... }` };
+    return {
+      error: `nodeSchemas${file ? ` ${file}` : ''} at ${issue.path.map(String).join('.') || 'the top'}: ${issue.message}, expected { "nodes": { "<class>": <its /object_info entry> }, ... }`,
+    };
   }
   return { pack: { file: result.data, source } };
 }
 
 /** Type names people write for ComfyUI's widget types, which ComfyUI itself does not know. */
 const WIDGET_TYPE_SPELLINGS: Record<string, string> = {
-  INTEGER: 'INT', NUMBER: 'FLOAT', DOUBLE: 'FLOAT', TEXT: 'STRING', STR: 'STRING', BOOL: 'BOOLEAN', ENUM: 'COMBO', SELECT: 'COMBO',
+  INTEGER: 'INT',
+  NUMBER: 'FLOAT',
+  DOUBLE: 'FLOAT',
+  TEXT: 'STRING',
+  STR: 'STRING',
+  BOOL: 'BOOLEAN',
+  ENUM: 'COMBO',
+  SELECT: 'COMBO',
 };
 
 /**
@@ -58,17 +77,21 @@ export function entryProblems(file: SchemaFile, label: string): string[] {
 }
 
 function inputProblem(raw: unknown): string | undefined {
-  const expected = 'expected [<type>, {<options>}] as /object_info serves it, the type INT, FLOAT, STRING, BOOLEAN, COMBO, a list of options, or a link type such as IMAGE';
+  const expected =
+    'expected [<type>, {<options>}] as /object_info serves it, the type INT, FLOAT, STRING, BOOLEAN, COMBO, a list of options, or a link type such as IMAGE';
   if (!Array.isArray(raw) || raw.length === 0) return `got ${show(raw)}, which has no type — ${expected}`;
   const [type, options] = raw;
-  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) return `got options ${show(options)}, expected an object such as {"default": 1} — ${expected}`;
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
+    return `got options ${show(options)}, expected an object such as {"default": 1} — ${expected}`;
   if (Array.isArray(type)) return undefined; // a V1 combo: its options
   if (typeof type !== 'string' || type.trim() === '') return `got type ${show(type)}, ${expected}`;
   const upper = type.toUpperCase();
   const widget = ['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO'].includes(upper) ? upper : WIDGET_TYPE_SPELLINGS[upper];
-  if (widget && widget !== type) return `got type ${show(type)}, which ComfyUI does not know as a widget type: expected ${show(widget)} (ComfyUI's widget types are INT, FLOAT, STRING, BOOLEAN and COMBO)`;
+  if (widget && widget !== type)
+    return `got type ${show(type)}, which ComfyUI does not know as a widget type: expected ${show(widget)} (ComfyUI's widget types are INT, FLOAT, STRING, BOOLEAN and COMBO)`;
   const combo = options as { options?: unknown; remote?: unknown } | undefined;
   // A V3 combo lists its options, or names a route the editor fetches them from (LoadImageOutput's `remote`).
-  if (type === 'COMBO' && !Array.isArray(combo?.options) && combo?.remote === undefined) return `got a COMBO without its options, expected ["COMBO", {"options": ["a", "b"]}] (or the V1 form [["a", "b"], {}])`;
+  if (type === 'COMBO' && !Array.isArray(combo?.options) && combo?.remote === undefined)
+    return `got a COMBO without its options, expected ["COMBO", {"options": ["a", "b"]}] (or the V1 form [["a", "b"], {}])`;
   return undefined;
 }

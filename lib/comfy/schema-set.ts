@@ -88,7 +88,9 @@ export class SchemaSet {
     this.core = coreFile(coreVersion);
     this.packs = packs;
     const folders = new Map<string, string[]>(Object.entries(this.core.modelFolders));
-    for (const pack of packs) for (const [name, dirs] of Object.entries(pack.file.modelFolders)) folders.set(name, [...new Set([...(folders.get(name) ?? []), ...dirs])]);
+    for (const pack of packs)
+      for (const [name, dirs] of Object.entries(pack.file.modelFolders))
+        folders.set(name, [...new Set([...(folders.get(name) ?? []), ...dirs])]);
     this.modelFolders = folders;
   }
 
@@ -98,7 +100,10 @@ export class SchemaSet {
     if (cls === undefined) {
       const pack = [...this.packs].reverse().find((p) => Object.hasOwn(p.file.nodes, name));
       if (pack) cls = readNodeClass(name, pack.file, pack.source);
-      else cls = Object.hasOwn(this.core.nodes, name) ? readNodeClass(name, this.core, `ComfyUI ${this.coreVersion}`) : null;
+      else
+        cls = Object.hasOwn(this.core.nodes, name)
+          ? readNodeClass(name, this.core, `ComfyUI ${this.coreVersion}`)
+          : null;
       this.classes.set(name, cls);
     }
     return cls ?? undefined;
@@ -106,7 +111,10 @@ export class SchemaSet {
 
   /** Every class name, for suggestions. */
   public classNames(): string[] {
-    if (!this.names) this.names = [...new Set([...Object.keys(this.core.nodes), ...this.packs.flatMap((p) => Object.keys(p.file.nodes))])];
+    if (!this.names)
+      this.names = [
+        ...new Set([...Object.keys(this.core.nodes), ...this.packs.flatMap((p) => Object.keys(p.file.nodes))]),
+      ];
     return this.names;
   }
 
@@ -120,7 +128,14 @@ export class SchemaSet {
     for (let n = parts.length; n >= 1; n--) {
       const dir = parts.slice(0, n).join('/');
       for (const [folder, dirs] of this.modelFolders) {
-        if (dirs.includes(dir)) return { folder, prefix: parts.slice(n).map((p) => `${p}/`).join('') };
+        if (dirs.includes(dir))
+          return {
+            folder,
+            prefix: parts
+              .slice(n)
+              .map((p) => `${p}/`)
+              .join(''),
+          };
       }
     }
     return undefined;

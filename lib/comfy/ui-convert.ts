@@ -23,16 +23,44 @@ import type { SchemaSet } from './schema-set';
  */
 
 const uiLinkSchema = z.union([
-  z.tuple([z.number(), z.union([z.number(), z.string()]), z.number(), z.union([z.number(), z.string()]), z.number(), z.unknown()]).rest(z.unknown()),
-  z.looseObject({ id: z.number(), origin_id: z.union([z.number(), z.string()]), origin_slot: z.number(), target_id: z.union([z.number(), z.string()]), target_slot: z.number(), type: z.unknown() }),
+  z
+    .tuple([
+      z.number(),
+      z.union([z.number(), z.string()]),
+      z.number(),
+      z.union([z.number(), z.string()]),
+      z.number(),
+      z.unknown(),
+    ])
+    .rest(z.unknown()),
+  z.looseObject({
+    id: z.number(),
+    origin_id: z.union([z.number(), z.string()]),
+    origin_slot: z.number(),
+    target_id: z.union([z.number(), z.string()]),
+    target_slot: z.number(),
+    type: z.unknown(),
+  }),
 ]);
 const uiNodeSchema = z.looseObject({
   id: z.union([z.number(), z.string()]),
   type: z.string().min(1),
   mode: z.number().optional(),
   title: z.string().optional(),
-  inputs: z.array(z.looseObject({ name: z.string(), type: z.unknown().optional(), link: z.number().nullable().optional(), widget: z.looseObject({ name: z.string() }).optional() })).optional(),
-  widgets_values: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).nullable().optional(),
+  inputs: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        type: z.unknown().optional(),
+        link: z.number().nullable().optional(),
+        widget: z.looseObject({ name: z.string() }).optional(),
+      }),
+    )
+    .optional(),
+  widgets_values: z
+    .union([z.array(z.unknown()), z.record(z.string(), z.unknown())])
+    .nullable()
+    .optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
 const uiGraphSchema = z.looseObject({ nodes: z.array(uiNodeSchema), links: z.array(uiLinkSchema).default([]) });
@@ -51,7 +79,9 @@ type Subgraph = z.output<typeof subgraphSchema>;
 
 /** Whether a parsed JSON value looks like a UI-format workflow (it has `nodes` and `links`). */
 export function isUiWorkflow(value: unknown): boolean {
-  return !!value && typeof value === 'object' && !Array.isArray(value) && Array.isArray((value as { nodes?: unknown }).nodes);
+  return (
+    !!value && typeof value === 'object' && !Array.isArray(value) && Array.isArray((value as { nodes?: unknown }).nodes)
+  );
 }
 
 const VIRTUAL = new Set(['Note', 'MarkdownNote', 'Reroute', 'PrimitiveNode']);
@@ -61,7 +91,13 @@ const BYPASSED = 4;
 const SUBGRAPH_INPUT = -10;
 const SUBGRAPH_OUTPUT = -20;
 
-interface Link { origin: string; slot: number; target: string; targetSlot: number; type: string }
+interface Link {
+  origin: string;
+  slot: number;
+  target: string;
+  targetSlot: number;
+  type: string;
+}
 /** One level of the graph: the top, or a subgraph as one instance of it sees it. */
 interface Scope {
   readonly prefix: string;
@@ -81,15 +117,22 @@ type Resolved = { link: [string, number] } | { value: unknown } | { empty: strin
 export type DroppedNodes = Record<string, string>;
 
 /** Converts a UI-format workflow; returns the API graph or every problem found. */
-export function convertUiWorkflow(value: unknown, schemas: SchemaSet): { graph: ApiGraph; dropped: DroppedNodes } | { problems: string[] } {
+export function convertUiWorkflow(
+  value: unknown,
+  schemas: SchemaSet,
+): { graph: ApiGraph; dropped: DroppedNodes } | { problems: string[] } {
   const parsed = uiWorkflowSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { problems: [`not a UI-format workflow at ${issue.path.map(String).join('.') || 'the top'}: ${issue.message}`] };
+    return {
+      problems: [`not a UI-format workflow at ${issue.path.map(String).join('.') || 'the top'}: ${issue.message}`],
+    };
   }
   const converter = new Converter(parsed.data, schemas);
   converter.scope(parsed.data, '', undefined);
-  return converter.problems.length ? { problems: converter.problems } : { graph: converter.graph, dropped: converter.dropped };
+  return converter.problems.length
+    ? { problems: converter.problems }
+    : { graph: converter.graph, dropped: converter.dropped };
 }
 
 class Converter {
@@ -98,13 +141,27 @@ class Converter {
   public readonly dropped: DroppedNodes = {};
   private readonly subgraphs: Map<string, Subgraph>;
 
-  constructor(workflow: UiWorkflow, private readonly schemas: SchemaSet) {
+  constructor(
+    workflow: UiWorkflow,
+    private readonly schemas: SchemaSet,
+  ) {
     this.subgraphs = new Map((workflow.definitions?.subgraphs ?? []).map((s) => [s.id, s]));
   }
 
   /** Emits the real nodes of one graph level, recursing into subgraph instances. */
-  public scope(graph: z.output<typeof uiGraphSchema>, prefix: string, parent: Scope['parent'], subgraph?: Subgraph): void {
-    const scope: Scope = { prefix, nodes: new Map(graph.nodes.map((n) => [String(n.id), n])), links: new Map(graph.links.map((l) => toLink(l))), subgraph, parent };
+  public scope(
+    graph: z.output<typeof uiGraphSchema>,
+    prefix: string,
+    parent: Scope['parent'],
+    subgraph?: Subgraph,
+  ): void {
+    const scope: Scope = {
+      prefix,
+      nodes: new Map(graph.nodes.map((n) => [String(n.id), n])),
+      links: new Map(graph.links.map((l) => toLink(l))),
+      subgraph,
+      parent,
+    };
     for (const node of graph.nodes) {
       if (node.mode === MUTED || node.mode === BYPASSED || VIRTUAL.has(node.type)) {
         this.dropped[`${prefix}${node.id}`] = this.whyDropped(scope, node);
@@ -112,7 +169,10 @@ class Converter {
       }
       const inner = this.subgraphs.get(node.type);
       if (inner) {
-        if (parent && this.isAncestor(scope, inner.id)) this.problems.push(`node ${prefix}${node.id}: subgraph ${show(inner.name ?? inner.id)} contains itself — not supported`);
+        if (parent && this.isAncestor(scope, inner.id))
+          this.problems.push(
+            `node ${prefix}${node.id}: subgraph ${show(inner.name ?? inner.id)} contains itself — not supported`,
+          );
         else this.scope(inner, `${prefix}${node.id}:`, { scope, node }, inner);
         continue;
       }
@@ -129,7 +189,9 @@ class Converter {
     const id = `${scope.prefix}${node.id}`;
     const cls = this.schemas.get(node.type);
     if (!cls) {
-      this.problems.push(`node ${id} (${node.type}): got type ${show(node.type)}, expected a node class of ComfyUI ${this.schemas.coreVersion} or of the custom nodes' schemas (closest: ${closest(node.type, this.schemas.classNames()).join(', ')}) — add the CustomNode (modal-cdk workflow: --custom-nodes) that provides it, or fix the type`);
+      this.problems.push(
+        `node ${id} (${node.type}): got type ${show(node.type)}, expected a node class of ComfyUI ${this.schemas.coreVersion} or of the custom nodes' schemas (closest: ${closest(node.type, this.schemas.classNames()).join(', ')}) — add the CustomNode (modal-cdk workflow: --custom-nodes) that provides it, or fix the type`,
+      );
       return;
     }
     const inputs = this.widgetValues(id, node, cls);
@@ -138,17 +200,25 @@ class Converter {
       if (input.link === null || input.link === undefined) continue;
       const link = scope.links.get(input.link);
       if (!link) {
-        this.problems.push(`node ${id} (${cls.name}) input ${input.name}: got link ${input.link}, which the workflow's links lack — re-save the workflow in ComfyUI`);
+        this.problems.push(
+          `node ${id} (${cls.name}) input ${input.name}: got link ${input.link}, which the workflow's links lack — re-save the workflow in ComfyUI`,
+        );
         continue;
       }
       const resolved = this.resolve(scope, link.origin, link.slot, link.type, id, new Set());
       if (resolved && 'link' in resolved) inputs[input.name] = resolved.link;
       else if (resolved && 'value' in resolved) inputs[input.name] = resolved.value;
       else if (resolved && cls.byName.get(input.name)?.required) {
-        this.problems.push(`node ${id} (${cls.name}) input ${input.name}: empty in the export, because ${resolved.empty}, and ComfyUI refuses a prompt whose required input is missing — un-mute or un-bypass that node in the editor (Ctrl+M / Ctrl+B), or connect another source to ${input.name}`);
+        this.problems.push(
+          `node ${id} (${cls.name}) input ${input.name}: empty in the export, because ${resolved.empty}, and ComfyUI refuses a prompt whose required input is missing — un-mute or un-bypass that node in the editor (Ctrl+M / Ctrl+B), or connect another source to ${input.name}`,
+        );
       }
     }
-    this.graph[id] = { class_type: cls.name, inputs, _meta: { title: node.title ?? cls.displayName } } as ApiGraph[string];
+    this.graph[id] = {
+      class_type: cls.name,
+      inputs,
+      _meta: { title: node.title ?? cls.displayName },
+    } as ApiGraph[string];
   }
 
   /** The node's widget values by input name (only those the API takes), or undefined after a problem. */
@@ -169,7 +239,9 @@ class Converter {
     const display = DISPLAY_WIDGETS[cls.name] ?? 0;
     if (display > 0 && values.length === slots.length + display) values.splice(slots.length);
     if (values.length !== slots.length) {
-      this.problems.push(`node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — the workflow was saved with another version of the node: open and re-save it in a ComfyUI with that version, or export it with "Export (API)"`);
+      this.problems.push(
+        `node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — the workflow was saved with another version of the node: open and re-save it in a ComfyUI with that version, or export it with "Export (API)"`,
+      );
       return undefined;
     }
     slots.forEach((slot, i) => {
@@ -182,11 +254,20 @@ class Converter {
    * What output `slot` of node `origin` (in `scope`) gives a consumer: a real node's output, a value, or
    * nothing with why. `seen` holds the Reroutes and bypassed nodes followed so far (a cycle of them is an error).
    */
-  private resolve(scope: Scope, origin: string, slot: number, type: string, consumer: string, seen: Set<string>): Resolved {
+  private resolve(
+    scope: Scope,
+    origin: string,
+    slot: number,
+    type: string,
+    consumer: string,
+    seen: Set<string>,
+  ): Resolved {
     if (Number(origin) === SUBGRAPH_INPUT) return this.fromSubgraphInput(scope, slot, type, consumer, seen);
     const node = scope.nodes.get(origin);
     if (!node) {
-      this.problems.push(`node ${consumer}: got a link from node ${scope.prefix}${origin}, which the workflow lacks — re-save the workflow in ComfyUI`);
+      this.problems.push(
+        `node ${consumer}: got a link from node ${scope.prefix}${origin}, which the workflow lacks — re-save the workflow in ComfyUI`,
+      );
       return undefined;
     }
     const id = `${scope.prefix}${node.id}`;
@@ -194,11 +275,16 @@ class Converter {
     if (node.mode === MUTED) return { empty: `its source ${named} is muted (mode 2)` };
     const follow = (input: UiInput | undefined, passes: string): Resolved => {
       if (seen.has(id)) {
-        this.problems.push(`node ${consumer}: the link into it goes round a cycle of ${[...seen, id].map((n) => `node ${n}`).join(' → ')} — a Reroute or bypassed node that feeds itself has no source: remove one of those links in the editor`);
+        this.problems.push(
+          `node ${consumer}: the link into it goes round a cycle of ${[...seen, id].map((n) => `node ${n}`).join(' → ')} — a Reroute or bypassed node that feeds itself has no source: remove one of those links in the editor`,
+        );
         return undefined;
       }
       const link = input?.link === null || input?.link === undefined ? undefined : scope.links.get(input.link);
-      if (!link) return { empty: `its source ${named} ${passes}, and nothing is connected to ${input ? `its input ${input.name}` : 'it'}` };
+      if (!link)
+        return {
+          empty: `its source ${named} ${passes}, and nothing is connected to ${input ? `its input ${input.name}` : 'it'}`,
+        };
       const from = this.resolve(scope, link.origin, link.slot, type, consumer, new Set([...seen, id]));
       return from;
     };
@@ -206,7 +292,8 @@ class Converter {
       // The consumer gets what flows into the bypassed node's input of the same type (that slot first).
       const inputs = node.inputs ?? [];
       const index = [slot, ...inputs.keys()].find((i) => inputs[i] && inputs[i].type === type);
-      if (index === undefined) return { empty: `its source ${named} is bypassed (mode 4) and has no ${type} input to pass on` };
+      if (index === undefined)
+        return { empty: `its source ${named} is bypassed (mode 4) and has no ${type} input to pass on` };
       return follow(inputs[index], 'is bypassed (mode 4)');
     }
     if (node.type === 'Reroute') return follow(node.inputs?.[0], 'is a Reroute');
@@ -217,9 +304,17 @@ class Converter {
     if (VIRTUAL.has(node.type)) return { empty: `its source ${named} is a note, which carries no value` };
     const inner = this.subgraphs.get(node.type);
     if (inner) {
-      const child: Scope = { prefix: `${scope.prefix}${node.id}:`, nodes: new Map(inner.nodes.map((n) => [String(n.id), n])), links: new Map(inner.links.map((l) => toLink(l))), subgraph: inner, parent: { scope, node } };
+      const child: Scope = {
+        prefix: `${scope.prefix}${node.id}:`,
+        nodes: new Map(inner.nodes.map((n) => [String(n.id), n])),
+        links: new Map(inner.links.map((l) => toLink(l))),
+        subgraph: inner,
+        parent: { scope, node },
+      };
       const out = [...child.links.values()].find((l) => Number(l.target) === SUBGRAPH_OUTPUT && l.targetSlot === slot);
-      return out ? this.resolve(child, out.origin, out.slot, type, consumer, seen) : { empty: `output ${slot} of subgraph ${named} is connected to nothing inside it` };
+      return out
+        ? this.resolve(child, out.origin, out.slot, type, consumer, seen)
+        : { empty: `output ${slot} of subgraph ${named} is connected to nothing inside it` };
     }
     return { link: [id, slot] };
   }
@@ -232,10 +327,14 @@ class Converter {
     const named = `node ${scope.prefix}${node.id} (${node.type})`;
     const receivers = this.receivers(scope, String(node.id), new Set());
     const into = receivers.length ? `; what it holds goes to ${receivers.join(', ')}` : '';
-    if (node.mode === MUTED) return `${named} is muted in the editor (mode 2), so the export leaves it out and ComfyUI never runs it — un-mute it (Ctrl+M), or use another node`;
-    if (node.mode === BYPASSED) return `${named} is bypassed in the editor (mode 4), so the export leaves it out and passes its inputs through${into} — un-bypass it (Ctrl+B), or use another node`;
-    if (node.type === 'PrimitiveNode') return `${named} is a PrimitiveNode: the export writes its value into the inputs it feeds and leaves it out${into} — bind ${receivers[0] ?? 'the input it feeds'} instead`;
-    if (node.type === 'Reroute') return `${named} is a Reroute, which only passes a link on, and the export leaves it out${into} — use ${receivers[0] ?? 'the node it leads to'} instead`;
+    if (node.mode === MUTED)
+      return `${named} is muted in the editor (mode 2), so the export leaves it out and ComfyUI never runs it — un-mute it (Ctrl+M), or use another node`;
+    if (node.mode === BYPASSED)
+      return `${named} is bypassed in the editor (mode 4), so the export leaves it out and passes its inputs through${into} — un-bypass it (Ctrl+B), or use another node`;
+    if (node.type === 'PrimitiveNode')
+      return `${named} is a PrimitiveNode: the export writes its value into the inputs it feeds and leaves it out${into} — bind ${receivers[0] ?? 'the input it feeds'} instead`;
+    if (node.type === 'Reroute')
+      return `${named} is a Reroute, which only passes a link on, and the export leaves it out${into} — use ${receivers[0] ?? 'the node it leads to'} instead`;
     return `${named} is a note, which ComfyUI does not run`;
   }
 
@@ -243,13 +342,15 @@ class Converter {
   private receivers(scope: Scope, id: string, seen: Set<string>): string[] {
     if (seen.has(id)) return [];
     seen.add(id);
-    return [...scope.links.values()].filter((l) => l.origin === id).flatMap((l) => {
-      const target = scope.nodes.get(l.target);
-      if (!target) return [];
-      if (target.type === 'Reroute') return this.receivers(scope, l.target, seen);
-      const input = target.inputs?.[l.targetSlot];
-      return [`node "${scope.prefix}${target.id}" input ${input?.widget?.name ?? input?.name ?? l.targetSlot}`];
-    });
+    return [...scope.links.values()]
+      .filter((l) => l.origin === id)
+      .flatMap((l) => {
+        const target = scope.nodes.get(l.target);
+        if (!target) return [];
+        if (target.type === 'Reroute') return this.receivers(scope, l.target, seen);
+        const input = target.inputs?.[l.targetSlot];
+        return [`node "${scope.prefix}${target.id}" input ${input?.widget?.name ?? input?.name ?? l.targetSlot}`];
+      });
   }
 
   /** A subgraph input: the instance's link into it, else the value of the widget it was promoted to. */
@@ -257,7 +358,9 @@ class Converter {
     const { parent, subgraph } = scope;
     const declared = subgraph?.inputs[slot];
     if (!parent || !declared) {
-      this.problems.push(`node ${consumer}: got a link from subgraph input ${slot}, which ${subgraph ? 'the subgraph does not declare' : 'exists only inside a subgraph'} — re-save the workflow in ComfyUI`);
+      this.problems.push(
+        `node ${consumer}: got a link from subgraph input ${slot}, which ${subgraph ? 'the subgraph does not declare' : 'exists only inside a subgraph'} — re-save the workflow in ComfyUI`,
+      );
       return undefined;
     }
     const outer = (parent.node.inputs ?? []).find((i) => i.name === declared.name);
@@ -274,8 +377,18 @@ class Converter {
 }
 
 function toLink(l: z.output<typeof uiLinkSchema>): [number, Link] {
-  if (Array.isArray(l)) return [l[0], { origin: String(l[1]), slot: l[2], target: String(l[3]), targetSlot: l[4], type: String(l[5]) }];
-  return [l.id, { origin: String(l.origin_id), slot: l.origin_slot, target: String(l.target_id), targetSlot: l.target_slot, type: String(l.type) }];
+  if (Array.isArray(l))
+    return [l[0], { origin: String(l[1]), slot: l[2], target: String(l[3]), targetSlot: l[4], type: String(l[5]) }];
+  return [
+    l.id,
+    {
+      origin: String(l.origin_id),
+      slot: l.origin_slot,
+      target: String(l.target_id),
+      targetSlot: l.target_slot,
+      type: String(l.type),
+    },
+  ];
 }
 
 /**

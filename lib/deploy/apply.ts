@@ -38,26 +38,41 @@ export interface AppResult {
 export async function deployApp(step: PlanStep, options: ApplyOptions): Promise<AppResult> {
   const started = performance.now();
   const result = (outcome: Outcome, attempts: number, urls: string[] = [], reason?: string): AppResult => ({
-    appId: step.appId, outcome, attempts, urls, reason, durationMs: Math.round(performance.now() - started),
+    appId: step.appId,
+    outcome,
+    attempts,
+    urls,
+    reason,
+    durationMs: Math.round(performance.now() - started),
   });
   for (let attempt = 1; ; attempt++) {
     const run = await runModal(step.args, options);
-    if (run.kind === 'cancelled' || options.signal.aborted) return result('cancelled', attempt, [], 'interrupted: the modal process was killed');
-    if (run.kind === 'ok') return result(DEPLOY_SKIPPED.test(run.output) ? 'unchanged' : 'deployed', attempt, webUrls(run.output));
-    if (run.kind === 'not-found' || run.kind === 'timeout') return result('failed', attempt, [], failureHint(run.kind, options.timeoutSeconds));
+    if (run.kind === 'cancelled' || options.signal.aborted)
+      return result('cancelled', attempt, [], 'interrupted: the modal process was killed');
+    if (run.kind === 'ok')
+      return result(DEPLOY_SKIPPED.test(run.output) ? 'unchanged' : 'deployed', attempt, webUrls(run.output));
+    if (run.kind === 'not-found' || run.kind === 'timeout')
+      return result('failed', attempt, [], failureHint(run.kind, options.timeoutSeconds));
     const kind: FailureKind = classifyFailure(run.output);
     if (kind !== 'transient' || attempt > options.retries) {
       const exit = `modal exited with ${run.exitCode}${attempt > 1 ? ` after ${attempt} attempts` : ''}`;
       return result('failed', attempt, [], `${exit}: ${failureHint(kind)}`);
     }
     const delay = options.retryDelaySeconds * 2 ** (attempt - 1);
-    options.onLine(`modal-cdk: transient failure (attempt ${attempt} of ${options.retries + 1}); retrying in ${delay} s`);
+    options.onLine(
+      `modal-cdk: transient failure (attempt ${attempt} of ${options.retries + 1}); retrying in ${delay} s`,
+    );
     await sleep(delay * 1000, options.signal);
     if (options.signal.aborted) return result('cancelled', attempt, [], 'interrupted while waiting to retry');
   }
 }
 
-export type Run = { kind: 'ok'; output: string; stdout: string } | { kind: 'failed'; exitCode: number; output: string } | { kind: 'timeout' } | { kind: 'not-found' } | { kind: 'cancelled' };
+export type Run =
+  | { kind: 'ok'; output: string; stdout: string }
+  | { kind: 'failed'; exitCode: number; output: string }
+  | { kind: 'timeout' }
+  | { kind: 'not-found' }
+  | { kind: 'cancelled' };
 
 /**
  * What went wrong with a run that did not succeed, as the rest of a sentence after the command's name:
@@ -84,7 +99,10 @@ export function runFailure(run: Exclude<Run, { kind: 'ok' }>, onBuild: string, o
  * One `modal <args>` in its own process group: each output line to `onLine`, the whole group killed at
  * the time limit or on abort. Deploy and logs both run the CLI through it.
  */
-export async function runModal(args: string[], options: Pick<ApplyOptions, 'cwd' | 'timeoutSeconds' | 'onLine' | 'signal'>): Promise<Run> {
+export async function runModal(
+  args: string[],
+  options: Pick<ApplyOptions, 'cwd' | 'timeoutSeconds' | 'onLine' | 'signal'>,
+): Promise<Run> {
   // execa is ESM-only: loaded here, on first deploy, so the rest of the CLI (and Jest) never loads it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { execa } = require('execa') as typeof import('execa');
@@ -132,7 +150,9 @@ export async function runModal(args: string[], options: Pick<ApplyOptions, 'cwd'
   if (timedOut) return { kind: 'timeout' };
   if (done.code === 'ENOENT') return { kind: 'not-found' };
   const output = lines.join('\n');
-  return done.exitCode === 0 ? { kind: 'ok', output, stdout: Buffer.concat(stdout).toString('utf8') } : { kind: 'failed', exitCode: done.exitCode ?? -1, output };
+  return done.exitCode === 0
+    ? { kind: 'ok', output, stdout: Buffer.concat(stdout).toString('utf8') }
+    : { kind: 'failed', exitCode: done.exitCode ?? -1, output };
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -25,12 +25,19 @@ export function acquireLock(root: string, env: string): () => void {
       continue;
     }
     const who = holder ? `process ${holder.pid} on ${holder.host} since ${holder.since}` : 'an unreadable lock file';
-    throw new ModalCdkError([{
-      path: path.relative(root, file),
-      message: `another deploy to environment "${env}" is running (${who}): wait for it to finish; if that process is gone, delete ${path.relative(root, file)}`,
-    }]);
+    throw new ModalCdkError([
+      {
+        path: path.relative(root, file),
+        message: `another deploy to environment "${env}" is running (${who}): wait for it to finish; if that process is gone, delete ${path.relative(root, file)}`,
+      },
+    ]);
   }
-  throw new ModalCdkError([{ path: path.relative(root, file), message: `could not take the deploy lock for "${env}": another deploy took it first; try again` }]);
+  throw new ModalCdkError([
+    {
+      path: path.relative(root, file),
+      message: `could not take the deploy lock for "${env}": another deploy took it first; try again`,
+    },
+  ]);
 }
 
 function readHolder(file: string): { pid: number; host: string; since: string } | undefined {

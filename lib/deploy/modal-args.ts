@@ -10,5 +10,13 @@ export const modalArgs = {
   /** `dir` from the volume's root, e.g. `/loras`. */
   volumeLs: (volume: string, dir: string, env: string) => ['volume', 'ls', volume, dir, '--env', env, '--json'],
   /** `remote` from the volume's root, e.g. `/loras/style.safetensors`. */
-  volumePut: (volume: string, local: string, remote: string, env: string) => ['volume', 'put', volume, local, remote, '--env', env],
+  volumePut: (volume: string, local: string, remote: string, env: string) => [
+    'volume',
+    'put',
+    volume,
+    local,
+    remote,
+    '--env',
+    env,
+  ],
 };

@@ -11,7 +11,13 @@ import { runFailure, runModal } from './apply';
 export const appListSchema = z.array(z.looseObject({ app_id: z.string(), description: z.string(), state: z.string() }));
 
 /** `modal app history <app> --json`, newest first; `tag` only when some deployment had one. */
-export const appHistorySchema = z.array(z.looseObject({ version: z.string(), time_deployed: z.string().nullable().optional(), tag: z.string().nullable().optional() }));
+export const appHistorySchema = z.array(
+  z.looseObject({
+    version: z.string(),
+    time_deployed: z.string().nullable().optional(),
+    tag: z.string().nullable().optional(),
+  }),
+);
 export type AppHistory = z.infer<typeof appHistorySchema>;
 
 /** `modal volume ls <volume> <dir> --json`: `filename` is the path from the volume's root; `size` in bytes. */
@@ -24,7 +30,12 @@ export type JsonResult<T> = { ok: true; data: T } | { ok: false; reason: string;
 export const READ_TIMEOUT_SECONDS = 60;
 
 /** Runs `modal <args>` (which must include `--json`) and parses its stdout with `schema`. */
-export async function modalJson<S extends z.ZodType>(args: string[], schema: S, cwd: string, timeoutSeconds = READ_TIMEOUT_SECONDS): Promise<JsonResult<z.output<S>>> {
+export async function modalJson<S extends z.ZodType>(
+  args: string[],
+  schema: S,
+  cwd: string,
+  timeoutSeconds = READ_TIMEOUT_SECONDS,
+): Promise<JsonResult<z.output<S>>> {
   const run = await runModal(args, { cwd, timeoutSeconds, signal: new AbortController().signal, onLine: () => {} });
   const command = `modal ${args.slice(0, 2).join(' ')}`;
   switch (run.kind) {
@@ -33,16 +44,29 @@ export async function modalJson<S extends z.ZodType>(args: string[], schema: S, 
       try {
         raw = JSON.parse(run.stdout);
       } catch {
-        return { ok: false, reason: `${command} printed no JSON (got ${JSON.stringify(run.stdout.slice(0, 80))}): expected the modal CLI of 1.5 or later`, output: run.output };
+        return {
+          ok: false,
+          reason: `${command} printed no JSON (got ${JSON.stringify(run.stdout.slice(0, 80))}): expected the modal CLI of 1.5 or later`,
+          output: run.output,
+        };
       }
       const parsed = schema.safeParse(raw);
-      if (!parsed.success) return { ok: false, reason: `${command} --json: unexpected shape (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join('.')})`, output: run.output };
+      if (!parsed.success)
+        return {
+          ok: false,
+          reason: `${command} --json: unexpected shape (${parsed.error.issues[0].message} at ${parsed.error.issues[0].path.join('.')})`,
+          output: run.output,
+        };
       return { ok: true, data: parsed.data };
     }
     default: {
       const output = run.kind === 'failed' ? run.output : '';
       const last = output.trim().split('\n').pop() ?? '';
-      return { ok: false, reason: `${command} ${runFailure(run, last, `gave no answer within ${timeoutSeconds} s, so it was killed`)}`, output };
+      return {
+        ok: false,
+        reason: `${command} ${runFailure(run, last, `gave no answer within ${timeoutSeconds} s, so it was killed`)}`,
+        output,
+      };
     }
   }
 }

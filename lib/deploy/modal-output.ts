@@ -20,8 +20,10 @@ export function webUrls(output: string): string[] {
  */
 export type FailureKind = 'auth' | 'transient' | 'build';
 
-const AUTH = /Token missing|Could not authenticate|Token validation failed|invalid token|Unauthenticated|UNAUTHENTICATED|PERMISSION_DENIED|Permission denied for/i;
-const TRANSIENT = /Could not connect to the Modal server|ECONNRESET|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN|Connection (?:reset|refused|aborted|closed)|\b(?:502|503|504)\b|Bad Gateway|Service Unavailable|Gateway Timeout|Internal Server Error|UNAVAILABLE|DEADLINE_EXCEEDED|temporarily unavailable|try again later/i;
+const AUTH =
+  /Token missing|Could not authenticate|Token validation failed|invalid token|Unauthenticated|UNAUTHENTICATED|PERMISSION_DENIED|Permission denied for/i;
+const TRANSIENT =
+  /Could not connect to the Modal server|ECONNRESET|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN|Connection (?:reset|refused|aborted|closed)|\b(?:502|503|504)\b|Bad Gateway|Service Unavailable|Gateway Timeout|Internal Server Error|UNAVAILABLE|DEADLINE_EXCEEDED|temporarily unavailable|try again later/i;
 
 export function classifyFailure(output: string): FailureKind {
   if (AUTH.test(output)) return 'auth';

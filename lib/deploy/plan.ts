@@ -34,19 +34,35 @@ export interface Selection {
  * Synthesizes fresh for `env` (the policy rules run here: an error throws before anything else), then
  * picks the apps to deploy: `ids` (or every app), minus those whose hash matches the last recorded deploy.
  */
-export function selectApps(config: Config, root: string, env: string, ids: string[] | 'all', force: boolean): Selection {
+export function selectApps(
+  config: Config,
+  root: string,
+  env: string,
+  ids: string[] | 'all',
+  force: boolean,
+): Selection {
   const forEnv: Config = { ...config, modal: { ...config.modal, environment: env } };
   const { warnings, manifest } = synthFromConfig(forEnv, config.output);
   const plan = deployPlanSchema.parse(JSON.parse(readFileSync(path.join(config.output, 'deploy-plan.json'), 'utf8')));
   const known = plan.steps.map((s) => s.appId);
   const unknown = ids === 'all' ? [] : ids.filter((id) => !known.includes(id));
   if (unknown.length > 0) {
-    throw new UsageError(`unknown app id${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => show(u)).join(', ')}: expected one of ${known.join(', ')}`);
+    throw new UsageError(
+      `unknown app id${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => show(u)).join(', ')}: expected one of ${known.join(', ')}`,
+    );
   }
   const selected = plan.steps.filter((s) => ids === 'all' || ids.includes(s.appId));
   const state = readState(root, env);
   const isChanged = (s: PlanStep) => force || state.apps[s.appId]?.hash !== s.hash;
-  return { plan, manifest, state, selected, changed: selected.filter(isChanged), unchanged: selected.filter((s) => !isChanged(s)), warnings };
+  return {
+    plan,
+    manifest,
+    state,
+    selected,
+    changed: selected.filter(isChanged),
+    unchanged: selected.filter((s) => !isChanged(s)),
+    warnings,
+  };
 }
 
 /** `flux: changed (1a2b3c4d5e6f → 9f8e7d6c5b4a)`, `wan26: new`, `seedvr2: unchanged`. */

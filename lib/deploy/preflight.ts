@@ -15,7 +15,8 @@ export function preflight(env: NodeJS.ProcessEnv = process.env): Problem[] {
   if (!hasToken(env)) {
     problems.push({
       path: 'Modal token',
-      message: 'none found: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (a token from modal.com/settings/tokens; in CI, from repository secrets), or run `modal token new` to store one in ~/.modal.toml',
+      message:
+        'none found: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (a token from modal.com/settings/tokens; in CI, from repository secrets), or run `modal token new` to store one in ~/.modal.toml',
     });
   }
   return problems;

@@ -49,11 +49,21 @@ export function readState(root: string, env: string): DeployState {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new ModalCdkError([{ path: path.relative(root, file), message: `not valid JSON (${(e as Error).message}): delete it to deploy every app again, or restore it` }]);
+    throw new ModalCdkError([
+      {
+        path: path.relative(root, file),
+        message: `not valid JSON (${(e as Error).message}): delete it to deploy every app again, or restore it`,
+      },
+    ]);
   }
   const parsed = deployStateSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ModalCdkError([{ path: path.relative(root, file), message: `not a deploy state file (${parsed.error.issues[0].message}): delete it to deploy every app again` }]);
+    throw new ModalCdkError([
+      {
+        path: path.relative(root, file),
+        message: `not a deploy state file (${parsed.error.issues[0].message}): delete it to deploy every app again`,
+      },
+    ]);
   }
   return parsed.data;
 }

@@ -41,32 +41,57 @@ export function proxyAuthHeaders(env: NodeJS.ProcessEnv = process.env): Record<s
   return id && secret ? { 'Modal-Key': id, 'Modal-Secret': secret } : {};
 }
 
-interface Answer { status: number | null; contentType: string; bytes: Uint8Array; ms: number; error?: string }
+interface Answer {
+  status: number | null;
+  contentType: string;
+  bytes: Uint8Array;
+  ms: number;
+  error?: string;
+}
 
 async function call(url: string, init: RequestInit, timeoutMs: number): Promise<Answer> {
   const started = performance.now();
   try {
     const response = await fetch(url, { ...init, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
     const bytes = new Uint8Array(await response.arrayBuffer());
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', bytes, ms: Math.round(performance.now() - started) };
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      bytes,
+      ms: Math.round(performance.now() - started),
+    };
   } catch (e) {
     const error = e as Error;
-    const why = error.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : `${error.message}${(error.cause as Error | undefined)?.message ? ` (${(error.cause as Error).message})` : ''}`;
-    return { status: null, contentType: '', bytes: new Uint8Array(), ms: Math.round(performance.now() - started), error: why };
+    const why =
+      error.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs / 1000} s`
+        : `${error.message}${(error.cause as Error | undefined)?.message ? ` (${(error.cause as Error).message})` : ''}`;
+    return {
+      status: null,
+      contentType: '',
+      bytes: new Uint8Array(),
+      ms: Math.round(performance.now() - started),
+      error: why,
+    };
   }
 }
 
 /** Why an answer fails the endpoint's contract, or undefined. */
 /** `HTTP <status>[: body]`, and what to set when Modal refused a call that carried no proxy-auth headers. */
 function statusProblem(status: number | null, body: string | undefined, authSent: boolean): string {
-  const hint = (status === 401 || status === 403) && !authSent ? ' (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET)' : '';
+  const hint =
+    (status === 401 || status === 403) && !authSent
+      ? ' (no proxy-auth headers were sent: set MODAL_PROXY_TOKEN_ID and MODAL_PROXY_TOKEN_SECRET)'
+      : '';
   return `HTTP ${status}${body === undefined ? '' : `: ${body}`}${hint}`;
 }
 
 function answerProblem(endpoint: EndpointModel, answer: Answer, authSent: boolean): string | undefined {
   if (answer.error) return answer.error;
-  if (answer.status !== 200) return statusProblem(answer.status, Buffer.from(answer.bytes.subarray(0, 300)).toString('utf8').trim(), authSent);
-  if (!answer.contentType.startsWith(endpoint.contentType)) return `content type ${JSON.stringify(answer.contentType)}, expected ${endpoint.contentType}`;
+  if (answer.status !== 200)
+    return statusProblem(answer.status, Buffer.from(answer.bytes.subarray(0, 300)).toString('utf8').trim(), authSent);
+  if (!answer.contentType.startsWith(endpoint.contentType))
+    return `content type ${JSON.stringify(answer.contentType)}, expected ${endpoint.contentType}`;
   return outputProblem(endpoint.output, answer.bytes);
 }
 
@@ -82,11 +107,20 @@ export async function verifyApp(app: AppModel, baseUrl: string, options: VerifyO
   // A cold container boots before it answers: allow its startup timeout, plus the time to schedule it.
   const health = await call(`${baseUrl}/health`, { headers }, (app.startupTimeoutSeconds + 60) * 1000);
   const authSent = 'Modal-Key' in headers;
-  const healthProblem = health.error ?? (health.status === 200 ? undefined : statusProblem(health.status, undefined, authSent));
+  const healthProblem =
+    health.error ?? (health.status === 200 ? undefined : statusProblem(health.status, undefined, authSent));
   for (const endpoint of endpoints) {
     const base = { app: app.id, path: endpoint.path, healthMs: health.ms };
     if (healthProblem) {
-      done({ ...base, result: 'failed', status: health.status, coldMs: null, warmMs: null, bytes: null, problem: `GET /health: ${healthProblem}` });
+      done({
+        ...base,
+        result: 'failed',
+        status: health.status,
+        coldMs: null,
+        warmMs: null,
+        bytes: null,
+        problem: `GET /health: ${healthProblem}`,
+      });
       continue;
     }
     const smoke = smokeBody(endpoint);
@@ -94,16 +128,37 @@ export async function verifyApp(app: AppModel, baseUrl: string, options: VerifyO
       done({ ...base, result: 'skipped', status: null, coldMs: null, warmMs: null, bytes: null, problem: smoke.error });
       continue;
     }
-    const post = (body: Record<string, unknown>) => call(`${baseUrl}${endpoint.path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) }, endpoint.clientTimeoutMs);
+    const post = (body: Record<string, unknown>) =>
+      call(
+        `${baseUrl}${endpoint.path}`,
+        { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) },
+        endpoint.clientTimeoutMs,
+      );
     const cold = await post(smoke.body);
     const coldProblem = answerProblem(endpoint, cold, authSent);
     if (coldProblem) {
-      done({ ...base, result: 'failed', status: cold.status, coldMs: cold.ms, warmMs: null, bytes: cold.bytes.length, problem: coldProblem });
+      done({
+        ...base,
+        result: 'failed',
+        status: cold.status,
+        coldMs: cold.ms,
+        warmMs: null,
+        bytes: cold.bytes.length,
+        problem: coldProblem,
+      });
       continue;
     }
     const warm = await post(warmBody(endpoint, smoke.body));
     const warmProblem = answerProblem(endpoint, warm, authSent);
-    done({ ...base, result: warmProblem ? 'failed' : 'passed', status: warm.status, coldMs: cold.ms, warmMs: warm.ms, bytes: warm.bytes.length, ...(warmProblem ? { problem: `second call: ${warmProblem}` } : {}) });
+    done({
+      ...base,
+      result: warmProblem ? 'failed' : 'passed',
+      status: warm.status,
+      coldMs: cold.ms,
+      warmMs: warm.ms,
+      bytes: warm.bytes.length,
+      ...(warmProblem ? { problem: `second call: ${warmProblem}` } : {}),
+    });
   }
   return checks;
 }

@@ -16,7 +16,9 @@ export function renderEndpointTable(manifest: Manifest): string {
       clientTimeout: formatDuration(e.clientTimeoutMs / 1000),
       description: cell(e.description),
     })),
-    ignored: endpoints.flatMap(({ e }) => Object.entries(e.ignoredFields).map(([field, reason]) => ({ path: e.path, field, reason: cell(reason) }))),
+    ignored: endpoints.flatMap(({ e }) =>
+      Object.entries(e.ignoredFields).map(([field, reason]) => ({ path: e.path, field, reason: cell(reason) })),
+    ),
   });
 }
 

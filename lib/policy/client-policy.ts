@@ -20,7 +20,10 @@ export const clientPolicySchema = z.strictObject({
   gpus: gpusSchema.optional(),
   apps: z.record(z.string(), z.strictObject({ gpus: gpusSchema })).default({}),
   endpoints: z
-    .record(z.string().regex(/^\//, 'expected an endpoint path starting with "/"'), z.strictObject({ clientTimeout: durationSchema }))
+    .record(
+      z.string().regex(/^\//, 'expected an endpoint path starting with "/"'),
+      z.strictObject({ clientTimeout: durationSchema }),
+    )
     .default({}),
   /** A file of GPU measurements (test/gpu/measure.py), relative to the policy file: rule 5 checks against it. */
   measurements: z.string().min(1).optional(),
@@ -31,9 +34,14 @@ export type ClientPolicy = z.output<typeof clientPolicySchema>;
 export const WEB_REDIRECT_SECONDS = 150;
 
 /** Reads and validates a policy file; problems name the file's key, the value and what is allowed. */
-export function loadClientPolicy(file: string, shownAs: string): ClientPolicy & { measured?: Measurements; measuredAs?: string } {
+export function loadClientPolicy(
+  file: string,
+  shownAs: string,
+): ClientPolicy & { measured?: Measurements; measuredAs?: string } {
   if (!existsSync(file)) {
-    throw new ModalCdkError([{ path: shownAs, message: `not found: create it, or leave clientPolicy out of cdk-like.json` }]);
+    throw new ModalCdkError([
+      { path: shownAs, message: `not found: create it, or leave clientPolicy out of cdk-like.json` },
+    ]);
   }
   let raw: unknown;
   try {
@@ -64,28 +72,48 @@ export interface PolicyOutcome {
  * twice); 3. every policy entry names an endpoint; 4. client timeouts over 150 s: clients must follow 303s;
  * 5. with `measurements`: GPU memory and server timeouts against measured runs (policy/gpu-fit.ts).
  */
-export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: ClientPolicy & { measured?: Measurements; measuredAs?: string }, policyFile: string, ownClientTimeouts: ReadonlySet<string> = new Set()): PolicyOutcome {
+export function applyClientPolicy(
+  apps: Omit<AppModel, 'hash'>[],
+  policy: ClientPolicy & { measured?: Measurements; measuredAs?: string },
+  policyFile: string,
+  ownClientTimeouts: ReadonlySet<string> = new Set(),
+): PolicyOutcome {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const known = new Set(apps.flatMap((a) => a.endpoints.map((e) => e.path)));
   for (const path of Object.keys(policy.endpoints)) {
-    if (!known.has(path)) errors.push({ path: `${policyFile} endpoints`, message: `"${path}" names no endpoint of the stack (rule 3: no stale entries): remove it, or fix the path — known: ${show([...known].sort())}` });
+    if (!known.has(path))
+      errors.push({
+        path: `${policyFile} endpoints`,
+        message: `"${path}" names no endpoint of the stack (rule 3: no stale entries): remove it, or fix the path — known: ${show([...known].sort())}`,
+      });
   }
   for (const id of Object.keys(policy.apps)) {
-    if (!apps.some((a) => a.id === id)) errors.push({ path: `${policyFile} apps`, message: `"${id}" names no app of the stack: expected one of ${show(apps.map((a) => a.id))}` });
+    if (!apps.some((a) => a.id === id))
+      errors.push({
+        path: `${policyFile} apps`,
+        message: `"${id}" names no app of the stack: expected one of ${show(apps.map((a) => a.id))}`,
+      });
   }
   const withPolicy = apps.map((app) => {
     const allowed = policy.apps[app.id]?.gpus.allowed ?? policy.gpus?.allowed;
     for (const gpu of [app.gpu].flat()) {
       const parsed = parseGpu(gpu);
       const type = 'type' in parsed ? parsed.type : gpu;
-      if (allowed && !allowed.includes(type)) errors.push({ path: app.constructPath, message: `app ${app.id}: GPU ${show(gpu)} is not allowed by ${policyFile} (rule 1): expected one of ${show(allowed)} — change the app's gpu, or allow it in the policy` });
+      if (allowed && !allowed.includes(type))
+        errors.push({
+          path: app.constructPath,
+          message: `app ${app.id}: GPU ${show(gpu)} is not allowed by ${policyFile} (rule 1): expected one of ${show(allowed)} — change the app's gpu, or allow it in the policy`,
+        });
     }
     const endpoints = app.endpoints.map((e) => {
       const entry = policy.endpoints[e.path]?.clientTimeout;
       const own = ownClientTimeouts.has(e.constructPath) ? e.clientTimeoutMs / 1000 : undefined;
       if (entry !== undefined && own !== undefined && entry !== own) {
-        errors.push({ path: e.constructPath, message: `${e.path}: two client timeouts, the endpoint's clientTimeout ${formatDuration(own)} and ${formatDuration(entry)} in ${policyFile}: expected one — remove the endpoint's clientTimeout (the policy is the clients' contract), or make them equal` });
+        errors.push({
+          path: e.constructPath,
+          message: `${e.path}: two client timeouts, the endpoint's clientTimeout ${formatDuration(own)} and ${formatDuration(entry)} in ${policyFile}: expected one — remove the endpoint's clientTimeout (the policy is the clients' contract), or make them equal`,
+        });
       }
       const seconds = clientTimeoutOf(e.timeoutSeconds, entry, own, policy.defaults.clientTimeout);
       return { ...e, clientTimeoutMs: seconds * 1000 };
@@ -94,24 +122,40 @@ export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: Client
     for (const e of endpoints) {
       const client = e.clientTimeoutMs / 1000;
       if (app.timeoutSeconds < client) {
-        errors.push({ path: e.constructPath, message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is shorter than the client timeout ${formatDuration(client)} of ${e.path} (rule 2: the server would stop work the client still waits for, a 408) — set the app's timeout to at least ${formatDuration(client)}, or lower the policy's clientTimeout` });
+        errors.push({
+          path: e.constructPath,
+          message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is shorter than the client timeout ${formatDuration(client)} of ${e.path} (rule 2: the server would stop work the client still waits for, a 408) — set the app's timeout to at least ${formatDuration(client)}, or lower the policy's clientTimeout`,
+        });
       }
     }
     // The app needs at least its longest endpoint timeout too: never advise going below it.
     const needed = Math.max(longest, ...endpoints.map((e) => e.timeoutSeconds));
     if (app.timeoutSeconds > 2 * needed) {
-      warnings.push({ path: app.constructPath, id: 'client-policy-rule-2', message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is more than twice what its endpoints need, ${formatDuration(needed)} (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward ${formatDuration(needed)}` });
+      warnings.push({
+        path: app.constructPath,
+        id: 'client-policy-rule-2',
+        message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is more than twice what its endpoints need, ${formatDuration(needed)} (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward ${formatDuration(needed)}`,
+      });
     }
-    const long = endpoints.filter((e) => e.clientTimeoutMs / 1000 > WEB_REDIRECT_SECONDS).map((e) => `${e.path} (${formatDuration(e.clientTimeoutMs / 1000)})`);
+    const long = endpoints
+      .filter((e) => e.clientTimeoutMs / 1000 > WEB_REDIRECT_SECONDS)
+      .map((e) => `${e.path} (${formatDuration(e.clientTimeoutMs / 1000)})`);
     if (long.length > 0) {
-      warnings.push({ path: app.constructPath, id: 'client-policy-rule-4', message: `app ${app.id}: client timeouts over ${WEB_REDIRECT_SECONDS}s: ${long.join(', ')} (rule 4): Modal answers such requests with a 303 to a result URL, so clients must follow redirects (the generated clients do; browsers with CORS cannot)` });
+      warnings.push({
+        path: app.constructPath,
+        id: 'client-policy-rule-4',
+        message: `app ${app.id}: client timeouts over ${WEB_REDIRECT_SECONDS}s: ${long.join(', ')} (rule 4): Modal answers such requests with a 303 to a result URL, so clients must follow redirects (the generated clients do; browsers with CORS cannot)`,
+      });
     }
     return { ...app, endpoints };
   });
   if (!policy.measured) return { apps: withPolicy, errors, warnings };
   const measured = policy.measured;
   const fit = gpuFitProblems(withPolicy, measured, policy.measuredAs ?? 'measurements');
-  const withMeasured = withPolicy.map((app) => ({ ...app, endpoints: app.endpoints.map((e) => ({ ...e, measured: measuredOn(measured, e.path, [app.gpu].flat()[0]) })) }));
+  const withMeasured = withPolicy.map((app) => ({
+    ...app,
+    endpoints: app.endpoints.map((e) => ({ ...e, measured: measuredOn(measured, e.path, [app.gpu].flat()[0]) })),
+  }));
   return { apps: withMeasured, errors: [...errors, ...fit.errors], warnings: [...warnings, ...fit.warnings] };
 }
 
@@ -121,7 +165,12 @@ export function applyClientPolicy(apps: Omit<AppModel, 'hash'>[], policy: Client
  * the server still does); else its server timeout. An entry and a different own value are an error
  * (reported by the caller), never a silent choice.
  */
-export function clientTimeoutOf(serverSeconds: number, entry: number | undefined, own: number | undefined, fallback: number | undefined): number {
+export function clientTimeoutOf(
+  serverSeconds: number,
+  entry: number | undefined,
+  own: number | undefined,
+  fallback: number | undefined,
+): number {
   if (entry !== undefined) return entry;
   if (own !== undefined) return own;
   return Math.max(fallback ?? serverSeconds, serverSeconds);

@@ -16,23 +16,26 @@ export const measurementsSchema = z.strictObject({
   torch: z.string(),
   comfyui: z.string(),
   date: z.string(),
-  endpoints: z.record(z.string(), z.strictObject({
-    app: z.string(),
-    gpu: z.union([z.string(), z.array(z.string())]),
-    /** The request size (null: taken from an input image, which the measurement made 1024×1024). */
-    width: z.number().nullable().optional(),
-    height: z.number().nullable().optional(),
-    /** Video frames. */
-    frames: z.number().optional(),
-    /** The loader nodes: file → model objects (part of a cold start's first request). */
-    loadSeconds: z.number().nonnegative(),
-    /** The first request, loaders included. */
-    firstSeconds: z.number().nonnegative(),
-    /** A warm request (loaders cached, a new seed). */
-    warmSeconds: z.number().nonnegative(),
-    /** torch.cuda.max_memory_allocated in the ComfyUI process, GB (1e9 bytes). */
-    peakGpuMemoryGb: z.number().positive(),
-  })),
+  endpoints: z.record(
+    z.string(),
+    z.strictObject({
+      app: z.string(),
+      gpu: z.union([z.string(), z.array(z.string())]),
+      /** The request size (null: taken from an input image, which the measurement made 1024×1024). */
+      width: z.number().nullable().optional(),
+      height: z.number().nullable().optional(),
+      /** Video frames. */
+      frames: z.number().optional(),
+      /** The loader nodes: file → model objects (part of a cold start's first request). */
+      loadSeconds: z.number().nonnegative(),
+      /** The first request, loaders included. */
+      firstSeconds: z.number().nonnegative(),
+      /** A warm request (loaders cached, a new seed). */
+      warmSeconds: z.number().nonnegative(),
+      /** torch.cuda.max_memory_allocated in the ComfyUI process, GB (1e9 bytes). */
+      peakGpuMemoryGb: z.number().positive(),
+    }),
+  ),
   /** Endpoints that did not execute, and why: counted as unmeasured. */
   failures: z.record(z.string(), z.strictObject({ app: z.string(), error: z.string() })).default({}),
 });
@@ -48,12 +51,30 @@ export const GPU_MEMORY_MARGIN = 1.25;
  * sampling: memory-bound steps differ; measure on the GPU itself where it matters.
  */
 export const TIME_FACTOR_VS_H200: Readonly<Record<string, number>> = {
-  'H200': 1, 'H100': 1, 'H100!': 1, 'B200': 0.44, 'B200+': 0.44, 'A100': 3.17, 'A100-40GB': 3.17, 'A100-80GB': 3.17,
-  'L40S': 2.73, 'RTX-PRO-6000': 1.98, 'A10': 7.91, 'L4': 8.17, 'T4': 15.2,
+  H200: 1,
+  H100: 1,
+  'H100!': 1,
+  B200: 0.44,
+  'B200+': 0.44,
+  A100: 3.17,
+  'A100-40GB': 3.17,
+  'A100-80GB': 3.17,
+  L40S: 2.73,
+  'RTX-PRO-6000': 1.98,
+  A10: 7.91,
+  L4: 8.17,
+  T4: 15.2,
 };
 
 export function loadMeasurements(file: string, shownAs: string): Measurements {
-  if (!existsSync(file)) throw new ModalCdkError([{ path: shownAs, message: 'not found: the measurements file the client policy names (test/gpu/measure.py writes one), or remove measurements from the policy' }]);
+  if (!existsSync(file))
+    throw new ModalCdkError([
+      {
+        path: shownAs,
+        message:
+          'not found: the measurements file the client policy names (test/gpu/measure.py writes one), or remove measurements from the policy',
+      },
+    ]);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -73,17 +94,29 @@ export function measuredOn(measured: Measurements, path: string, gpu: string): E
   const rate = GPU_TYPES[type]?.usdPerSecond;
   const count = 'count' in parsed ? parsed.count : 1;
   return {
-    device: measured.device, loadSeconds: m.loadSeconds, warmSeconds: m.warmSeconds, peakGpuMemoryGb: m.peakGpuMemoryGb, gpu: type, estimatedWarmSeconds,
+    device: measured.device,
+    loadSeconds: m.loadSeconds,
+    warmSeconds: m.warmSeconds,
+    peakGpuMemoryGb: m.peakGpuMemoryGb,
+    gpu: type,
+    estimatedWarmSeconds,
     estimatedUsdPerRequest: rate ? Math.round(estimatedWarmSeconds * rate * count * 1e6) / 1e6 : null,
   };
 }
 
 /** Memory and timeout errors per measured endpoint; one acknowledgeable warning per app with unmeasured ones. */
-export function gpuFitProblems(apps: readonly Omit<AppModel, 'hash'>[], measured: Measurements, shownAs: string): { errors: Problem[]; warnings: Problem[] } {
+export function gpuFitProblems(
+  apps: readonly Omit<AppModel, 'hash'>[],
+  measured: Measurements,
+  shownAs: string,
+): { errors: Problem[]; warnings: Problem[] } {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   for (const app of apps) {
-    const gpus = [app.gpu].flat().map((g) => parseGpu(g)).filter((g): g is { type: string; count: number; spec: string } => 'type' in g);
+    const gpus = [app.gpu]
+      .flat()
+      .map((g) => parseGpu(g))
+      .filter((g): g is { type: string; count: number; spec: string } => 'type' in g);
     for (const e of app.endpoints) {
       const m = measured.endpoints[e.path];
       if (!m) continue;
@@ -91,21 +124,33 @@ export function gpuFitProblems(apps: readonly Omit<AppModel, 'hash'>[], measured
         const memoryGb = GPU_TYPES[gpu.type].memoryGb * gpu.count;
         const neededGb = m.peakGpuMemoryGb * GPU_MEMORY_MARGIN;
         if (memoryGb < neededGb) {
-          errors.push({ path: e.constructPath, message: `${e.path}: GPU ${gpu.spec} has ${memoryGb} GB, below the ${neededGb.toFixed(1)} GB it needs (peak ${m.peakGpuMemoryGb} GB measured on ${measured.device} in ${shownAs}, plus ${Math.round((GPU_MEMORY_MARGIN - 1) * 100)}%) (rule 5) — use a GPU with more memory` });
+          errors.push({
+            path: e.constructPath,
+            message: `${e.path}: GPU ${gpu.spec} has ${memoryGb} GB, below the ${neededGb.toFixed(1)} GB it needs (peak ${m.peakGpuMemoryGb} GB measured on ${measured.device} in ${shownAs}, plus ${Math.round((GPU_MEMORY_MARGIN - 1) * 100)}%) (rule 5) — use a GPU with more memory`,
+          });
         }
         const factor = TIME_FACTOR_VS_H200[gpu.type] ?? 1;
         const neededSeconds = Math.ceil(m.warmSeconds * factor + m.loadSeconds);
         if (e.timeoutSeconds < neededSeconds) {
-          errors.push({ path: e.constructPath, message: `${e.path}: timeout ${formatDuration(e.timeoutSeconds)} is shorter than a cold request needs on ${gpu.type}: ${neededSeconds}s (warm ${m.warmSeconds}s on ${measured.device} × ${factor} for ${gpu.type}, plus ${m.loadSeconds}s of model loading; ${shownAs}) (rule 5) — raise the endpoint's timeout to at least ${formatDuration(neededSeconds)}` });
+          errors.push({
+            path: e.constructPath,
+            message: `${e.path}: timeout ${formatDuration(e.timeoutSeconds)} is shorter than a cold request needs on ${gpu.type}: ${neededSeconds}s (warm ${m.warmSeconds}s on ${measured.device} × ${factor} for ${gpu.type}, plus ${m.loadSeconds}s of model loading; ${shownAs}) (rule 5) — raise the endpoint's timeout to at least ${formatDuration(neededSeconds)}`,
+          });
         }
       }
     }
-    const unmeasured = app.endpoints.filter((e) => !measured.endpoints[e.path]).map((e) => {
-      const failure = measured.failures[e.path];
-      return failure ? `${e.path} (it failed: ${failure.error})` : e.path;
-    });
+    const unmeasured = app.endpoints
+      .filter((e) => !measured.endpoints[e.path])
+      .map((e) => {
+        const failure = measured.failures[e.path];
+        return failure ? `${e.path} (it failed: ${failure.error})` : e.path;
+      });
     if (unmeasured.length > 0) {
-      warnings.push({ path: app.constructPath, id: 'gpu-unmeasured', message: `app ${app.id}: no GPU measurement in ${shownAs} for ${unmeasured.join(', ')} (rule 5): their GPU memory and timeouts are unchecked — measure them (test/gpu/measure.py)` });
+      warnings.push({
+        path: app.constructPath,
+        id: 'gpu-unmeasured',
+        message: `app ${app.id}: no GPU measurement in ${shownAs} for ${unmeasured.join(', ')} (rule 5): their GPU memory and timeouts are unchecked — measure them (test/gpu/measure.py)`,
+      });
     }
   }
   return { errors, warnings };

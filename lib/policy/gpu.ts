@@ -16,18 +16,18 @@ export interface GpuType {
 }
 
 export const GPU_TYPES: Readonly<Record<string, GpuType>> = {
-  'T4': { memoryGb: 16, maxCount: 8, usdPerSecond: 0.000164 },
-  'L4': { memoryGb: 24, maxCount: 8, usdPerSecond: 0.000222 },
-  'A10': { memoryGb: 24, maxCount: 4, usdPerSecond: 0.000306 },
-  'L40S': { memoryGb: 48, maxCount: 8, usdPerSecond: 0.000542 },
-  'A100': { memoryGb: 40, maxCount: 8, usdPerSecond: 0.000556 },
+  T4: { memoryGb: 16, maxCount: 8, usdPerSecond: 0.000164 },
+  L4: { memoryGb: 24, maxCount: 8, usdPerSecond: 0.000222 },
+  A10: { memoryGb: 24, maxCount: 4, usdPerSecond: 0.000306 },
+  L40S: { memoryGb: 48, maxCount: 8, usdPerSecond: 0.000542 },
+  A100: { memoryGb: 40, maxCount: 8, usdPerSecond: 0.000556 },
   'A100-40GB': { memoryGb: 40, maxCount: 8, usdPerSecond: 0.000556 },
   'A100-80GB': { memoryGb: 80, maxCount: 8, usdPerSecond: 0.000694 },
   'RTX-PRO-6000': { memoryGb: 48, maxCount: 8, usdPerSecond: null },
-  'H100': { memoryGb: 80, maxCount: 8, usdPerSecond: 0.001097 },
+  H100: { memoryGb: 80, maxCount: 8, usdPerSecond: 0.001097 },
   'H100!': { memoryGb: 80, maxCount: 8, usdPerSecond: 0.001097 },
-  'H200': { memoryGb: 141, maxCount: 8, usdPerSecond: null },
-  'B200': { memoryGb: 192, maxCount: 8, usdPerSecond: null },
+  H200: { memoryGb: 141, maxCount: 8, usdPerSecond: null },
+  B200: { memoryGb: 192, maxCount: 8, usdPerSecond: null },
   'B200+': { memoryGb: 192, maxCount: 8, usdPerSecond: null },
 };
 

@@ -58,33 +58,94 @@ export interface ImageInputs {
  */
 export function buildImageLayers(i: ImageInputs): ImageLayer[] {
   const layers: ImageLayer[] = [
-    { kind: 'apt', comment: 'system packages', packages: unique(['git', ...(i.urlModels.length > 0 ? ['curl'] : []), ...(i.urlModels.some((m) => m.unzip) ? ['unzip'] : []), ...i.aptPackages]) },
-    { kind: 'pip', comment: 'Python packages (pinned)', packages: unique([...BASE_PIP_PACKAGES, `comfy-cli==${i.comfyCliVersion}`, ...i.pythonPackages]) },
+    {
+      kind: 'apt',
+      comment: 'system packages',
+      packages: unique([
+        'git',
+        ...(i.urlModels.length > 0 ? ['curl'] : []),
+        ...(i.urlModels.some((m) => m.unzip) ? ['unzip'] : []),
+        ...i.aptPackages,
+      ]),
+    },
+    {
+      kind: 'pip',
+      comment: 'Python packages (pinned)',
+      packages: unique([...BASE_PIP_PACKAGES, `comfy-cli==${i.comfyCliVersion}`, ...i.pythonPackages]),
+    },
   ];
-  if (i.hfModels.length > 0) layers.push({ kind: 'env', comment: 'fast Hugging Face downloads', vars: { HF_HUB_ENABLE_HF_TRANSFER: '1' } });
-  layers.push({ kind: 'run', comment: `ComfyUI ${i.comfyVersion}`, commands: [`comfy --skip-prompt install --fast-deps --nvidia --version ${i.comfyVersion}`] });
+  if (i.hfModels.length > 0)
+    layers.push({ kind: 'env', comment: 'fast Hugging Face downloads', vars: { HF_HUB_ENABLE_HF_TRANSFER: '1' } });
+  layers.push({
+    kind: 'run',
+    comment: `ComfyUI ${i.comfyVersion}`,
+    commands: [`comfy --skip-prompt install --fast-deps --nvidia --version ${i.comfyVersion}`],
+  });
   if (i.constraints.length > 0) {
     layers.push(
-      { kind: 'local', comment: 'pins for what the custom nodes leave open (constraints.txt)', what: 'file', source: 'constraints.txt', remote: CONSTRAINTS_REMOTE, copy: true },
+      {
+        kind: 'local',
+        comment: 'pins for what the custom nodes leave open (constraints.txt)',
+        what: 'file',
+        source: 'constraints.txt',
+        remote: CONSTRAINTS_REMOTE,
+        copy: true,
+      },
       { kind: 'env', comment: 'every later pip install honours them', vars: { PIP_CONSTRAINT: CONSTRAINTS_REMOTE } },
     );
   }
   for (const node of i.customNodes) layers.push(...customNodeLayers(node));
   for (const model of i.hfModels) {
-    layers.push({ kind: 'hf-download', comment: `model ${model.repo}/${model.file} -> models/${model.target}/${model.filename}`, model });
+    layers.push({
+      kind: 'hf-download',
+      comment: `model ${model.repo}/${model.file} -> models/${model.target}/${model.filename}`,
+      model,
+    });
   }
   for (const model of i.urlModels) layers.push(urlDownloadLayer(model));
   layers.push(...importGateLayers(i));
   // Serving containers never download: a weight a node would fetch on first use fails fast instead.
-  layers.push({ kind: 'env', comment: 'no downloads at run time: every weight is a declared model', vars: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } });
+  layers.push({
+    kind: 'env',
+    comment: 'no downloads at run time: every weight is a declared model',
+    vars: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' },
+  });
   layers.push(
-    { kind: 'local', comment: 'runtime', what: 'file', source: 'comfy_runtime.py', remote: RUNTIME_REMOTE, copy: false },
-    { kind: 'local', comment: 'runtime: request-file checks', what: 'file', source: 'request_files.py', remote: REQUEST_FILES_REMOTE, copy: false },
-    { kind: 'local', comment: 'runtime: response files (format, no embedded graph)', what: 'file', source: 'response_files.py', remote: RESPONSE_FILES_REMOTE, copy: false },
+    {
+      kind: 'local',
+      comment: 'runtime',
+      what: 'file',
+      source: 'comfy_runtime.py',
+      remote: RUNTIME_REMOTE,
+      copy: false,
+    },
+    {
+      kind: 'local',
+      comment: 'runtime: request-file checks',
+      what: 'file',
+      source: 'request_files.py',
+      remote: REQUEST_FILES_REMOTE,
+      copy: false,
+    },
+    {
+      kind: 'local',
+      comment: 'runtime: response files (format, no embedded graph)',
+      what: 'file',
+      source: 'response_files.py',
+      remote: RESPONSE_FILES_REMOTE,
+      copy: false,
+    },
     { kind: 'local', comment: 'workflows', what: 'dir', source: 'workflows', remote: WORKFLOWS_REMOTE, copy: false },
   );
   if (i.memorySnapshot) {
-    layers.push({ kind: 'local', comment: 'memory snapshots: hides the GPU from ComfyUI until the restore', what: 'dir', source: SNAPSHOT_EXTENSION, remote: `${COMFY_DIR}/custom_nodes/${SNAPSHOT_EXTENSION}`, copy: false });
+    layers.push({
+      kind: 'local',
+      comment: 'memory snapshots: hides the GPU from ComfyUI until the restore',
+      what: 'dir',
+      source: SNAPSHOT_EXTENSION,
+      remote: `${COMFY_DIR}/custom_nodes/${SNAPSHOT_EXTENSION}`,
+      copy: false,
+    });
   }
   return layers;
 }
@@ -108,7 +169,8 @@ function customNodeLayers(node: CustomNodeModel): ImageLayer[] {
   const dir = `${COMFY_DIR}/custom_nodes/${node.dir}`;
   const name = node.repo ? `${node.dir} @ ${node.commit!.slice(0, 12)}` : `${node.registryId}@${node.version}`;
   const layers: ImageLayer[] = [];
-  if (node.aptPackages.length > 0) layers.push({ kind: 'apt', comment: `custom node ${name}: system packages`, packages: node.aptPackages });
+  if (node.aptPackages.length > 0)
+    layers.push({ kind: 'apt', comment: `custom node ${name}: system packages`, packages: node.aptPackages });
   if (node.repo) {
     layers.push({
       kind: 'run',
@@ -120,13 +182,20 @@ function customNodeLayers(node: CustomNodeModel): ImageLayer[] {
       layers.push({
         kind: 'run',
         comment: `custom node ${name}: requirements`,
-        commands: [`if [ -f ${sh(`${dir}/requirements.txt`)} ]; then python -m pip install -r ${sh(`${dir}/requirements.txt`)}; fi`],
+        commands: [
+          `if [ -f ${sh(`${dir}/requirements.txt`)} ]; then python -m pip install -r ${sh(`${dir}/requirements.txt`)}; fi`,
+        ],
       });
     }
   } else {
-    layers.push({ kind: 'run', comment: `custom node ${name}`, commands: [`comfy node install --fast-deps ${node.registryId}@${node.version}`] });
+    layers.push({
+      kind: 'run',
+      comment: `custom node ${name}`,
+      commands: [`comfy node install --fast-deps ${node.registryId}@${node.version}`],
+    });
   }
-  if (node.pipPackages.length > 0) layers.push({ kind: 'pip', comment: `custom node ${name}: extra packages`, packages: node.pipPackages });
+  if (node.pipPackages.length > 0)
+    layers.push({ kind: 'pip', comment: `custom node ${name}: extra packages`, packages: node.pipPackages });
   return layers;
 }
 
@@ -153,7 +222,19 @@ function importGateLayers(i: ImageInputs): ImageLayer[] {
     ...(gpu ? [] : ['--cpu']),
   ];
   return [
-    { kind: 'local', comment: 'import gate script (a build step runs it)', what: 'file', source: 'import_gate.py', remote: IMPORT_GATE_REMOTE, copy: true },
-    { kind: 'run', comment: `import gate: ${i.customNodes.length} custom node(s) import, ${i.workflowClasses.length} workflow class(es) registered`, commands: [`python ${IMPORT_GATE_REMOTE} ${args.join(' ')}`], ...(gpu && { gpu }) },
+    {
+      kind: 'local',
+      comment: 'import gate script (a build step runs it)',
+      what: 'file',
+      source: 'import_gate.py',
+      remote: IMPORT_GATE_REMOTE,
+      copy: true,
+    },
+    {
+      kind: 'run',
+      comment: `import gate: ${i.customNodes.length} custom node(s) import, ${i.workflowClasses.length} workflow class(es) registered`,
+      commands: [`python ${IMPORT_GATE_REMOTE} ${args.join(' ')}`],
+      ...(gpu && { gpu }),
+    },
   ];
 }

@@ -105,16 +105,18 @@ export const endpointModelSchema = z.strictObject({
   /** The body `modal-cdk verify` sends; null: one built from the fields' defaults. */
   smokeRequest: z.record(z.string(), z.json()).nullable(),
   /** GPU measurements of the endpoint (client policy `measurements`), with estimates on the app's first GPU; null: none. */
-  measured: z.strictObject({
-    device: z.string(),
-    loadSeconds: z.number(),
-    warmSeconds: z.number(),
-    peakGpuMemoryGb: z.number(),
-    gpu: z.string(),
-    estimatedWarmSeconds: z.number(),
-    /** The estimated warm seconds × the GPU's price; null where the catalog has no price. */
-    estimatedUsdPerRequest: z.number().nullable(),
-  }).nullable(),
+  measured: z
+    .strictObject({
+      device: z.string(),
+      loadSeconds: z.number(),
+      warmSeconds: z.number(),
+      peakGpuMemoryGb: z.number(),
+      gpu: z.string(),
+      estimatedWarmSeconds: z.number(),
+      /** The estimated warm seconds × the GPU's price; null where the catalog has no price. */
+      estimatedUsdPerRequest: z.number().nullable(),
+    })
+    .nullable(),
 });
 export type EndpointModel = z.infer<typeof endpointModelSchema>;
 
@@ -185,7 +187,12 @@ export const imageLayerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('pip'), comment: z.string(), packages: z.array(z.string()).min(1) }),
   z.strictObject({ kind: z.literal('env'), comment: z.string(), vars: z.record(z.string(), z.string()) }),
   /** Shell commands at build; `gpu`: run them on that GPU (a step that needs one, e.g. the import gate). */
-  z.strictObject({ kind: z.literal('run'), comment: z.string(), commands: z.array(z.string()).min(1), gpu: z.string().optional() }),
+  z.strictObject({
+    kind: z.literal('run'),
+    comment: z.string(),
+    commands: z.array(z.string()).min(1),
+    gpu: z.string().optional(),
+  }),
   z.strictObject({ kind: z.literal('hf-download'), comment: z.string(), model: hfModelSchema }),
   z.strictObject({
     kind: z.literal('local'),
@@ -212,7 +219,11 @@ export const imageLayersSchema = z.array(imageLayerSchema).superRefine((layers, 
   }
 });
 
-export const volumeMountSchema = z.strictObject({ name: z.string(), mountPath: z.string(), createIfMissing: z.boolean() });
+export const volumeMountSchema = z.strictObject({
+  name: z.string(),
+  mountPath: z.string(),
+  createIfMissing: z.boolean(),
+});
 export type VolumeMount = z.infer<typeof volumeMountSchema>;
 
 export const appModelSchema = z.strictObject({

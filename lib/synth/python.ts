@@ -4,7 +4,14 @@
  * literal holding the same value. Output is ASCII-only, so no source-encoding question arises either.
  */
 
-export type PyValue = string | number | boolean | null | undefined | readonly PyValue[] | { readonly [key: string]: PyValue };
+export type PyValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly PyValue[]
+  | { readonly [key: string]: PyValue };
 
 export function pyString(value: string): string {
   if (/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(value)) return `"${value}"`; // printable ASCII without " or \
@@ -55,9 +62,41 @@ export function pyIdentifier(name: string): string {
 }
 
 export const PYTHON_KEYWORDS: ReadonlySet<string> = new Set([
-  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del',
-  'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal',
-  'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
+  'False',
+  'None',
+  'True',
+  'and',
+  'as',
+  'assert',
+  'async',
+  'await',
+  'break',
+  'class',
+  'continue',
+  'def',
+  'del',
+  'elif',
+  'else',
+  'except',
+  'finally',
+  'for',
+  'from',
+  'global',
+  'if',
+  'import',
+  'in',
+  'is',
+  'lambda',
+  'nonlocal',
+  'not',
+  'or',
+  'pass',
+  'raise',
+  'return',
+  'try',
+  'while',
+  'with',
+  'yield',
 ]);
 
 /**
@@ -65,7 +104,13 @@ export const PYTHON_KEYWORDS: ReadonlySet<string> = new Set([
  * a line, indented 4 spaces a level; readable in a code review, still one literal. `indent` is the
  * indentation of the line the literal starts on, `column` where on that line it starts.
  */
-export function pyPretty(value: PyValue, indent = 0, column = indent, width = 100, flat = new Map<object, string>()): string {
+export function pyPretty(
+  value: PyValue,
+  indent = 0,
+  column = indent,
+  width = 100,
+  flat = new Map<object, string>(),
+): string {
   const text = flatPy(value, flat);
   if (column + text.length <= width || value === null || typeof value !== 'object') return text;
   const inner = indent + 4;
@@ -87,7 +132,9 @@ function flatPy(value: PyValue, memo: Map<object, string>): string {
   if (text === undefined) {
     text = Array.isArray(value)
       ? `[${value.map((v) => flatPy(v, memo)).join(', ')}]`
-      : `{${Object.entries(value as Record<string, PyValue>).map(([k, v]) => `${pyString(k)}: ${flatPy(v, memo)}`).join(', ')}}`;
+      : `{${Object.entries(value as Record<string, PyValue>)
+          .map(([k, v]) => `${pyString(k)}: ${flatPy(v, memo)}`)
+          .join(', ')}}`;
     memo.set(value, text);
   }
   return text;

@@ -8,7 +8,15 @@ import { WEB_CLASS, WEB_METHOD } from '../clients/web-url';
 import { HF_CACHE_MOUNT, HF_IMAGE_CACHE, SNAPSHOT_EXTENSION, WORKFLOWS_REMOTE } from './image-layers';
 import { stableJson } from './json';
 import {
-  type AppModel, appModelSchema, type DeployPlan, deployPlanSchema, type EndpointModel, type Manifest, MANIFEST_VERSION, manifestSchema, type RequestField,
+  type AppModel,
+  appModelSchema,
+  type DeployPlan,
+  deployPlanSchema,
+  type EndpointModel,
+  type Manifest,
+  MANIFEST_VERSION,
+  manifestSchema,
+  type RequestField,
 } from './model';
 import { py, pyIdentifier, pyPretty, pyString, type PyValue } from './python';
 import { loadTemplate, TEMPLATES_DIR } from './templates';
@@ -44,7 +52,8 @@ export function renderAssembly(input: AssemblyInput): Assembly {
   const apps: AppModel[] = [];
   for (const draft of input.apps) {
     const checked = draftSchema.safeParse(draft.model, { reportInput: true });
-    if (!checked.success) throw new ModalCdkError(zodProblems(draft.model.constructPath, checked.error.issues, 'model field'));
+    if (!checked.success)
+      throw new ModalCdkError(zodProblems(draft.model.constructPath, checked.error.issues, 'model field'));
     const model = checked.data;
     const appFiles = new Map<string, string>([
       ['app.py', renderAppPy(model)],
@@ -54,7 +63,8 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       ['import_gate.py', runtimeSource('import_gate.py')],
     ]);
     if (model.memorySnapshot) {
-      for (const file of ['__init__.py', 'prestartup_script.py']) appFiles.set(`${SNAPSHOT_EXTENSION}/${file}`, runtimeSource(`${SNAPSHOT_EXTENSION}/${file}`));
+      for (const file of ['__init__.py', 'prestartup_script.py'])
+        appFiles.set(`${SNAPSHOT_EXTENSION}/${file}`, runtimeSource(`${SNAPSHOT_EXTENSION}/${file}`));
     }
     // Pins every pip install of the image honours (its PIP_CONSTRAINT layer).
     if (model.constraints.length > 0) appFiles.set('constraints.txt', `${model.constraints.join('\n')}\n`);
@@ -71,7 +81,16 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       modalName: a.modalName,
       entry: a.entry,
       hash: a.hash,
-      args: ['deploy', a.entry, '--name', a.modalName, '--env', input.project.environment, '--tag', a.hash.slice(0, 12)],
+      args: [
+        'deploy',
+        a.entry,
+        '--name',
+        a.modalName,
+        '--env',
+        input.project.environment,
+        '--tag',
+        a.hash.slice(0, 12),
+      ],
     })),
   });
   files.set('manifest.json', stableJson(manifest));
@@ -100,7 +119,12 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
   const requests = app.endpoints.map((e) => requestView(e, handlers));
   const fields = app.endpoints.flatMap((e) => e.fields);
   const annotations = new Set(fields.map((f) => ANNOTATIONS[f.type]));
-  const valueTypes = { text: annotations.has('Text'), int: annotations.has('Int'), number: annotations.has('Number'), bool: annotations.has('Bool') };
+  const valueTypes = {
+    text: annotations.has('Text'),
+    int: annotations.has('Int'),
+    number: annotations.has('Number'),
+    bool: annotations.has('Bool'),
+  };
   const typingImports = [
     ...(fields.some((f) => f.type !== 'enum') ? ['Annotated'] : []),
     ...(fields.some((f) => f.type === 'enum') ? ['Literal'] : []),
@@ -110,13 +134,15 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
     ...(fields.some((f) => f.aliases.length > 0) ? ['AliasChoices'] : []),
     'BaseModel',
     ...(valueTypes.int || valueTypes.number ? ['BeforeValidator'] : []),
-    'ConfigDict', 'Field',
+    'ConfigDict',
+    'Field',
     ...(valueTypes.bool ? ['Strict'] : []),
     'model_validator',
   ];
   const firstGpu = parseGpu(Array.isArray(app.gpu) ? app.gpu[0] : app.gpu);
   const gpuType = 'type' in firstGpu ? GPU_TYPES[firstGpu.type] : undefined;
-  const usdPerSecond = gpuType?.usdPerSecond != null && 'count' in firstGpu ? round(gpuType.usdPerSecond * firstGpu.count) : null;
+  const usdPerSecond =
+    gpuType?.usdPerSecond != null && 'count' in firstGpu ? round(gpuType.usdPerSecond * firstGpu.count) : null;
   const hfModels = app.models.filter((m) => m.kind === 'hf');
   return loadTemplate('app.py.hbs')({
     app,
@@ -126,26 +152,42 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
     workflowsDir: WORKFLOWS_REMOTE,
     usdPerSecond,
     scaling: scalingCosts(app, usdPerSecond),
-    volumes: pyDict(Object.fromEntries(app.volumes.map((v) => [v.mountPath, v])), (v) => `modal.Volume.from_name(${pyString(v.name)}${v.createIfMissing ? ', create_if_missing=True' : ''})`),
-    secrets: app.secrets.length ? `[${app.secrets.map((s) => `modal.Secret.from_name(${pyString(s)})`).join(', ')}]` : '[]',
+    volumes: pyDict(
+      Object.fromEntries(app.volumes.map((v) => [v.mountPath, v])),
+      (v) => `modal.Volume.from_name(${pyString(v.name)}${v.createIfMissing ? ', create_if_missing=True' : ''})`,
+    ),
+    secrets: app.secrets.length
+      ? `[${app.secrets.map((s) => `modal.Secret.from_name(${pyString(s)})`).join(', ')}]`
+      : '[]',
     hfSecret: hfModels.some((m) => m.gated) ? app.huggingfaceSecret : null,
-    volumeModels: pyPretty(app.models.filter((m) => m.kind === 'volume').map((m) => ({ volume: m.volume, source: m.source, target: m.target, filename: m.filename }))),
+    volumeModels: pyPretty(
+      app.models
+        .filter((m) => m.kind === 'volume')
+        .map((m) => ({ volume: m.volume, source: m.source, target: m.target, filename: m.filename })),
+    ),
     endpoints: pyPretty(Object.fromEntries(app.endpoints.map((e) => [e.path, runtimeSpec(e)]))),
     layers: app.image.map((layer) =>
       layer.kind === 'hf-download'
         ? {
             ...layer,
-            volumeArg: layer.model.placement === 'volume' ? `{${pyString(HF_CACHE_MOUNT)}: VOLUMES[${pyString(HF_CACHE_MOUNT)}]}` : null,
-            kwargs: pyPretty({
-              repo_id: layer.model.repo,
-              repo_type: layer.model.repoType,
-              filename: layer.model.file,
-              revision: layer.model.revision,
-              cache_dir: layer.model.placement === 'volume' ? HF_CACHE_MOUNT : HF_IMAGE_CACHE,
-              target: layer.model.target,
-              link_name: layer.model.filename,
-              gated: layer.model.gated,
-            }, 8, 15),
+            volumeArg:
+              layer.model.placement === 'volume'
+                ? `{${pyString(HF_CACHE_MOUNT)}: VOLUMES[${pyString(HF_CACHE_MOUNT)}]}`
+                : null,
+            kwargs: pyPretty(
+              {
+                repo_id: layer.model.repo,
+                repo_type: layer.model.repoType,
+                filename: layer.model.file,
+                revision: layer.model.revision,
+                cache_dir: layer.model.placement === 'volume' ? HF_CACHE_MOUNT : HF_IMAGE_CACHE,
+                target: layer.model.target,
+                link_name: layer.model.filename,
+                gated: layer.model.gated,
+              },
+              8,
+              15,
+            ),
           }
         : layer,
     ),
@@ -219,18 +261,27 @@ export function maxBodyBytes(e: EndpointModel): number {
 
 /** The annotation of each field type: the value types app.py defines (one rule per type, README "The request contract"). */
 const ANNOTATIONS: Record<RequestField['type'], string> = {
-  string: 'Text', enum: 'str', image: 'Text', video: 'Text', int: 'Int', seed: 'Int', float: 'Number', bool: 'Bool',
+  string: 'Text',
+  enum: 'str',
+  image: 'Text',
+  video: 'Text',
+  int: 'Int',
+  seed: 'Int',
+  float: 'Number',
+  bool: 'Bool',
 };
 
 function annotation(f: RequestField): string {
   let base = f.type === 'enum' ? `Literal[${f.values!.map(pyString).join(', ')}]` : ANNOTATIONS[f.type];
-  if (f.maxItems !== undefined) base = `${base} | Annotated[list[${base}], Field(min_length=1, max_length=${f.maxItems})]`;
+  if (f.maxItems !== undefined)
+    base = `${base} | Annotated[list[${base}], Field(min_length=1, max_length=${f.maxItems})]`;
   return !f.required && f.default === undefined ? `${base} | None` : base;
 }
 
 function fieldArgs(f: RequestField): string {
   const args = [f.required ? '...' : py(f.default ?? null)];
-  if (f.aliases.length > 0) args.push(`validation_alias=AliasChoices(${[f.name, ...f.aliases].map(pyString).join(', ')})`);
+  if (f.aliases.length > 0)
+    args.push(`validation_alias=AliasChoices(${[f.name, ...f.aliases].map(pyString).join(', ')})`);
   if (!f.clamp) {
     const min = f.min ?? (f.type === 'seed' ? 0 : undefined);
     if (min !== undefined) args.push(`ge=${py(min)}`);
@@ -247,7 +298,9 @@ function fieldArgs(f: RequestField): string {
 /** `from module import a, b` at 4 spaces' indent, wrapped the way ruff's isort wants past 88 columns. */
 function importLine(module: string, names: string[]): string {
   const line = `from ${module} import ${names.join(', ')}`;
-  return line.length + 4 <= 88 ? line : `from ${module} import (\n${names.map((n) => `        ${n},`).join('\n')}\n    )`;
+  return line.length + 4 <= 88
+    ? line
+    : `from ${module} import (\n${names.map((n) => `        ${n},`).join('\n')}\n    )`;
 }
 
 /** A Python set (or frozenset() when empty) of strings, sorted. */
@@ -277,4 +330,3 @@ function scalingCosts(app: Omit<AppModel, 'hash'>, usdPerSecond: number | null) 
     perScaledown: money(usdPerSecond * app.scaledownWindowSeconds),
   };
 }
-

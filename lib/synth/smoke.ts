@@ -21,12 +21,16 @@ export function smokeBody(endpoint: EndpointModel): SmokeBody {
   for (const field of endpoint.fields) {
     if (!field.required || field.default !== undefined) continue;
     const error = fill(field);
-    if (error) return { error: `${endpoint.path}: field ${field.name}: ${error} — declare the endpoint's smokeRequest` };
+    if (error)
+      return { error: `${endpoint.path}: field ${field.name}: ${error} — declare the endpoint's smokeRequest` };
   }
   for (const group of endpoint.requireOneOf) {
     if (group.some((name) => name in body)) continue;
     const errors = group.map((name) => fill(endpoint.fields.find((f) => f.name === name)!));
-    if (errors.every(Boolean)) return { error: `${endpoint.path}: one of ${group.join(', ')} is needed, and none can be made up (${errors[0]}) — declare the endpoint's smokeRequest` };
+    if (errors.every(Boolean))
+      return {
+        error: `${endpoint.path}: one of ${group.join(', ')} is needed, and none can be made up (${errors[0]}) — declare the endpoint's smokeRequest`,
+      };
   }
   return { body };
 }
@@ -36,7 +40,8 @@ export function warmBody(endpoint: EndpointModel, body: Record<string, unknown>)
   const warm = { ...body };
   for (const field of endpoint.fields) {
     const seed = warm[field.name];
-    if (field.type === 'seed' && typeof seed === 'number') warm[field.name] = seed + 1 <= (field.max ?? Number.MAX_SAFE_INTEGER) ? seed + 1 : (field.min ?? 0);
+    if (field.type === 'seed' && typeof seed === 'number')
+      warm[field.name] = seed + 1 <= (field.max ?? Number.MAX_SAFE_INTEGER) ? seed + 1 : (field.min ?? 0);
   }
   return warm;
 }
@@ -89,7 +94,12 @@ export const SMOKE_PNG: Buffer = (() => {
   header.writeUInt32BE(size, 0);
   header.writeUInt32BE(size, 4);
   header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB, deflate, no filter method, no interlace
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 })();
 
 const ascii = (bytes: Uint8Array, from: number, to: number) => Buffer.from(bytes.subarray(from, to)).toString('latin1');
@@ -111,5 +121,7 @@ export function outputProblem(format: OutputFormat, bytes: Uint8Array): string |
       }
     },
   }[format]();
-  return ok ? undefined : `the body is not ${format === 'json' ? 'JSON' : `a ${format} file`} (starts ${JSON.stringify(ascii(bytes, 0, 12))})`;
+  return ok
+    ? undefined
+    : `the body is not ${format === 'json' ? 'JSON' : `a ${format} file`} (starts ${JSON.stringify(ascii(bytes, 0, 12))})`;
 }

@@ -30,8 +30,8 @@ export function loadTemplate(name: string): HandlebarsTemplateDelegate {
   if (!template) {
     const file = path.join(TEMPLATES_DIR, name);
     template = existsSync(`${file}.js`)
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      ? handlebars.template(require(`${file}.js`))
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        handlebars.template(require(`${file}.js`))
       : handlebars.compile(readFileSync(file, 'utf8'), TEMPLATE_OPTIONS);
     templates.set(name, template);
   }

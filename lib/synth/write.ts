@@ -1,4 +1,14 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { ModalCdkError } from '../errors';
 
@@ -7,7 +17,8 @@ import { ModalCdkError } from '../errors';
  * own to replace. It is not part of the assembly (no manifest or hash names it).
  */
 export const OUTPUT_MARKER = '.modal-cdk-synth';
-const MARKER_TEXT = 'Written by modal-cdk synth. Every synth replaces this whole directory: keep no files of your own here.\n';
+const MARKER_TEXT =
+  'Written by modal-cdk synth. Every synth replaces this whole directory: keep no files of your own here.\n';
 
 /** What an output directory must not be or hold (`writeAssembly`'s guard). */
 export interface OutputGuard {
@@ -78,13 +89,17 @@ export function checkOutputDir(target: string, guard: OutputGuard): string | und
   const fix = 'choose a directory of its own, such as synth.out (cdk-like.json "output" or synth -o)';
   for (const dir of guard.protect) {
     const kept = realOrResolved(dir);
-    if (kept === real) return `got ${show(target)}, which is the project's own directory: synth replaces its output directory whole and would delete the project — ${fix}`;
-    if (isInside(kept, real)) return `got ${show(target)}, which holds the project (${show(relative(dir))}): synth replaces its output directory whole and would delete it — ${fix}`;
+    if (kept === real)
+      return `got ${show(target)}, which is the project's own directory: synth replaces its output directory whole and would delete the project — ${fix}`;
+    if (isInside(kept, real))
+      return `got ${show(target)}, which holds the project (${show(relative(dir))}): synth replaces its output directory whole and would delete it — ${fix}`;
   }
   const source = guard.sources.map(realOrResolved).find((file) => isInside(file, real));
-  if (source) return `got ${show(target)}, which holds ${show(relative(source))}, a file the stack is built from: synth would delete it — ${fix}`;
+  if (source)
+    return `got ${show(target)}, which holds ${show(relative(source))}, a file the stack is built from: synth would delete it — ${fix}`;
   if (!existsSync(real)) return undefined;
-  if (!lstatSync(real).isDirectory()) return `got ${show(target)}, which is a file, not a directory: synth would replace it — ${fix}`;
+  if (!lstatSync(real).isDirectory())
+    return `got ${show(target)}, which is a file, not a directory: synth would replace it — ${fix}`;
   const entries = readdirSync(real);
   if (entries.length === 0 || isPreviousOutput(real, entries)) return undefined;
   const some = entries.slice(0, 3).join(', ') + (entries.length > 3 ? `, … (${entries.length} entries)` : '');

@@ -9,7 +9,12 @@ import { ComfyApp, Endpoint, HfModel, ModalProject, Warnings, Workflow } from 'm
 export default function buildProject(): ModalProject {
   const project = new ModalProject(undefined, '{{name}}', { root: path.join(__dirname, '..') });
   const app = new ComfyApp(project, 'sdxl', { gpu: 'L40S', timeout: '3m', maxContainers: 2 });
-  const sdxl = new HfModel(app, 'SdxlTurbo', { repo: 'stabilityai/sdxl-turbo', file: 'sd_xl_turbo_1.0_fp16.safetensors', target: 'checkpoints', sizeGb: 6.94 });
+  const sdxl = new HfModel(app, 'SdxlTurbo', {
+    repo: 'stabilityai/sdxl-turbo',
+    file: 'sd_xl_turbo_1.0_fp16.safetensors',
+    target: 'checkpoints',
+    sizeGb: 6.94,
+  });
   // Pin the file: set revision to a commit SHA from huggingface.co/stabilityai/sdxl-turbo/commits/main, then remove this line.
   Warnings.of(sdxl).acknowledge('hf-unpinned-revision', 'a new project: pin the revision before the first deploy');
   new Endpoint(app, 'Generate', {

@@ -10,7 +10,12 @@ test('the app runs on an L40S with a timeout covering its endpoint', () => {
 });
 
 test('/generate answers JPEG within two minutes and needs a prompt', () => {
-  template.hasEndpoint('/generate', { output: 'jpeg', timeout: '2m', clientTimeout: '2m', fields: Match.objectLike({ prompt: Match.objectLike({ required: true }) }) });
+  template.hasEndpoint('/generate', {
+    output: 'jpeg',
+    timeout: '2m',
+    clientTimeout: '2m',
+    fields: Match.objectLike({ prompt: Match.objectLike({ required: true }) }),
+  });
 });
 
 test('a request binds into the workflow ComfyUI runs', () => {
