@@ -151,17 +151,15 @@ export function addNote(scope: IConstruct, id: string, message: string): void {
 
 /** The warnings and notes recorded on a construct tree, in tree order. */
 export function collectWarnings(root: IConstruct): Problem[] {
-  return root.node
-    .findAll()
-    .flatMap((c) =>
-      c.node.metadata
-        .filter((m) => m.type === WARNING_METADATA || m.type === NOTE_METADATA)
-        .map((m) => ({
-          path: c.node.path,
-          ...(m.data as { id: string; message: string }),
-          ...(m.type === NOTE_METADATA && { note: true as const }),
-        })),
-    );
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === WARNING_METADATA || m.type === NOTE_METADATA)
+      .map((m) => ({
+        path: c.node.path,
+        ...(m.data as { id: string; message: string }),
+        ...(m.type === NOTE_METADATA && { note: true as const }),
+      })),
+  );
 }
 
 /** The constructs library's own refusal of a repeated id, as one of our problems (else undefined). */

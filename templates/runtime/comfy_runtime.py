@@ -65,8 +65,17 @@ class Job:
 class ComfyRunner:
     """One ComfyUI server and the endpoints that run workflows on it."""
 
-    def __init__(self, comfy_dir, port, workflows_dir, usd_per_second=None, url=None, extra_args=(),
-                 reload_volumes=None, url_policy=None):
+    def __init__(
+        self,
+        comfy_dir,
+        port,
+        workflows_dir,
+        usd_per_second=None,
+        url=None,
+        extra_args=(),
+        reload_volumes=None,
+        url_policy=None,
+    ):
         """`url`: use an already-running ComfyUI instead of starting one. `comfy_dir`: its directory (input
         files are saved into its input/, outputs deleted from its output/); None when it is elsewhere.
         `extra_args`: ComfyUI flags. `reload_volumes`: called before model files are looked up.
@@ -176,8 +185,16 @@ class ComfyRunner:
         if self.process is not None and self.process.poll() is not None:
             if not self._exit_logged:
                 self._exit_logged = True
-                print(f"ComfyUI exited with {self.process.returncode}; the last lines of its log:\n{self.log_tail()}", file=sys.stderr)
-            raise ComfyError(503, {"message": f"ComfyUI is not running (it exited with {self.process.returncode}); the container must restart"})
+                print(
+                    f"ComfyUI exited with {self.process.returncode}; the last lines of its log:\n{self.log_tail()}",
+                    file=sys.stderr,
+                )
+            raise ComfyError(
+                503,
+                {
+                    "message": f"ComfyUI is not running (it exited with {self.process.returncode}); the container must restart"
+                },
+            )
 
     def health(self):
         """(HTTP status, body) for GET /health: 503 when ComfyUI has exited or does not answer within
@@ -188,7 +205,10 @@ class ComfyRunner:
         except ComfyError as e:
             return 503, {"status": "unhealthy", "message": e.detail["message"]}
         except (OSError, ValueError) as e:
-            return 503, {"status": "unhealthy", "message": f"ComfyUI did not answer within {HEALTH_TIMEOUT_SECONDS} s ({type(e).__name__})"}
+            return 503, {
+                "status": "unhealthy",
+                "message": f"ComfyUI did not answer within {HEALTH_TIMEOUT_SECONDS} s ({type(e).__name__})",
+            }
         return 200, {"status": "healthy"}
 
     def execute(self, spec, values, accept="", job=None):
@@ -208,7 +228,9 @@ class ComfyRunner:
             outputs = self.collect(prompt_id, spec["output_node"], job.outputs.get(spec["output_node"]))
         except TimeoutError as e:  # an HTTP call to ComfyUI (urllib's read timeout) ran out: it hangs
             self.check_alive()
-            raise ComfyError(504, {"message": f"ComfyUI did not answer within {COMFY_CALL_TIMEOUT_SECONDS} s: it may be hung"}) from e
+            raise ComfyError(
+                504, {"message": f"ComfyUI did not answer within {COMFY_CALL_TIMEOUT_SECONDS} s: it may be hung"}
+            ) from e
         except (ConnectionError, urllib.error.URLError, http.client.HTTPException) as e:
             self.check_alive()
             raise ComfyError(503, {"message": f"ComfyUI did not answer ({type(e).__name__})"}) from e
@@ -217,7 +239,9 @@ class ComfyRunner:
                 path.unlink(missing_ok=True)
         # Several files (a batch) cannot be one binary answer: they come as JSON, as when asked for.
         as_json = "application/json" in accept or len(outputs["files"]) > 1
-        body, media_type = encode_output(outputs, spec["output"], spec["content_type"], as_json, spec.get("keep_metadata", False))
+        body, media_type = encode_output(
+            outputs, spec["output"], spec["content_type"], as_json, spec.get("keep_metadata", False)
+        )
         elapsed = time.monotonic() - started
         headers = {"X-Execution-Time-Ms": str(round(elapsed * 1000)), "X-Prompt-Id": prompt_id}
         if self.usd_per_second is not None:
@@ -273,11 +297,22 @@ class ComfyRunner:
         under a unique name. A URL is fetched within the request's deadline and stops when its client goes."""
         name, kind, max_bytes = field["name"], field["type"], field["max_bytes"]
         if self.comfy_dir is None:
-            raise ComfyError(501, {"field": name, "message": f"{name}: this server does not know ComfyUI's directory, so it cannot pass a {kind} to it (local serve: give --comfy-dir)"})
+            raise ComfyError(
+                501,
+                {
+                    "field": name,
+                    "message": f"{name}: this server does not know ComfyUI's directory, so it cannot pass a {kind} to it (local serve: give --comfy-dir)",
+                },
+            )
         if value[:6].lower() in ("https:", "http:/"):  # schemes are case-insensitive (RFC 3986 §3.1)
-            data, media_type = self.url_policy.fetch(value, name, kind, max_bytes,
-                                                     deadline=job.deadline if job else None,
-                                                     cancelled=(lambda: job.cancelled) if job else None)
+            data, media_type = self.url_policy.fetch(
+                value,
+                name,
+                kind,
+                max_bytes,
+                deadline=job.deadline if job else None,
+                cancelled=(lambda: job.cancelled) if job else None,
+            )
             extension = DATA_URL_EXTENSIONS[media_type]
         else:
             data, extension = decode_inline_file(value, name, kind, max_bytes)
@@ -309,12 +344,24 @@ class ComfyRunner:
                 try:
                     listed[folder] = set(self._get(f"/models/{urllib.parse.quote(folder)}"))
                 except urllib.error.HTTPError as e:
-                    raise ComfyError(500, {"field": field["name"], "message": f"ComfyUI has no models folder {folder!r} (HTTP {e.code}): fix the field's modelFolder"}) from e
+                    raise ComfyError(
+                        500,
+                        {
+                            "field": field["name"],
+                            "message": f"ComfyUI has no models folder {folder!r} (HTTP {e.code}): fix the field's modelFolder",
+                        },
+                    ) from e
             value = graph[node]["inputs"][name]
             if value not in listed[folder]:
                 sent = values.get(field["name"])
                 looked_up = "" if sent == value else f" (looked up as {value!r})"
-                raise ComfyError(422, {"field": field["name"], "message": f"{field['name']}: no file {sent!r}{looked_up} in ComfyUI's {folder} folder (the app's volume): upload or train it first"})
+                raise ComfyError(
+                    422,
+                    {
+                        "field": field["name"],
+                        "message": f"{field['name']}: no file {sent!r}{looked_up} in ComfyUI's {folder} folder (the app's volume): upload or train it first",
+                    },
+                )
 
     def queue_and_wait(self, graph, client_id, timeout, job=None):
         """POST the graph and wait for it on ComfyUI's websocket; returns the prompt id."""
@@ -322,8 +369,10 @@ class ComfyRunner:
 
         job = job or Job()
         try:
-            ws = websocket.create_connection(f"{self.url.replace('http', 'ws', 1)}/ws?clientId={client_id}",
-                                             timeout=min(timeout, COMFY_CALL_TIMEOUT_SECONDS))
+            ws = websocket.create_connection(
+                f"{self.url.replace('http', 'ws', 1)}/ws?clientId={client_id}",
+                timeout=min(timeout, COMFY_CALL_TIMEOUT_SECONDS),
+            )
         except websocket.WebSocketTimeoutException as e:
             self.check_alive()
             raise ComfyError(504, {"message": "ComfyUI did not open its websocket in time: it may be hung"}) from e
@@ -335,7 +384,9 @@ class ComfyRunner:
             with job.lock:
                 job.ws = ws
                 if job.cancelled:
-                    raise ComfyError(CLIENT_CLOSED_REQUEST, {"message": "the client disconnected before the prompt was queued"})
+                    raise ComfyError(
+                        CLIENT_CLOSED_REQUEST, {"message": "the client disconnected before the prompt was queued"}
+                    )
             status, answer = self._post("/prompt", {"prompt": graph, "client_id": client_id})
             if status != 200 or answer.get("node_errors"):
                 raise ComfyError(422, node_errors_detail(answer))
@@ -360,15 +411,25 @@ class ComfyRunner:
                 if data.get("prompt_id") != prompt_id:
                     continue
                 if event["type"] == "execution_error":
-                    raise ComfyError(500, {
-                        "message": data.get("exception_message", "execution failed"),
-                        "node_id": data.get("node_id"),
-                        "class_type": data.get("node_type"),
-                    })
+                    raise ComfyError(
+                        500,
+                        {
+                            "message": data.get("exception_message", "execution failed"),
+                            "node_id": data.get("node_id"),
+                            "class_type": data.get("node_type"),
+                        },
+                    )
                 if event["type"] == "executed" and data.get("output") is not None:
                     job.outputs[data.get("node")] = data["output"]
                 if event["type"] == "execution_interrupted":
-                    raise ComfyError(500, {"message": "ComfyUI interrupted the workflow (another client sent /interrupt)", "node_id": data.get("node_id"), "class_type": data.get("node_type")})
+                    raise ComfyError(
+                        500,
+                        {
+                            "message": "ComfyUI interrupted the workflow (another client sent /interrupt)",
+                            "node_id": data.get("node_id"),
+                            "class_type": data.get("node_type"),
+                        },
+                    )
                 if event["type"] == "execution_success" or (event["type"] == "executing" and data.get("node") is None):
                     return prompt_id
         except websocket.WebSocketTimeoutException as e:
@@ -417,7 +478,9 @@ class ComfyRunner:
         while time.monotonic() < until:
             try:
                 queue = self._get("/queue", timeout=5)
-                if not any(item[1] == prompt_id for item in queue.get("queue_running", []) + queue.get("queue_pending", [])):
+                if not any(
+                    item[1] == prompt_id for item in queue.get("queue_running", []) + queue.get("queue_pending", [])
+                ):
                     break
             except (OSError, ValueError, http.client.HTTPException):
                 pass
@@ -510,7 +573,9 @@ def serve(argv=None):
     parser = argparse.ArgumentParser(prog="comfy_runtime.py serve", description=serve.__doc__)
     parser.add_argument("--app-file", required=True, help="the synthesized app.py")
     parser.add_argument("--comfy-url", default="http://127.0.0.1:8188")
-    parser.add_argument("--comfy-dir", default=None, help="ComfyUI's directory (for image/video inputs and output cleanup)")
+    parser.add_argument(
+        "--comfy-dir", default=None, help="ComfyUI's directory (for image/video inputs and output cleanup)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
@@ -519,9 +584,13 @@ def serve(argv=None):
     spec = importlib.util.spec_from_file_location("modal_cdk_app", app_file)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    runner = ComfyRunner(args.comfy_dir, None, app_file.parent / "workflows", module.GPU_USD_PER_SECOND, url=args.comfy_url)
+    runner = ComfyRunner(
+        args.comfy_dir, None, app_file.parent / "workflows", module.GPU_USD_PER_SECOND, url=args.comfy_url
+    )
     runner.start(timeout=30)
-    uvicorn.run(module.create_api(runner), host=args.host, port=args.port, log_level="warning", http=header_timeout_protocol())
+    uvicorn.run(
+        module.create_api(runner), host=args.host, port=args.port, log_level="warning", http=header_timeout_protocol()
+    )
 
 
 def header_timeout_protocol():
@@ -548,5 +617,7 @@ def header_timeout_protocol():
 
 if __name__ == "__main__":
     if sys.argv[1:2] != ["serve"]:
-        sys.exit("usage: python comfy_runtime.py serve --app-file app.py [--comfy-url URL] [--comfy-dir DIR] [--port N]")
+        sys.exit(
+            "usage: python comfy_runtime.py serve --app-file app.py [--comfy-url URL] [--comfy-dir DIR] [--port N]"
+        )
     serve(sys.argv[2:])

@@ -34,7 +34,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="import_gate.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--comfy-dir", required=True)
     parser.add_argument("--pack", action="append", default=[], help="a custom_nodes/ directory that must import")
-    parser.add_argument("--class", dest="classes", action="append", default=[], help="CLASS=WORKFLOW: a node class a workflow uses")
+    parser.add_argument(
+        "--class", dest="classes", action="append", default=[], help="CLASS=WORKFLOW: a node class a workflow uses"
+    )
     parser.add_argument("--base-directory", default=None)
     parser.add_argument("--cpu", action="store_true")
     args = parser.parse_args(argv)
@@ -42,7 +44,11 @@ def main(argv=None):
     os.chdir(args.comfy_dir)
     sys.path.insert(0, args.comfy_dir)
     # ComfyUI reads its flags from sys.argv when its modules are imported.
-    sys.argv = ["main.py", *(["--cpu"] if args.cpu else []), *(["--base-directory", args.base_directory] if args.base_directory else [])]
+    sys.argv = [
+        "main.py",
+        *(["--cpu"] if args.cpu else []),
+        *(["--base-directory", args.base_directory] if args.base_directory else []),
+    ]
     started = time.monotonic()
     import comfy.options
 
@@ -71,17 +77,26 @@ def main(argv=None):
     for entry in args.classes:
         cls, _, workflow = entry.partition("=")
         if cls not in nodes.NODE_CLASS_MAPPINGS:
-            problems.append(f"node class {cls} (workflow {workflow or '?'}): registered by no node ComfyUI loaded — add the CustomNode that provides it, or fix the workflow")
+            problems.append(
+                f"node class {cls} (workflow {workflow or '?'}): registered by no node ComfyUI loaded — add the CustomNode that provides it, or fix the workflow"
+            )
     if problems:
         print("import gate: failed", *problems, sep="\n  ", file=sys.stderr)
         return 1
-    print(f"import gate: {len(args.pack)} custom node pack(s) imported, {len(args.classes)} workflow class(es) registered ({time.monotonic() - started:.1f} s)")
+    print(
+        f"import gate: {len(args.pack)} custom node pack(s) imported, {len(args.classes)} workflow class(es) registered ({time.monotonic() - started:.1f} s)"
+    )
     return 0
 
 
 def _last_error(messages):
     """The exception line of the traceback ComfyUI logged (e.g. `ModuleNotFoundError: No module named 'x'`)."""
-    lines = [line.split(" module for custom nodes: ", 1)[-1] for message in messages for line in message.splitlines() if line.strip()]
+    lines = [
+        line.split(" module for custom nodes: ", 1)[-1]
+        for message in messages
+        for line in message.splitlines()
+        if line.strip()
+    ]
     exceptions = [line.strip() for line in lines if ":" in line and not line.startswith((" ", "Traceback", "File"))]
     return exceptions[-1] if exceptions else (lines[-1].strip() if lines else "no error logged")
 

@@ -63,7 +63,9 @@ def decode_inline_file(value, field, kind, max_bytes):
     try:
         data = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as e:
-        raise ComfyError(422, {"field": field, "message": f"{field}: expected base64 {kind} data, a data URL or an https URL"}) from e
+        raise ComfyError(
+            422, {"field": field, "message": f"{field}: expected base64 {kind} data, a data URL or an https URL"}
+        ) from e
     if len(data) > max_bytes:
         raise ComfyError(413, {"field": field, "message": f"{field}: {kind} larger than {max_bytes} bytes"})
     return data, extension
@@ -132,10 +134,15 @@ class UrlPolicy:
 
         def remaining():
             if cancelled is not None and cancelled():
-                raise ComfyError(499, {"field": field, "message": f"{field}: the client disconnected while the URL was fetched"})
+                raise ComfyError(
+                    499, {"field": field, "message": f"{field}: the client disconnected while the URL was fetched"}
+                )
             left = stop_at - time.monotonic()
             if left <= 0:
-                raise refuse(f"fetching the URL took longer than {URL_TOTAL_SECONDS} s or the endpoint's time limit: stopped", 504)
+                raise refuse(
+                    f"fetching the URL took longer than {URL_TOTAL_SECONDS} s or the endpoint's time limit: stopped",
+                    504,
+                )
             return min(left, URL_TIMEOUT_SECONDS)
 
         if self.ssl_context is None:
@@ -155,11 +162,16 @@ class UrlPolicy:
             addresses = [info[4][0] for info in infos]
             refused = [a for a in addresses if not self.allow_address(ipaddress.ip_address(a.split("%")[0]))]
             if refused:
-                raise refuse(f"{hostname} resolves to {refused[0]}, a private, loopback or reserved address: only public https URLs are fetched")
+                raise refuse(
+                    f"{hostname} resolves to {refused[0]}, a private, loopback or reserved address: only public https URLs are fetched"
+                )
             connection = PinnedHTTPSConnection(hostname, port, addresses[0], self.ssl_context, remaining())
             try:
-                connection.request("GET", urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")),
-                                   headers={"Accept": f"{kind}/*", "User-Agent": "modal-cdk-runtime"})
+                connection.request(
+                    "GET",
+                    urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")),
+                    headers={"Accept": f"{kind}/*", "User-Agent": "modal-cdk-runtime"},
+                )
                 sock = connection.sock  # kept: http.client lets go of it once a response will close
                 sock.settimeout(remaining())
                 response = connection.getresponse()
@@ -190,7 +202,10 @@ class UrlPolicy:
                 return b"".join(chunks), media_type
             except (OSError, http.client.HTTPException) as e:
                 if time.monotonic() >= stop_at:
-                    raise refuse(f"fetching the URL took longer than {URL_TOTAL_SECONDS} s or the endpoint's time limit: stopped", 504) from e
+                    raise refuse(
+                        f"fetching the URL took longer than {URL_TOTAL_SECONDS} s or the endpoint's time limit: stopped",
+                        504,
+                    ) from e
                 raise refuse(f"could not fetch the URL from {hostname}: {e}") from e
             finally:
                 connection.close()
@@ -222,10 +237,15 @@ def _check_image(data, max_pixels, max_frames, refuse):
     try:
         with Image.open(io.BytesIO(data)) as image:  # reads the header only
             if image.format not in IMAGE_FORMATS:
-                raise refuse(422, f"the image is {image.format}, which ComfyUI's image loaders do not take: expected {accepted}")
+                raise refuse(
+                    422, f"the image is {image.format}, which ComfyUI's image loaders do not take: expected {accepted}"
+                )
             width, height = image.size
             if width * height > max_pixels:
-                raise refuse(413, f"the image is {width}×{height} = {width * height} pixels, more than {max_pixels} (the field's maxPixels)")
+                raise refuse(
+                    413,
+                    f"the image is {width}×{height} = {width * height} pixels, more than {max_pixels} (the field's maxPixels)",
+                )
             frames = 1
             while frames <= max_frames and _has_frame(image, frames):
                 frames += 1
@@ -256,13 +276,19 @@ def _check_video(data, max_pixels, max_frames, refuse):
     try:
         with av.open(io.BytesIO(data)) as container:
             if container.format.name not in VIDEO_CONTAINERS:
-                raise refuse(422, f"the file is {container.format.long_name or container.format.name}, not a video container ComfyUI's video loaders take: expected {accepted}")
+                raise refuse(
+                    422,
+                    f"the file is {container.format.long_name or container.format.name}, not a video container ComfyUI's video loaders take: expected {accepted}",
+                )
             stream = next((s for s in container.streams if s.type == "video"), None)
             if stream is None or stream.codec_context is None:
                 raise refuse(422, "the file has no video stream")
             width, height = stream.codec_context.width, stream.codec_context.height
             if width * height > max_pixels:
-                raise refuse(413, f"the video is {width}×{height} = {width * height} pixels a frame, more than {max_pixels} (the field's maxPixels)")
+                raise refuse(
+                    413,
+                    f"the video is {width}×{height} = {width * height} pixels a frame, more than {max_pixels} (the field's maxPixels)",
+                )
             frames = stream.frames
             if not frames:  # not in the header (WebM): count packets, stopping past the cap
                 frames = 0
@@ -272,7 +298,10 @@ def _check_video(data, max_pixels, max_frames, refuse):
                         break
                 container.seek(0)
             if frames > max_frames:
-                raise refuse(413, f"the video has {frames if stream.frames else f'more than {max_frames}'} frames, more than {max_frames} (the field's maxFrames)")
+                raise refuse(
+                    413,
+                    f"the video has {frames if stream.frames else f'more than {max_frames}'} frames, more than {max_frames} (the field's maxFrames)",
+                )
             next(container.decode(stream))  # the first frame decodes
     except ComfyError:
         raise
@@ -332,8 +361,20 @@ class SlowBodyGuard:
             if not state["timed_out"]:
                 raise
         if state["timed_out"] and not state["started"]:
-            body = json.dumps({"detail": {"message": f"the request body did not arrive in time (nothing for {self.idle_seconds:g} s, or over {self.total_seconds:g} s in all): send it at once"}}).encode()
-            await send({"type": "http.response.start", "status": 408, "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
+            body = json.dumps(
+                {
+                    "detail": {
+                        "message": f"the request body did not arrive in time (nothing for {self.idle_seconds:g} s, or over {self.total_seconds:g} s in all): send it at once"
+                    }
+                }
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 408,
+                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
 
 

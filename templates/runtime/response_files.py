@@ -69,9 +69,9 @@ def strip_png_text(data):
     chunks do not add up is returned as it is."""
     out, at, dropped = [PNG_SIGNATURE], 8, False
     while at + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[at:at + 4])
+        (length,) = struct.unpack(">I", data[at : at + 4])
         end = at + 12 + length
-        if data[at + 4:at + 8] in PNG_TEXT_CHUNKS:
+        if data[at + 4 : at + 8] in PNG_TEXT_CHUNKS:
             dropped = True
         else:
             out.append(data[at:end])
@@ -84,7 +84,7 @@ def strip_webp_metadata(data):
     whose chunks do not add up, or that has none of them, is returned as it is."""
     chunks, at, dropped = [], 12, False
     while at + 8 <= len(data):
-        kind, (size,) = data[at:at + 4], struct.unpack("<I", data[at + 4:at + 8])
+        kind, (size,) = data[at : at + 4], struct.unpack("<I", data[at + 4 : at + 8])
         end = at + 8 + size + (size & 1)
         chunk = data[at:end]
         if kind in WEBP_METADATA_CHUNKS:
@@ -112,7 +112,9 @@ def strip_mp4_metadata(data):
                 return data
             buffer = io.BytesIO()
             with av.open(buffer, "w", format="mp4") as target:
-                streams = {s.index: target.add_stream_from_template(s) for s in source.streams if s.type in ("video", "audio")}
+                streams = {
+                    s.index: target.add_stream_from_template(s) for s in source.streams if s.type in ("video", "audio")
+                }
                 for packet in source.demux(*[s for s in source.streams if s.index in streams]):
                     if packet.dts is None:
                         continue

@@ -38,15 +38,32 @@ def one_start(with_standins, snapshot=False):
     if with_standins:
         install_standin_nodes(base, PACKS)
     if snapshot:  # the GPU hidden by modal-cdk's extension instead of --cpu
-        shutil.copytree(ROOT / "templates" / "runtime" / "modal_cdk_snapshot", base / "custom_nodes" / "modal_cdk_snapshot")
+        shutil.copytree(
+            ROOT / "templates" / "runtime" / "modal_cdk_snapshot", base / "custom_nodes" / "modal_cdk_snapshot"
+        )
     port = free_port()
     marks = {}
     started = time.monotonic()
     flags = [] if snapshot else ["--cpu"]
     process = subprocess.Popen(
-        [COMFY_PYTHON, "main.py", *flags, "--listen", "127.0.0.1", "--port", str(port), "--base-directory", base,
-         "--database-url", "sqlite:///:memory:", *([] if with_standins or snapshot else ["--disable-all-custom-nodes"])],
-        cwd=COMFY, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            COMFY_PYTHON,
+            "main.py",
+            *flags,
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--base-directory",
+            base,
+            "--database-url",
+            "sqlite:///:memory:",
+            *([] if with_standins or snapshot else ["--disable-all-custom-nodes"]),
+        ],
+        cwd=COMFY,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **({"MODAL_CDK_GPU_HIDDEN": "1"} if snapshot else {})},
     )
 
@@ -70,11 +87,17 @@ def one_start(with_standins, snapshot=False):
         marks["server ready"] = time.monotonic() - started
         if snapshot:  # phase 1 ends here; what a restored container does starts now
             marks, started = {}, time.monotonic()
-            urllib.request.urlopen(urllib.request.Request(f"{url}/modal-cdk/gpu", data=b"", method="POST"), timeout=30).read()
+            urllib.request.urlopen(
+                urllib.request.Request(f"{url}/modal-cdk/gpu", data=b"", method="POST"), timeout=30
+            ).read()
             marks["device set up"] = time.monotonic() - started
         graph = json.loads(json.dumps(GRAPH))
         graph["1"]["inputs"]["color"] = 0x123456
-        request = urllib.request.Request(f"{url}/prompt", data=json.dumps({"prompt": graph, "client_id": uuid.uuid4().hex}).encode(), headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{url}/prompt",
+            data=json.dumps({"prompt": graph, "client_id": uuid.uuid4().hex}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         prompt_id = json.load(urllib.request.urlopen(request, timeout=30))["prompt_id"]
         while prompt_id not in json.load(urllib.request.urlopen(f"{url}/history/{prompt_id}", timeout=10)):
             time.sleep(0.02)
@@ -94,10 +117,16 @@ def main():
     print(f"cold start of ComfyUI on this machine (CPU, median of {args.runs} runs; seconds from process start)")
     for label, standins in (("core nodes only", False), ("with the stand-ins of the 7 RYLA packs", True)):
         runs = [one_start(standins) for _ in range(args.runs)]
-        cells = [f"{phase} {statistics.median(r[phase] for r in runs if phase in r):5.2f}" for phase in phases if any(phase in r for r in runs)]
+        cells = [
+            f"{phase} {statistics.median(r[phase] for r in runs if phase in r):5.2f}"
+            for phase in phases
+            if any(phase in r for r in runs)
+        ]
         print(f"  {label:40} " + " | ".join(cells))
     runs = [one_start(False, snapshot=True) for _ in range(args.runs)]
-    cells = [f"{phase} {statistics.median(r[phase] for r in runs):5.2f}" for phase in ("device set up", "first request done")]
+    cells = [
+        f"{phase} {statistics.median(r[phase] for r in runs):5.2f}" for phase in ("device set up", "first request done")
+    ]
     print(f"  {'restored from a snapshot (phase 2 alone)':40} " + " | ".join(cells))
 
 

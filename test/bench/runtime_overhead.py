@@ -32,7 +32,9 @@ GRAPH = json.loads((ROOT / "test" / "fixtures" / "comfy" / "invert.json").read_t
 def comfy_seconds(comfy_url, prompt_id):
     """ComfyUI's own execution time of a prompt, from its history's timestamps (ms)."""
     status = httpx.get(f"{comfy_url}/history/{prompt_id}", timeout=10).json()[prompt_id]["status"]
-    stamps = {name: data["timestamp"] for name, data in status["messages"] if name in ("execution_start", "execution_success")}
+    stamps = {
+        name: data["timestamp"] for name, data in status["messages"] if name in ("execution_start", "execution_success")
+    }
     return (stamps["execution_success"] - stamps["execution_start"]) / 1000
 
 
@@ -65,8 +67,26 @@ def through_comfy_run(comfy_cli, comfy_url, requests, work):
         workflow = work / f"invert-{i}.json"
         workflow.write_text(json.dumps(graph))
         started = time.perf_counter()
-        done = subprocess.run([comfy_cli, "--skip-prompt", "--where", "local", "run", "--workflow", workflow, "--wait",
-                               "--host", "127.0.0.1", "--port", port], env=env, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [
+                comfy_cli,
+                "--skip-prompt",
+                "--where",
+                "local",
+                "run",
+                "--workflow",
+                workflow,
+                "--wait",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         wall = time.perf_counter() - started
         if i >= 1:
             prompt_id = json.loads(done.stdout.strip().splitlines()[-1])["data"]["prompt_id"]
@@ -77,13 +97,17 @@ def through_comfy_run(comfy_cli, comfy_url, requests, work):
 
 def row(name, walls, overheads):
     ms = lambda s: f"{s * 1000:8.1f}"
-    return (f"  {name:<44} n={len(walls):<3} overhead p50 {ms(statistics.median(overheads))} ms  p95 {ms(percentile(overheads, 0.95))} ms"
-            f"   (wall p50 {ms(statistics.median(walls))} ms)")
+    return (
+        f"  {name:<44} n={len(walls):<3} overhead p50 {ms(statistics.median(overheads))} ms  p95 {ms(percentile(overheads, 0.95))} ms"
+        f"   (wall p50 {ms(statistics.median(walls))} ms)"
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project", required=True, help="a project dir whose cdk-like.json builds test/fixtures/comfy-stack.ts")
+    parser.add_argument(
+        "--project", required=True, help="a project dir whose cdk-like.json builds test/fixtures/comfy-stack.ts"
+    )
     parser.add_argument("--comfy-cli", required=True, help="the comfy executable (comfy-cli)")
     parser.add_argument("--requests", type=int, default=60, help="requests through the runtime (default 60)")
     parser.add_argument("--comfy-run-requests", type=int, default=20, help="comfy run calls (default 20; ~1 s each)")

@@ -38,10 +38,24 @@ def start_comfyui(base, custom_nodes=False, extra_args=()):
     `custom_nodes`, it loads the packages in `base/custom_nodes` (else none); `extra_args` go to main.py."""
     port = free_port()
     process = subprocess.Popen(
-        [COMFY_PYTHON, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-         *([] if custom_nodes else ["--disable-all-custom-nodes"]),
-         "--base-directory", base, "--database-url", "sqlite:///:memory:", *extra_args],
-        cwd=COMFY, stdout=open(base / "comfy.log", "wb"), stderr=subprocess.STDOUT,
+        [
+            COMFY_PYTHON,
+            "main.py",
+            "--cpu",
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *([] if custom_nodes else ["--disable-all-custom-nodes"]),
+            "--base-directory",
+            base,
+            "--database-url",
+            "sqlite:///:memory:",
+            *extra_args,
+        ],
+        cwd=COMFY,
+        stdout=open(base / "comfy.log", "wb"),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     wait_for(f"{url}/system_stats", 180)
@@ -53,9 +67,24 @@ def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="loca
     with the test venv's Python; returns (process, url) once /health answers. Stop it with SIGINT."""
     port = free_port()
     process = subprocess.Popen(
-        ["node", ROOT / "bin" / "modal-cdk.js", "serve", "--app", app, "--comfy-url", comfy_url, "--comfy-dir", comfy_dir,
-         "--port", str(port), "--python", ROOT / ".venv" / "bin" / "python"],
-        cwd=project, stdout=log, stderr=subprocess.STDOUT,
+        [
+            "node",
+            ROOT / "bin" / "modal-cdk.js",
+            "serve",
+            "--app",
+            app,
+            "--comfy-url",
+            comfy_url,
+            "--comfy-dir",
+            comfy_dir,
+            "--port",
+            str(port),
+            "--python",
+            ROOT / ".venv" / "bin" / "python",
+        ],
+        cwd=project,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     wait_for(f"{url}/health", wait_seconds)
@@ -105,8 +134,28 @@ def https_server(folder, handler):
     import threading
 
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)

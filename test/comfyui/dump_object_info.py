@@ -76,7 +76,9 @@ def take_markers(spec):
         return []
     if isinstance(spec[0], list):
         options = spec[0]
-    elif spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict) and isinstance(spec[1].get("options"), list):
+    elif (
+        spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict) and isinstance(spec[1].get("options"), list)
+    ):
         options = spec[1]["options"]
     else:
         return []
@@ -93,7 +95,9 @@ def main():
         stubs = base / "import-stubs"
         for module in IMPORT_STUBS:
             (stubs / module).mkdir(parents=True)
-            (stubs / module / "__init__.py").write_text(f'"""Import-only stand-in for {module} while dumping node schemas: using it fails."""\n')
+            (stubs / module / "__init__.py").write_text(
+                f'"""Import-only stand-in for {module} while dumping node schemas: using it fails."""\n'
+            )
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stubs), os.environ.get("PYTHONPATH")]))
         process, url = start_comfyui(base)
         try:
@@ -134,7 +138,9 @@ def main():
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     target = OUT_DIR / f"comfyui-{version}.json"
     target.write_text(json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
-    print(f"{target.relative_to(ROOT)}: {len(nodes)} classes, {sum(len(v) for v in model_inputs.values())} model inputs")
+    print(
+        f"{target.relative_to(ROOT)}: {len(nodes)} classes, {sum(len(v) for v in model_inputs.values())} model inputs"
+    )
 
 
 if __name__ == "__main__":

@@ -48,13 +48,16 @@ def encoded(fmt, size=(8, 8)):
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("name,data", [
-    ("TIFF", encoded("TIFF")),
-    ("DDS", encoded("DDS")),
-    ("QOI", encoded("QOI")),
-    ("a 13-byte QOI", b"qoif" + bytes(9)),
-    ("SVG", b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'),
-])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("TIFF", encoded("TIFF")),
+        ("DDS", encoded("DDS")),
+        ("QOI", encoded("QOI")),
+        ("a 13-byte QOI", b"qoif" + bytes(9)),
+        ("SVG", b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'),
+    ],
+)
 def test_media_comfyuis_loaders_cannot_read_is_a_422_never_a_500(servers, name, data):
     response = httpx.post(f"{servers['api']}/upload", json={"image": base64.b64encode(data).decode()}, timeout=30)
     assert response.status_code == 422, (name, response.text)
@@ -69,9 +72,16 @@ def test_an_upper_case_data_url_is_a_data_url(servers):
 
 
 def test_an_https_url_to_an_ipv6_form_of_a_private_address_is_refused(servers):
-    for url in ("https://[::a9fe:a9fe]/a.png", "https://[::ffff:0:7f00:1]/a.png", "https://[64:ff9b::7f00:1]/a.png", "HTTPS://[2002:7f00:1::]/a.png"):
+    for url in (
+        "https://[::a9fe:a9fe]/a.png",
+        "https://[::ffff:0:7f00:1]/a.png",
+        "https://[64:ff9b::7f00:1]/a.png",
+        "HTTPS://[2002:7f00:1::]/a.png",
+    ):
         response = httpx.post(f"{servers['api']}/upload", json={"image": url}, timeout=30)
-        assert response.status_code == 422 and "private, loopback or reserved" in response.json()["detail"]["message"], (url, response.text)
+        assert (
+            response.status_code == 422 and "private, loopback or reserved" in response.json()["detail"]["message"]
+        ), (url, response.text)
 
 
 def test_outputs_carry_no_workflow_or_prompt(servers):
@@ -102,7 +112,9 @@ def test_a_client_that_never_finishes_its_headers_is_dropped(servers):
 
 def test_a_client_that_stops_sending_its_body_gets_408(servers):
     with raw_connection(servers) as sock:
-        sock.sendall(b"POST /invert HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"width\":")
+        sock.sendall(
+            b'POST /invert HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"width":'
+        )
         started = time.monotonic()
         answer = sock.recv(4096)
         assert answer.startswith(b"HTTP/1.1 408"), answer
@@ -180,8 +192,13 @@ def test_a_url_that_drips_stops_at_the_requests_deadline_or_when_its_client_goes
     runtime = load_module(APP_DIR / "comfy_runtime.py", "comfy_runtime_edges")
     app = load_module(APP_DIR / "app.py", "comfy_edges_app")
     url, trusting = dripping_https
-    runner = runtime.ComfyRunner(servers["base"], None, APP_DIR / "workflows", url=servers["comfy"],
-                                 url_policy=runtime.UrlPolicy(allow_address=lambda address: True, ssl_context=trusting))
+    runner = runtime.ComfyRunner(
+        servers["base"],
+        None,
+        APP_DIR / "workflows",
+        url=servers["comfy"],
+        url_policy=runtime.UrlPolicy(allow_address=lambda address: True, ssl_context=trusting),
+    )
     spec = {**app.ENDPOINTS["/upload"], "timeout_seconds": 2}
     started = time.monotonic()
     with pytest.raises(runtime.ComfyError) as late:

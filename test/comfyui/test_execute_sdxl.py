@@ -29,17 +29,22 @@ def ryla_instantid(tmp_path_factory):
         (base / "models" / "checkpoints" / name).symlink_to(source)
     # --cache-none: each prompt's loaded checkpoint is let go after it, so two 13 GB CPU models never overlap.
     comfy, comfy_url = start_comfyui(base, extra_args=["--cache-none"])
-    serve, api = start_serve(ROOT, comfy_url, base, log=open(base / "serve.log", "wb"), app="instantid", wait_seconds=120)
+    serve, api = start_serve(
+        ROOT, comfy_url, base, log=open(base / "serve.log", "wb"), app="instantid", wait_seconds=120
+    )
     yield api
     serve.send_signal(signal.SIGINT)
     comfy.kill()
     serve.wait(10)
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/sdxl-turbo", {"prompt": "a red apple", "width": 64, "height": 64, "steps": 1}),
-    ("/sdxl-lightning", {"prompt": "a red apple", "width": 64, "height": 64}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/sdxl-turbo", {"prompt": "a red apple", "width": 64, "height": 64, "steps": 1}),
+        ("/sdxl-lightning", {"prompt": "a red apple", "width": 64, "height": 64}),
+    ],
+)
 def test_the_sdxl_endpoint_executes_and_answers_its_declared_jpeg(ryla_instantid, path, body):
     started = time.monotonic()
     response = httpx.post(f"{ryla_instantid}{path}", json=body, timeout=300)

@@ -22,7 +22,9 @@ from test_real_comfyui import PROJECT
 from PIL import Image
 
 SEED = 20261201
-HOSTILE_PER_ENDPOINT = 260  # × 7 endpoints (3 of the test app, 4 of qwen-image), plus 40 schema-generated bodies each: > 2,000 requests
+HOSTILE_PER_ENDPOINT = (
+    260  # × 7 endpoints (3 of the test app, 4 of qwen-image), plus 40 schema-generated bodies each: > 2,000 requests
+)
 SCHEMA_EXAMPLES = 40
 COUNTS = collections.Counter()
 
@@ -33,13 +35,30 @@ def fuzz(tmp_path_factory):
     placeholder(base, "checkpoints", "placeholder.safetensors")
     ryla = tmp_path_factory.mktemp("fuzz-ryla")
     config = json.loads((ROOT / "cdk-like.json").read_text())
-    (ryla / "cdk-like.json").write_text(json.dumps({**config, "app": f"ts-node --swc {ROOT / 'bin' / 'ryla.ts'}", "clientPolicy": str(ROOT / "client-policy.yaml")}))
+    (ryla / "cdk-like.json").write_text(
+        json.dumps(
+            {
+                **config,
+                "app": f"ts-node --swc {ROOT / 'bin' / 'ryla.ts'}",
+                "clientPolicy": str(ROOT / "client-policy.yaml"),
+            }
+        )
+    )
     comfy, comfy_url = start_comfyui(base)
     test_app, test_url = start_serve(PROJECT, comfy_url, base, log=open(base / "serve-test.log", "wb"))
     ryla_app, ryla_url = start_serve(ryla, comfy_url, base, log=open(base / "serve-ryla.log", "wb"), app="qwen-image")
     apps = {
         "test": (test_url, json.loads((PROJECT / "synth.out" / "clients" / "endpoints.json").read_text())["endpoints"]),
-        "qwen-image": (ryla_url, {p: e for p, e in json.loads((ryla / "synth.out" / "clients" / "endpoints.json").read_text())["endpoints"].items() if e["app"] == "qwen-image"}),
+        "qwen-image": (
+            ryla_url,
+            {
+                p: e
+                for p, e in json.loads((ryla / "synth.out" / "clients" / "endpoints.json").read_text())[
+                    "endpoints"
+                ].items()
+                if e["app"] == "qwen-image"
+            },
+        ),
     }
     yield {"apps": apps, "comfy": comfy, "comfy_url": comfy_url, "servers": [test_app, ryla_app], "base": base}
     for process in (test_app, ryla_app):
@@ -87,14 +106,48 @@ def sample(prop):
 
 PNG = base64.b64encode(encoded(Image.new("RGB", (8, 8), "blue"), format="PNG")).decode()
 TEXT_VALUES = ["\ud800", "a\udfffb", "", " ", "x" * 20000, "💥" * 50, "\x00"]
-NUMBER_VALUES = ["1e400", "-1e400", "NaN", "Infinity", "-Infinity", "1e308", "-0", "7.5", "9" * 40, '"7"', "true", "null", "[]", "{}"]
+NUMBER_VALUES = [
+    "1e400",
+    "-1e400",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e308",
+    "-0",
+    "7.5",
+    "9" * 40,
+    '"7"',
+    "true",
+    "null",
+    "[]",
+    "{}",
+]
 FILE_VALUES = [
     *(base64.b64encode(b).decode() for b in BOMBS.values()),
-    base64.b64encode(b"not a picture").decode(), PNG[:40], "data:image/png;base64,!!!!", "data:,",
-    "https://[::1/x.png", "https://[not-an-ip]/x.png", "https://localhost/x.png", "https://127.0.0.1:1/x.png",
-    "https://10.0.0.1/x.png", "https://169.254.169.254/latest", "http://example.com/x.png", "ftp://x/y", "https://xn--/x.png",
+    base64.b64encode(b"not a picture").decode(),
+    PNG[:40],
+    "data:image/png;base64,!!!!",
+    "data:,",
+    "https://[::1/x.png",
+    "https://[not-an-ip]/x.png",
+    "https://localhost/x.png",
+    "https://127.0.0.1:1/x.png",
+    "https://10.0.0.1/x.png",
+    "https://169.254.169.254/latest",
+    "http://example.com/x.png",
+    "ftp://x/y",
+    "https://xn--/x.png",
 ]
-RAW_BODIES = [b"", b"{", b"[]", b'"x"', b"null", b"\xff\xfe\x00", b"[" * 50000 + b"]" * 50000, b'{"a":' * 3000 + b"1" + b"}" * 3000]
+RAW_BODIES = [
+    b"",
+    b"{",
+    b"[]",
+    b'"x"',
+    b"null",
+    b"\xff\xfe\x00",
+    b"[" * 50000 + b"]" * 50000,
+    b'{"a":' * 3000 + b"1" + b"}" * 3000,
+]
 
 
 def hostile_bodies(rng, endpoint):
@@ -136,8 +189,13 @@ def test_no_5xx_slow_refusal_or_memory_blow_up_over_2000_requests(fuzz):
             # Bodies generated from the published schema: the test app runs its weight-free graphs (200);
             # the RYLA app's are refused by the bare ComfyUI's validation (422).
 
-            @settings(max_examples=SCHEMA_EXAMPLES, derandomize=True, database=None, deadline=None,
-                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+            @settings(
+                max_examples=SCHEMA_EXAMPLES,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+            )
             @given(from_schema(endpoint["requestSchema"]))
             def generated(body):
                 send(url, path, json.dumps(body).encode())
@@ -147,9 +205,13 @@ def test_no_5xx_slow_refusal_or_memory_blow_up_over_2000_requests(fuzz):
         assert process.poll() is None, "a serve process died"
     for url, _ in fuzz["apps"].values():
         assert httpx.get(f"{url}/health", timeout=10).status_code == 200
-    assert fuzz["comfy"].poll() is None and httpx.get(f"{fuzz['comfy_url']}/system_stats", timeout=10).status_code == 200
+    assert (
+        fuzz["comfy"].poll() is None and httpx.get(f"{fuzz['comfy_url']}/system_stats", timeout=10).status_code == 200
+    )
     peak = max(peak, rss_bytes(fuzz["comfy"].pid))
     total = sum(COUNTS.values())
-    print(f"fuzz: {total} requests, statuses {dict(sorted(COUNTS.items()))}, ComfyUI RSS +{(peak - comfy_start) / MIB:.0f} MiB")
+    print(
+        f"fuzz: {total} requests, statuses {dict(sorted(COUNTS.items()))}, ComfyUI RSS +{(peak - comfy_start) / MIB:.0f} MiB"
+    )
     assert total >= 2000
     assert peak - comfy_start <= 256 * MIB

@@ -33,7 +33,9 @@ def servers(tmp_path_factory):
 
 def raw(servers, path, content, content_type="application/json"):
     started = time.monotonic()
-    response = httpx.post(f"{servers['api']}{path}", content=content, headers={"Content-Type": content_type}, timeout=60)
+    response = httpx.post(
+        f"{servers['api']}{path}", content=content, headers={"Content-Type": content_type}, timeout=60
+    )
     response.elapsed_s = time.monotonic() - started
     return response
 
@@ -86,10 +88,16 @@ BOMBS = {
 }
 
 
-@pytest.mark.parametrize("body, field", [
-    (b'{"width": 1e400}', "width"), (b'{"width": NaN}', "width"), (b'{"width": -Infinity}', "width"),
-    (b'{"image": "\\ud800"}', "image"), (b'{"image": 1e400}', "image"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (b'{"width": 1e400}', "width"),
+        (b'{"width": NaN}', "width"),
+        (b'{"width": -Infinity}', "width"),
+        (b'{"image": "\\ud800"}', "image"),
+        (b'{"image": 1e400}', "image"),
+    ],
+)
 def test_a_value_fastapi_could_not_even_show_is_422_naming_the_field(servers, body, field):
     path = "/upload" if field == "image" else "/invert"
     response = raw(servers, path, body)
@@ -104,7 +112,16 @@ def test_a_body_that_is_not_utf8_is_422_naming_the_body(servers):
         assert response.json()["message"].startswith("invalid request: ")
 
 
-@pytest.mark.parametrize("url", ["https://[::1/x.png", "https://[not-an-ip]/x.png", "https://example.com:99999/x.png", "https://xn--/x.png", "https://a\u3002\ud7ff.example/x.png"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[::1/x.png",
+        "https://[not-an-ip]/x.png",
+        "https://example.com:99999/x.png",
+        "https://xn--/x.png",
+        "https://a\u3002\ud7ff.example/x.png",
+    ],
+)
 def test_a_malformed_url_host_is_422_naming_the_field(servers, url):
     before = queued(servers)
     response = raw(servers, "/upload", ('{"image": %s}' % __import__("json").dumps(url)).encode())
@@ -113,11 +130,14 @@ def test_a_malformed_url_host_is_422_naming_the_field(servers, url):
     assert queued(servers) == before
 
 
-@pytest.mark.parametrize("data, why", [
-    (b"not an image at all", "not a decodable image (UnidentifiedImageError)"),
-    (encoded(Image.new("RGB", (64, 64), "red"), format="PNG")[:-40], "not a decodable image"),
-    (encoded(Image.new("RGB", (64, 64), "red"), format="JPEG")[:200], "not a decodable image"),
-])
+@pytest.mark.parametrize(
+    "data, why",
+    [
+        (b"not an image at all", "not a decodable image (UnidentifiedImageError)"),
+        (encoded(Image.new("RGB", (64, 64), "red"), format="PNG")[:-40], "not a decodable image"),
+        (encoded(Image.new("RGB", (64, 64), "red"), format="JPEG")[:200], "not a decodable image"),
+    ],
+)
 def test_bytes_that_are_not_an_image_are_422_before_anything_is_queued(servers, data, why):
     before = queued(servers)
     response = upload(servers, data)
@@ -146,12 +166,16 @@ def test_no_request_under_1_mib_raises_comfyui_memory_by_more_than_256_mib(serve
     few ordinary requests: ComfyUI's resident memory never grows by more than 256 MiB over its start."""
     largest = encoded(Image.new("RGB", (2048, 2048), (10, 200, 30)), format="PNG")
     assert len(largest) < MIB
-    assert upload(servers, encoded(Image.new("RGB", (8, 8)), format="PNG")).status_code == 200  # warm: first model of LoadImage etc.
+    assert (
+        upload(servers, encoded(Image.new("RGB", (8, 8)), format="PNG")).status_code == 200
+    )  # warm: first model of LoadImage etc.
     start = rss_bytes(servers["comfy_pid"])
     peak = start
     for data in [*BOMBS.values(), largest, largest, *BOMBS.values()]:
         response = upload(servers, data)
         assert response.status_code in (200, 413), response.text
         peak = max(peak, rss_bytes(servers["comfy_pid"]))
-    print(f"ComfyUI resident memory: {start / MIB:.0f} MiB at the start, peak {peak / MIB:.0f} MiB (+{(peak - start) / MIB:.0f} MiB)")
+    print(
+        f"ComfyUI resident memory: {start / MIB:.0f} MiB at the start, peak {peak / MIB:.0f} MiB (+{(peak - start) / MIB:.0f} MiB)"
+    )
     assert peak - start <= 256 * MIB, f"ComfyUI grew by {(peak - start) / MIB:.0f} MiB"

@@ -15,7 +15,12 @@ GATE = ROOT / "templates" / "runtime" / "import_gate.py"
 
 
 def gate(base, *args):
-    run = subprocess.run([COMFY_PYTHON, GATE, "--comfy-dir", COMFY, "--base-directory", base, "--cpu", *map(str, args)], capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [COMFY_PYTHON, GATE, "--comfy-dir", COMFY, "--base-directory", base, "--cpu", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return run.returncode, run.stdout, run.stderr
 
 
@@ -32,13 +37,18 @@ def base(tmp_path_factory):
 def test_a_pack_that_raises_on_import_fails_the_gate_with_its_name_and_error(base):
     code, _, err = gate(base, "--pack", "broken_pack", "--class", "KSampler=a.json")
     assert code == 1
-    assert "custom node broken_pack: failed to import: ModuleNotFoundError: No module named 'a_module_nobody_installed'" in err
+    assert (
+        "custom node broken_pack: failed to import: ModuleNotFoundError: No module named 'a_module_nobody_installed'"
+        in err
+    )
 
 
 def test_a_workflow_class_that_nothing_registers_fails_the_gate(base):
     code, _, err = gate(base, "--class", "KSampler=a.json", "--class", "InstantIDFaceAnalysis=sdxl-instantid.json")
     assert code == 1
-    assert "node class InstantIDFaceAnalysis (workflow sdxl-instantid.json): registered by no node ComfyUI loaded" in err
+    assert (
+        "node class InstantIDFaceAnalysis (workflow sdxl-instantid.json): registered by no node ComfyUI loaded" in err
+    )
     assert "KSampler" not in err
 
 

@@ -99,14 +99,17 @@ def test_an_uploaded_image_reaches_load_image(servers):
     assert (image.size, image.getpixel((3, 3))) == ((12, 10), (0, 255, 255))
 
 
-@pytest.mark.parametrize("url,why", [
-    ("https://127.0.0.1:9/a.png", "loopback"),
-    ("https://localhost:9/a.png", "loopback"),
-    ("https://10.1.2.3/a.png", "private"),
-    ("https://169.254.169.254/latest/meta-data", "private"),
-    ("https://[::ffff:127.0.0.1]:9/a.png", "loopback"),
-    ("http://example.com/a.png", "only https"),
-])
+@pytest.mark.parametrize(
+    "url,why",
+    [
+        ("https://127.0.0.1:9/a.png", "loopback"),
+        ("https://localhost:9/a.png", "loopback"),
+        ("https://10.1.2.3/a.png", "private"),
+        ("https://169.254.169.254/latest/meta-data", "private"),
+        ("https://[::ffff:127.0.0.1]:9/a.png", "loopback"),
+        ("http://example.com/a.png", "only https"),
+    ],
+)
 def test_image_urls_to_private_addresses_or_without_https_are_refused(servers, url, why):
     response = post(servers, "/upload", {"image": url})
     assert response.status_code == 422, response.text
@@ -165,7 +168,9 @@ def test_an_https_image_url_is_fetched_checked_and_capped(in_process, https_file
     assert too_big.value.status == 413 and str(UPLOAD_MAX_BYTES) in too_big.value.detail["message"]
     # The default policy trusts only public CAs: the self-signed server is refused, not fetched.
     with pytest.raises(runtime.ComfyError) as untrusted:
-        make_runner(url_policy=runtime.UrlPolicy(allow_address=lambda address: True)).execute(upload, {"image": base_url + "/blue.png"})
+        make_runner(url_policy=runtime.UrlPolicy(allow_address=lambda address: True)).execute(
+            upload, {"image": base_url + "/blue.png"}
+        )
     assert untrusted.value.status == 422 and "CERTIFICATE_VERIFY_FAILED" in untrusted.value.detail["message"]
 
 
@@ -179,19 +184,25 @@ def test_an_inline_image_over_its_cap_is_413_naming_the_field(servers):
 def test_a_body_over_the_routes_cap_is_413_whether_sized_or_chunked(servers):
     # The route's cap: 1 MiB besides files + the image cap in base64; this body is over it.
     oversized = json.dumps({"image": "A" * (1024 * 1024 + UPLOAD_MAX_BYTES * 2)}).encode()
-    sized = httpx.post(f"{servers['api']}/upload", content=oversized, headers={"Content-Type": "application/json"}, timeout=30)
+    sized = httpx.post(
+        f"{servers['api']}/upload", content=oversized, headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert sized.status_code == 413, sized.text
 
     def chunks():
         for start in range(0, len(oversized), 65536):
-            yield oversized[start:start + 65536]
+            yield oversized[start : start + 65536]
 
-    chunked = httpx.post(f"{servers['api']}/upload", content=chunks(), headers={"Content-Type": "application/json"}, timeout=30)
+    chunked = httpx.post(
+        f"{servers['api']}/upload", content=chunks(), headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert chunked.status_code == 413, chunked.text
 
 
 def test_malformed_json_is_422(servers):
-    response = httpx.post(f"{servers['api']}/invert", content=b'{"width": 8,', headers={"Content-Type": "application/json"}, timeout=30)
+    response = httpx.post(
+        f"{servers['api']}/invert", content=b'{"width": 8,', headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert response.status_code == 422 and "json" in response.text.lower()
 
 
@@ -270,8 +281,13 @@ def test_a_client_that_disconnects_cancels_its_prompt(servers):
 
 def verify(servers, *args):
     """`modal-cdk verify --app local --base-url <serve>` in the test project, as a user runs it."""
-    return subprocess.run(["node", ROOT / "bin" / "modal-cdk.js", "verify", "--app", "local", "--base-url", servers["api"], *args],
-                          cwd=PROJECT, capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        ["node", ROOT / "bin" / "modal-cdk.js", "verify", "--app", "local", "--base-url", servers["api"], *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_verify_passes_endpoints_that_answer_as_declared(servers, tmp_path):
@@ -294,7 +310,10 @@ def test_verify_names_a_failing_endpoint_and_exits_1(servers):
     assert run.returncode == 1, run.stdout + run.stderr
     results = {r["path"]: r for r in json.loads(run.stdout)}
     assert results["/slow"]["result"] == "failed", results["/slow"]
-    assert results["/slow"]["problem"] in ("no answer within 2 s", 'content type "application/json", expected image/png') or results["/slow"]["status"] == 504, results["/slow"]
+    assert (
+        results["/slow"]["problem"] in ("no answer within 2 s", 'content type "application/json", expected image/png')
+        or results["/slow"]["status"] == 504
+    ), results["/slow"]
     assert (results["/lora"]["result"], results["/lora"]["status"]) == ("failed", 500), results["/lora"]
     assert "CheckpointLoaderSimple" in results["/lora"]["problem"], results["/lora"]
     assert results["/invert"]["result"] == "passed"

@@ -29,12 +29,21 @@ PACK_SCHEMAS = sorted(p for p in (ROOT / "bin" / "ryla" / "nodes").glob("*.json"
 # VideoHelperSuite, RES4LYF, SeedVR2); the others use only core nodes.
 CUSTOM = ["/sdxl-instantid", "/flux-pulid", "/flux-ipadapter-faceid", "/video-faceswap", "/z-image-danrisi", "/seedvr2"]
 CORE_ONLY = [
-    "/flux", "/flux-dev", "/flux-dev-lora",
-    "/sdxl-turbo", "/sdxl-lightning",
-    "/qwen-image-2512", "/qwen-image-2512-fast", "/qwen-image-2512-lora",
-    "/qwen-image-edit-2511", "/qwen-image-inpaint-2511",
-    "/z-image-simple", "/z-image-lora",
-    "/wan2.6", "/wan2.6-r2v", "/wan2.6-lora",
+    "/flux",
+    "/flux-dev",
+    "/flux-dev-lora",
+    "/sdxl-turbo",
+    "/sdxl-lightning",
+    "/qwen-image-2512",
+    "/qwen-image-2512-fast",
+    "/qwen-image-2512-lora",
+    "/qwen-image-edit-2511",
+    "/qwen-image-inpaint-2511",
+    "/z-image-simple",
+    "/z-image-lora",
+    "/wan2.6",
+    "/wan2.6-r2v",
+    "/wan2.6-lora",
 ]
 
 
@@ -60,7 +69,14 @@ def comfy(tmp_path_factory):
     runtime = load_module(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"] / "comfy_runtime.py", "comfy_runtime_ryla")
     object_info = runtime.ComfyRunner(base, None, ".", url=url)._get("/object_info")
     standins = {c for c, e in object_info.items() if e["python_module"] == "custom_nodes.mcdk_standin"}
-    yield {"base": base, "url": url, "runtime": runtime, "core": set(object_info) - standins, "standins": standins, "declared": set(standin["nodes"])}
+    yield {
+        "base": base,
+        "url": url,
+        "runtime": runtime,
+        "core": set(object_info) - standins,
+        "standins": standins,
+        "declared": set(standin["nodes"]),
+    }
     process.kill()
 
 
@@ -85,7 +101,10 @@ def bound_graph(comfy, path):
 
 def classes_of(path):
     app, endpoint = ENDPOINTS[path]
-    return {n["class_type"] for n in json.loads((SYNTH_OUT / "apps" / app["id"] / endpoint["workflow"]).read_text()).values()}
+    return {
+        n["class_type"]
+        for n in json.loads((SYNTH_OUT / "apps" / app["id"] / endpoint["workflow"]).read_text()).values()
+    }
 
 
 def test_the_lists_cover_all_21_endpoints_and_the_stand_in_registers_every_declared_class(comfy):
@@ -122,7 +141,9 @@ def test_a_broken_copy_of_a_custom_node_workflow_is_refused_naming_the_node(comf
         with pytest.raises(comfy["runtime"].ComfyError) as error:
             runner.queue_and_wait(broken, "ryla-check", 30)
         assert error.value.status == 422
-        assert (node_id, node["class_type"]) in [(e["node_id"], e["class_type"]) for e in error.value.detail["node_errors"]]
+        assert (node_id, node["class_type"]) in [
+            (e["node_id"], e["class_type"]) for e in error.value.detail["node_errors"]
+        ]
         assert literal in json.dumps(error.value.detail)
         broken_any = True
     assert broken_any, f"{path}: no custom-node input to break"
@@ -136,5 +157,7 @@ def test_a_broken_copy_is_refused_naming_the_node(comfy):
     with pytest.raises(comfy["runtime"].ComfyError) as error:
         runner.queue_and_wait(missing_model, "ryla-check", 30)
     assert error.value.status == 422
-    assert [(e["node_id"], e["class_type"]) for e in error.value.detail["node_errors"]] == [(loader, "CheckpointLoaderSimple")]
+    assert [(e["node_id"], e["class_type"]) for e in error.value.detail["node_errors"]] == [
+        (loader, "CheckpointLoaderSimple")
+    ]
     assert "not-shipped.safetensors" in json.dumps(error.value.detail)

@@ -57,4 +57,3 @@ def test_phase_1_starts_comfyui_with_the_gpu_hidden_then_phase_2_gives_it_the_de
     assert media_type == "image/png"
     image = Image.open(io.BytesIO(body))
     assert image.size == (8, 4) and image.getpixel((0, 0))[:3] == (255, 255, 255)  # black, inverted
-

@@ -11,22 +11,36 @@ import sys
 import pytest
 from conftest import ROOT
 
-SAMPLE = json.loads((ROOT / "test" / "fixtures" / "comfy-ui" / "ui-twins-templates-0.7.25-sample.json").read_text())["outputs"]
+SAMPLE = json.loads((ROOT / "test" / "fixtures" / "comfy-ui" / "ui-twins-templates-0.7.25-sample.json").read_text())[
+    "outputs"
+]
 SITE = next((ROOT / ".venv-comfy" / "lib").glob("python3*/site-packages"))
 TEMPLATES = {p.stem: p for p in SITE.glob("comfyui_workflow_templates_media_*/templates/*.json")}
 # The frontend that exported the sample had the RYLA packs loaded; the same schemas are given here.
-PACKS = [arg for p in sorted((ROOT / "bin" / "ryla" / "nodes").glob("*.json")) if not p.name.startswith("comfyui-") for arg in ("--custom-nodes", str(p))]
+PACKS = [
+    arg
+    for p in sorted((ROOT / "bin" / "ryla" / "nodes").glob("*.json"))
+    if not p.name.startswith("comfyui-")
+    for arg in ("--custom-nodes", str(p))
+]
 # The sample's one difference, explained. The server that made it could not import the audio nodes (no
 # torchaudio), so the frontend exported these four without a class_type (and SaveAudioMP3's widget values
 # under "UNKNOWN"). Our snapshot has them (dumped with an import-only torchaudio stand-in), so we give each
 # its class and inputs; every other node of that workflow agrees.
 CLASSLESS_IN_THE_SAMPLE = {
-    "audio_ace_step_1_m2m_editing": {"18": "VAEDecodeAudio", "59": "SaveAudioMP3", "64": "LoadAudio", "68": "VAEEncodeAudio"},
+    "audio_ace_step_1_m2m_editing": {
+        "18": "VAEDecodeAudio",
+        "59": "SaveAudioMP3",
+        "64": "LoadAudio",
+        "68": "VAEEncodeAudio",
+    },
 }
 
 
 def cli(*args):
-    return subprocess.run(["node", str(ROOT / "bin" / "modal-cdk.js"), *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        ["node", str(ROOT / "bin" / "modal-cdk.js"), *map(str, args)], capture_output=True, text=True, cwd=ROOT
+    )
 
 
 def essentials(graph):
@@ -59,19 +73,32 @@ def test_check_passes_a_converted_template_and_names_a_broken_one(tmp_path):
     api = tmp_path / "sdxl.json"
     api.write_text(json.dumps(converted))
     ok = cli("workflow", "check", api)
-    assert ok.returncode == 0 and ok.stdout.startswith(f"sdxl.json: no problems ({len(converted)} nodes, node schemas of ComfyUI 0.3.75)"), ok.stderr
+    assert ok.returncode == 0 and ok.stdout.startswith(
+        f"sdxl.json: no problems ({len(converted)} nodes, node schemas of ComfyUI 0.3.75)"
+    ), ok.stderr
     sampler = next(i for i, n in converted.items() if n["class_type"] == "KSamplerAdvanced")
     converted[sampler]["inputs"]["steps"] = 0
     api.write_text(json.dumps(converted))
     bad = cli("workflow", "check", api)
     assert bad.returncode == 1
-    assert f"workflow sdxl.json node {sampler} (KSamplerAdvanced) input steps: got 0, expected at least 1 (ComfyUI's min) — fix the value" in bad.stderr
+    assert (
+        f"workflow sdxl.json node {sampler} (KSamplerAdvanced) input steps: got 0, expected at least 1 (ComfyUI's min) — fix the value"
+        in bad.stderr
+    )
 
 
 def test_cli_usage_errors_and_help():
-    assert cli("workflow", "--help").stdout.startswith("Usage: modal-cdk workflow <convert|check> <file.json> [options]")
-    for args, message in [((), "expected a sub-command, convert or check, got nothing"), (("convert",), "expected one workflow file, got none"),
-                          (("check", "a.json", "--comfy-version", "latest"), '--comfy-version: got "latest", expected a release such as "0.3.75"')]:
+    assert cli("workflow", "--help").stdout.startswith(
+        "Usage: modal-cdk workflow <convert|check> <file.json> [options]"
+    )
+    for args, message in [
+        ((), "expected a sub-command, convert or check, got nothing"),
+        (("convert",), "expected one workflow file, got none"),
+        (
+            ("check", "a.json", "--comfy-version", "latest"),
+            '--comfy-version: got "latest", expected a release such as "0.3.75"',
+        ),
+    ]:
         run = cli("workflow", *args)
         assert run.returncode == 2 and message in run.stderr, run.stderr
     missing = cli("workflow", "check", "nope.json")

@@ -135,7 +135,10 @@ def execute(graph, classes, cache, loaders):
     load_seconds = 0.0
     for node_id in order(graph):
         node = graph[node_id]
-        inputs = {k: (outputs[v[0]][v[1]] if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) else v) for k, v in node["inputs"].items()}
+        inputs = {
+            k: (outputs[v[0]][v[1]] if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) else v)
+            for k, v in node["inputs"].items()
+        }
         key = (node["class_type"], json.dumps(node["inputs"], sort_keys=True))
         if node["class_type"] in loaders and key in cache:
             outputs[node_id] = cache[key]
@@ -159,7 +162,14 @@ def made_up_video(graph, frames=16):
     from comfy_api.latest._input_impl.video_types import VideoFromComponents
     from comfy_api.latest._util.video_types import VideoComponents
 
-    size = next((n["inputs"] for n in graph.values() if isinstance(n["inputs"].get("width"), int) and isinstance(n["inputs"].get("height"), int)), {})
+    size = next(
+        (
+            n["inputs"]
+            for n in graph.values()
+            if isinstance(n["inputs"].get("width"), int) and isinstance(n["inputs"].get("height"), int)
+        ),
+        {},
+    )
     width, height = size.get("width", 1024), size.get("height", 1024)
     ramp = torch.linspace(0, 1, width).expand(frames, height, width)
     images = torch.stack([ramp, ramp.flip(-1), torch.full_like(ramp, 0.5)], dim=-1)
@@ -212,7 +222,15 @@ def main():
     folder_paths.set_input_directory(str(input_dir))
 
     classes = node_classes(args.comfy)
-    loaders = {"CheckpointLoaderSimple", "CLIPLoader", "DualCLIPLoader", "VAELoader", "UNETLoader", "LoraLoader", "LoraLoaderModelOnly"}
+    loaders = {
+        "CheckpointLoaderSimple",
+        "CLIPLoader",
+        "DualCLIPLoader",
+        "VAELoader",
+        "UNETLoader",
+        "LoraLoader",
+        "LoraLoaderModelOnly",
+    }
 
     manifest = json.loads(args.manifest.read_text())
     app = next(a for a in manifest["apps"] if a["id"] == args.app)
@@ -255,11 +273,23 @@ def measure(endpoint, app, app_dir, classes, loaders, input_dir):
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         timings.append((time.monotonic() - started, load))
-    size = next((n["inputs"] for n in graph.values() if "width" in n["inputs"] and "height" in n["inputs"] and not isinstance(n["inputs"]["width"], list)), {})
+    size = next(
+        (
+            n["inputs"]
+            for n in graph.values()
+            if "width" in n["inputs"] and "height" in n["inputs"] and not isinstance(n["inputs"]["width"], list)
+        ),
+        {},
+    )
     return {
-        "app": app["id"], "gpu": app["gpu"], "width": size.get("width"), "height": size.get("height"),
+        "app": app["id"],
+        "gpu": app["gpu"],
+        "width": size.get("width"),
+        "height": size.get("height"),
         **({"frames": size["length"]} if isinstance(size.get("length"), int) else {}),
-        "loadSeconds": round(timings[0][1], 2), "firstSeconds": round(timings[0][0], 2), "warmSeconds": round(timings[1][0], 2),
+        "loadSeconds": round(timings[0][1], 2),
+        "firstSeconds": round(timings[0][0], 2),
+        "warmSeconds": round(timings[1][0], 2),
         "peakGpuMemoryGb": round(torch.cuda.max_memory_allocated() / 1e9, 2) if torch.cuda.is_available() else None,
     }
 
@@ -270,8 +300,12 @@ def report(results, failures):
 
     return {
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
-        "driver": _driver(), "torch": torch.__version__, "comfyui": comfyui_version.__version__,
-        "date": time.strftime("%Y-%m-%d"), "endpoints": dict(sorted(results.items())), "failures": dict(sorted(failures.items())),
+        "driver": _driver(),
+        "torch": torch.__version__,
+        "comfyui": comfyui_version.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+        "endpoints": dict(sorted(results.items())),
+        "failures": dict(sorted(failures.items())),
     }
 
 
@@ -279,7 +313,15 @@ def _driver():
     try:
         import subprocess
 
-        return subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True, text=True, timeout=30).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout.strip()
+            or None
+        )
     except OSError:
         return None
 

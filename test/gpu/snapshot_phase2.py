@@ -42,8 +42,11 @@ def main():
     # Phase 2: the extension's own route handler, registered on a stand-in PromptServer.
     routes = {}
     server = types.ModuleType("server")
-    server.PromptServer = types.SimpleNamespace(instance=types.SimpleNamespace(routes=types.SimpleNamespace(
-        post=lambda path: lambda handler: routes.setdefault(path, handler))))
+    server.PromptServer = types.SimpleNamespace(
+        instance=types.SimpleNamespace(
+            routes=types.SimpleNamespace(post=lambda path: lambda handler: routes.setdefault(path, handler))
+        )
+    )
     sys.modules["server"] = server
     runpy.run_path(str(EXTENSION / "__init__.py"))
     started = time.monotonic()
@@ -61,7 +64,12 @@ def main():
         "matmul_on_comfy_device": product_ok,
     }
     print(json.dumps(result))
-    ok = phase1 == {"device": "cpu", "cuda_initialized": False} and answer["device"].startswith("cuda") and answer["vram_mb"] > 0 and product_ok
+    ok = (
+        phase1 == {"device": "cpu", "cuda_initialized": False}
+        and answer["device"].startswith("cuda")
+        and answer["vram_mb"] > 0
+        and product_ok
+    )
     sys.exit(0 if ok else 1)
 
 

@@ -43,4 +43,3 @@ def app_case(request):
     """(manifest entry, imported module) for each app."""
     entry = next(a for a in MANIFEST["apps"] if a["id"] == request.param)
     return entry, import_app(request.param)
-

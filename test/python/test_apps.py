@@ -69,8 +69,14 @@ def test_memory_snapshot_and_start_phases(app_case):
     assert settings["timeout"] == entry["timeoutSeconds"]
     assert settings["startup_timeout"] == entry["startupTimeoutSeconds"]
     functions = module.app._local_state.classes["ComfyUI"]._get_partial_functions()
-    phases = {flag: [name for name, f in functions.items() if f.flags & flag] for flag in (Flags.ENTER_PRE_SNAPSHOT, Flags.ENTER_POST_SNAPSHOT)}
+    phases = {
+        flag: [name for name, f in functions.items() if f.flags & flag]
+        for flag in (Flags.ENTER_PRE_SNAPSHOT, Flags.ENTER_POST_SNAPSHOT)
+    }
     if entry["memorySnapshot"]:
-        assert phases == {Flags.ENTER_PRE_SNAPSHOT: ["start_for_snapshot"], Flags.ENTER_POST_SNAPSHOT: ["after_restore"]}
+        assert phases == {
+            Flags.ENTER_PRE_SNAPSHOT: ["start_for_snapshot"],
+            Flags.ENTER_POST_SNAPSHOT: ["after_restore"],
+        }
     else:
         assert phases == {Flags.ENTER_PRE_SNAPSHOT: [], Flags.ENTER_POST_SNAPSHOT: ["start"]}

@@ -93,7 +93,9 @@ def test_follows_303_to_the_result(server):
             reply(200, b"\xff\xd8\xff", {"Content-Type": "image/jpeg", "X-Seed": "7"})(handler)
 
     server.answer = answer
-    content_type, data, headers = client.call_endpoint("/flux", {"prompt": "a cat"}, base_url=server.url, proxy_auth=("wk-1", "ws-1"))
+    content_type, data, headers = client.call_endpoint(
+        "/flux", {"prompt": "a cat"}, base_url=server.url, proxy_auth=("wk-1", "ws-1")
+    )
     assert (content_type, data, headers["X-Seed"]) == ("image/jpeg", b"\xff\xd8\xff", "7")
     assert [(m, p) for m, p, _ in server.seen] == [("POST", "/flux"), ("GET", "/flux?__modal_function_call_id=fc-1")]
     assert server.seen[0][2]["Modal-Key"] == "wk-1" and server.seen[1][2]["Modal-Secret"] == "ws-1"

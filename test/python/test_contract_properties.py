@@ -19,18 +19,32 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from test_request_models import RecordingRunner, minimal_body
 
-SCHEMAS = {path: e["requestSchema"] for path, e in json.loads((SYNTH_OUT / "clients" / "endpoints.json").read_text())["endpoints"].items()}
+SCHEMAS = {
+    path: e["requestSchema"]
+    for path, e in json.loads((SYNTH_OUT / "clients" / "endpoints.json").read_text())["endpoints"].items()
+}
 CASES = [(a["id"], e) for a in MANIFEST["apps"] for e in a["endpoints"]]
 IDS = [e["path"] for _, e in CASES]
 CLIENTS = {}
 
 # Seeded (derandomize): the same examples every run, no example database written.
-SETTINGS = settings(deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+SETTINGS = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
 # The wide mix of JSON values a careless client sends.
 WIDE_VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.integers(-5, 5000).map(float),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12), st.sampled_from(["", "7", "7.5", "true", "null", "1e3", " 768 "]),
-    st.lists(st.text(max_size=4), max_size=4), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.integers(-5, 5000).map(float),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(["", "7", "7.5", "true", "null", "1e3", " 768 "]),
+    st.lists(st.text(max_size=4), max_size=4),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
 
 

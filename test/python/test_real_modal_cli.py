@@ -25,7 +25,9 @@ def no_token_env(tmp_path, modal_on_path=False):
 
 
 def test_modal_deploy_takes_the_flags_the_plan_uses():
-    help_text = subprocess.run([VENV_BIN / "modal", "deploy", "--help"], capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run(
+        [VENV_BIN / "modal", "deploy", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     plan = json.loads((SYNTH_OUT / "deploy-plan.json").read_text())
     flags = {arg for step in plan["steps"] for arg in step["args"] if arg.startswith("--")}
     assert flags == {"--name", "--env", "--tag"}
@@ -46,7 +48,9 @@ deployApp({json.dumps(step)}, {{
 }}).then((result) => console.log(JSON.stringify({{ result, lines }})));
 """
     env = no_token_env(tmp_path, modal_on_path=True)
-    run = subprocess.run(["node", "-e", driver], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True)
+    run = subprocess.run(
+        ["node", "-e", driver], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert any("Token missing" in line for line in report["lines"]), report["lines"]
     result = report["result"]
@@ -62,13 +66,21 @@ require('./lib/cli/swc-register').registerTypeScript();
 const { logsArgs } = require('./lib/cli/logs-command');
 console.log(JSON.stringify([logsArgs('example-flux', 'main', { since: '2h', tail: '50' }), logsArgs('example-flux', 'main', { follow: true })]));
 """
-    forms = json.loads(subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout)
+    forms = json.loads(
+        subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+    )
     env = no_token_env(tmp_path)
     for argv in forms:
         run = subprocess.run([VENV_BIN / "modal", *argv], env=env, capture_output=True, text=True, timeout=120)
         assert "Token missing" in run.stdout + run.stderr, (argv, run.stdout, run.stderr)
     # and what the usage check in logs-command.ts refuses, the real CLI refuses too
-    both = subprocess.run([VENV_BIN / "modal", "app", "logs", "example-flux", "--follow", "--since", "2h"], env=env, capture_output=True, text=True, timeout=120)
+    both = subprocess.run(
+        [VENV_BIN / "modal", "app", "logs", "example-flux", "--follow", "--since", "2h"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "--follow cannot be combined with --since" in both.stdout + both.stderr
 
 
@@ -85,13 +97,21 @@ console.log(JSON.stringify([
   modalArgs.volumeLs('example-models', '/loras', 'main'), modalArgs.volumePut('example-models', {json.dumps(str(local))}, '/loras/style.safetensors', 'main'),
 ]));
 """
-    forms = json.loads(subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout)
+    forms = json.loads(
+        subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+    )
     env = no_token_env(tmp_path)
     for argv in forms:
         run = subprocess.run([VENV_BIN / "modal", *argv], env=env, capture_output=True, text=True, timeout=120)
         assert "Token missing" in run.stdout + run.stderr, (argv, run.stdout, run.stderr)
     # The check is sharp: an unknown flag stops at the parser, before any token is looked for.
-    wrong = subprocess.run([VENV_BIN / "modal", "app", "list", "--environment-name", "main"], env=env, capture_output=True, text=True, timeout=120)
+    wrong = subprocess.run(
+        [VENV_BIN / "modal", "app", "list", "--environment-name", "main"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Token missing" not in wrong.stdout + wrong.stderr and "No such option" in wrong.stdout + wrong.stderr
 
 
@@ -99,9 +119,21 @@ def test_status_reports_the_real_cli_auth_failure_clearly(tmp_path):
     """`modal-cdk status` with the real CLI on PATH and no token: exit 1, no drift table, Modal's hint."""
     project = tmp_path / "project"
     project.mkdir()
-    (project / "cdk-like.json").write_text(json.dumps({"app": f"ts-node --swc {ROOT / 'bin' / 'example.ts'}", "modal": {"workspace": "acme"}}))
+    (project / "cdk-like.json").write_text(
+        json.dumps({"app": f"ts-node --swc {ROOT / 'bin' / 'example.ts'}", "modal": {"workspace": "acme"}})
+    )
     env = no_token_env(tmp_path, modal_on_path=True)
-    run = subprocess.run(["node", ROOT / "bin" / "modal-cdk.js", "status"], cwd=project, env=env, capture_output=True, text=True, timeout=180)
+    run = subprocess.run(
+        ["node", ROOT / "bin" / "modal-cdk.js", "status"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert run.returncode == 1, run.stderr
     assert run.stdout == ""
-    assert "modal-cdk status: could not ask Modal: modal app list exited with 1: Modal refused the credentials" in run.stderr
+    assert (
+        "modal-cdk status: could not ask Modal: modal app list exited with 1: Modal refused the credentials"
+        in run.stderr
+    )

@@ -9,10 +9,26 @@ from fastapi.testclient import TestClient
 from media import tiny_mp4, tiny_png
 
 # Real (tiny) files: the runtime decode-checks images and videos, and test_ryla_workflows.py binds these.
-SAMPLES = {"string": "a red fox", "image": base64.b64encode(tiny_png()).decode(), "video": base64.b64encode(tiny_mp4()).decode(),
-           "int": None, "float": None, "bool": True, "seed": 7}
+SAMPLES = {
+    "string": "a red fox",
+    "image": base64.b64encode(tiny_png()).decode(),
+    "video": base64.b64encode(tiny_mp4()).decode(),
+    "int": None,
+    "float": None,
+    "bool": True,
+    "seed": 7,
+}
 # A value of the wrong kind for each field type (a seed must be ≥ 0).
-BAD_VALUES = {"string": 12, "image": 12, "video": 12, "enum": "not-a-choice", "bool": "maybe", "int": "x", "float": "x", "seed": -1}
+BAD_VALUES = {
+    "string": 12,
+    "image": 12,
+    "video": 12,
+    "enum": "not-a-choice",
+    "bool": "maybe",
+    "int": "x",
+    "float": "x",
+    "seed": -1,
+}
 
 
 class RecordingRunner:
@@ -121,12 +137,21 @@ def test_values_json_can_carry_but_not_show_are_422_naming_the_field(client):
     for endpoint in entry["endpoints"]:
         base = json.dumps(minimal_body(endpoint))[1:-1]
         for field in endpoint["fields"]:
-            values = ["1e400", "NaN", "-Infinity"] + (['"\\ud800"', '"a\\udfffb"'] if field["type"] in ("string", "image", "video") else [])
+            values = ["1e400", "NaN", "-Infinity"] + (
+                ['"\\ud800"', '"a\\udfffb"'] if field["type"] in ("string", "image", "video") else []
+            )
             for value in values:
                 body = "{" + (base + ", " if base else "") + f'"{field["name"]}": {value}' + "}"
-                response = http.post(endpoint["path"], content=body.encode(), headers={"content-type": "application/json"})
+                response = http.post(
+                    endpoint["path"], content=body.encode(), headers={"content-type": "application/json"}
+                )
                 assert response.status_code == 422, (field["name"], value, response.text)
-                assert ["body", field["name"]] in [e["loc"][:2] for e in response.json()["detail"]], (field["name"], value)
+                assert ["body", field["name"]] in [e["loc"][:2] for e in response.json()["detail"]], (
+                    field["name"],
+                    value,
+                )
         for content_type in ("text/plain", "application/json"):
             response = http.post(endpoint["path"], content=b"\xff\xfe\x00", headers={"content-type": content_type})
-            assert response.status_code == 422 and response.json()["message"].startswith("invalid request"), response.text
+            assert response.status_code == 422 and response.json()["message"].startswith("invalid request"), (
+                response.text
+            )

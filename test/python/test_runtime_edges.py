@@ -39,8 +39,14 @@ HOSTILE = {
 
 def one_file_spec(tmp_path, field):
     (tmp_path / "one.json").write_text('{"1": {"class_type": "LoadImage", "inputs": {"image": "a.png"}}}')
-    return {"workflow": "one.json", "fields": [{**field, "name": "media", "targets": [["1", "image"]]}],
-            "output": "png", "content_type": "image/png", "output_node": "2", "timeout_seconds": 5}
+    return {
+        "workflow": "one.json",
+        "fields": [{**field, "name": "media", "targets": [["1", "image"]]}],
+        "output": "png",
+        "content_type": "image/png",
+        "output_node": "2",
+        "timeout_seconds": 5,
+    }
 
 
 @pytest.mark.parametrize("kind", ["image", "video"])
@@ -77,10 +83,21 @@ def test_upper_case_schemes_are_the_same_schemes(tmp_path):
     assert fetched == ["HTTPS://images.example.com/a.png"]
 
 
-@pytest.mark.parametrize("address", [
-    "::a9fe:a9fe", "::ffff:0:7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::7f00:1", "2002:7f00:1::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
-    "::ffff:169.254.169.254", "::1", "fe80::1", "fc00::1",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::a9fe:a9fe",
+        "::ffff:0:7f00:1",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b:1::7f00:1",
+        "2002:7f00:1::1",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "::ffff:169.254.169.254",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+    ],
+)
 def test_ipv6_forms_of_private_addresses_are_not_public(address):
     assert runtime.is_public_address(ipaddress.ip_address(address)) is False
 
@@ -109,8 +126,22 @@ def test_a_dead_comfyui_is_a_503_without_its_log_and_health_says_so(tmp_path, ca
 
 def test_a_missing_model_file_is_named_as_the_request_sent_it(tmp_path):
     (tmp_path / "lora.json").write_text('{"1": {"class_type": "LoraLoader", "inputs": {"lora_name": "x"}}}')
-    field = {"name": "lora_name", "type": "string", "targets": [["1", "lora_name"]], "model_folder": "loras", "format": "team/{lora_name}", "ensure_suffix": ".safetensors"}
-    spec = {"workflow": "lora.json", "fields": [field], "output": "png", "content_type": "image/png", "output_node": "2", "timeout_seconds": 5}
+    field = {
+        "name": "lora_name",
+        "type": "string",
+        "targets": [["1", "lora_name"]],
+        "model_folder": "loras",
+        "format": "team/{lora_name}",
+        "ensure_suffix": ".safetensors",
+    }
+    spec = {
+        "workflow": "lora.json",
+        "fields": [field],
+        "output": "png",
+        "content_type": "image/png",
+        "output_node": "2",
+        "timeout_seconds": 5,
+    }
     runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=tmp_path)
     runner._get = lambda path, timeout=30: ["team/other.safetensors"]
     runner.queue_and_wait = lambda *a: pytest.fail("queued a prompt for a missing LoRA")
@@ -120,6 +151,7 @@ def test_a_missing_model_file_is_named_as_the_request_sent_it(tmp_path):
     assert "no file '/home/me/loras/mine' (looked up as 'team//home/me/loras/mine.safetensors')" in message
     # run() leaves a field's message as it is: the name the request sent, not cut down to "mine".
     from fastapi import HTTPException
+
     with pytest.raises(HTTPException) as answered:
         runner.run(spec, {"lora_name": "/home/me/loras/mine"})
     assert "'/home/me/loras/mine'" in answered.value.detail["message"]
@@ -193,6 +225,8 @@ def test_an_unforeseen_failure_is_a_json_500_not_plain_text(tmp_path):
     endpoint = next(a for a in __import__("conftest").MANIFEST["apps"] if a["id"] == APP_IDS[0])["endpoints"][0]
     from test_request_models import minimal_body
 
-    response = TestClient(module.create_api(runner), raise_server_exceptions=False).post(endpoint["path"], json=minimal_body(endpoint))
+    response = TestClient(module.create_api(runner), raise_server_exceptions=False).post(
+        endpoint["path"], json=minimal_body(endpoint)
+    )
     assert response.status_code == 500 and response.headers["content-type"] == "application/json"
     assert response.json()["detail"]["message"] == "internal error (KeyError): see the app's logs"

@@ -24,24 +24,79 @@ RAW_PNG_BYTES = base64.b64decode(RAW_PNG)
 # (§5.5), test-all-endpoints-comprehensive.py and benchmark-endpoints.py (§5.6), the playground.
 CLIENT_BODIES = {
     "/flux": [
-        {"prompt": "a red fox", "negative_prompt": "", "width": 1024, "height": 1024, "steps": 4, "cfg": 1.0, "seed": 5},
+        {
+            "prompt": "a red fox",
+            "negative_prompt": "",
+            "width": 1024,
+            "height": 1024,
+            "steps": 4,
+            "cfg": 1.0,
+            "seed": 5,
+        },
         {"prompt": "a red fox", "width": 1024, "height": 1024, "steps": 4, "seed": 42},
     ],
     "/flux-dev": [
-        {"prompt": "a red fox", "negative_prompt": "deformed, blurry, bad anatomy, ugly, low quality, nsfw, nude, naked",
-         "width": 1024, "height": 1024, "steps": 20, "cfg": 3.5, "seed": 123},
+        {
+            "prompt": "a red fox",
+            "negative_prompt": "deformed, blurry, bad anatomy, ugly, low quality, nsfw, nude, naked",
+            "width": 1024,
+            "height": 1024,
+            "steps": 20,
+            "cfg": 3.5,
+            "seed": 123,
+        },
         {"prompt": "a red fox", "width": 1024, "height": 768, "steps": 20, "seed": 42},
     ],
     "/flux-dev-lora": [
-        {"prompt": "a red fox", "width": 512, "height": 512, "steps": 20, "cfg": 1.0, "seed": 1, "lora_id": "test-benchmark", "lora_strength": 0.8},
+        {
+            "prompt": "a red fox",
+            "width": 512,
+            "height": 512,
+            "steps": 20,
+            "cfg": 1.0,
+            "seed": 1,
+            "lora_id": "test-benchmark",
+            "lora_strength": 0.8,
+        },
         {"prompt": "a red fox", "lora_name": "flux-character-abc", "trigger_word": "ohwx"},
     ],
     "/sdxl-instantid": [
-        {"prompt": "a portrait", "reference_image": PNG, "negative_prompt": "", "width": 1024, "height": 1024, "steps": 20, "cfg": 7.0,
-         "sampler_name": "euler", "scheduler": "normal", "instantid_strength": 0.8, "sdxl_checkpoint": "sd_xl_base_1.0.safetensors", "face_provider": "CPU"},
-        {"prompt": "a portrait", "reference_image": PNG, "negative_prompt": "", "width": 1024, "height": 1024, "steps": 20, "cfg": 3.5, "seed": 9,
-         "instantid_strength": 0.8, "controlnet_strength": 0.6, "face_provider": "GPU"},
-        {"prompt": "a portrait", "reference_image": PNG, "width": 1024, "height": 1024, "steps": 20, "seed": 42, "instantid_strength": 0.8},
+        {
+            "prompt": "a portrait",
+            "reference_image": PNG,
+            "negative_prompt": "",
+            "width": 1024,
+            "height": 1024,
+            "steps": 20,
+            "cfg": 7.0,
+            "sampler_name": "euler",
+            "scheduler": "normal",
+            "instantid_strength": 0.8,
+            "sdxl_checkpoint": "sd_xl_base_1.0.safetensors",
+            "face_provider": "CPU",
+        },
+        {
+            "prompt": "a portrait",
+            "reference_image": PNG,
+            "negative_prompt": "",
+            "width": 1024,
+            "height": 1024,
+            "steps": 20,
+            "cfg": 3.5,
+            "seed": 9,
+            "instantid_strength": 0.8,
+            "controlnet_strength": 0.6,
+            "face_provider": "GPU",
+        },
+        {
+            "prompt": "a portrait",
+            "reference_image": PNG,
+            "width": 1024,
+            "height": 1024,
+            "steps": 20,
+            "seed": 42,
+            "instantid_strength": 0.8,
+        },
     ],
     "/sdxl-turbo": [
         {"prompt": "a red fox", "width": 1024, "height": 1024, "seed": 42},
@@ -52,13 +107,43 @@ CLIENT_BODIES = {
         {"prompt": "a red fox", "width": 1024, "height": 1024, "steps": 20, "cfg": 1.0, "seed": 3},
     ],
     "/flux-pulid": [
-        {"prompt": "a portrait", "reference_image": PNG, "negative_prompt": "ugly", "width": 1024, "height": 1024, "steps": 20, "cfg": 1.0, "seed": 4,
-         "pulid_strength": 0.8, "pulid_start": 0.0, "pulid_end": 1.0, "face_provider": "CPU"},
-        {"prompt": "a portrait", "reference_image": PNG, "width": 1024, "height": 1024, "steps": 20, "seed": 42, "pulid_weight": 0.8},
+        {
+            "prompt": "a portrait",
+            "reference_image": PNG,
+            "negative_prompt": "ugly",
+            "width": 1024,
+            "height": 1024,
+            "steps": 20,
+            "cfg": 1.0,
+            "seed": 4,
+            "pulid_strength": 0.8,
+            "pulid_start": 0.0,
+            "pulid_end": 1.0,
+            "face_provider": "CPU",
+        },
+        {
+            "prompt": "a portrait",
+            "reference_image": PNG,
+            "width": 1024,
+            "height": 1024,
+            "steps": 20,
+            "seed": 42,
+            "pulid_weight": 0.8,
+        },
     ],
     "/flux-ipadapter-faceid": [
-        {"prompt": "a portrait", "reference_image": PNG, "negative_prompt": "ugly", "width": 1024, "height": 1024, "steps": 20, "cfg": 1.0,
-         "seed": 4, "ipadapter_strength": 0.8, "face_provider": "CPU"},
+        {
+            "prompt": "a portrait",
+            "reference_image": PNG,
+            "negative_prompt": "ugly",
+            "width": 1024,
+            "height": 1024,
+            "steps": 20,
+            "cfg": 1.0,
+            "seed": 4,
+            "ipadapter_strength": 0.8,
+            "face_provider": "CPU",
+        },
     ],
     "/qwen-image-2512": [
         {"prompt": "a red fox", "negative_prompt": "", "width": 1328, "height": 1328, "seed": 8},
@@ -68,7 +153,16 @@ CLIENT_BODIES = {
         {"prompt": "a red fox", "aspect_ratio": "1:1", "seed": 42},
     ],
     "/qwen-image-2512-lora": [
-        {"prompt": "a red fox", "negative_prompt": "", "width": 1328, "height": 1328, "seed": 8, "lora_id": "abc", "lora_strength": 1.0, "trigger_word": "ohwx"},
+        {
+            "prompt": "a red fox",
+            "negative_prompt": "",
+            "width": 1328,
+            "height": 1328,
+            "seed": 8,
+            "lora_id": "abc",
+            "lora_strength": 1.0,
+            "trigger_word": "ohwx",
+        },
     ],
     "/video-faceswap": [
         {"source_video": MP4, "reference_image": PNG, "fps": 30, "restore_face": True},
@@ -82,22 +176,64 @@ CLIENT_BODIES = {
     ],
     "/z-image-simple": [
         {"prompt": "a red fox", "negative_prompt": "", "width": 1024, "height": 1024, "steps": 9, "cfg": 1.0},
-        {"prompt": "a red fox", "negative_prompt": "", "width": 1024, "height": 1024, "steps": 4, "cfg": 0.0, "seed": 42},
+        {
+            "prompt": "a red fox",
+            "negative_prompt": "",
+            "width": 1024,
+            "height": 1024,
+            "steps": 4,
+            "cfg": 0.0,
+            "seed": 42,
+        },
     ],
     "/z-image-danrisi": [
         {"prompt": "a red fox", "negative_prompt": "", "width": 1024, "height": 1024, "steps": 20, "cfg": 1.0},
     ],
     "/z-image-lora": [
-        {"prompt": "a red fox", "width": 512, "height": 512, "lora_id": "test-benchmark", "lora_strength": 0.8, "steps": 8, "cfg": 4.5},
+        {
+            "prompt": "a red fox",
+            "width": 512,
+            "height": 512,
+            "lora_id": "test-benchmark",
+            "lora_strength": 0.8,
+            "steps": 8,
+            "cfg": 4.5,
+        },
     ],
     "/wan2.6": [
-        {"prompt": "a fox running", "negative_prompt": "", "width": 832, "height": 480, "num_frames": 33, "fps": 16, "seed": 2},
+        {
+            "prompt": "a fox running",
+            "negative_prompt": "",
+            "width": 832,
+            "height": 480,
+            "num_frames": 33,
+            "fps": 16,
+            "seed": 2,
+        },
         {"prompt": "a fox running", "width": 832, "height": 480, "length": 17, "steps": 20, "fps": 16, "seed": 42},
-        {"prompt": "a fox running", "width": 480, "height": 480, "length": 17, "fps": 16, "steps": 20, "cfg": 6.0, "seed": 1},
+        {
+            "prompt": "a fox running",
+            "width": 480,
+            "height": 480,
+            "length": 17,
+            "fps": 16,
+            "steps": 20,
+            "cfg": 6.0,
+            "seed": 1,
+        },
     ],
     "/wan2.6-lora": [
-        {"prompt": "a fox running", "negative_prompt": "", "width": 832, "height": 480, "num_frames": 33, "fps": 16, "seed": 2,
-         "lora_id": "abc", "lora_strength": 1.0},
+        {
+            "prompt": "a fox running",
+            "negative_prompt": "",
+            "width": 832,
+            "height": 480,
+            "num_frames": 33,
+            "fps": 16,
+            "seed": 2,
+            "lora_id": "abc",
+            "lora_strength": 1.0,
+        },
     ],
     "/wan2.6-r2v": [
         {"prompt": "a fox running", "reference_video": MP4},
@@ -134,7 +270,9 @@ def clients(tmp_path_factory):
     for app_id in sorted(set(APP_OF.values())):
         app_dir = SYNTH_OUT / "apps" / app_id
         sys.path.insert(0, str(app_dir))  # request_files.py ships beside the runtime
-        spec = importlib.util.spec_from_file_location(f"comfy_runtime_{app_id.replace('-', '_')}", app_dir / "comfy_runtime.py")
+        spec = importlib.util.spec_from_file_location(
+            f"comfy_runtime_{app_id.replace('-', '_')}", app_dir / "comfy_runtime.py"
+        )
         runtime = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(runtime)
         runner = BindingRunner(runtime, app_dir, tmp_path_factory.mktemp(app_id))
@@ -160,10 +298,21 @@ def test_todays_client_bodies_are_accepted(clients, path, body):
 
 ALIASES = [
     ("/wan2.6", {"prompt": "p", "seed": 1, "length": 17}, {"prompt": "p", "seed": 1, "num_frames": 17}),
-    ("/wan2.6-lora", {"prompt": "p", "seed": 1, "lora_id": "a", "length": 17}, {"prompt": "p", "seed": 1, "lora_id": "a", "num_frames": 17}),
-    ("/wan2.6-r2v", {"prompt": "p", "seed": 1, "reference_videos": [MP4], "length": 17}, {"prompt": "p", "seed": 1, "reference_video": MP4, "num_frames": 17}),
-    ("/flux-pulid", {"prompt": "p", "seed": 1, "reference_image": PNG, "pulid_weight": 0.7, "start_at": 0.1, "end_at": 0.9},
-     {"prompt": "p", "seed": 1, "reference_image": PNG, "pulid_strength": 0.7, "pulid_start": 0.1, "pulid_end": 0.9}),
+    (
+        "/wan2.6-lora",
+        {"prompt": "p", "seed": 1, "lora_id": "a", "length": 17},
+        {"prompt": "p", "seed": 1, "lora_id": "a", "num_frames": 17},
+    ),
+    (
+        "/wan2.6-r2v",
+        {"prompt": "p", "seed": 1, "reference_videos": [MP4], "length": 17},
+        {"prompt": "p", "seed": 1, "reference_video": MP4, "num_frames": 17},
+    ),
+    (
+        "/flux-pulid",
+        {"prompt": "p", "seed": 1, "reference_image": PNG, "pulid_weight": 0.7, "start_at": 0.1, "end_at": 0.9},
+        {"prompt": "p", "seed": 1, "reference_image": PNG, "pulid_strength": 0.7, "pulid_start": 0.1, "pulid_end": 0.9},
+    ),
     ("/seedvr2", {"image": PNG, "max_resolution": 3000}, {"image": PNG, "max_resolution_2": 3000}),
 ]
 
@@ -174,7 +323,13 @@ def test_an_alias_sets_the_same_node_input_as_its_canonical_name(clients, path, 
 
 
 def test_each_declared_alias_has_a_case_above(manifest):
-    declared = {(e["path"], alias) for a in manifest["apps"] for e in a["endpoints"] for f in e["fields"] for alias in f["aliases"]}
+    declared = {
+        (e["path"], alias)
+        for a in manifest["apps"]
+        for e in a["endpoints"]
+        for f in e["fields"]
+        for alias in f["aliases"]
+    }
     covered = {(path, key) for path, _, aliased in ALIASES for key in aliased}
     assert declared <= covered
 
@@ -193,7 +348,11 @@ def test_contract_values_reach_their_nodes(clients):
     turbo, _ = post(clients, "/sdxl-turbo", {"prompt": "a fox", "steps": 20})
     assert turbo["5"]["steps"] == 4  # clamped to 1..4 as the old server did
 
-    instantid, files = post(clients, "/sdxl-instantid", {"prompt": "p", "reference_image": PNG, "face_provider": "GPU", "controlnet_strength": 0.5})
+    instantid, files = post(
+        clients,
+        "/sdxl-instantid",
+        {"prompt": "p", "reference_image": PNG, "face_provider": "GPU", "controlnet_strength": 0.5},
+    )
     assert instantid["3"]["provider"] == "CUDA"
     assert instantid["8"]["cn_strength"] == 0.5
     assert instantid["5"]["image"] == files[0] and files[0].endswith(".png")
@@ -203,7 +362,9 @@ def test_contract_values_reach_their_nodes(clients):
     assert qwen["4"]["strength_model"] == 1.0
     assert qwen["6"]["text"] == "A beautiful woman"
 
-    swap, files = post(clients, "/video-faceswap", {"source_video": MP4, "reference_image": PNG, "restore_face": False, "fps": 24})
+    swap, files = post(
+        clients, "/video-faceswap", {"source_video": MP4, "reference_image": PNG, "restore_face": False, "fps": 24}
+    )
     assert swap["3"]["face_restore_model"] == "none"
     assert swap["1"]["force_rate"] == swap["4"]["frame_rate"] == 24
     assert swap["1"]["video"].endswith(".mp4")
@@ -244,7 +405,7 @@ def test_reasonable_values_refused_before_are_accepted(clients):
     nulls, _ = post(clients, "/flux", {"prompt": "a fox", "seed": None, "width": None})
     assert nulls["5"]["width"] == 1024 and nulls["3"]["seed"] == 42  # null means left out: the defaults
     data = base64.b64encode(RAW_PNG_BYTES).decode()
-    wrapped = "\n".join(data[i:i + 76] for i in range(0, len(data), 76))
+    wrapped = "\n".join(data[i : i + 76] for i in range(0, len(data), 76))
     for image in (wrapped, data.rstrip("="), base64.urlsafe_b64encode(RAW_PNG_BYTES).decode()):
         _, files = post(clients, "/seedvr2", {"image": image})
         assert len(files) == 1
@@ -252,7 +413,14 @@ def test_reasonable_values_refused_before_are_accepted(clients):
 
 def test_strings_for_numbers_and_numbers_for_booleans_are_422(clients):
     _, http = clients["flux"]
-    for body in ({"prompt": "p", "steps": True}, {"prompt": "p", "width": "768"}, {"prompt": "p", "cfg": "7.5"}, {"prompt": "p", "width": 768.5}):
+    for body in (
+        {"prompt": "p", "steps": True},
+        {"prompt": "p", "width": "768"},
+        {"prompt": "p", "cfg": "7.5"},
+        {"prompt": "p", "width": 768.5},
+    ):
         response = http.post("/flux-dev", json=body)
         assert response.status_code == 422, body
-    assert post(clients, "/flux-dev", {"prompt": "p", "width": 768.0})[0]["5"]["width"] == 768  # 768.0 is a whole number
+    assert (
+        post(clients, "/flux-dev", {"prompt": "p", "width": 768.0})[0]["5"]["width"] == 768
+    )  # 768.0 is a whole number

@@ -12,31 +12,99 @@ import torch
 F8 = torch.float8_e4m3fn
 
 SDXL_UNET = {
-    "use_checkpoint": False, "image_size": 32, "out_channels": 4, "use_spatial_transformer": True, "legacy": False,
-    "num_classes": "sequential", "adm_in_channels": 2816, "in_channels": 4, "model_channels": 320,
-    "num_res_blocks": [2, 2, 2], "transformer_depth": [0, 0, 2, 2, 10, 10], "channel_mult": [1, 2, 4],
-    "transformer_depth_middle": 10, "use_linear_in_transformer": True, "context_dim": 2048, "num_head_channels": 64,
-    "transformer_depth_output": [0, 0, 0, 2, 2, 2, 10, 10, 10], "use_temporal_attention": False, "use_temporal_resblock": False,
+    "use_checkpoint": False,
+    "image_size": 32,
+    "out_channels": 4,
+    "use_spatial_transformer": True,
+    "legacy": False,
+    "num_classes": "sequential",
+    "adm_in_channels": 2816,
+    "in_channels": 4,
+    "model_channels": 320,
+    "num_res_blocks": [2, 2, 2],
+    "transformer_depth": [0, 0, 2, 2, 10, 10],
+    "channel_mult": [1, 2, 4],
+    "transformer_depth_middle": 10,
+    "use_linear_in_transformer": True,
+    "context_dim": 2048,
+    "num_head_channels": 64,
+    "transformer_depth_output": [0, 0, 0, 2, 2, 2, 10, 10, 10],
+    "use_temporal_attention": False,
+    "use_temporal_resblock": False,
 }
 FLUX_UNET = {
-    "image_model": "flux", "axes_dim": [16, 56, 56], "num_heads": 24, "mlp_ratio": 4.0, "theta": 10000, "out_channels": 16,
-    "qkv_bias": True, "in_channels": 16, "hidden_size": 3072, "context_in_dim": 4096, "patch_size": 2, "vec_in_dim": 768,
-    "depth": 19, "depth_single_blocks": 38,
+    "image_model": "flux",
+    "axes_dim": [16, 56, 56],
+    "num_heads": 24,
+    "mlp_ratio": 4.0,
+    "theta": 10000,
+    "out_channels": 16,
+    "qkv_bias": True,
+    "in_channels": 16,
+    "hidden_size": 3072,
+    "context_in_dim": 4096,
+    "patch_size": 2,
+    "vec_in_dim": 768,
+    "depth": 19,
+    "depth_single_blocks": 38,
 }
 Z_IMAGE_UNET = {
-    "image_model": "lumina2", "patch_size": 2, "in_channels": 16, "dim": 3840, "cap_feat_dim": 2560, "n_layers": 30, "qk_norm": True,
-    "n_heads": 30, "n_kv_heads": 30, "axes_dims": [32, 48, 48], "axes_lens": [1536, 512, 512], "rope_theta": 256.0,
-    "ffn_dim_multiplier": 8.0 / 3.0, "z_image_modulation": True, "time_scale": 1000.0, "pad_tokens_multiple": 32,
+    "image_model": "lumina2",
+    "patch_size": 2,
+    "in_channels": 16,
+    "dim": 3840,
+    "cap_feat_dim": 2560,
+    "n_layers": 30,
+    "qk_norm": True,
+    "n_heads": 30,
+    "n_kv_heads": 30,
+    "axes_dims": [32, 48, 48],
+    "axes_lens": [1536, 512, 512],
+    "rope_theta": 256.0,
+    "ffn_dim_multiplier": 8.0 / 3.0,
+    "z_image_modulation": True,
+    "time_scale": 1000.0,
+    "pad_tokens_multiple": 32,
 }
 QWEN_IMAGE_UNET = {"image_model": "qwen_image", "in_channels": 64, "num_layers": 60}
 WAN_14B_UNET = {
-    "image_model": "wan2.1", "dim": 5120, "out_dim": 16, "num_heads": 40, "ffn_dim": 13824, "num_layers": 40, "patch_size": (1, 2, 2),
-    "freq_dim": 256, "window_size": (-1, -1), "qk_norm": True, "cross_attn_norm": True, "eps": 1e-6, "in_dim": 16, "model_type": "t2v",
+    "image_model": "wan2.1",
+    "dim": 5120,
+    "out_dim": 16,
+    "num_heads": 40,
+    "ffn_dim": 13824,
+    "num_layers": 40,
+    "patch_size": (1, 2, 2),
+    "freq_dim": 256,
+    "window_size": (-1, -1),
+    "qk_norm": True,
+    "cross_attn_norm": True,
+    "eps": 1e-6,
+    "in_dim": 16,
+    "model_type": "t2v",
 }
 WAN_VACE_14B_UNET = {**WAN_14B_UNET, "model_type": "vace", "vace_in_dim": 96, "vace_layers": 8}
-WAN_21_VAE = {"dim": 96, "z_dim": 16, "dim_mult": [1, 2, 4, 4], "num_res_blocks": 2, "attn_scales": [], "temperal_downsample": [False, True, True], "dropout": 0.0}
-SD_VAE = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128, "ch_mult": [1, 2, 4, 4],
-          "num_res_blocks": 2, "attn_resolutions": [], "dropout": 0.0}
+WAN_21_VAE = {
+    "dim": 96,
+    "z_dim": 16,
+    "dim_mult": [1, 2, 4, 4],
+    "num_res_blocks": 2,
+    "attn_scales": [],
+    "temperal_downsample": [False, True, True],
+    "dropout": 0.0,
+}
+SD_VAE = {
+    "double_z": True,
+    "z_channels": 4,
+    "resolution": 256,
+    "in_channels": 3,
+    "out_ch": 3,
+    "ch": 128,
+    "ch_mult": [1, 2, 4, 4],
+    "num_res_blocks": 2,
+    "attn_resolutions": [],
+    "dropout": 0.0,
+}
 FLUX_VAE = {**SD_VAE, "z_channels": 16}
 
 
@@ -49,9 +117,13 @@ def _cast(state, dtype, matrices=None):
     """Every floating tensor to `dtype`; with `matrices` (fp8 files), the linear layers' weight matrices to
     that instead (embeddings, convolutions, vectors and a vision tower keep `dtype`, as ComfyUI's fp8 files
     have them)."""
+
     def pick(k, v):
-        linear = v.ndim == 2 and not any(part in k for part in ("embed", "shared", "norm")) and not k.startswith("visual.")
+        linear = (
+            v.ndim == 2 and not any(part in k for part in ("embed", "shared", "norm")) and not k.startswith("visual.")
+        )
         return matrices if matrices is not None and linear else dtype
+
     return {k: v.to(pick(k, v)) if v.is_floating_point() else v for k, v in state.items()}
 
 
@@ -79,10 +151,13 @@ def _sd_vae():
 def _flux_vae():
     import comfy.ldm.models.autoencoder as ae
 
-    return _meta(lambda: ae.AutoencodingEngine(
-        regularizer_config={"target": "comfy.ldm.models.autoencoder.DiagonalGaussianRegularizer"},
-        encoder_config={"target": "comfy.ldm.modules.diffusionmodules.model.Encoder", "params": FLUX_VAE},
-        decoder_config={"target": "comfy.ldm.modules.diffusionmodules.model.Decoder", "params": FLUX_VAE})).state_dict()
+    return _meta(
+        lambda: ae.AutoencodingEngine(
+            regularizer_config={"target": "comfy.ldm.models.autoencoder.DiagonalGaussianRegularizer"},
+            encoder_config={"target": "comfy.ldm.modules.diffusionmodules.model.Encoder", "params": FLUX_VAE},
+            decoder_config={"target": "comfy.ldm.modules.diffusionmodules.model.Decoder", "params": FLUX_VAE},
+        )
+    ).state_dict()
 
 
 def _clip_l(dtype):
@@ -112,6 +187,7 @@ def _wan_vae():
 def lora_of(base):
     """A rank-32 LoRA (lora_down/lora_up, ComfyUI's generic `diffusion_model.<key>` names) over every linear
     weight of `base`'s diffusion model: the shape of a character or distillation LoRA."""
+
     def build():
         dtype = torch.float32 if base.endswith("-fp32") else torch.bfloat16
         unet = BUILDERS[base.removesuffix("-fp32")]()
@@ -122,6 +198,7 @@ def lora_of(base):
                 state[f"{name}.lora_down.weight"] = torch.empty((32, v.shape[1]), dtype=dtype, device="meta")
                 state[f"{name}.lora_up.weight"] = torch.empty((v.shape[0], 32), dtype=dtype, device="meta")
         return state
+
     return build
 
 
@@ -142,8 +219,10 @@ def flux_schnell_fp8_checkpoint():
     """FLUX.1 schnell checkpoint as Comfy-Org ships it: fp8 UNet and T5-XXL, fp16 CLIP-L, the 16-channel VAE."""
     model_config, model = _unet({**FLUX_UNET, "guidance_embed": False}, torch.bfloat16)
     unet = _cast(model.diffusion_model.state_dict(), torch.bfloat16, F8)
-    clip = {**{f"clip_l.transformer.{k}": v for k, v in _cast(_clip_l(torch.float16), torch.float16).items()},
-            **{f"t5xxl.transformer.{k}": v for k, v in _cast(_t5xxl(torch.bfloat16), torch.bfloat16, F8).items()}}
+    clip = {
+        **{f"clip_l.transformer.{k}": v for k, v in _cast(_clip_l(torch.float16), torch.float16).items()},
+        **{f"t5xxl.transformer.{k}": v for k, v in _cast(_t5xxl(torch.bfloat16), torch.bfloat16, F8).items()},
+    }
     state = {f"model.diffusion_model.{k}": v for k, v in unet.items()}
     state.update(model_config.process_clip_state_dict_for_saving(clip))
     state.update(model_config.process_vae_state_dict_for_saving(_cast(_flux_vae(), torch.float16)))
@@ -207,8 +286,18 @@ def made_up_spiece():
     words = "a an the woman man cat dog walking running on in at beach city street forest night day sunny rainy portrait photo of with red blue green light".split()
     lines = [" ".join(words[(i * 7 + j * 3) % len(words)] for j in range(12)) for i in range(2000)]
     model = io.BytesIO()
-    sentencepiece.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model, vocab_size=40, model_type="unigram", hard_vocab_limit=False,
-                                             num_threads=1, pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines),
+        model_writer=model,
+        vocab_size=40,
+        model_type="unigram",
+        hard_vocab_limit=False,
+        num_threads=1,
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+    )
     return torch.frombuffer(bytearray(model.getvalue()), dtype=torch.uint8)
 
 
@@ -241,9 +330,15 @@ def check(kind, state):
     expected = {
         "sdxl-checkpoint": lambda: unet_class("model.diffusion_model.") == "SDXL",
         "flux-dev-diffusion": lambda: unet_class("") == "Flux",
-        "flux-schnell-fp8-checkpoint": lambda: unet_class("model.diffusion_model.") == "FluxSchnell" and "text_encoders.t5xxl.transformer.encoder.block.23.layer.1.DenseReluDense.wi_1.weight" in state,
+        "flux-schnell-fp8-checkpoint": lambda: (
+            unet_class("model.diffusion_model.") == "FluxSchnell"
+            and "text_encoders.t5xxl.transformer.encoder.block.23.layer.1.DenseReluDense.wi_1.weight" in state
+        ),
         "t5xxl-fp16": lambda: comfy.sd.detect_te_model(state) == comfy.sd.TEModel.T5_XXL,
-        "clip-l": lambda: "text_model.encoder.layers.11.mlp.fc1.weight" in state and "text_model.encoder.layers.12.mlp.fc1.weight" not in state,
+        "clip-l": lambda: (
+            "text_model.encoder.layers.11.mlp.fc1.weight" in state
+            and "text_model.encoder.layers.12.mlp.fc1.weight" not in state
+        ),
         "flux-vae": lambda: state["decoder.conv_in.weight"].shape[1] == 16 and "post_quant_conv.weight" not in state,
         "z-image-diffusion": lambda: unet_class("") == "ZImage",
         "qwen-image-fp8-diffusion": lambda: unet_class("") == "QwenImage",
@@ -253,7 +348,10 @@ def check(kind, state):
         "qwen3-4b": lambda: comfy.sd.detect_te_model(state) == comfy.sd.TEModel.QWEN3_4B,
         "qwen25-vl-7b-fp8": lambda: comfy.sd.detect_te_model(state) == comfy.sd.TEModel.QWEN25_7B,
         "umt5-xxl-fp8": lambda: comfy.sd.detect_te_model(state) == comfy.sd.TEModel.T5_XXL and "spiece_model" in state,
-        "wan-vae": lambda: state["decoder.head.0.gamma"].shape[0] == 96 and "decoder.upsamples.0.upsamples.0.residual.2.weight" not in state,
+        "wan-vae": lambda: (
+            state["decoder.head.0.gamma"].shape[0] == 96
+            and "decoder.upsamples.0.upsamples.0.residual.2.weight" not in state
+        ),
     }
     if kind.startswith("lora:"):
         if not any(k.endswith(".lora_up.weight") for k in state):
@@ -280,7 +378,18 @@ BUILDERS = {
     "umt5-xxl-fp8": umt5_xxl_fp8,
     "wan-vae": wan_vae,
 }
-BUILDERS.update({f"lora:{base}": lora_of(base) for base in ("flux-dev-diffusion", "z-image-diffusion", "qwen-image-fp8-diffusion", "qwen-image-fp8-diffusion-fp32", "wan-14b-fp8-diffusion")})
+BUILDERS.update(
+    {
+        f"lora:{base}": lora_of(base)
+        for base in (
+            "flux-dev-diffusion",
+            "z-image-diffusion",
+            "qwen-image-fp8-diffusion",
+            "qwen-image-fp8-diffusion-fp32",
+            "wan-14b-fp8-diffusion",
+        )
+    }
+)
 
 # Which architecture each declared file is, by file name: facts about the models (reference/models.md).
 FILES = {

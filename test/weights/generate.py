@@ -28,7 +28,15 @@ from pathlib import Path
 
 SEED = 20261201
 FORMAT_VERSION = 2
-SAFETENSORS_DTYPES = {"float16": "F16", "bfloat16": "BF16", "float32": "F32", "float8_e4m3fn": "F8_E4M3", "int64": "I64", "int32": "I32", "uint8": "U8"}
+SAFETENSORS_DTYPES = {
+    "float16": "F16",
+    "bfloat16": "BF16",
+    "float32": "F32",
+    "float8_e4m3fn": "F8_E4M3",
+    "int64": "I64",
+    "int32": "I32",
+    "uint8": "U8",
+}
 
 
 def fill(name, meta, device):
@@ -53,7 +61,11 @@ def write_safetensors(path, state, metadata, device):
     names = sorted(state)
     for name in names:
         size = state[name].numel() * state[name].element_size()
-        header[name] = {"dtype": SAFETENSORS_DTYPES[str(state[name].dtype).removeprefix("torch.")], "shape": list(state[name].shape), "data_offsets": [offset, offset + size]}
+        header[name] = {
+            "dtype": SAFETENSORS_DTYPES[str(state[name].dtype).removeprefix("torch.")],
+            "shape": list(state[name].shape),
+            "data_offsets": [offset, offset + size],
+        }
         offset += size
     encoded = json.dumps(header, separators=(",", ":")).encode()
     encoded += b" " * (-len(encoded) % 8)
@@ -70,13 +82,24 @@ def main():
     parser.add_argument("--manifest", required=True, type=Path, help="synth.out/manifest.json")
     parser.add_argument("--app", required=True, help="the app whose model files to generate")
     parser.add_argument("--out", required=True, type=Path, help="models directory (<out>/<target>/<filename>)")
-    parser.add_argument("--only", nargs="*", default=None, help="only these file names (default: every one the script can build)")
-    parser.add_argument("--comfy-dir", type=Path, default=Path(__file__).resolve().parents[2] / ".cache" / "comfyui" / "ComfyUI",
-                        help="the ComfyUI tree whose classes build the models (default: the test tier's)")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="only these file names (default: every one the script can build)"
+    )
+    parser.add_argument(
+        "--comfy-dir",
+        type=Path,
+        default=Path(__file__).resolve().parents[2] / ".cache" / "comfyui" / "ComfyUI",
+        help="the ComfyUI tree whose classes build the models (default: the test tier's)",
+    )
     parser.add_argument("--check-only", action="store_true", help="build and check each layout, write nothing")
-    parser.add_argument("--lora", action="append", default=[], metavar="PATH=ARCH",
-                        help="also a random LoRA at <out>/PATH over ARCH's diffusion model (e.g. loras/ryla/x.safetensors=flux-dev-diffusion): "
-                             "the files a workflow names from a volume")
+    parser.add_argument(
+        "--lora",
+        action="append",
+        default=[],
+        metavar="PATH=ARCH",
+        help="also a random LoRA at <out>/PATH over ARCH's diffusion model (e.g. loras/ryla/x.safetensors=flux-dev-diffusion): "
+        "the files a workflow names from a volume",
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(args.comfy_dir))
@@ -93,23 +116,32 @@ def main():
     manifest = json.loads(args.manifest.read_text())
     app = next((a for a in manifest["apps"] if a["id"] == args.app), None)
     if app is None:
-        sys.exit(f"generate.py: no app {args.app!r} in {args.manifest}: expected one of {[a['id'] for a in manifest['apps']]}")
+        sys.exit(
+            f"generate.py: no app {args.app!r} in {args.manifest}: expected one of {[a['id'] for a in manifest['apps']]}"
+        )
     files = [m for m in app["models"] if m["kind"] != "volume"]
     if args.only is not None:
         unknown = sorted(set(args.only) - {m["filename"] for m in files})
         if unknown:
-            sys.exit(f"generate.py: {unknown} not declared by app {args.app}: expected some of {sorted(m['filename'] for m in files)}")
+            sys.exit(
+                f"generate.py: {unknown} not declared by app {args.app}: expected some of {sorted(m['filename'] for m in files)}"
+            )
         files = [m for m in files if m["filename"] in args.only]
     for spec in args.lora:
         target, _, base = spec.partition("=")
         if f"lora:{base}" not in architectures.BUILDERS:
-            sys.exit(f"generate.py: --lora {spec}: expected PATH=ARCH with ARCH one of {sorted(k[5:] for k in architectures.BUILDERS if k.startswith('lora:'))}")
+            sys.exit(
+                f"generate.py: --lora {spec}: expected PATH=ARCH with ARCH one of {sorted(k[5:] for k in architectures.BUILDERS if k.startswith('lora:'))}"
+            )
         folder, name = target.split("/", 1)
         architectures.FILES[name] = f"lora:{base}"
         files.append({"target": folder, "filename": name, "constructPath": f"--lora {spec}", "sizeGb": None})
     refused = [m for m in files if m["filename"] not in architectures.FILES]
     for m in refused:
-        print(f"refused: {m['target']}/{m['filename']} ({m['constructPath']}): no builder for its architecture in test/weights/architectures.py", file=sys.stderr)
+        print(
+            f"refused: {m['target']}/{m['filename']} ({m['constructPath']}): no builder for its architecture in test/weights/architectures.py",
+            file=sys.stderr,
+        )
     done = {}  # architecture → the file generated for it
     report = []
     for m in (m for m in files if m["filename"] in architectures.FILES):
@@ -135,7 +167,9 @@ def main():
                 state = architectures.BUILDERS[arch]()
                 architectures.check(arch, state)
                 partial = path.with_name(path.name + ".partial")
-                write_safetensors(partial, state, {"modal-cdk": f"random weights ({arch}, seed {SEED}): not a real model"}, device)
+                write_safetensors(
+                    partial, state, {"modal-cdk": f"random weights ({arch}, seed {SEED}): not a real model"}, device
+                )
                 os.replace(partial, path)
                 how = "generated"
             sidecar.write_text(json.dumps(stamp))
@@ -143,9 +177,24 @@ def main():
             size_gb = path.stat().st_size / 1e9
         declared = m.get("sizeGb")
         off = None if not declared else (size_gb - declared) / declared
-        note = "" if off is None or abs(off) <= 0.10 else f"  <- {off:+.0%} against the stack's sizeGb {declared}: check the stack's figure (or this layout's dtypes)"
-        report.append({"file": f"{m['target']}/{m['filename']}", "architecture": arch, "sizeGb": round(size_gb, 3), "declaredGb": declared, "how": how})
-        print(f"{how}: {m['target']}/{m['filename']} ({arch}, {size_gb:.3f} GB, declared {declared} GB) in {time.monotonic() - started:.0f} s{note}", flush=True)
+        note = (
+            ""
+            if off is None or abs(off) <= 0.10
+            else f"  <- {off:+.0%} against the stack's sizeGb {declared}: check the stack's figure (or this layout's dtypes)"
+        )
+        report.append(
+            {
+                "file": f"{m['target']}/{m['filename']}",
+                "architecture": arch,
+                "sizeGb": round(size_gb, 3),
+                "declaredGb": declared,
+                "how": how,
+            }
+        )
+        print(
+            f"{how}: {m['target']}/{m['filename']} ({arch}, {size_gb:.3f} GB, declared {declared} GB) in {time.monotonic() - started:.0f} s{note}",
+            flush=True,
+        )
     print(json.dumps({"app": args.app, "files": report, "refused": [m["filename"] for m in refused]}))
     if args.only is not None and refused:
         sys.exit(1)

@@ -38,7 +38,11 @@ def _options(spec):
 
 def _input_files():
     folder = folder_paths.get_input_directory()
-    return sorted(f for f in os.listdir(folder) if os.path.isfile(os.path.join(folder, f))) if os.path.isdir(folder) else []
+    return (
+        sorted(f for f in os.listdir(folder) if os.path.isfile(os.path.join(folder, f)))
+        if os.path.isdir(folder)
+        else []
+    )
 
 
 def _make(name, entry):
@@ -72,16 +76,22 @@ def _make(name, entry):
         raise RuntimeError(f"{name} is a stand-in for validation only: install the real custom node to run it")
 
     outputs = entry.get("output", [])
-    return type(name, (), {
-        "INPUT_TYPES": classmethod(input_types),
-        "RETURN_TYPES": tuple("COMBO" if isinstance(o, list) else o for o in outputs),
-        "RETURN_NAMES": tuple(entry.get("output_name", outputs)),
-        "OUTPUT_NODE": bool(entry.get("output_node", False)),
-        "FUNCTION": "run",
-        "CATEGORY": "modal-cdk stand-ins",
-        "run": run,
-    })
+    return type(
+        name,
+        (),
+        {
+            "INPUT_TYPES": classmethod(input_types),
+            "RETURN_TYPES": tuple("COMBO" if isinstance(o, list) else o for o in outputs),
+            "RETURN_NAMES": tuple(entry.get("output_name", outputs)),
+            "OUTPUT_NODE": bool(entry.get("output_node", False)),
+            "FUNCTION": "run",
+            "CATEGORY": "modal-cdk stand-ins",
+            "run": run,
+        },
+    )
 
 
 # Core classes that a pack extends (RES4LYF's schedulers) keep ComfyUI's own implementation.
-NODE_CLASS_MAPPINGS = {name: _make(name, entry) for name, entry in SCHEMAS["nodes"].items() if name not in nodes.NODE_CLASS_MAPPINGS}
+NODE_CLASS_MAPPINGS = {
+    name: _make(name, entry) for name, entry in SCHEMAS["nodes"].items() if name not in nodes.NODE_CLASS_MAPPINGS
+}
