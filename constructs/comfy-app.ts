@@ -8,7 +8,7 @@ import { closestCoreVersion, type PackSchemas, SchemaSet } from '../lib/comfy/sc
 import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
 import { parseGpu } from '../lib/policy/gpu';
-import type { AppModel, VolumeMount } from '../lib/synth/model';
+import type { AppSpec, VolumeMount } from '../lib/synth/spec';
 import type { AppDraft } from '../lib/synth/render';
 import { CustomNode } from './custom-node';
 import { Endpoint } from './endpoint';
@@ -337,11 +337,11 @@ export class ComfyApp extends Construct {
     return this.endpoints.map((e) => ({ path: e.path, constructPath: e.node.path }));
   }
 
-  /** @internal The app's model (without the content hash, computed from the rendered files) and workflows. */
-  public _toModel(): AppDraft {
+  /** @internal The app's spec (without the content hash, computed from the rendered files) and workflows. */
+  public _toSpec(): AppDraft {
     const workflows: Record<string, unknown> = {};
     for (const e of this.endpoints) workflows[e.workflow.name] = e.graph();
-    return { model: this.toAppModel(), workflows };
+    return { spec: this.toAppSpec(), workflows };
   }
 
   /**
@@ -352,10 +352,10 @@ export class ComfyApp extends Construct {
     return Math.ceil((120 + 3 * modelGb) / 60) * 60; // whole minutes
   }
 
-  private toAppModel(): Omit<AppModel, 'hash'> {
+  private toAppSpec(): Omit<AppSpec, 'hash'> {
     const p = this.props;
-    const hfModels = this.children({ is: HfModel.isHfModel }).map((m) => m._toModel());
-    const urlModels = this.children({ is: UrlModel.isUrlModel }).map((m) => m._toModel());
+    const hfModels = this.children({ is: HfModel.isHfModel }).map((m) => m._toSpec());
+    const urlModels = this.children({ is: UrlModel.isUrlModel }).map((m) => m._toSpec());
     const modelGb = [...hfModels, ...urlModels].reduce((sum, m) => sum + (m.sizeGb ?? 0), 0);
     const floor = ComfyApp.startupFloorSeconds(modelGb);
     if (p.startupTimeout < floor) {
@@ -365,10 +365,10 @@ export class ComfyApp extends Construct {
         `app ${this.node.id}: startupTimeout ${formatDuration(p.startupTimeout)} is below ${formatDuration(floor)}, the floor for ${Math.round(modelGb)} GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout`,
       );
     }
-    const volumeModels = this.children({ is: VolumeModel.isVolumeModel }).map((m) => m._toModel());
-    const customNodes = this.children({ is: CustomNode.isCustomNode }).map((n) => n._toModel());
+    const volumeModels = this.children({ is: VolumeModel.isVolumeModel }).map((m) => m._toSpec());
+    const customNodes = this.children({ is: CustomNode.isCustomNode }).map((n) => n._toSpec());
     const endpoints = this.endpoints.map((e, i, all) =>
-      e._toModel(
+      e._toSpec(
         requestClassName(
           e.path,
           i,

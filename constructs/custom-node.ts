@@ -5,7 +5,7 @@ import type { SchemaFileInput } from '../lib/comfy/node-schema';
 import type { PackSchemas } from '../lib/comfy/schema-set';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { parseProps } from '../lib/errors';
-import type { CustomNodeModel } from '../lib/synth/model';
+import type { CustomNodeSpec } from '../lib/synth/spec';
 import { ModalProject } from './modal-project';
 import { aptPackageSchema, pinnedPipPackageSchema } from './schemas';
 
@@ -131,9 +131,9 @@ export class CustomNode extends Construct {
   public readonly dir: string;
   /** Whether the pack needs a GPU to import (its import gate runs on the app's GPU). */
   public get importNeedsGpu(): boolean {
-    return this.model.importNeedsGpu;
+    return this.spec.importNeedsGpu;
   }
-  private readonly model: Omit<CustomNodeModel, 'constructPath'>;
+  private readonly spec: Omit<CustomNodeSpec, 'constructPath'>;
   private readonly nodeSchemas: string | Record<string, unknown> | undefined;
   private loaded: { pack: PackSchemas } | { errors: string[] } | undefined;
 
@@ -151,7 +151,7 @@ export class CustomNode extends Construct {
             .pop()!
             .replace(/\.git$/, '')
         : p.registryId!);
-    this.model = {
+    this.spec = {
       dir: this.dir,
       repo: p.repo ?? null,
       commit: p.commit ?? null,
@@ -187,7 +187,7 @@ export class CustomNode extends Construct {
   }
 
   /** @internal */
-  public _toModel(): CustomNodeModel {
-    return { ...this.model, constructPath: this.node.path };
+  public _toSpec(): CustomNodeSpec {
+    return { ...this.spec, constructPath: this.node.path };
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { show } from '../lib/errors';
-import { FIELD_TYPES, type FieldType, type RequestField } from '../lib/synth/model';
+import { FIELD_TYPES, type FieldType, type RequestField } from '../lib/synth/spec';
 import { PYTHON_KEYWORDS } from '../lib/synth/python';
 import type { WorkflowGraph } from './workflow';
 

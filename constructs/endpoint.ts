@@ -9,7 +9,7 @@ import { durationSchema, type DurationInput, formatDuration } from '../lib/durat
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { addWarning, parseProps, show } from '../lib/errors';
 import { smokeBody } from '../lib/synth/smoke';
-import { type EndpointModel, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, type OutputFormat } from '../lib/synth/model';
+import { type EndpointSpec, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, type OutputFormat } from '../lib/synth/spec';
 import {
   type EndpointInput,
   fieldNameSchema,
@@ -228,10 +228,10 @@ export class Endpoint extends Construct {
   }
 
   /** @internal */
-  public _toModel(requestClass: string): EndpointModel {
+  public _toSpec(requestClass: string): EndpointSpec {
     // The runtime applies fields in order, so a field that wins over others (winsOver) comes after them.
     const fields = winnersLast(this.props.inputs).map(([name, f]) => toRequestField(name, f));
-    const model: EndpointModel = {
+    const model: EndpointSpec = {
       path: this.path,
       constructPath: this.node.path,
       requestClass,

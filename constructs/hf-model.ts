@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { targetProblems } from '../lib/comfy/model-files';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { addWarning, parseProps } from '../lib/errors';
-import type { HfModelModel } from '../lib/synth/model';
+import type { HfModelSpec } from '../lib/synth/spec';
 import { fileNameSchema, relativePathSchema } from './schemas';
 
 export interface HfModelProps {
@@ -84,7 +84,7 @@ export class HfModel extends Construct {
   public readonly gated: boolean;
   public readonly target: string;
   public readonly filename: string;
-  private readonly model: Omit<HfModelModel, 'constructPath'>;
+  private readonly spec: Omit<HfModelSpec, 'constructPath'>;
 
   constructor(scope: Construct, id: string, props: HfModelProps) {
     super(scope, id);
@@ -98,7 +98,7 @@ export class HfModel extends Construct {
     this.filename = p.filename ?? path.posix.basename(p.file);
     const placement =
       p.placement ?? (p.sizeGb !== undefined && p.sizeGb < VOLUME_PLACEMENT_MIN_GB ? 'image' : 'volume');
-    this.model = {
+    this.spec = {
       kind: 'hf',
       repo: p.repo,
       repoType: p.repoType,
@@ -126,7 +126,7 @@ export class HfModel extends Construct {
   }
 
   /** @internal */
-  public _toModel(): HfModelModel {
-    return { ...this.model, constructPath: this.node.path };
+  public _toSpec(): HfModelSpec {
+    return { ...this.spec, constructPath: this.node.path };
   }
 }

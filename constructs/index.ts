@@ -9,4 +9,4 @@ export * from './workflow';
 export * from './volume';
 export * from './warnings';
 export type { DurationInput } from '../lib/duration';
-export type { FieldType, OutputFormat } from '../lib/synth/model';
+export type { FieldType, OutputFormat } from '../lib/synth/spec';

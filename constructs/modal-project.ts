@@ -184,7 +184,7 @@ export class ModalProject extends Construct {
     const drafts = this.node
       .findAll()
       .filter(isComfyAppLike)
-      .map((app) => app._toModel());
+      .map((app) => app._toSpec());
     const policyFile: string | undefined = this.props.clientPolicy ?? this.node.tryGetContext(CONTEXT_CLIENT_POLICY);
     const policyPath = policyFile && path.resolve(this.root, policyFile);
     const shownAs = policyPath ? path.relative(process.cwd(), policyPath) || policyPath : 'client policy';
@@ -196,7 +196,7 @@ export class ModalProject extends Construct {
         .map((c) => c.node.path),
     );
     const checked = applyClientPolicy(
-      drafts.map((d) => d.model),
+      drafts.map((d) => d.spec),
       policy,
       shownAs,
       own,
@@ -216,7 +216,7 @@ export class ModalProject extends Construct {
     }
     const assembly = renderAssembly({
       project: { name: this.projectName, workspace: this.workspace!, environment: this.environment },
-      apps: drafts.map((d, i) => ({ ...d, model: checked.apps[i] })),
+      apps: drafts.map((d, i) => ({ ...d, spec: checked.apps[i] })),
     });
     if (options.outdir)
       writeAssembly(options.outdir, assembly.files, {
@@ -279,14 +279,17 @@ export class ModalProject extends Construct {
   }
 }
 
-/** The longest endpoint URL synth accepts: what every browser, proxy and HTTP client takes (sitemaps' and old IE's ~2,000). */
+/**
+ * The longest endpoint URL synth accepts: what every browser, proxy and HTTP client takes (sitemaps' and old IE's
+ * ~2,000).
+ */
 export const URL_MAX = 2000;
 
 /** What the project needs of an app; structural, so this file does not import ComfyApp (which imports it). */
 interface ComfyAppLike extends IConstruct {
   readonly modalName: string;
   endpointPaths(): { path: string; constructPath: string }[];
-  _toModel(): Parameters<typeof renderAssembly>[0]['apps'][number];
+  _toSpec(): Parameters<typeof renderAssembly>[0]['apps'][number];
 }
 
 function isComfyAppLike(c: IConstruct): c is ComfyAppLike {

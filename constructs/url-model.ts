@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { targetProblems } from '../lib/comfy/model-files';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { addNote, ModalCdkError, parseProps } from '../lib/errors';
-import type { UrlModelModel } from '../lib/synth/model';
+import type { UrlModelSpec } from '../lib/synth/spec';
 import { fileNameSchema, relativePathSchema } from './schemas';
 
 export interface UrlModelProps {
@@ -95,7 +95,7 @@ export class UrlModel extends Construct {
   }
 
   /** @internal */
-  public _toModel(): UrlModelModel {
+  public _toSpec(): UrlModelSpec {
     return {
       kind: 'url',
       constructPath: this.node.path,

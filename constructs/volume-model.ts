@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { targetProblems } from '../lib/comfy/model-files';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { parseProps } from '../lib/errors';
-import type { VolumeModelModel } from '../lib/synth/model';
+import type { VolumeModelSpec } from '../lib/synth/spec';
 import { fileNameSchema, relativePathSchema } from './schemas';
 import { Volume } from './volume';
 
@@ -61,7 +61,7 @@ export class VolumeModel extends Construct {
   }
 
   /** @internal */
-  public _toModel(): VolumeModelModel {
+  public _toSpec(): VolumeModelSpec {
     return {
       kind: 'volume',
       constructPath: this.node.path,

@@ -29,7 +29,8 @@ export type WorkflowLoad = { graph: WorkflowGraph } | { ui: unknown } | { error:
 
 /**
  * A ComfyUI workflow: API format (ComfyUI's "Export (API)"), or UI format (ComfyUI's "Save"), which synth
- * converts to API format with the node schemas of the app that runs it (DESIGN §12). Not a construct: like `Code.fromAsset`
+ * converts to API format with the node schemas of the app that runs it (DESIGN §12). Not a construct: like
+ * `Code.fromAsset`
  * in the AWS CDK it is a value that endpoints refer to. Several endpoints may share one workflow.
  * Loading and checking happen at synth, so a bad file is reported with the endpoint that uses it.
  */
@@ -113,7 +114,8 @@ function read(file: string): WorkflowLoad {
     return { error: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
   }
   try {
-    // A UTF-8 byte order mark (Windows editors write one) is skipped, as the editor reading the file (UTF-8 decode) skips it.
+    // A UTF-8 byte order mark (Windows editors write one) is skipped, as the editor reading the file (UTF-8 decode)
+    // skips it.
     return check(JSON.parse(text.replace(/^\uFEFF/, '')));
   } catch (e) {
     return {

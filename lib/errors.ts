@@ -77,7 +77,9 @@ const KINDS: Record<string, string> = {
 };
 const SIZED: Record<string, string> = { string: 'characters', array: 'items', set: 'items', file: 'bytes' };
 
-/** "expected …" for a zod issue, in the words of our other errors (not zod's "Too small: expected number to be >=0"). */
+/**
+ * "expected …" for a zod issue, in the words of our other errors (not zod's "Too small: expected number to be >=0").
+ */
 function plainExpectation(issue: z.core.$ZodIssue): string {
   // A schema's own message already says what is expected; only zod's defaults are reworded.
   if (!/^(Invalid (input|option)|Too small|Too big)/.test(issue.message)) return issue.message;

@@ -9,5 +9,8 @@ import * as path from 'node:path';
  */
 export const PACKAGE_FILES = existsSync(path.join(__dirname, 'templates')) ? __dirname : path.join(__dirname, '..');
 
-/** The package's root (the repository, or the installed package): this file's folder's parent, from source (lib/) and bundle (dist/) alike. */
+/**
+ * The package's root (the repository, or the installed package): this file's folder's parent, from source (lib/) and
+ * bundle (dist/) alike.
+ */
 export const PACKAGE_ROOT = path.join(__dirname, '..');

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import ts from 'typescript';
-import type { Manifest } from '../lib/synth/model';
+import type { Manifest } from '../lib/synth/spec';
 import buildClientsStack from './fixtures/clients-stack';
 import { tempDir } from './helpers';
 

@@ -1,5 +1,5 @@
 import { smokeBody, warmBody } from '../lib/synth/smoke';
-import type { EndpointModel, RequestField } from '../lib/synth/model';
+import type { EndpointSpec, RequestField } from '../lib/synth/spec';
 import { demoStack, problemsOf } from './helpers';
 
 // The smoke request modal-cdk verify sends: declared, or made from the fields; and synth's warning when
@@ -13,8 +13,8 @@ const field = (name: string, type: RequestField['type'], extra: Partial<RequestF
   aliases: [],
   ...extra,
 });
-const endpoint = (fields: RequestField[], extra: Partial<EndpointModel> = {}) =>
-  ({ path: '/x', fields, requireOneOf: [], smokeRequest: null, ...extra }) as EndpointModel;
+const endpoint = (fields: RequestField[], extra: Partial<EndpointSpec> = {}) =>
+  ({ path: '/x', fields, requireOneOf: [], smokeRequest: null, ...extra }) as EndpointSpec;
 
 test('required fields without a default get their smallest valid value; optional ones and seeds are left out', () => {
   expect(

@@ -106,14 +106,14 @@ describe('synth errors: printed as [construct path] message, exit 1, no stack tr
   });
 
   test('an add_local_* followed by a build step cannot be rendered', () => {
-    const draft = demoStack().app._toModel();
+    const draft = demoStack().app._toSpec();
     // The constructs always put the (uncopied) local files last; a build step after them is the mistake.
-    const image = [...draft.model.image, { kind: 'run' as const, comment: 'late step', commands: ['echo late'] }];
+    const image = [...draft.spec.image, { kind: 'run' as const, comment: 'late step', commands: ['echo late'] }];
     let error: unknown;
     try {
       renderAssembly({
         project: { name: 'test', workspace: 'acme', environment: 'main' },
-        apps: [{ ...draft, model: { ...draft.model, image } }],
+        apps: [{ ...draft, spec: { ...draft.spec, image } }],
       });
     } catch (e) {
       error = e;
@@ -123,19 +123,19 @@ describe('synth errors: printed as [construct path] message, exit 1, no stack tr
       {
         path: 'test/demo',
         message: expect.stringMatching(
-          /^model field 'image': got "run", image layer 'run' \(late step\) comes after an uncopied add_local_\w+ .*put local files last, or copy them into the image \(copy: true\)$/,
+          /^spec field 'image': got "run", image layer 'run' \(late step\) comes after an uncopied add_local_\w+ .*put local files last, or copy them into the image \(copy: true\)$/,
         ),
       },
     ]);
   });
 
   test('the same order is fine when the local files are copied into the image', () => {
-    const draft = demoStack().app._toModel();
-    const image = draft.model.image.map((l) => (l.kind === 'local' ? { ...l, copy: true } : l));
+    const draft = demoStack().app._toSpec();
+    const image = draft.spec.image.map((l) => (l.kind === 'local' ? { ...l, copy: true } : l));
     image.push({ kind: 'run', comment: 'late step', commands: ['echo late'] });
     const assembly = renderAssembly({
       project: { name: 'test', workspace: 'acme', environment: 'main' },
-      apps: [{ ...draft, model: { ...draft.model, image } }],
+      apps: [{ ...draft, spec: { ...draft.spec, image } }],
     });
     expect(assembly.files.get('apps/demo/app.py')).toMatch(
       /\.add_local_dir\(HERE \/ "workflows", "\/root\/workflows", copy=True\)\n {4}# late step\n {4}\.run_commands\("echo late"\)/,

@@ -107,8 +107,10 @@ export function sampling(node: string, stepCount: number, cfg: number): Inputs {
 }
 
 /**
- * `lora_id` / `lora_name` / `lora_strength` for LoRA loaders (Wan's two experts each have one). The LoRA folder of the `ryla-models`
- * volume is linked into ComfyUI as `folder`, so names are `<folder>/<file>`; a name ComfyUI does not list is a 422. `lora_name` wins when both
+ * `lora_id` / `lora_name` / `lora_strength` for LoRA loaders (Wan's two experts each have one). The LoRA folder of the
+ * `ryla-models`
+ * volume is linked into ComfyUI as `folder`, so names are `<folder>/<file>`; a name ComfyUI does not list is a 422.
+ * `lora_name` wins when both
  * are sent (it is declared last); a request must send one of them (the endpoint's requireOneOf).
  */
 export function lora(

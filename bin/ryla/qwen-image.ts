@@ -1,4 +1,7 @@
-/** ryla-qwen-image: Qwen-Image 2512 text-to-image (plain, 4-step Lightning, LoRA) and ReActor video face swap (reference/models.md §3.3). */
+/**
+ * ryla-qwen-image: Qwen-Image 2512 text-to-image (plain, 4-step Lightning, LoRA) and ReActor video face swap
+ * (reference/models.md §3.3).
+ */
 import {
   ComfyApp,
   CustomNode,
@@ -64,7 +67,8 @@ export function addQwenImageApp(project: ModalProject, shared: RylaShared): Comf
     volumes: [shared.models],
     secrets: shared.secrets,
     // What ReActor's requirements leave open (">=" or no version): its face stack pinned as instantid's, and
-    // albumentations at its last 1.x (ReActor asks >=1.4.16). All on PyPI; UNVERIFIED on a GPU: no image was built here.
+    // albumentations at its last 1.x (ReActor asks >=1.4.16). All on PyPI; UNVERIFIED on a GPU: no image was built
+    // here.
     constraints: ['insightface==0.7.3', 'onnxruntime-gpu==1.21.0', 'onnx==1.17.0', 'albumentations==1.4.24'],
   });
   new CustomNode(app, 'ReActor', {

@@ -4,7 +4,7 @@ import { loadConfig } from '../cli/config';
 import { formatDuration } from '../duration';
 import { applyConfigContext } from '../cli/synthesize';
 import { ModalCdkError } from '../errors';
-import type { AppModel, EndpointModel, Manifest, RequestField } from '../synth/model';
+import type { AppSpec, EndpointSpec, Manifest, RequestField } from '../synth/spec';
 import { Match, type Matcher, matches } from './match';
 import { requestProblems } from './request-check';
 
@@ -18,7 +18,7 @@ interface Synthesizable extends IConstruct {
 
 /** An app as the assertions show it: the manifest's values, durations as written (`"10m"`). */
 export type AppView = Omit<
-  AppModel,
+  AppSpec,
   'hash' | 'image' | 'timeoutSeconds' | 'startupTimeoutSeconds' | 'scaledownWindowSeconds'
 > & {
   timeout: string;
@@ -26,7 +26,7 @@ export type AppView = Omit<
   scaledownWindow: string;
 };
 /** An endpoint as the assertions show it, with its app's id and durations as written. */
-export type EndpointView = Omit<EndpointModel, 'timeoutSeconds' | 'clientTimeoutMs' | 'fields'> & {
+export type EndpointView = Omit<EndpointSpec, 'timeoutSeconds' | 'clientTimeoutMs' | 'fields'> & {
   app: string;
   timeout: string;
   clientTimeout: string;
@@ -41,7 +41,8 @@ export type EndpointView = Omit<EndpointModel, 'timeoutSeconds' | 'clientTimeout
  * ```ts
  * const template = Template.fromProject(buildProject());
  * template.hasApp('flux', { gpu: 'L40S' });
- * template.hasEndpoint('/flux', { timeout: '3m', output: 'jpeg', fields: Match.objectLike({ prompt: Match.objectLike({ required: true }) }) });
+ * template.hasEndpoint('/flux', { timeout: '3m', output: 'jpeg', fields: Match.objectLike({ prompt: Match.objectLike({
+ * required: true }) }) });
  * expect(template.bindRequest('/flux', { prompt: 'a fox' })['6'].inputs.text).toBe('a fox');
  * ```
  */
@@ -193,7 +194,7 @@ function requestValues(fields: readonly RequestField[], body: Record<string, unk
   return values;
 }
 
-function appView(a: AppModel): AppView {
+function appView(a: AppSpec): AppView {
   const { hash: _hash, image: _image, timeoutSeconds, startupTimeoutSeconds, scaledownWindowSeconds, ...rest } = a;
   return {
     ...rest,
@@ -203,7 +204,7 @@ function appView(a: AppModel): AppView {
   };
 }
 
-function endpointView(a: AppModel, e: EndpointModel): EndpointView {
+function endpointView(a: AppSpec, e: EndpointSpec): EndpointView {
   const { timeoutSeconds, clientTimeoutMs, fields, ...rest } = e;
   return {
     ...rest,

@@ -5,7 +5,7 @@ import { loadConfig } from './config';
 import { ModalCdkError } from '../errors';
 import { reportUsage, reportWarnings } from './report';
 import { formatTable } from '../table';
-import type { AppModel } from '../synth/model';
+import type { AppSpec } from '../synth/spec';
 import { type AppResult, deployApp, type PlanStep } from '../deploy/apply';
 import { acquireLock } from '../deploy/lock';
 import { describeStep, positiveInt, selectApps, type Selection, UsageError } from '../deploy/plan';
@@ -201,7 +201,7 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
     const live = results.filter((r) => r.outcome === 'deployed' || r.outcome === 'unchanged').map((r) => r.appId);
     const urls = Object.fromEntries(results.map((r) => [r.appId, r.urls[0]]));
     const { deployedBaseUrl, verifyAndReport } = await import('./verify-command');
-    const baseOf = (a: AppModel) => urls[a.id] ?? deployedBaseUrl(selection, a);
+    const baseOf = (a: AppSpec) => urls[a.id] ?? deployedBaseUrl(selection, a);
     const verified = await verifyAndReport(
       selection.manifest.apps.filter((a) => live.includes(a.id)),
       baseOf,

@@ -4,7 +4,10 @@ import { ModalProject } from '../../constructs/modal-project';
 import { fromConstructsError, ModalCdkError, show } from '../errors';
 import { PACKAGE_ROOT } from '../package-files';
 
-/** This package's own files (from source, or dist/: the built bundle and its launcher): frames in them are ours, not the user's. */
+/**
+ * This package's own files (from source, or dist/: the built bundle and its launcher): frames in them are ours, not the
+ * user's.
+ */
 const OWN_DIRS = ['lib', 'constructs', 'dist', 'bin/modal-cdk.ts', 'bin/modal-cdk.js'].map((p) =>
   path.join(PACKAGE_ROOT, p),
 );

@@ -8,7 +8,10 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** The package's root: the nearest folder above this file with a package.json (source: the repository; built: the package). */
+/**
+ * The package's root: the nearest folder above this file with a package.json (source: the repository; built: the
+ * package).
+ */
 const PACKAGE_ROOT = (() => {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);

@@ -11,7 +11,7 @@ import {
 import type { Config } from './config';
 import { ModalCdkError, type Problem } from '../errors';
 import { canLoad, loadProject } from './load-app';
-import { type Manifest, manifestSchema } from '../synth/model';
+import { type Manifest, manifestSchema } from '../synth/spec';
 
 export { loadProject } from './load-app';
 

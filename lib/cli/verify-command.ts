@@ -3,7 +3,7 @@ import { parseCommandArgs } from './args';
 import { endpointUrl } from '../clients/web-url';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
-import type { AppModel } from '../synth/model';
+import type { AppSpec } from '../synth/spec';
 import { formatTable } from '../table';
 import { selectApps, type Selection, UsageError } from '../deploy/plan';
 import { type EndpointCheck, proxyAuthHeaders, verifyApp } from '../deploy/verify';
@@ -99,7 +99,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
       'verify',
       `--endpoint: ${unknown.map((u) => JSON.stringify(u)).join(', ')} is not an endpoint of the selected apps: expected one of ${known.join(', ')}`,
     );
-  const baseOf = (app: AppModel) => baseUrl ?? deployedBaseUrl(selection, app);
+  const baseOf = (app: AppSpec) => baseUrl ?? deployedBaseUrl(selection, app);
   const where = baseUrl ?? `Modal environment "${env}"`;
   return (await verifyAndReport(
     apps,
@@ -113,7 +113,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
 }
 
 /** Where a deployed app answers: the URL its last deploy recorded, else its URL in the project's workspace. */
-export function deployedBaseUrl(selection: Pick<Selection, 'state' | 'manifest'>, app: AppModel): string {
+export function deployedBaseUrl(selection: Pick<Selection, 'state' | 'manifest'>, app: AppSpec): string {
   return selection.state.apps[app.id]?.urls[0] ?? endpointUrl(selection.manifest.project.workspace, app.modalName, '');
 }
 
@@ -127,8 +127,8 @@ export interface ReportOptions {
 
 /** Verifies `apps` at the URLs `baseOf` gives, prints the table (or JSON) and failures; true when all passed. */
 export async function verifyAndReport(
-  apps: AppModel[],
-  baseOf: (app: AppModel) => string,
+  apps: AppSpec[],
+  baseOf: (app: AppSpec) => string,
   options: ReportOptions,
   out: Out,
   err: Out,

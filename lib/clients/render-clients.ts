@@ -1,6 +1,6 @@
 import { formatDuration } from '../duration';
 import { stableJson } from '../synth/json';
-import type { AppModel, EndpointModel, Manifest, RequestField } from '../synth/model';
+import type { AppSpec, EndpointSpec, Manifest, RequestField } from '../synth/spec';
 import { pyPretty } from '../synth/python';
 import { loadTemplate } from '../synth/templates';
 import { MODAL_CLI_VERSION, NODE_VERSION } from '../versions';
@@ -14,7 +14,7 @@ import { endpointUrl, urlTemplate, webLabel } from './web-url';
 export function renderClientFiles(manifest: Manifest): Map<string, string> {
   const endpoints = manifest.apps.flatMap((app) => app.endpoints.map((e) => ({ app, e })));
   const workspace = manifest.project.workspace;
-  const summary = ({ app, e }: { app: AppModel; e: EndpointModel }) => ({
+  const summary = ({ app, e }: { app: AppSpec; e: EndpointSpec }) => ({
     path: e.path,
     app: app.id,
     modalName: app.modalName,

@@ -1,4 +1,4 @@
-import type { EndpointModel, RequestField } from '../synth/model';
+import type { EndpointSpec, RequestField } from '../synth/spec';
 
 /**
  * The JSON Schema (draft 2020-12) of an endpoint's request body, from the same field model the app's
@@ -21,7 +21,7 @@ export type JsonSchema = { [key: string]: unknown };
 export const SEED_MAX_PLACEHOLDER = '__SEED_MAX__';
 export const SEED_MAX_JSON = '18446744073709551615';
 
-export function requestJsonSchema(endpoint: EndpointModel): JsonSchema {
+export function requestJsonSchema(endpoint: EndpointSpec): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   const anyOfRequired: string[][] = [];
   const required: string[] = [];

@@ -1,5 +1,5 @@
 import { show } from '../errors';
-import type { FieldType } from '../synth/model';
+import type { FieldType } from '../synth/spec';
 import { type ApiGraph, at, describe, formatWidget, isLink, literalProblem } from './graph-check';
 import type { ModelFiles } from './model-files';
 import { type InputSpec, WIDGET_TYPES } from './node-schema';

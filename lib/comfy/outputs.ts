@@ -1,5 +1,5 @@
 import { show } from '../errors';
-import type { OutputFormat } from '../synth/model';
+import type { OutputFormat } from '../synth/spec';
 import { type ApiGraph, at } from './graph-check';
 import type { SchemaSet } from './schema-set';
 

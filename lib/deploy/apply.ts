@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { DeployPlan } from '../synth/model';
+import type { DeployPlan } from '../synth/spec';
 import { classifyFailure, DEPLOY_SKIPPED, failureHint, type FailureKind, webUrls } from './modal-output';
 
 export type PlanStep = DeployPlan['steps'][number];

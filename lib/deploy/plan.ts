@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { synthFromConfig } from '../cli/synthesize';
 import type { Config } from '../cli/config';
 import { type Problem, show } from '../errors';
-import { type DeployPlan, deployPlanSchema, type Manifest } from '../synth/model';
+import { type DeployPlan, deployPlanSchema, type Manifest } from '../synth/spec';
 import type { PlanStep } from './apply';
 import { type DeployState, readState } from './state';
 

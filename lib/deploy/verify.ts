@@ -1,4 +1,4 @@
-import type { AppModel, EndpointModel } from '../synth/model';
+import type { AppSpec, EndpointSpec } from '../synth/spec';
 import { outputProblem, smokeBody, warmBody } from '../synth/smoke';
 
 /**
@@ -34,7 +34,9 @@ export interface VerifyOptions {
   readonly onCheck?: (check: EndpointCheck) => void;
 }
 
-/** Modal-Key / Modal-Secret from MODAL_PROXY_TOKEN_ID / MODAL_PROXY_TOKEN_SECRET, as the generated clients send them. */
+/**
+ * Modal-Key / Modal-Secret from MODAL_PROXY_TOKEN_ID / MODAL_PROXY_TOKEN_SECRET, as the generated clients send them.
+ */
 export function proxyAuthHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const id = env.MODAL_PROXY_TOKEN_ID;
   const secret = env.MODAL_PROXY_TOKEN_SECRET;
@@ -86,7 +88,7 @@ function statusProblem(status: number | null, body: string | undefined, authSent
   return `HTTP ${status}${body === undefined ? '' : `: ${body}`}${hint}`;
 }
 
-function answerProblem(endpoint: EndpointModel, answer: Answer, authSent: boolean): string | undefined {
+function answerProblem(endpoint: EndpointSpec, answer: Answer, authSent: boolean): string | undefined {
   if (answer.error) return answer.error;
   if (answer.status !== 200)
     return statusProblem(answer.status, Buffer.from(answer.bytes.subarray(0, 300)).toString('utf8').trim(), authSent);
@@ -96,7 +98,7 @@ function answerProblem(endpoint: EndpointModel, answer: Answer, authSent: boolea
 }
 
 /** Checks one app's endpoints at `baseUrl` (no trailing slash), one call at a time. */
-export async function verifyApp(app: AppModel, baseUrl: string, options: VerifyOptions = {}): Promise<EndpointCheck[]> {
+export async function verifyApp(app: AppSpec, baseUrl: string, options: VerifyOptions = {}): Promise<EndpointCheck[]> {
   const endpoints = app.endpoints.filter((e) => !options.endpoints || options.endpoints.includes(e.path));
   const checks: EndpointCheck[] = [];
   const done = (check: EndpointCheck) => {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { AppModel, VolumeModelModel } from '../synth/model';
+import type { AppSpec, VolumeModelSpec } from '../synth/spec';
 import { modalArgs } from './modal-args';
 import { modalJson, type VolumeEntry, volumeListSchema } from './modal-json';
 import { classifyFailure } from './modal-output';
@@ -16,9 +16,9 @@ export interface VolumeFile {
 }
 
 /** The VolumeModels of `app` with their paths inside their volumes. */
-export function volumeFiles(app: AppModel): VolumeFile[] {
+export function volumeFiles(app: AppSpec): VolumeFile[] {
   return app.models
-    .filter((m): m is VolumeModelModel => m.kind === 'volume')
+    .filter((m): m is VolumeModelSpec => m.kind === 'volume')
     .map((m) => {
       const mount = app.volumes.find((v) => v.name === m.volume)!.mountPath;
       return {

@@ -1,5 +1,5 @@
 import { formatDuration } from '../duration';
-import type { Manifest } from '../synth/model';
+import type { Manifest } from '../synth/spec';
 import { loadTemplate } from '../synth/templates';
 
 /** Markdown tables of a manifest's apps and endpoints, and of the fields each endpoint ignores on purpose. */

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { durationSchema, formatDuration } from '../duration';
 import { ModalCdkError, parseProps, type Problem, show } from '../errors';
-import type { AppModel } from '../synth/model';
+import type { AppSpec } from '../synth/spec';
 import * as path from 'node:path';
 import { GPU_TYPES, parseGpu } from './gpu';
 import { gpuFitProblems, loadMeasurements, type Measurements, measuredOn } from './gpu-fit';
@@ -58,7 +58,7 @@ export function loadClientPolicy(
 
 export interface PolicyOutcome {
   /** The apps with each endpoint's client timeout taken from the policy. */
-  readonly apps: Omit<AppModel, 'hash'>[];
+  readonly apps: Omit<AppSpec, 'hash'>[];
   /** Rule violations that fail synth and deploy. */
   readonly errors: Problem[];
   /** Findings that print and pass (`--strict` makes them fail). */
@@ -73,7 +73,7 @@ export interface PolicyOutcome {
  * 5. with `measurements`: GPU memory and server timeouts against measured runs (policy/gpu-fit.ts).
  */
 export function applyClientPolicy(
-  apps: Omit<AppModel, 'hash'>[],
+  apps: Omit<AppSpec, 'hash'>[],
   policy: ClientPolicy & { measured?: Measurements; measuredAs?: string },
   policyFile: string,
   ownClientTimeouts: ReadonlySet<string> = new Set(),

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatDuration } from '../duration';
 import { ModalCdkError, parseProps, type Problem } from '../errors';
-import type { AppModel, EndpointModel } from '../synth/model';
+import type { AppSpec, EndpointSpec } from '../synth/spec';
 import { GPU_TYPES, parseGpu } from './gpu';
 
 /**
@@ -41,7 +41,10 @@ export const measurementsSchema = z.strictObject({
 });
 export type Measurements = z.infer<typeof measurementsSchema>;
 
-/** An app's GPU must have this much more memory than an endpoint's measured peak (CUDA context, allocator slack, other request sizes). */
+/**
+ * An app's GPU must have this much more memory than an endpoint's measured peak (CUDA context, allocator slack, other
+ * request sizes).
+ */
 export const GPU_MEMORY_MARGIN = 1.25;
 
 /**
@@ -85,7 +88,7 @@ export function loadMeasurements(file: string, shownAs: string): Measurements {
 }
 
 /** An endpoint's measurement with its estimates on `gpu` (the app's first GPU), for the manifest and docs. */
-export function measuredOn(measured: Measurements, path: string, gpu: string): EndpointModel['measured'] {
+export function measuredOn(measured: Measurements, path: string, gpu: string): EndpointSpec['measured'] {
   const m = measured.endpoints[path];
   if (!m) return null;
   const parsed = parseGpu(gpu);
@@ -106,7 +109,7 @@ export function measuredOn(measured: Measurements, path: string, gpu: string): E
 
 /** Memory and timeout errors per measured endpoint; one acknowledgeable warning per app with unmeasured ones. */
 export function gpuFitProblems(
-  apps: readonly Omit<AppModel, 'hash'>[],
+  apps: readonly Omit<AppSpec, 'hash'>[],
   measured: Measurements,
   shownAs: string,
 ): { errors: Problem[]; warnings: Problem[] } {

@@ -1,4 +1,4 @@
-import type { CustomNodeModel, HfModelModel, ImageLayer, UrlModelModel } from './model';
+import type { CustomNodeSpec, HfModelSpec, ImageLayer, UrlModelSpec } from './spec';
 
 /** Where comfy-cli installs ComfyUI in the image (as in Modal's ComfyUI example). */
 export const COMFY_DIR = '/root/comfy/ComfyUI';
@@ -39,10 +39,10 @@ export interface ImageInputs {
   pythonPackages: string[];
   /** Pins every pip install of the image honours (the app's constraints.txt). */
   constraints: string[];
-  customNodes: CustomNodeModel[];
-  hfModels: HfModelModel[];
+  customNodes: CustomNodeSpec[];
+  hfModels: HfModelSpec[];
   /** Files from plain HTTPS addresses, downloaded into ComfyUI's models folders. */
-  urlModels: UrlModelModel[];
+  urlModels: UrlModelSpec[];
   /** Each node class the app's workflows use, with a workflow that uses it (for the import gate). */
   workflowClasses: { cls: string; workflow: string }[];
   /** The GPU the import gate runs on when a custom node imports only on one (else it runs on the CPU). */
@@ -151,7 +151,7 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
 }
 
 /** curl fails on any HTTP error (-f), retries, follows redirects; sha256sum --check fails on a mismatch. */
-function urlDownloadLayer(model: UrlModelModel): ImageLayer {
+function urlDownloadLayer(model: UrlModelSpec): ImageLayer {
   const folder = `${COMFY_DIR}/models/${model.target}`;
   const dest = model.unzip ? `/tmp/${model.filename}` : `${folder}/${model.filename}`;
   return {
@@ -165,7 +165,7 @@ function urlDownloadLayer(model: UrlModelModel): ImageLayer {
   };
 }
 
-function customNodeLayers(node: CustomNodeModel): ImageLayer[] {
+function customNodeLayers(node: CustomNodeSpec): ImageLayer[] {
   const dir = `${COMFY_DIR}/custom_nodes/${node.dir}`;
   const name = node.repo ? `${node.dir} @ ${node.commit!.slice(0, 12)}` : `${node.registryId}@${node.version}`;
   const layers: ImageLayer[] = [];

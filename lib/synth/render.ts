@@ -8,22 +8,22 @@ import { WEB_CLASS, WEB_METHOD } from '../clients/web-url';
 import { HF_CACHE_MOUNT, HF_IMAGE_CACHE, SNAPSHOT_EXTENSION, WORKFLOWS_REMOTE } from './image-layers';
 import { stableJson } from './json';
 import {
-  type AppModel,
-  appModelSchema,
+  type AppSpec,
+  appSpecSchema,
   type DeployPlan,
   deployPlanSchema,
-  type EndpointModel,
+  type EndpointSpec,
   type Manifest,
   MANIFEST_VERSION,
   manifestSchema,
   type RequestField,
-} from './model';
+} from './spec';
 import { py, pyIdentifier, pyPretty, pyString, type PyValue } from './python';
 import { loadTemplate, TEMPLATES_DIR } from './templates';
 
 /** What a construct tree hands the renderer: the app models (before hashing) and their workflow graphs. */
 export interface AppDraft {
-  readonly model: Omit<AppModel, 'hash'>;
+  readonly spec: Omit<AppSpec, 'hash'>;
   /** Workflow file name (`flux.json`) → graph. */
   readonly workflows: Record<string, unknown>;
 }
@@ -40,37 +40,37 @@ export interface Assembly {
   readonly files: ReadonlyMap<string, string>;
 }
 
-const draftSchema = appModelSchema.omit({ hash: true });
+const draftSchema = appSpecSchema.omit({ hash: true });
 
 /**
- * Renders every file of the assembly from the model alone. Each app model is validated first (so a
- * model that Modal would refuse, e.g. local files before a build step, cannot be rendered), then its
+ * Renders every file of the assembly from the spec alone. Each app spec is validated first (so a
+ * spec that Modal would refuse, e.g. local files before a build step, cannot be rendered), then its
  * files are rendered and hashed, and the manifest and deploy plan are built from the results.
  */
 export function renderAssembly(input: AssemblyInput): Assembly {
   const files = new Map<string, string>();
-  const apps: AppModel[] = [];
+  const apps: AppSpec[] = [];
   for (const draft of input.apps) {
-    const checked = draftSchema.safeParse(draft.model, { reportInput: true });
+    const checked = draftSchema.safeParse(draft.spec, { reportInput: true });
     if (!checked.success)
-      throw new ModalCdkError(zodProblems(draft.model.constructPath, checked.error.issues, 'model field'));
-    const model = checked.data;
+      throw new ModalCdkError(zodProblems(draft.spec.constructPath, checked.error.issues, 'spec field'));
+    const app = checked.data;
     const appFiles = new Map<string, string>([
-      ['app.py', renderAppPy(model)],
+      ['app.py', renderAppPy(app)],
       ['comfy_runtime.py', runtimeSource('comfy_runtime.py')],
       ['request_files.py', runtimeSource('request_files.py')],
       ['response_files.py', runtimeSource('response_files.py')],
       ['import_gate.py', runtimeSource('import_gate.py')],
     ]);
-    if (model.memorySnapshot) {
+    if (app.memorySnapshot) {
       for (const file of ['__init__.py', 'prestartup_script.py'])
         appFiles.set(`${SNAPSHOT_EXTENSION}/${file}`, runtimeSource(`${SNAPSHOT_EXTENSION}/${file}`));
     }
     // Pins every pip install of the image honours (its PIP_CONSTRAINT layer).
-    if (model.constraints.length > 0) appFiles.set('constraints.txt', `${model.constraints.join('\n')}\n`);
+    if (app.constraints.length > 0) appFiles.set('constraints.txt', `${app.constraints.join('\n')}\n`);
     for (const [name, graph] of Object.entries(draft.workflows)) appFiles.set(`workflows/${name}`, stableJson(graph));
-    for (const [rel, content] of appFiles) files.set(`apps/${model.id}/${rel}`, content);
-    apps.push({ ...model, hash: hashFiles(appFiles) });
+    for (const [rel, content] of appFiles) files.set(`apps/${app.id}/${rel}`, content);
+    apps.push({ ...app, hash: hashFiles(appFiles) });
   }
   const manifest = manifestSchema.parse({ version: MANIFEST_VERSION, project: input.project, apps });
   const plan = deployPlanSchema.parse({
@@ -113,8 +113,8 @@ function runtimeSource(name: string): string {
   return runtimeCache.get(name)!;
 }
 
-/** The app's `app.py`: the template filled with a view derived from the model only. */
-export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
+/** The app's `app.py`: the template filled with a view derived from the spec only. */
+export function renderAppPy(app: Omit<AppSpec, 'hash'>): string {
   const handlers = new Set<string>();
   const requests = app.endpoints.map((e) => requestView(e, handlers));
   const fields = app.endpoints.flatMap((e) => e.fields);
@@ -199,7 +199,7 @@ export function renderAppPy(app: Omit<AppModel, 'hash'>): string {
 }
 
 /** What the runtime needs of an endpoint, as the Python literal in ENDPOINTS (optional keys only when set). */
-function runtimeSpec(e: EndpointModel): PyValue {
+function runtimeSpec(e: EndpointSpec): PyValue {
   return {
     workflow: path.posix.basename(e.workflow),
     fields: e.fields.map((f) => ({
@@ -228,7 +228,7 @@ function runtimeSpec(e: EndpointModel): PyValue {
 }
 
 /** The request model and route of one endpoint; `taken` keeps handler names unique (`/a-b` and `/a_b`). */
-function requestView(e: EndpointModel, taken: Set<string>) {
+function requestView(e: EndpointSpec, taken: Set<string>) {
   let handler = `post_${pyIdentifier(e.path)}`;
   for (let n = 2; taken.has(handler); n++) handler = `post_${pyIdentifier(e.path)}_${n}`;
   taken.add(handler);
@@ -254,12 +254,14 @@ const BODY_BYTES_BESIDES_FILES = 1024 * 1024;
  * plus room. A field that takes a list (`maxItems`) counts one file: only the first is used, so a body that
  * sends several large ones is refused rather than parsed and thrown away.
  */
-export function maxBodyBytes(e: EndpointModel): number {
+export function maxBodyBytes(e: EndpointSpec): number {
   const files = e.fields.reduce((sum, f) => sum + (f.maxBytes === undefined ? 0 : Math.ceil(f.maxBytes / 3) * 4), 0);
   return BODY_BYTES_BESIDES_FILES + files;
 }
 
-/** The annotation of each field type: the value types app.py defines (one rule per type, README "The request contract"). */
+/**
+ * The annotation of each field type: the value types app.py defines (one rule per type, README "The request contract").
+ */
 const ANNOTATIONS: Record<RequestField['type'], string> = {
   string: 'Text',
   enum: 'str',
@@ -319,7 +321,7 @@ function round(n: number): number {
 }
 
 /** What the scaling settings cost in idle GPU time, for the comments of app.py (US dollars, 2 decimals). */
-function scalingCosts(app: Omit<AppModel, 'hash'>, usdPerSecond: number | null) {
+function scalingCosts(app: Omit<AppSpec, 'hash'>, usdPerSecond: number | null) {
   const gpu = [app.gpu].flat()[0];
   if (usdPerSecond === null) return { gpu };
   const money = (usd: number) => usd.toFixed(2);

@@ -1,5 +1,5 @@
 import { crc32, deflateSync } from 'node:zlib';
-import type { EndpointModel, OutputFormat, RequestField } from './model';
+import type { EndpointSpec, OutputFormat, RequestField } from './spec';
 
 /**
  * What `modal-cdk verify` sends and how it reads the answer: the smoke request of an endpoint (its
@@ -9,7 +9,7 @@ import type { EndpointModel, OutputFormat, RequestField } from './model';
 
 export type SmokeBody = { body: Record<string, unknown> } | { error: string };
 
-export function smokeBody(endpoint: EndpointModel): SmokeBody {
+export function smokeBody(endpoint: EndpointSpec): SmokeBody {
   if (endpoint.smokeRequest) return { body: { ...endpoint.smokeRequest } };
   const body: Record<string, unknown> = {};
   const fill = (field: RequestField): string | undefined => {
@@ -36,7 +36,7 @@ export function smokeBody(endpoint: EndpointModel): SmokeBody {
 }
 
 /** The second (warm) call's body: each seed the first one set, plus one, so ComfyUI's cache is missed. */
-export function warmBody(endpoint: EndpointModel, body: Record<string, unknown>): Record<string, unknown> {
+export function warmBody(endpoint: EndpointSpec, body: Record<string, unknown>): Record<string, unknown> {
   const warm = { ...body };
   for (const field of endpoint.fields) {
     const seed = warm[field.name];
@@ -46,7 +46,9 @@ export function warmBody(endpoint: EndpointModel, body: Record<string, unknown>)
   return warm;
 }
 
-/** The smallest value a field takes; undefined to leave it out (a seed is random); an error when none can be guessed. */
+/**
+ * The smallest value a field takes; undefined to leave it out (a seed is random); an error when none can be guessed.
+ */
 function leastValue(field: RequestField): unknown {
   switch (field.type) {
     case 'seed':

@@ -138,7 +138,7 @@ rows.push([
     for (const e of endpoints) {
       const app = e.node.scope as ComfyApp;
       const graph = e.graph();
-      const manifest = e._toModel('R');
+      const manifest = e._toSpec('R');
       checkGraph(graph, app.schemas, { file: e.workflow.name, models: app.modelFiles });
       bindingProblems(
         manifest.fields.map((f) => ({ ...f, default: f.default ?? undefined, winsOver: [] })),

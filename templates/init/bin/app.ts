@@ -15,7 +15,8 @@ export default function buildProject(): ModalProject {
     target: 'checkpoints',
     sizeGb: 6.94,
   });
-  // Pin the file: set revision to a commit SHA from huggingface.co/stabilityai/sdxl-turbo/commits/main, then remove this line.
+  // Pin the file: set revision to a commit SHA from huggingface.co/stabilityai/sdxl-turbo/commits/main, then remove
+  // this line.
   Warnings.of(sdxl).acknowledge('hf-unpinned-revision', 'a new project: pin the revision before the first deploy');
   new Endpoint(app, 'Generate', {
     path: '/generate',

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The cloud-assembly model: plain, validated JSON built from the construct tree. Templates render only
- * from this; `manifest.json` is this model; snapshot and meaning tests read it. One zod schema per shape,
- * types inferred from them.
+ * The synth spec (the cloud assembly's data): plain, validated JSON built from the construct tree.
+ * Templates render only from this; `manifest.json` is this spec; snapshot and meaning tests read it. One
+ * zod schema per shape, types inferred from them. "Spec", never "model": a model is an ML file here
+ * (`HfModel`), so the spec of an HfModel is an `HfModelSpec`.
  */
 
 export const MANIFEST_VERSION = '1';
@@ -80,7 +81,7 @@ export const requestFieldSchema = z.strictObject({
 });
 export type RequestField = z.infer<typeof requestFieldSchema>;
 
-export const endpointModelSchema = z.strictObject({
+export const endpointSpecSchema = z.strictObject({
   path: z.string(),
   /** Construct path, for error messages and docs. */
   constructPath: z.string(),
@@ -104,7 +105,9 @@ export const endpointModelSchema = z.strictObject({
   keepMetadata: z.boolean(),
   /** The body `modal-cdk verify` sends; null: one built from the fields' defaults. */
   smokeRequest: z.record(z.string(), z.json()).nullable(),
-  /** GPU measurements of the endpoint (client policy `measurements`), with estimates on the app's first GPU; null: none. */
+  /**
+   * GPU measurements of the endpoint (client policy `measurements`), with estimates on the app's first GPU; null: none.
+   */
   measured: z
     .strictObject({
       device: z.string(),
@@ -118,9 +121,9 @@ export const endpointModelSchema = z.strictObject({
     })
     .nullable(),
 });
-export type EndpointModel = z.infer<typeof endpointModelSchema>;
+export type EndpointSpec = z.infer<typeof endpointSpecSchema>;
 
-export const hfModelSchema = z.strictObject({
+export const hfModelSpecSchema = z.strictObject({
   kind: z.literal('hf'),
   constructPath: z.string(),
   repo: z.string(),
@@ -133,9 +136,9 @@ export const hfModelSchema = z.strictObject({
   sizeGb: z.number().nullable(),
   placement: z.enum(['image', 'volume']),
 });
-export type HfModelModel = z.infer<typeof hfModelSchema>;
+export type HfModelSpec = z.infer<typeof hfModelSpecSchema>;
 
-export const volumeModelSchema = z.strictObject({
+export const volumeModelSpecSchema = z.strictObject({
   kind: z.literal('volume'),
   constructPath: z.string(),
   volume: z.string(),
@@ -144,9 +147,9 @@ export const volumeModelSchema = z.strictObject({
   target: z.string(),
   filename: z.string(),
 });
-export type VolumeModelModel = z.infer<typeof volumeModelSchema>;
+export type VolumeModelSpec = z.infer<typeof volumeModelSpecSchema>;
 
-export const urlModelSchema = z.strictObject({
+export const urlModelSpecSchema = z.strictObject({
   kind: z.literal('url'),
   constructPath: z.string(),
   url: z.string(),
@@ -157,9 +160,13 @@ export const urlModelSchema = z.strictObject({
   /** A zip whose files are unpacked into the target folder. */
   unzip: z.boolean(),
 });
-export type UrlModelModel = z.infer<typeof urlModelSchema>;
+export type UrlModelSpec = z.infer<typeof urlModelSpecSchema>;
 
-export const modelFileSchema = z.discriminatedUnion('kind', [hfModelSchema, volumeModelSchema, urlModelSchema]);
+export const modelFileSchema = z.discriminatedUnion('kind', [
+  hfModelSpecSchema,
+  volumeModelSpecSchema,
+  urlModelSpecSchema,
+]);
 
 export const customNodeSchema = z.strictObject({
   constructPath: z.string(),
@@ -175,7 +182,7 @@ export const customNodeSchema = z.strictObject({
   /** The pack imports only where a GPU is present: the import gate runs on the app's GPU. */
   importNeedsGpu: z.boolean(),
 });
-export type CustomNodeModel = z.infer<typeof customNodeSchema>;
+export type CustomNodeSpec = z.infer<typeof customNodeSchema>;
 
 /**
  * One image layer, in build order. `local` layers attach files from the synthesized app directory;
@@ -193,7 +200,7 @@ export const imageLayerSchema = z.discriminatedUnion('kind', [
     commands: z.array(z.string()).min(1),
     gpu: z.string().optional(),
   }),
-  z.strictObject({ kind: z.literal('hf-download'), comment: z.string(), model: hfModelSchema }),
+  z.strictObject({ kind: z.literal('hf-download'), comment: z.string(), model: hfModelSpecSchema }),
   z.strictObject({
     kind: z.literal('local'),
     comment: z.string(),
@@ -226,7 +233,7 @@ export const volumeMountSchema = z.strictObject({
 });
 export type VolumeMount = z.infer<typeof volumeMountSchema>;
 
-export const appModelSchema = z.strictObject({
+export const appSpecSchema = z.strictObject({
   id: z.string(),
   constructPath: z.string(),
   modalName: z.string(),
@@ -263,14 +270,14 @@ export const appModelSchema = z.strictObject({
   secrets: z.array(z.string()),
   /** Modal Secret holding HF_TOKEN for gated downloads at image build; null when none is set. */
   huggingfaceSecret: z.string().nullable(),
-  endpoints: z.array(endpointModelSchema).min(1),
+  endpoints: z.array(endpointSpecSchema).min(1),
 });
-export type AppModel = z.infer<typeof appModelSchema>;
+export type AppSpec = z.infer<typeof appSpecSchema>;
 
 export const manifestSchema = z.strictObject({
   version: z.literal(MANIFEST_VERSION),
   project: z.strictObject({ name: z.string(), workspace: z.string(), environment: z.string() }),
-  apps: z.array(appModelSchema),
+  apps: z.array(appSpecSchema),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
