@@ -20,7 +20,8 @@ esbuild.buildSync({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['constructs', '@swc/core', 'typescript'],
+  // ajv: only bindRequest (modal-cdk/assertions, in tests) needs it, loaded from node_modules on first use.
+  external: ['constructs', '@swc/core', 'typescript', 'ajv', 'ajv/dist/2020'],
   logLevel: 'error',
   legalComments: 'eof',
 });
