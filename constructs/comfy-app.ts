@@ -7,7 +7,8 @@ import { loadSchemaFile } from '../lib/comfy/schema-file';
 import { closestCoreVersion, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
-import { parseGpu } from '../lib/policy/gpu';
+import { gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
+import { isTimeZone, parseCron, standingCost, type WarmScheduleEntry } from '../lib/policy/standing-cost';
 import type { AppSpec, VolumeMount } from '../lib/synth/spec';
 import type { AppDraft } from '../lib/synth/render';
 import { CustomNode } from './custom-node';
@@ -56,6 +57,23 @@ export interface ComfyAppProps {
   readonly minContainers?: number;
   /** Most containers at once. @default - no limit */
   readonly maxContainers?: number;
+  /**
+   * Idle containers Modal keeps ready beside the busy ones while the app serves (Modal `buffer_containers`):
+   * fewer cold starts under bursts, each paid like a warm GPU while the app is busy.
+   * @see https://modal.com/docs/guide/cold-start#maintain-a-buffer-of-warm-containers
+   * @default 0
+   */
+  readonly bufferContainers?: number;
+  /**
+   * Warm GPUs by the clock: from each entry's `cron` on (5 fields, in its explicit IANA `timezone`), keep
+   * its `minContainers` warm, e.g. `[{ cron: '0 8 * * 1-5', minContainers: 1, timezone: 'Europe/Berlin' },
+   * { cron: '0 20 * * *', minContainers: 0, timezone: 'Europe/Berlin' }]`. Each entry becomes a small CPU
+   * function of the app on a Modal Cron schedule that calls the GPU class's `update_autoscaler`; the app's
+   * `minContainers` stays the floor after each deploy (a deploy resets the autoscaler to it).
+   * @see https://modal.com/docs/reference/modal.Cron
+   * @default - none: `minContainers` at all times
+   */
+  readonly warmSchedule?: WarmScheduleEntry[];
   /**
    * Requests one container takes at once (`@modal.concurrent(max_inputs=…)`); ComfyUI runs prompts one
    * by one, so more only queues inside the container.
@@ -159,6 +177,20 @@ const comfyAppPropsSchema = z
     minContainers: z.number().int().nonnegative().default(0),
     maxContainers: z.number().int().positive().optional(),
     maxInputs: z.number().int().positive().default(1),
+    bufferContainers: z.number().int().nonnegative().default(0),
+    warmSchedule: z
+      .array(
+        z.strictObject({
+          cron: z
+            .string()
+            .refine((c) => !('error' in parseCron(c)), {
+              error: (i) => `expected a cron schedule: ${(parseCron(String(i.input)) as { error: string }).error}`,
+            }),
+          minContainers: z.number().int().nonnegative(),
+          timezone: z.string().refine(isTimeZone, 'expected an IANA time zone name such as "Europe/Berlin" or "UTC"'),
+        }),
+      )
+      .default([]),
     memorySnapshot: z.boolean().default(false),
     apiDocs: z.boolean().default(false),
     gpuSnapshot: z.boolean().default(false),
@@ -196,6 +228,16 @@ const comfyAppPropsSchema = z
         input: p.minContainers,
         message: `expected at most maxContainers (${p.maxContainers}) — lower minContainers or raise maxContainers`,
       });
+    }
+    for (const [i, entry] of p.warmSchedule.entries()) {
+      if (p.maxContainers !== undefined && entry.minContainers > p.maxContainers) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['warmSchedule', i, 'minContainers'],
+          input: entry.minContainers,
+          message: `expected at most maxContainers (${p.maxContainers})`,
+        });
+      }
     }
   });
 
@@ -262,6 +304,14 @@ export class ComfyApp extends Construct {
         this,
         'public-endpoints',
         `app ${id}: endpoints without Modal proxy auth (requiresProxyAuth: false) are public: anyone with a URL can run them on your GPUs — remove requiresProxyAuth: false to require Modal-Key/Modal-Secret headers`,
+      );
+    }
+    const warm = Math.max(this.props.minContainers, ...this.props.warmSchedule.map((e) => e.minContainers));
+    if (warm > 1) {
+      addNote(
+        this,
+        'warm-gpus',
+        `app ${id}: keeps up to ${warm} containers warm with no traffic (minContainers / warmSchedule), each a GPU paid by the second: see the standing cost in the deploy plan and docs/ENDPOINT-APP-MAPPING.md`,
       );
     }
   }
@@ -390,6 +440,15 @@ export class ComfyApp extends Construct {
       minContainers: p.minContainers,
       maxContainers: p.maxContainers ?? null,
       maxInputs: p.maxInputs,
+      bufferContainers: p.bufferContainers,
+      warmSchedule: p.warmSchedule,
+      standingCost: standingCost(
+        gpus[0],
+        gpuUsdPerSecond(gpus[0]),
+        p.minContainers,
+        p.bufferContainers,
+        p.warmSchedule,
+      ),
       memorySnapshot: p.memorySnapshot,
       gpuSnapshot: p.gpuSnapshot,
       apiDocs: p.apiDocs,

@@ -81,6 +81,21 @@ export interface ModalProjectProps {
    * @default - `clientPolicy` from cdk-like.json; none when that is not set
    */
   readonly clientPolicy?: string;
+  /**
+   * Tag every app (`modal.App(tags=…)`) with `modal-cdk.stack` (the project name), `modal-cdk.app` (its id)
+   * and `modal-cdk.environment`, so Modal's dashboard and API can filter them. The app's content hash is
+   * the deploy's version tag already (`modal deploy --tag`), so it is not repeated here.
+   * @see https://modal.com/docs/reference/modal.App
+   * @default false
+   */
+  readonly appTags?: boolean;
+  /**
+   * How `modal deploy` replaces a running app: `rolling` (new containers first, Modal's default) or
+   * `recreate` (stop the old ones first: no two versions at once, a gap in service).
+   * @see https://modal.com/docs/reference/cli/deploy
+   * @default - Modal's default (rolling); no --strategy is passed
+   */
+  readonly deployStrategy?: 'rolling' | 'recreate';
 }
 
 const projectPropsSchema = z.strictObject({
@@ -102,6 +117,8 @@ const projectPropsSchema = z.strictObject({
   requiresProxyAuth: z.boolean().default(true),
   context: z.record(z.string(), z.unknown()).optional(),
   clientPolicy: z.string().min(1).optional(),
+  appTags: z.boolean().default(false),
+  deployStrategy: z.enum(['rolling', 'recreate']).optional(),
 });
 
 export interface SynthOptions {
@@ -215,7 +232,13 @@ export class ModalProject extends Construct {
       );
     }
     const assembly = renderAssembly({
-      project: { name: this.projectName, workspace: this.workspace!, environment: this.environment },
+      project: {
+        name: this.projectName,
+        workspace: this.workspace!,
+        environment: this.environment,
+        ...(this.props.appTags && { appTags: true }),
+        ...(this.props.deployStrategy && { deployStrategy: this.props.deployStrategy }),
+      },
       apps: drafts.map((d, i) => ({ ...d, spec: checked.apps[i] })),
     });
     if (options.outdir)

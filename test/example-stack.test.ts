@@ -148,6 +148,7 @@ describe('the example stack (bin/example.ts)', () => {
         modalName: a.modalName,
         entry: a.entry,
         hash: a.hash,
+        standingCost: a.standingCost,
         args: ['deploy', a.entry, '--name', a.modalName, '--env', 'main', '--tag', a.hash.slice(0, 12)],
       })),
     );

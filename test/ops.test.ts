@@ -287,3 +287,65 @@ describe('modal-cdk rollback', () => {
     }
   });
 });
+
+describe('modal-cdk destroy', () => {
+  test('stops each app with modal app stop, records it, and status then says stopped; volumes untouched', async () => {
+    const p = project();
+    expect((await deploy(p, ['--all', '--yes'])).code).toBe(0);
+    const h = hashes(p);
+    write(
+      p,
+      'apps.json',
+      listed([
+        ['example-flux', 'deployed'],
+        ['example-upscale', 'deployed'],
+      ]),
+    );
+    write(p, 'history.example-flux.json', [{ version: 'v1', time_deployed: 'x', tag: h.flux.slice(0, 12) }]);
+    write(p, 'history.example-upscale.json', [{ version: 'v1', time_deployed: 'x', tag: h.upscale.slice(0, 12) }]);
+    const stopped = await run(p, ['destroy', '--app', 'flux', '--yes']);
+    expect([stopped.code, stopped.err]).toEqual([0, '']);
+    expect(stopped.out).toContain('Stopped example-flux in "main" (volumes and secrets untouched)');
+    expect(
+      calls(p)
+        .filter((c) => c.argv[1] === 'stop')
+        .map((c) => c.argv),
+    ).toEqual([['app', 'stop', 'example-flux', '--yes', '--env', 'main']]);
+    expect(calls(p).some((c) => c.argv[0] === 'volume' && c.argv[1] !== 'ls')).toBe(false);
+    expect(state(p).stopped).toEqual({ flux: { modalName: 'example-flux', stoppedAt: expect.any(String) } });
+    expect(existsSync(path.join(p.standin, ...LORA))).toBe(true);
+    const status = await run(p, ['status', '--json']);
+    expect(JSON.parse(status.out).map((r: { app: string; status: string }) => [r.app, r.status])).toEqual([
+      ['flux', 'stopped'],
+      ['upscale', 'up to date'],
+    ]);
+    // Stopped apps may drop out of Modal's list: the state still says what happened.
+    write(p, 'apps.json', listed([['example-upscale', 'deployed']]));
+    expect(JSON.parse((await run(p, ['status', '--json'])).out)[0].status).toBe('stopped');
+    // A deploy brings it back and clears the record.
+    expect((await deploy(p, ['--app', 'flux', '--force', '--yes'])).code).toBe(0);
+    expect(state(p).stopped).toEqual({});
+  });
+
+  test('refusals: no --app, an unknown app, no terminal without --yes; a failed stop is exit 1 and not recorded', async () => {
+    const p = project();
+    for (const [args, message] of [
+      [['destroy'], 'expected --app <id> (repeat for several)'],
+      [
+        ['destroy', '--app', 'flux'],
+        'not a terminal, so no one can confirm: pass --yes to stop the apps without asking',
+      ],
+      [['destroy', '--app', 'nope', '--yes'], 'unknown app id "nope": expected one of flux, upscale'],
+    ] as [string[], string][]) {
+      const r = await run(p, args);
+      expect([r.code, r.err]).toEqual([2, `modal-cdk destroy: ${message}\n(see modal-cdk destroy --help)\n`]);
+    }
+    expect(calls(p)).toEqual([]);
+    modes(p, { 'example-upscale': 'already-stopped' });
+    const failed = await run(p, ['destroy', '--app', 'upscale', '--app', 'flux', '--yes']);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toContain('modal-cdk destroy: modal app stop example-upscale exited with 1');
+    expect(state(p).stopped).toEqual({ flux: { modalName: 'example-flux', stoppedAt: expect.any(String) } });
+    expect((await run(p, ['destroy', '--help'])).out).toMatch(/Never touches the apps' Modal Volumes .* or Secrets/s);
+  });
+});

@@ -8,7 +8,14 @@ import { formatTable } from '../table';
 import type { AppSpec } from '../synth/spec';
 import { type AppResult, deployApp, type PlanStep } from '../deploy/apply';
 import { acquireLock } from '../deploy/lock';
-import { describeStep, positiveInt, selectApps, type Selection, UsageError } from '../deploy/plan';
+import {
+  describeStandingCost,
+  describeStep,
+  positiveInt,
+  selectApps,
+  type Selection,
+  UsageError,
+} from '../deploy/plan';
 import { checkVolumeFiles, type VolumeFile, volumeFiles } from '../deploy/volume-check';
 import { preflight } from '../deploy/preflight';
 import { recordDeploy } from '../deploy/state';
@@ -107,6 +114,9 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
   reportWarnings(selection.warnings, err);
   out.write(
     `Plan for environment "${env}":\n${selection.selected.map((s) => `  ${describeStep(s, selection.state, values.force ?? false)}`).join('\n')}\n`,
+  );
+  out.write(
+    `Standing cost (warm GPUs with no traffic):\n${selection.selected.map((s) => `  ${describeStandingCost(s)}`).join('\n')}\n`,
   );
   if (selection.changed.length === 0) {
     out.write(`Nothing to deploy: every selected app is as last deployed to "${env}" (--force deploys anyway).\n`);

@@ -23,6 +23,11 @@ Commands:
   models     List the Volume model files an app expects and whether its volume has them; upload the missing
              ones (modal-cdk models --help).
   rollback   Roll an app back to an earlier Modal version and record it (modal-cdk rollback --help).
+  promote    Deploy to one environment what verify passed in another, e.g. staging → main
+             (modal-cdk promote --help).
+  scale      Change a deployed app's autoscaler (warm, max, buffer containers) without a redeploy
+             (modal-cdk scale --help).
+  destroy    Stop deployed apps; their volumes and secrets stay (modal-cdk destroy --help).
   serve      Serve one app's endpoints locally against a running ComfyUI (modal-cdk serve --help).
   workflow   Convert a UI-format workflow to API format, or check one against ComfyUI's node schemas
              (modal-cdk workflow --help).
@@ -101,6 +106,12 @@ export async function runCli(
         return await (await import('./models-command')).modelsCommand(rest, out, err);
       case 'rollback':
         return await (await import('./rollback-command')).rollbackCommand(rest, out, err);
+      case 'promote':
+        return await (await import('./promote-command')).promoteCommand(rest, out, err);
+      case 'scale':
+        return await (await import('./scale-command')).scaleCommand(rest, out, err);
+      case 'destroy':
+        return await (await import('./destroy-command')).destroyCommand(rest, out, err);
       case 'serve':
         return await (await import('./serve-command')).serveCommand(rest, out, err);
       case 'workflow':
@@ -111,7 +122,7 @@ export async function runCli(
         return (await import('./ls-command')).lsCommand(rest, out, err);
       default:
         err.write(
-          `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, serve, workflow, init, ls, help\n`,
+          `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, serve, workflow, init, ls, help\n`,
         );
         return 2;
     }

@@ -18,7 +18,7 @@ was deployed from here, and what Modal reports (\`modal app list --json\`, and t
   up to date               Modal runs what this project deployed, and synth would deploy the same
   changed since deploy     Modal runs what this project deployed, but the stack changed since: deploy it
   missing on Modal         Modal has no such app in the environment (never deployed, or deleted)
-  stopped                  the app exists on Modal but is stopped or disabled
+  stopped                  the app exists on Modal but is stopped or disabled, or \`destroy\` stopped it
   deployed from elsewhere  Modal's newest version has a tag this project did not deploy (another
                            checkout, a hand-run modal deploy, or a rollback not done by modal-cdk)
 
@@ -111,10 +111,12 @@ export async function statusCommand(
       newest = history.data[0];
     }
     const recorded = state.apps[step.appId];
+    // An app destroy stopped may no longer be listed: the state says what happened to it.
+    const destroyed = state.stopped?.[step.appId] !== undefined && modalState !== 'deployed';
     rows.push({
       app: step.appId,
       modalName: step.modalName,
-      status: appStatus(step, recorded, modalState, newest),
+      status: destroyed ? 'stopped' : appStatus(step, recorded, modalState, newest),
       synthHash: step.hash,
       deployedHash: recorded?.hash ?? null,
       modal: { state: modalState, version: newest?.version ?? null, tag: newest?.tag ?? null },

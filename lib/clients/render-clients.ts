@@ -119,6 +119,9 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
             estimated: e.measured!.estimatedWarmSeconds,
             usd: e.measured!.estimatedUsdPerRequest?.toFixed(4) ?? '-',
           })),
+        standing: manifest.apps.map((a) =>
+          standingRow(a.id, a.minContainers, a.bufferContainers, a.warmSchedule.length, a.standingCost),
+        ),
       }),
     ],
     [
@@ -181,4 +184,26 @@ function uniqueName(name: string, taken: Set<string>): string {
   for (let n = 2; taken.has(unique); n++) unique = `${name}${n}`;
   taken.add(unique);
   return unique;
+}
+
+/** One app's row of the standing-cost table (docs and deploy's plan print the same figures). */
+export function standingRow(
+  app: string,
+  minContainers: number,
+  bufferContainers: number,
+  scheduleEntries: number,
+  c: AppSpec['standingCost'],
+): Record<string, string> {
+  const usd = (v: number | null) => (v === null ? 'no catalog price' : `$${v.toFixed(2)}`);
+  return {
+    app,
+    gpu: c.gpu,
+    warm:
+      scheduleEntries > 0
+        ? `${c.averageWarmContainers} on average (warm schedule, ${scheduleEntries} entries; floor ${minContainers})`
+        : String(minContainers),
+    perDay: usd(c.usdPerDay),
+    per30Days: usd(c.usdPer30Days),
+    buffer: bufferContainers > 0 ? `${bufferContainers}: ${usd(c.bufferUsdPerBusyHour)} per busy hour` : '0',
+  };
 }

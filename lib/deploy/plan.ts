@@ -72,3 +72,13 @@ export function describeStep(step: PlanStep, state: DeployState, force: boolean)
   if (previous.hash === step.hash) return `${step.appId}: unchanged${force ? ' (--force: deployed anyway)' : ''}`;
   return `${step.appId}: changed (${previous.hash.slice(0, 12)} → ${step.hash.slice(0, 12)})`;
 }
+
+/** `flux: 1 warm L40S ≈ $46.83 a day, $1404.90 in 30 days; buffer 1: $1.95 per busy hour`, or no warm GPU. */
+export function describeStandingCost(step: PlanStep): string {
+  const c = step.standingCost;
+  const usd = (v: number | null) => (v === null ? '(no catalog price)' : `$${v.toFixed(2)}`);
+  const buffer = c.bufferUsdPerBusyHour ? `; buffer: ${usd(c.bufferUsdPerBusyHour)} per busy hour` : '';
+  if (c.averageWarmContainers === 0)
+    return `${step.appId}: no warm ${c.gpu} (a cold start after each quiet spell)${buffer}`;
+  return `${step.appId}: ${c.averageWarmContainers} warm ${c.gpu} on average ≈ ${usd(c.usdPerDay)} a day, ${usd(c.usdPer30Days)} in 30 days${buffer}`;
+}

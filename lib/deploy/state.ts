@@ -31,6 +31,8 @@ export const deployStateSchema = z.strictObject({
   apps: z.record(z.string(), deployRecordSchema),
   /** Every tag deployed from here → its full hash, so a rollback to a tagged version knows its content. */
   tags: z.record(z.string(), z.string()).optional(),
+  /** Apps `destroy` stopped (app id → when, and its Modal name); a later deploy of the app removes its entry. */
+  stopped: z.record(z.string(), z.strictObject({ modalName: z.string(), stoppedAt: z.string() })).optional(),
 });
 export type DeployState = z.infer<typeof deployStateSchema>;
 
@@ -78,6 +80,7 @@ export function recordDeploy(root: string, env: string, appId: string, record: D
   writeState(root, env, (state) => {
     state.apps[appId] = record;
     state.tags = { ...state.tags, [record.tag]: record.hash };
+    if (state.stopped) delete state.stopped[appId];
   });
 }
 

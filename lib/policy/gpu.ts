@@ -42,6 +42,14 @@ export interface ParsedGpu {
   readonly spec: string;
 }
 
+/** USD per second of a GPU spec (`"H100:2"`: twice the H100 rate) from the catalog; null when it has no price. */
+export function gpuUsdPerSecond(spec: string): number | null {
+  const gpu = parseGpu(spec);
+  if ('error' in gpu) return null;
+  const rate = GPU_TYPES[gpu.type].usdPerSecond;
+  return rate === null ? null : Number((rate * gpu.count).toPrecision(6));
+}
+
 /** Parses `"h100"`, `"L40S"`, `"H100:2"`; returns an error message instead when Modal would reject it. */
 export function parseGpu(value: string): ParsedGpu | { error: string } {
   const [rawType, rawCount, ...rest] = value.split(':');

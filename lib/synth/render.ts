@@ -1,3 +1,4 @@
+import { deployArgs } from '../deploy/modal-args';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -56,7 +57,7 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       throw new ModalCdkError(zodProblems(draft.spec.constructPath, checked.error.issues, 'spec field'));
     const app = checked.data;
     const appFiles = new Map<string, string>([
-      ['app.py', renderAppPy(app)],
+      ['app.py', renderAppPy(app, input.project)],
       ['comfy_runtime.py', runtimeSource('comfy_runtime.py')],
       ['request_files.py', runtimeSource('request_files.py')],
       ['response_files.py', runtimeSource('response_files.py')],
@@ -81,16 +82,14 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       modalName: a.modalName,
       entry: a.entry,
       hash: a.hash,
-      args: [
-        'deploy',
+      standingCost: a.standingCost,
+      args: deployArgs(
         a.entry,
-        '--name',
         a.modalName,
-        '--env',
         input.project.environment,
-        '--tag',
         a.hash.slice(0, 12),
-      ],
+        input.project.deployStrategy,
+      ),
     })),
   });
   files.set('manifest.json', stableJson(manifest));
@@ -114,7 +113,7 @@ function runtimeSource(name: string): string {
 }
 
 /** The app's `app.py`: the template filled with a view derived from the spec only. */
-export function renderAppPy(app: Omit<AppSpec, 'hash'>): string {
+export function renderAppPy(app: Omit<AppSpec, 'hash'>, project?: Manifest['project']): string {
   const handlers = new Set<string>();
   const requests = app.endpoints.map((e) => requestView(e, handlers));
   const fields = app.endpoints.flatMap((e) => e.fields);
@@ -144,8 +143,17 @@ export function renderAppPy(app: Omit<AppSpec, 'hash'>): string {
   const usdPerSecond =
     gpuType?.usdPerSecond != null && 'count' in firstGpu ? round(gpuType.usdPerSecond * firstGpu.count) : null;
   const hfModels = app.models.filter((m) => m.kind === 'hf');
+  const tags = project?.appTags
+    ? py({ 'modal-cdk.app': app.id, 'modal-cdk.environment': project.environment, 'modal-cdk.stack': project.name })
+    : null;
   return loadTemplate('app.py.hbs')({
     app,
+    tags,
+    warmSchedule: app.warmSchedule.map((e, i) => ({
+      ...e,
+      index: i,
+      cronArgs: `${pyString(e.cron)}, timezone=${pyString(e.timezone)}`,
+    })),
     webClass: WEB_CLASS,
     webMethod: WEB_METHOD,
     endpointCount: app.endpoints.length,

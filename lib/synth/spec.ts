@@ -249,6 +249,21 @@ export const appSpecSchema = z.strictObject({
   minContainers: z.number().int().nonnegative(),
   maxContainers: z.number().int().positive().nullable(),
   maxInputs: z.number().int().positive(),
+  /** Modal `buffer_containers`: idle containers kept beside the busy ones while the app serves. */
+  bufferContainers: z.number().int().nonnegative(),
+  /** Warm containers by the clock: each entry a Cron function that sets `min_containers`. */
+  warmSchedule: z.array(
+    z.strictObject({ cron: z.string(), minContainers: z.number().int().nonnegative(), timezone: z.string() }),
+  ),
+  /** What warm containers cost before any request (lib/policy/standing-cost.ts). */
+  standingCost: z.strictObject({
+    gpu: z.string(),
+    usdPerGpuHour: z.number().nullable(),
+    averageWarmContainers: z.number(),
+    usdPerDay: z.number().nullable(),
+    usdPer30Days: z.number().nullable(),
+    bufferUsdPerBusyHour: z.number().nullable(),
+  }),
   memorySnapshot: z.boolean(),
   gpuSnapshot: z.boolean(),
   /** FastAPI's /docs, /redoc and /openapi.json are served. */
@@ -276,7 +291,15 @@ export type AppSpec = z.infer<typeof appSpecSchema>;
 
 export const manifestSchema = z.strictObject({
   version: z.literal(MANIFEST_VERSION),
-  project: z.strictObject({ name: z.string(), workspace: z.string(), environment: z.string() }),
+  project: z.strictObject({
+    name: z.string(),
+    workspace: z.string(),
+    environment: z.string(),
+    /** Modal App tags on every app (modal-cdk.stack, modal-cdk.app, modal-cdk.environment); off: none. */
+    appTags: z.boolean().optional(),
+    /** `modal deploy --strategy`; left out: Modal's default (rolling). */
+    deployStrategy: z.enum(['rolling', 'recreate']).optional(),
+  }),
   apps: z.array(appSpecSchema),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -290,6 +313,8 @@ export const deployPlanSchema = z.strictObject({
       modalName: z.string(),
       entry: z.string(),
       hash: z.string(),
+      /** What the app's warm containers cost with no traffic (the app spec's standingCost). */
+      standingCost: appSpecSchema.shape.standingCost,
       /** argv after `modal`. */
       args: z.array(z.string()),
     }),

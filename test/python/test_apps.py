@@ -80,3 +80,19 @@ def test_memory_snapshot_and_start_phases(app_case):
         }
     else:
         assert phases == {Flags.ENTER_PRE_SNAPSHOT: [], Flags.ENTER_POST_SNAPSHOT: ["start"]}
+
+
+def test_warm_schedule_functions_run_on_the_cpu_on_their_cron(app_case):
+    """Each warmSchedule entry is a CPU function with its Modal Cron (time zone included); the GPU class
+    gets buffer_containers; an app without a schedule has no other function."""
+    entry, module = app_case
+    functions = module.app._local_state.functions
+    assert sorted(functions) == ["ComfyUI.*", *(f"warm_schedule_{i}" for i in range(len(entry["warmSchedule"])))]
+    for i, planned in enumerate(entry["warmSchedule"]):
+        function = functions[f"warm_schedule_{i}"]
+        load = function._load
+        settings = dict(zip(load.__code__.co_freevars, (cell.cell_contents for cell in load.__closure__)))
+        cron = settings["schedule"].proto_message.cron
+        assert (cron.cron_string, cron.timezone) == (planned["cron"], planned["timezone"])
+        assert function._spec_.gpus is None  # a schedule never holds a GPU
+    assert deploy_settings(module)["buffer_containers"] == (entry["bufferContainers"] or None)

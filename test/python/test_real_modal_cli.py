@@ -85,7 +85,7 @@ console.log(JSON.stringify([logsArgs('example-flux', 'main', { since: '2h', tail
 
 
 def test_the_day2_commands_argv_gets_past_the_real_cli_parser(tmp_path):
-    """status, models and rollback build their argv in lib/deploy/modal-args.ts: each form reaches the real
+    """status, models, rollback, destroy and deploy --strategy build their argv in lib/deploy/modal-args.ts: each form reaches the real
     CLI's auth check (a wrong flag would stop at its parser with a usage error instead)."""
     local = tmp_path / "style.safetensors"
     local.write_bytes(b"x")
@@ -95,6 +95,7 @@ const {{ modalArgs }} = require('./lib/deploy/modal-args');
 console.log(JSON.stringify([
   modalArgs.appList('main'), modalArgs.appHistory('example-flux', 'main'), modalArgs.rollback('example-flux', 'v1', 'main'),
   modalArgs.volumeLs('example-models', '/loras', 'main'), modalArgs.volumePut('example-models', {json.dumps(str(local))}, '/loras/style.safetensors', 'main'),
+  modalArgs.appStop('example-flux', 'main'), modalArgs.deploy('apps/flux/app.py', 'example-flux', 'main', 'abc', 'recreate'),
 ]));
 """
     forms = json.loads(

@@ -1,0 +1,3 @@
+export async function promoteCommand(..._: unknown[]): Promise<number> {
+  return 2;
+}

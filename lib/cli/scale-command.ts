@@ -1,0 +1,3 @@
+export async function scaleCommand(..._: unknown[]): Promise<number> {
+  return 2;
+}
