@@ -75,11 +75,14 @@ class ComfyRunner:
         extra_args=(),
         reload_volumes=None,
         url_policy=None,
+        on_comfyui_exit=None,
     ):
         """`url`: use an already-running ComfyUI instead of starting one. `comfy_dir`: its directory (input
         files are saved into its input/, outputs deleted from its output/); None when it is elsewhere.
         `extra_args`: ComfyUI flags. `reload_volumes`: called before model files are looked up.
-        `url_policy`: how https inputs are fetched (default: UrlPolicy(), public addresses only)."""
+        `url_policy`: how https inputs are fetched (default: UrlPolicy(), public addresses only).
+        `on_comfyui_exit`: called once when the ComfyUI this runner started has exited (on Modal: stop
+        taking inputs, so the container is replaced); see watch()."""
         self.comfy_dir = Path(comfy_dir) if comfy_dir is not None else None
         self.port = port
         self.extra_args = list(extra_args)
@@ -91,6 +94,9 @@ class ComfyRunner:
         self.process = None
         self.log_path = None
         self._exit_logged = False
+        self.on_comfyui_exit = on_comfyui_exit
+        self._exit_handled = threading.Event()
+        self._watcher = None
         self._workflows = {}
 
     # -- server lifecycle -------------------------------------------------------------------------
@@ -116,10 +122,40 @@ class ComfyRunner:
                 raise RuntimeError(f"ComfyUI exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
                 self._get("/system_stats", timeout=5)
+                self.watch()
                 return
             except (OSError, urllib.error.URLError):
                 time.sleep(0.5)
         raise RuntimeError(f"ComfyUI did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def watch(self, every_seconds=1.0):
+        """Watch the ComfyUI process this runner owns, on a daemon thread: once it has exited, log why and
+        call on_comfyui_exit, without waiting for a request to notice. Does nothing without a process."""
+        if self.process is None or self._watcher is not None:
+            return
+
+        def watch():
+            while self.process.poll() is None:
+                time.sleep(every_seconds)
+            self.comfyui_exited()
+
+        self._watcher = threading.Thread(target=watch, name="comfyui-watch", daemon=True)
+        self._watcher.start()
+
+    def comfyui_exited(self):
+        """ComfyUI is gone: log its last lines once and call on_comfyui_exit once (from any thread)."""
+        if self._exit_handled.is_set():
+            return
+        self._exit_handled.set()
+        try:
+            self.check_alive()
+        except ComfyError:
+            pass  # logged its last lines
+        if self.on_comfyui_exit is not None:
+            try:
+                self.on_comfyui_exit()
+            except Exception as e:  # noqa: BLE001 - the container still answers 503, whatever the callback did
+                print(f"on_comfyui_exit failed: {e!r}", file=sys.stderr)
 
     def attach_gpu(self):
         """After a restore: ComfyUI, started with the GPU hidden, sets up its device now. Returns the device."""
@@ -189,12 +225,11 @@ class ComfyRunner:
                     f"ComfyUI exited with {self.process.returncode}; the last lines of its log:\n{self.log_tail()}",
                     file=sys.stderr,
                 )
-            raise ComfyError(
-                503,
-                {
-                    "message": f"ComfyUI is not running (it exited with {self.process.returncode}); the container must restart"
-                },
-            )
+            if not self._exit_handled.is_set():
+                threading.Thread(target=self.comfyui_exited, daemon=True).start()
+            code = self.process.returncode
+            message = f"ComfyUI is not running (it exited with {code}): this container takes no new requests and is being replaced; retry"
+            raise ComfyError(503, {"message": message})
 
     def health(self):
         """(HTTP status, body) for GET /health: 503 when ComfyUI has exited or does not answer within

@@ -212,3 +212,33 @@ def test_a_url_that_drips_stops_at_the_requests_deadline_or_when_its_client_goes
     with pytest.raises(runtime.ComfyError) as gone:
         runner.execute(app.ENDPOINTS["/upload"], {"image": url}, job=job)
     assert gone.value.status == 499 and time.monotonic() - started < 3
+
+
+def test_a_container_whose_comfyui_exits_stops_taking_inputs_and_says_why(tmp_path):
+    """The app's runner owns a real ComfyUI process (as on Modal); when it is killed, the watcher calls
+    on_comfyui_exit once (on Modal: stop_fetching_inputs, recorded here by a fake), /health is 503, and a
+    request is a 503 saying the container takes no new requests."""
+    from fastapi.testclient import TestClient
+
+    placeholder(tmp_path, "checkpoints", "placeholder.safetensors")
+    comfy, comfy_url = start_comfyui(tmp_path)
+    runtime = load_module(APP_DIR / "comfy_runtime.py", "comfy_runtime_heal")
+    app = load_module(APP_DIR / "app.py", "comfy_heal_app")
+    stops = []
+    runner = runtime.ComfyRunner(tmp_path, None, APP_DIR / "workflows", url=comfy_url, on_comfyui_exit=lambda: stops.append(time.monotonic()))
+    runner.process = comfy  # owned, as the runner's own start() makes it on Modal
+    runner.watch(every_seconds=0.2)
+    http = TestClient(app.create_api(runner))
+    assert http.post("/invert", json={"width": 4, "height": 4}).status_code == 200
+    killed = time.monotonic()
+    comfy.kill()
+    comfy.wait(10)
+    deadline = time.monotonic() + 5
+    while not stops and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(stops) == 1 and stops[0] - killed < 3
+    health = http.get("/health")
+    assert health.status_code == 503 and health.json()["status"] == "unhealthy"
+    refused = http.post("/invert", json={"width": 4, "height": 4})
+    assert refused.status_code == 503 and "takes no new requests" in refused.json()["detail"]["message"]
+    assert len(stops) == 1

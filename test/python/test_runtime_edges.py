@@ -230,3 +230,27 @@ def test_an_unforeseen_failure_is_a_json_500_not_plain_text(tmp_path):
     )
     assert response.status_code == 500 and response.headers["content-type"] == "application/json"
     assert response.json()["detail"]["message"] == "internal error (KeyError): see the app's logs"
+
+
+def test_a_dead_comfyui_makes_the_container_stop_taking_inputs_once(tmp_path, monkeypatch):
+    """The app passes stop_taking_inputs, which calls Modal's stop_fetching_inputs (recorded by a fake
+    here); the runner calls it once however many requests see the dead ComfyUI."""
+    import modal.experimental
+
+    module = import_app(APP_IDS[0])
+    called = []
+    monkeypatch.setattr(modal.experimental, "stop_fetching_inputs", lambda: called.append("stop_fetching_inputs"))
+    module.stop_taking_inputs()
+    assert called == ["stop_fetching_inputs"]
+
+    exits = []
+    runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=tmp_path, on_comfyui_exit=lambda: exits.append(1))
+    runner.process = subprocess.Popen(["false"])
+    runner.process.wait()
+    runner.watch(every_seconds=0.05)
+    runner._watcher.join(5)
+    for _ in range(3):
+        with pytest.raises(runtime.ComfyError) as dead:
+            runner.check_alive()
+    assert exits == [1]
+    assert "this container takes no new requests and is being replaced" in dead.value.detail["message"]
