@@ -181,11 +181,9 @@ const comfyAppPropsSchema = z
     warmSchedule: z
       .array(
         z.strictObject({
-          cron: z
-            .string()
-            .refine((c) => !('error' in parseCron(c)), {
-              error: (i) => `expected a cron schedule: ${(parseCron(String(i.input)) as { error: string }).error}`,
-            }),
+          cron: z.string().refine((c) => !('error' in parseCron(c)), {
+            error: (i) => `expected a cron schedule: ${(parseCron(String(i.input)) as { error: string }).error}`,
+          }),
           minContainers: z.number().int().nonnegative(),
           timezone: z.string().refine(isTimeZone, 'expected an IANA time zone name such as "Europe/Berlin" or "UTC"'),
         }),

@@ -92,7 +92,9 @@ describe('modal-cdk deploy', () => {
       /^ {2}modal deploy apps\/flux\/app\.py --name example-flux --env main --tag [0-9a-f]{12}$/m,
     );
     // What warm GPUs cost before any request: none for flux; upscale's Berlin working hours (60 of 168 h).
-    expect(run.out).toContain('Standing cost (warm GPUs with no traffic):\n  flux: no warm L40S (a cold start after each quiet spell)\n');
+    expect(run.out).toContain(
+      'Standing cost (warm GPUs with no traffic):\n  flux: no warm L40S (a cold start after each quiet spell)\n',
+    );
     expect(run.out).toContain('  upscale: 0.357 warm L40S on average ≈ $16.72 a day, $501.74 in 30 days\n');
     expect(calls(p)).toEqual([]);
     expect(hasState(p)).toBe(false);

@@ -349,3 +349,106 @@ describe('modal-cdk destroy', () => {
     expect((await run(p, ['destroy', '--help'])).out).toMatch(/Never touches the apps' Modal Volumes .* or Secrets/s);
   });
 });
+
+describe('modal-cdk scale', () => {
+  const pythonCalls = (p: Project) =>
+    existsSync(path.join(p.standin, 'python.log'))
+      ? readFileSync(path.join(p.standin, 'python.log'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+      : [];
+
+  test("runs update_autoscaler through the project's Python, records it, and status shows live scaling unlike the stack", async () => {
+    const p = project();
+    expect((await deploy(p, ['--all', '--yes'])).code).toBe(0);
+    const h = hashes(p);
+    const scaled = await run(p, [
+      'scale',
+      '--app',
+      'flux',
+      '--min',
+      '2',
+      '--scaledown',
+      '10m',
+      '--python',
+      'standin-python',
+    ]);
+    expect([scaled.code, scaled.err]).toEqual([0, '']);
+    expect(scaled.out).toContain('Scaled example-flux in "main": min 2, max 4, buffer 0, scaledown 10m; recorded');
+    const [argv] = pythonCalls(p);
+    expect(argv[0]).toBe('-c');
+    expect(argv[1]).toContain('modal.Cls.from_name(a["app"], a["cls"], environment_name=a["env"])');
+    expect(argv[1]).toContain('cls().update_autoscaler(**a["settings"])');
+    expect(JSON.parse(argv[2])).toEqual({
+      app: 'example-flux',
+      cls: 'ComfyUI',
+      env: 'main',
+      settings: { min_containers: 2, scaledown_window: 600 },
+    });
+    expect(state(p).scaling.flux).toMatchObject({
+      minContainers: 2,
+      maxContainers: 4,
+      bufferContainers: 0,
+      scaledownWindowSeconds: 600,
+    });
+    expect(calls(p).filter((c) => c.argv[0] === 'deploy')).toHaveLength(2); // no redeploy
+    write(
+      p,
+      'apps.json',
+      listed([
+        ['example-flux', 'deployed'],
+        ['example-upscale', 'deployed'],
+      ]),
+    );
+    write(p, 'history.example-flux.json', [{ version: 'v1', time_deployed: 'x', tag: h.flux.slice(0, 12) }]);
+    write(p, 'history.example-upscale.json', [{ version: 'v1', time_deployed: 'x', tag: h.upscale.slice(0, 12) }]);
+    const status = await run(p, ['status']);
+    expect(status.out).toMatch(
+      /^flux .*up to date; live scaling minContainers 2 \(stack 0\), scaledownWindowSeconds 600 \(stack 300\)$/m,
+    );
+    expect(JSON.parse((await run(p, ['status', '--json'])).out)[0].liveScaling).toEqual({
+      minContainers: { live: 2, stack: 0 },
+      scaledownWindowSeconds: { live: 600, stack: 300 },
+    });
+    // A deploy resets the autoscaler (Modal does) and the record.
+    expect((await deploy(p, ['--app', 'flux', '--force', '--yes'])).code).toBe(0);
+    expect(state(p).scaling).toEqual({});
+  });
+
+  test("refusals: no setting, bad numbers, min over max, over the client policy's limits; a failure records nothing", async () => {
+    const p = project({ clientPolicy: 'policy.yaml' });
+    writeFileSync(path.join(p.dir, 'policy.yaml'), 'scaling:\n  maxWarmContainers: 2\n  maxContainers: 6\n');
+    for (const [args, message] of [
+      [['--app', 'flux'], 'expected at least one of --min, --max, --buffer, --scaledown'],
+      [['--app', 'flux', '--min', '-1'], '--min: got "-1", expected a whole number ≥ 0'],
+      [['--app', 'flux', '--max', '0'], '--max: got "0", expected a whole number ≥ 1'],
+      [
+        ['--app', 'flux', '--scaledown', 'soon'],
+        '--scaledown: got "soon", expected a duration such as 30s or 5m (at least 2 s)',
+      ],
+      [
+        ['--app', 'flux', '--min', '5'],
+        "flux: 5 warm containers (min + buffer), more than the client policy's scaling.maxWarmContainers 2; min 5 containers, more than max 4 — nothing changed",
+      ],
+      [
+        ['--app', 'flux', '--max', '8'],
+        "flux: max 8 containers, more than the client policy's scaling.maxContainers 6 — nothing changed",
+      ],
+      [
+        ['--app', 'flux', '--min', '1', '--buffer', '2'],
+        "flux: 3 warm containers (min + buffer), more than the client policy's scaling.maxWarmContainers 2 — nothing changed",
+      ],
+    ] as [string[], string][]) {
+      const r = await run(p, ['scale', ...args, '--python', 'standin-python']);
+      expect([r.code, r.err]).toEqual([2, `modal-cdk scale: ${message}\n(see modal-cdk scale --help)\n`]);
+    }
+    expect(pythonCalls(p)).toEqual([]);
+    modes(p, { python: 'fail' });
+    const failed = await run(p, ['scale', '--app', 'flux', '--min', '1', '--python', 'standin-python']);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toContain('Lookup failed for Cls');
+    expect(failed.err).toContain('modal-cdk scale: update_autoscaler of example-flux exited with 1');
+    expect(existsSync(path.join(p.dir, '.modal-cdk', 'state', 'main.json'))).toBe(false);
+  });
+});

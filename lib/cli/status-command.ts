@@ -44,6 +44,8 @@ export interface StatusRow {
   readonly synthHash: string;
   readonly deployedHash: string | null;
   readonly modal: { readonly state: string | null; readonly version: string | null; readonly tag: string | null };
+  /** Live autoscaler settings `scale` set that differ from the stack's: setting → { live, stack }. */
+  readonly liveScaling?: Record<string, { live: number | null; stack: number | null }>;
 }
 
 /** What Modal's listing and newest history entry say about one app, compared with synth and the state file. */
@@ -89,7 +91,7 @@ export async function statusCommand(
   }
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
-  const { selected, state } = selectApps(config, process.cwd(), env, 'all', false);
+  const { selected, state, manifest } = selectApps(config, process.cwd(), env, 'all', false);
   const cwd = path.resolve(config.output);
   const list = await modalJson(modalArgs.appList(env), appListSchema, cwd);
   if (!list.ok) {
@@ -120,6 +122,7 @@ export async function statusCommand(
       synthHash: step.hash,
       deployedHash: recorded?.hash ?? null,
       modal: { state: modalState, version: newest?.version ?? null, tag: newest?.tag ?? null },
+      ...liveScaling(state.scaling?.[step.appId], manifest.apps.find((a) => a.id === step.appId)!),
     });
   }
   if (values.json) out.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -137,10 +140,32 @@ export async function statusCommand(
           r.modal.state === null
             ? '-'
             : [r.modal.state, r.modal.version, r.modal.tag && `tag ${r.modal.tag}`].filter(Boolean).join(' '),
-          r.status,
+          r.liveScaling
+            ? `${r.status}; live scaling ${Object.entries(r.liveScaling)
+                .map(([k, v]) => `${k} ${v.live ?? 'none'} (stack ${v.stack ?? 'none'})`)
+                .join(', ')}`
+            : r.status,
         ]),
       ),
     );
   }
   return rows.every((r) => r.status === 'up to date') ? 0 : 1;
+}
+
+/** The settings `scale` changed (recorded) that differ from what the stack deploys. */
+function liveScaling(
+  live:
+    | { minContainers: number; maxContainers: number | null; bufferContainers: number; scaledownWindowSeconds: number }
+    | undefined,
+  stack: {
+    minContainers: number;
+    maxContainers: number | null;
+    bufferContainers: number;
+    scaledownWindowSeconds: number;
+  },
+): { liveScaling?: StatusRow['liveScaling'] } {
+  if (!live) return {};
+  const keys = ['minContainers', 'maxContainers', 'bufferContainers', 'scaledownWindowSeconds'] as const;
+  const differing = keys.filter((k) => live[k] !== stack[k]).map((k) => [k, { live: live[k], stack: stack[k] }]);
+  return differing.length > 0 ? { liveScaling: Object.fromEntries(differing) } : {};
 }

@@ -97,16 +97,17 @@ export function runFailure(run: Exclude<Run, { kind: 'ok' }>, onBuild: string, o
 
 /**
  * One `modal <args>` in its own process group: each output line to `onLine`, the whole group killed at
- * the time limit or on abort. Deploy and logs both run the CLI through it.
+ * the time limit or on abort. Deploy and logs both run the CLI through it; `command` runs another
+ * program the same way (scale runs the project's Python with the modal package).
  */
 export async function runModal(
   args: string[],
-  options: Pick<ApplyOptions, 'cwd' | 'timeoutSeconds' | 'onLine' | 'signal'>,
+  options: Pick<ApplyOptions, 'cwd' | 'timeoutSeconds' | 'onLine' | 'signal'> & { command?: string },
 ): Promise<Run> {
   // execa is ESM-only: loaded here, on first deploy, so the rest of the CLI (and Jest) never loads it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { execa } = require('execa') as typeof import('execa');
-  const child = execa('modal', args, {
+  const child = execa(options.command ?? 'modal', args, {
     cwd: options.cwd,
     reject: false,
     all: true,

@@ -31,6 +31,19 @@ export const deployStateSchema = z.strictObject({
   apps: z.record(z.string(), deployRecordSchema),
   /** Every tag deployed from here → its full hash, so a rollback to a tagged version knows its content. */
   tags: z.record(z.string(), z.string()).optional(),
+  /** Live autoscaler settings `scale` set (app id → them); a later deploy of the app removes its entry (Modal resets them). */
+  scaling: z
+    .record(
+      z.string(),
+      z.strictObject({
+        minContainers: z.number(),
+        maxContainers: z.number().nullable(),
+        bufferContainers: z.number(),
+        scaledownWindowSeconds: z.number(),
+        at: z.string(),
+      }),
+    )
+    .optional(),
   /** Apps `destroy` stopped (app id → when, and its Modal name); a later deploy of the app removes its entry. */
   stopped: z.record(z.string(), z.strictObject({ modalName: z.string(), stoppedAt: z.string() })).optional(),
 });
@@ -81,6 +94,7 @@ export function recordDeploy(root: string, env: string, appId: string, record: D
     state.apps[appId] = record;
     state.tags = { ...state.tags, [record.tag]: record.hash };
     if (state.stopped) delete state.stopped[appId];
+    if (state.scaling) delete state.scaling[appId];
   });
 }
 

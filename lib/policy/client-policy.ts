@@ -27,7 +27,41 @@ export const clientPolicySchema = z.strictObject({
     .default({}),
   /** A file of GPU measurements (test/gpu/measure.py), relative to the policy file: rule 5 checks against it. */
   measurements: z.string().min(1).optional(),
+  /** Limits on containers, which `modal-cdk scale` (and synth, for the stack's own settings) checks. */
+  scaling: z
+    .strictObject({
+      /** Most containers any app may run at once (its max). */
+      maxContainers: z.number().int().positive().optional(),
+      /** Most GPUs any app may keep warm with no traffic (min + buffer containers). */
+      maxWarmContainers: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
 });
+
+/** What `scale` (or the stack) would set, against the policy's `scaling` limits; one message each. */
+export function scalingProblems(
+  policy: Pick<ClientPolicy, 'scaling'>,
+  settings: { minContainers?: number; maxContainers?: number | null; bufferContainers?: number },
+): string[] {
+  const limits = policy.scaling ?? {};
+  const problems: string[] = [];
+  const warm = (settings.minContainers ?? 0) + (settings.bufferContainers ?? 0);
+  if (limits.maxWarmContainers !== undefined && warm > limits.maxWarmContainers) {
+    problems.push(
+      `${warm} warm containers (min + buffer), more than the client policy's scaling.maxWarmContainers ${limits.maxWarmContainers}`,
+    );
+  }
+  if (
+    limits.maxContainers !== undefined &&
+    settings.maxContainers != null &&
+    settings.maxContainers > limits.maxContainers
+  ) {
+    problems.push(
+      `max ${settings.maxContainers} containers, more than the client policy's scaling.maxContainers ${limits.maxContainers}`,
+    );
+  }
+  return problems;
+}
 export type ClientPolicy = z.output<typeof clientPolicySchema>;
 
 /** Modal answers a web request that runs longer than this with a 303 to a result URL (reference/modal.md). */
@@ -94,6 +128,20 @@ export function applyClientPolicy(
         path: `${policyFile} apps`,
         message: `"${id}" names no app of the stack: expected one of ${show(apps.map((a) => a.id))}`,
       });
+  }
+  for (const app of apps) {
+    // Rule 6: the stack's own scaling (its warm schedule's busiest entry too) within the policy's limits.
+    const minContainers = Math.max(app.minContainers, ...app.warmSchedule.map((e) => e.minContainers));
+    for (const problem of scalingProblems(policy, {
+      minContainers,
+      maxContainers: app.maxContainers,
+      bufferContainers: app.bufferContainers,
+    })) {
+      errors.push({
+        path: app.constructPath,
+        message: `app ${app.id}: ${problem} (rule 6) — lower it, or raise the limit in ${policyFile}`,
+      });
+    }
   }
   const withPolicy = apps.map((app) => {
     const allowed = policy.apps[app.id]?.gpus.allowed ?? policy.gpus?.allowed;

@@ -225,7 +225,9 @@ def test_a_container_whose_comfyui_exits_stops_taking_inputs_and_says_why(tmp_pa
     runtime = load_module(APP_DIR / "comfy_runtime.py", "comfy_runtime_heal")
     app = load_module(APP_DIR / "app.py", "comfy_heal_app")
     stops = []
-    runner = runtime.ComfyRunner(tmp_path, None, APP_DIR / "workflows", url=comfy_url, on_comfyui_exit=lambda: stops.append(time.monotonic()))
+    runner = runtime.ComfyRunner(
+        tmp_path, None, APP_DIR / "workflows", url=comfy_url, on_comfyui_exit=lambda: stops.append(time.monotonic())
+    )
     runner.process = comfy  # owned, as the runner's own start() makes it on Modal
     runner.watch(every_seconds=0.2)
     http = TestClient(app.create_api(runner))

@@ -84,6 +84,13 @@ console.log(JSON.stringify([logsArgs('example-flux', 'main', { since: '2h', tail
     assert "--follow cannot be combined with --since" in both.stdout + both.stderr
 
 
+def first_app():
+    """A synthesized app.py (deploy --strategy needs a file the real CLI can import before asking Modal)."""
+    from conftest import APP_IDS, SYNTH_OUT
+
+    return (SYNTH_OUT / "apps" / APP_IDS[0] / "app.py").resolve()
+
+
 def test_the_day2_commands_argv_gets_past_the_real_cli_parser(tmp_path):
     """status, models, rollback, destroy and deploy --strategy build their argv in lib/deploy/modal-args.ts: each form reaches the real
     CLI's auth check (a wrong flag would stop at its parser with a usage error instead)."""
@@ -95,7 +102,8 @@ const {{ modalArgs }} = require('./lib/deploy/modal-args');
 console.log(JSON.stringify([
   modalArgs.appList('main'), modalArgs.appHistory('example-flux', 'main'), modalArgs.rollback('example-flux', 'v1', 'main'),
   modalArgs.volumeLs('example-models', '/loras', 'main'), modalArgs.volumePut('example-models', {json.dumps(str(local))}, '/loras/style.safetensors', 'main'),
-  modalArgs.appStop('example-flux', 'main'), modalArgs.deploy('apps/flux/app.py', 'example-flux', 'main', 'abc', 'recreate'),
+  modalArgs.appStop('example-flux', 'main'),
+  modalArgs.deploy({json.dumps(str(first_app()))}, 'example-flux', 'main', 'abc', 'recreate'),
 ]));
 """
     forms = json.loads(
@@ -138,3 +146,26 @@ def test_status_reports_the_real_cli_auth_failure_clearly(tmp_path):
         "modal-cdk status: could not ask Modal: modal app list exited with 1: Modal refused the credentials"
         in run.stderr
     )
+
+
+def test_scale_program_reaches_modals_auth_check_with_the_real_package(tmp_path):
+    """`modal-cdk scale` runs UPDATE_AUTOSCALER_PY in the project's Python: with the real modal package and
+    no token, Cls.from_name and update_autoscaler exist and get as far as asking Modal (the token check)."""
+    driver = """
+require('./lib/cli/swc-register').registerTypeScript();
+console.log(JSON.stringify(require('./lib/cli/scale-command').UPDATE_AUTOSCALER_PY));
+"""
+    program = json.loads(
+        subprocess.run(["node", "-e", driver], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+    )
+    request = json.dumps({"app": "example-flux", "cls": "ComfyUI", "env": "main", "settings": {"min_containers": 1}})
+    run = subprocess.run(
+        [VENV_BIN / "python", "-c", program, request],
+        env=no_token_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0
+    assert "Token missing" in run.stdout + run.stderr or "AuthError" in run.stdout + run.stderr, run.stderr[-2000:]
+    assert "AttributeError" not in run.stderr and "TypeError" not in run.stderr

@@ -244,7 +244,9 @@ def test_a_dead_comfyui_makes_the_container_stop_taking_inputs_once(tmp_path, mo
     assert called == ["stop_fetching_inputs"]
 
     exits = []
-    runner = runtime.ComfyRunner(comfy_dir=tmp_path, port=0, workflows_dir=tmp_path, on_comfyui_exit=lambda: exits.append(1))
+    runner = runtime.ComfyRunner(
+        comfy_dir=tmp_path, port=0, workflows_dir=tmp_path, on_comfyui_exit=lambda: exits.append(1)
+    )
     runner.process = subprocess.Popen(["false"])
     runner.process.wait()
     runner.watch(every_seconds=0.05)
