@@ -9,12 +9,19 @@ import { renderAssembly, type Assembly } from '../lib/synth/render';
 import { writeAssembly } from '../lib/synth/write';
 import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './schemas';
 
-import { CONTEXT_CLIENT_POLICY, CONTEXT_ENV_VAR, CONTEXT_ENVIRONMENT, CONTEXT_WORKSPACE } from '../lib/context';
+import {
+  CONTEXT_CLIENT_POLICY,
+  CONTEXT_ENV_VAR,
+  CONTEXT_ENVIRONMENT,
+  CONTEXT_WEB_SUFFIX,
+  CONTEXT_WORKSPACE,
+} from '../lib/context';
 
 export {
   CONTEXT_CLIENT_POLICY,
   CONTEXT_ENV_VAR,
   CONTEXT_ENVIRONMENT,
+  CONTEXT_WEB_SUFFIX,
   CONTEXT_WORKSPACE,
   OUTDIR_ENV_VAR,
 } from '../lib/context';
@@ -96,6 +103,12 @@ export interface ModalProjectProps {
    * @default - Modal's default (rolling); no --strategy is passed
    */
   readonly deployStrategy?: 'rolling' | 'recreate';
+  /**
+   * The generated CI workflow's release path: deploy to `from` (e.g. staging), verify there, then
+   * `promote` to `to` (e.g. main) what passed (cdk-like.json `environments` names both).
+   * @default - the workflow deploys to the project's environment and verifies it
+   */
+  readonly releasePath?: { readonly from: string; readonly to: string };
 }
 
 const projectPropsSchema = z.strictObject({
@@ -119,6 +132,7 @@ const projectPropsSchema = z.strictObject({
   clientPolicy: z.string().min(1).optional(),
   appTags: z.boolean().default(false),
   deployStrategy: z.enum(['rolling', 'recreate']).optional(),
+  releasePath: z.strictObject({ from: modalNameSchema, to: modalNameSchema }).optional(),
 });
 
 export interface SynthOptions {
@@ -189,6 +203,16 @@ export class ModalProject extends Construct {
     return this.props.environment ?? this.node.tryGetContext(CONTEXT_ENVIRONMENT) ?? 'main';
   }
 
+  /** The environment's Modal web suffix (cdk-like.json environments.<env>.webSuffix), when it has one. */
+  public get webSuffix(): string | undefined {
+    return this.node.tryGetContext(CONTEXT_WEB_SUFFIX);
+  }
+
+  /** The first part of every web URL: the workspace, with `-<suffix>` in an environment that has one. */
+  public get webSource(): string | undefined {
+    return this.workspace && (this.webSuffix ? `${this.workspace}-${this.webSuffix}` : this.workspace);
+  }
+
   /**
    * Validates every construct (collecting all problems), builds the model, renders every file and, with
    * `outdir`, writes them atomically. Throws `ModalCdkError` listing every problem; writes nothing then.
@@ -236,8 +260,10 @@ export class ModalProject extends Construct {
         name: this.projectName,
         workspace: this.workspace!,
         environment: this.environment,
+        ...(this.webSuffix && { webSuffix: this.webSuffix }),
         ...(this.props.appTags && { appTags: true }),
         ...(this.props.deployStrategy && { deployStrategy: this.props.deployStrategy }),
+        ...(this.props.releasePath && { releasePath: this.props.releasePath }),
       },
       apps: drafts.map((d, i) => ({ ...d, spec: checked.apps[i] })),
     });
@@ -277,7 +303,7 @@ export class ModalProject extends Construct {
           `duplicate Modal app name "${app.modalName}": used by ${other} and ${app.node.path} — give one a different id or modalName`,
         );
       byModalName.set(app.modalName, app.node.path);
-      const host = this.workspace && webHostLabel(this.workspace, app.modalName);
+      const host = this.webSource && webHostLabel(this.webSource, app.modalName);
       if (host && host.length > DNS_LABEL_MAX) {
         problems.push(
           `Modal app name "${app.modalName}" (${app.node.path}) gives the web host label "${host}", ${host.length} characters: a DNS label holds at most ${DNS_LABEL_MAX}, so Modal would have to shorten it and the generated client URLs would be wrong — give the app a shorter id or modalName`,

@@ -5,6 +5,8 @@ export const CONTEXT_WORKSPACE = 'modal-cdk:workspace';
 export const CONTEXT_ENVIRONMENT = 'modal-cdk:environment';
 /** Context key of the client policy file (cdk-like.json `clientPolicy`), relative to the project root. */
 export const CONTEXT_CLIENT_POLICY = 'modal-cdk:client-policy';
+/** Context key of the environment's Modal web suffix (cdk-like.json environments.<env>.webSuffix). */
+export const CONTEXT_WEB_SUFFIX = 'modal-cdk:web-suffix';
 /** Environment variable through which the CLI hands `cdk-like.json`'s context to the app. */
 export const CONTEXT_ENV_VAR = 'MODAL_CDK_CONTEXT';
 /** Set by `modal-cdk synth` when it runs the app as a child process: where the app writes its assembly. */

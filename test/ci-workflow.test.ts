@@ -6,7 +6,10 @@ import { VERIFY_HELP } from '../lib/cli/verify-command';
 import { BASE_PIP_PACKAGES } from '../lib/synth/image-layers';
 import { MODAL_CLI_VERSION } from '../lib/versions';
 import buildClientsStack from './fixtures/clients-stack';
-import { ROOT } from './helpers';
+import { demoStack, ROOT } from './helpers';
+import { CONTEXT_ENV_VAR } from '../lib/context';
+import { configForEnv, loadConfig } from '../lib/cli/config';
+import { applyConfigContext } from '../lib/cli/synthesize';
 
 // synth.out/ci/deploy-modal.yml: valid YAML, run on a push to main, naming only commands that exist; and
 // the pins it and the image share with the test environment.
@@ -70,5 +73,38 @@ test('the FastAPI and websocket-client the image installs are the ones the tests
   for (const name of ['fastapi', 'websocket-client']) {
     const image = BASE_PIP_PACKAGES.find((p) => p.replace(/\[.*\]/, '').startsWith(`${name}==`));
     expect(image?.split('==')[1]).toBe(new RegExp(`^${name}==(\\S+)$`, 'm').exec(testPins)?.[1]);
+  }
+});
+
+test('with a release path: deploy and verify in staging, then promote to main what passed', () => {
+  const { project } = demoStack({ project: { releasePath: { from: 'staging', to: 'main' } } });
+  const release = parse(project.synth().files.get('ci/deploy-modal.yml')!);
+  const runs = (release.jobs.deploy.steps as { run?: string }[]).filter((s) => s.run).map((s) => s.run);
+  expect(runs.slice(-3)).toEqual([
+    'npm run deploy -- --all --yes --env staging',
+    'npm run verify -- --all --report verify-report.md --env staging',
+    'npm run promote -- --from staging --to main --yes',
+  ]);
+  expect(scripts.promote).toBe('node bin/modal-cdk.js promote');
+});
+
+test("an environment's web suffix is in every URL of the clients and docs (https://<workspace>-<suffix>--…)", () => {
+  const saved = process.env[CONTEXT_ENV_VAR];
+  const config = { ...loadConfig(ROOT), clientPolicy: undefined, modal: { workspace: 'acme', environment: 'staging' } };
+  applyConfigContext(
+    configForEnv({ ...config, environments: { staging: { webSuffix: 'stg', context: {} } } }, 'staging'),
+  );
+  try {
+    const files = buildClientsStack().synth().files;
+    const urls = Object.values(JSON.parse(files.get('clients/endpoints.json')!).endpoints).map(
+      (e) => (e as { url: string }).url,
+    );
+    expect(urls.every((u) => u.startsWith('https://acme-stg--cli-'))).toBe(true);
+    expect(files.get('docs/ENDPOINT-APP-MAPPING.md')).toContain(
+      'https://acme-stg--cli-images-comfyui-fastapi-app.modal.run/draw',
+    );
+  } finally {
+    if (saved === undefined) delete process.env[CONTEXT_ENV_VAR];
+    else process.env[CONTEXT_ENV_VAR] = saved;
   }
 });

@@ -17,7 +17,7 @@ describe("the README's commands", () => {
     ...new Set(
       [
         ...readme.matchAll(
-          /modal-cdk (synth|deploy|diff|verify|status|logs|models|rollback|serve|workflow|init|ls|help)\b/g,
+          /modal-cdk (synth|deploy|diff|verify|status|logs|models|rollback|promote|scale|destroy|serve|workflow|init|ls|help)\b/g,
         ),
       ].map((m) => m[1]),
     ),
@@ -42,6 +42,9 @@ describe("the README's commands", () => {
     'logs',
     'models',
     'rollback',
+    'promote',
+    'scale',
+    'destroy',
     'serve',
     'workflow',
     'init',

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { SMOKE_PNG } from '../lib/synth/smoke';
 import { markdownReport } from '../lib/cli/verify-command';
 import { FIXTURES } from './helpers';
-import { deploy, project, type Project, start, TOKEN } from './standin';
+import { calls, deploy, project, type Project, start, state, TOKEN } from './standin';
 
 // `modal-cdk verify` against a local HTTP server standing in for the example's flux app (/health, /flux,
 // /flux-img2img), run as a user runs it. The real ComfyUI behind `modal-cdk serve` is in
@@ -259,4 +259,89 @@ test('the report lists what failed or was skipped, and why', () => {
       '',
     ].join('\n'),
   );
+});
+
+describe('the release path: staging → verify → promote', () => {
+  const toLocal = {
+    MODAL_RUN_TO: '',
+    NODE_OPTIONS: `--require ${path.join(FIXTURES, 'http', 'modal-run-to-local.js')}`,
+  };
+  const run = (p: Project, args: string[]) => start(p, args, { ...TOKEN, ...toLocal, MODAL_RUN_TO: base }).done;
+  const release = () =>
+    project({
+      modal: { workspace: 'acme', environment: 'staging' },
+      environments: { staging: { webSuffix: 'staging' }, main: {} },
+    });
+
+  test('verify records what passed; promote deploys exactly that to main, and refuses what was not verified', async () => {
+    const p = release();
+    const staged = await run(p, ['deploy', '--env', 'staging', '--app', 'flux', '--yes', '--verify']);
+    expect(staged.code).toBe(0);
+    const verified = state(p, 'staging').verified.flux;
+    expect(verified).toMatchObject({
+      passed: true,
+      passedEndpoints: 2,
+      failedEndpoints: 0,
+      hash: state(p, 'staging').apps.flux.hash,
+    });
+    // upscale was never verified in staging: refused, naming it; nothing is deployed.
+    const refused = await run(p, ['promote', '--from', 'staging', '--to', 'main', '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(
+      'upscale: never verified in "staging" — run modal-cdk verify --app upscale --env staging',
+    );
+    expect(calls(p).filter((c) => c.argv.includes('main'))).toEqual([]);
+    const promoted = await run(p, ['promote', '--from', 'staging', '--to', 'main', '--app', 'flux', '--yes']);
+    expect(promoted.code).toBe(0);
+    expect(promoted.err).not.toMatch(/modal-cdk promote|problem/); // the stack's own warnings may print
+    expect(promoted.out).toContain('Promoting flux from "staging" (verified) to "main":');
+    const toMain = calls(p).filter((c) => c.argv[0] === 'deploy' && c.argv.includes('main'));
+    expect(toMain.map((c) => c.argv.slice(0, 6))).toEqual([
+      ['deploy', 'apps/flux/app.py', '--name', 'example-flux', '--env', 'main'],
+    ]);
+    expect(state(p, 'main').apps.flux).toBeDefined();
+  });
+
+  test('a failed verify, or a stack changed since, is refused; --force promotes and says so', async () => {
+    const p = release();
+    behaviour = 'status-500';
+    expect((await run(p, ['deploy', '--env', 'staging', '--app', 'flux', '--yes', '--verify'])).code).toBe(1);
+    const failed = await run(p, ['promote', '--from', 'staging', '--to', 'main', '--app', 'flux', '--yes']);
+    expect(failed.code).toBe(2);
+    expect(failed.err).toMatch(/flux: its last verify in "staging" failed \(1 endpoint\(s\), /);
+    // Verified at another hash: the stack changed since.
+    const file = path.join(p.dir, '.modal-cdk', 'state', 'staging.json');
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    saved.verified.flux = { ...saved.verified.flux, passed: true, failedEndpoints: 0, hash: 'f'.repeat(64) };
+    writeFileSync(file, JSON.stringify(saved));
+    const changed = await run(p, ['promote', '--from', 'staging', '--to', 'main', '--app', 'flux', '--yes']);
+    expect(changed.err).toMatch(
+      /flux: synth now gives [0-9a-f]{12} for "staging", but verify passed ffffffffffff .*: the stack changed since/,
+    );
+    behaviour = 'ok';
+    const forced = await run(p, ['promote', '--from', 'staging', '--to', 'main', '--app', 'flux', '--yes', '--force']);
+    expect(forced.code).toBe(0);
+    expect(forced.err).toContain(
+      'modal-cdk promote: WARNING --force: promoting what was not verified: flux: synth now gives',
+    );
+  });
+
+  test('usage: --from and --to, two environments that cdk-like.json names', async () => {
+    const p = release();
+    for (const [args, message] of [
+      [['promote', '--to', 'main'], 'modal-cdk promote: expected --from <env> and --to <env>'],
+      [
+        ['promote', '--from', 'main', '--to', 'main'],
+        'modal-cdk promote: --from and --to are both "main": expected two environments',
+      ],
+    ] as [string[], string][]) {
+      const r = await run(p, args);
+      expect([r.code, r.err.split('\n')[0]]).toEqual([2, message]);
+    }
+    const unknown = await run(p, ['deploy', '--env', 'prod', '--all', '--dry-run']);
+    expect(unknown).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('[cdk-like.json environments] environment "prod" is not one of "staging", "main"'),
+    });
+  });
 });

@@ -39,8 +39,49 @@ export const configSchema = z.strictObject({
     .default({ concurrency: 4, timeoutSeconds: 1800, retries: 2, retryDelaySeconds: 5 }),
   /** Free values for `node.tryGetContext(key)`. */
   context: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * The Modal environments of a release path (e.g. staging, then main): each a Modal environment, with its
+   * web suffix when it has one (its URLs are `https://<workspace>-<suffix>--…`) and context values over
+   * `context` (e.g. fewer containers in staging). When given, `--env` must name one of them.
+   */
+  environments: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal environment name'),
+      z.strictObject({
+        webSuffix: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a Modal web suffix (lower-case letters, digits, "-")')
+          .optional(),
+        context: z.record(z.string(), z.unknown()).default({}),
+      }),
+    )
+    .optional(),
 });
 export type Config = z.output<typeof configSchema>;
+
+/**
+ * The config as one environment sees it: `modal.environment` set to it, its context over the shared one,
+ * its web suffix handed on. Throws when cdk-like.json names environments and `env` is not one of them.
+ */
+export function configForEnv(config: Config, env: string): Config & { webSuffix?: string } {
+  const own = config.environments?.[env];
+  if (config.environments && !own) {
+    throw new ModalCdkError([
+      {
+        path: `${CONFIG_FILE} environments`,
+        message: `environment "${env}" is not one of ${Object.keys(config.environments)
+          .map((e) => `"${e}"`)
+          .join(', ')}: add it to environments, or pass --env with one of them`,
+      },
+    ]);
+  }
+  return {
+    ...config,
+    modal: { ...config.modal, environment: env },
+    context: { ...config.context, ...own?.context },
+    ...(own?.webSuffix && { webSuffix: own.webSuffix }),
+  };
+}
 
 /** Reads and validates `cdk-like.json` in `dir`; every problem names the key, the value and what is allowed. */
 export function loadConfig(dir: string): Config {

@@ -215,7 +215,7 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
     const verified = await verifyAndReport(
       selection.manifest.apps.filter((a) => live.includes(a.id)),
       baseOf,
-      { where: `Modal environment "${env}"` },
+      { where: `Modal environment "${env}"`, record: { root, env } },
       out,
       err,
     );

@@ -155,6 +155,7 @@ function projectPackage(existing: PackageJson, name: string): { json: PackageJso
     diff: 'modal-cdk diff',
     verify: 'modal-cdk verify',
     status: 'modal-cdk status',
+    promote: 'modal-cdk promote',
     ls: 'modal-cdk ls',
     test: 'tsc -p . && jest --ci',
   };

@@ -5,10 +5,11 @@ import {
   CONTEXT_CLIENT_POLICY,
   CONTEXT_ENV_VAR,
   CONTEXT_ENVIRONMENT,
+  CONTEXT_WEB_SUFFIX,
   CONTEXT_WORKSPACE,
   OUTDIR_ENV_VAR,
-} from '../../constructs/modal-project';
-import type { Config } from './config';
+} from '../context';
+import { type Config, configForEnv } from './config';
 import { ModalCdkError, type Problem } from '../errors';
 import { canLoad, loadProject } from './load-app';
 import { type Manifest, manifestSchema } from '../synth/spec';
@@ -54,11 +55,14 @@ export function synthFromConfig(
 }
 
 /** Hands cdk-like.json's context, workspace and environment to the projects built next (via the environment). */
-export function applyConfigContext(config: Config): void {
+export function applyConfigContext(config: Config & { webSuffix?: string }): void {
+  const forEnv = configForEnv(config, config.modal.environment);
+  const webSuffix = config.webSuffix ?? forEnv.webSuffix;
   const context = {
-    ...config.context,
+    ...forEnv.context,
     [CONTEXT_WORKSPACE]: config.modal.workspace,
     [CONTEXT_ENVIRONMENT]: config.modal.environment,
+    ...(webSuffix && { [CONTEXT_WEB_SUFFIX]: webSuffix }),
     // cdk-like.json paths are relative to it (the cwd), the project's to its root: hand over an absolute one.
     ...(config.clientPolicy && { [CONTEXT_CLIENT_POLICY]: path.resolve(config.clientPolicy) }),
   };

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseCommandArgs } from './args';
-import { endpointUrl } from '../clients/web-url';
+import { writeState } from '../deploy/state';
+import { endpointUrl, webSource } from '../clients/web-url';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
 import type { AppSpec } from '../synth/spec';
@@ -104,7 +105,14 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
   return (await verifyAndReport(
     apps,
     baseOf,
-    { endpoints: values.endpoint, json: values.json, report: values.report, where },
+    {
+      endpoints: values.endpoint,
+      json: values.json,
+      report: values.report,
+      where,
+      // Against Modal, a verify of whole apps is recorded for promote; one against --base-url is not.
+      ...(baseUrl === undefined && { record: { root: process.cwd(), env } }),
+    },
     out,
     err,
   ))
@@ -114,7 +122,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
 
 /** Where a deployed app answers: the URL its last deploy recorded, else its URL in the project's workspace. */
 export function deployedBaseUrl(selection: Pick<Selection, 'state' | 'manifest'>, app: AppSpec): string {
-  return selection.state.apps[app.id]?.urls[0] ?? endpointUrl(selection.manifest.project.workspace, app.modalName, '');
+  return selection.state.apps[app.id]?.urls[0] ?? endpointUrl(webSource(selection.manifest.project), app.modalName, '');
 }
 
 export interface ReportOptions {
@@ -123,6 +131,8 @@ export interface ReportOptions {
   readonly report?: string;
   /** Where the endpoints were called, for the report. */
   readonly where?: string;
+  /** Record each app's result in .modal-cdk/state/<env>.json (verified), for promote. */
+  readonly record?: { readonly root: string; readonly env: string };
 }
 
 /** Verifies `apps` at the URLs `baseOf` gives, prints the table (or JSON) and failures; true when all passed. */
@@ -149,6 +159,27 @@ export async function verifyAndReport(
     out.write(`${summaryLine(checks)}\n`);
   }
   if (options.report) writeFileSync(options.report, markdownReport(checks, options.where ?? 'Modal'));
+  // What promote relies on: each app's hash and whether every endpoint of it passed (skipped ones aside).
+  if (options.record && !options.endpoints?.length) {
+    const { root, env } = options.record;
+    writeState(root, env, (state) => {
+      for (const app of apps) {
+        const own = checks.filter((c) => c.app === app.id);
+        const count = (r: EndpointCheck['result']) => own.filter((c) => c.result === r).length;
+        state.verified = {
+          ...state.verified,
+          [app.id]: {
+            hash: app.hash,
+            passed: count('failed') === 0,
+            passedEndpoints: count('passed'),
+            failedEndpoints: count('failed'),
+            skippedEndpoints: count('skipped'),
+            at: new Date().toISOString(),
+          },
+        };
+      }
+    });
+  }
   return failed.length === 0;
 }
 

@@ -5,7 +5,7 @@ import { pyPretty } from '../synth/python';
 import { loadTemplate } from '../synth/templates';
 import { MODAL_CLI_VERSION, NODE_VERSION } from '../versions';
 import { requestJsonSchema, SEED_MAX_JSON, SEED_MAX_PLACEHOLDER } from './request-schema';
-import { endpointUrl, urlTemplate, webLabel } from './web-url';
+import { endpointUrl, urlTemplate, webLabel, webSource } from './web-url';
 
 /**
  * The artifacts that today drift by hand, rendered from the manifest (so from the same model as the
@@ -13,7 +13,8 @@ import { endpointUrl, urlTemplate, webLabel } from './web-url';
  */
 export function renderClientFiles(manifest: Manifest): Map<string, string> {
   const endpoints = manifest.apps.flatMap((app) => app.endpoints.map((e) => ({ app, e })));
-  const workspace = manifest.project.workspace;
+  // The URLs' first part: the workspace, with the environment's web suffix when it has one.
+  const workspace = webSource(manifest.project);
   const summary = ({ app, e }: { app: AppSpec; e: EndpointSpec }) => ({
     path: e.path,
     app: app.id,
@@ -127,7 +128,8 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
     [
       'ci/deploy-modal.yml',
       loadTemplate('ci/deploy-modal.yml.hbs')({
-        environment: manifest.project.environment,
+        environment: manifest.project.releasePath?.from ?? manifest.project.environment,
+        release: manifest.project.releasePath,
         nodeVersion: NODE_VERSION,
         pythonVersion: '3.11',
         modalVersion: MODAL_CLI_VERSION,

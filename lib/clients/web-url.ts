@@ -30,3 +30,8 @@ export function endpointUrl(workspace: string, modalName: string, path: string):
 export function webHostLabel(workspace: string, modalName: string): string {
   return `${workspace}--${webLabel(modalName)}`;
 }
+
+/** `<workspace>` or, in an environment with a web suffix, `<workspace>-<suffix>`: where URLs start. */
+export function webSource(project: { workspace: string; webSuffix?: string }): string {
+  return project.webSuffix ? `${project.workspace}-${project.webSuffix}` : project.workspace;
+}

@@ -31,6 +31,23 @@ export const deployStateSchema = z.strictObject({
   apps: z.record(z.string(), deployRecordSchema),
   /** Every tag deployed from here → its full hash, so a rollback to a tagged version knows its content. */
   tags: z.record(z.string(), z.string()).optional(),
+  /**
+   * The last verify of each app against Modal (`verify`, `deploy --verify`): the content hash it checked and
+   * whether every endpoint passed; `promote` deploys to the next environment only what passed here.
+   */
+  verified: z
+    .record(
+      z.string(),
+      z.strictObject({
+        hash: z.string(),
+        passed: z.boolean(),
+        passedEndpoints: z.number(),
+        failedEndpoints: z.number(),
+        skippedEndpoints: z.number(),
+        at: z.string(),
+      }),
+    )
+    .optional(),
   /** Live autoscaler settings `scale` set (app id → them); a later deploy of the app removes its entry (Modal resets them). */
   scaling: z
     .record(

@@ -295,10 +295,14 @@ export const manifestSchema = z.strictObject({
     name: z.string(),
     workspace: z.string(),
     environment: z.string(),
+    /** The environment's Modal web suffix: URLs are `https://<workspace>-<suffix>--…`. */
+    webSuffix: z.string().optional(),
     /** Modal App tags on every app (modal-cdk.stack, modal-cdk.app, modal-cdk.environment); off: none. */
     appTags: z.boolean().optional(),
     /** `modal deploy --strategy`; left out: Modal's default (rolling). */
     deployStrategy: z.enum(['rolling', 'recreate']).optional(),
+    /** The CI workflow deploys to `from`, verifies, then promotes to `to`. */
+    releasePath: z.strictObject({ from: z.string(), to: z.string() }).optional(),
   }),
   apps: z.array(appSpecSchema),
 });
