@@ -21,6 +21,8 @@ export default function buildRyla(): ModalProject {
     comfyVersion: '0.3.67',
     // Today's clients send no auth headers; turn this on once they send Modal-Key/Modal-Secret.
     requiresProxyAuth: false,
+    // Modal App tags (modal-cdk.stack/app/environment), to filter the team's apps in Modal's dashboard.
+    appTags: true,
   });
   // Read and accepted (Warnings.of(…).acknowledge): synth prints only what is new.
   const warnings = Warnings.of(project);

@@ -4,7 +4,13 @@ import { FLUX_DEFAULT_NEGATIVE, lora, negativePrompt, prompt, sampling, seed, si
 import { addFluxDevModels, type RylaShared } from './shared';
 
 export function addFluxApp(project: ModalProject, shared: RylaShared): ComfyApp {
-  const app = new ComfyApp(project, 'flux', { gpu: 'L40S', volumes: [shared.models], secrets: shared.secrets });
+  const app = new ComfyApp(project, 'flux', {
+    gpu: 'L40S',
+    volumes: [shared.models],
+    secrets: shared.secrets,
+    // Memory snapshot: core nodes only, which import without touching CUDA (the snapshot phase has no GPU).
+    memorySnapshot: true,
+  });
   new HfModel(app, 'FluxSchnell', {
     repo: 'Comfy-Org/flux1-schnell',
     file: 'flux1-schnell-fp8.safetensors',

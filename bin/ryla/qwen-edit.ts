@@ -13,6 +13,8 @@ const sourceImage: Inputs = {
 export function addQwenEditApp(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'qwen-edit', {
     gpu: ['A100-80GB', 'H100'],
+    // Memory snapshot: core nodes only, which import without touching CUDA (the snapshot phase has no GPU).
+    memorySnapshot: true,
     comfyVersion: COMFY_NEW,
     nodeSchemas: COMFY_NEW_NODE_SCHEMAS,
     volumes: [shared.models],

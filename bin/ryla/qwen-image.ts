@@ -62,6 +62,9 @@ export function addQwenImageApp(project: ModalProject, shared: RylaShared): Comf
     // Not an L40S (48 GB): Qwen-Image 2512 peaks at 43.4 GB at its default 1328² (measurements/gpu-h200.json),
     // under the 25% margin of client-policy rule 5; on an H100 it is also ~2.7× faster, so cheaper per request.
     gpu: ['H100', 'A100-80GB'],
+    // No memory snapshot: ReActor imports insightface and onnxruntime-gpu and picks its execution providers. The snapshot phase has no GPU, so a pack that touches CUDA or picks its device
+    // when imported would fail there, or keep the CPU after a restore; their source is not installable here to
+    // check (shared/data/comfyui/README.md), so this app starts cold until a GPU run shows they do not.
     comfyVersion: COMFY_NEW,
     nodeSchemas: COMFY_NEW_NODE_SCHEMAS,
     volumes: [shared.models],

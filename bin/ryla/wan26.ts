@@ -38,6 +38,8 @@ function video(latent: string, samplers: string[], save: string): Inputs {
 export function addWanApp(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'wan26', {
     gpu: ['H100', 'A100-80GB'],
+    // Memory snapshot: core nodes only, which import without touching CUDA (the snapshot phase has no GPU).
+    memorySnapshot: true,
     comfyVersion: COMFY_NEW,
     nodeSchemas: COMFY_NEW_NODE_SCHEMAS,
     volumes: [shared.models],

@@ -37,6 +37,9 @@ function cfg(node: string): EndpointInput {
 export function addZImageApp(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'z-image', {
     gpu: 'L40S',
+    // No memory snapshot: RES4LYF patches ComfyUI's samplers at import. The snapshot phase has no GPU, so a pack that touches CUDA or picks its device
+    // when imported would fail there, or keep the CPU after a restore; their source is not installable here to
+    // check (shared/data/comfyui/README.md), so this app starts cold until a GPU run shows they do not.
     comfyVersion: COMFY_NEW,
     nodeSchemas: COMFY_NEW_NODE_SCHEMAS,
     volumes: [shared.models],
