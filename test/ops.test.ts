@@ -22,6 +22,19 @@ const listed = (entries: [string, string][]) =>
     stopped_at: null,
   }));
 const LORA = ['volumes', 'example-models', 'loras', 'example-style.safetensors'];
+/** Modal lists both apps as deployed, each at the version this project deployed (`h`: their hashes). */
+const listedAsDeployed = (p: Project, h: Record<string, string>) => {
+  write(
+    p,
+    'apps.json',
+    listed([
+      ['example-flux', 'deployed'],
+      ['example-upscale', 'deployed'],
+    ]),
+  );
+  write(p, 'history.example-flux.json', [{ version: 'v1', time_deployed: 'x', tag: h.flux.slice(0, 12) }]);
+  write(p, 'history.example-upscale.json', [{ version: 'v1', time_deployed: 'x', tag: h.upscale.slice(0, 12) }]);
+};
 
 describe('modal-cdk status', () => {
   test('compares synth, the state file and Modal (app list + newest history tag): each state, exit 1 on drift', async () => {
@@ -293,16 +306,7 @@ describe('modal-cdk destroy', () => {
     const p = project();
     expect((await deploy(p, ['--all', '--yes'])).code).toBe(0);
     const h = hashes(p);
-    write(
-      p,
-      'apps.json',
-      listed([
-        ['example-flux', 'deployed'],
-        ['example-upscale', 'deployed'],
-      ]),
-    );
-    write(p, 'history.example-flux.json', [{ version: 'v1', time_deployed: 'x', tag: h.flux.slice(0, 12) }]);
-    write(p, 'history.example-upscale.json', [{ version: 'v1', time_deployed: 'x', tag: h.upscale.slice(0, 12) }]);
+    listedAsDeployed(p, h);
     const stopped = await run(p, ['destroy', '--app', 'flux', '--yes']);
     expect([stopped.code, stopped.err]).toEqual([0, '']);
     expect(stopped.out).toContain('Stopped example-flux in "main" (volumes and secrets untouched)');
@@ -393,16 +397,7 @@ describe('modal-cdk scale', () => {
       scaledownWindowSeconds: 600,
     });
     expect(calls(p).filter((c) => c.argv[0] === 'deploy')).toHaveLength(2); // no redeploy
-    write(
-      p,
-      'apps.json',
-      listed([
-        ['example-flux', 'deployed'],
-        ['example-upscale', 'deployed'],
-      ]),
-    );
-    write(p, 'history.example-flux.json', [{ version: 'v1', time_deployed: 'x', tag: h.flux.slice(0, 12) }]);
-    write(p, 'history.example-upscale.json', [{ version: 'v1', time_deployed: 'x', tag: h.upscale.slice(0, 12) }]);
+    listedAsDeployed(p, h);
     const status = await run(p, ['status']);
     expect(status.out).toMatch(
       /^flux .*up to date; live scaling minContainers 2 \(stack 0\), scaledownWindowSeconds 600 \(stack 300\)$/m,
