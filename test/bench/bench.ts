@@ -187,6 +187,8 @@ const cdk8sCli = time(7, () =>
   ),
 );
 rows.push(['the same through its CLI (cdk8s synth; app: ts-node --swc)', cdk8sCli, 'reference']);
+// The built CLI as of these sources (a dist/ left from an older build would measure, or fail on, old code).
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
 if (existsSync(path.join(ROOT, 'dist', 'bin', 'modal-cdk.js'))) {
   const user = rylaAsUserProject(path.join(out, 'ryla-user'));
   const codeCache = path.join(out, 'code-cache');
