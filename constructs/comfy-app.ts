@@ -314,6 +314,11 @@ export class ComfyApp extends Construct {
     }
   }
 
+  /** The ComfyUI release of the app's image: its own, else the project's. */
+  public get comfyVersion(): string {
+    return this.props.comfyVersion ?? this.project.comfyVersion;
+  }
+
   /** Whether the endpoints require Modal proxy auth: the app's setting, else the project's. */
   public get requiresProxyAuth(): boolean {
     return this.props.requiresProxyAuth ?? this.project.requiresProxyAuth;

@@ -2,9 +2,9 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
-import type { PackSchemas } from '../lib/comfy/schema-set';
+import { closestCoreVersion, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
-import { parseProps } from '../lib/errors';
+import { addNote, parseProps } from '../lib/errors';
 import type { CustomNodeSpec } from '../lib/synth/spec';
 import { ModalProject } from './modal-project';
 import { aptPackageSchema, pinnedPipPackageSchema } from './schemas';
@@ -182,7 +182,26 @@ export class CustomNode extends Construct {
    */
   public schemas(root: string): { pack: PackSchemas } | { errors: string[] } | undefined {
     if (this.nodeSchemas === undefined) return undefined;
-    if (!this.loaded) this.loaded = loadSchemaFile(this.nodeSchemas, root, `custom node ${this.node.path}`);
+    if (!this.loaded) {
+      // A raw /object_info dump holds ComfyUI's own classes too: only the others are the pack's.
+      const version = closestCoreVersion(
+        (this.node.scope as { comfyVersion?: string }).comfyVersion ?? ModalProject.of(this).comfyVersion,
+      );
+      const loaded = loadSchemaFile(
+        this.nodeSchemas,
+        root,
+        `custom node ${this.node.path}`,
+        new Set(SchemaSet.for(version).classNames()),
+      );
+      if ('rawDump' in loaded && loaded.rawDump) {
+        addNote(
+          this,
+          'raw-object-info',
+          `nodeSchemas ${this.nodeSchemasLabel} is a raw /object_info dump: took its ${loaded.rawDump.kept} classes that ComfyUI ${version} does not have, left out ${loaded.rawDump.dropped} core ones`,
+        );
+      }
+      this.loaded = loaded;
+    }
     return this.loaded;
   }
 

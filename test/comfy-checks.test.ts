@@ -391,7 +391,8 @@ describe('synth checks workflows against ComfyUI node schemas', () => {
           new CustomNode(app, 'Bad', {
             repo: 'https://example.com/b',
             commit: 'c'.repeat(40),
-            nodeSchemas: { Blur: blur } as never,
+            // Neither a schema file nor a raw /object_info dump (an entry without its outputs).
+            nodeSchemas: { Blur: { input: {} } } as never,
           }),
       ),
     ).toEqual([

@@ -17,7 +17,7 @@ describe("the README's commands", () => {
     ...new Set(
       [
         ...readme.matchAll(
-          /modal-cdk (synth|deploy|diff|verify|status|logs|models|rollback|promote|scale|destroy|serve|workflow|init|ls|help)\b/g,
+          /modal-cdk (synth|deploy|diff|verify|status|logs|models|rollback|promote|scale|destroy|schemas|serve|workflow|init|ls|help)\b/g,
         ),
       ].map((m) => m[1]),
     ),
@@ -45,6 +45,7 @@ describe("the README's commands", () => {
     'promote',
     'scale',
     'destroy',
+    'schemas',
     'serve',
     'workflow',
     'init',

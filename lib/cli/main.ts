@@ -28,6 +28,7 @@ Commands:
   scale      Change a deployed app's autoscaler (warm, max, buffer containers) without a redeploy
              (modal-cdk scale --help).
   destroy    Stop deployed apps; their volumes and secrets stay (modal-cdk destroy --help).
+  schemas    Dump a running ComfyUI's custom-node schemas for nodeSchemas (modal-cdk schemas --help).
   serve      Serve one app's endpoints locally against a running ComfyUI (modal-cdk serve --help).
   workflow   Convert a UI-format workflow to API format, or check one against ComfyUI's node schemas
              (modal-cdk workflow --help).
@@ -110,6 +111,8 @@ export async function runCli(
         return await (await import('./promote-command')).promoteCommand(rest, out, err);
       case 'scale':
         return await (await import('./scale-command')).scaleCommand(rest, out, err);
+      case 'schemas':
+        return await (await import('./schemas-command')).schemasCommand(rest, out, err);
       case 'destroy':
         return await (await import('./destroy-command')).destroyCommand(rest, out, err);
       case 'serve':
@@ -122,7 +125,7 @@ export async function runCli(
         return (await import('./ls-command')).lsCommand(rest, out, err);
       default:
         err.write(
-          `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, serve, workflow, init, ls, help\n`,
+          `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, schemas, serve, workflow, init, ls, help\n`,
         );
         return 2;
     }

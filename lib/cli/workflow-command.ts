@@ -80,9 +80,15 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
   const problems: string[] = [];
   const packs: PackSchemas[] = [];
   for (const schemas of values['custom-nodes'] ?? []) {
-    const loaded = loadSchemaFile(schemas, process.cwd(), `custom nodes ${schemas}`);
+    const core = new Set(SchemaSet.for(closestCoreVersion(version)).classNames());
+    const loaded = loadSchemaFile(schemas, process.cwd(), `custom nodes ${schemas}`, core);
     if ('errors' in loaded) problems.push(...loaded.errors.map((e) => `--custom-nodes ${schemas}: ${e}`));
     else packs.push(loaded.pack);
+    if ('rawDump' in loaded && loaded.rawDump) {
+      err.write(
+        `modal-cdk workflow: note: --custom-nodes ${schemas} is a raw /object_info dump: took its ${loaded.rawDump.kept} classes that ComfyUI ${closestCoreVersion(version)} does not have, left out ${loaded.rawDump.dropped} core ones\n`,
+      );
+    }
   }
   let value: unknown;
   try {

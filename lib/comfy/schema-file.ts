@@ -4,26 +4,49 @@ import { show } from '../errors';
 import { type SchemaFile, schemaFileSchema } from './node-schema';
 import type { PackSchemas } from './schema-set';
 
+/** What a raw `/object_info` dump gave: the classes kept (not core) and the core ones left out. */
+export interface RawDump {
+  readonly kept: number;
+  readonly dropped: number;
+}
+
 /**
  * Reads and checks node schemas given to a construct (`nodeSchemas`): a JSON file relative to the project
- * root, or the object itself. `source` names the construct in later messages.
+ * root, or the object itself. `source` names the construct in later messages. Two shapes: a schema file
+ * (`{ "nodes": { "<class>": <entry> }, … }`), or a raw `/object_info` response as a server gives it
+ * (`curl http://127.0.0.1:8188/object_info > object_info.json`: class → entry), of which only the classes
+ * not in `coreClasses` (the app's ComfyUI) are taken (`rawDump` says how many).
  */
 export function loadSchemaFile(
   given: string | object,
   root: string,
   source: string,
-): { pack: PackSchemas } | { errors: string[] } {
-  const loaded = parseSchemaFile(given, root, source);
+  coreClasses: ReadonlySet<string> = new Set(),
+): { pack: PackSchemas; rawDump?: RawDump } | { errors: string[] } {
+  const loaded = parseSchemaFile(given, root, source, coreClasses);
   if ('error' in loaded) return { errors: [loaded.error] };
   const problems = entryProblems(loaded.pack.file, typeof given === 'string' ? given : '(inline)');
   return problems.length > 0 ? { errors: problems } : loaded;
+}
+
+/** Whether a parsed value is a raw `/object_info` response: class name → an entry with `input` and `output`. */
+export function isRawObjectInfo(value: unknown): value is Record<string, Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'nodes' in value) return false;
+  const entries = Object.values(value);
+  return (
+    entries.length > 0 &&
+    entries.every(
+      (e) => typeof e === 'object' && e !== null && 'input' in e && Array.isArray((e as { output?: unknown }).output),
+    )
+  );
 }
 
 function parseSchemaFile(
   given: string | object,
   root: string,
   source: string,
-): { pack: PackSchemas } | { error: string } {
+  coreClasses: ReadonlySet<string>,
+): { pack: PackSchemas; rawDump?: RawDump } | { error: string } {
   let value: unknown = given;
   const file = typeof given === 'string' ? given : undefined;
   if (file !== undefined) {
@@ -36,6 +59,12 @@ function parseSchemaFile(
       };
     }
   }
+  let rawDump: RawDump | undefined;
+  if (isRawObjectInfo(value)) {
+    const own = Object.entries(value).filter(([name]) => !coreClasses.has(name));
+    rawDump = { kept: own.length, dropped: Object.keys(value).length - own.length };
+    value = { nodes: Object.fromEntries(own) };
+  }
   const result = schemaFileSchema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -43,7 +72,7 @@ function parseSchemaFile(
       error: `nodeSchemas${file ? ` ${file}` : ''} at ${issue.path.map(String).join('.') || 'the top'}: ${issue.message}, expected { "nodes": { "<class>": <its /object_info entry> }, ... }`,
     };
   }
-  return { pack: { file: result.data, source } };
+  return { pack: { file: result.data, source }, ...(rawDump && { rawDump }) };
 }
 
 /** Type names people write for ComfyUI's widget types, which ComfyUI itself does not know. */

@@ -43,7 +43,8 @@ export function closestCoreVersion(version: string): string {
   return best;
 }
 
-function coreFile(version: string): SchemaFile {
+/** The core snapshot of a ComfyUI release that has one (its classes, model folders and inputs). */
+export function coreFile(version: string): SchemaFile {
   coreVersions();
   let file = snapshots!.get(version);
   if (!file) {

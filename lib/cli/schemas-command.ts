@@ -1,0 +1,138 @@
+import { writeFileSync } from 'node:fs';
+import { closestCoreVersion, coreFile, coreVersions, SchemaSet } from '../comfy/schema-set';
+import { stableJson } from '../synth/json';
+import { parseCommandArgs } from './args';
+import { reportUsage } from './report';
+
+export const SCHEMAS_HELP = `Usage: modal-cdk schemas dump --url <ComfyUI URL> [--out <file.json>]
+
+Writes the node schemas of a running ComfyUI's custom nodes in the shape CustomNode nodeSchemas and
+\`workflow check --custom-nodes\` take: its /object_info entries of the classes that are not core in its
+ComfyUI release (read from /system_stats; the closest core snapshot), plus what /object_info does not say,
+where the server has it: \`modelFolders\` (the model folders of /models that core ComfyUI does not have) and
+\`modelInputs\` (a combo that lists the files of a folder, from /models/<folder>, names that folder; its file
+list is emptied, since synth lists the app's own models). A raw /object_info dump
+(\`curl <URL>/object_info > object_info.json\`) is taken as it is, too.
+
+Options:
+      --url <url>      The ComfyUI server, e.g. http://127.0.0.1:8188 (required)
+      --out <file>     Write the file there (default: print it)
+  -h, --help           Show this help
+
+Exit codes: 0 written, 1 the server could not be read, 2 usage error.
+`;
+
+type Out = NodeJS.WritableStream;
+type Entry = { input?: Record<string, Record<string, unknown> | undefined> } & Record<string, unknown>;
+
+export async function schemasCommand(argv: string[], out: Out, err: Out): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'dump' && !argv.includes('--help') && !argv.includes('-h')) {
+    const got = sub === undefined ? 'nothing' : sub.startsWith('-') ? `the option ${sub} first` : JSON.stringify(sub);
+    return reportUsage(err, 'schemas', `expected a sub-command, dump, before the options, got ${got}`);
+  }
+  let values: { url?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseCommandArgs({
+      args: sub === 'dump' ? rest : argv,
+      options: { url: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (e) {
+    return reportUsage(err, 'schemas', (e as Error).message);
+  }
+  if (values.help) {
+    out.write(SCHEMAS_HELP);
+    return 0;
+  }
+  const url = values.url?.replace(/\/+$/, '');
+  if (!url || !/^https?:\/\/[^/\s]+/.test(url)) {
+    return reportUsage(
+      err,
+      'schemas',
+      `--url: got ${JSON.stringify(values.url ?? null)}, expected the ComfyUI server's URL, e.g. http://127.0.0.1:8188`,
+    );
+  }
+  let file: Record<string, unknown>;
+  try {
+    file = await dumpSchemas(url);
+  } catch (e) {
+    err.write(`modal-cdk schemas dump: could not read ${url}: ${(e as Error).message} — is ComfyUI running there?\n`);
+    return 1;
+  }
+  const text = stableJson(file);
+  if (values.out) {
+    writeFileSync(values.out, text);
+    const count = Object.keys(file.nodes as object).length;
+    out.write(`Wrote ${count} custom-node class(es) of ${url} to ${values.out}.\n`);
+  } else {
+    out.write(text);
+  }
+  return 0;
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`GET ${new URL(url).pathname} answered HTTP ${response.status}`);
+  return response.json();
+}
+
+/** The schema file of the server's custom nodes: classes not in the core snapshot, their folders and model inputs. */
+export async function dumpSchemas(url: string): Promise<Record<string, unknown>> {
+  const objectInfo = (await getJson(`${url}/object_info`)) as Record<string, Entry>;
+  const stats = (await getJson(`${url}/system_stats`).catch(() => ({}))) as { system?: { comfyui_version?: string } };
+  const served = stats.system?.comfyui_version;
+  const version = served && /^\d+\.\d+\.\d+$/.test(served) ? closestCoreVersion(served) : coreVersions().at(-1)!;
+  const core = SchemaSet.for(version);
+  const coreClasses = new Set(core.classNames());
+  const nodes = Object.fromEntries(Object.entries(objectInfo).filter(([name]) => !coreClasses.has(name)));
+  // Model folders: /models and /models/<folder> (ComfyUI's own routes); a server without them gives none.
+  const folders = ((await getJson(`${url}/models`).catch(() => [])) as unknown[]).filter(
+    (f): f is string => typeof f === 'string',
+  );
+  const files = new Map<string, string[]>();
+  for (const folder of folders) {
+    const listed = (await getJson(`${url}/models/${encodeURIComponent(folder)}`).catch(() => [])) as unknown[];
+    files.set(
+      folder,
+      listed.filter((f): f is string => typeof f === 'string'),
+    );
+  }
+  const coreFolders = new Set(Object.keys(coreFile(version).modelFolders));
+  const modelFolders = Object.fromEntries(folders.filter((f) => !coreFolders.has(f)).map((f) => [f, [f]]));
+  const modelInputs: Record<string, Record<string, string>> = {};
+  for (const [cls, entry] of Object.entries(nodes)) {
+    for (const group of ['required', 'optional'] as const) {
+      for (const [input, spec] of Object.entries(entry.input?.[group] ?? {})) {
+        const options = comboOptions(spec);
+        if (!options) continue;
+        const folder = [...files].find(
+          ([, listed]) => listed.length > 0 && listed.every((f) => options.includes(f)),
+        )?.[0];
+        if (!folder) continue;
+        (modelInputs[cls] ??= {})[input] = folder;
+        emptyCombo(spec);
+      }
+    }
+  }
+  return {
+    source: `modal-cdk schemas dump of ${url} (ComfyUI ${served ?? 'version unknown'}; classes not in the core snapshot of ${version})`,
+    modelFolders,
+    modelInputs,
+    nodes,
+  };
+}
+
+/** A combo's options (V1 `[[...], {...}]` or V3 `["COMBO", {options}]`), else undefined. */
+function comboOptions(spec: unknown): string[] | undefined {
+  if (!Array.isArray(spec)) return undefined;
+  if (Array.isArray(spec[0])) return spec[0].map(String);
+  const options = (spec[1] as { options?: unknown } | undefined)?.options;
+  return spec[0] === 'COMBO' && Array.isArray(options) ? options.map(String) : undefined;
+}
+
+function emptyCombo(spec: unknown): void {
+  const list = spec as unknown[];
+  if (Array.isArray(list[0])) list[0] = [];
+  else (list[1] as { options: unknown[] }).options = [];
+}

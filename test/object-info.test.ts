@@ -1,0 +1,127 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { CustomNode } from '../constructs';
+import { demoStack, ROOT, runCliIn, tempDir } from './helpers';
+
+const SHA = '4490bd1f482e026674543386bb2a4d176da245b9';
+
+/** What `curl http://127.0.0.1:8188/object_info` gives on a server with the InstantID pack: core + its classes. */
+function rawObjectInfo(): string {
+  const file = path.join(tempDir(), 'object_info.json');
+  const core = JSON.parse(readFileSync(path.join(ROOT, 'lib/comfy/object-info/comfyui-0.3.75.json'), 'utf8')).nodes;
+  const pack = JSON.parse(readFileSync(path.join(ROOT, 'bin/ryla/nodes/instantid.json'), 'utf8')).nodes;
+  writeFileSync(file, JSON.stringify({ ...core, ...pack }));
+  return file;
+}
+
+describe('node schemas as users have them: a raw /object_info response', () => {
+  test("a CustomNode's nodeSchemas may be a raw dump: only the classes the app's ComfyUI lacks are taken, with a note", () => {
+    const { project, app } = demoStack();
+    const file = rawObjectInfo();
+    new CustomNode(app, 'InstantId', {
+      repo: 'https://github.com/cubiq/ComfyUI_InstantID',
+      commit: SHA,
+      nodeSchemas: file,
+    });
+    const result = project.synth();
+    expect(result.warnings.filter((w) => w.id === 'raw-object-info')).toEqual([
+      expect.objectContaining({
+        note: true,
+        path: 'test/demo/InstantId',
+        message: expect.stringMatching(
+          /^nodeSchemas .*object_info\.json is a raw \/object_info dump: took its 3 classes that ComfyUI 0\.3\.75 does not have, left out \d{3} core ones$/,
+        ),
+      }),
+    ]);
+    // No core class is redefined by the dump (it would be, were core entries kept).
+    expect(result.warnings.filter((w) => w.id === 'core-class-redefined')).toEqual([]);
+    expect(app.schemas.get('ApplyInstantIDAdvanced')?.source).toBe('custom node test/demo/InstantId');
+  });
+
+  test('workflow check --custom-nodes takes a raw dump too and says what it took', async () => {
+    const workflow = path.join(tempDir(), 'wf.json');
+    writeFileSync(
+      workflow,
+      JSON.stringify({
+        '1': { class_type: 'InstantIDFaceAnalysis', inputs: { provider: 'CPU' } },
+        '2': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } },
+      }),
+    );
+    const result = await runCliIn(ROOT, [
+      'workflow',
+      'check',
+      workflow,
+      '--custom-nodes',
+      rawObjectInfo(),
+      '--comfy-version',
+      '0.3.75',
+    ]);
+    expect(result.err).toMatch(
+      /^modal-cdk workflow: note: --custom-nodes .*object_info\.json is a raw \/object_info dump: took its 3 classes that ComfyUI 0\.3\.75 does not have, left out \d+ core ones$/m,
+    );
+    expect(result.out).toContain('no problems');
+  });
+});
+
+describe('modal-cdk schemas dump', () => {
+  test('writes the custom-node classes of a running ComfyUI, their model folders and inputs, from its own routes', async () => {
+    const { createServer } = await import('node:http');
+    const core = JSON.parse(readFileSync(path.join(ROOT, 'lib/comfy/object-info/comfyui-0.3.75.json'), 'utf8')).nodes;
+    const objectInfo = {
+      EmptyImage: core.EmptyImage,
+      FaceLoader: {
+        input: {
+          required: { model: [['face.onnx', 'other.onnx'], {}], strength: ['FLOAT', { default: 1, min: 0, max: 2 }] },
+        },
+        output: ['FACE'],
+        output_name: ['FACE'],
+        output_node: false,
+        name: 'FaceLoader',
+      },
+    };
+    const routes: Record<string, unknown> = {
+      '/object_info': objectInfo,
+      '/system_stats': { system: { comfyui_version: '0.3.75' } },
+      '/models': ['checkpoints', 'faces'],
+      '/models/checkpoints': [],
+      '/models/faces': ['face.onnx', 'other.onnx'],
+    };
+    const server = createServer((req, res) => {
+      const body = routes[req.url!];
+      res
+        .writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(body ?? {}));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const file = path.join(tempDir(), 'faces.json');
+      const result = await runCliIn(ROOT, ['schemas', 'dump', '--url', url, '--out', file]);
+      expect([result.code, result.err, result.out]).toEqual([
+        0,
+        '',
+        `Wrote 1 custom-node class(es) of ${url} to ${file}.\n`,
+      ]);
+      const dumped = JSON.parse(readFileSync(file, 'utf8'));
+      expect(Object.keys(dumped.nodes)).toEqual(['FaceLoader']);
+      expect(dumped.modelFolders).toEqual({ faces: ['faces'] });
+      expect(dumped.modelInputs).toEqual({ FaceLoader: { model: 'faces' } });
+      expect(dumped.nodes.FaceLoader.input.required.model).toEqual([[], {}]); // synth lists the app's own files
+      // The file is what a CustomNode takes.
+      const { project, app } = demoStack();
+      new CustomNode(app, 'Faces', { repo: 'https://github.com/acme/faces', commit: SHA, nodeSchemas: file });
+      project.synth();
+      expect(app.schemas.get('FaceLoader')?.byName.get('model')?.modelFolders).toEqual(['faces']);
+    } finally {
+      server.close();
+    }
+    const down = await runCliIn(ROOT, ['schemas', 'dump', '--url', 'http://127.0.0.1:9']);
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(
+      /^modal-cdk schemas dump: could not read http:\/\/127\.0\.0\.1:9: .* — is ComfyUI running there\?/,
+    );
+    expect((await runCliIn(ROOT, ['schemas'])).err).toContain(
+      'expected a sub-command, dump, before the options, got nothing',
+    );
+  });
+});
