@@ -110,7 +110,7 @@ export async function dumpSchemas(url: string): Promise<Record<string, unknown>>
           ([, listed]) => listed.length > 0 && listed.every((f) => options.includes(f)),
         )?.[0];
         if (!folder) continue;
-        (modelInputs[cls] ??= {})[input] = folder;
+        modelInputs[cls] = { ...modelInputs[cls], [input]: folder };
         emptyCombo(spec);
       }
     }
