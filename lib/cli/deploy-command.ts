@@ -1,9 +1,8 @@
 import * as path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { parseCommandArgs } from './args';
 import { loadConfig } from './config';
 import { ModalCdkError } from '../errors';
-import { reportUsage, reportWarnings } from './report';
+import { confirm, reportUsage, reportWarnings } from './report';
 import { formatTable } from '../table';
 import type { AppSpec } from '../synth/spec';
 import { type AppResult, deployApp, type PlanStep } from '../deploy/apply';
@@ -150,12 +149,7 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
   if (!values.yes) {
     if (!process.stdin.isTTY)
       return reportUsage(err, 'deploy', 'not a terminal, so no one can confirm: pass --yes to deploy without asking');
-    const question = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await question.question(
-      `Deploy ${selection.changed.length} app(s) to Modal environment "${env}"? [y/N] `,
-    );
-    question.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
+    if (!(await confirm(`Deploy ${selection.changed.length} app(s) to Modal environment "${env}"?`))) {
       out.write('Nothing deployed.\n');
       return 1;
     }

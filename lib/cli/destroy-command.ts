@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { runFailure, runModal } from '../deploy/apply';
 import { acquireLock } from '../deploy/lock';
 import { modalArgs } from '../deploy/modal-args';
@@ -10,7 +9,7 @@ import { writeState } from '../deploy/state';
 import { ModalCdkError } from '../errors';
 import { parseCommandArgs } from './args';
 import { loadConfig } from './config';
-import { reportUsage } from './report';
+import { confirm, reportUsage } from './report';
 
 export const DESTROY_HELP = `Usage: modal-cdk destroy --app <id> [--app <id> ...] [options]
 
@@ -75,12 +74,7 @@ export async function destroyCommand(argv: string[], out: Out, err: Out): Promis
   if (missing.length > 0) throw new ModalCdkError(missing);
   const names = steps.map((s) => s.modalName).join(', ');
   if (!values.yes) {
-    const question = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await question.question(
-      `Stop ${names} in "${env}" (their containers end now; volumes and secrets stay)? [y/N] `,
-    );
-    question.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
+    if (!(await confirm(`Stop ${names} in "${env}" (their containers end now; volumes and secrets stay)?`))) {
       out.write('Nothing stopped.\n');
       return 1;
     }

@@ -33,3 +33,12 @@ export function reportUsage(err: NodeJS.WritableStream, command: string, message
   err.write(`modal-cdk ${command}: ${message}\n(see modal-cdk ${command} --help)\n`);
   return 2;
 }
+
+/** Asks `question` on the terminal; true for y or yes (any case). The commands that change Modal ask first. */
+export async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const terminal = createInterface({ input: process.stdin, output: process.stdout });
+  const answer = await terminal.question(`${question} [y/N] `);
+  terminal.close();
+  return /^y(es)?$/i.test(answer.trim());
+}

@@ -1,10 +1,9 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { parseCommandArgs } from './args';
 import { loadConfig } from './config';
 import { ModalCdkError } from '../errors';
-import { reportUsage } from './report';
+import { confirm, reportUsage } from './report';
 import { runFailure, runModal } from '../deploy/apply';
 import { acquireLock } from '../deploy/lock';
 import { modalArgs } from '../deploy/modal-args';
@@ -105,10 +104,7 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
   }
   const what = `${step.modalName} in "${env}" from ${versions[0].version} to ${target.version}${target.tag ? ` (tag ${target.tag})` : ''}`;
   if (!values.yes) {
-    const question = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await question.question(`Roll back ${what}? [y/N] `);
-    question.close();
-    if (!/^y(es)?$/i.test(answer.trim())) {
+    if (!(await confirm(`Roll back ${what}?`))) {
       out.write('Nothing rolled back.\n');
       return 1;
     }
