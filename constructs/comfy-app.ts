@@ -4,7 +4,7 @@ import { durationAtMost, durationSchema, type DurationInput, formatDuration } fr
 import { ModelFiles } from '../lib/comfy/model-files';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
-import { closestCoreVersion, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
+import { closestCoreVersion, coreClassNames, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
 import { gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
@@ -529,7 +529,7 @@ export class ComfyApp extends Construct {
   /** A pack whose schemas list a core class replaces ComfyUI's own entry in this app's checks: a note says so. */
   private noteCoreRedefinitions(): void {
     const version = closestCoreVersion(this.props.comfyVersion ?? this.project.comfyVersion);
-    const core = new Set(SchemaSet.for(version).classNames());
+    const core = coreClassNames(version);
     for (const n of this.children({ is: CustomNode.isCustomNode })) {
       const loaded = n.schemas(this.project.root);
       if (!loaded || !('pack' in loaded)) continue;

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
-import { closestCoreVersion, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
+import { closestCoreVersion, coreClassNames, type PackSchemas } from '../lib/comfy/schema-set';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { addNote, parseProps } from '../lib/errors';
 import type { CustomNodeSpec } from '../lib/synth/spec';
@@ -187,12 +187,7 @@ export class CustomNode extends Construct {
       const version = closestCoreVersion(
         (this.node.scope as { comfyVersion?: string }).comfyVersion ?? ModalProject.of(this).comfyVersion,
       );
-      const loaded = loadSchemaFile(
-        this.nodeSchemas,
-        root,
-        `custom node ${this.node.path}`,
-        new Set(SchemaSet.for(version).classNames()),
-      );
+      const loaded = loadSchemaFile(this.nodeSchemas, root, `custom node ${this.node.path}`, coreClassNames(version));
       if ('rawDump' in loaded && loaded.rawDump) {
         addNote(
           this,

@@ -117,14 +117,16 @@ export const WARNING_METADATA = 'modal-cdk:warning';
  * unless the construct or one of its scopes acknowledged `id`.
  */
 export function addWarning(scope: IConstruct, id: string, message: string): void {
-  // Models may be built more than once (synth, assertions): a warning is recorded once.
+  recordOnce(scope, WARNING_METADATA, id, message);
+}
+
+/** Specs may be built more than once (synth, assertions): a warning or note is recorded once. */
+function recordOnce(scope: IConstruct, type: string, id: string, message: string): void {
   const known = scope.node.metadata.some(
     (m) =>
-      m.type === WARNING_METADATA &&
-      (m.data as { id: string }).id === id &&
-      (m.data as { message: string }).message === message,
+      m.type === type && (m.data as { id: string }).id === id && (m.data as { message: string }).message === message,
   );
-  if (!known) scope.node.addMetadata(WARNING_METADATA, { id, message });
+  if (!known) scope.node.addMetadata(type, { id, message });
 }
 
 /** Construct metadata type of an acknowledged warning id. */
@@ -142,13 +144,7 @@ export const NOTE_METADATA = 'modal-cdk:note';
 
 /** Records a note on a construct; synth prints it with the construct's path (`--strict` does not fail on it). */
 export function addNote(scope: IConstruct, id: string, message: string): void {
-  const known = scope.node.metadata.some(
-    (m) =>
-      m.type === NOTE_METADATA &&
-      (m.data as { id: string }).id === id &&
-      (m.data as { message: string }).message === message,
-  );
-  if (!known) scope.node.addMetadata(NOTE_METADATA, { id, message });
+  recordOnce(scope, NOTE_METADATA, id, message);
 }
 
 /** The warnings and notes recorded on a construct tree, in tree order. */

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { closestCoreVersion, coreFile, coreVersions, SchemaSet } from '../comfy/schema-set';
+import { closestCoreVersion, coreClassNames, coreFile, coreVersions } from '../comfy/schema-set';
 import { stableJson } from '../synth/json';
 import { parseCommandArgs } from './args';
 import { reportUsage } from './report';
@@ -83,8 +83,7 @@ export async function dumpSchemas(url: string): Promise<Record<string, unknown>>
   const stats = (await getJson(`${url}/system_stats`).catch(() => ({}))) as { system?: { comfyui_version?: string } };
   const served = stats.system?.comfyui_version;
   const version = served && /^\d+\.\d+\.\d+$/.test(served) ? closestCoreVersion(served) : coreVersions().at(-1)!;
-  const core = SchemaSet.for(version);
-  const coreClasses = new Set(core.classNames());
+  const coreClasses = coreClassNames(version);
   const nodes = Object.fromEntries(Object.entries(objectInfo).filter(([name]) => !coreClasses.has(name)));
   // Model folders: /models and /models/<folder> (ComfyUI's own routes); a server without them gives none.
   const folders = ((await getJson(`${url}/models`).catch(() => [])) as unknown[]).filter(

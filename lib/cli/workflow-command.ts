@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseCommandArgs } from './args';
 import { type ApiGraph, checkGraph } from '../comfy/graph-check';
 import { loadSchemaFile } from '../comfy/schema-file';
-import { closestCoreVersion, coreVersions, type PackSchemas, SchemaSet } from '../comfy/schema-set';
+import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, SchemaSet } from '../comfy/schema-set';
 import { convertUiWorkflow, isUiWorkflow } from '../comfy/ui-convert';
 import { reportUsage } from './report';
 
@@ -80,8 +80,7 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
   const problems: string[] = [];
   const packs: PackSchemas[] = [];
   for (const schemas of values['custom-nodes'] ?? []) {
-    const core = new Set(SchemaSet.for(closestCoreVersion(version)).classNames());
-    const loaded = loadSchemaFile(schemas, process.cwd(), `custom nodes ${schemas}`, core);
+    const loaded = loadSchemaFile(schemas, process.cwd(), `custom nodes ${schemas}`, coreClassNames(version));
     if ('errors' in loaded) problems.push(...loaded.errors.map((e) => `--custom-nodes ${schemas}: ${e}`));
     else packs.push(loaded.pack);
     if ('rawDump' in loaded && loaded.rawDump) {

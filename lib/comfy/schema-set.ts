@@ -43,6 +43,11 @@ export function closestCoreVersion(version: string): string {
   return best;
 }
 
+/** The class names of core ComfyUI as the snapshot closest to `comfyVersion` has them. */
+export function coreClassNames(comfyVersion: string): ReadonlySet<string> {
+  return new Set(SchemaSet.for(comfyVersion).classNames());
+}
+
 /** The core snapshot of a ComfyUI release that has one (its classes, model folders and inputs). */
 export function coreFile(version: string): SchemaFile {
   coreVersions();
