@@ -54,12 +54,14 @@ export function synthFromConfig(
   };
 }
 
-/** Hands cdk-like.json's context, workspace and environment to the projects built next (via the environment). */
-export function applyConfigContext(config: Config & { webSuffix?: string }): void {
-  const forEnv = configForEnv(config, config.modal.environment);
-  const webSuffix = config.webSuffix ?? forEnv.webSuffix;
+/**
+ * Hands cdk-like.json's context, workspace and environment to the projects built next (via the
+ * environment): the context and web suffix of `modal.environment`'s entry of `environments`, if any.
+ */
+export function applyConfigContext(config: Config): void {
+  const { context: own, webSuffix } = configForEnv(config, config.modal.environment);
   const context = {
-    ...forEnv.context,
+    ...own,
     [CONTEXT_WORKSPACE]: config.modal.workspace,
     [CONTEXT_ENVIRONMENT]: config.modal.environment,
     ...(webSuffix && { [CONTEXT_WEB_SUFFIX]: webSuffix }),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { synthFromConfig } from '../cli/synthesize';
-import { configForEnv, type Config } from '../cli/config';
+import type { Config } from '../cli/config';
 import { type Problem, show } from '../errors';
 import { type DeployPlan, deployPlanSchema, type Manifest } from '../synth/spec';
 import type { PlanStep } from './apply';
@@ -41,7 +41,7 @@ export function selectApps(
   ids: string[] | 'all',
   force: boolean,
 ): Selection {
-  const forEnv = configForEnv(config, env);
+  const forEnv: Config = { ...config, modal: { ...config.modal, environment: env } }; // its context: applyConfigContext
   const { warnings, manifest } = synthFromConfig(forEnv, config.output);
   const plan = deployPlanSchema.parse(JSON.parse(readFileSync(path.join(config.output, 'deploy-plan.json'), 'utf8')));
   const known = plan.steps.map((s) => s.appId);
