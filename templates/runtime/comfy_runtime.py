@@ -95,7 +95,7 @@ class ComfyRunner:
         self.log_path = None
         self._exit_logged = False
         self.on_comfyui_exit = on_comfyui_exit
-        self._exit_handled = threading.Event()
+        self._exit_once = threading.Lock()  # held once ComfyUI's exit was handled (comfyui_exited)
         self._watcher = None
         self._workflows = {}
 
@@ -143,14 +143,10 @@ class ComfyRunner:
         self._watcher.start()
 
     def comfyui_exited(self):
-        """ComfyUI is gone: log its last lines once and call on_comfyui_exit once (from any thread)."""
-        if self._exit_handled.is_set():
+        """ComfyUI is gone: log its last lines and call on_comfyui_exit, once however many threads see it."""
+        if not self._exit_once.acquire(blocking=False):
             return
-        self._exit_handled.set()
-        try:
-            self.check_alive()
-        except ComfyError:
-            pass  # logged its last lines
+        self.log_exit()
         if self.on_comfyui_exit is not None:
             try:
                 self.on_comfyui_exit()
@@ -219,17 +215,19 @@ class ComfyRunner:
         says no more: ComfyUI's log holds other requests' inputs and errors, so it goes to the server's own
         log (stderr), once."""
         if self.process is not None and self.process.poll() is not None:
-            if not self._exit_logged:
-                self._exit_logged = True
-                print(
-                    f"ComfyUI exited with {self.process.returncode}; the last lines of its log:\n{self.log_tail()}",
-                    file=sys.stderr,
-                )
-            if not self._exit_handled.is_set():
+            self.log_exit()
+            if not self._exit_once.locked():  # on_comfyui_exit off the request's thread
                 threading.Thread(target=self.comfyui_exited, daemon=True).start()
             code = self.process.returncode
             message = f"ComfyUI is not running (it exited with {code}): this container takes no new requests and is being replaced; retry"
             raise ComfyError(503, {"message": message})
+
+    def log_exit(self):
+        """ComfyUI's exit code and last log lines, to the server's own log (stderr), once."""
+        if not self._exit_logged:
+            self._exit_logged = True
+            code = self.process.returncode
+            print(f"ComfyUI exited with {code}; the last lines of its log:\n{self.log_tail()}", file=sys.stderr)
 
     def health(self):
         """(HTTP status, body) for GET /health: 503 when ComfyUI has exited or does not answer within
