@@ -101,3 +101,15 @@ export function warnUnknownContext(keys: string[], known: Record<string, unknown
     );
   }
 }
+
+/**
+ * What is wrong with the sub-command in front of `argv` (`models ls …`), or undefined when it is one of
+ * `names` or `argv` asks for help. `names` as the message lists them, e.g. "ls or upload".
+ */
+export function subcommandProblem(argv: readonly string[], names: readonly string[]): string | undefined {
+  const [sub] = argv;
+  if (names.includes(sub) || argv.includes('--help') || argv.includes('-h')) return undefined;
+  const got = sub === undefined ? 'nothing' : sub.startsWith('-') ? `the option ${sub} first` : JSON.stringify(sub);
+  const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
+  return `expected a sub-command, ${listed}, before the options, got ${got}`;
+}

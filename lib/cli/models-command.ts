@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseCommandArgs } from './args';
+import { parseCommandArgs, subcommandProblem } from './args';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
 import { formatTable } from '../table';
@@ -40,10 +40,8 @@ type Out = NodeJS.WritableStream;
 
 export async function modelsCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'ls' && sub !== 'upload' && !argv.includes('--help') && !argv.includes('-h')) {
-    const got = sub === undefined ? 'nothing' : sub.startsWith('-') ? `the option ${sub} first` : JSON.stringify(sub);
-    return reportUsage(err, 'models', `expected a sub-command, ls or upload, before the options, got ${got}`);
-  }
+  const wrong = subcommandProblem(argv, ['ls', 'upload']);
+  if (wrong) return reportUsage(err, 'models', wrong);
   let values: { app?: string; from?: string; 'dry-run'?: boolean; env?: string; help?: boolean };
   try {
     ({ values } = parseCommandArgs({

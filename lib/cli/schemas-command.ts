@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { closestCoreVersion, coreClassNames, coreFile, coreVersions } from '../comfy/schema-set';
 import { stableJson } from '../synth/json';
-import { parseCommandArgs } from './args';
+import { parseCommandArgs, subcommandProblem } from './args';
 import { reportUsage } from './report';
 
 export const SCHEMAS_HELP = `Usage: modal-cdk schemas dump --url <ComfyUI URL> [--out <file.json>]
@@ -27,10 +27,8 @@ type Entry = { input?: Record<string, Record<string, unknown> | undefined> } & R
 
 export async function schemasCommand(argv: string[], out: Out, err: Out): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'dump' && !argv.includes('--help') && !argv.includes('-h')) {
-    const got = sub === undefined ? 'nothing' : sub.startsWith('-') ? `the option ${sub} first` : JSON.stringify(sub);
-    return reportUsage(err, 'schemas', `expected a sub-command, dump, before the options, got ${got}`);
-  }
+  const wrong = subcommandProblem(argv, ['dump']);
+  if (wrong) return reportUsage(err, 'schemas', wrong);
   let values: { url?: string; out?: string; help?: boolean };
   try {
     ({ values } = parseCommandArgs({
