@@ -188,7 +188,7 @@ function uniqueName(name: string, taken: Set<string>): string {
   return unique;
 }
 
-/** One app's row of the standing-cost table (docs and deploy's plan print the same figures). */
+/** One app's row of the mapping doc's standing-cost table (deploy prints the same spec figures as a sentence: plan.ts). */
 export function standingRow(
   app: string,
   minContainers: number,

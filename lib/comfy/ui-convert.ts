@@ -285,8 +285,7 @@ class Converter {
         return {
           empty: `its source ${named} ${passes}, and nothing is connected to ${input ? `its input ${input.name}` : 'it'}`,
         };
-      const from = this.resolve(scope, link.origin, link.slot, type, consumer, new Set([...seen, id]));
-      return from;
+      return this.resolve(scope, link.origin, link.slot, type, consumer, new Set([...seen, id]));
     };
     if (node.mode === BYPASSED) {
       // The consumer gets what flows into the bypassed node's input of the same type (that slot first).
