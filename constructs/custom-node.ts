@@ -121,11 +121,44 @@ const customNodePropsSchema = z
     }
   });
 
+/** The props of a CustomNode besides where it comes from (for `CustomNode.git` and `CustomNode.registry`). */
+export type CustomNodeOptions = Omit<CustomNodeProps, 'repo' | 'commit' | 'registryId' | 'version'>;
+
 /** A ComfyUI custom node, installed at a pinned commit in its own image layer; a failed install fails the build. */
 export class CustomNode extends Construct {
   /** Whether `x` is a CustomNode (of any copy of modal-cdk). */
   public static isCustomNode(x: unknown): x is CustomNode {
     return isMarked(x, 'CustomNode');
+  }
+
+  /**
+   * A pack from its git repository at a full commit SHA: `CustomNode.git(app, 'KJNodes',
+   * 'https://github.com/kijai/ComfyUI-KJNodes', '<sha>')`. The same as `new CustomNode` with `repo` + `commit`.
+   */
+  public static git(
+    scope: Construct,
+    id: string,
+    repo: string,
+    commit: string,
+    options: CustomNodeOptions = {},
+  ): CustomNode {
+    return new CustomNode(scope, id, { ...options, repo, commit });
+  }
+
+  /**
+   * A pack from the Comfy Registry at an exact release, installed with comfy-cli's `comfy node install
+   * <id>@<version>`: `CustomNode.registry(app, 'Vhs', 'comfyui-videohelpersuite', '1.7.9')`. The same as
+   * `new CustomNode` with `registryId` + `version`.
+   * @see https://docs.comfy.org/registry/overview
+   */
+  public static registry(
+    scope: Construct,
+    id: string,
+    registryId: string,
+    version: string,
+    options: CustomNodeOptions = {},
+  ): CustomNode {
+    return new CustomNode(scope, id, { ...options, registryId, version });
   }
 
   public readonly dir: string;

@@ -8,6 +8,7 @@ import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
 import { renderAssembly, type Assembly } from '../lib/synth/render';
 import { writeAssembly } from '../lib/synth/write';
 import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './schemas';
+import { DEFAULT_COMFY_VERSION } from '../lib/versions';
 
 import {
   CONTEXT_CLIENT_POLICY,
@@ -119,7 +120,7 @@ const projectPropsSchema = z.strictObject({
     .optional(),
   environment: modalNameSchema.optional(),
   root: z.string().optional(),
-  comfyVersion: comfyVersionSchema.default('0.3.75'),
+  comfyVersion: comfyVersionSchema.default(DEFAULT_COMFY_VERSION),
   comfyCliVersion: z
     .string()
     .regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"')

@@ -33,6 +33,8 @@ Commands:
   workflow   Convert a UI-format workflow to API format, or check one against ComfyUI's node schemas
              (modal-cdk workflow --help).
   init       Write a new project into the current directory (modal-cdk init --help).
+  import     Write the stack code for a ComfyUI workflow you have: app, models, custom nodes, endpoint
+             and its request fields (modal-cdk import --help).
   ls         List the stack's apps and endpoints (modal-cdk ls --help).
   help       Show this help (\`modal-cdk <command> --help\` for one command).
 
@@ -119,6 +121,8 @@ export async function runCli(
         return await (await import('./serve-command')).serveCommand(rest, out, err);
       case 'workflow':
         return (await import('./workflow-command')).workflowCommand(rest, out, err);
+      case 'import':
+        return await (await import('./import-command')).importCommand(rest, out, err);
       case 'init':
         return (await import('./init-command')).initCommand(rest, out, err);
       case 'ls':

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseCommandArgs } from './args';
-import { type ApiGraph, checkGraph } from '../comfy/graph-check';
+import { type ApiGraph, checkGraph, isApiGraph } from '../comfy/graph-check';
 import { loadSchemaFile } from '../comfy/schema-file';
 import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, SchemaSet } from '../comfy/schema-set';
 import { convertUiWorkflow, isUiWorkflow } from '../comfy/ui-convert';
@@ -138,17 +138,6 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
     `${name}: no problems (${Object.keys(graph).length} nodes, node schemas of ComfyUI ${schemas.coreVersion}${packs.length ? ` + ${packs.length} custom-node file(s)` : ''})\n`,
   );
   return 0;
-}
-
-function isApiGraph(value: unknown): value is ApiGraph {
-  if (!value || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) return false;
-  return Object.values(value).every(
-    (n) =>
-      n &&
-      typeof n === 'object' &&
-      typeof (n as { class_type?: unknown }).class_type === 'string' &&
-      typeof (n as { inputs?: unknown }).inputs === 'object',
-  );
 }
 
 function fail(problems: string[], err: NodeJS.WritableStream): number {

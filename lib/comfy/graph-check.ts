@@ -22,6 +22,18 @@ export function isLink(value: unknown): value is [string, number] {
   );
 }
 
+/** Whether a parsed JSON value is an API-format graph: node id → `{ class_type, inputs }`, at least one node. */
+export function isApiGraph(value: unknown): value is ApiGraph {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) return false;
+  return Object.values(value).every(
+    (n) =>
+      n &&
+      typeof n === 'object' &&
+      typeof (n as { class_type?: unknown }).class_type === 'string' &&
+      typeof (n as { inputs?: unknown }).inputs === 'object',
+  );
+}
+
 export interface GraphCheckOptions {
   /** The workflow's file name, for messages. */
   readonly file: string;

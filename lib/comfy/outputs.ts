@@ -29,6 +29,15 @@ const FORMATS: Record<
   },
 };
 
+/**
+ * The answer formats an output node of class `cls` with these `inputs` can give (json aside): [] when none
+ * but json, undefined when not known at synth (a class we do not know, or a format that is linked or bound).
+ */
+export function outputFormats(cls: string, inputs: Record<string, unknown>): readonly OutputFormat[] | undefined {
+  const formats = FORMATS[cls];
+  return typeof formats === 'function' ? formats(inputs) : formats;
+}
+
 /** Ids of the graph's output nodes (classes with `output_node: true`). */
 export function outputNodes(graph: ApiGraph, schemas: SchemaSet): string[] {
   return Object.keys(graph).filter((id) => schemas.get(graph[id].class_type)?.outputNode === true);
@@ -56,8 +65,7 @@ export function outputProblems(
     ];
   }
   if (output === 'json') return [];
-  const formats = FORMATS[cls.name];
-  const known = typeof formats === 'function' ? formats(node.inputs) : formats;
+  const known = outputFormats(cls.name, node.inputs);
   if (known === undefined) return [];
   if (!known.includes(output)) {
     const detail = cls.name === 'VHS_VideoCombine' ? ` with format ${show(node.inputs.format)}` : '';

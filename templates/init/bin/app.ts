@@ -30,5 +30,6 @@ export default function buildProject(): ModalProject {
     },
     output: 'jpeg',
   });
+  // modal-cdk import adds apps above this line
   return project;
 }
