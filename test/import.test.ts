@@ -393,6 +393,12 @@ describe('modal-cdk import: from a workflow to a stack that synthesizes', () => 
 });
 
 describe('the parts import is made of', () => {
+  test('the package tier and the README import the same workflow as these tests (test/fixtures/import)', () => {
+    const fixture = path.join(ROOT, 'test', 'fixtures', 'import', 'sdxl_turbo_txt2img.json');
+    if (process.env.UPDATE_IMPORT_FIXTURE) writeFileSync(fixture, `${JSON.stringify(uiWorkflow(), null, 2)}\n`);
+    expect(JSON.parse(readFileSync(fixture, 'utf8'))).toEqual(uiWorkflow());
+  });
+
   test.each([
     [
       CKPT_URL,

@@ -17,7 +17,7 @@ describe("the README's commands", () => {
     ...new Set(
       [
         ...readme.matchAll(
-          /modal-cdk (synth|deploy|diff|verify|status|logs|models|rollback|promote|scale|destroy|schemas|serve|workflow|init|ls|help)\b/g,
+          /modal-cdk (synth|deploy|diff|verify|status|logs|models|rollback|promote|scale|destroy|schemas|serve|workflow|init|import|ls|help)\b/g,
         ),
       ].map((m) => m[1]),
     ),
@@ -49,6 +49,7 @@ describe("the README's commands", () => {
     'serve',
     'workflow',
     'init',
+    'import',
     'ls',
   ])(
     'modal-cdk %s --help exits 0',

@@ -2,6 +2,7 @@
 # The package tier of `npm test`: modal-cdk as another team installs it. `npm pack` (which builds dist/),
 # install the tarball into a fresh directory, check the CLI runs with only the package's dependencies,
 # `npx modal-cdk init`, install the project's dev tools, then its own `npm run synth` and `npm test`.
+# Then a newcomer's next step: `npx modal-cdk import <workflow.json>`, `npm run synth`, `npm test`.
 # Reaches the npm registry only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -83,4 +84,15 @@ step "a type error in the app fails npm test"
 sed -i "s/gpu: 'L40S',/gpu: 42,/" bin/app.ts
 if npm test --silent > typeerror.log 2>&1; then echo "npm test passed with a type error in bin/app.ts"; exit 1; fi
 grep -q "bin/app.ts" typeerror.log
-echo "package tier: 8 passed, 0 failed"
+sed -i "s/gpu: 42,/gpu: 'L40S',/" bin/app.ts
+
+step "a newcomer's workflow: npx modal-cdk import, then npm run synth"
+cp "$ROOT/test/fixtures/import/sdxl_turbo_txt2img.json" "$WORK/my_workflow.json"
+npx --no-install modal-cdk import "$WORK/my_workflow.json" > import.log 2>&1 || { cat import.log; exit 1; }
+grep -q 'Imported workflows/my_workflow.json as app "my-workflow", endpoint /my-workflow' import.log || { cat import.log; exit 1; }
+grep -q "addMyWorkflow(project);" bin/app.ts || { echo "the app was not added to bin/app.ts"; cat import.log; exit 1; }
+npm run --silent synth > synth2.log 2>&1 || { cat synth2.log; exit 1; }
+grep -q "Synthesized 2 app(s), 2 endpoint(s)" synth2.log || { cat synth2.log; exit 1; }
+test -f synth.out/apps/my-workflow/app.py
+npm test --silent > test2.log 2>&1 || { echo "npm test fails after import:"; cat test2.log; exit 1; }
+echo "package tier: 9 passed, 0 failed"
