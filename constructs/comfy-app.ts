@@ -29,6 +29,20 @@ import { UrlModel } from './url-model';
 import { VolumeModel } from './volume-model';
 import type { Workflow } from './workflow';
 
+/** How an app's job routes behave (ComfyApp `jobs`). */
+export interface JobsOptions {
+  /**
+   * Jobs queued or running at once; a submit past it is answered 429 with `Retry-After`.
+   * @default 100
+   */
+  readonly maxActiveJobs?: number;
+  /**
+   * How long a finished job's result is kept; `GET /jobs/{id}/result` is a 410 after it.
+   * @default "1d"
+   */
+  readonly keepResults?: DurationInput;
+}
+
 export interface ComfyAppProps {
   /** GPU type, e.g. `"L40S"`, `"H100:2"`, or a fallback list tried in order (`["H100", "A100-80GB"]`). */
   readonly gpu: string | string[];
@@ -104,6 +118,17 @@ export interface ComfyAppProps {
    * @default false
    */
   readonly apiDocs?: boolean;
+  /**
+   * Job routes for the app's endpoints, for work that outlives a web request (README "Long-running requests
+   * and jobs"): `POST <path>` with `Prefer: respond-async` answers `202` and a job id at once; `GET
+   * /jobs/{id}` (status and progress), `/jobs/{id}/result`, `/jobs/{id}/events` and `POST /jobs/{id}/cancel`
+   * follow it. On Modal they are served by a CPU-only function of the app (its own URL), which starts the
+   * work on the GPU class, so polling never wakes a GPU. `false`: no job routes.
+   * @see https://modal.com/docs/guide/job-queue
+   * @default - on: at most 100 jobs queued or running (`maxActiveJobs`; past it a submit is a 429), each
+   *   result kept 1 day after it finished (`keepResults`)
+   */
+  readonly jobs?: false | JobsOptions;
   /**
    * Also snapshot GPU memory (`experimental_options={"enable_gpu_snapshot": True}`), so the snapshot phase
    * has the GPU and ComfyUI starts on it. Alpha on Modal, and warned at synth: restores are reported to fail
@@ -191,6 +216,18 @@ const comfyAppPropsSchema = z
       .default([]),
     memorySnapshot: z.boolean().default(false),
     apiDocs: z.boolean().default(false),
+    jobs: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          maxActiveJobs: z.number().int().min(1).max(10_000).default(100),
+          keepResults: durationAtMost(
+            6 * 86_400,
+            'expected at most 6 days: the job store is a modal.Dict, whose entries expire after 7 days unread',
+          ).default(86_400),
+        }),
+      ])
+      .default({ maxActiveJobs: 100, keepResults: 86_400 }),
     gpuSnapshot: z.boolean().default(false),
     comfyVersion: comfyVersionSchema.optional(),
     comfyCliVersion: z
@@ -317,6 +354,11 @@ export class ComfyApp extends Construct {
   /** The ComfyUI release of the app's image: its own, else the project's. */
   public get comfyVersion(): string {
     return this.props.comfyVersion ?? this.project.comfyVersion;
+  }
+
+  /** Whether the app serves job routes (ComfyApp `jobs`). */
+  public get jobsEnabled(): boolean {
+    return this.props.jobs !== false;
   }
 
   /** Whether the endpoints require Modal proxy auth: the app's setting, else the project's. */
@@ -455,6 +497,7 @@ export class ComfyApp extends Construct {
       memorySnapshot: p.memorySnapshot,
       gpuSnapshot: p.gpuSnapshot,
       apiDocs: p.apiDocs,
+      jobs: p.jobs === false ? null : { maxActive: p.jobs.maxActiveJobs, keepSeconds: p.jobs.keepResults },
       requiresProxyAuth: this.requiresProxyAuth,
       comfyArgs: p.comfyArgs,
       constraints: p.constraints,

@@ -83,6 +83,12 @@ export interface EndpointProps {
    * @default false
    */
   readonly keepMetadata?: boolean;
+  /**
+   * Take jobs (`Prefer: respond-async`, README "Long-running requests and jobs") when the app has job routes.
+   * Off: the endpoint answers such a request synchronously, as RFC 7240 lets a server ignore a preference.
+   * @default true
+   */
+  readonly jobs?: boolean;
 }
 
 export type { EndpointInput, NodeInput } from './endpoint-input';
@@ -109,6 +115,7 @@ const endpointPropsSchema = z
     ignoredFields: z.record(fieldNameSchema, z.string().min(1)).default({}),
     smokeRequest: z.record(z.string(), z.json()).optional(),
     keepMetadata: z.boolean().default(false),
+    jobs: z.boolean().default(true),
   })
   .superRefine((p, ctx) => {
     const seen = new Map<string, string>();
@@ -246,6 +253,7 @@ export class Endpoint extends Construct {
       requireOneOf: this.props.requireOneOf,
       ignoredFields: this.props.ignoredFields,
       keepMetadata: this.props.keepMetadata,
+      jobs: this.props.jobs && (this.node.scope as { jobsEnabled?: boolean }).jobsEnabled === true,
       smokeRequest: this.props.smokeRequest ?? null,
       measured: null,
     };

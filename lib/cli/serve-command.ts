@@ -20,6 +20,9 @@ Options:
   -p, --port <n>        Listen port (default: 8000)
       --python <exe>    Python with modal, fastapi, uvicorn, websocket-client and pillow
                         (default: .venv/bin/python when present, else python3)
+      --max-active-jobs <n>   Jobs queued or running at once, past which a submit is a 429
+                        (default: the app's ComfyApp jobs maxActiveJobs)
+      --keep-job-results <s>  Seconds a finished job's result is kept (default: the app's keepResults)
   -h, --help            Show this help
 
 Exit codes: the server's; 1 the stack has errors; 2 usage error.
@@ -37,6 +40,8 @@ export async function serveCommand(
     host?: string;
     port?: string;
     python?: string;
+    'max-active-jobs'?: string;
+    'keep-job-results'?: string;
     help?: boolean;
   };
   try {
@@ -49,6 +54,8 @@ export async function serveCommand(
         host: { type: 'string' },
         port: { type: 'string', short: 'p' },
         python: { type: 'string' },
+        'max-active-jobs': { type: 'string' },
+        'keep-job-results': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -63,6 +70,11 @@ export async function serveCommand(
   if (!values.app) return reportUsage(err, 'serve', 'expected --app <id>');
   if (values.port !== undefined && !/^\d{1,5}$/.test(values.port))
     return reportUsage(err, 'serve', `--port: got ${JSON.stringify(values.port)}, expected a port number`);
+  for (const option of ['max-active-jobs', 'keep-job-results'] as const) {
+    const value = values[option];
+    if (value !== undefined && !/^[1-9]\d{0,6}$/.test(value))
+      return reportUsage(err, 'serve', `--${option}: got ${JSON.stringify(value)}, expected a whole number ≥ 1`);
+  }
   const config = loadConfig(process.cwd());
   const { manifest } = synthFromConfig(config, config.output);
   const app = manifest.apps.find((a) => a.id === values.app);
@@ -86,6 +98,8 @@ export async function serveCommand(
     '--port',
     values.port ?? '8000',
     ...(values['comfy-dir'] ? ['--comfy-dir', path.resolve(values['comfy-dir'])] : []),
+    ...(values['max-active-jobs'] ? ['--max-active-jobs', values['max-active-jobs']] : []),
+    ...(values['keep-job-results'] ? ['--keep-job-results', values['keep-job-results']] : []),
   ];
   out.write(
     `Serving ${app.id} (${app.endpoints.map((e) => e.path).join(', ')}) on http://${values.host ?? '127.0.0.1'}:${values.port ?? '8000'} against ${values['comfy-url'] ?? 'http://127.0.0.1:8188'}\n`,

@@ -32,6 +32,11 @@ export const BASE_PIP_PACKAGES = [
   'websocket-client==1.8.0',
 ];
 
+/** The job front door's image (a CPU function of the app): FastAPI only, the same release as the GPU side's. */
+export const FRONT_DOOR_PIP_PACKAGES = [BASE_PIP_PACKAGES[0]];
+/** The job routes' logic (templates/runtime/jobs.py), in both images. */
+export const JOBS_REMOTE = '/root/jobs.py';
+
 export interface ImageInputs {
   comfyVersion: string;
   comfyCliVersion: string;
@@ -133,6 +138,14 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
       what: 'file',
       source: 'response_files.py',
       remote: RESPONSE_FILES_REMOTE,
+      copy: false,
+    },
+    {
+      kind: 'local',
+      comment: 'runtime: jobs (progress and results in the job store)',
+      what: 'file',
+      source: 'jobs.py',
+      remote: JOBS_REMOTE,
       copy: false,
     },
     { kind: 'local', comment: 'workflows', what: 'dir', source: 'workflows', remote: WORKFLOWS_REMOTE, copy: false },

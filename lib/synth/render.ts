@@ -6,7 +6,13 @@ import { ModalCdkError, zodProblems } from '../errors';
 import { GPU_TYPES, parseGpu } from '../policy/gpu';
 import { renderClientFiles } from '../clients/render-clients';
 import { WEB_CLASS, WEB_METHOD } from '../clients/web-url';
-import { HF_CACHE_MOUNT, HF_IMAGE_CACHE, SNAPSHOT_EXTENSION, WORKFLOWS_REMOTE } from './image-layers';
+import {
+  FRONT_DOOR_PIP_PACKAGES,
+  HF_CACHE_MOUNT,
+  HF_IMAGE_CACHE,
+  SNAPSHOT_EXTENSION,
+  WORKFLOWS_REMOTE,
+} from './image-layers';
 import { stableJson } from './json';
 import {
   type AppSpec,
@@ -61,6 +67,7 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       ['comfy_runtime.py', runtimeSource('comfy_runtime.py')],
       ['request_files.py', runtimeSource('request_files.py')],
       ['response_files.py', runtimeSource('response_files.py')],
+      ['jobs.py', runtimeSource('jobs.py')],
       ['import_gate.py', runtimeSource('import_gate.py')],
     ]);
     if (app.memorySnapshot) {
@@ -156,6 +163,11 @@ export function renderAppPy(app: Omit<AppSpec, 'hash'>, project?: Manifest['proj
     })),
     webClass: WEB_CLASS,
     webMethod: WEB_METHOD,
+    jobs: app.jobs && {
+      ...app.jobs,
+      dictName: `${app.modalName}-jobs`,
+      pipPackages: FRONT_DOOR_PIP_PACKAGES.map(pyString).join(', '),
+    },
     endpointCount: app.endpoints.length,
     workflowsDir: WORKFLOWS_REMOTE,
     usdPerSecond,
@@ -232,6 +244,7 @@ function runtimeSpec(e: EndpointSpec): PyValue {
     output_node: e.outputNode,
     timeout_seconds: e.timeoutSeconds,
     ...(e.keepMetadata && { keep_metadata: true }),
+    ...(e.jobs && { jobs: true }),
   };
 }
 

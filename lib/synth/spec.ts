@@ -103,6 +103,8 @@ export const endpointSpecSchema = z.strictObject({
   ignoredFields: z.record(z.string(), z.string()),
   /** Outputs keep the workflow and prompt ComfyUI's savers embed (PNG text, WebP EXIF/XMP, MP4 tags). */
   keepMetadata: z.boolean(),
+  /** Whether the endpoint takes jobs (`Prefer: respond-async`); false when its app has no job routes. */
+  jobs: z.boolean(),
   /** The body `modal-cdk verify` sends; null: one built from the fields' defaults. */
   smokeRequest: z.record(z.string(), z.json()).nullable(),
   /**
@@ -268,6 +270,8 @@ export const appSpecSchema = z.strictObject({
   gpuSnapshot: z.boolean(),
   /** FastAPI's /docs, /redoc and /openapi.json are served. */
   apiDocs: z.boolean(),
+  /** The job routes (ComfyApp jobs), or null when off. */
+  jobs: z.strictObject({ maxActive: z.number().int().positive(), keepSeconds: z.number().int().positive() }).nullable(),
   requiresProxyAuth: z.boolean(),
   /** Extra command-line flags ComfyUI is started with (after --listen and --port). */
   comfyArgs: z.array(z.string()),

@@ -60,6 +60,8 @@ class Job:
         self.deadline = None
         # node id → its UI output, from the websocket's `executed` events (saves asking /history).
         self.outputs = {}
+        # Called with (event type, data) for the prompt's `executing` and `progress` events (jobs.run_job).
+        self.on_progress = None
 
 
 class ComfyRunner:
@@ -452,6 +454,8 @@ class ComfyRunner:
                             "class_type": data.get("node_type"),
                         },
                     )
+                if event["type"] in ("executing", "progress") and job.on_progress is not None:
+                    job.on_progress(event["type"], data)
                 if event["type"] == "executed" and data.get("output") is not None:
                     job.outputs[data.get("node")] = data["output"]
                 if event["type"] == "execution_interrupted":
@@ -611,6 +615,8 @@ def serve(argv=None):
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--max-active-jobs", type=int, default=None, help="the job queue limit (default: the app's)")
+    parser.add_argument("--keep-job-results", type=int, default=None, help="seconds a job's result is kept")
     args = parser.parse_args(argv)
     app_file = Path(args.app_file).resolve()
     sys.path.insert(0, str(app_file.parent))
@@ -621,8 +627,19 @@ def serve(argv=None):
         args.comfy_dir, None, app_file.parent / "workflows", module.GPU_USD_PER_SECOND, url=args.comfy_url
     )
     runner.start(timeout=30)
+    jobs = None
+    if module.JOBS_MAX_ACTIVE is not None:  # the job routes, with a worker thread and an in-process store
+        from jobs import local_jobs
+
+        max_active = args.max_active_jobs or module.JOBS_MAX_ACTIVE
+        keep = args.keep_job_results or module.JOBS_KEEP_SECONDS
+        jobs = local_jobs(runner, module.ENDPOINTS, max_active, keep)
     uvicorn.run(
-        module.create_api(runner), host=args.host, port=args.port, log_level="warning", http=header_timeout_protocol()
+        module.create_api(runner, jobs),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        http=header_timeout_protocol(),
     )
 
 

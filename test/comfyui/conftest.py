@@ -62,7 +62,7 @@ def start_comfyui(base, custom_nodes=False, extra_args=()):
     return process, url
 
 
-def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="local", wait_seconds=60):
+def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="local", wait_seconds=60, extra=()):
     """`modal-cdk serve --app <app>` in `project` (default: the test stack's app) against a running ComfyUI,
     with the test venv's Python; returns (process, url) once /health answers. Stop it with SIGINT."""
     port = free_port()
@@ -81,6 +81,7 @@ def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="loca
             str(port),
             "--python",
             ROOT / ".venv" / "bin" / "python",
+            *extra,
         ],
         cwd=project,
         stdout=log,

@@ -19,7 +19,32 @@ def test_app_name_class_and_web_endpoint(app_case):
     assert app.name == entry["modalName"]
     state = app._local_state
     assert list(state.classes) == ["ComfyUI"]
-    assert state.web_endpoints == ["ComfyUI.fastapi_app"]
+    # The synchronous URL is the GPU class's; the job front door (ComfyApp jobs) has its own.
+    assert state.web_endpoints == ["ComfyUI.fastapi_app", *(["jobs_api"] if entry["jobs"] else [])]
+
+
+def test_the_job_front_door_has_no_gpu_and_spawns_onto_the_gpu_class(app_case):
+    """Polling never wakes a GPU: the job routes are a small CPU function (no GPU, no volumes, no secrets,
+    one container so its queue limit is exact) with the same proxy auth; the work is the GPU class's
+    run_job method, and the job store is a modal.Dict of the app's own name."""
+    entry, module = app_case
+    partials = module.app._local_state.classes["ComfyUI"]._get_partial_functions()
+    if not entry["jobs"]:
+        assert "jobs_api" not in module.app._local_state.functions and "run_job" not in partials
+        return
+    front = module.app._local_state.functions["jobs_api"]
+    assert (front._spec_.gpus, front._spec_.volumes, front._spec_.secrets) == (None, {}, [])
+    assert (front._spec_.cpu, front._spec_.memory) == (0.25, 256)
+    load = front._load
+    settings = dict(zip(load.__code__.co_freevars, (cell.cell_contents for cell in load.__closure__)))
+    assert settings["max_containers"] == 1
+    assert front._webhook_config.requires_proxy_auth is entry["requiresProxyAuth"]
+    assert "run_job" in partials and partials["run_job"].params.webhook_config is None
+    assert module.JOBS_DICT_NAME == f"{entry['modalName']}-jobs"
+    assert (module.JOBS_MAX_ACTIVE, module.JOBS_KEEP_SECONDS) == (
+        entry["jobs"]["maxActive"],
+        entry["jobs"]["keepSeconds"],
+    )
 
 
 def test_gpu_volumes_and_secrets(app_case):
@@ -87,7 +112,8 @@ def test_warm_schedule_functions_run_on_the_cpu_on_their_cron(app_case):
     gets buffer_containers; an app without a schedule has no other function."""
     entry, module = app_case
     functions = module.app._local_state.functions
-    assert sorted(functions) == ["ComfyUI.*", *(f"warm_schedule_{i}" for i in range(len(entry["warmSchedule"])))]
+    schedules = [f"warm_schedule_{i}" for i in range(len(entry["warmSchedule"]))]
+    assert sorted(functions) == sorted(["ComfyUI.*", *(["jobs_api"] if entry["jobs"] else []), *schedules])
     for i, planned in enumerate(entry["warmSchedule"]):
         function = functions[f"warm_schedule_{i}"]
         load = function._load

@@ -1,0 +1,437 @@
+"""Jobs: an endpoint's work that outlives one web request (README "Long-running requests and jobs").
+
+`POST <path>` with `Prefer: respond-async` (RFC 7240) answers 202 with the job's id instead of waiting;
+`GET /jobs/{id}` gives its status and progress, `GET /jobs/{id}/result` the synchronous route's answer,
+`POST /jobs/{id}/cancel` stops it, `GET /jobs/{id}/events` streams its progress as Server-Sent Events.
+
+Plain Python with no Modal import, so the same code serves on Modal and locally: what differs is the store
+(where records live: a dict in this process, or a modal.Dict) and how a job is started (a worker thread, or
+Function.spawn onto the app's GPU class). Either way the GPU side runs `run_job`, which writes the job's
+progress and result to the store; the routes only read it, so polling never wakes a GPU. Cancelling is a
+mark in the store: a queued job that has it never runs, a running one is interrupted by its watcher.
+"""
+
+import base64
+import hashlib
+import json
+import queue
+import threading
+import time
+import uuid
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
+FINAL = (SUCCEEDED, FAILED, CANCELLED)
+# A running job is declared failed this long after its endpoint's timeout (its container died with it).
+DEADLINE_GRACE_SECONDS = 60
+# How often a running job writes its progress to the store, and how often its watcher reads the cancel mark.
+PROGRESS_EVERY_SECONDS = 0.25
+CANCEL_POLL_SECONDS = 0.5
+# How long the same Idempotency-Key returns the same job.
+IDEMPOTENCY_SECONDS = 24 * 3600
+
+
+def _iso(seconds):
+    millis = round(seconds * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)) + f".{millis % 1000:03d}Z"
+
+
+class ExpiringStore:
+    """Job records, each kept for a time, over a mapping with `get(key)` and `put(key, value)`: a modal.Dict
+    on Modal (whose own entries expire after 7 days unread), a LockedDict locally. Each key has one writer:
+    `job:` records the front door creates and the GPU side updates in turn, `cancel:` marks the front door
+    writes, `result:` the GPU side writes."""
+
+    def __init__(self, backing):
+        self.backing = backing
+
+    def get(self, key):
+        item = self.backing.get(key)
+        if item is None or item["expires"] < time.time():
+            return None
+        return item["value"]
+
+    def put(self, key, value, ttl_seconds):
+        self.backing.put(key, {"value": value, "expires": time.time() + ttl_seconds})
+
+
+class LockedDict:
+    """A dict for one process's threads, with modal.Dict's get and put."""
+
+    def __init__(self):
+        self._items = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, default=None):
+        with self._lock:
+            return self._items.get(key, default)
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = value
+
+
+class Jobs:
+    """The job routes' logic: records in `store`, work started by `start(job_id, path, values)`.
+
+    `endpoints`: the app's ENDPOINTS; `max_active`: queued + running jobs past which a submit is a 429;
+    `keep_seconds`: how long a finished job's result is kept (its record twice as long, so that a result
+    asked for after it expired is a 410, not a 404)."""
+
+    def __init__(self, store, start, endpoints, max_active, keep_seconds, prefix="/jobs"):
+        self.store = store
+        self.start = start
+        self.endpoints = endpoints
+        self.max_active = max_active
+        self.keep_seconds = keep_seconds
+        self.prefix = prefix
+        self._lock = threading.Lock()  # one submit at a time: the queue limit and idempotency are exact here
+
+    # -- records ----------------------------------------------------------------------------------
+
+    def record(self, job_id):
+        """The job's record, or None; a running job past its deadline is failed here (its container died)."""
+        record = self.store.get(f"job:{job_id}")
+        if record and record["status"] == RUNNING and time.time() > record["deadline"]:
+            record = self.finish(
+                record,
+                FAILED,
+                error={
+                    "status": 504,
+                    "detail": {
+                        "message": "the job did not finish within its endpoint's timeout: its container stopped"
+                    },
+                },
+            )
+        return record
+
+    def save(self, record):
+        self.store.put(f"job:{record['id']}", record, 2 * self.keep_seconds)
+        return record
+
+    def finish(self, record, status, error=None, result=None):
+        record = {**record, "status": status, "finished_at": time.time()}
+        if error is not None:
+            record["error"] = error
+        if result is not None:
+            self.store.put(f"result:{record['id']}", result, self.keep_seconds)
+            record["cost_usd"] = result["headers"].get("X-Cost-USD")
+        return self.save(record)
+
+    def active(self):
+        """The ids of the jobs queued or running (the front door's list, its finished ones dropped)."""
+        return [j for j in self.store.get("active") or [] if (r := self.record(j)) and r["status"] not in FINAL]
+
+    def cancel_requested(self, job_id):
+        return self.store.get(f"cancel:{job_id}") is not None
+
+    # -- the routes -------------------------------------------------------------------------------
+
+    def submit(self, path, values, idempotency_key=None):
+        """(HTTP status, body): 202 and the new job; the same job again for a repeated Idempotency-Key with
+        the same body (200); 422 for that key with another body; 429 past the queue limit."""
+        digest = hashlib.sha256(json.dumps([path, values], sort_keys=True, default=str).encode()).hexdigest()
+        with self._lock:
+            if idempotency_key is not None:
+                seen = self.store.get(f"idempotency:{idempotency_key}")
+                if seen and seen["digest"] != digest:
+                    return 422, problem(
+                        422,
+                        "Idempotency-Key reused",
+                        f"the Idempotency-Key {idempotency_key!r} was sent with another request (job {seen['id']}): send a new key for a new request",
+                        errors=[{"field": "Idempotency-Key", "message": "already used with another body"}],
+                    )
+                if seen and (record := self.record(seen["id"])):
+                    return 200, self.public(record)
+            active = self.active()
+            if len(active) >= self.max_active:
+                return 429, problem(
+                    429,
+                    "Too many jobs",
+                    f"this app has {len(active)} jobs queued or running, its limit: retry later",
+                )
+            job_id = uuid.uuid4().hex
+            spec = self.endpoints[path]
+            created = time.time()
+            record = {
+                "id": job_id,
+                "endpoint": path,
+                "status": QUEUED,
+                "created_at": created,
+                # Queued time counts: a job that waits behind others still ends by then.
+                "deadline": created + spec["timeout_seconds"] * 2 + DEADLINE_GRACE_SECONDS,
+                "progress": None,
+            }
+            self.save(record)
+            self.store.put("active", [*active, job_id], IDEMPOTENCY_SECONDS)
+            if idempotency_key is not None:
+                self.store.put(f"idempotency:{idempotency_key}", {"digest": digest, "id": job_id}, IDEMPOTENCY_SECONDS)
+        try:
+            self.start(job_id, path, values)
+        except Exception as e:  # noqa: BLE001 - the job is failed with why, never stuck queued
+            record = self.finish(
+                record,
+                FAILED,
+                error={"status": 503, "detail": {"message": f"could not start the job ({type(e).__name__}: {e})"}},
+            )
+        return 202, self.public(record)
+
+    def cancel(self, job_id):
+        """Mark the job cancelled (queued: it never runs) or cancelling (running: its watcher interrupts it).
+        Idempotent: a finished job is left as it is."""
+        record = self.record(job_id)
+        if record is None:
+            return None
+        if record["status"] in FINAL:
+            return self.public(record)
+        # The mark first: the GPU side reads it before it starts the job, and while it runs it.
+        self.store.put(f"cancel:{job_id}", True, 2 * self.keep_seconds)
+        if record["status"] == QUEUED:
+            record = self.finish(record, CANCELLED)
+        return self.public({**record, "cancel_requested": True})
+
+    def result(self, job_id):
+        """(status, result or problem): the synchronous answer of a finished job."""
+        record = self.record(job_id)
+        if record is None:
+            return 404, problem(404, "No such job", f"no job {job_id!r} (or it expired long ago)")
+        if record["status"] == FAILED:
+            return record["error"]["status"], {"detail": record["error"]["detail"]}
+        if record["status"] != SUCCEEDED:
+            return 409, problem(
+                409, "Job not finished", f"job {job_id} is {record['status']}: its result comes once it has succeeded"
+            )
+        result = self.store.get(f"result:{job_id}")
+        if result is None:
+            return 410, problem(
+                410,
+                "Result expired",
+                f"the result of job {job_id} was kept {self.keep_seconds} s after it finished, and that has passed",
+            )
+        return 200, result
+
+    def public(self, record):
+        """A record as GET /jobs/{id} shows it."""
+        shown = {k: record.get(k) for k in ("id", "endpoint", "status", "progress")}
+        if record.get("cancel_requested") and record["status"] not in FINAL:
+            shown["cancel_requested"] = True
+        shown["created_at"] = _iso(record["created_at"])
+        timings = {}
+        if record.get("started_at"):
+            timings["queued_ms"] = round((record["started_at"] - record["created_at"]) * 1000)
+        if record.get("finished_at"):
+            timings["total_ms"] = round((record["finished_at"] - record["created_at"]) * 1000)
+            if record.get("started_at"):
+                timings["execution_ms"] = round((record["finished_at"] - record["started_at"]) * 1000)
+        shown["timings"] = timings
+        if record.get("cost_usd") is not None:
+            shown["cost_usd"] = record["cost_usd"]
+        if record.get("error"):
+            shown["error"] = record["error"]
+        base = f"{self.prefix}/{record['id']}"
+        shown["urls"] = {
+            "status": base,
+            "result": f"{base}/result",
+            "cancel": f"{base}/cancel",
+            "events": f"{base}/events",
+        }
+        return shown
+
+
+def problem(status, title, detail, errors=None):
+    """An RFC 9457 problem body."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def run_job(jobs, runner, job_id, path, values):
+    """The GPU side of one job: run it as the synchronous route would, with its progress, result or error
+    written to the store. Returns the final record."""
+    from comfy_runtime import ComfyError, Job
+
+    record = jobs.record(job_id)
+    if record is None or record["status"] != QUEUED or jobs.cancel_requested(job_id):
+        return record  # cancelled while queued (or unknown): never runs
+    spec = jobs.endpoints[path]
+    started = time.time()
+    record = jobs.save(
+        {
+            **record,
+            "status": RUNNING,
+            "started_at": started,
+            "deadline": started + spec["timeout_seconds"] + DEADLINE_GRACE_SECONDS,
+        }
+    )
+    job = Job()
+    last = [0.0]
+
+    def on_progress(kind, data):
+        progress = progress_of(kind, data, jobs.record(job_id) or record)
+        if progress is None or time.monotonic() - last[0] < PROGRESS_EVERY_SECONDS and kind != "executing":
+            return
+        last[0] = time.monotonic()
+        current = jobs.record(job_id)
+        if current and current["status"] == RUNNING:
+            jobs.save({**current, "progress": progress})
+
+    job.on_progress = on_progress
+    stop = threading.Event()
+
+    def watch_for_cancel():
+        while not stop.wait(CANCEL_POLL_SECONDS):
+            if jobs.cancel_requested(job_id):
+                runner.cancel(job, spec["timeout_seconds"])
+                return
+
+    threading.Thread(target=watch_for_cancel, name=f"job-{job_id}-cancel", daemon=True).start()
+    try:
+        body, media_type, headers = runner.execute(spec, values, "", job)
+        if isinstance(body, (dict, list)):
+            result = {"json": body, "media_type": media_type, "headers": headers}
+        else:
+            result = {"body": base64.b64encode(body).decode(), "media_type": media_type, "headers": headers}
+        return jobs.finish(jobs.record(job_id) or record, SUCCEEDED, result=result)
+    except ComfyError as e:
+        current = jobs.record(job_id) or record
+        if job.cancelled or jobs.cancel_requested(job_id):
+            return jobs.finish(current, CANCELLED)
+        return jobs.finish(current, FAILED, error={"status": e.status, "detail": e.detail})
+    except Exception as e:  # noqa: BLE001 - a job always ends with a status and a reason
+        return jobs.finish(
+            jobs.record(job_id) or record,
+            FAILED,
+            error={"status": 500, "detail": {"message": f"internal error ({type(e).__name__}): see the app's logs"}},
+        )
+    finally:
+        stop.set()
+
+
+def progress_of(kind, data, record):
+    """The job's progress from one ComfyUI websocket event (`executing`: the node now running; `progress`:
+    step k of n of it), or None for other events."""
+    if kind == "executing" and data.get("node") is not None:
+        return {"node": data["node"], "step": None, "steps": None, "percent": None}
+    if kind == "progress" and data.get("max"):
+        step, steps = int(data.get("value", 0)), int(data["max"])
+        return {
+            "node": data.get("node") or (record.get("progress") or {}).get("node"),
+            "step": step,
+            "steps": steps,
+            "percent": round(100 * step / steps, 1),
+        }
+    return None
+
+
+class LocalWorker:
+    """Jobs started on this machine (local serve): one worker thread runs them in order, as ComfyUI would."""
+
+    def __init__(self, runner):
+        self.runner = runner
+        self.jobs = None
+        self.queue = queue.Queue()
+        threading.Thread(target=self.work, name="jobs-worker", daemon=True).start()
+
+    def start(self, job_id, path, values):
+        self.queue.put((job_id, path, values))
+
+    def work(self):
+        while True:
+            job_id, path, values = self.queue.get()
+            try:
+                run_job(self.jobs, self.runner, job_id, path, values)
+            except Exception as e:  # noqa: BLE001 - the worker keeps serving the queue
+                print(f"job {job_id} failed outside its run: {e!r}")
+
+
+def local_jobs(runner, endpoints, max_active, keep_seconds):
+    """Jobs for local serve: an in-process store and a worker thread."""
+    worker = LocalWorker(runner)
+    worker.jobs = Jobs(ExpiringStore(LockedDict()), worker.start, endpoints, max_active, keep_seconds)
+    return worker.jobs
+
+
+def add_job_routes(api, jobs):
+    """GET /jobs/{id}, GET /jobs/{id}/result, POST /jobs/{id}/cancel and GET /jobs/{id}/events on `api`."""
+    import asyncio
+
+    from fastapi import Request
+    from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+    def not_found(job_id):
+        return JSONResponse(
+            problem(404, "No such job", f"no job {job_id!r} (or it expired long ago)"),
+            status_code=404,
+            media_type="application/problem+json",
+        )
+
+    @api.get(f"{jobs.prefix}/{{job_id}}")
+    def job_status(job_id: str):
+        record = jobs.record(job_id)
+        return not_found(job_id) if record is None else JSONResponse(jobs.public(record))
+
+    @api.get(f"{jobs.prefix}/{{job_id}}/result")
+    def job_result(job_id: str, request: Request):
+        status, answer = jobs.result(job_id)
+        if status != 200:
+            media = "application/problem+json" if "title" in answer else "application/json"
+            return JSONResponse(answer, status_code=status, media_type=media)
+        if "json" in answer:
+            return JSONResponse(answer["json"], headers=answer["headers"])
+        body = base64.b64decode(answer["body"])
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse(
+                {"outputs": [{"content_type": answer["media_type"], "base64": answer["body"]}]},
+                headers=answer["headers"],
+            )
+        return Response(content=body, media_type=answer["media_type"], headers=answer["headers"])
+
+    @api.post(f"{jobs.prefix}/{{job_id}}/cancel")
+    def job_cancel(job_id: str):
+        shown = jobs.cancel(job_id)
+        return not_found(job_id) if shown is None else JSONResponse(shown)
+
+    @api.get(f"{jobs.prefix}/{{job_id}}/events")
+    async def job_events(job_id: str):
+        if jobs.record(job_id) is None:
+            return not_found(job_id)
+
+        async def stream():
+            sent = None
+            while True:
+                record = await asyncio.to_thread(jobs.record, job_id)
+                if record is None:
+                    return
+                shown = jobs.public(record)
+                now = json.dumps({k: shown[k] for k in ("status", "progress")}, sort_keys=True)
+                if now != sent:
+                    sent = now
+                    kind = record["status"] if record["status"] in FINAL else "progress"
+                    yield f"event: {kind}\ndata: {json.dumps(shown)}\n\n"
+                if record["status"] in FINAL:
+                    return
+                await asyncio.sleep(PROGRESS_EVERY_SECONDS)
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+def submit_response(jobs, path, values, request):
+    """The answer to `POST <path>` with `Prefer: respond-async`: 202 with Location, or the problem."""
+    from fastapi.responses import JSONResponse
+
+    status, body = jobs.submit(path, values, request.headers.get("idempotency-key"))
+    if status in (200, 202):
+        headers = {"Location": body["urls"]["status"], "Preference-Applied": "respond-async"}
+        return JSONResponse(body, status_code=202, headers=headers)
+    headers = {"Retry-After": "10"} if status == 429 else {}
+    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+
+
+def prefers_async(request):
+    """Whether the request asks for an asynchronous answer (RFC 7240 `Prefer: respond-async`)."""
+    prefer = (
+        ",".join(request.headers.getlist("prefer"))
+        if hasattr(request.headers, "getlist")
+        else request.headers.get("prefer", "")
+    )
+    return any(p.strip().split(";")[0].strip().lower() == "respond-async" for p in prefer.split(","))

@@ -1,0 +1,189 @@
+"""Jobs on the real ComfyUI, through `modal-cdk serve` (its local backend: a worker thread and an in-process
+store behind the same job routes and `run_job` as on Modal): submit → progress events → a result identical
+to the synchronous answer; the same 422 before anything is queued; cancel while queued and while running
+(ComfyUI's queue shows it); idempotent resubmit; the queue limit's 429; a result that expired (410); a job
+whose ComfyUI is killed ends failed with why."""
+
+import json
+import signal
+import time
+
+import httpx
+import pytest
+from conftest import placeholder, start_comfyui, start_serve
+from test_real_comfyui import PROJECT
+
+ASYNC = {"Prefer": "respond-async"}
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    base = tmp_path_factory.mktemp("jobs-base")
+    placeholder(base, "checkpoints", "placeholder.safetensors")
+    comfy, comfy_url = start_comfyui(base)
+    serve, api = start_serve(
+        PROJECT, comfy_url, base, log=open(base / "serve.log", "wb"), extra=["--keep-job-results", "3"]
+    )
+    yield {"api": api, "comfy": comfy_url, "base": base}
+    serve.send_signal(signal.SIGINT)
+    comfy.kill()
+    serve.wait(10)
+
+
+def submit(servers, path, body, headers=None):
+    return httpx.post(f"{servers['api']}{path}", json=body, headers={**ASYNC, **(headers or {})}, timeout=30)
+
+
+def status(servers, job_id):
+    return httpx.get(f"{servers['api']}/jobs/{job_id}", timeout=10).json()
+
+
+def wait_for(servers, job_id, states, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        shown = status(servers, job_id)
+        if shown["status"] in states:
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} is still {shown['status']} after {seconds} s")
+
+
+def comfy_queue(servers):
+    return httpx.get(f"{servers['comfy']}/queue", timeout=10).json()
+
+
+def test_submit_answers_202_and_the_result_is_the_synchronous_answer(servers):
+    body = {"width": 24, "height": 16, "color": 0x336699}
+    response = submit(servers, "/invert", body)
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert response.headers["location"] == f"/jobs/{job['id']}" == job["urls"]["status"]
+    assert response.headers["preference-applied"] == "respond-async"
+    assert job["endpoint"] == "/invert" and job["status"] in ("queued", "running", "succeeded")
+    assert job["created_at"].endswith("Z") and set(job["urls"]) == {"status", "result", "cancel", "events"}
+    done = wait_for(servers, job["id"], ("succeeded",))
+    assert set(done["timings"]) == {"queued_ms", "execution_ms", "total_ms"}
+    result = httpx.get(f"{servers['api']}/jobs/{job['id']}/result", timeout=10)
+    direct = httpx.post(f"{servers['api']}/invert", json=body, timeout=30)
+    assert result.status_code == direct.status_code == 200
+    assert result.headers["content-type"] == direct.headers["content-type"] == "image/png"
+    assert result.content == direct.content
+    as_json = httpx.get(f"{servers['api']}/jobs/{job['id']}/result", headers={"Accept": "application/json"}, timeout=10)
+    assert as_json.status_code == 200 and as_json.json()["outputs"][0]["content_type"] == "image/png"
+
+
+def test_a_bad_body_is_the_same_422_and_nothing_is_queued(servers):
+    bad = {"width": "wide"}
+    as_job = submit(servers, "/invert", bad)
+    direct = httpx.post(f"{servers['api']}/invert", json=bad, timeout=10)
+    assert as_job.status_code == direct.status_code == 422
+    assert as_job.json() == direct.json() and "location" not in as_job.headers
+
+
+def test_events_stream_progress_and_end_with_the_final_status(servers):
+    job = submit(servers, "/slow-patient", {}).json()
+    events = []
+    with httpx.stream("GET", f"{servers['api']}/jobs/{job['id']}/events", timeout=90) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        kind = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line[len("event: ") :]
+            elif line.startswith("data: "):
+                events.append((kind, json.loads(line[len("data: ") :])))
+    assert events[-1][0] == "succeeded" and events[-1][1]["status"] == "succeeded"
+    running = [data for kind, data in events if kind == "progress" and data["status"] == "running"]
+    assert any(data["progress"] and data["progress"]["node"] for data in running), events
+
+
+def test_result_is_409_while_running_and_404_for_an_unknown_job(servers):
+    job = submit(servers, "/slow-patient", {}).json()
+    wait_for(servers, job["id"], ("running",))
+    early = httpx.get(f"{servers['api']}/jobs/{job['id']}/result", timeout=10)
+    assert early.status_code == 409 and early.headers["content-type"] == "application/problem+json"
+    assert early.json()["status"] == 409 and "running" in early.json()["detail"]
+    unknown = httpx.get(f"{servers['api']}/jobs/nope", timeout=10)
+    assert unknown.status_code == 404 and unknown.json()["title"] == "No such job"
+    wait_for(servers, job["id"], ("succeeded",))
+
+
+def test_cancel_while_running_interrupts_its_prompt_and_while_queued_it_never_runs(servers):
+    running = submit(servers, "/slow-patient", {}).json()
+    queued = submit(servers, "/slow-patient", {}).json()
+    wait_for(servers, running["id"], ("running",))
+    assert status(servers, queued["id"])["status"] == "queued"
+    cancelled = httpx.post(f"{servers['api']}/jobs/{queued['id']}/cancel", timeout=10)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    httpx.post(f"{servers['api']}/jobs/{running['id']}/cancel", timeout=10)
+    assert httpx.post(f"{servers['api']}/jobs/{running['id']}/cancel", timeout=10).status_code == 200  # idempotent
+    stopped = wait_for(servers, running["id"], ("cancelled", "succeeded", "failed"), seconds=30)
+    assert stopped["status"] == "cancelled", stopped
+    deadline = time.monotonic() + 10
+    while comfy_queue(servers)["queue_running"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert comfy_queue(servers) == {"queue_running": [], "queue_pending": []}
+    time.sleep(1)  # the worker would have taken the queued one by now
+    never = status(servers, queued["id"])
+    assert never["status"] == "cancelled" and "execution_ms" not in never["timings"]
+
+
+def test_an_idempotency_key_returns_the_same_job_and_refuses_another_body(servers):
+    first = submit(servers, "/invert", {"width": 8}, {"Idempotency-Key": "k-1"})
+    again = submit(servers, "/invert", {"width": 8}, {"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 202 and first.json()["id"] == again.json()["id"]
+    other = submit(servers, "/invert", {"width": 9}, {"Idempotency-Key": "k-1"})
+    assert other.status_code == 422 and other.headers["content-type"] == "application/problem+json"
+    assert other.json()["errors"] == [{"field": "Idempotency-Key", "message": "already used with another body"}]
+    wait_for(servers, first.json()["id"], ("succeeded",))
+
+
+def test_a_result_past_its_keep_time_is_410(servers):
+    job = submit(servers, "/invert", {"width": 4}).json()
+    wait_for(servers, job["id"], ("succeeded",))
+    time.sleep(3.5)  # served with --keep-job-results 3
+    gone = httpx.get(f"{servers['api']}/jobs/{job['id']}/result", timeout=10)
+    assert gone.status_code == 410 and gone.json()["title"] == "Result expired"
+    assert status(servers, job["id"])["status"] == "succeeded"  # the record outlives the result
+
+
+def test_past_the_queue_limit_a_submit_is_429_with_retry_after(tmp_path):
+    placeholder(tmp_path, "checkpoints", "placeholder.safetensors")
+    comfy, comfy_url = start_comfyui(tmp_path)
+    serve, api = start_serve(PROJECT, comfy_url, tmp_path, extra=["--max-active-jobs", "1"])
+    try:
+        first = httpx.post(f"{api}/slow-patient", json={}, headers=ASYNC, timeout=30)
+        second = httpx.post(f"{api}/slow-patient", json={}, headers=ASYNC, timeout=30)
+        assert first.status_code == 202
+        assert second.status_code == 429 and int(second.headers["retry-after"]) > 0
+        assert second.json()["title"] == "Too many jobs"
+        # A synchronous request is not a job: the limit does not apply to it.
+        assert httpx.post(f"{api}/invert", json={"width": 4}, timeout=60).status_code == 200
+    finally:
+        serve.send_signal(signal.SIGINT)
+        comfy.kill()
+        serve.wait(10)
+
+
+def test_a_job_whose_comfyui_is_killed_ends_failed_with_why(tmp_path):
+    placeholder(tmp_path, "checkpoints", "placeholder.safetensors")
+    comfy, comfy_url = start_comfyui(tmp_path)
+    serve, api = start_serve(PROJECT, comfy_url, tmp_path)
+    try:
+        job = httpx.post(f"{api}/slow-patient", json={}, headers=ASYNC, timeout=30).json()
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{api}/jobs/{job['id']}", timeout=10).json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        comfy.kill()
+        deadline = time.monotonic() + 30
+        while (shown := httpx.get(f"{api}/jobs/{job['id']}", timeout=10).json())["status"] == "running":
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.2)
+        assert shown["status"] == "failed" and shown["error"]["status"] == 503
+        assert "ComfyUI" in shown["error"]["detail"]["message"]
+        result = httpx.get(f"{api}/jobs/{job['id']}/result", timeout=10)
+        assert result.status_code == 503 and result.json() == {"detail": shown["error"]["detail"]}
+    finally:
+        serve.send_signal(signal.SIGINT)
+        comfy.kill()
+        serve.wait(10)
