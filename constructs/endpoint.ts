@@ -254,6 +254,7 @@ export class Endpoint extends Construct {
       ignoredFields: this.props.ignoredFields,
       keepMetadata: this.props.keepMetadata,
       jobs: this.props.jobs && (this.node.scope as { jobsEnabled?: boolean }).jobsEnabled === true,
+      callAsJob: false, // set by the client policy (rule 4)
       smokeRequest: this.props.smokeRequest ?? null,
       measured: null,
     };

@@ -98,17 +98,35 @@ describe('client-policy.yaml', () => {
     ]);
   });
 
-  test('rule 4: client timeouts over 150 s warn that clients must follow 303 redirects', () => {
-    expect(synthWithPolicy('defaults: { clientTimeout: 2m30s }\n').warnings).toEqual([]);
-    expect(synthWithPolicy('defaults: { clientTimeout: 151s }\n').warnings).toEqual([
+  test('rule 4: past 150 s an endpoint with jobs is called as one (a note); one without warns with the fix', () => {
+    const within = synthWithPolicy('defaults: { clientTimeout: 2m30s }\n');
+    expect(within.warnings).toEqual([]);
+    expect(within.manifest.apps[0].endpoints[0].callAsJob).toBe(false);
+    const past = synthWithPolicy('defaults: { clientTimeout: 151s }\n');
+    expect(past.warnings).toEqual([
+      {
+        path: 'test/demo',
+        note: true,
+        id: 'client-policy-rule-4',
+        message: expect.stringMatching(
+          /over 150s: \/demo \(151s\) \(rule 4\): the generated clients call them as jobs/,
+        ),
+      },
+    ]);
+    expect(past.manifest.apps[0].endpoints[0]).toMatchObject({ jobs: true, callAsJob: true });
+    const syncOnly = synthWithPolicy('defaults: { clientTimeout: 151s }\n', {}, false, { jobs: false });
+    expect(syncOnly.warnings).toEqual([
       {
         path: 'test/demo',
         id: 'client-policy-rule-4',
         message: expect.stringMatching(
-          /client timeouts over 150s: \/demo \(151s\) \(rule 4\): Modal answers such requests with a 303/,
+          /over 150s without jobs: \/demo \(151s\) \(rule 4\): Modal answers such requests with a 303 .* — turn jobs on \(ComfyApp jobs, Endpoint jobs\)/,
         ),
       },
     ]);
+    expect(syncOnly.manifest.apps[0].endpoints[0]).toMatchObject({ jobs: false, callAsJob: false });
+    const appWithout = synthWithPolicy('defaults: { clientTimeout: 151s }\n', { jobs: false });
+    expect(appWithout.manifest.apps[0]).toMatchObject({ jobs: null, endpoints: [{ jobs: false, callAsJob: false }] });
   });
 
   describe('the RYLA policy', () => {
@@ -173,16 +191,14 @@ export default () => {
   const project = new ModalProject(undefined, 'p', { root: ${JSON.stringify(path.join(ROOT, 'test', 'fixtures'))} });
   const app = new ComfyApp(project, 'one', { gpu: 'L40S' });
   new HfModel(app, 'Tiny', { repo: 'acme/tiny', file: 'tiny.safetensors', revision: '0123456789abcdef0123456789abcdef01234567', target: 'checkpoints', sizeGb: 0.1 });
-  new Endpoint(app, 'E', { path: '/e', workflow: Workflow.fromFile('workflows/tiny.json'), timeout: '1m' });
+  new Endpoint(app, 'E', { path: '/e', workflow: Workflow.fromFile('workflows/tiny.json'), timeout: '1m', jobs: false });
   return project;
 };\n`,
     );
     const passing = await runCliIn(dir, ['synth', '-q']);
     expect([passing.code, passing.err]).toEqual([
       0,
-      expect.stringMatching(
-        /^modal-cdk: warning: \[p\/one\] app one: client timeouts over 150s: \/e \(4m\) \(rule 4\)/,
-      ),
+      expect.stringMatching(/^modal-cdk: warning: \[p\/one\] app one: over 150s without jobs: \/e \(4m\) \(rule 4\)/),
     ]);
     const strict = await runCliIn(dir, ['synth', '--strict', '-o', 'strict.out']);
     expect(strict.code).toBe(1);

@@ -111,11 +111,14 @@ describe('clients/endpoints.ts', () => {
     writeFileSync(
       usage,
       [
-        "import { callEndpoint, endpointUrl, ENDPOINT_APP_MAP, ENDPOINT_TIMEOUT_MS } from './endpoints';",
+        "import { callEndpoint, endpointUrl, ENDPOINT_APP_MAP, ENDPOINT_TIMEOUT_MS, jobResult, submitJob, waitForJob } from './endpoints';",
         "export const app: 'frames' = ENDPOINT_APP_MAP['/frames.v2'];",
         "export const ms: number = ENDPOINT_TIMEOUT_MS['/styled'];",
         "export const url: string = endpointUrl('acme', '/draw');",
         "export const ok = () => callEndpoint('/draw', { prompt: 'a cat', width: 512 });",
+        "export const job = () => submitJob('/draw', { prompt: 'a cat' }).then((j) => waitForJob('/draw', j.id)).then((j) => jobResult(j.endpoint, j.id));",
+        '// @ts-expect-error a job takes the same typed body',
+        "export const badJob = () => submitJob('/draw', { width: 512 });",
         "export const alias = () => callEndpoint('/frames.v2', { num_frames: 9 });",
         '// @ts-expect-error an unknown path',
         "export const badPath = () => callEndpoint('/nope', { prompt: 'x' });",
@@ -179,7 +182,7 @@ describe('clients/endpoints.ts', () => {
             })
             .end(Buffer.from([0xff, 0xd8, 0xff]));
       };
-      const result = await client.callEndpoint('/draw', { prompt: 'a cat' }, { baseUrl });
+      const result = await client.callEndpoint('/draw', { prompt: 'a cat' }, { baseUrl, sync: true });
       expect(result).toMatchObject({
         status: 200,
         contentType: 'image/jpeg',
@@ -199,7 +202,7 @@ describe('clients/endpoints.ts', () => {
         res
           .writeHead(408, { 'content-type': 'text/plain' })
           .end('Missing request, possibly due to expiry or cancellation');
-      await expect(client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl })).rejects.toMatchObject({
+      await expect(client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl, sync: true })).rejects.toMatchObject({
         kind: 'server-timeout',
         status: 408,
         body: expect.stringContaining('Missing request'),
@@ -209,7 +212,9 @@ describe('clients/endpoints.ts', () => {
     it('gives up after the client timeout when the server never answers', async () => {
       handler = () => undefined; // never answers
       const started = Date.now();
-      await expect(client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl, timeoutMs: 300 })).rejects.toMatchObject({
+      await expect(
+        client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl, timeoutMs: 300, sync: true }),
+      ).rejects.toMatchObject({
         kind: 'client-timeout',
         message: expect.stringContaining('300 ms'),
       });
@@ -247,6 +252,77 @@ describe('clients/endpoints.ts', () => {
       await expect(
         client.callEndpoint('/draw', { prompt: 'x' }, { baseUrl: 'http://127.0.0.1:1' }),
       ).rejects.toMatchObject({ kind: 'network' });
+    });
+
+    it('jobs: submitJob asks for an async answer, waitForJob polls to the end, jobResult reads the bytes', async () => {
+      let polls = 0;
+      const job = (status: string, progress: unknown = null) =>
+        JSON.stringify({ id: 'j1', endpoint: '/draw', status, progress, timings: {}, urls: {} });
+      handler = (req, res) => {
+        if (req.method === 'POST' && req.url === '/draw')
+          res.writeHead(202, { location: '/jobs/j1' }).end(job('queued'));
+        else if (req.url === '/jobs/j1') {
+          polls += 1;
+          const state = polls < 2 ? job('running', { node: '3', step: 1, steps: 4, percent: 25 }) : job('succeeded');
+          res.writeHead(200, { 'content-type': 'application/json' }).end(state);
+        } else if (req.url === '/jobs/j1/result')
+          res.writeHead(200, { 'content-type': 'image/png', 'x-seed': '9' }).end(Buffer.from([0x89, 0x50]));
+        else res.writeHead(404).end('{}');
+      };
+      const submitted = await client.submitJob('/draw', { prompt: 'a cat' }, { baseUrl, idempotencyKey: 'k-7' });
+      expect(submitted.status).toBe('queued');
+      expect(seen[0].headers).toMatchObject({ prefer: 'respond-async', 'idempotency-key': 'k-7' });
+      const progress: string[] = [];
+      const done = await client.waitForJob('/draw', 'j1', {
+        baseUrl,
+        pollMs: 10,
+        onProgress: (j: { status: string }) => progress.push(j.status),
+      });
+      expect(done.status).toBe('succeeded');
+      expect(progress).toEqual(['running', 'succeeded']);
+      const result = await client.jobResult('/draw', 'j1', { baseUrl });
+      expect(result).toMatchObject({ status: 200, contentType: 'image/png', seed: '9' });
+      expect([...result.body]).toEqual([0x89, 0x50]);
+      await expect(client.getJob('/draw', 'missing', { baseUrl })).rejects.toMatchObject({ kind: 'http', status: 404 });
+    });
+
+    it('jobs: callEndpoint calls an endpoint past 150 s as a job; a failed job is the error the sync call gives', async () => {
+      expect(client.ENDPOINTS['/draw'].callAsJob).toBe(true); // 3 min client timeout, jobs on
+      let failed = false;
+      handler = (req, res) => {
+        const json = (status: number, body: object) =>
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        if (req.method === 'POST') json(202, { id: 'j2', status: 'queued' });
+        else if (req.url === '/jobs/j2')
+          json(
+            200,
+            failed
+              ? { id: 'j2', status: 'failed', error: { status: 422, detail: { message: 'no such LoRA' } } }
+              : { id: 'j2', status: 'succeeded' },
+          );
+        else res.writeHead(200, { 'content-type': 'image/jpeg' }).end(Buffer.from([0xff, 0xd8]));
+      };
+      const result = await client.callEndpoint('/draw', { prompt: 'a cat' }, { baseUrl });
+      expect([...result.body]).toEqual([0xff, 0xd8]);
+      expect(seen.map((s) => `${s.method} ${s.url} ${s.headers.prefer ?? ''}`.trim())).toEqual([
+        'POST /draw respond-async',
+        'GET /jobs/j2',
+        'GET /jobs/j2/result',
+      ]);
+      failed = true;
+      await expect(client.callEndpoint('/draw', { prompt: 'a cat' }, { baseUrl })).rejects.toMatchObject({
+        kind: 'http',
+        status: 422,
+        body: JSON.stringify({ detail: { message: 'no such LoRA' } }),
+      });
+    });
+
+    it('jobs: the front door URL is its own, from the manifest', () => {
+      const draw = allEndpoints.find(({ e }) => e.path === '/draw')!;
+      expect(client.jobsUrl('acme', '/draw')).toBe(`https://acme--${draw.app.modalName}-jobs-api.modal.run`);
+      expect(endpointsJson.endpoints['/draw'].jobsUrl).toBe(
+        `https://${endpointsJson.workspace}--${draw.app.modalName}-jobs-api.modal.run`,
+      );
     });
   });
 });

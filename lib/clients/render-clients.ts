@@ -5,7 +5,7 @@ import { pyPretty } from '../synth/python';
 import { loadTemplate } from '../synth/templates';
 import { MODAL_CLI_VERSION, NODE_VERSION } from '../versions';
 import { requestJsonSchema, SEED_MAX_JSON, SEED_MAX_PLACEHOLDER } from './request-schema';
-import { endpointUrl, urlTemplate, webLabel, webSource } from './web-url';
+import { endpointUrl, jobsLabel, urlTemplate, webLabel, webSource } from './web-url';
 
 /**
  * The artifacts that today drift by hand, rendered from the manifest (so from the same model as the
@@ -24,6 +24,8 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
     serverTimeoutSeconds: app.timeoutSeconds,
     contentType: e.contentType,
     requiresProxyAuth: app.requiresProxyAuth,
+    jobsLabel: app.jobs && e.jobs ? jobsLabel(app.modalName) : null,
+    callAsJob: e.callAsJob,
   });
   const json = {
     version: manifest.version,
@@ -36,6 +38,8 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
           ...summary({ app, e }),
           urlTemplate: urlTemplate(app.modalName),
           url: endpointUrl(workspace, app.modalName, e.path),
+          // The job front door (POST <path> with Prefer: respond-async, GET /jobs/{id}, …), or null.
+          jobsUrl: app.jobs && e.jobs ? `https://${workspace}--${jobsLabel(app.modalName)}.modal.run` : null,
           requestSchema: requestJsonSchema(e),
         },
       ]),
@@ -85,6 +89,8 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
                   server_timeout_seconds: s.serverTimeoutSeconds,
                   content_type: s.contentType,
                   requires_proxy_auth: s.requiresProxyAuth,
+                  jobs_label: s.jobsLabel,
+                  call_as_job: s.callAsJob,
                 },
               ];
             }),

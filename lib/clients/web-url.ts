@@ -11,6 +11,14 @@ export const WEB_METHOD = 'fastapi_app';
 /** A DNS label (one dot-separated part of a host name) is at most 63 characters (RFC 1035). */
 export const DNS_LABEL_MAX = 63;
 
+/** The app's job front door (ComfyApp jobs): a web function of its own. */
+export const JOBS_FUNCTION = 'jobs_api';
+
+/** `ryla-flux` → `ryla-flux-jobs-api`: the job front door's label. */
+export function jobsLabel(modalName: string): string {
+  return `${modalName}-${JOBS_FUNCTION}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
 /** `ryla-flux` → `ryla-flux-comfyui-fastapi-app`. */
 export function webLabel(modalName: string): string {
   return `${modalName}-${WEB_CLASS}-${WEB_METHOD}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { durationSchema, formatDuration } from '../duration';
 import { ModalCdkError, parseProps, type Problem, show } from '../errors';
-import type { AppSpec } from '../synth/spec';
+import type { AppSpec, EndpointSpec } from '../synth/spec';
 import * as path from 'node:path';
 import { GPU_TYPES, parseGpu } from './gpu';
 import { gpuFitProblems, loadMeasurements, type Measurements, measuredOn } from './gpu-fit';
@@ -103,7 +103,7 @@ export interface PolicyOutcome {
  * Applies the policy's client timeouts (`clientTimeoutOf`: `ownClientTimeouts` holds the construct paths
  * of endpoints that set their own) and checks rules 1-4 of DESIGN §7:
  * 1. each app's GPUs are allowed; 2. an app's timeout covers its endpoints' client timeouts (warn above
- * twice); 3. every policy entry names an endpoint; 4. client timeouts over 150 s: clients must follow 303s;
+ * twice); 3. every policy entry names an endpoint; 4. requests over 150 s: called as jobs, or clients must follow 303s;
  * 5. with `measurements`: GPU memory and server timeouts against measured runs (policy/gpu-fit.ts).
  */
 export function applyClientPolicy(
@@ -185,26 +185,53 @@ export function applyClientPolicy(
         message: `app ${app.id}: timeout ${formatDuration(app.timeoutSeconds)} is more than twice what its endpoints need, ${formatDuration(needed)} (their longest client or server timeout; rule 2: GPU time paid for work nobody waits for) — lower it toward ${formatDuration(needed)}`,
       });
     }
-    const long = endpoints
-      .filter((e) => e.clientTimeoutMs / 1000 > WEB_REDIRECT_SECONDS)
-      .map((e) => `${e.path} (${formatDuration(e.clientTimeoutMs / 1000)})`);
-    if (long.length > 0) {
-      warnings.push({
-        path: app.constructPath,
-        id: 'client-policy-rule-4',
-        message: `app ${app.id}: client timeouts over ${WEB_REDIRECT_SECONDS}s: ${long.join(', ')} (rule 4): Modal answers such requests with a 303 to a result URL, so clients must follow redirects (the generated clients do; browsers with CORS cannot)`,
-      });
-    }
     return { ...app, endpoints };
   });
-  if (!policy.measured) return { apps: withPolicy, errors, warnings };
   const measured = policy.measured;
-  const fit = gpuFitProblems(withPolicy, measured, policy.measuredAs ?? 'measurements');
+  const fit = measured ? gpuFitProblems(withPolicy, measured, policy.measuredAs ?? 'measurements') : undefined;
   const withMeasured = withPolicy.map((app) => ({
     ...app,
-    endpoints: app.endpoints.map((e) => ({ ...e, measured: measuredOn(measured, e.path, [app.gpu].flat()[0]) })),
+    endpoints: app.endpoints.map((e) => ({
+      ...e,
+      measured: measured ? measuredOn(measured, e.path, [app.gpu].flat()[0]) : e.measured,
+    })),
   }));
-  return { apps: withMeasured, errors: [...errors, ...fit.errors], warnings: [...warnings, ...fit.warnings] };
+  const apps4 = withMeasured.map((app) => longRequests(app, warnings));
+  return {
+    apps: apps4,
+    errors: [...errors, ...(fit?.errors ?? [])],
+    warnings: [...warnings, ...(fit?.warnings ?? [])],
+  };
+}
+
+/**
+ * Rule 4: an endpoint whose client timeout, or measured run (warm time × the GPU's time factor + load, rule
+ * 5's figures), is over 150 s outlives a web request (Modal answers it with a 303 to a result URL). One that
+ * takes jobs is called as a job by the generated clients (`callAsJob`; a note names it); one that does not is
+ * a warning with the fix.
+ */
+function longRequests<A extends Omit<AppSpec, 'hash'>>(app: A, warnings: Problem[]): A {
+  const seconds = (e: EndpointSpec) =>
+    Math.max(e.clientTimeoutMs / 1000, e.measured ? e.measured.estimatedWarmSeconds + e.measured.loadSeconds : 0);
+  const over = (e: EndpointSpec) => seconds(e) > WEB_REDIRECT_SECONDS;
+  const shown = (e: EndpointSpec) =>
+    `${e.path} (${e.clientTimeoutMs / 1000 >= seconds(e) ? formatDuration(e.clientTimeoutMs / 1000) : `${Math.round(seconds(e))} s measured`})`;
+  const asJobs = app.endpoints.filter((e) => over(e) && e.jobs);
+  const syncOnly = app.endpoints.filter((e) => over(e) && !e.jobs);
+  if (asJobs.length > 0)
+    warnings.push({
+      path: app.constructPath,
+      note: true,
+      id: 'client-policy-rule-4',
+      message: `app ${app.id}: over ${WEB_REDIRECT_SECONDS}s: ${asJobs.map(shown).join(', ')} (rule 4): the generated clients call them as jobs (submit, then poll the job front door), since Modal answers a web request past ${WEB_REDIRECT_SECONDS}s with a 303 to a result URL`,
+    });
+  if (syncOnly.length > 0)
+    warnings.push({
+      path: app.constructPath,
+      id: 'client-policy-rule-4',
+      message: `app ${app.id}: over ${WEB_REDIRECT_SECONDS}s without jobs: ${syncOnly.map(shown).join(', ')} (rule 4): Modal answers such requests with a 303 to a result URL, which clients must follow (the generated clients do; browsers with CORS cannot) — turn jobs on (ComfyApp jobs, Endpoint jobs) so clients submit and poll instead`,
+    });
+  return { ...app, endpoints: app.endpoints.map((e) => ({ ...e, callAsJob: e.jobs && over(e) })) };
 }
 
 /**

@@ -105,6 +105,8 @@ export const endpointSpecSchema = z.strictObject({
   keepMetadata: z.boolean(),
   /** Whether the endpoint takes jobs (`Prefer: respond-async`); false when its app has no job routes. */
   jobs: z.boolean(),
+  /** The generated clients call it as a job: it takes jobs and runs past 150 s (client policy rule 4). */
+  callAsJob: z.boolean(),
   /** The body `modal-cdk verify` sends; null: one built from the fields' defaults. */
   smokeRequest: z.record(z.string(), z.json()).nullable(),
   /**

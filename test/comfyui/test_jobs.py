@@ -187,3 +187,24 @@ def test_a_job_whose_comfyui_is_killed_ends_failed_with_why(tmp_path):
         serve.send_signal(signal.SIGINT)
         comfy.kill()
         serve.wait(10)
+
+
+def test_the_generated_python_client_submits_waits_and_reads_the_result(servers):
+    """clients/endpoints.py against serve: submit_job → wait_for_job (each change seen) → job_result, the
+    same bytes as call_endpoint; cancel_job on an ended job changes nothing."""
+    from conftest import load_module
+
+    client = load_module(PROJECT / "synth.out" / "clients" / "endpoints.py", "endpoints_client_jobs")
+    assert client.jobs_url("/invert", "acme") == "https://acme--cdktest-local-jobs-api.modal.run"
+    body = {"width": 12, "color": 0xAA0000}
+    job = client.submit_job("/invert", body, base_url=servers["api"], idempotency_key="client-1")
+    seen = []
+    done = client.wait_for_job("/invert", job["id"], base_url=servers["api"], on_progress=seen.append, poll_ms=50)
+    assert done["status"] == "succeeded" and seen[-1]["status"] == "succeeded"
+    content_type, data, _ = client.job_result("/invert", job["id"], base_url=servers["api"])
+    direct = client.call_endpoint("/invert", body, base_url=servers["api"])
+    assert (content_type, data) == direct[:2]
+    assert client.cancel_job("/invert", job["id"], base_url=servers["api"])["status"] == "succeeded"
+    with pytest.raises(client.EndpointError) as error:
+        client.get_job("/invert", "nope", base_url=servers["api"])
+    assert error.value.status == 404

@@ -83,6 +83,25 @@ def reply(status, body=b"", headers=None):
     return answer
 
 
+def test_an_endpoint_past_150_s_is_called_as_a_job_unless_sync(server):
+    """/flux waits 3 min (client policy): call_endpoint submits it as a job, polls it, reads its result."""
+    assert client.ENDPOINTS["/flux"]["call_as_job"] is True
+    server.seen.clear()
+
+    def answer(handler):
+        if handler.command == "POST":
+            reply(202, json.dumps({"id": "j1", "status": "queued"}).encode(), {"Content-Type": "application/json"})(handler)
+        elif handler.path == "/jobs/j1":
+            reply(200, json.dumps({"id": "j1", "status": "succeeded"}).encode(), {"Content-Type": "application/json"})(handler)
+        else:
+            reply(200, b"\xff\xd8", {"Content-Type": "image/jpeg"})(handler)
+
+    server.answer = answer
+    assert client.call_endpoint("/flux", {"prompt": "a cat"}, base_url=server.url)[:2] == ("image/jpeg", b"\xff\xd8")
+    assert [(m, p) for m, p, _ in server.seen] == [("POST", "/flux"), ("GET", "/jobs/j1"), ("GET", "/jobs/j1/result")]
+    assert server.seen[0][2]["Prefer"] == "respond-async"
+
+
 def test_follows_303_to_the_result(server):
     server.seen.clear()
 
@@ -94,7 +113,7 @@ def test_follows_303_to_the_result(server):
 
     server.answer = answer
     content_type, data, headers = client.call_endpoint(
-        "/flux", {"prompt": "a cat"}, base_url=server.url, proxy_auth=("wk-1", "ws-1")
+        "/flux", {"prompt": "a cat"}, base_url=server.url, proxy_auth=("wk-1", "ws-1"), sync=True
     )
     assert (content_type, data, headers["X-Seed"]) == ("image/jpeg", b"\xff\xd8\xff", "7")
     assert [(m, p) for m, p, _ in server.seen] == [("POST", "/flux"), ("GET", "/flux?__modal_function_call_id=fc-1")]
@@ -104,21 +123,21 @@ def test_follows_303_to_the_result(server):
 def test_server_408_is_not_a_client_timeout(server):
     server.answer = reply(408, b"Missing request, possibly due to expiry or cancellation")
     with pytest.raises(client.EndpointError) as error:
-        client.call_endpoint("/flux", {"prompt": "x"}, base_url=server.url)
+        client.call_endpoint("/flux", {"prompt": "x"}, base_url=server.url, sync=True)
     assert (error.value.kind, error.value.status) == ("server-timeout", 408)
 
 
 def test_client_timeout_when_the_server_never_answers(server):
     server.answer = lambda handler: threading.Event().wait(5)
     with pytest.raises(client.EndpointError) as error:
-        client.call_endpoint("/flux", {"prompt": "x"}, base_url=server.url, timeout_ms=300)
+        client.call_endpoint("/flux", {"prompt": "x"}, base_url=server.url, timeout_ms=300, sync=True)
     assert error.value.kind == "client-timeout"
 
 
 def test_other_http_errors_keep_the_body(server):
     server.answer = reply(422, b'{"detail": "prompt: field required"}')
     with pytest.raises(client.EndpointError) as error:
-        client.call_endpoint("/flux", {}, base_url=server.url)
+        client.call_endpoint("/flux", {}, base_url=server.url, sync=True)
     assert (error.value.kind, error.value.status) == ("http", 422) and "field required" in error.value.body
 
 

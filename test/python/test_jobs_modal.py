@@ -1,0 +1,96 @@
+"""The Modal side of jobs, a thin adapter, with recording fakes of modal.Dict and Function.spawn (nothing
+reaches Modal): the front door (create_api with no runner) turns every POST into a job, spawns the GPU
+class's run_job with the job's id, path and validated values, and answers 202; the GPU side's run_job
+writes its result into the same Dict, which the front door then serves. What only a live Modal can show
+(the spawn reaching a container, FunctionCall ids, Dict durability) is not shown here."""
+
+import base64
+
+import pytest
+from conftest import MANIFEST, SYNTH_OUT, import_app
+from fastapi.testclient import TestClient
+from test_request_models import minimal_body
+
+JOB_APPS = [a for a in MANIFEST["apps"] if a["jobs"]]
+
+
+class FakeDict:
+    """modal.Dict's get/put, recorded."""
+
+    def __init__(self):
+        self.items, self.calls = {}, []
+
+    def get(self, key, default=None):
+        self.calls.append(("get", key))
+        return self.items.get(key, default)
+
+    def put(self, key, value):
+        self.calls.append(("put", key))
+        self.items[key] = value
+
+
+class FakeCall:
+    object_id = "fc-test"
+
+
+class FakeRunner:
+    """The GPU side's runner: answers like execute() does, without ComfyUI."""
+
+    def execute(self, spec, values, accept, job):
+        return b"\x89PNG-fake", "image/png", {"X-Cost-USD": "0.000100", "X-Prompt-Id": "p-1"}
+
+    def cancel(self, job, give_up_after):
+        raise AssertionError("not cancelled in this test")
+
+
+@pytest.fixture(params=[a["id"] for a in JOB_APPS])
+def modal_side(request, monkeypatch):
+    entry = next(a for a in JOB_APPS if a["id"] == request.param)
+    module = import_app(entry["id"])
+    store = FakeDict()
+    spawned = []
+    monkeypatch.setattr(
+        module.modal.Dict,
+        "from_name",
+        lambda name, create_if_missing=False: store if name == module.JOBS_DICT_NAME and create_if_missing else None,
+    )
+
+    class FakeMethod:
+        def spawn(self, *args):
+            spawned.append(args)
+            return FakeCall()
+
+    class FakeCls:
+        run_job = FakeMethod()
+
+    monkeypatch.setattr(module, "ComfyUI", lambda: FakeCls())
+    monkeypatch.syspath_prepend(str(SYNTH_OUT / "apps" / entry["id"]))  # jobs.py and comfy_runtime.py beside it
+    return entry, module, store, spawned
+
+
+def test_the_front_door_spawns_run_job_and_serves_what_it_wrote(modal_side):
+    entry, module, store, spawned = modal_side
+    endpoint = next(e for e in entry["endpoints"] if e["jobs"])
+    front = TestClient(module.create_api(None, module.modal_jobs()))
+    body = minimal_body(endpoint)
+    submitted = front.post(endpoint["path"], json=body)  # no Prefer needed: the front door only takes jobs
+    assert submitted.status_code == 202, submitted.text
+    job_id = submitted.json()["id"]
+    assert len(spawned) == 1 and spawned[0][:2] == (job_id, endpoint["path"])
+    assert store.items[f"call:{job_id}"]["value"] == "fc-test"
+    assert front.get(f"/jobs/{job_id}").json()["status"] == "queued"
+    assert front.get(f"/jobs/{job_id}/result").status_code == 409
+
+    # The GPU side: run_job as the spawned call runs it (ComfyUI.run_job), against the same Dict.
+    import jobs
+
+    record = jobs.run_job(module.modal_jobs(), FakeRunner(), *spawned[0])
+    assert record["status"] == "succeeded" and record["cost_usd"] == "0.000100"
+    shown = front.get(f"/jobs/{job_id}").json()
+    assert shown["status"] == "succeeded" and shown["cost_usd"] == "0.000100"
+    result = front.get(f"/jobs/{job_id}/result")
+    assert result.status_code == 200 and result.content == b"\x89PNG-fake"
+    assert result.headers["content-type"] == "image/png"
+    # Every key the adapter wrote is one of the store's four kinds.
+    assert {key.split(":")[0] for op, key in store.calls if op == "put"} <= {"job", "active", "call", "result"}
+    assert base64.b64decode(store.items[f"result:{job_id}"]["value"]["body"]) == b"\x89PNG-fake"
