@@ -90,9 +90,13 @@ def test_an_endpoint_past_150_s_is_called_as_a_job_unless_sync(server):
 
     def answer(handler):
         if handler.command == "POST":
-            reply(202, json.dumps({"id": "j1", "status": "queued"}).encode(), {"Content-Type": "application/json"})(handler)
+            reply(202, json.dumps({"id": "j1", "status": "queued"}).encode(), {"Content-Type": "application/json"})(
+                handler
+            )
         elif handler.path == "/jobs/j1":
-            reply(200, json.dumps({"id": "j1", "status": "succeeded"}).encode(), {"Content-Type": "application/json"})(handler)
+            reply(200, json.dumps({"id": "j1", "status": "succeeded"}).encode(), {"Content-Type": "application/json"})(
+                handler
+            )
         else:
             reply(200, b"\xff\xd8", {"Content-Type": "image/jpeg"})(handler)
 
