@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseCommandArgs } from './args';
 import { writeState } from '../deploy/state';
-import { endpointUrl, webSource } from '../clients/web-url';
+import { endpointUrl, jobsLabel, webSource } from '../clients/web-url';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
 import type { AppSpec } from '../synth/spec';
@@ -29,6 +29,8 @@ Options:
       --endpoint <path>   Only this endpoint (repeatable), e.g. --endpoint /flux
   -e, --env <name>        Modal environment (default: cdk-like.json modal.environment, else main)
       --base-url <url>    Call <url><path> instead of Modal (one --app only), e.g. http://127.0.0.1:8000
+      --jobs              Also run one endpoint per app (the first that takes jobs) through its job path:
+                          submit to the app's job front door, poll the job, fetch and check its result
       --json              Print the results as JSON instead of a table
       --report <file.md>  Also write a markdown report (the table, the failures, when and where)
   -h, --help              Show this help
@@ -46,6 +48,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
     env?: string;
     'base-url'?: string;
     json?: boolean;
+    jobs?: boolean;
     report?: string;
     help?: boolean;
   };
@@ -59,6 +62,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
         env: { type: 'string', short: 'e' },
         'base-url': { type: 'string' },
         json: { type: 'boolean' },
+        jobs: { type: 'boolean' },
         report: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -108,6 +112,11 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
     {
       endpoints: values.endpoint,
       json: values.json,
+      // The job front door: on Modal its own URL; served elsewhere (--base-url), the same server.
+      ...(values.jobs && {
+        jobsBaseOf: (app: AppSpec) =>
+          baseUrl ?? `https://${webSource(selection.manifest.project)}--${jobsLabel(app.modalName)}.modal.run`,
+      }),
       report: values.report,
       where,
       // Against Modal, a verify of whole apps is recorded for promote; one against --base-url is not.
@@ -131,6 +140,8 @@ export interface ReportOptions {
   readonly report?: string;
   /** Where the endpoints were called, for the report. */
   readonly where?: string;
+  /** Where each app's job front door answers, to check its job path too (verify --jobs). */
+  readonly jobsBaseOf?: (app: AppSpec) => string;
   /** Record each app's result in .modal-cdk/state/<env>.json (verified), for promote. */
   readonly record?: { readonly root: string; readonly env: string };
 }
@@ -147,7 +158,14 @@ export async function verifyAndReport(
   const checks: EndpointCheck[] = [];
   for (const app of apps) {
     if (!options.json) err.write(`Verifying ${app.id} at ${baseOf(app)}\n`);
-    checks.push(...(await verifyApp(app, baseOf(app).replace(/\/+$/, ''), { endpoints: options.endpoints, headers })));
+    const jobsBaseUrl = options.jobsBaseOf?.(app).replace(/\/+$/, '');
+    checks.push(
+      ...(await verifyApp(app, baseOf(app).replace(/\/+$/, ''), {
+        endpoints: options.endpoints,
+        headers,
+        jobsBaseUrl,
+      })),
+    );
   }
   const failed = checks.filter((c) => c.result === 'failed');
   const skipped = checks.filter((c) => c.result === 'skipped');

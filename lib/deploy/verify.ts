@@ -32,6 +32,11 @@ export interface VerifyOptions {
   readonly headers?: Record<string, string>;
   /** Called as each endpoint is done. */
   readonly onCheck?: (check: EndpointCheck) => void;
+  /**
+   * Also run one endpoint per app through the job path at this base URL (the app's job front door):
+   * submit, poll until it ended, fetch the result; checked as the synchronous answer is.
+   */
+  readonly jobsBaseUrl?: string;
 }
 
 /**
@@ -162,5 +167,87 @@ export async function verifyApp(app: AppSpec, baseUrl: string, options: VerifyOp
       ...(warmProblem ? { problem: `second call: ${warmProblem}` } : {}),
     });
   }
+  // The job path, once per app: the first endpoint that takes jobs and has a smoke request.
+  const viaJob = options.jobsBaseUrl && !healthProblem && endpoints.find((e) => e.jobs && !('error' in smokeBody(e)));
+  if (viaJob) done(await verifyJob(app, viaJob, options.jobsBaseUrl!, headers));
   return checks;
+}
+
+/** Submits the endpoint's smoke request as a job, polls it to its end and checks its result. */
+async function verifyJob(
+  app: AppSpec,
+  endpoint: EndpointSpec,
+  base: string,
+  headers: Record<string, string>,
+): Promise<EndpointCheck> {
+  const started = performance.now();
+  const check = (
+    result: 'passed' | 'failed',
+    status: number | null,
+    bytes: number | null,
+    problem?: string,
+  ): EndpointCheck => ({
+    app: app.id,
+    path: `${endpoint.path} (job)`,
+    result,
+    status,
+    healthMs: null,
+    coldMs: Math.round(performance.now() - started),
+    warmMs: null,
+    bytes,
+    ...(problem && { problem }),
+  });
+  const body = (smokeBody(endpoint) as { body: Record<string, unknown> }).body;
+  const submitted = await call(
+    `${base}${endpoint.path}`,
+    {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', prefer: 'respond-async' },
+      body: JSON.stringify(body),
+    },
+    30_000,
+  );
+  if (submitted.error || submitted.status !== 202)
+    return check(
+      'failed',
+      submitted.status,
+      null,
+      `submit: ${submitted.error ?? statusProblem(submitted.status, Buffer.from(submitted.bytes.subarray(0, 300)).toString('utf8'), 'Modal-Key' in headers)}`,
+    );
+  const id = (JSON.parse(Buffer.from(submitted.bytes).toString('utf8')) as { id: string }).id;
+  // A job may wait queued behind others: twice the client timeout in all.
+  const deadline = performance.now() + 2 * endpoint.clientTimeoutMs;
+  for (;;) {
+    const polled = await call(`${base}/jobs/${id}`, { headers }, 30_000);
+    const job =
+      polled.status === 200
+        ? (JSON.parse(Buffer.from(polled.bytes).toString('utf8')) as { status: string; error?: unknown })
+        : undefined;
+    if (!job)
+      return check('failed', polled.status, null, `GET /jobs/${id}: ${polled.error ?? `HTTP ${polled.status}`}`);
+    if (job.status === 'failed' || job.status === 'cancelled')
+      return check(
+        'failed',
+        polled.status,
+        null,
+        `job ${id} ${job.status}: ${JSON.stringify(job.error ?? null).slice(0, 300)}`,
+      );
+    if (job.status === 'succeeded') break;
+    if (performance.now() > deadline)
+      return check(
+        'failed',
+        polled.status,
+        null,
+        `job ${id} still ${job.status} after ${(2 * endpoint.clientTimeoutMs) / 1000} s`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const result = await call(`${base}/jobs/${id}/result`, { headers }, 60_000);
+  const problem = answerProblem(endpoint, result, 'Modal-Key' in headers);
+  return check(
+    problem ? 'failed' : 'passed',
+    result.status,
+    result.bytes.length,
+    problem && `GET /jobs/${id}/result: ${problem}`,
+  );
 }

@@ -208,3 +208,21 @@ def test_the_generated_python_client_submits_waits_and_reads_the_result(servers)
     with pytest.raises(client.EndpointError) as error:
         client.get_job("/invert", "nope", base_url=servers["api"])
     assert error.value.status == 404
+
+
+def test_verify_jobs_runs_one_endpoint_through_the_job_path(servers):
+    import subprocess
+
+    from conftest import ROOT
+
+    run = subprocess.run(
+        ["node", ROOT / "bin" / "modal-cdk.js", "verify", "--app", "local", "--base-url", servers["api"]]
+        + ["--endpoint", "/invert", "--jobs", "--json"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+    )
+    checks = {c["path"]: c for c in json.loads(run.stdout)}
+    assert run.returncode == 0, run.stderr
+    assert checks["/invert"]["result"] == checks["/invert (job)"]["result"] == "passed"
+    assert checks["/invert (job)"]["status"] == 200 and checks["/invert (job)"]["bytes"] > 0
