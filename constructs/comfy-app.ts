@@ -41,6 +41,13 @@ export interface JobsOptions {
    * @default "1d"
    */
   readonly keepResults?: DurationInput;
+  /**
+   * The Modal Secret that holds `WEBHOOK_SECRET` (`whsec_` + base64, as the Standard Webhooks libraries
+   * make it), with which job webhooks (`Webhook-Url`, or an Endpoint's webhookUrl) are signed.
+   * @see https://www.standardwebhooks.com/
+   * @default - none: a submit naming a Webhook-Url is refused (422)
+   */
+  readonly webhookSecret?: string;
 }
 
 export interface ComfyAppProps {
@@ -225,6 +232,10 @@ const comfyAppPropsSchema = z
             6 * 86_400,
             'expected at most 6 days: the job store is a modal.Dict, whose entries expire after 7 days unread',
           ).default(86_400),
+          webhookSecret: z
+            .string()
+            .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal Secret name')
+            .optional(),
         }),
       ])
       .default({ maxActiveJobs: 100, keepResults: 86_400 }),
@@ -497,7 +508,14 @@ export class ComfyApp extends Construct {
       memorySnapshot: p.memorySnapshot,
       gpuSnapshot: p.gpuSnapshot,
       apiDocs: p.apiDocs,
-      jobs: p.jobs === false ? null : { maxActive: p.jobs.maxActiveJobs, keepSeconds: p.jobs.keepResults },
+      jobs:
+        p.jobs === false
+          ? null
+          : {
+              maxActive: p.jobs.maxActiveJobs,
+              keepSeconds: p.jobs.keepResults,
+              webhookSecret: p.jobs.webhookSecret ?? null,
+            },
       requiresProxyAuth: this.requiresProxyAuth,
       comfyArgs: p.comfyArgs,
       constraints: p.constraints,

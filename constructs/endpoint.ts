@@ -89,6 +89,12 @@ export interface EndpointProps {
    * @default true
    */
   readonly jobs?: boolean;
+  /**
+   * Where a finished job's webhook goes when its submit sends no `Webhook-Url` header: an https URL on the
+   * public internet; signed with the app's jobs.webhookSecret, which it needs.
+   * @default - none: only the submit's Webhook-Url
+   */
+  readonly webhookUrl?: string;
 }
 
 export type { EndpointInput, NodeInput } from './endpoint-input';
@@ -116,6 +122,7 @@ const endpointPropsSchema = z
     smokeRequest: z.record(z.string(), z.json()).optional(),
     keepMetadata: z.boolean().default(false),
     jobs: z.boolean().default(true),
+    webhookUrl: z.url({ protocol: /^https$/, error: 'expected an https:// URL for the job webhooks' }).optional(),
   })
   .superRefine((p, ctx) => {
     const seen = new Map<string, string>();
@@ -255,6 +262,7 @@ export class Endpoint extends Construct {
       keepMetadata: this.props.keepMetadata,
       jobs: this.props.jobs && (this.node.scope as { jobsEnabled?: boolean }).jobsEnabled === true,
       callAsJob: false, // set by the client policy (rule 4)
+      webhookUrl: this.props.webhookUrl ?? null,
       smokeRequest: this.props.smokeRequest ?? null,
       measured: null,
     };

@@ -48,7 +48,18 @@ export function show(value: unknown): string {
 
 /** Turns zod issues into problems that name the prop, the value given and what is valid. */
 export function zodProblems(path: string, issues: readonly z.core.$ZodIssue[], what = 'prop'): Problem[] {
-  return issues.map((issue) => {
+  return issues.flatMap((issue) => {
+    // A union (`false | { … }`) whose value has the shape of one branch: that branch's own problems.
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // The branch the value got furthest into: one whose problems are inside the value, not about its kind.
+      const shaped = issue.errors.find((branch) => branch.length > 0 && branch.every((b) => b.path.length > 0));
+      if (shaped)
+        return zodProblems(
+          path,
+          shaped.map((b) => ({ ...b, path: [...issue.path, ...b.path] })),
+          what,
+        );
+    }
     const field = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const where = field ? ` in ${what} '${field}'` : '';

@@ -23,6 +23,8 @@ Options:
       --max-active-jobs <n>   Jobs queued or running at once, past which a submit is a 429
                         (default: the app's ComfyApp jobs maxActiveJobs)
       --keep-job-results <s>  Seconds a finished job's result is kept (default: the app's keepResults)
+      --allow-private-webhooks  Let job webhooks go to loopback and private addresses (local testing only);
+                        their signing key is MODAL_CDK_WEBHOOK_SECRET (whsec_…), none: webhooks refused
   -h, --help            Show this help
 
 Exit codes: the server's; 1 the stack has errors; 2 usage error.
@@ -42,6 +44,7 @@ export async function serveCommand(
     python?: string;
     'max-active-jobs'?: string;
     'keep-job-results'?: string;
+    'allow-private-webhooks'?: boolean;
     help?: boolean;
   };
   try {
@@ -56,6 +59,7 @@ export async function serveCommand(
         python: { type: 'string' },
         'max-active-jobs': { type: 'string' },
         'keep-job-results': { type: 'string' },
+        'allow-private-webhooks': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -100,6 +104,7 @@ export async function serveCommand(
     ...(values['comfy-dir'] ? ['--comfy-dir', path.resolve(values['comfy-dir'])] : []),
     ...(values['max-active-jobs'] ? ['--max-active-jobs', values['max-active-jobs']] : []),
     ...(values['keep-job-results'] ? ['--keep-job-results', values['keep-job-results']] : []),
+    ...(values['allow-private-webhooks'] ? ['--allow-private-webhooks'] : []),
   ];
   out.write(
     `Serving ${app.id} (${app.endpoints.map((e) => e.path).join(', ')}) on http://${values.host ?? '127.0.0.1'}:${values.port ?? '8000'} against ${values['comfy-url'] ?? 'http://127.0.0.1:8188'}\n`,

@@ -36,6 +36,7 @@ export const BASE_PIP_PACKAGES = [
 export const FRONT_DOOR_PIP_PACKAGES = [BASE_PIP_PACKAGES[0]];
 /** The job routes' logic (templates/runtime/jobs.py), in both images. */
 export const JOBS_REMOTE = '/root/jobs.py';
+export const WEBHOOKS_REMOTE = '/root/webhooks.py';
 
 export interface ImageInputs {
   comfyVersion: string;
@@ -146,6 +147,14 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
       what: 'file',
       source: 'jobs.py',
       remote: JOBS_REMOTE,
+      copy: false,
+    },
+    {
+      kind: 'local',
+      comment: 'runtime: job webhooks (Standard Webhooks signatures)',
+      what: 'file',
+      source: 'webhooks.py',
+      remote: WEBHOOKS_REMOTE,
       copy: false,
     },
     { kind: 'local', comment: 'workflows', what: 'dir', source: 'workflows', remote: WORKFLOWS_REMOTE, copy: false },

@@ -68,6 +68,7 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       ['request_files.py', runtimeSource('request_files.py')],
       ['response_files.py', runtimeSource('response_files.py')],
       ['jobs.py', runtimeSource('jobs.py')],
+      ['webhooks.py', runtimeSource('webhooks.py')],
       ['import_gate.py', runtimeSource('import_gate.py')],
     ]);
     if (app.memorySnapshot) {
@@ -245,6 +246,7 @@ function runtimeSpec(e: EndpointSpec): PyValue {
     timeout_seconds: e.timeoutSeconds,
     ...(e.keepMetadata && { keep_metadata: true }),
     ...(e.jobs && { jobs: true }),
+    ...(e.webhookUrl !== null && { webhook_url: e.webhookUrl }),
   };
 }
 

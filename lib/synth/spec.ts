@@ -107,6 +107,8 @@ export const endpointSpecSchema = z.strictObject({
   jobs: z.boolean(),
   /** The generated clients call it as a job: it takes jobs and runs past 150 s (client policy rule 4). */
   callAsJob: z.boolean(),
+  /** Where a finished job's webhook goes when its submit names none (Endpoint webhookUrl). */
+  webhookUrl: z.string().nullable(),
   /** The body `modal-cdk verify` sends; null: one built from the fields' defaults. */
   smokeRequest: z.record(z.string(), z.json()).nullable(),
   /**
@@ -273,7 +275,14 @@ export const appSpecSchema = z.strictObject({
   /** FastAPI's /docs, /redoc and /openapi.json are served. */
   apiDocs: z.boolean(),
   /** The job routes (ComfyApp jobs), or null when off. */
-  jobs: z.strictObject({ maxActive: z.number().int().positive(), keepSeconds: z.number().int().positive() }).nullable(),
+  jobs: z
+    .strictObject({
+      maxActive: z.number().int().positive(),
+      keepSeconds: z.number().int().positive(),
+      /** The Modal Secret whose WEBHOOK_SECRET signs job webhooks; null: no webhooks. */
+      webhookSecret: z.string().nullable(),
+    })
+    .nullable(),
   requiresProxyAuth: z.boolean(),
   /** Extra command-line flags ComfyUI is started with (after --listen and --port). */
   comfyArgs: z.array(z.string()),

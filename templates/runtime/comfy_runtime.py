@@ -617,6 +617,9 @@ def serve(argv=None):
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--max-active-jobs", type=int, default=None, help="the job queue limit (default: the app's)")
     parser.add_argument("--keep-job-results", type=int, default=None, help="seconds a job's result is kept")
+    parser.add_argument(
+        "--allow-private-webhooks", action="store_true", help="let jobs' webhooks go to loopback (local tests)"
+    )
     args = parser.parse_args(argv)
     app_file = Path(args.app_file).resolve()
     sys.path.insert(0, str(app_file.parent))
@@ -633,7 +636,9 @@ def serve(argv=None):
 
         max_active = args.max_active_jobs or module.JOBS_MAX_ACTIVE
         keep = args.keep_job_results or module.JOBS_KEEP_SECONDS
-        jobs = local_jobs(runner, module.ENDPOINTS, max_active, keep)
+        # The webhook signing key locally: MODAL_CDK_WEBHOOK_SECRET (whsec_…); on Modal, the app's Secret.
+        secret = os.environ.get("MODAL_CDK_WEBHOOK_SECRET")
+        jobs = local_jobs(runner, module.ENDPOINTS, max_active, keep, secret, args.allow_private_webhooks)
     uvicorn.run(
         module.create_api(runner, jobs),
         host=args.host,

@@ -77,9 +77,23 @@ class Jobs:
     `keep_seconds`: how long a finished job's result is kept (its record twice as long, so that a result
     asked for after it expired is a 410, not a 404)."""
 
-    def __init__(self, store, start, endpoints, max_active, keep_seconds, prefix="/jobs"):
+    def __init__(
+        self,
+        store,
+        start,
+        endpoints,
+        max_active,
+        keep_seconds,
+        prefix="/jobs",
+        notify=None,
+        allow_private_webhooks=False,
+    ):
+        """`notify(url, payload)`: sends a finished job's webhook (None: the app has no webhook secret, so a
+        submit naming a Webhook-Url is refused). `allow_private_webhooks`: loopback receivers (local tests)."""
         self.store = store
         self.start = start
+        self.notify = notify
+        self.allow_private_webhooks = allow_private_webhooks
         self.endpoints = endpoints
         self.max_active = max_active
         self.keep_seconds = keep_seconds
@@ -115,7 +129,10 @@ class Jobs:
         if result is not None:
             self.store.put(f"result:{record['id']}", result, self.keep_seconds)
             record["cost_usd"] = result["headers"].get("X-Cost-USD")
-        return self.save(record)
+        record = self.save(record)
+        if status in FINAL and record.get("webhook_url") and self.notify is not None:
+            self.notify(record["webhook_url"], self.public(record))
+        return record
 
     def active(self):
         """The ids of the jobs queued or running (the front door's list, its finished ones dropped)."""
@@ -126,10 +143,27 @@ class Jobs:
 
     # -- the routes -------------------------------------------------------------------------------
 
-    def submit(self, path, values, idempotency_key=None):
+    def submit(self, path, values, idempotency_key=None, webhook_url=None):
         """(HTTP status, body): 202 and the new job; the same job again for a repeated Idempotency-Key with
-        the same body (200); 422 for that key with another body; 429 past the queue limit."""
+        the same body (200); 422 for that key with another body, or for a Webhook-Url that cannot be used;
+        429 past the queue limit."""
+        from webhooks import url_problem
+
         digest = hashlib.sha256(json.dumps([path, values], sort_keys=True, default=str).encode()).hexdigest()
+        webhook_url = webhook_url or self.endpoints[path].get("webhook_url")
+        if webhook_url is not None:
+            problem_text = (
+                "this app signs no webhooks (no webhook secret: ComfyApp jobs.webhookSecret names the Modal Secret)"
+                if self.notify is None
+                else url_problem(webhook_url, self.allow_private_webhooks)
+            )
+            if problem_text:
+                return 422, problem(
+                    422,
+                    "Webhook-Url refused",
+                    f"Webhook-Url: {problem_text}",
+                    errors=[{"field": "Webhook-Url", "message": problem_text}],
+                )
         with self._lock:
             if idempotency_key is not None:
                 seen = self.store.get(f"idempotency:{idempotency_key}")
@@ -160,6 +194,7 @@ class Jobs:
                 # Queued time counts: a job that waits behind others still ends by then.
                 "deadline": created + spec["timeout_seconds"] * 2 + DEADLINE_GRACE_SECONDS,
                 "progress": None,
+                **({"webhook_url": webhook_url} if webhook_url else {}),
             }
             self.save(record)
             self.store.put("active", [*active, job_id], IDEMPOTENCY_SECONDS)
@@ -344,10 +379,25 @@ class LocalWorker:
                 print(f"job {job_id} failed outside its run: {e!r}")
 
 
-def local_jobs(runner, endpoints, max_active, keep_seconds):
-    """Jobs for local serve: an in-process store and a worker thread."""
+def local_jobs(runner, endpoints, max_active, keep_seconds, webhook_secret=None, allow_private_webhooks=False):
+    """Jobs for local serve: an in-process store and a worker thread; webhooks from a thread each."""
+    from webhooks import deliver
+
+    def notify(url, payload):
+        threading.Thread(
+            target=deliver, args=(url, payload, webhook_secret, allow_private_webhooks), daemon=True
+        ).start()
+
     worker = LocalWorker(runner)
-    worker.jobs = Jobs(ExpiringStore(LockedDict()), worker.start, endpoints, max_active, keep_seconds)
+    worker.jobs = Jobs(
+        ExpiringStore(LockedDict()),
+        worker.start,
+        endpoints,
+        max_active,
+        keep_seconds,
+        notify=notify if webhook_secret else None,
+        allow_private_webhooks=allow_private_webhooks,
+    )
     return worker.jobs
 
 
@@ -419,7 +469,7 @@ def submit_response(jobs, path, values, request):
     """The answer to `POST <path>` with `Prefer: respond-async`: 202 with Location, or the problem."""
     from fastapi.responses import JSONResponse
 
-    status, body = jobs.submit(path, values, request.headers.get("idempotency-key"))
+    status, body = jobs.submit(path, values, request.headers.get("idempotency-key"), request.headers.get("webhook-url"))
     if status in (200, 202):
         headers = {"Location": body["urls"]["status"], "Preference-Applied": "respond-async"}
         return JSONResponse(body, status_code=202, headers=headers)

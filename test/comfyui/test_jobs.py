@@ -226,3 +226,76 @@ def test_verify_jobs_runs_one_endpoint_through_the_job_path(servers):
     assert run.returncode == 0, run.stderr
     assert checks["/invert"]["result"] == checks["/invert (job)"]["result"] == "passed"
     assert checks["/invert (job)"]["status"] == 200 and checks["/invert (job)"]["bytes"] > 0
+
+
+def test_a_webhook_is_signed_per_standard_webhooks_and_retried_after_a_500(tmp_path, monkeypatch):
+    """serve with a signing key (MODAL_CDK_WEBHOOK_SECRET) and loopback receivers allowed (a serve-only flag):
+    the finished job's status is POSTed to the submit's Webhook-Url; the first answer is a 500, so it comes
+    again; the standardwebhooks library (the spec's reference code) verifies the signature of both, and the
+    payload holds no secret."""
+    import base64
+    import http.server
+    import threading
+
+    from standardwebhooks import Webhook
+
+    secret = "whsec_" + base64.b64encode(b"modal-cdk test webhook key 32b!!").decode()
+    received = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(500 if len(received) == 1 else 204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    placeholder(tmp_path, "checkpoints", "placeholder.safetensors")
+    comfy, comfy_url = start_comfyui(tmp_path)
+    monkeypatch.setenv("MODAL_CDK_WEBHOOK_SECRET", secret)
+    serve, api = start_serve(PROJECT, comfy_url, tmp_path, extra=["--allow-private-webhooks"])
+    try:
+        job = httpx.post(
+            f"{api}/invert", json={"width": 8}, headers={**ASYNC, "Webhook-Url": hook_url}, timeout=30
+        ).json()
+        deadline = time.monotonic() + 30
+        while len(received) < 2:
+            assert time.monotonic() < deadline, received
+            time.sleep(0.1)
+        verifier = Webhook(secret)
+        payloads = [verifier.verify(body, {k.lower(): v for k, v in headers.items()}) for headers, body in received]
+        assert [p["id"] for p in payloads] == [job["id"], job["id"]] and payloads[0]["status"] == "succeeded"
+        assert received[0][0]["webhook-id"] == received[1][0]["webhook-id"]  # one message, delivered twice
+        assert secret.split("_", 1)[1] not in received[1][1].decode() and "webhook_url" not in payloads[0]
+        with pytest.raises(Exception):  # the oracle refuses a tampered body
+            verifier.verify(
+                received[1][1].replace(b"succeeded", b"failed"), {k.lower(): v for k, v in received[1][0].items()}
+            )
+    finally:
+        serve.send_signal(signal.SIGINT)
+        comfy.kill()
+        serve.wait(10)
+        receiver.shutdown()
+
+
+def test_a_webhook_url_is_refused_without_a_signing_key_or_to_a_private_address(servers):
+    """The shared serve has no signing key: a Webhook-Url is a 422 naming the header, before anything is
+    queued. The address rules (the URL-input SSRF rules) refuse loopback, private and metadata addresses."""
+    from conftest import load_module
+
+    refused = submit(servers, "/invert", {}, {"Webhook-Url": "https://example.com/hook"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "Webhook-Url"
+    webhooks = load_module(PROJECT / "synth.out" / "apps" / "local" / "webhooks.py", "webhooks_tier")
+    for url in (
+        "https://127.0.0.1/hook",
+        "https://10.0.0.8/hook",
+        "https://169.254.169.254/latest",
+        "http://example.com/x",
+    ):
+        assert webhooks.url_problem(url) is not None, url
+    assert webhooks.url_problem("https://127.0.0.1/hook", allow_private=True) is None
