@@ -229,8 +229,10 @@ class Jobs:
         record = self.record(job_id)
         if record is None:
             return 404, problem(404, "No such job", f"no job {job_id!r} (or it expired long ago)")
-        if record["status"] == FAILED:
-            return record["error"]["status"], {"detail": record["error"]["detail"]}
+        if record["status"] == FAILED:  # the error the synchronous route would have answered
+            return record["error"]["status"], problem(
+                record["error"]["status"], None, record["error"]["detail"], errors=None
+            )
         if record["status"] != SUCCEEDED:
             return 409, problem(
                 409, "Job not finished", f"job {job_id} is {record['status']}: its result comes once it has succeeded"
@@ -273,11 +275,10 @@ class Jobs:
 
 
 def problem(status, title, detail, errors=None):
-    """An RFC 9457 problem body."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if errors:
-        body["errors"] = errors
-    return body
+    """A job route's problem body: the one error shape (request_files.problem_body)."""
+    from request_files import problem_body
+
+    return problem_body(status, detail, errors=errors, title=title)
 
 
 def run_job(jobs, runner, job_id, path, values):
@@ -424,8 +425,7 @@ def add_job_routes(api, jobs):
     def job_result(job_id: str, request: Request):
         status, answer = jobs.result(job_id)
         if status != 200:
-            media = "application/problem+json" if "title" in answer else "application/json"
-            return JSONResponse(answer, status_code=status, media_type=media)
+            return JSONResponse(answer, status_code=status, media_type="application/problem+json")
         if "json" in answer:
             return JSONResponse(answer["json"], headers=answer["headers"])
         body = base64.b64decode(answer["body"])

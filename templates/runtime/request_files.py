@@ -17,6 +17,7 @@ import socket
 import ssl
 import time
 import urllib.parse
+import uuid
 
 # File extension for an input's media type; ComfyUI's loaders pick files by extension.
 DATA_URL_EXTENSIONS = {
@@ -46,6 +47,51 @@ class ComfyError(Exception):
         super().__init__(detail.get("message", str(detail)))
         self.status = status
         self.detail = detail
+
+
+# -- the one error shape ------------------------------------------------------------------------------
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    408: "Request body too slow",
+    409: "Not finished",
+    410: "Gone",
+    413: "Request too large",
+    422: "Invalid request",
+    429: "Too many requests",
+    499: "Client closed the request",
+    500: "Internal error",
+    501: "Not implemented",
+    503: "Unavailable",
+    504: "Timed out",
+}
+
+
+def problem_body(status, detail, errors=None, title=None):
+    """Every error answer (README "One error shape"): RFC 9457's type, title and status, `errors` (each
+    {field, message}) and a `request_id`; `detail` keeps what it held before (a string, or the object whose
+    `message` and, for ComfyUI's refusals, `node_errors` today's clients read), so no reader breaks."""
+    if errors is None:
+        errors = []
+        if isinstance(detail, dict) and detail.get("field"):
+            errors = [{"field": detail["field"], "message": detail.get("message", "")}]
+        elif isinstance(detail, list):  # pydantic's errors: loc = ("body", field, ...)
+            errors = [
+                {"field": ".".join(str(p) for p in d.get("loc", [])[1:]) or "body", "message": d.get("msg", "")}
+                for d in detail
+                if isinstance(d, dict)
+            ]
+    return {
+        "type": "about:blank",
+        "title": title or PROBLEM_TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "errors": errors,
+        "request_id": uuid.uuid4().hex,
+    }
 
 
 def decode_inline_file(value, field, kind, max_bytes):
@@ -361,18 +407,13 @@ class SlowBodyGuard:
             if not state["timed_out"]:
                 raise
         if state["timed_out"] and not state["started"]:
-            body = json.dumps(
-                {
-                    "detail": {
-                        "message": f"the request body did not arrive in time (nothing for {self.idle_seconds:g} s, or over {self.total_seconds:g} s in all): send it at once"
-                    }
-                }
-            ).encode()
+            message = f"the request body did not arrive in time (nothing for {self.idle_seconds:g} s, or over {self.total_seconds:g} s in all): send it at once"
+            body = json.dumps(problem_body(408, {"message": message})).encode()
             await send(
                 {
                     "type": "http.response.start",
                     "status": 408,
-                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+                    "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")],
                 }
             )
             await send({"type": "http.response.body", "body": body})

@@ -142,7 +142,9 @@ def test_a_hung_comfyui_gives_json_503_or_504_and_never_blocks_health(servers):
         assert time.monotonic() - started < 6
         slow = httpx.post(f"{servers['api']}/slow", json={}, timeout=60)
         assert slow.status_code in (503, 504), slow.text
-        assert slow.headers["content-type"] == "application/json" and "ComfyUI" in slow.json()["detail"]["message"]
+        assert (
+            slow.headers["content-type"] == "application/problem+json" and "ComfyUI" in slow.json()["detail"]["message"]
+        )
     finally:
         os.kill(comfy.pid, signal.SIGCONT)
     deadline = time.monotonic() + 60

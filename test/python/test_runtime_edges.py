@@ -228,7 +228,7 @@ def test_an_unforeseen_failure_is_a_json_500_not_plain_text(tmp_path):
     response = TestClient(module.create_api(runner), raise_server_exceptions=False).post(
         endpoint["path"], json=minimal_body(endpoint)
     )
-    assert response.status_code == 500 and response.headers["content-type"] == "application/json"
+    assert response.status_code == 500 and response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"]["message"] == "internal error (KeyError): see the app's logs"
 
 
