@@ -105,7 +105,7 @@ class Jobs:
     def record(self, job_id):
         """The job's record, or None; a running job past its deadline is failed here (its container died)."""
         record = self.store.get(f"job:{job_id}")
-        if record and record["status"] == RUNNING and time.time() > record["deadline"]:
+        if record and record["status"] == RUNNING and record["deadline"] and time.time() > record["deadline"]:
             record = self.finish(
                 record,
                 FAILED,
@@ -184,15 +184,14 @@ class Jobs:
                     f"this app has {len(active)} jobs queued or running, its limit: retry later",
                 )
             job_id = uuid.uuid4().hex
-            spec = self.endpoints[path]
             created = time.time()
             record = {
                 "id": job_id,
                 "endpoint": path,
                 "status": QUEUED,
                 "created_at": created,
-                # Queued time counts: a job that waits behind others still ends by then.
-                "deadline": created + spec["timeout_seconds"] * 2 + DEADLINE_GRACE_SECONDS,
+                # Set when it starts: a queued job may wait long behind others (never failed for that).
+                "deadline": None,
                 "progress": None,
                 **({"webhook_url": webhook_url} if webhook_url else {}),
             }
@@ -300,14 +299,18 @@ def run_job(jobs, runner, job_id, path, values):
         }
     )
     job = Job()
-    last = [0.0]
+    state = {"last": 0.0, "node": None}
 
     def on_progress(kind, data):
-        progress = progress_of(kind, data, jobs.record(job_id) or record)
-        if progress is None or time.monotonic() - last[0] < PROGRESS_EVERY_SECONDS and kind != "executing":
+        # Throttled before any store access: a sampler reports each step, the store may be a network away.
+        if kind == "executing":
+            state["node"] = data.get("node")
+        progress = progress_of(kind, data, state["node"])
+        now = time.monotonic()
+        if progress is None or (kind != "executing" and now - state["last"] < PROGRESS_EVERY_SECONDS):
             return
-        last[0] = time.monotonic()
-        current = jobs.record(job_id)
+        state["last"] = now
+        current = jobs.store.get(f"job:{job_id}")
         if current and current["status"] == RUNNING:
             jobs.save({**current, "progress": progress})
 
@@ -343,19 +346,14 @@ def run_job(jobs, runner, job_id, path, values):
         stop.set()
 
 
-def progress_of(kind, data, record):
+def progress_of(kind, data, node):
     """The job's progress from one ComfyUI websocket event (`executing`: the node now running; `progress`:
-    step k of n of it), or None for other events."""
+    step k of n of it), or None for other events. `node`: the node the last `executing` event named."""
     if kind == "executing" and data.get("node") is not None:
         return {"node": data["node"], "step": None, "steps": None, "percent": None}
     if kind == "progress" and data.get("max"):
         step, steps = int(data.get("value", 0)), int(data["max"])
-        return {
-            "node": data.get("node") or (record.get("progress") or {}).get("node"),
-            "step": step,
-            "steps": steps,
-            "percent": round(100 * step / steps, 1),
-        }
+        return {"node": data.get("node") or node, "step": step, "steps": steps, "percent": round(100 * step / steps, 1)}
     return None
 
 

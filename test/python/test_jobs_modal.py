@@ -94,3 +94,26 @@ def test_the_front_door_spawns_run_job_and_serves_what_it_wrote(modal_side):
     # Every key the adapter wrote is one of the store's four kinds.
     assert {key.split(":")[0] for op, key in store.calls if op == "put"} <= {"job", "active", "call", "result"}
     assert base64.b64decode(store.items[f"result:{job_id}"]["value"]["body"]) == b"\x89PNG-fake"
+
+
+def test_progress_is_the_node_running_and_step_k_of_n(monkeypatch):
+    """ComfyUI's websocket events as progress: `executing` names the node, `progress` (a sampler's steps)
+    gives step k of n and a percentage, keeping the node; other events are not progress."""
+    monkeypatch.syspath_prepend(str(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"]))
+    import jobs
+
+    assert jobs.progress_of("executing", {"node": "3"}, None) == {
+        "node": "3",
+        "step": None,
+        "steps": None,
+        "percent": None,
+    }
+    assert jobs.progress_of("progress", {"value": 5, "max": 20}, "3") == {
+        "node": "3",
+        "step": 5,
+        "steps": 20,
+        "percent": 25.0,
+    }
+    assert jobs.progress_of("progress", {"value": 1, "max": 3, "node": "9"}, "3")["node"] == "9"
+    assert jobs.progress_of("executing", {"node": None}, "3") is None  # the prompt ended
+    assert jobs.progress_of("status", {}, "3") is None
