@@ -27,9 +27,10 @@ URLs the editor records in each loader's properties.models), a CustomNode per pa
 ver: a Comfy Registry release; aux_id: a git commit), and an Endpoint whose request fields are suggested
 (prompt, negative_prompt, seed, steps, cfg, width, height, denoise, image, video, each bound with its node's
 bounds). The workflow is copied into workflows/, each pack's node schemas into bin/nodes/<pack>.json, and the
-new app is added to the project's entry file where \`modal-cdk init\` left the line "${ENTRY_MARKER}"
-(elsewhere it prints the two lines to add). What it cannot decide (a model with no URL, a pack with no pinned
-version) is a TODO in the code, and \`npm run synth\` names it. Run it in the project root (cdk-like.json).
+new app is added to the project's entry file where \`modal-cdk init\` left the line
+"${ENTRY_MARKER}" (elsewhere it prints the two lines to add). What it cannot
+decide (a model with no URL, a pack with no pinned version) is a TODO in the code, and \`npm run synth\`
+names it. Run it in the project root (cdk-like.json).
 
 Options:
       --app <id>                    The app id (default: from the file name, e.g. flux_dev.json → flux-dev)
