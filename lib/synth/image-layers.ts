@@ -37,6 +37,7 @@ export const FRONT_DOOR_PIP_PACKAGES = [BASE_PIP_PACKAGES[0]];
 /** The job routes' logic (templates/runtime/jobs.py), in both images. */
 export const JOBS_REMOTE = '/root/jobs.py';
 export const WEBHOOKS_REMOTE = '/root/webhooks.py';
+export const JOB_ROUTES_REMOTE = '/root/job_routes.py';
 
 export interface ImageInputs {
   comfyVersion: string;
@@ -147,6 +148,14 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
       what: 'file',
       source: 'jobs.py',
       remote: JOBS_REMOTE,
+      copy: false,
+    },
+    {
+      kind: 'local',
+      comment: 'runtime: job routes (the HTTP side of jobs)',
+      what: 'file',
+      source: 'job_routes.py',
+      remote: JOB_ROUTES_REMOTE,
       copy: false,
     },
     {

@@ -68,6 +68,7 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       ['request_files.py', runtimeSource('request_files.py')],
       ['response_files.py', runtimeSource('response_files.py')],
       ['jobs.py', runtimeSource('jobs.py')],
+      ['job_routes.py', runtimeSource('job_routes.py')],
       ['webhooks.py', runtimeSource('webhooks.py')],
       ['import_gate.py', runtimeSource('import_gate.py')],
     ]);

@@ -4,7 +4,8 @@
 `GET /jobs/{id}` gives its status and progress, `GET /jobs/{id}/result` the synchronous route's answer,
 `POST /jobs/{id}/cancel` stops it, `GET /jobs/{id}/events` streams its progress as Server-Sent Events.
 
-Plain Python with no Modal import, so the same code serves on Modal and locally: what differs is the store
+Plain Python with no Modal or FastAPI import (the routes are in job_routes.py), so the same code serves on
+Modal and locally: what differs is the store
 (where records live: a dict in this process, or a modal.Dict) and how a job is started (a worker thread, or
 Function.spawn onto the app's GPU class). Either way the GPU side runs `run_job`, which writes the job's
 progress and result to the store; the routes only read it, so polling never wakes a GPU. Cancelling is a
@@ -398,88 +399,3 @@ def local_jobs(runner, endpoints, max_active, keep_seconds, webhook_secret=None,
         allow_private_webhooks=allow_private_webhooks,
     )
     return worker.jobs
-
-
-def add_job_routes(api, jobs):
-    """GET /jobs/{id}, GET /jobs/{id}/result, POST /jobs/{id}/cancel and GET /jobs/{id}/events on `api`."""
-    import asyncio
-
-    from fastapi import Request
-    from fastapi.responses import JSONResponse, Response, StreamingResponse
-
-    def not_found(job_id):
-        return JSONResponse(
-            problem(404, "No such job", f"no job {job_id!r} (or it expired long ago)"),
-            status_code=404,
-            media_type="application/problem+json",
-        )
-
-    @api.get(f"{jobs.prefix}/{{job_id}}")
-    def job_status(job_id: str):
-        record = jobs.record(job_id)
-        return not_found(job_id) if record is None else JSONResponse(jobs.public(record))
-
-    @api.get(f"{jobs.prefix}/{{job_id}}/result")
-    def job_result(job_id: str, request: Request):
-        status, answer = jobs.result(job_id)
-        if status != 200:
-            return JSONResponse(answer, status_code=status, media_type="application/problem+json")
-        if "json" in answer:
-            return JSONResponse(answer["json"], headers=answer["headers"])
-        body = base64.b64decode(answer["body"])
-        if "application/json" in request.headers.get("accept", ""):
-            return JSONResponse(
-                {"outputs": [{"content_type": answer["media_type"], "base64": answer["body"]}]},
-                headers=answer["headers"],
-            )
-        return Response(content=body, media_type=answer["media_type"], headers=answer["headers"])
-
-    @api.post(f"{jobs.prefix}/{{job_id}}/cancel")
-    def job_cancel(job_id: str):
-        shown = jobs.cancel(job_id)
-        return not_found(job_id) if shown is None else JSONResponse(shown)
-
-    @api.get(f"{jobs.prefix}/{{job_id}}/events")
-    async def job_events(job_id: str):
-        if jobs.record(job_id) is None:
-            return not_found(job_id)
-
-        async def stream():
-            sent = None
-            while True:
-                record = await asyncio.to_thread(jobs.record, job_id)
-                if record is None:
-                    return
-                shown = jobs.public(record)
-                now = json.dumps({k: shown[k] for k in ("status", "progress")}, sort_keys=True)
-                if now != sent:
-                    sent = now
-                    kind = record["status"] if record["status"] in FINAL else "progress"
-                    yield f"event: {kind}\ndata: {json.dumps(shown)}\n\n"
-                if record["status"] in FINAL:
-                    return
-                await asyncio.sleep(PROGRESS_EVERY_SECONDS)
-
-        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
-
-
-def submit_response(jobs, path, values, request):
-    """The answer to `POST <path>` with `Prefer: respond-async`: 202 with Location, or the problem."""
-    from fastapi.responses import JSONResponse
-
-    status, body = jobs.submit(path, values, request.headers.get("idempotency-key"), request.headers.get("webhook-url"))
-    if status in (200, 202):
-        headers = {"Location": body["urls"]["status"], "Preference-Applied": "respond-async"}
-        return JSONResponse(body, status_code=202, headers=headers)
-    headers = {"Retry-After": "10"} if status == 429 else {}
-    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
-
-
-def prefers_async(request):
-    """Whether the request asks for an asynchronous answer (RFC 7240 `Prefer: respond-async`)."""
-    prefer = (
-        ",".join(request.headers.getlist("prefer"))
-        if hasattr(request.headers, "getlist")
-        else request.headers.get("prefer", "")
-    )
-    return any(p.strip().split(";")[0].strip().lower() == "respond-async" for p in prefer.split(","))
