@@ -32,15 +32,10 @@ def add_job_routes(api, jobs):
         status, answer = jobs.result(job_id)
         if status != 200:
             return JSONResponse(answer, status_code=status, media_type="application/problem+json")
-        if "json" in answer:
+        if not answer["binary"] or "application/json" in request.headers.get("accept", ""):
             return JSONResponse(answer["json"], headers=answer["headers"])
-        body = base64.b64decode(answer["body"])
-        if "application/json" in request.headers.get("accept", ""):
-            return JSONResponse(
-                {"outputs": [{"content_type": answer["media_type"], "base64": answer["body"]}]},
-                headers=answer["headers"],
-            )
-        return Response(content=body, media_type=answer["media_type"], headers=answer["headers"])
+        body = base64.b64decode(answer["json"]["files"][0]["base64"])
+        return Response(content=body, media_type=answer["content_type"], headers=answer["headers"])
 
     @api.post(f"{jobs.prefix}/{{job_id}}/cancel")
     def job_cancel(job_id: str):

@@ -12,7 +12,6 @@ progress and result to the store; the routes only read it, so polling never wake
 mark in the store: a queued job that has it never runs, a running one is interrupted by its watcher.
 """
 
-import base64
 import hashlib
 import json
 import queue
@@ -326,11 +325,11 @@ def run_job(jobs, runner, job_id, path, values):
 
     threading.Thread(target=watch_for_cancel, name=f"job-{job_id}-cancel", daemon=True).start()
     try:
-        body, media_type, headers = runner.execute(spec, values, "", job)
-        if isinstance(body, (dict, list)):
-            result = {"json": body, "media_type": media_type, "headers": headers}
-        else:
-            result = {"body": base64.b64encode(body).decode(), "media_type": media_type, "headers": headers}
+        # The JSON form is kept: both answers come from it as the synchronous route's do (encode_output):
+        # the one file's bytes in the endpoint's content type, or this JSON (asked for, a batch, a json endpoint).
+        body, _, headers = runner.execute(spec, values, "application/json", job)
+        binary = spec["output"] != "json" and len(body["files"]) == 1
+        result = {"json": body, "binary": binary, "content_type": spec["content_type"], "headers": headers}
         return jobs.finish(jobs.record(job_id) or record, SUCCEEDED, result=result)
     except ComfyError as e:
         current = jobs.record(job_id) or record

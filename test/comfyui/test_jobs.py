@@ -69,7 +69,11 @@ def test_submit_answers_202_and_the_result_is_the_synchronous_answer(servers):
     assert result.headers["content-type"] == direct.headers["content-type"] == "image/png"
     assert result.content == direct.content
     as_json = httpx.get(f"{servers['api']}/jobs/{job['id']}/result", headers={"Accept": "application/json"}, timeout=10)
-    assert as_json.status_code == 200 and as_json.json()["outputs"][0]["content_type"] == "image/png"
+    assert as_json.status_code == 200 and as_json.json()["files"][0]["filename"].endswith(".png")
+    direct_json = httpx.post(f"{servers['api']}/invert", json=body, headers={"Accept": "application/json"}, timeout=30)
+    # The synchronous route's JSON form: the same files and texts (each file named by its own request's id).
+    form = lambda answer: ([f["base64"] for f in answer["files"]], answer["texts"])  # noqa: E731
+    assert form(as_json.json()) == form(direct_json.json()) and set(as_json.json()) == set(direct_json.json())
 
 
 def test_a_bad_body_is_the_same_422_and_nothing_is_queued(servers):

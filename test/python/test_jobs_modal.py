@@ -37,7 +37,12 @@ class FakeRunner:
     """The GPU side's runner: answers like execute() does, without ComfyUI."""
 
     def execute(self, spec, values, accept, job):
-        return b"\x89PNG-fake", "image/png", {"X-Cost-USD": "0.000100", "X-Prompt-Id": "p-1"}
+        assert accept == "application/json"  # the job keeps the JSON form, both answers come from it
+        body = {
+            "files": [{"filename": "out_00001_.png", "base64": base64.b64encode(b"\x89PNG-fake").decode()}],
+            "texts": [],
+        }
+        return body, "application/json", {"X-Cost-USD": "0.000100", "X-Prompt-Id": "p-1"}
 
     def cancel(self, job, give_up_after):
         raise AssertionError("not cancelled in this test")
@@ -90,10 +95,11 @@ def test_the_front_door_spawns_run_job_and_serves_what_it_wrote(modal_side):
     assert shown["status"] == "succeeded" and shown["cost_usd"] == "0.000100"
     result = front.get(f"/jobs/{job_id}/result")
     assert result.status_code == 200 and result.content == b"\x89PNG-fake"
-    assert result.headers["content-type"] == "image/png"
+    assert result.headers["content-type"] == endpoint["contentType"]  # the endpoint's, as the sync answer
     # Every key the adapter wrote is one of the store's four kinds.
     assert {key.split(":")[0] for op, key in store.calls if op == "put"} <= {"job", "active", "call", "result"}
-    assert base64.b64decode(store.items[f"result:{job_id}"]["value"]["body"]) == b"\x89PNG-fake"
+    stored = store.items[f"result:{job_id}"]["value"]
+    assert base64.b64decode(stored["json"]["files"][0]["base64"]) == b"\x89PNG-fake" and stored["binary"] is True
 
 
 def test_progress_is_the_node_running_and_step_k_of_n(monkeypatch):
