@@ -11,7 +11,7 @@ import {
   renderAppFile,
   renderEndpointBlock,
 } from '../import/render';
-import { defaultAppId, escapeRegExp, wireEntry } from '../import/project-files';
+import { aboveMarker, defaultAppId, wireEntry } from '../import/project-files';
 import { stableJson } from '../synth/json';
 import { formatTable } from '../table';
 import { DEFAULT_COMFY_VERSION } from '../versions';
@@ -100,7 +100,8 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
   } catch (e) {
     return reportError(e, err);
   }
-  const appId = values.app ?? defaultAppId(file, config.modal.workspace, readPackageName(root));
+  const packageName = readPackageName(root);
+  const appId = values.app ?? defaultAppId(file, config.modal.workspace, packageName);
   if (!/^[a-z0-9][a-z0-9-]*$/.test(appId))
     return reportUsage(
       err,
@@ -156,7 +157,7 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
 
   const outFile = values.out ?? `bin/${appId}.ts`;
   const workflowFile = `workflows/${path.basename(file)}`;
-  const ownRepo = readPackageName(root) === 'modal-cdk';
+  const ownRepo = packageName === 'modal-cdk';
   const plan = planImport({
     workflow,
     fileName: path.basename(file),
@@ -186,9 +187,9 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
   put(workflowFile, workflowText);
   for (const p of plan.spec.packs) if (p.schemasFile && p.schemas) put(p.schemasFile, stableJson(p.schemas));
   const appTarget = path.join(root, outFile);
+  const existing = existsSync(appTarget) && !values.force ? readFileSync(appTarget, 'utf8') : undefined;
   let addedTo = false;
-  if (existsSync(appTarget) && !values.force && readFileSync(appTarget, 'utf8').includes(ENDPOINT_MARKER)) {
-    const existing = readFileSync(appTarget, 'utf8');
+  if (existing?.split('\n').some((l) => l.trim() === ENDPOINT_MARKER)) {
     const ids = constructIds(plan.spec);
     if (existing.includes(`'${ids.endpoint}'`))
       return fail([
@@ -196,10 +197,7 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
       ]);
     const skip = new Set([...ids.models, ...ids.packs].filter((id) => existing.includes(`'${id}'`)));
     const block = renderEndpointBlock(plan.spec, skip);
-    const text = existing.replace(
-      new RegExp(`^([ \\t]*)${escapeRegExp(ENDPOINT_MARKER)}`, 'm'),
-      `${block}$1${ENDPOINT_MARKER}`,
-    );
+    const text = aboveMarker(existing, ENDPOINT_MARKER, () => block)!;
     writes.push({ file: outFile, text, action: 'added the endpoint to' });
     addedTo = true;
   } else put(outFile, renderAppFile(plan.spec));

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseCommandArgs } from './args';
 import { writeState } from '../deploy/state';
-import { endpointUrl, jobsLabel, webSource } from '../clients/web-url';
+import { endpointUrl, jobsUrl, webSource } from '../clients/web-url';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
 import type { AppSpec } from '../synth/spec';
@@ -114,8 +114,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
       json: values.json,
       // The job front door: on Modal its own URL; served elsewhere (--base-url), the same server.
       ...(values.jobs && {
-        jobsBaseOf: (app: AppSpec) =>
-          baseUrl ?? `https://${webSource(selection.manifest.project)}--${jobsLabel(app.modalName)}.modal.run`,
+        jobsBaseOf: (app: AppSpec) => baseUrl ?? jobsUrl(webSource(selection.manifest.project), app.modalName),
       }),
       report: values.report,
       where,

@@ -5,7 +5,7 @@ import { pyPretty } from '../synth/python';
 import { loadTemplate } from '../synth/templates';
 import { MODAL_CLI_VERSION, NODE_VERSION } from '../versions';
 import { requestJsonSchema, SEED_MAX_JSON, SEED_MAX_PLACEHOLDER } from './request-schema';
-import { endpointUrl, jobsLabel, urlTemplate, webLabel, webSource } from './web-url';
+import { endpointUrl, jobsLabel, jobsUrl, urlTemplate, webLabel, webSource } from './web-url';
 
 /**
  * Every error answer of a generated app (application/problem+json, README "One error shape"): RFC 9457's
@@ -80,7 +80,7 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
           urlTemplate: urlTemplate(app.modalName),
           url: endpointUrl(workspace, app.modalName, e.path),
           // The job front door (POST <path> with Prefer: respond-async, GET /jobs/{id}, …), or null.
-          jobsUrl: app.jobs && e.jobs ? `https://${workspace}--${jobsLabel(app.modalName)}.modal.run` : null,
+          jobsUrl: app.jobs && e.jobs ? jobsUrl(workspace, app.modalName) : null,
           requestSchema: requestJsonSchema(e),
         },
       ]),
@@ -150,7 +150,7 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
           .filter((a) => a.jobs !== null)
           .map((a) => ({
             app: a.id,
-            url: `https://${workspace}--${jobsLabel(a.modalName)}.modal.run`,
+            url: jobsUrl(workspace, a.modalName),
             asJobs:
               a.endpoints
                 .filter((e) => e.callAsJob)

@@ -19,6 +19,11 @@ export function jobsLabel(modalName: string): string {
   return `${modalName}-${JOBS_FUNCTION}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }
 
+/** The app's job front door in `workspace` (no path): `https://<workspace>--<app>-jobs-api.modal.run`. */
+export function jobsUrl(workspace: string, modalName: string): string {
+  return `https://${workspace}--${jobsLabel(modalName)}.modal.run`;
+}
+
 /** `ryla-flux` → `ryla-flux-comfyui-fastapi-app`. */
 export function webLabel(modalName: string): string {
   return `${modalName}-${WEB_CLASS}-${WEB_METHOD}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');

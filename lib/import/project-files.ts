@@ -19,13 +19,26 @@ export function wireEntry(
   if (!entry || !existsSync(path.join(root, entry))) return { file: entry ?? '', manual };
   const text = readFileSync(path.join(root, entry), 'utf8');
   if (text.includes(importLine)) return undefined;
-  const marker = new RegExp(`^([ \\t]*)${escapeRegExp(ENTRY_MARKER)}`, 'm');
   const lines = text.split('\n');
   const lastImport = lines.reduce((last, l, i) => (/^import .*;\s*$/.test(l) ? i : last), -1);
-  if (!marker.test(text) || lastImport < 0) return { file: entry, manual };
-  lines.splice(lastImport + 1, 0, importLine);
-  const text2 = lines.join('\n').replace(marker, `$1${fn}(project);\n$1${ENTRY_MARKER}`);
-  return { file: entry, text: text2, added: `${importLine}\n…\n  ${fn}(project);\n` };
+  const called = lastImport < 0 ? undefined : aboveMarker(text, ENTRY_MARKER, (indent) => `${indent}${fn}(project);\n`);
+  if (called === undefined) return { file: entry, manual };
+  const withImport = called.split('\n');
+  withImport.splice(lastImport + 1, 0, importLine);
+  return { file: entry, text: withImport.join('\n'), added: `${importLine}\n…\n  ${fn}(project);\n` };
+}
+
+/**
+ * `text` with `insert(indent)` put just above the line that holds only `marker` (an import line: init
+ * writes one in the entry, import one in each app file), or undefined when no line does. `insert` gets
+ * the marker's indent and returns whole lines, each ending in a newline.
+ */
+export function aboveMarker(text: string, marker: string, insert: (indent: string) => string): string | undefined {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.trim() === marker);
+  if (at < 0) return undefined;
+  lines.splice(at, 0, insert(/^[ \t]*/.exec(lines[at])![0]).replace(/\n$/, ''));
+  return lines.join('\n');
 }
 
 /**
@@ -43,8 +56,4 @@ export function defaultAppId(file: string, workspace = 'my-workspace', project =
   if (id.length <= budget) return id;
   const cut = id.slice(0, budget + 1);
   return (cut.lastIndexOf('-') >= 4 ? cut.slice(0, cut.lastIndexOf('-')) : cut.slice(0, budget)).replace(/-+$/, '');
-}
-
-export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

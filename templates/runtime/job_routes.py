@@ -7,7 +7,8 @@ import asyncio
 import base64
 import json
 
-from jobs import FINAL, PROGRESS_EVERY_SECONDS, problem
+from jobs import FINAL, PROGRESS_EVERY_SECONDS, no_such_job
+from request_files import PROBLEM_JSON
 
 
 def add_job_routes(api, jobs):
@@ -16,11 +17,8 @@ def add_job_routes(api, jobs):
     from fastapi.responses import JSONResponse, Response, StreamingResponse
 
     def not_found(job_id):
-        return JSONResponse(
-            problem(404, "No such job", f"no job {job_id!r} (or it expired long ago)"),
-            status_code=404,
-            media_type="application/problem+json",
-        )
+        status, body = no_such_job(job_id)
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
     @api.get(f"{jobs.prefix}/{{job_id}}")
     def job_status(job_id: str):
@@ -31,7 +29,7 @@ def add_job_routes(api, jobs):
     def job_result(job_id: str, request: Request):
         status, answer = jobs.result(job_id)
         if status != 200:
-            return JSONResponse(answer, status_code=status, media_type="application/problem+json")
+            return JSONResponse(answer, status_code=status, media_type=PROBLEM_JSON)
         if not answer["binary"] or "application/json" in request.headers.get("accept", ""):
             return JSONResponse(answer["json"], headers=answer["headers"])
         body = base64.b64decode(answer["json"]["files"][0]["base64"])
@@ -75,7 +73,7 @@ def submit_response(jobs, path, values, request):
         headers = {"Location": body["urls"]["status"], "Preference-Applied": "respond-async"}
         return JSONResponse(body, status_code=202, headers=headers)
     headers = {"Retry-After": "10"} if status == 429 else {}
-    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
 def prefers_async(request):

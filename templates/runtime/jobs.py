@@ -19,6 +19,8 @@ import threading
 import time
 import uuid
 
+from request_files import problem_body
+
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 FINAL = (SUCCEEDED, FAILED, CANCELLED)
 # A running job is declared failed this long after its endpoint's timeout (its container died with it).
@@ -158,7 +160,7 @@ class Jobs:
                 else url_problem(webhook_url, self.allow_private_webhooks)
             )
             if problem_text:
-                return 422, problem(
+                return problem(
                     422,
                     "Webhook-Url refused",
                     f"Webhook-Url: {problem_text}",
@@ -168,7 +170,7 @@ class Jobs:
             if idempotency_key is not None:
                 seen = self.store.get(f"idempotency:{idempotency_key}")
                 if seen and seen["digest"] != digest:
-                    return 422, problem(
+                    return problem(
                         422,
                         "Idempotency-Key reused",
                         f"the Idempotency-Key {idempotency_key!r} was sent with another request (job {seen['id']}): send a new key for a new request",
@@ -178,7 +180,7 @@ class Jobs:
                     return 200, self.public(record)
             active = self.active()
             if len(active) >= self.max_active:
-                return 429, problem(
+                return problem(
                     429,
                     "Too many jobs",
                     f"this app has {len(active)} jobs queued or running, its limit: retry later",
@@ -227,18 +229,16 @@ class Jobs:
         """(status, result or problem): the synchronous answer of a finished job."""
         record = self.record(job_id)
         if record is None:
-            return 404, problem(404, "No such job", f"no job {job_id!r} (or it expired long ago)")
+            return no_such_job(job_id)
         if record["status"] == FAILED:  # the error the synchronous route would have answered
-            return record["error"]["status"], problem(
-                record["error"]["status"], None, record["error"]["detail"], errors=None
-            )
+            return problem(record["error"]["status"], None, record["error"]["detail"])
         if record["status"] != SUCCEEDED:
-            return 409, problem(
+            return problem(
                 409, "Job not finished", f"job {job_id} is {record['status']}: its result comes once it has succeeded"
             )
         result = self.store.get(f"result:{job_id}")
         if result is None:
-            return 410, problem(
+            return problem(
                 410,
                 "Result expired",
                 f"the result of job {job_id} was kept {self.keep_seconds} s after it finished, and that has passed",
@@ -274,10 +274,13 @@ class Jobs:
 
 
 def problem(status, title, detail, errors=None):
-    """A job route's problem body: the one error shape (request_files.problem_body)."""
-    from request_files import problem_body
+    """(status, body): a job route's refusal in the one error shape (request_files.problem_body); a None
+    title is the status's own."""
+    return status, problem_body(status, detail, errors=errors, title=title)
 
-    return problem_body(status, detail, errors=errors, title=title)
+
+def no_such_job(job_id):
+    return problem(404, "No such job", f"no job {job_id!r} (or it expired long ago)")
 
 
 def run_job(jobs, runner, job_id, path, values):

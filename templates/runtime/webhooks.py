@@ -24,26 +24,42 @@ RETRY_DELAYS_SECONDS = (1, 2, 4, 8, 16)
 ATTEMPT_TIMEOUT_SECONDS = 10
 
 
-def url_problem(url, allow_private=False):
-    """Why a webhook URL cannot be used (https, a host that resolves only to public addresses), or None."""
+class Refused(ValueError):
+    """A webhook URL that cannot be used; its message says why."""
+
+
+def resolve(url, allow_private=False):
+    """(the URL's parts, the address to connect to: None for http) of a usable webhook URL, checked as an
+    https URL input is: every address the host resolves to must be public, unless `allow_private`."""
     try:
         parts = urllib.parse.urlsplit(url)
-        hostname = parts.hostname
-        port = parts.port
+        hostname, port = parts.hostname, parts.port
     except ValueError as e:
-        return f"not a valid URL ({e}): expected https://host/path"
-    schemes = ("https", "http") if allow_private else ("https",)
-    if parts.scheme not in schemes or not hostname:
-        return f"expected an https URL, got {url[:100]!r}"
-    if not allow_private:
-        try:
-            infos = socket.getaddrinfo(hostname, port or 443, type=socket.SOCK_STREAM)
-        except (OSError, ValueError) as e:
-            return f"cannot resolve {hostname[:100]!r}: {e}"
-        for info in infos:
-            address = info[4][0]
-            if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
-                return f"{hostname} resolves to {address}, a private, loopback or reserved address: webhooks go to public https URLs only"
+        raise Refused(f"not a valid URL ({e}): expected https://host/path") from e
+    if parts.scheme not in (("https", "http") if allow_private else ("https",)) or not hostname:
+        raise Refused(f"expected an https URL, got {url[:100]!r}")
+    if parts.scheme == "http":  # local serve with allow_private only
+        return parts, None
+    try:
+        addresses = [info[4][0] for info in socket.getaddrinfo(hostname, port or 443, type=socket.SOCK_STREAM)]
+    except (OSError, ValueError) as e:
+        raise Refused(f"cannot resolve {hostname[:100]!r}: {e}") from e
+    refused = [
+        a for a in addresses if not allow_private and not is_public_address(ipaddress.ip_address(a.split("%")[0]))
+    ]
+    if refused:
+        raise Refused(
+            f"{hostname} resolves to {refused[0]}, a private, loopback or reserved address: webhooks go to public https URLs only"
+        )
+    return parts, addresses[0]
+
+
+def url_problem(url, allow_private=False):
+    """Why a webhook URL cannot be used, or None."""
+    try:
+        resolve(url, allow_private)
+    except Refused as e:
+        return str(e)
     return None
 
 
@@ -80,22 +96,21 @@ def deliver(url, payload, secret, allow_private=False, delays=RETRY_DELAYS_SECON
 
 
 def post(url, body, headers, allow_private):
-    """One attempt: (status, None), or (None, why) when the URL is refused or nothing answered."""
-    problem = url_problem(url, allow_private)
-    if problem:
-        return None, problem
-    parts = urllib.parse.urlsplit(url)
+    """One attempt: (status, None), or (None, why) when the URL is refused or nothing answered. The host is
+    resolved and checked once, and the connection made to the address checked."""
+    try:
+        parts, address = resolve(url, allow_private)
+    except Refused as e:
+        return None, str(e)
     target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     try:
-        if parts.scheme == "http":  # local serve with allow_private only
+        if address is None:
             connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=ATTEMPT_TIMEOUT_SECONDS)
         else:
-            port = parts.port or 443
-            address = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)[0][4][0]
-            if not allow_private and not is_public_address(ipaddress.ip_address(address.split("%")[0])):
-                return None, f"{parts.hostname} resolves to {address}, not a public address"
             context = ssl.create_default_context()
-            connection = PinnedHTTPSConnection(parts.hostname, port, address, context, ATTEMPT_TIMEOUT_SECONDS)
+            connection = PinnedHTTPSConnection(
+                parts.hostname, parts.port or 443, address, context, ATTEMPT_TIMEOUT_SECONDS
+            )
         connection.request("POST", target, body=body, headers=headers)
         status = connection.getresponse().status
         connection.close()
