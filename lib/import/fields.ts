@@ -132,18 +132,12 @@ export function suggestFields(graph: ApiGraph, schemas: SchemaSet): SuggestedFie
     add({ name, type, ...targets(same), default: value, ...bounds(s), description });
   };
   const latents = ids.filter((id) => /^Empty.*Latent/.test(graph[id].class_type));
-  shared('steps', 'steps', samplerish(graph, schemas, ids), 'int', 'Sampling steps');
-  shared('cfg', 'cfg', samplerish(graph, schemas, ids), 'float', 'Classifier-free guidance scale');
+  const sampling = samplerish(graph, schemas, ids);
+  shared('steps', 'steps', sampling, 'int', 'Sampling steps');
+  shared('cfg', 'cfg', sampling, 'float', 'Classifier-free guidance scale');
   shared('width', 'width', latents, 'int', 'Width in pixels');
   shared('height', 'height', latents, 'int', 'Height in pixels');
-  shared(
-    'denoise',
-    'denoise',
-    samplerish(graph, schemas, ids),
-    'float',
-    'How much of the input to redraw (1: all of it)',
-    (v) => v < 1,
-  );
+  shared('denoise', 'denoise', sampling, 'float', 'How much of the input to redraw (1: all of it)', (v) => v < 1);
 
   // One field per uploaded image or video the workflow loads.
   for (const kind of ['image', 'video'] as const) {

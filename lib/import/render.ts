@@ -68,7 +68,7 @@ export function renderEndpointBlock(spec: ImportSpec, skip: ReadonlySet<string>)
 function modelIds(models: readonly ImportedModel[]): string[] {
   const seen = new Map<string, number>();
   return models.map((m) => {
-    const name = m.kind === 'todo' ? m.name : (m.filename ?? (m.kind === 'hf' ? m.file : m.filename));
+    const name = m.kind === 'todo' ? m.name : m.kind === 'hf' ? (m.filename ?? m.file) : m.filename;
     const base = pascalId(name.replace(/^.*\//, '').replace(/\.[A-Za-z0-9]+$/, ''));
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
