@@ -50,10 +50,6 @@ export default function buildRyla(): ModalProject {
     'hf-unpinned-revision',
     'no source gave the commit SHAs of the Hugging Face files (README "Still different from today"): pin each revision from the repo\'s history before the next release',
   );
-  warnings.acknowledge(
-    'node-schemas-version',
-    'the 0.3.75 snapshot plus bin/ryla/nodes/comfyui-0.10.0.json; the real-ComfyUI tier validates all 21 workflows',
-  );
   const shared = {
     models: new Volume(project, 'Models', { name: 'ryla-models', mountPath: '/root/models' }),
     secrets: ['huggingface'],

@@ -4,7 +4,7 @@ import { durationAtMost, durationSchema, type DurationInput, formatDuration } fr
 import { ModelFiles } from '../lib/comfy/model-files';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
-import { closestCoreVersion, coreClassNames, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
+import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
 import { gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
@@ -180,12 +180,13 @@ export interface ComfyAppProps {
    */
   readonly comfyArgs?: string[];
   /**
-   * Node schemas of core classes as this app's ComfyUI version has them, where they differ from the
-   * closest committed snapshot (a class its release added, an option it gained): a JSON file relative to
-   * the project root, or the object inline, in the shape of `CustomNode` `nodeSchemas`. Custom nodes'
-   * entries still win over these.
+   * Node schemas of this app's ComfyUI release, for a release modal-cdk has no snapshot of: a JSON file
+   * relative to the project root, or the object inline. A whole ComfyUI's dump (`modal-cdk schemas dump
+   * --url <its ComfyUI> --core`, which marks it `"core": true` with its `comfyui` release) stands *instead
+   * of* the closest committed snapshot; any other schema file (the shape of `CustomNode` `nodeSchemas`)
+   * corrects the closest snapshot class by class. Custom nodes' entries still win over both.
    * @see https://docs.comfy.org/development/comfyui-server/comms_routes (GET /object_info)
-   * @default - the snapshot's entries as they are
+   * @default - the committed snapshot of the app's comfyVersion, else the closest one (with a note)
    */
   readonly nodeSchemas?: string | SchemaFileInput;
 }
@@ -328,16 +329,6 @@ export class ComfyApp extends Construct {
     this.props = parseProps(comfyAppPropsSchema, props, this.node.path);
     this.modalName = this.props.modalName ?? `${this.project.projectName}-${id}`;
     this.node.addValidation({ validate: () => this.validateApp() });
-    const version = this.props.comfyVersion ?? this.project.comfyVersion;
-    const snapshot = closestCoreVersion(version);
-    if (snapshot !== version) {
-      const overlay = this.props.nodeSchemas === undefined ? '' : ' (with the corrections in its nodeSchemas)';
-      addNote(
-        this,
-        'node-schemas-version',
-        `app ${id}: workflows are checked against the node schemas of ComfyUI ${snapshot}${overlay}, the snapshot closest to its comfyVersion ${version}: a class or option that differs between the two is not caught at synth`,
-      );
-    }
     if (this.props.gpuSnapshot) {
       addWarning(
         this,
@@ -391,15 +382,34 @@ export class ComfyApp extends Construct {
    */
   public get schemas(): SchemaSet {
     if (!this.schemaSet) {
+      const whole = this.wholeDump();
       const packs = [
-        this.coreOverlay(),
+        whole ? undefined : this.coreOverlay(),
         ...this.children({ is: CustomNode.isCustomNode }).map((n) => n.schemas(this.project.root)),
       ]
         .filter((s): s is { pack: PackSchemas } => s !== undefined && 'pack' in s)
         .map((s) => s.pack);
-      this.schemaSet = SchemaSet.for(this.props.comfyVersion ?? this.project.comfyVersion, packs);
+      this.schemaSet = SchemaSet.for(this.comfyVersion, packs, whole);
     }
     return this.schemaSet;
+  }
+
+  /** Which node schemas the app's workflows are checked against (the manifest's `nodeSchemas`). */
+  public get schemaSource(): { comfyVersion: string; source: string } {
+    const given = this.props.nodeSchemas;
+    const file = typeof given === 'string' ? given : '(inline nodeSchemas)';
+    if (this.wholeDump()) return { comfyVersion: this.comfyVersion, source: `whole dump ${file}` };
+    const snapshot = closestCoreVersion(this.comfyVersion);
+    const kind = snapshot === this.comfyVersion ? 'snapshot' : 'closest snapshot';
+    return { comfyVersion: snapshot, source: given === undefined ? kind : `${kind} + ${file}` };
+  }
+
+  /** The app's `nodeSchemas` when it is a whole ComfyUI's dump of the app's release (else undefined). */
+  private wholeDump(): PackSchemas | undefined {
+    const own = this.coreOverlay();
+    return own && 'pack' in own && own.pack.file.core === true && own.pack.file.comfyui === this.comfyVersion
+      ? own.pack
+      : undefined;
   }
 
   /** The app's own `nodeSchemas` (core classes as its ComfyUI version has them), read once. */
@@ -521,6 +531,7 @@ export class ComfyApp extends Construct {
       constraints: p.constraints,
       pythonVersion: p.pythonVersion ?? this.project.pythonVersion,
       comfyVersion: p.comfyVersion ?? this.project.comfyVersion,
+      nodeSchemas: this.schemaSource,
       comfyCliVersion,
       comfyDir: COMFY_DIR,
       comfyPort: COMFY_PORT,
@@ -589,8 +600,9 @@ export class ComfyApp extends Construct {
 
   /** A pack whose schemas list a core class replaces ComfyUI's own entry in this app's checks: a note says so. */
   private noteCoreRedefinitions(): void {
-    const version = closestCoreVersion(this.props.comfyVersion ?? this.project.comfyVersion);
-    const core = coreClassNames(version);
+    const whole = this.wholeDump();
+    const version = whole ? this.comfyVersion : closestCoreVersion(this.comfyVersion);
+    const core = whole ? new Set(Object.keys(whole.file.nodes)) : coreClassNames(version);
     for (const n of this.children({ is: CustomNode.isCustomNode })) {
       const loaded = n.schemas(this.project.root);
       if (!loaded || !('pack' in loaded)) continue;
@@ -604,11 +616,32 @@ export class ComfyApp extends Construct {
     }
   }
 
+  /** A whole dump of another release is an error; a release with no snapshot of its own gets a note. */
+  private checkSchemaSource(): string[] {
+    const own = this.coreOverlay();
+    const file = own && 'pack' in own ? own.pack.file : undefined;
+    if (file?.core === true && file.comfyui !== this.comfyVersion)
+      return [
+        `nodeSchemas: got a whole dump of ComfyUI ${file.comfyui ?? '(no "comfyui" release)'}, expected one of the app's comfyVersion ${this.comfyVersion} — dump the ComfyUI the app runs (modal-cdk schemas dump --url <its URL> --core), or set comfyVersion to the dump's release`,
+      ];
+    const { comfyVersion, source } = this.schemaSource;
+    if (source.startsWith('closest snapshot')) {
+      const overlay = file ? ' (with the corrections in its nodeSchemas)' : '';
+      addNote(
+        this,
+        'node-schemas-version',
+        `app ${this.node.id}: workflows are checked against the node schemas of ComfyUI ${comfyVersion}${overlay}, the snapshot closest to its comfyVersion ${this.comfyVersion} (snapshots: ${coreVersions().join(', ')}): a class or option that differs between the two is not caught at synth — give the app a whole dump of its release as nodeSchemas (modal-cdk schemas dump --url <its ComfyUI> --core)`,
+      );
+    }
+    return [];
+  }
+
   private validateApp(): string[] {
     const problems: string[] = [];
     if (this.endpoints.length === 0) problems.push('the app has no Endpoint: add at least one, or remove the app');
     const overlay = this.coreOverlay();
     if (overlay && 'errors' in overlay) problems.push(...overlay.errors);
+    problems.push(...this.checkSchemaSource());
     const secret = this.huggingfaceSecret;
     for (const model of this.children({ is: HfModel.isHfModel })) {
       if (model.gated && !secret) {

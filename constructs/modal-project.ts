@@ -50,7 +50,11 @@ export interface ModalProjectProps {
   readonly root?: string;
   /**
    * ComfyUI release every app installs unless it sets its own (custom nodes often need a specific one).
-   * @default "0.3.75" - the release whose node schemas synth has (lib/comfy/object-info/), so its checks are exact
+   * A release with a committed node-schema snapshot (0.3.67, 0.3.71, 0.3.75, 0.10.0, 0.28.2) is checked
+   * exactly; another is checked against the closest snapshot (a note says so) unless the app gives a
+   * whole-ComfyUI dump as its `nodeSchemas` (`modal-cdk schemas dump --core`).
+   * @see https://github.com/comfyanonymous/ComfyUI/releases
+   * @default "0.28.2" - the newest release whose node schemas synth has (lib/comfy/object-info/)
    */
   readonly comfyVersion?: string;
   /**

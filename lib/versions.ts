@@ -4,5 +4,5 @@
  */
 export const MODAL_CLI_VERSION = '1.6.4';
 export const NODE_VERSION = '20';
-/** The ComfyUI release a project runs unless it says otherwise (ModalProject comfyVersion): the one whose node schemas synth has. */
-export const DEFAULT_COMFY_VERSION = '0.3.75';
+/** The ComfyUI release a project runs unless it says otherwise (ModalProject comfyVersion, init, import): the newest whose node schemas synth has. */
+export const DEFAULT_COMFY_VERSION = '0.28.2';

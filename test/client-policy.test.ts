@@ -144,7 +144,8 @@ describe('client-policy.yaml', () => {
       expect(ms['/flux']).toBe(180_000);
       expect(ms['/sdxl-instantid']).toBe(420_000);
       expect(ms['/wan2.6-r2v']).toBe(600_000);
-      // RYLA has read its warnings (public endpoints, rule 4, the node-schema version) and acknowledged them.
+      // RYLA has read its warnings (public endpoints, rule 4, …) and acknowledged them; each app is checked
+      // against its own ComfyUI release, so no node-schemas-version note is left to acknowledge.
       expect(result.warnings).toEqual([]);
       const project = buildRyla();
       const acknowledged = project.node.metadata
@@ -157,7 +158,6 @@ describe('client-policy.yaml', () => {
         'smoke-request',
         'gpu-unmeasured',
         'hf-unpinned-revision',
-        'node-schemas-version',
       ]);
     });
 

@@ -80,7 +80,7 @@ describe('synth checks workflows against ComfyUI node schemas', () => {
 
   test('an unknown class_type, with the closest known names', () => {
     expect(problems(sd({ '2': { class_type: 'CLIPTextEncod', inputs: { text: 'a', clip: ['1', 1] } } }))).toEqual([
-      '[test/a/E] workflow g.json node 2 (CLIPTextEncod): got class_type "CLIPTextEncod", expected a node class of ComfyUI 0.3.75 or of the app\'s custom nodes (closest: CLIPTextEncode, CLIPTextEncodeSD3, CLIPTextEncodeFlux) — fix the spelling, or add the CustomNode that provides it with its node schemas',
+      '[test/a/E] workflow g.json node 2 (CLIPTextEncod): got class_type "CLIPTextEncod", expected a node class of ComfyUI 0.28.2 or of the app\'s custom nodes (closest: CLIPTextEncode, CLIPTextEncodeSD3, CLIPTextEncodeFlux) — fix the spelling, or add the CustomNode that provides it with its node schemas',
     ]);
   });
 
@@ -155,7 +155,7 @@ describe('synth checks workflows against ComfyUI node schemas', () => {
         new HfModel(app, 'Up', { repo: 'acme/u', file: 'u.pth', target: 'upscale_model', sizeGb: 1 });
       }),
     ).toEqual([
-      '[test/a/Typo] target: got "checkpoint", expected a models folder that ComfyUI 0.3.75 or the app\'s custom nodes know (closest: checkpoints, controlnet, clip) — fix the spelling, or declare the folder in the custom node\'s nodeSchemas (modelFolders)',
+      '[test/a/Typo] target: got "checkpoint", expected a models folder that ComfyUI 0.28.2 or the app\'s custom nodes know (closest: checkpoints, controlnet, detection) — fix the spelling, or declare the folder in the custom node\'s nodeSchemas (modelFolders)',
       expect.stringMatching(
         /^\[test\/a\/Up\] target: got "upscale_model", expected a models folder .*\(closest: upscale_models,/,
       ),
@@ -402,6 +402,20 @@ describe('synth checks workflows against ComfyUI node schemas', () => {
     ]);
   });
 
+  test('each snapshot release is checked exactly: the same workflow is refused where its release lacks a class', () => {
+    // SaveImageAdvanced is new in 0.28.2 (not in 0.10.0): an app is checked against exactly its own release.
+    for (const [version, known] of [
+      ['0.28.2', true],
+      ['0.10.0', false],
+    ] as const) {
+      const project = testProject();
+      const app = new ComfyApp(project, 'a', { gpu: 'L40S', comfyVersion: version });
+      expect(app.schemaSource).toEqual({ comfyVersion: version, source: 'snapshot' });
+      const found = app.schemas.get('SaveImageAdvanced') !== undefined;
+      expect([version, found]).toEqual([version, known]);
+    }
+  });
+
   test('an app whose ComfyUI version has no snapshot of its own gets one note naming both versions', () => {
     const project = testProject();
     const app = new ComfyApp(project, 'old', { gpu: 'L40S', comfyVersion: '0.3.60' });
@@ -413,7 +427,7 @@ describe('synth checks workflows against ComfyUI node schemas', () => {
         note: true,
         id: 'node-schemas-version',
         message:
-          'app old: workflows are checked against the node schemas of ComfyUI 0.3.75, the snapshot closest to its comfyVersion 0.3.60: a class or option that differs between the two is not caught at synth',
+          'app old: workflows are checked against the node schemas of ComfyUI 0.3.67, the snapshot closest to its comfyVersion 0.3.60 (snapshots: 0.3.67, 0.3.71, 0.3.75, 0.10.0, 0.28.2): a class or option that differs between the two is not caught at synth — give the app a whole dump of its release as nodeSchemas (modal-cdk schemas dump --url <its ComfyUI> --core)',
       },
     ]);
   });

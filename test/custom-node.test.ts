@@ -131,7 +131,7 @@ describe('CustomNode nodeSchemas are checked as files', () => {
         id: 'core-class-redefined',
         note: true,
         message:
-          "nodeSchemas (inline) ImageInvert: redefines the core class ImageInvert of ComfyUI 0.3.75: its entry replaces the core one in this app's checks (as a pack that re-registers a class replaces ComfyUI's own) — keep it only if the pack really changes ImageInvert",
+          "nodeSchemas (inline) ImageInvert: redefines the core class ImageInvert of ComfyUI 0.28.2: its entry replaces the core one in this app's checks (as a pack that re-registers a class replaces ComfyUI's own) — keep it only if the pack really changes ImageInvert",
       },
     ]);
   });

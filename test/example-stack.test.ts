@@ -110,7 +110,7 @@ describe('the example stack (bin/example.ts)', () => {
     ]);
     expect(upscale.customNodes.map((n) => n.commit)).toEqual(['4490bd1f482e026674543386bb2a4d176da245b9']);
     expect(upscale.comfyVersion).toBe('0.3.71');
-    expect(flux.comfyVersion).toBe('0.3.75');
+    expect(flux.comfyVersion).toBe('0.28.2');
   });
 
   test('the image layers are in cache-friendly order: the import gate after the models, local files last', () => {

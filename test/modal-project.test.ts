@@ -7,7 +7,7 @@ describe('ModalProject', () => {
     const project = testProject();
     expect(project.projectName).toBe('test');
     expect(project.environment).toBe('main');
-    expect(project.comfyVersion).toBe('0.3.75');
+    expect(project.comfyVersion).toBe('0.28.2');
     expect(project.pythonVersion).toBe('3.11');
     expect(project.requiresProxyAuth).toBe(true);
   });

@@ -1,14 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CustomNode } from '../constructs';
-import { demoStack, ROOT, runCliIn, tempDir } from './helpers';
+import { coreFile } from '../lib/comfy/schema-set';
+import { demoStack, problemsOf, ROOT, runCliIn, tempDir } from './helpers';
 
 const SHA = '4490bd1f482e026674543386bb2a4d176da245b9';
 
 /** What `curl http://127.0.0.1:8188/object_info` gives on a server with the InstantID pack: core + its classes. */
-function rawObjectInfo(): string {
+function rawObjectInfo(version = '0.28.2'): string {
   const file = path.join(tempDir(), 'object_info.json');
-  const core = JSON.parse(readFileSync(path.join(ROOT, 'lib/comfy/object-info/comfyui-0.3.75.json'), 'utf8')).nodes;
+  const core = coreFile(version).nodes;
   const pack = JSON.parse(readFileSync(path.join(ROOT, 'bin/ryla/nodes/instantid.json'), 'utf8')).nodes;
   writeFileSync(file, JSON.stringify({ ...core, ...pack }));
   return file;
@@ -29,7 +30,7 @@ describe('node schemas as users have them: a raw /object_info response', () => {
         note: true,
         path: 'test/demo/InstantId',
         message: expect.stringMatching(
-          /^nodeSchemas .*object_info\.json is a raw \/object_info dump: took its 3 classes that ComfyUI 0\.3\.75 does not have, left out \d{3} core ones$/,
+          /^nodeSchemas .*object_info\.json is a raw \/object_info dump: took its 3 classes that ComfyUI 0\.28\.2 does not have, left out \d{3} core ones$/,
         ),
       }),
     ]);
@@ -52,7 +53,7 @@ describe('node schemas as users have them: a raw /object_info response', () => {
       'check',
       workflow,
       '--custom-nodes',
-      rawObjectInfo(),
+      rawObjectInfo('0.3.75'),
       '--comfy-version',
       '0.3.75',
     ]);
@@ -66,7 +67,7 @@ describe('node schemas as users have them: a raw /object_info response', () => {
 describe('modal-cdk schemas dump', () => {
   test('writes the custom-node classes of a running ComfyUI, their model folders and inputs, from its own routes', async () => {
     const { createServer } = await import('node:http');
-    const core = JSON.parse(readFileSync(path.join(ROOT, 'lib/comfy/object-info/comfyui-0.3.75.json'), 'utf8')).nodes;
+    const core = coreFile('0.3.75').nodes;
     const objectInfo = {
       EmptyImage: core.EmptyImage,
       FaceLoader: {
@@ -122,6 +123,81 @@ describe('modal-cdk schemas dump', () => {
     );
     expect((await runCliIn(ROOT, ['schemas'])).err).toContain(
       'expected a sub-command, dump, before the options, got nothing',
+    );
+  });
+});
+
+describe('a ComfyUI release without a snapshot: a whole dump (schemas dump --core) as the app nodeSchemas', () => {
+  /** A ComfyUI "0.45.2": 0.28.2's classes, with EmptyImage's width capped at 32 (so a check can tell it apart). */
+  async function serveRelease(release: string) {
+    const { createServer } = await import('node:http');
+    const nodes = structuredClone(coreFile('0.28.2').nodes) as Record<
+      string,
+      { input: { required: Record<string, unknown[]> } }
+    >;
+    (nodes.EmptyImage.input.required.width[1] as { max: number }).max = 32;
+    (nodes.CheckpointLoaderSimple.input.required.ckpt_name[0] as string[]).push('tiny.safetensors');
+    const routes: Record<string, unknown> = {
+      '/object_info': nodes,
+      '/system_stats': { system: { comfyui_version: release } },
+      '/models': ['checkpoints'],
+      '/models/checkpoints': ['tiny.safetensors'],
+      '/node_replacements': { ImageBatch: [{ new_node_id: 'BatchImagesNode', old_node_id: 'ImageBatch' }] },
+    };
+    const server = createServer((req, res) => {
+      const body = routes[req.url!];
+      res
+        .writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(body ?? {}));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+  }
+
+  test('the dump is written whole, marked core with its release, and the app is checked against it instead of the closest snapshot', async () => {
+    const { url, server } = await serveRelease('0.45.2');
+    const file = path.join(tempDir(), 'comfyui-0.45.2.json');
+    try {
+      const result = await runCliIn(ROOT, ['schemas', 'dump', '--url', url, '--core', '--out', file]);
+      expect([result.code, result.err, result.out]).toEqual([
+        0,
+        '',
+        `Wrote 807 class(es) of ComfyUI 0.45.2 of ${url} to ${file}.\n`,
+      ]);
+    } finally {
+      server.close();
+    }
+    const dumped = JSON.parse(readFileSync(file, 'utf8'));
+    expect([dumped.comfyui, dumped.core, Object.keys(dumped.nodeReplacements)]).toEqual([
+      '0.45.2',
+      true,
+      ['ImageBatch'],
+    ]);
+    expect(dumped.modelInputs.CheckpointLoaderSimple).toEqual({ ckpt_name: 'checkpoints' });
+    expect(dumped.nodes.CheckpointLoaderSimple.input.required.ckpt_name[0]).toEqual([]);
+
+    // Without the dump: the closest snapshot (0.28.2), with a note; EmptyImage width 64 passes there.
+    const closest = demoStack({ app: { comfyVersion: '0.45.2' } });
+    const plain = closest.project.synth();
+    expect(plain.warnings.filter((w) => w.id === 'node-schemas-version').map((w) => w.message)).toEqual([
+      expect.stringContaining(
+        'checked against the node schemas of ComfyUI 0.28.2, the snapshot closest to its comfyVersion 0.45.2',
+      ),
+    ]);
+    expect(closest.app.schemaSource).toEqual({ comfyVersion: '0.28.2', source: 'closest snapshot' });
+
+    // With it: the dump's own entries (width ≤ 32), no note, and the manifest says so.
+    const { project, app } = demoStack({ app: { comfyVersion: '0.45.2', nodeSchemas: file } });
+    expect(app.schemas.get('EmptyImage')?.byName.get('width')?.max).toBe(32);
+    expect(problemsOf(() => project.synth()).join('\n')).toMatch(
+      /workflows\/tiny\.json node 1 \(EmptyImage\) input width: field 'width' has max 4096, expected at most 32 \(ComfyUI's max\)/,
+    );
+    expect(app.schemaSource).toEqual({ comfyVersion: '0.45.2', source: `whole dump ${file}` });
+
+    // A dump of another release than the app runs is refused, naming both.
+    const other = demoStack({ app: { comfyVersion: '0.46.0', nodeSchemas: file } });
+    expect(problemsOf(() => other.project.synth())).toContain(
+      `[test/demo] nodeSchemas: got a whole dump of ComfyUI 0.45.2, expected one of the app's comfyVersion 0.46.0 — dump the ComfyUI the app runs (modal-cdk schemas dump --url <its URL> --core), or set comfyVersion to the dump's release`,
     );
   });
 });

@@ -4,7 +4,7 @@
  */
 import { ComfyApp, Endpoint, HfModel, type ModalProject, Workflow } from '../../constructs';
 import { type Inputs, sampling, seed } from './fields';
-import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, type RylaShared } from './shared';
+import { COMFY_NEW, type RylaShared } from './shared';
 
 const sourceImage: Inputs = {
   source_image: { type: 'image', node: '1', input: 'image', description: 'The image to edit: a data URL or base64' },
@@ -16,7 +16,6 @@ export function addQwenEditApp(project: ModalProject, shared: RylaShared): Comfy
     // Memory snapshot: core nodes only, which import without touching CUDA (the snapshot phase has no GPU).
     memorySnapshot: true,
     comfyVersion: COMFY_NEW,
-    nodeSchemas: COMFY_NEW_NODE_SCHEMAS,
     volumes: [shared.models],
     secrets: shared.secrets,
   });

@@ -14,7 +14,7 @@ import {
 } from '../../constructs';
 import type { EndpointInput } from '../../constructs';
 import { type Inputs, lora, negativePrompt, prompt, QWEN_DEFAULT_NEGATIVE, sampling, seed, size } from './fields';
-import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, type RylaShared } from './shared';
+import { COMFY_NEW, type RylaShared } from './shared';
 
 /** Qwen-Image's supported sizes by aspect ratio; a valid `aspect_ratio` overrides width and height (as today). */
 const ASPECT_RATIOS: Record<string, [number, number]> = {
@@ -66,7 +66,6 @@ export function addQwenImageApp(project: ModalProject, shared: RylaShared): Comf
     // when imported would fail there, or keep the CPU after a restore; their source is not installable here to
     // check (shared/data/comfyui/README.md), so this app starts cold until a GPU run shows they do not.
     comfyVersion: COMFY_NEW,
-    nodeSchemas: COMFY_NEW_NODE_SCHEMAS,
     volumes: [shared.models],
     secrets: shared.secrets,
     // What ReActor's requirements leave open (">=" or no version): its face stack pinned as instantid's, and

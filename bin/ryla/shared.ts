@@ -3,11 +3,6 @@ import { type ComfyApp, HfModel, type Volume } from '../../constructs';
 
 /** The ComfyUI release of the apps that need Z-Image, Qwen-Edit 2511 and Wan 2.2 nodes (reference/models.md §1.4). */
 export const COMFY_NEW = '0.10.0';
-/**
- * Where ComfyUI 0.10.0's node schemas differ from the 0.3.75 snapshot synth checks against (ComfyApp
- * nodeSchemas): each entry says its source.
- */
-export const COMFY_NEW_NODE_SCHEMAS = 'bin/ryla/nodes/comfyui-0.10.0.json';
 
 export interface RylaShared {
   /** `ryla-models` at `/root/models`: trained and uploaded LoRAs. */

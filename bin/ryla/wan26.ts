@@ -5,7 +5,7 @@
  */
 import { ComfyApp, Endpoint, HfModel, type ModalProject, VolumeModel, Workflow } from '../../constructs';
 import { type Inputs, lora, negativePrompt, prompt, seed, size, steps } from './fields';
-import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, type RylaShared } from './shared';
+import { COMFY_NEW, type RylaShared } from './shared';
 
 /** Frames, steps, cfg and fps; the API client sends `num_frames`, today's server read `length`. */
 function video(latent: string, samplers: string[], save: string): Inputs {
@@ -41,7 +41,6 @@ export function addWanApp(project: ModalProject, shared: RylaShared): ComfyApp {
     // Memory snapshot: core nodes only, which import without touching CUDA (the snapshot phase has no GPU).
     memorySnapshot: true,
     comfyVersion: COMFY_NEW,
-    nodeSchemas: COMFY_NEW_NODE_SCHEMAS,
     volumes: [shared.models],
     secrets: shared.secrets,
   });

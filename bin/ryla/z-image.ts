@@ -15,7 +15,7 @@ import {
 } from '../../constructs';
 import type { EndpointInput } from '../../constructs';
 import { lora, negativePrompt, prompt, seed, size, steps } from './fields';
-import { COMFY_NEW, COMFY_NEW_NODE_SCHEMAS, type RylaShared } from './shared';
+import { COMFY_NEW, type RylaShared } from './shared';
 
 /**
  * Today's clients send cfg 0 (the diffusers pipeline's "no guidance"); in ComfyUI no guidance is cfg 1, and
@@ -41,7 +41,6 @@ export function addZImageApp(project: ModalProject, shared: RylaShared): ComfyAp
     // when imported would fail there, or keep the CPU after a restore; their source is not installable here to
     // check (shared/data/comfyui/README.md), so this app starts cold until a GPU run shows they do not.
     comfyVersion: COMFY_NEW,
-    nodeSchemas: COMFY_NEW_NODE_SCHEMAS,
     volumes: [shared.models],
     secrets: shared.secrets,
   });

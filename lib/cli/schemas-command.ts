@@ -4,7 +4,7 @@ import { stableJson } from '../synth/json';
 import { parseCommandArgs, subcommandProblem } from './args';
 import { reportUsage } from './report';
 
-export const SCHEMAS_HELP = `Usage: modal-cdk schemas dump --url <ComfyUI URL> [--out <file.json>]
+export const SCHEMAS_HELP = `Usage: modal-cdk schemas dump --url <ComfyUI URL> [--core] [--out <file.json>]
 
 Writes the node schemas of a running ComfyUI's custom nodes in the shape CustomNode nodeSchemas and
 \`workflow check --custom-nodes\` take: its /object_info entries of the classes that are not core in its
@@ -14,8 +14,16 @@ where the server has it: \`modelFolders\` (the model folders of /models that cor
 list is emptied, since synth lists the app's own models). A raw /object_info dump
 (\`curl <URL>/object_info > object_info.json\`) is taken as it is, too.
 
+With --core, it writes the whole /object_info instead (core and custom classes, every model folder and
+model input, /node_replacements where the server has it), marked \`"core": true\` with the server's
+release: for a ComfyUI release modal-cdk has no snapshot of, give it to the app as
+\`ComfyApp({ comfyVersion: '<that release>', nodeSchemas: '<the file>' })\` and synth checks the app against
+it instead of the closest snapshot. Releases with a snapshot: \${coreVersions().join(', ')}.
+
 Options:
       --url <url>      The ComfyUI server, e.g. http://127.0.0.1:8188 (required)
+      --core           The whole ComfyUI (core classes too), for an app's nodeSchemas (default: only
+                       the classes that are not core, for a CustomNode's nodeSchemas)
       --out <file>     Write the file there (default: print it)
   -h, --help           Show this help
 
@@ -29,11 +37,16 @@ export async function schemasCommand(argv: string[], out: Out, err: Out): Promis
   const [sub, ...rest] = argv;
   const wrong = subcommandProblem(argv, ['dump']);
   if (wrong) return reportUsage(err, 'schemas', wrong);
-  let values: { url?: string; out?: string; help?: boolean };
+  let values: { url?: string; out?: string; core?: boolean; help?: boolean };
   try {
     ({ values } = parseCommandArgs({
       args: sub === 'dump' ? rest : argv,
-      options: { url: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        url: { type: 'string' },
+        out: { type: 'string' },
+        core: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -53,7 +66,7 @@ export async function schemasCommand(argv: string[], out: Out, err: Out): Promis
   }
   let file: Record<string, unknown>;
   try {
-    file = await dumpSchemas(url);
+    file = await dumpSchemas(url, values.core === true);
   } catch (e) {
     err.write(`modal-cdk schemas dump: could not read ${url}: ${(e as Error).message} — is ComfyUI running there?\n`);
     return 1;
@@ -62,7 +75,8 @@ export async function schemasCommand(argv: string[], out: Out, err: Out): Promis
   if (values.out) {
     writeFileSync(values.out, text);
     const count = Object.keys(file.nodes as object).length;
-    out.write(`Wrote ${count} custom-node class(es) of ${url} to ${values.out}.\n`);
+    const what = values.core ? `class(es) of ComfyUI ${file.comfyui}` : 'custom-node class(es)';
+    out.write(`Wrote ${count} ${what} of ${url} to ${values.out}.\n`);
   } else {
     out.write(text);
   }
@@ -75,13 +89,21 @@ async function getJson(url: string): Promise<unknown> {
   return response.json();
 }
 
-/** The schema file of the server's custom nodes: classes not in the core snapshot, their folders and model inputs. */
-export async function dumpSchemas(url: string): Promise<Record<string, unknown>> {
+/**
+ * The schema file of the server's custom nodes: classes not in the core snapshot, their folders and model
+ * inputs. `whole`: every class, folder and model input, marked as a whole ComfyUI of the served release.
+ */
+export async function dumpSchemas(url: string, whole = false): Promise<Record<string, unknown>> {
   const objectInfo = (await getJson(`${url}/object_info`)) as Record<string, Entry>;
   const stats = (await getJson(`${url}/system_stats`).catch(() => ({}))) as { system?: { comfyui_version?: string } };
   const served = stats.system?.comfyui_version;
-  const version = served && /^\d+\.\d+\.\d+$/.test(served) ? closestCoreVersion(served) : coreVersions().at(-1)!;
-  const coreClasses = coreClassNames(version);
+  const release = served && /^\d+\.\d+\.\d+$/.test(served) ? served : undefined;
+  if (whole && !release)
+    throw new Error(
+      `its /system_stats gave no ComfyUI release x.y.z (got ${JSON.stringify(served ?? null)}), which a whole dump must record`,
+    );
+  const version = release ? closestCoreVersion(release) : coreVersions().at(-1)!;
+  const coreClasses = whole ? new Set<string>() : coreClassNames(version);
   const nodes = Object.fromEntries(Object.entries(objectInfo).filter(([name]) => !coreClasses.has(name)));
   // Model folders: /models and /models/<folder> (ComfyUI's own routes); a server without them gives none.
   const folders = ((await getJson(`${url}/models`).catch(() => [])) as unknown[]).filter(
@@ -95,9 +117,20 @@ export async function dumpSchemas(url: string): Promise<Record<string, unknown>>
       listed.filter((f): f is string => typeof f === 'string'),
     );
   }
-  const coreFolders = new Set(Object.keys(coreFile(version).modelFolders));
-  const modelFolders = Object.fromEntries(folders.filter((f) => !coreFolders.has(f)).map((f) => [f, [f]]));
-  const modelInputs: Record<string, Record<string, string>> = {};
+  const snapshot = coreFile(version);
+  const coreFolders = new Set(Object.keys(snapshot.modelFolders));
+  const modelFolders = Object.fromEntries(
+    folders
+      .filter((f) => whole || !coreFolders.has(f))
+      .map((f) => [f, whole ? (snapshot.modelFolders[f] ?? [f]) : [f]]),
+  );
+  const modelInputs: Record<string, Record<string, string | string[]>> = {};
+  // A core loader whose folder holds no file lists nothing to match: the closest snapshot knows its folder.
+  if (whole)
+    for (const [cls, inputs] of Object.entries(snapshot.modelInputs))
+      for (const [input, folder] of Object.entries(inputs))
+        if (nodes[cls]?.input?.required?.[input] ?? nodes[cls]?.input?.optional?.[input])
+          modelInputs[cls] = { ...modelInputs[cls], [input]: folder };
   for (const [cls, entry] of Object.entries(nodes)) {
     for (const group of ['required', 'optional'] as const) {
       for (const [input, spec] of Object.entries(entry.input?.[group] ?? {})) {
@@ -111,6 +144,23 @@ export async function dumpSchemas(url: string): Promise<Record<string, unknown>>
         emptyCombo(spec);
       }
     }
+  }
+  if (whole) {
+    for (const [cls, inputs] of Object.entries(modelInputs))
+      for (const input of Object.keys(inputs)) {
+        const spec = nodes[cls].input?.required?.[input] ?? nodes[cls].input?.optional?.[input];
+        if (comboOptions(spec)) emptyCombo(spec);
+      }
+    const replacements = await getJson(`${url}/node_replacements`).catch(() => undefined);
+    return {
+      comfyui: release,
+      core: true,
+      source: `modal-cdk schemas dump --core of ${url} (ComfyUI ${release}: every class, core and custom)`,
+      modelFolders,
+      modelInputs,
+      ...(replacements && typeof replacements === 'object' ? { nodeReplacements: replacements } : {}),
+      nodes,
+    };
   }
   return {
     source: `modal-cdk schemas dump of ${url} (ComfyUI ${served ?? 'version unknown'}; classes not in the core snapshot of ${version})`,

@@ -5,6 +5,7 @@ import { type ApiGraph, checkGraph, isApiGraph } from '../comfy/graph-check';
 import { loadSchemaFile } from '../comfy/schema-file';
 import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, SchemaSet } from '../comfy/schema-set';
 import { convertUiWorkflow, isUiWorkflow } from '../comfy/ui-convert';
+import { DEFAULT_COMFY_VERSION } from '../versions';
 import { reportUsage } from './report';
 
 export const WORKFLOW_HELP = `Usage: modal-cdk workflow <convert|check> <file.json> [options]
@@ -25,8 +26,10 @@ Options:
       --custom-nodes <schemas.json>  Node schemas of a custom-node pack, as a CustomNode's nodeSchemas
                                      file ({ "nodes": { "<class>": <its /object_info entry> }, ... });
                                      repeat for several packs
-      --comfy-version <x.y.z>        The ComfyUI release to check against: the closest committed
-                                     snapshot is used (default: the newest, ${coreVersions().at(-1)})
+      --comfy-version <x.y.z>        The ComfyUI release to check against (default: ${DEFAULT_COMFY_VERSION},
+                                     the default of new projects). Releases with node schemas:
+                                     ${coreVersions().join(', ')}; another release is checked
+                                     against the closest of them, with a note
   -h, --help                         Show this help
 
 Exit codes: 0 success, 1 problems found (one per line on stderr), 2 usage error.
@@ -69,12 +72,12 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
       'workflow',
       `expected one workflow file, got ${file === undefined ? 'none' : positionals.slice(1).length}`,
     );
-  const version = values['comfy-version'] ?? coreVersions().at(-1)!;
+  const version = values['comfy-version'] ?? DEFAULT_COMFY_VERSION;
   if (!/^\d+\.\d+\.\d+$/.test(version))
     return reportUsage(
       err,
       'workflow',
-      `--comfy-version: got ${JSON.stringify(version)}, expected a release such as "0.3.75"`,
+      `--comfy-version: got ${JSON.stringify(version)}, expected a release x.y.z; node schemas exist for ${coreVersions().join(', ')}`,
     );
 
   const problems: string[] = [];
@@ -101,7 +104,7 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
   const schemas = SchemaSet.for(version, packs);
   if (closestCoreVersion(version) !== version)
     err.write(
-      `modal-cdk workflow: note: checking against the node schemas of ComfyUI ${schemas.coreVersion}, the snapshot closest to ${version}\n`,
+      `modal-cdk workflow: note: no node schemas of ComfyUI ${version} (known: ${coreVersions().join(', ')}): checking against ${schemas.coreVersion}, the closest\n`,
     );
   const name = path.basename(file);
   let graph: ApiGraph;

@@ -181,6 +181,11 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
         standing: manifest.apps.map((a) =>
           standingRow(a.id, a.minContainers, a.bufferContainers, a.warmSchedule.length, a.standingCost),
         ),
+        releases: manifest.apps.map((a) => ({
+          app: a.id,
+          comfyVersion: a.comfyVersion,
+          schemas: `${a.nodeSchemas.source} of ${a.nodeSchemas.comfyVersion}`,
+        })),
       }),
     ],
     [

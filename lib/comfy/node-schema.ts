@@ -29,8 +29,15 @@ const folderList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)
 
 /** A schema file: a core snapshot, or the classes a custom-node pack provides. */
 export const schemaFileSchema = z.strictObject({
-  /** The ComfyUI release a core snapshot was dumped from. */
+  /** The ComfyUI release a core snapshot or a whole dump was dumped from. */
   comfyui: z.string().optional(),
+  /**
+   * The file is a whole ComfyUI's `/object_info`, core classes included (`modal-cdk schemas dump --core`):
+   * as a ComfyApp's `nodeSchemas` it stands instead of the committed snapshot.
+   */
+  core: z.boolean().optional(),
+  /** `GET /node_replacements` of that ComfyUI: old class → the classes `/prompt` runs instead (≥ 0.11 or so). */
+  nodeReplacements: z.record(z.string(), z.array(z.looseObject({}))).optional(),
   /** Where the entries come from (a note for people). */
   source: z.string().optional(),
   /** Modules of the dumped server that failed to import, so their classes are missing (a note for people). */

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PACKAGE_FILES } from '../package-files';
-import { type NodeClass, readNodeClass, type SchemaFile } from './node-schema';
+import { type NodeClass, type NodeEntry, readNodeClass, type SchemaFile } from './node-schema';
 
 /** The committed core snapshots, one per ComfyUI release the tests can run (test/comfyui/dump_object_info.py). */
 export const CORE_SNAPSHOT_DIR = path.join(PACKAGE_FILES, 'lib', 'comfy', 'object-info');
@@ -48,15 +48,28 @@ export function coreClassNames(comfyVersion: string): ReadonlySet<string> {
   return new Set(SchemaSet.for(comfyVersion).classNames());
 }
 
-/** The core snapshot of a ComfyUI release that has one (its classes, model folders and inputs). */
+let pool: Record<string, NodeEntry> | undefined;
+
+/**
+ * The core snapshot of a ComfyUI release that has one (its classes, model folders and inputs). A snapshot
+ * file names each class's entry by id in `entries.json`, the pool every release shares (most classes are
+ * unchanged between releases; test/comfyui/dump_object_info.py writes both).
+ */
 export function coreFile(version: string): SchemaFile {
   coreVersions();
   let file = snapshots!.get(version);
   if (!file) {
     // Our own committed data, dumped by a script: read without re-validating 500 entries on every synth.
-    const raw = JSON.parse(readFileSync(path.join(CORE_SNAPSHOT_DIR, `comfyui-${version}.json`), 'utf8'));
-    file = { modelFolders: {}, modelInputs: {}, uploadInputs: {}, acceptedTypes: {}, ...raw } as SchemaFile;
-    for (const entry of Object.values(file.nodes)) entry.output_node = entry.output_node === true;
+    const read = (name: string) => JSON.parse(readFileSync(path.join(CORE_SNAPSHOT_DIR, name), 'utf8'));
+    pool ??= read('entries.json') as Record<string, NodeEntry>;
+    const raw = read(`comfyui-${version}.json`) as Partial<SchemaFile> & { nodes: Record<string, string> };
+    const nodes: Record<string, NodeEntry> = {};
+    for (const [name, id] of Object.entries(raw.nodes)) {
+      const entry = pool[id];
+      entry.output_node = entry.output_node === true;
+      nodes[name] = entry;
+    }
+    file = { modelFolders: {}, modelInputs: {}, uploadInputs: {}, acceptedTypes: {}, ...raw, nodes };
     snapshots!.set(version, file);
   }
   return file;
@@ -68,8 +81,12 @@ export function coreFile(version: string): SchemaFile {
  * core combo does).
  */
 export class SchemaSet {
-  /** The set for a ComfyUI version plus packs; sets without packs are shared. */
-  public static for(comfyVersion: string, packs: readonly PackSchemas[] = []): SchemaSet {
+  /**
+   * The set for a ComfyUI version plus packs; sets without packs are shared. `whole`: a whole ComfyUI's
+   * `/object_info` (`modal-cdk schemas dump --core`) that stands instead of the committed snapshot.
+   */
+  public static for(comfyVersion: string, packs: readonly PackSchemas[] = [], whole?: PackSchemas): SchemaSet {
+    if (whole) return new SchemaSet(whole.file.comfyui ?? comfyVersion, packs, whole.file);
     const version = closestCoreVersion(comfyVersion);
     if (packs.length > 0) return new SchemaSet(version, packs);
     let set = coreSets.get(version);
@@ -80,7 +97,7 @@ export class SchemaSet {
     return set;
   }
 
-  /** The core snapshot's ComfyUI version. */
+  /** The ComfyUI version of the core classes (the snapshot's, or the whole dump's). */
   public readonly coreVersion: string;
   /** Model folder name → its directories under `models/`. */
   public readonly modelFolders: ReadonlyMap<string, readonly string[]>;
@@ -89,9 +106,9 @@ export class SchemaSet {
   private readonly classes = new Map<string, NodeClass | null>();
   private names: string[] | undefined;
 
-  private constructor(coreVersion: string, packs: readonly PackSchemas[]) {
+  private constructor(coreVersion: string, packs: readonly PackSchemas[], core?: SchemaFile) {
     this.coreVersion = coreVersion;
-    this.core = coreFile(coreVersion);
+    this.core = core ?? coreFile(coreVersion);
     this.packs = packs;
     const folders = new Map<string, string[]>(Object.entries(this.core.modelFolders));
     for (const pack of packs)

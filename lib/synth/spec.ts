@@ -290,6 +290,12 @@ export const appSpecSchema = z.strictObject({
   constraints: z.array(z.string()),
   pythonVersion: z.string(),
   comfyVersion: z.string(),
+  /**
+   * The node schemas synth checked the app's workflows against: the ComfyUI release of their core classes
+   * and where they came from (`snapshot`: the committed snapshot of exactly that release; `closest
+   * snapshot`, `+ <file>` for the app's corrections; `whole dump <file>`: the app's own dump).
+   */
+  nodeSchemas: z.strictObject({ comfyVersion: z.string(), source: z.string() }),
   comfyCliVersion: z.string(),
   comfyDir: z.string(),
   comfyPort: z.number().int(),

