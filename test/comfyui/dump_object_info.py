@@ -96,7 +96,9 @@ def take_markers(spec):
 
 
 def missing_modules():
-    check = "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
+    check = (
+        "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
+    )
     out = subprocess.run([COMFY_PYTHON, "-c", check, *IMPORT_STUBS], check=True, capture_output=True, text=True)
     return out.stdout.split()
 
