@@ -14,9 +14,16 @@ comfy_test_project "$PROJECT"
 if ! (cd "$PROJECT" && node "$OLDPWD/bin/modal-cdk.js" synth --quiet 2>synth-test.err); then cat "$PROJECT/synth-test.err" >&2; exit 1; fi
 # The stack `npm run synth` builds, whose core-node workflows test_ryla_workflows.py checks.
 if ! node bin/modal-cdk.js synth --output "$PROJECT/ryla.out" --quiet 2>"$PROJECT/synth.err"; then cat "$PROJECT/synth.err" >&2; exit 1; fi
+# The example stack (bin/example.ts), whose workflows test_ryla_workflows.py checks on their apps' releases too.
+mkdir "$PROJECT/example"
+printf '{ "app": "ts-node --swc %s/bin/example.ts", "modal": { "workspace": "example" } }\n' "$PWD" > "$PROJECT/example/cdk-like.json"
+if ! (cd "$PROJECT/example" && node "$OLDPWD/bin/modal-cdk.js" synth --output ../example.out --quiet 2>../synth.err); then
+  cat "$PROJECT/synth.err" >&2
+  exit 1
+fi
 # Random-weight SDXL checkpoints for the CPU execution tier (test_execute_sdxl.py), kept in .cache/weights
 # between runs (about 1 minute and 7 GB the first time; kept while their .random-weights.json matches).
 .venv-comfy/bin/python test/weights/generate.py --manifest "$PROJECT/ryla.out/manifest.json" --app instantid \
   --out .cache/weights --only sd_xl_turbo_1.0_fp16.safetensors sdxl_lightning_4step.safetensors >"$PROJECT/weights.log" \
   || { cat "$PROJECT/weights.log" >&2; exit 1; }
-COMFY_TIER_PROJECT="$PROJECT" RYLA_SYNTH_OUT="$PROJECT/ryla.out" .venv/bin/python -m pytest test/comfyui -q -p no:cacheprovider
+COMFY_TIER_PROJECT="$PROJECT" RYLA_SYNTH_OUT="$PROJECT/ryla.out" EXAMPLE_SYNTH_OUT="$PROJECT/example.out" .venv/bin/python -m pytest test/comfyui -q -p no:cacheprovider
