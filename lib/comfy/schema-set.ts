@@ -48,12 +48,13 @@ export function coreClassNames(comfyVersion: string): ReadonlySet<string> {
   return new Set(SchemaSet.for(comfyVersion).classNames());
 }
 
-let pool: Record<string, NodeEntry> | undefined;
+let pool: Record<string, Record<string, NodeEntry>> | undefined;
 
 /**
- * The core snapshot of a ComfyUI release that has one (its classes, model folders and inputs). A snapshot
- * file names each class's entry by id in `entries.json`, the pool every release shares (most classes are
- * unchanged between releases; test/comfyui/dump_object_info.py writes both).
+ * The core snapshot of a ComfyUI release that has one (its classes, model folders and inputs). Most classes
+ * are the same from one release to the next, so a snapshot file names, for each class, the release whose
+ * entry it shares, and `entries.json` holds each class's distinct entries under the oldest release that has
+ * them (`{"KSampler": {"0.3.67": {...}}}`); test/comfyui/dump_object_info.py writes both.
  */
 export function coreFile(version: string): SchemaFile {
   coreVersions();
@@ -61,11 +62,11 @@ export function coreFile(version: string): SchemaFile {
   if (!file) {
     // Our own committed data, dumped by a script: read without re-validating 500 entries on every synth.
     const read = (name: string) => JSON.parse(readFileSync(path.join(CORE_SNAPSHOT_DIR, name), 'utf8'));
-    pool ??= read('entries.json') as Record<string, NodeEntry>;
+    pool ??= read('entries.json') as Record<string, Record<string, NodeEntry>>;
     const raw = read(`comfyui-${version}.json`) as Partial<SchemaFile> & { nodes: Record<string, string> };
     const nodes: Record<string, NodeEntry> = {};
-    for (const [name, id] of Object.entries(raw.nodes)) {
-      const entry = pool[id];
+    for (const [name, release] of Object.entries(raw.nodes)) {
+      const entry = pool[name][release];
       entry.output_node = entry.output_node === true;
       nodes[name] = entry;
     }

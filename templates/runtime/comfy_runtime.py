@@ -100,6 +100,7 @@ class ComfyRunner:
         self._exit_once = threading.Lock()  # held once ComfyUI's exit was handled (comfyui_exited)
         self._watcher = None
         self._workflows = {}
+        self.job_cancel_route = None  # whether ComfyUI has POST /api/jobs/{id}/cancel (None: not asked yet)
 
     # -- server lifecycle -------------------------------------------------------------------------
 
@@ -422,10 +423,13 @@ class ComfyRunner:
                     raise ComfyError(
                         CLIENT_CLOSED_REQUEST, {"message": "the client disconnected before the prompt was queued"}
                     )
-            status, answer = self._post("/prompt", {"prompt": graph, "client_id": client_id})
+            # The prompt's id is ours (every release since 0.3.67 takes one; 0.28.2 wants a canonical UUID),
+            # so logs and the X-Prompt-Id header name the same prompt ComfyUI runs.
+            ours = str(uuid.uuid4())
+            status, answer = self._post("/prompt", {"prompt": graph, "client_id": client_id, "prompt_id": ours})
             if status != 200 or answer.get("node_errors"):
                 raise ComfyError(422, node_errors_detail(answer))
-            prompt_id = answer["prompt_id"]
+            prompt_id = answer.get("prompt_id", ours)
             with job.lock:
                 job.prompt_id = prompt_id
                 cancelled = job.cancelled
@@ -499,8 +503,15 @@ class ComfyRunner:
 
     def cancel_prompt(self, prompt_id):
         """Take this prompt off ComfyUI's queue, or interrupt it if it is running (never another's).
-        Returns whether ComfyUI took both calls."""
+        Where ComfyUI has POST /api/jobs/{id}/cancel (0.28.2 has it; 0.10.0 and older do not), that one call
+        does both atomically (it interrupts only if that prompt is still the one running); elsewhere a
+        /queue delete and a targeted /interrupt. Returns whether ComfyUI took the call(s)."""
         try:
+            if self.job_cancel_route is not False:
+                status, _ = self._post(f"/api/jobs/{prompt_id}/cancel", {}, timeout=5)
+                self.job_cancel_route = status == 200  # 404/405: a release without it; asked once
+                if status == 200:
+                    return True
             self._post("/queue", {"delete": [prompt_id]}, timeout=5)
             self._post("/interrupt", {"prompt_id": prompt_id}, timeout=5)
             return True
@@ -563,7 +574,10 @@ class ComfyRunner:
                 return response.status, json.loads(text) if text else {}
         except urllib.error.HTTPError as e:
             text = e.read()
-            return e.code, json.loads(text) if text else {}
+            try:
+                return e.code, json.loads(text) if text else {}
+            except ValueError:  # aiohttp's own 404/405 pages are plain text
+                return e.code, {"message": text.decode(errors="replace")}
 
 
 class FormatValues(dict):

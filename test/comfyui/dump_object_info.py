@@ -5,10 +5,10 @@ Run it again whenever requirements-comfyui.txt or ../shared/comfyui/ changes a r
 
     bash test/comfyui/setup.sh && .venv-comfy/bin/python test/comfyui/dump_object_info.py [RELEASE ...]
 
-(no RELEASE: every release setup.sh prepared). Releases share most classes unchanged, so a snapshot keeps
-each class as the id of its entry in lib/comfy/object-info/entries.json (the sha256 of the entry's JSON,
-12 hex digits), the pool every snapshot shares; the pool is rewritten with exactly the entries some snapshot
-names. lib/comfy/schema-set.ts reads them back.
+(no RELEASE: every release setup.sh prepared). Releases share most classes unchanged, so a snapshot names,
+for each class, the release whose entry it shares, and lib/comfy/object-info/entries.json holds each
+class's distinct entries under the oldest release that has them (`{"KSampler": {"0.3.67": {...}}}`): the
+pool every snapshot shares, rewritten from all snapshots each run. lib/comfy/schema-set.ts reads them back.
 
 How: ComfyUI starts on the CPU (with an import-only stand-in for torchaudio, which this machine's CPU torch
 has no build of: the audio nodes import it at module level but use it only when they run, and the dump
@@ -19,7 +19,6 @@ taken out of the options. Tooltips and descriptions are dropped (synth does not 
 else is the server's own answer. Keys are sorted, so a re-run on the same ComfyUI gives the same bytes.
 """
 
-import hashlib
 import json
 import os
 import re
@@ -183,25 +182,42 @@ def canonical(value):
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def write(snapshots):
-    """Each snapshot as its file with entry ids for its classes, and the pool of every snapshot's entries."""
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+def version_key(release):
+    return tuple(int(part) for part in release.split("."))
+
+
+def read_snapshots():
+    """The committed snapshots, each with its classes' entries read back from the pool."""
     pool = json.loads(POOL.read_text()) if POOL.exists() else {}
-    for snapshot in snapshots:
-        ids = {}
-        for cls, entry in snapshot["nodes"].items():
-            text = canonical(entry)
-            ids[cls] = hashlib.sha256(text.encode()).hexdigest()[:12]
-            pool[ids[cls]] = entry
-        target = OUT_DIR / f"comfyui-{snapshot['comfyui']}.json"
-        target.write_text(canonical({**snapshot, "nodes": ids}) + "\n")
-        inputs = sum(len(v) for v in snapshot["modelInputs"].values())
-        print(f"{target.relative_to(ROOT)}: {len(ids)} classes, {inputs} model inputs")
-    used = set()
+    snapshots = {}
     for path in OUT_DIR.glob("comfyui-*.json"):
-        used.update(json.loads(path.read_text())["nodes"].values())
-    POOL.write_text(canonical({k: v for k, v in pool.items() if k in used}) + "\n")
-    print(f"{POOL.relative_to(ROOT)}: {len(used)} entries")
+        snapshot = json.loads(path.read_text())
+        snapshot["nodes"] = {cls: pool[cls][release] for cls, release in snapshot["nodes"].items()}
+        snapshots[snapshot["comfyui"]] = snapshot
+    return snapshots
+
+
+def write(dumped):
+    """Every snapshot (the committed ones, these `dumped` ones replacing theirs) as its file, each class naming
+    the release whose entry it shares, and the pool: class → the oldest release with that entry → the entry.
+    Keys sort a class's entries side by side, which is what keeps the packed package small."""
+    snapshots = {**read_snapshots(), **{s["comfyui"]: s for s in dumped}}
+    pool = {}
+    for release in sorted(snapshots, key=version_key):
+        for cls, entry in snapshots[release]["nodes"].items():
+            variants = pool.setdefault(cls, {})
+            same = next((r for r, e in variants.items() if canonical(e) == canonical(entry)), None)
+            if same is None:
+                variants[release] = entry
+            snapshots[release]["nodes"][cls] = same or release
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    for release, snapshot in snapshots.items():
+        target = OUT_DIR / f"comfyui-{release}.json"
+        target.write_text(canonical(snapshot) + "\n")
+        inputs = sum(len(v) for v in snapshot["modelInputs"].values())
+        print(f"{target.relative_to(ROOT)}: {len(snapshot['nodes'])} classes, {inputs} model inputs")
+    POOL.write_text(canonical(pool) + "\n")
+    print(f"{POOL.relative_to(ROOT)}: {sum(len(v) for v in pool.values())} entries of {len(pool)} classes")
 
 
 def main():

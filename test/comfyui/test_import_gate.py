@@ -1,22 +1,23 @@
 """The image's import gate (templates/runtime/import_gate.py) against the real ComfyUI of the tier: it loads
 ComfyUI's nodes the way the server does and fails, naming the pack and its error, when a custom node does
-not import; naming the class and workflow when a class is registered by nothing; and passes the RYLA node
-set (every class of every RYLA workflow, the custom ones from the stand-in package of their schemas)."""
+not import; naming the class and workflow when a class is registered by nothing; and passes the node set of
+every RYLA and example app (every class of its workflows, the custom ones from the stand-in package of their
+schemas) on the ComfyUI release that app pins."""
 
 import re
 import shlex
 import subprocess
 
 import pytest
-from conftest import COMFY, COMFY_PYTHON, ROOT, install_standin_nodes
-from test_ryla_workflows import MANIFEST, PACK_SCHEMAS, SYNTH_OUT
+from conftest import COMFY, COMFY_PYTHON, ROOT, comfy_tree, install_standin_nodes
+from test_ryla_workflows import EXAMPLE, EXAMPLE_OUT, MANIFEST, PACK_SCHEMAS, SYNTH_OUT
 
 GATE = ROOT / "templates" / "runtime" / "import_gate.py"
 
 
-def gate(base, *args):
+def gate(base, *args, tree=COMFY):
     run = subprocess.run(
-        [COMFY_PYTHON, GATE, "--comfy-dir", COMFY, "--base-directory", base, "--cpu", *map(str, args)],
+        [COMFY_PYTHON, GATE, "--comfy-dir", tree, "--base-directory", base, "--cpu", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -52,13 +53,20 @@ def test_a_workflow_class_that_nothing_registers_fails_the_gate(base):
     assert "KSampler" not in err
 
 
-@pytest.mark.parametrize("app", [a["id"] for a in MANIFEST["apps"]])
-def test_the_ryla_node_set_passes(base, app):
-    """Each app's own gate command, as synth wrote it into app.py, with the stand-in in place of its packs."""
-    source = (SYNTH_OUT / "apps" / app / "app.py").read_text()
+STACK_APPS = [(SYNTH_OUT, a) for a in MANIFEST["apps"]] + [(EXAMPLE_OUT, a) for a in EXAMPLE["apps"]]
+
+
+@pytest.mark.parametrize(
+    ("synth_out", "app"), STACK_APPS, ids=[f"{o.name}:{a['id']}@{a['comfyVersion']}" for o, a in STACK_APPS]
+)
+def test_each_stack_apps_node_set_passes_on_its_release(base, synth_out, app):
+    """Each app's own gate command, as synth wrote it into app.py, with the stand-in in place of its packs, on
+    the ComfyUI release the app pins."""
+    source = (synth_out / "apps" / app["id"] / "app.py").read_text()
     command = re.search(r'"python /root/import_gate\.py (.*?)"(?:, gpu=.*)?\)', source).group(1)
     args = shlex.split(command)
     classes = [a for i, a in enumerate(args) if i and args[i - 1] == "--class"]
-    code, out, err = gate(base, "--pack", "mcdk_standin", *[x for c in classes for x in ("--class", c)])
+    tree = comfy_tree(app["comfyVersion"])
+    code, out, err = gate(base, "--pack", "mcdk_standin", *[x for c in classes for x in ("--class", c)], tree=tree)
     assert code == 0, err
     assert f"1 custom node pack(s) imported, {len(classes)} workflow class(es) registered" in out

@@ -12,10 +12,11 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 
 import httpx
 import pytest
-from conftest import ROOT, https_server, load_module, placeholder, start_comfyui, start_serve
+from conftest import RELEASE, ROOT, https_server, load_module, placeholder, start_comfyui, start_serve
 from PIL import Image
 
 PROJECT = __import__("pathlib").Path(os.environ["COMFY_TIER_PROJECT"])  # a temp dir with cdk-like.json
@@ -46,6 +47,12 @@ def in_process(servers):
         return runtime.ComfyRunner(servers["base"], None, APP_DIR / "workflows", url=servers["comfy"], **options)
 
     return runtime, app.ENDPOINTS, runner
+
+
+def test_the_tier_runs_the_release_it_was_asked_for(servers):
+    """COMFYUI_RELEASE picks the tree (run.sh runs these tests on 0.3.75 and on 0.28.2): the server says so."""
+    stats = httpx.get(f"{servers['comfy']}/system_stats", timeout=10).json()
+    assert stats["system"]["comfyui_version"] == RELEASE
 
 
 def post(servers, path, body, **kwargs):
@@ -277,6 +284,42 @@ def test_a_client_that_disconnects_cancels_its_prompt(servers):
     queue = httpx.get(f"{servers['comfy']}/queue", timeout=10).json()
     assert queue["queue_running"] == [] and queue["queue_pending"] == []
     assert post(servers, "/invert", {"width": 4, "height": 4}).status_code == 200
+
+
+def test_a_prompt_is_cancelled_by_its_own_id_through_the_best_route_the_release_has(servers, in_process):
+    """The runner names its prompt itself (POST /prompt with our prompt_id) and cancels it with 0.28.2's
+    POST /api/jobs/{id}/cancel, or, on a release without that route, a /queue delete and a targeted /interrupt."""
+    runtime, endpoints, make_runner = in_process
+    runner = make_runner()
+    graph, _, _ = runner.bind(endpoints["/slow-patient"], {}, request_id="cancel-route")
+    job = runtime.Job()
+    result = {}
+
+    def run():
+        try:
+            runner.queue_and_wait(graph, "cancel-route", 60, job)
+        except runtime.ComfyError as e:
+            result["status"] = e.status
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while job.prompt_id is None:
+        assert time.monotonic() < deadline, "the prompt was never queued"
+        time.sleep(0.1)
+    assert str(uuid.UUID(job.prompt_id)) == job.prompt_id  # the canonical UUID the runner chose
+    time.sleep(0.5)  # running now
+    runner.cancel(job)
+    thread.join(30)
+    assert result["status"] == runtime.CLIENT_CLOSED_REQUEST
+    assert runner.job_cancel_route == (RELEASE == "0.28.2")  # 0.3.75 and 0.10.0 have no such route
+    deadline = time.monotonic() + 20
+    while True:
+        queue = httpx.get(f"{servers['comfy']}/queue", timeout=10).json()
+        if queue["queue_running"] == [] and queue["queue_pending"] == []:
+            break
+        assert time.monotonic() < deadline, f"the cancelled prompt still runs: {queue}"
+        time.sleep(0.3)
 
 
 def verify(servers, *args):

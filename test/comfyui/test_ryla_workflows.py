@@ -78,7 +78,9 @@ def servers(tmp_path_factory):
                         (base / "models" / model["target"] / model["filename"]).mkdir(parents=True, exist_ok=True)
             standin = install_standin_nodes(base, PACK_SCHEMAS)
             process, url = start_comfyui(base, custom_nodes=True, tree=comfy_tree(release))
-            runtime = load_module(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"] / "comfy_runtime.py", "comfy_runtime_ryla")
+            runtime = load_module(
+                SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"] / "comfy_runtime.py", "comfy_runtime_ryla"
+            )
             object_info = runtime.ComfyRunner(base, None, ".", url=url)._get("/object_info")
             standins = {c for c, e in object_info.items() if e["python_module"] == "custom_nodes.mcdk_standin"}
             version = runtime.ComfyRunner(base, None, ".", url=url)._get("/system_stats")["system"]["comfyui_version"]
@@ -138,7 +140,8 @@ def bound_graph(comfy, path):
 def classes_of(path):
     app, endpoint, synth_out = endpoint_of(path)
     return {
-        n["class_type"] for n in json.loads((synth_out / "apps" / app["id"] / endpoint["workflow"]).read_text()).values()
+        n["class_type"]
+        for n in json.loads((synth_out / "apps" / app["id"] / endpoint["workflow"]).read_text()).values()
     }
 
 
