@@ -1,13 +1,13 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { bindingProblems, type BoundField } from '../lib/comfy/binding-check';
-import { checkGraph, inputKey } from '../lib/comfy/graph-check';
+import { checkGraph, type GraphNote, inputKey } from '../lib/comfy/graph-check';
 import type { ModelFiles } from '../lib/comfy/model-files';
 import { outputNodes, outputProblems } from '../lib/comfy/outputs';
 import { SchemaSet } from '../lib/comfy/schema-set';
 import { durationSchema, type DurationInput, formatDuration } from '../lib/duration';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
-import { addWarning, parseProps, show } from '../lib/errors';
+import { addNote, addWarning, parseProps, show } from '../lib/errors';
 import { smokeBody } from '../lib/synth/smoke';
 import { type EndpointSpec, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, type OutputFormat } from '../lib/synth/spec';
 import {
@@ -321,7 +321,9 @@ export class Endpoint extends Construct {
           .filter(([name]) => this.alwaysSet(name))
           .flatMap(([, f]) => targetsOf(f).map((t) => inputKey(t.node, t.input))),
       );
-      problems.push(...checkGraph(graph, app.schemas, { file, models: app.modelFiles, bound }));
+      const notes: GraphNote[] = [];
+      problems.push(...checkGraph(graph, app.schemas, { file, models: app.modelFiles, bound, notes }));
+      for (const note of notes) addNote(this, note.id, note.message);
       problems.push(...bindingProblems(fields, graph, app.schemas, file, app.modelFiles));
     }
     const outputNode = this.outputNode(graph);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseCommandArgs } from './args';
-import { type ApiGraph, checkGraph, isApiGraph } from '../comfy/graph-check';
+import { type ApiGraph, checkGraph, type GraphNote, isApiGraph } from '../comfy/graph-check';
 import { loadSchemaFile } from '../comfy/schema-file';
 import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, SchemaSet } from '../comfy/schema-set';
 import { convertUiWorkflow, isUiWorkflow } from '../comfy/ui-convert';
@@ -135,7 +135,9 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
     out.write(`${JSON.stringify(graph, null, 2)}\n`);
     return 0;
   }
-  const found = checkGraph(graph, schemas, { file: name });
+  const notes: GraphNote[] = [];
+  const found = checkGraph(graph, schemas, { file: name, notes });
+  for (const note of notes) err.write(`modal-cdk workflow: note: ${note.message}\n`);
   if (found.length > 0) return fail(found, err);
   out.write(
     `${name}: no problems (${Object.keys(graph).length} nodes, node schemas of ComfyUI ${schemas.coreVersion}${packs.length ? ` + ${packs.length} custom-node file(s)` : ''})\n`,

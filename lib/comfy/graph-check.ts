@@ -1,11 +1,21 @@
 import { show } from '../errors';
 import { closest } from './closest';
-import { type InputSpec, type NodeClass, typeFits, WIDGET_TYPES } from './node-schema';
-import type { SchemaSet } from './schema-set';
+import {
+  type ApiGraph,
+  type InputSpec,
+  MATCHTYPE,
+  type NodeClass,
+  templateOf,
+  typeFits,
+  WIDGET_TYPES,
+} from './node-schema';
 import type { ModelFiles } from './model-files';
+import { applyReplacements, replacementsOf } from './node-replacements';
+import { firstReleaseWith, lastReleaseWith, requiredSince } from './release-history';
+import { coreVersions, type SchemaSet } from './schema-set';
+import { nodeInputs, outputType, templateLinks } from './v3-inputs';
 
-/** A ComfyUI graph in API format: node id → `{ class_type, inputs }`. */
-export type ApiGraph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+export type { ApiGraph } from './node-schema';
 
 /** Where in a workflow a problem is: `workflow x.json node 6 (CLIPTextEncode) input text`. */
 export function at(file: string, id: string, cls: string, input?: string): string {
@@ -41,6 +51,14 @@ export interface GraphCheckOptions {
   readonly models?: ModelFiles;
   /** `node\0input` keys that request fields set (their literal is only a placeholder: checked through the field). */
   readonly bound?: ReadonlySet<string>;
+  /** Where notes go (a node ComfyUI will run as another class, a deprecated class); without it, none. */
+  readonly notes?: GraphNote[];
+}
+
+/** Something a check says without refusing the graph. */
+export interface GraphNote {
+  readonly id: 'node-replaced' | 'node-deprecated';
+  readonly message: string;
 }
 
 /** Key of a node input in `GraphCheckOptions.bound`. */
@@ -51,32 +69,72 @@ export const inputKey = (node: string, input: string) => `${node}\0${input}`;
  * more): known classes, required inputs, links to existing nodes and slots of a fitting type, literal
  * values within bounds and options, model files the app provides. Returns every problem.
  */
-export function checkGraph(graph: ApiGraph, schemas: SchemaSet, options: GraphCheckOptions): string[] {
-  const { file, models, bound } = options;
+export function checkGraph(given: ApiGraph, schemas: SchemaSet, options: GraphCheckOptions): string[] {
+  const { file, models, bound, notes } = options;
   const problems: string[] = [];
+  // What /prompt runs: a class the release no longer has, rewritten as /node_replacements says.
+  const { graph, replaced } = applyReplacements(given, schemas);
+  for (const r of replaced)
+    notes?.push({
+      id: 'node-replaced',
+      message: `${at(file, r.id, r.from)}: ComfyUI ${schemas.coreVersion} has no ${r.from}; its /prompt runs the node as ${r.to} (/node_replacements), so it is checked as ${r.to} — save the workflow again in that release to keep the two the same`,
+    });
   for (const [id, node] of Object.entries(graph)) {
     const cls = schemas.get(node.class_type);
+    if (cls?.deprecated) {
+      const successor = replacementsOf(schemas, cls.name)[0]?.new_node_id;
+      notes?.push({
+        id: 'node-deprecated',
+        message: `${at(file, id, cls.name)}: ${cls.name} is deprecated in ComfyUI ${schemas.coreVersion} (it still runs; the editor no longer offers it)${successor ? ` — its successor is ${successor}` : ''}`,
+      });
+    }
     if (!cls) {
-      problems.push(
-        `${at(file, id, node.class_type)}: got class_type ${show(node.class_type)}, expected a node class of ComfyUI ${schemas.coreVersion} or of the app's custom nodes (closest: ${closest(node.class_type, schemas.classNames()).join(', ')}) — fix the spelling, or add the CustomNode that provides it with its node schemas`,
-      );
+      problems.push(`${at(file, id, node.class_type)}: ${unknownClass(node.class_type, schemas)}`);
       continue;
     }
-    for (const spec of cls.inputs) {
+    const inputs = nodeInputs(cls, node.inputs);
+    const byName = inputs === cls.inputs ? cls.byName : new Map(inputs.map((i) => [i.name, i]));
+    for (const spec of inputs) {
       if (spec.required && !(spec.name in node.inputs)) {
+        const since = cls.source.startsWith('ComfyUI ')
+          ? requiredSince(cls.name, spec.name, schemas.coreVersion)
+          : undefined;
         problems.push(
-          `${at(file, id, cls.name, spec.name)}: got nothing, expected ${describe(spec)} (a required input) — ${isWidget(spec) ? 'set a value' : 'link it'}`,
+          since
+            ? `${at(file, id, cls.name, spec.name)}: got nothing, expected ${describe(spec)}: ${cls.name}.${spec.name} is required from ComfyUI ${since} on (the app runs ${schemas.coreVersion}) — add it, or pin the app's comfyVersion to the release the workflow was saved with`
+            : `${at(file, id, cls.name, spec.name)}: got nothing, expected ${describe(spec)} (a required input) — ${isWidget(spec) ? 'set a value' : 'link it'}`,
         );
       }
     }
     for (const [name, value] of Object.entries(node.inputs)) {
-      const spec = cls.byName.get(name) ?? formatWidget(cls, node.inputs, name);
+      const spec = byName.get(name) ?? formatWidget(cls, node.inputs, name);
       if (isLink(value)) {
         problems.push(...linkProblems(graph, schemas, file, id, cls, name, value, spec));
       } else if (spec && !bound?.has(inputKey(id, name))) {
         const problem = literalProblem(spec, value, models);
         if (problem) problems.push(`${at(file, id, cls.name, name)}: ${problem}`);
       }
+    }
+    problems.push(...matchTypeProblems(graph, schemas, file, id, cls));
+  }
+  return problems;
+}
+
+/** The inputs of one MatchType template must bring one type (the editor locks them to the first link's). */
+function matchTypeProblems(graph: ApiGraph, schemas: SchemaSet, file: string, id: string, cls: NodeClass): string[] {
+  const templates = new Set(
+    nodeInputs(cls, graph[id].inputs)
+      .filter((s) => s.type === MATCHTYPE)
+      .map((s) => String(templateOf(s.extra)?.template_id)),
+  );
+  const problems: string[] = [];
+  for (const template of templates) {
+    const links = templateLinks(graph, schemas, id, cls, template).filter((l) => l.type !== '*');
+    const first = links[0];
+    for (const other of links.filter((l) => !typeFits(l.type, first.type.split(',')))) {
+      problems.push(
+        `${at(file, id, cls.name, other.input)}: got ${other.type}, expected ${first.type} like ${first.input} (both follow the type template "${template}" of ${cls.name}) — link outputs of one type`,
+      );
     }
   }
   return problems;
@@ -107,13 +165,35 @@ function linkProblems(
       `${where}: got a link to output ${slot} of node "${from}" (${sourceCls.name}), expected one of its outputs (${outputs}) — fix the slot`,
     ];
   }
-  const type = sourceCls.outputs[slot];
+  const type = outputType(graph, schemas, from, slot);
   if (spec && !typeFits(type, spec.accepts)) {
     return [
       `${where}: got ${type} from node "${from}" (${sourceCls.name}) output ${slot}, expected ${spec.accepts.join(' or ')} — link an output of that type`,
     ];
   }
   return [];
+}
+
+/**
+ * Why a class is unknown, and what leads somewhere: a core class of a newer release (set comfyVersion), one
+ * an older release had, else a misspelling or a custom node's class (the custom-node advice).
+ */
+export function unknownClass(name: string, schemas: SchemaSet): string {
+  return (
+    releaseAdvice(name, schemas) ??
+    `got class_type ${show(name)}, expected a node class of ComfyUI ${schemas.coreVersion} or of the app's custom nodes (closest: ${closest(name, schemas.classNames()).join(', ')}) — fix the spelling, or add the CustomNode that provides it with its node schemas`
+  );
+}
+
+/** For a core class of another release than the schemas': which release has it and what to do; else undefined. */
+export function releaseAdvice(name: string, schemas: SchemaSet): string | undefined {
+  const newer = firstReleaseWith(name, schemas.coreVersion);
+  if (newer)
+    return `got class_type ${show(name)}, a core node of ComfyUI ${newer} and later (the app runs ${schemas.coreVersion}) — set the app's comfyVersion to '${newer}' or later (modal-cdk has node schemas of ${coreVersions().join(', ')}), or use another node`;
+  const older = lastReleaseWith(name, schemas.coreVersion);
+  if (older)
+    return `got class_type ${show(name)}, a core node of ComfyUI ${older} that ${schemas.coreVersion} no longer has (closest: ${closest(name, schemas.classNames()).join(', ')}) — replace it with its successor, or pin the app's comfyVersion to '${older}'`;
+  return undefined;
 }
 
 /** Whether the UI shows the input as a widget (so a literal value is what it takes). */

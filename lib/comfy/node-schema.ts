@@ -9,6 +9,9 @@ import { z } from 'zod';
  * @see https://docs.comfy.org/development/comfyui-server/comms_routes
  */
 
+/** A ComfyUI graph in API format: node id → `{ class_type, inputs }`. */
+export type ApiGraph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+
 /** One `/object_info` entry (as ComfyUI serves it; unknown keys are kept and ignored). */
 export const nodeEntrySchema = z.looseObject({
   input: z.looseObject({
@@ -56,6 +59,19 @@ export const schemaFileSchema = z.strictObject({
 export type SchemaFile = z.output<typeof schemaFileSchema>;
 export type SchemaFileInput = z.input<typeof schemaFileSchema>;
 
+/** ComfyUI ≥ 0.11's V3 input types (comfy_api/latest/_io.py): an input whose type follows what is linked to it. */
+export const MATCHTYPE = 'COMFY_MATCHTYPE_V3';
+/** A group of inputs that grows as links are made (`images.image0`, `images.image1`, …). */
+export const AUTOGROW = 'COMFY_AUTOGROW_V3';
+/** A combo whose chosen option adds inputs of its own (`resize_type.multiplier`). */
+export const DYNAMICCOMBO = 'COMFY_DYNAMICCOMBO_V3';
+
+/** A V3 input's `template`: MatchType `{ template_id, allowed_types }`, Autogrow `{ input, prefix | names, min, max }`. */
+export function templateOf(extra: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const t = extra.template;
+  return t && typeof t === 'object' && !Array.isArray(t) ? (t as Record<string, unknown>) : undefined;
+}
+
 /** Scalar widget types; every other type is link-only (IMAGE, MODEL, …). */
 export const WIDGET_TYPES: ReadonlySet<string> = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO']);
 
@@ -82,6 +98,11 @@ export interface InputSpec {
   readonly accepts: readonly string[];
   /** The spec's option dict as served. */
   readonly extra: Readonly<Record<string, unknown>>;
+  /**
+   * A V3 dynamic input: `autogrow` stands for sub-inputs `<name>.<prefix><i>` (it takes no value itself),
+   * `combo` is a combo of option keys whose chosen option adds sub-inputs `<name>.<input>` (v3-inputs.ts).
+   */
+  readonly dynamic?: 'autogrow' | 'combo';
 }
 
 /** A node class: its inputs in ComfyUI's `input_order`, outputs and whether it is an output node. */
@@ -92,9 +113,15 @@ export interface NodeClass {
   readonly inputs: readonly InputSpec[];
   readonly byName: ReadonlyMap<string, InputSpec>;
   readonly hidden: ReadonlySet<string>;
-  /** Output types by slot. */
+  /** Output types by slot (`COMFY_MATCHTYPE_V3` where `outputMatchtypes` names the template it follows). */
   readonly outputs: readonly string[];
+  /** By slot: the MatchType template whose input's type the output takes (ComfyUI ≥ 0.11's `output_matchtypes`). */
+  readonly outputMatchtypes: readonly (string | null)[];
+  /** Reads a sub-input of a dynamic input (Autogrow, DynamicCombo) in this class's context. */
+  readonly readSubInput: (name: string, required: boolean, raw: unknown) => InputSpec;
   readonly outputNode: boolean;
+  /** The release marks the class deprecated (`deprecated: true`, ComfyUI 0.11 on): it runs, the editor hides it. */
+  readonly deprecated: boolean;
   /** Where the class comes from, for messages (`ComfyUI 0.3.75`, `custom node ryla/instantid/InstantIdNodes`). */
   readonly source: string;
 }
@@ -127,7 +154,12 @@ export function readNodeClass(name: string, file: SchemaFile, source: string): N
     byName: new Map(inputs.map((i) => [i.name, i])),
     hidden: new Set(Object.keys(entry.input.hidden ?? {})),
     outputs: entry.output.map((o) => (Array.isArray(o) ? 'COMBO' : String(o))),
+    outputMatchtypes: Array.isArray(entry.output_matchtypes)
+      ? entry.output_matchtypes.map((t) => (typeof t === 'string' ? t : null))
+      : [],
     outputNode: entry.output_node,
+    deprecated: entry.deprecated === true,
+    readSubInput: (input, required, raw) => readInput(input, required, raw, name, file),
     source,
   };
 }
@@ -140,13 +172,20 @@ function readInput(name: string, required: boolean, raw: unknown, cls: string, f
   >;
   let type: string;
   let options: unknown[] | undefined;
+  let accepts: string[] | undefined;
   if (Array.isArray(spec[0])) {
     type = 'COMBO';
     options = spec[0];
   } else {
     type = String(spec[0]);
     if (type === 'COMBO') options = Array.isArray(extra.options) ? extra.options : [];
+    if (type === MATCHTYPE) accepts = String(templateOf(extra)?.allowed_types ?? '*').split(',');
+    if (type === DYNAMICCOMBO) {
+      type = 'COMBO';
+      options = (Array.isArray(extra.options) ? extra.options : []).map((o) => (o as { key?: unknown })?.key);
+    }
   }
+  const dynamic = spec[0] === AUTOGROW ? 'autogrow' : spec[0] === DYNAMICCOMBO ? 'combo' : undefined;
   const flag = Object.keys(UPLOAD_FLAGS).find((k) => extra[k] === true);
   const folders = file.modelInputs[cls]?.[name];
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -164,8 +203,9 @@ function readInput(name: string, required: boolean, raw: unknown, cls: string, f
       (type === 'INT' && extra.control_after_generate !== false && (name === 'seed' || name === 'noise_seed')),
     upload: file.uploadInputs[cls]?.[name] ?? (flag ? UPLOAD_FLAGS[flag] : undefined),
     modelFolders: folders === undefined ? undefined : Array.isArray(folders) ? folders : [folders],
-    accepts: [...type.split(','), ...(file.acceptedTypes[cls]?.[name] ?? [])],
+    accepts: [...(accepts ?? type.split(',')), ...(file.acceptedTypes[cls]?.[name] ?? [])],
     extra,
+    ...(dynamic ? { dynamic } : {}),
   };
 }
 

@@ -28,7 +28,7 @@ export function coreVersions(): string[] {
   return [...snapshots.keys()].sort((a, b) => versionKey(a) - versionKey(b));
 }
 
-function versionKey(v: string): number {
+export function versionKey(v: string): number {
   const [major = 0, minor = 0, patch = 0] = v.split('.').map(Number);
   return major * 1e8 + minor * 1e4 + patch;
 }
@@ -102,6 +102,8 @@ export class SchemaSet {
   public readonly coreVersion: string;
   /** Model folder name → its directories under `models/`. */
   public readonly modelFolders: ReadonlyMap<string, readonly string[]>;
+  /** The release's `GET /node_replacements` (old class → replacements; empty before ComfyUI 0.11 or so). */
+  public readonly nodeReplacements: Readonly<Record<string, readonly Record<string, unknown>[]>>;
   private readonly core: SchemaFile;
   private readonly packs: readonly PackSchemas[];
   private readonly classes = new Map<string, NodeClass | null>();
@@ -111,6 +113,7 @@ export class SchemaSet {
     this.coreVersion = coreVersion;
     this.core = core ?? coreFile(coreVersion);
     this.packs = packs;
+    this.nodeReplacements = this.core.nodeReplacements ?? {};
     const folders = new Map<string, string[]>(Object.entries(this.core.modelFolders));
     for (const pack of packs)
       for (const [name, dirs] of Object.entries(pack.file.modelFolders))

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { show } from '../errors';
 import { closest } from './closest';
-import { formatWidget, isWidget } from './graph-check';
+import { nodeInputs } from './v3-inputs';
+import { formatWidget, isWidget, releaseAdvice } from './graph-check';
 import type { ApiGraph } from './graph-check';
 import type { NodeClass } from './node-schema';
 import type { SchemaSet } from './schema-set';
@@ -189,8 +190,11 @@ class Converter {
     const id = `${scope.prefix}${node.id}`;
     const cls = this.schemas.get(node.type);
     if (!cls) {
+      const advice = releaseAdvice(node.type, this.schemas);
       this.problems.push(
-        `node ${id} (${node.type}): got type ${show(node.type)}, expected a node class of ComfyUI ${this.schemas.coreVersion} or of the custom nodes' schemas (closest: ${closest(node.type, this.schemas.classNames()).join(', ')}) — add the CustomNode (modal-cdk workflow: --custom-nodes) that provides it, or fix the type`,
+        advice
+          ? `node ${id} (${node.type}): ${advice}`
+          : `node ${id} (${node.type}): got type ${show(node.type)}, expected a node class of ComfyUI ${this.schemas.coreVersion} or of the custom nodes' schemas (closest: ${closest(node.type, this.schemas.classNames()).join(', ')}) — add the CustomNode (modal-cdk workflow: --custom-nodes) that provides it, or fix the type`,
       );
       return;
     }
@@ -208,7 +212,7 @@ class Converter {
       const resolved = this.resolve(scope, link.origin, link.slot, link.type, id, new Set());
       if (resolved && 'link' in resolved) inputs[input.name] = resolved.link;
       else if (resolved && 'value' in resolved) inputs[input.name] = resolved.value;
-      else if (resolved && cls.byName.get(input.name)?.required) {
+      else if (resolved && nodeInputs(cls, inputs).find((i) => i.name === input.name)?.required) {
         this.problems.push(
           `node ${id} (${cls.name}) input ${input.name}: empty in the export, because ${resolved.empty}, and ComfyUI refuses a prompt whose required input is missing — un-mute or un-bypass that node in the editor (Ctrl+M / Ctrl+B), or connect another source to ${input.name}`,
         );
@@ -234,7 +238,7 @@ class Converter {
       }
       return inputs;
     }
-    const slots = widgetSlots(cls);
+    const slots = widgetSlots(cls, values);
     // A display-only widget the frontend adds after running (GetImageSize's "512 x 512") is saved but never exported.
     const display = DISPLAY_WIDGETS[cls.name] ?? 0;
     if (display > 0 && values.length === slots.length + display) values.splice(slots.length);
@@ -405,16 +409,30 @@ const FRONTEND_WIDGETS: Record<string, readonly { name: string; emitted: boolean
  */
 const DISPLAY_WIDGETS: Record<string, number> = { GetImageSize: 1, PreviewAny: 1 };
 
-/** The UI's widget slots of a class, in `widgets_values` order, and whether each reaches the API. */
-export function widgetSlots(cls: NodeClass): { name: string; emitted: boolean }[] {
-  const slots: { name: string; emitted: boolean }[] = [];
-  for (const spec of cls.inputs) {
-    if (!isWidget(spec)) continue;
-    slots.push({ name: spec.name, emitted: true });
-    if (spec.controlAfterGenerate) slots.push({ name: 'control_after_generate', emitted: false });
-    // An audio upload combo also gets the frontend's player widget (seen in the templates' LoadAudio).
-    if (spec.upload === 'audio') slots.push({ name: 'audioUI', emitted: false });
-    if (spec.upload) slots.push({ name: 'upload', emitted: false });
+/**
+ * The UI's widget slots of a class, in `widgets_values` order, and whether each reaches the API. A V3
+ * DynamicCombo's chosen option adds its own widgets right after it (ResizeImageMaskNode saves
+ * `["scale longer dimension", 2048, "lanczos"]`: the key, `resize_type.longer_size`, then `scale_method`),
+ * so the slots depend on the saved `values`.
+ */
+export function widgetSlots(cls: NodeClass, values: readonly unknown[] = []): { name: string; emitted: boolean }[] {
+  const live: Record<string, unknown> = {};
+  for (;;) {
+    const slots: { name: string; emitted: boolean }[] = [];
+    let changed = false;
+    for (const spec of nodeInputs(cls, live)) {
+      if (!isWidget(spec)) continue;
+      if (spec.dynamic === 'combo' && live[spec.name] !== values[slots.length] && values.length > slots.length) {
+        live[spec.name] = values[slots.length];
+        changed = true;
+        break; // the chosen option's widgets follow it: read the slots again with it
+      }
+      slots.push({ name: spec.name, emitted: true });
+      if (spec.controlAfterGenerate) slots.push({ name: 'control_after_generate', emitted: false });
+      // An audio upload combo also gets the frontend's player widget (seen in the templates' LoadAudio).
+      if (spec.upload === 'audio') slots.push({ name: 'audioUI', emitted: false });
+      if (spec.upload) slots.push({ name: 'upload', emitted: false });
+    }
+    if (!changed) return [...slots, ...(FRONTEND_WIDGETS[cls.name] ?? [])];
   }
-  return [...slots, ...(FRONTEND_WIDGETS[cls.name] ?? [])];
 }

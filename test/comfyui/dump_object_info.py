@@ -77,6 +77,21 @@ def strip(value):
     return value
 
 
+def keep_option_order(value):
+    """A DynamicCombo option's inputs (`{"key": …, "inputs": {"required": {…}}}`) in the server's order: the
+    snapshot's keys are sorted, and that order is the order of the option's widgets in a saved workflow, so
+    it is kept as the option's `input_order`, the way ComfyUI keeps a class's."""
+    if isinstance(value, dict):
+        if isinstance(value.get("key"), str) and isinstance(value.get("inputs"), dict):
+            value["input_order"] = {group: list(specs) for group, specs in value["inputs"].items() if specs}
+        for v in value.values():
+            keep_option_order(v)
+    elif isinstance(value, list):
+        for v in value:
+            keep_option_order(v)
+    return value
+
+
 def take_markers(spec):
     """Removes the markers from a combo's options; returns the folders they name."""
     if not isinstance(spec, list) or not spec:
@@ -171,7 +186,7 @@ def dump(release):
         "importFailures": [f"{os.path.relpath(module, tree)}: {error.strip()}" for module, error in failures],
         "modelFolders": {name: f["dirs"] for name, f in sorted(folders.items())},
         "modelInputs": model_inputs,
-        "nodes": strip(nodes),
+        "nodes": keep_option_order(strip(nodes)),
     }
     if replacements is not None:
         snapshot["nodeReplacements"] = replacements
