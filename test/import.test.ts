@@ -376,6 +376,34 @@ describe('modal-cdk import: from a workflow to a stack that synthesizes', () => 
     );
   });
 
+  test('--comfy-version checks against that release and pins the app to it; a bad one is a usage error', async () => {
+    const { dir, file } = await project(uiWorkflow());
+    const result = await runCliIn(dir, ['import', file, '--comfy-version', '0.3.75']);
+    expect([result.code, result.err]).toEqual([0, '']);
+    const code = read(dir, 'bin/txt2img.ts');
+    expect(code).toContain(
+      "const app = new ComfyApp(project, 'txt2img', {\n    gpu: 'L40S',\n    timeout: '3m',\n    comfyVersion: '0.3.75',\n  });",
+    );
+    // As Biome formats it (an object it keeps broken over lines).
+    const biome = path.join(ROOT, 'node_modules', '.bin', 'biome');
+    const args = ['format', '--stdin-file-path=app.ts', `--config-path=${ROOT}`];
+    expect(execFileSync(biome, args, { input: code, encoding: 'utf8' })).toBe(code);
+    const synth = await runCliIn(dir, ['synth']);
+    expect(synth.code).toBe(0);
+    const manifest = JSON.parse(read(dir, 'synth.out/manifest.json'));
+    expect(manifest.apps.find((a: { id: string }) => a.id === 'txt2img').nodeSchemas).toEqual({
+      comfyVersion: '0.3.75',
+      source: 'snapshot',
+    });
+    const bad = await runCliIn(dir, ['import', file, '--comfy-version', 'latest', '--force']);
+    expect([bad.code, bad.err.trim()]).toEqual([
+      2,
+      expect.stringContaining(
+        '--comfy-version: got "latest", expected a release x.y.z; node schemas exist for 0.3.67, 0.3.71, 0.3.75, 0.10.0, 0.28.2',
+      ),
+    ]);
+  });
+
   test('usage errors: no file, a bad --app, outside a project, a file that is no workflow', async () => {
     const { dir, file } = await project(uiWorkflow());
     expect((await runCliIn(dir, ['import'])).code).toBe(2);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadSchemaFile } from '../comfy/schema-file';
-import { closestCoreVersion, coreClassNames, type PackSchemas } from '../comfy/schema-set';
+import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas } from '../comfy/schema-set';
 import { fieldTable, type ImportPlan, planImport } from '../import/plan';
 import {
   constructIds,
@@ -43,6 +43,9 @@ Options:
       --comfy-url <url>             Read the custom nodes' schemas from a running ComfyUI instead
       --comfy-dir <ComfyUI folder>  Your ComfyUI folder: a pack without a pinned version in the workflow is
                                     pinned at the commit its custom_nodes/<pack> checkout is at (git HEAD)
+      --comfy-version <x.y.z>       The ComfyUI release the app runs: the workflow is checked against its node
+                                    schemas and the app gets comfyVersion (default: the project default,
+                                    ${DEFAULT_COMFY_VERSION}; releases with schemas: ${coreVersions().join(', ')})
       --dry-run                     Print what would be written; write nothing
       --force                       Replace files that are already there (never without it)
   -h, --help                        Show this help
@@ -58,6 +61,7 @@ interface Values {
   'custom-nodes'?: string[];
   'comfy-url'?: string;
   'comfy-dir'?: string;
+  'comfy-version'?: string;
   'dry-run'?: boolean;
   force?: boolean;
   help?: boolean;
@@ -76,6 +80,7 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
         'custom-nodes': { type: 'string', multiple: true },
         'comfy-url': { type: 'string' },
         'comfy-dir': { type: 'string' },
+        'comfy-version': { type: 'string' },
         'dry-run': { type: 'boolean' },
         force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -115,6 +120,13 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
       'import',
       `--path: got ${JSON.stringify(endpointPath)}, expected a URL path such as "/flux-dev"`,
     );
+  const chosen = values['comfy-version'];
+  if (chosen !== undefined && !/^\d+\.\d+\.\d+$/.test(chosen))
+    return reportUsage(
+      err,
+      'import',
+      `--comfy-version: got ${JSON.stringify(chosen)}, expected a release x.y.z; node schemas exist for ${coreVersions().join(', ')}`,
+    );
   const comfyDir = values['comfy-dir'] && path.resolve(values['comfy-dir']);
   if (comfyDir && !existsSync(comfyDir))
     return reportUsage(err, 'import', `--comfy-dir: ${comfyDir} does not exist, expected your ComfyUI folder`);
@@ -134,7 +146,7 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
   }
 
   // The node schemas given for the custom nodes.
-  const version = closestCoreVersion(DEFAULT_COMFY_VERSION);
+  const version = closestCoreVersion(values['comfy-version'] ?? DEFAULT_COMFY_VERSION);
   const packs: PackSchemas[] = [];
   const problems: string[] = [];
   for (const given of values['custom-nodes'] ?? []) {
@@ -167,7 +179,8 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
     moduleSpecifier: ownRepo
       ? path.posix.relative(path.posix.dirname(outFile), 'constructs').replace(/^(?!\.)/, './')
       : 'modal-cdk',
-    comfyVersion: version,
+    comfyVersion: chosen ?? version,
+    pinVersion: chosen !== undefined,
     packs,
     comfyDir,
     howToDump: `dump them from a ComfyUI that has the packs: \`curl http://127.0.0.1:8188/object_info > object_info.json\` (or \`modal-cdk schemas dump --url http://127.0.0.1:8188 --out nodes.json\`), then pass --custom-nodes object_info.json; or pass --comfy-url http://127.0.0.1:8188`,

@@ -18,7 +18,7 @@ With --core, it writes the whole /object_info instead (core and custom classes, 
 model input, /node_replacements where the server has it), marked \`"core": true\` with the server's
 release: for a ComfyUI release modal-cdk has no snapshot of, give it to the app as
 \`ComfyApp({ comfyVersion: '<that release>', nodeSchemas: '<the file>' })\` and synth checks the app against
-it instead of the closest snapshot. Releases with a snapshot: \${coreVersions().join(', ')}.
+it instead of the closest snapshot. Releases with a snapshot: ${coreVersions().join(', ')}.
 
 Options:
       --url <url>      The ComfyUI server, e.g. http://127.0.0.1:8188 (required)

@@ -17,6 +17,8 @@ export interface ImportRequest {
   readonly workflowFile: string;
   readonly moduleSpecifier: string;
   readonly comfyVersion: string;
+  /** Write `comfyVersion` into the app (the release was chosen with --comfy-version). */
+  readonly pinVersion?: boolean;
   /** The node schemas given (`--custom-nodes`, `--comfy-url`). */
   readonly packs: readonly PackSchemas[];
   readonly comfyDir?: string;
@@ -101,6 +103,7 @@ export function planImport(request: ImportRequest): ImportPlan | { problems: str
       endpointPath: request.endpointPath,
       workflowFile: request.workflowFile,
       moduleSpecifier: request.moduleSpecifier,
+      ...(request.pinVersion ? { comfyVersion: request.comfyVersion } : {}),
       models,
       packs: packs.map((p) => ({ ...p, ...(p.schemas && { schemasFile: `bin/nodes/${p.dir}.json` }) })),
       fields,

@@ -17,6 +17,8 @@ export interface ImportSpec {
   readonly workflowFile: string;
   /** `modal-cdk`, or a relative path to the constructs inside modal-cdk's own repository. */
   readonly moduleSpecifier: string;
+  /** The app's ComfyUI release when `--comfy-version` named one (else the project's default applies). */
+  readonly comfyVersion?: string;
   readonly models: readonly ImportedModel[];
   /** The packs, with where each one's node schemas are written (relative to the project root). */
   readonly packs: readonly (ImportedPack & { schemasFile?: string })[];
@@ -49,6 +51,7 @@ export function renderAppFile(spec: ImportSpec): string {
     imports,
     moduleSpecifier: spec.moduleSpecifier,
     functionName: functionName(spec.appId),
+    comfyVersion: spec.comfyVersion,
     body: renderEndpointBlock(spec, new Set()),
     endpointMarker: ENDPOINT_MARKER,
   });

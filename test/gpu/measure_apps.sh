@@ -5,7 +5,7 @@
 #   bash test/gpu/measure_apps.sh <out.json> flux-schnell flux-dev z-image qwen-image qwen-edit wan wan-r2v
 set -uo pipefail
 out="$1"; shift
-COMFY=.cache/comfyui/ComfyUI
+COMFY=${COMFY:-.cache/comfyui/ComfyUI}  # the ComfyUI tree whose node code runs (COMFY=<tree> for another release)
 for batch in "$@"; do
   case "$batch" in
     flux-schnell) app=flux; only=(flux1-schnell-fp8.safetensors); loras=(); endpoints=(/flux) ;;
