@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { ComfyApp, Endpoint, HfModel, Workflow } from '../constructs';
 import * as path from 'node:path';
 import { type ApiGraph, checkGraph, type GraphNote } from '../lib/comfy/graph-check';
 import { applyReplacements } from '../lib/comfy/node-replacements';
 import { SchemaSet } from '../lib/comfy/schema-set';
 import { convertUiWorkflow } from '../lib/comfy/ui-convert';
 import { outputType } from '../lib/comfy/v3-inputs';
+import { problemsOf, testProject } from './helpers';
 
 /**
  * ComfyUI 0.28.2's schema language, checked on its real schemas (the committed snapshot). The graphs of
@@ -274,6 +276,41 @@ describe('the UI converter reads V3 nodes as the 0.28.2-era editor saves them', 
     expect('problems' in converted && converted.problems).toEqual([
       expect.stringContaining(
         'node 5 (ResizeImageMaskNode): got 3 widgets_values ["scale dimensions",512,"lanczos"], expected 5 for the widgets ["resize_type","resize_type.width","resize_type.height","resize_type.crop","scale_method"] of ComfyUI 0.28.2',
+      ),
+    ]);
+  });
+});
+
+describe('request fields on V3 inputs', () => {
+  test("a field may set a DynamicCombo's chosen sub-input, checked against that input's bounds", () => {
+    const graph = {
+      '1': image(),
+      '2': {
+        class_type: 'ResizeImageMaskNode',
+        inputs: {
+          input: ['1', 0],
+          resize_type: 'scale by multiplier',
+          'resize_type.multiplier': 2,
+          scale_method: 'area',
+        },
+      },
+      '3': save('2'),
+    };
+    const build = (max: number) => {
+      const project = testProject();
+      const app = new ComfyApp(project, 'a', { gpu: 'L40S' });
+      new HfModel(app, 'Unused', { repo: 'acme/x', file: 'x.safetensors', target: 'checkpoints', sizeGb: 1 });
+      new Endpoint(app, 'E', {
+        path: '/e',
+        workflow: Workflow.fromJson('g', graph),
+        inputs: { scale: { type: 'float', node: '2', input: 'resize_type.multiplier', default: 2, min: 0.5, max } },
+      });
+      return project;
+    };
+    expect(() => build(4).synth()).not.toThrow();
+    expect(problemsOf(() => build(100).synth())).toEqual([
+      expect.stringContaining(
+        "node 2 (ResizeImageMaskNode) input resize_type.multiplier: field 'scale' has max 100, expected at most 8 (ComfyUI's max)",
       ),
     ]);
   });

@@ -4,6 +4,7 @@ import { type ApiGraph, at, describe, formatWidget, isLink, literalProblem } fro
 import type { ModelFiles } from './model-files';
 import { type InputSpec, WIDGET_TYPES } from './node-schema';
 import type { SchemaSet } from './schema-set';
+import { nodeInputs } from './v3-inputs';
 
 /** What the binding checks need of a request field (constructs/endpoint-input.ts). */
 export interface BoundField {
@@ -57,10 +58,12 @@ export function bindingProblems(
       const key = `${target.node}\0${target.input}`;
       setters.set(key, [...(setters.get(key) ?? []), field.name]);
       const where = at(file, target.node, cls.name, target.input);
-      const spec = cls.byName.get(target.input) ?? formatWidget(cls, node.inputs, target.input);
+      // The node's own inputs: a DynamicCombo's chosen option adds some (`resize_type.multiplier`).
+      const inputs = nodeInputs(cls, node.inputs);
+      const spec = inputs.find((i) => i.name === target.input) ?? formatWidget(cls, node.inputs, target.input);
       if (!spec) {
         if (!(target.input in node.inputs)) continue; // the field checks say the graph lacks it
-        const widgets = cls.inputs.filter((i) => WIDGET_TYPES.has(i.type)).map((i) => i.name);
+        const widgets = inputs.filter((i) => WIDGET_TYPES.has(i.type)).map((i) => i.name);
         problems.push(
           `${where}: field '${field.name}' sets an input ${cls.name} does not have, expected one of ${show(widgets)} — fix the input name`,
         );
