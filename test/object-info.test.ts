@@ -15,6 +15,19 @@ function rawObjectInfo(version = '0.28.2'): string {
   return file;
 }
 
+/** A stand-in ComfyUI on loopback answering its JSON routes (path → body; others 404). */
+async function serveJson(routes: Record<string, unknown>) {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const body = routes[req.url!];
+    res
+      .writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' })
+      .end(JSON.stringify(body ?? {}));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
+
 describe('node schemas as users have them: a raw /object_info response', () => {
   test("a CustomNode's nodeSchemas may be a raw dump: only the classes the app's ComfyUI lacks are taken, with a note", () => {
     const { project, app } = demoStack();
@@ -66,7 +79,6 @@ describe('node schemas as users have them: a raw /object_info response', () => {
 
 describe('modal-cdk schemas dump', () => {
   test('writes the custom-node classes of a running ComfyUI, their model folders and inputs, from its own routes', async () => {
-    const { createServer } = await import('node:http');
     const core = coreFile('0.3.75').nodes;
     const objectInfo = {
       EmptyImage: core.EmptyImage,
@@ -87,14 +99,7 @@ describe('modal-cdk schemas dump', () => {
       '/models/checkpoints': [],
       '/models/faces': ['face.onnx', 'other.onnx'],
     };
-    const server = createServer((req, res) => {
-      const body = routes[req.url!];
-      res
-        .writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' })
-        .end(JSON.stringify(body ?? {}));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const { url, server } = await serveJson(routes);
     try {
       const file = path.join(tempDir(), 'faces.json');
       const result = await runCliIn(ROOT, ['schemas', 'dump', '--url', url, '--out', file]);
@@ -130,7 +135,6 @@ describe('modal-cdk schemas dump', () => {
 describe('a ComfyUI release without a snapshot: a whole dump (schemas dump --core) as the app nodeSchemas', () => {
   /** A ComfyUI "0.45.2": 0.28.2's classes, with EmptyImage's width capped at 32 (so a check can tell it apart). */
   async function serveRelease(release: string) {
-    const { createServer } = await import('node:http');
     const nodes = structuredClone(coreFile('0.28.2').nodes) as Record<
       string,
       { input: { required: Record<string, unknown[]> } }
@@ -144,14 +148,7 @@ describe('a ComfyUI release without a snapshot: a whole dump (schemas dump --cor
       '/models/checkpoints': ['tiny.safetensors'],
       '/node_replacements': { ImageBatch: [{ new_node_id: 'BatchImagesNode', old_node_id: 'ImageBatch' }] },
     };
-    const server = createServer((req, res) => {
-      const body = routes[req.url!];
-      res
-        .writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' })
-        .end(JSON.stringify(body ?? {}));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+    return serveJson(routes);
   }
 
   test('the dump is written whole, marked core with its release, and the app is checked against it instead of the closest snapshot', async () => {
