@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest } from '../comfy/closest';
+import { coreVersions } from '../comfy/schema-set';
 
 /**
  * Every command's argument parser: node's `parseArgs` (strict), with one rule for all commands.
@@ -112,4 +113,10 @@ export function subcommandProblem(argv: readonly string[], names: readonly strin
   const got = sub === undefined ? 'nothing' : sub.startsWith('-') ? `the option ${sub} first` : JSON.stringify(sub);
   const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
   return `expected a sub-command, ${listed}, before the options, got ${got}`;
+}
+
+/** What is wrong with a `--comfy-version` value (a release x.y.z), naming the releases with node schemas; else undefined. */
+export function comfyVersionProblem(value: string | undefined): string | undefined {
+  if (value === undefined || /^\d+\.\d+\.\d+$/.test(value)) return undefined;
+  return `--comfy-version: got ${JSON.stringify(value)}, expected a release x.y.z; node schemas exist for ${coreVersions().join(', ')}`;
 }

@@ -15,7 +15,7 @@ import { aboveMarker, defaultAppId, wireEntry } from '../import/project-files';
 import { stableJson } from '../synth/json';
 import { formatTable } from '../table';
 import { DEFAULT_COMFY_VERSION } from '../versions';
-import { parseCommandArgs } from './args';
+import { comfyVersionProblem, parseCommandArgs } from './args';
 import { loadConfig } from './config';
 import { reportError, reportUsage } from './report';
 
@@ -121,12 +121,8 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
       `--path: got ${JSON.stringify(endpointPath)}, expected a URL path such as "/flux-dev"`,
     );
   const chosen = values['comfy-version'];
-  if (chosen !== undefined && !/^\d+\.\d+\.\d+$/.test(chosen))
-    return reportUsage(
-      err,
-      'import',
-      `--comfy-version: got ${JSON.stringify(chosen)}, expected a release x.y.z; node schemas exist for ${coreVersions().join(', ')}`,
-    );
+  const badVersion = comfyVersionProblem(chosen);
+  if (badVersion) return reportUsage(err, 'import', badVersion);
   const comfyDir = values['comfy-dir'] && path.resolve(values['comfy-dir']);
   if (comfyDir && !existsSync(comfyDir))
     return reportUsage(err, 'import', `--comfy-dir: ${comfyDir} does not exist, expected your ComfyUI folder`);

@@ -141,16 +141,16 @@ export async function dumpSchemas(url: string, whole = false): Promise<Record<st
         )?.[0];
         if (!folder) continue;
         modelInputs[cls] = { ...modelInputs[cls], [input]: folder };
-        emptyCombo(spec);
       }
     }
   }
+  // A model input's file list is emptied: synth lists the app's own models there.
+  for (const [cls, inputs] of Object.entries(modelInputs))
+    for (const input of Object.keys(inputs)) {
+      const spec = nodes[cls].input?.required?.[input] ?? nodes[cls].input?.optional?.[input];
+      if (comboOptions(spec)) emptyCombo(spec);
+    }
   if (whole) {
-    for (const [cls, inputs] of Object.entries(modelInputs))
-      for (const input of Object.keys(inputs)) {
-        const spec = nodes[cls].input?.required?.[input] ?? nodes[cls].input?.optional?.[input];
-        if (comboOptions(spec)) emptyCombo(spec);
-      }
     const replacements = await getJson(`${url}/node_replacements`).catch(() => undefined);
     return {
       comfyui: release,

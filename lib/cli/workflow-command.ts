@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseCommandArgs } from './args';
+import { comfyVersionProblem, parseCommandArgs } from './args';
 import { type ApiGraph, checkGraph, type GraphNote, isApiGraph } from '../comfy/graph-check';
 import { loadSchemaFile } from '../comfy/schema-file';
 import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, SchemaSet } from '../comfy/schema-set';
@@ -73,12 +73,8 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
       `expected one workflow file, got ${file === undefined ? 'none' : positionals.slice(1).length}`,
     );
   const version = values['comfy-version'] ?? DEFAULT_COMFY_VERSION;
-  if (!/^\d+\.\d+\.\d+$/.test(version))
-    return reportUsage(
-      err,
-      'workflow',
-      `--comfy-version: got ${JSON.stringify(version)}, expected a release x.y.z; node schemas exist for ${coreVersions().join(', ')}`,
-    );
+  const badVersion = comfyVersionProblem(version);
+  if (badVersion) return reportUsage(err, 'workflow', badVersion);
 
   const problems: string[] = [];
   const packs: PackSchemas[] = [];

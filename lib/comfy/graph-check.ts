@@ -115,17 +115,22 @@ export function checkGraph(given: ApiGraph, schemas: SchemaSet, options: GraphCh
         if (problem) problems.push(`${at(file, id, cls.name, name)}: ${problem}`);
       }
     }
-    problems.push(...matchTypeProblems(graph, schemas, file, id, cls));
+    problems.push(...matchTypeProblems(graph, schemas, file, id, cls, inputs));
   }
   return problems;
 }
 
 /** The inputs of one MatchType template must bring one type (the editor locks them to the first link's). */
-function matchTypeProblems(graph: ApiGraph, schemas: SchemaSet, file: string, id: string, cls: NodeClass): string[] {
+function matchTypeProblems(
+  graph: ApiGraph,
+  schemas: SchemaSet,
+  file: string,
+  id: string,
+  cls: NodeClass,
+  inputs: readonly InputSpec[],
+): string[] {
   const templates = new Set(
-    nodeInputs(cls, graph[id].inputs)
-      .filter((s) => s.type === MATCHTYPE)
-      .map((s) => String(templateOf(s.extra)?.template_id)),
+    inputs.filter((s) => s.type === MATCHTYPE).map((s) => String(templateOf(s.extra)?.template_id)),
   );
   const problems: string[] = [];
   for (const template of templates) {

@@ -1,12 +1,5 @@
-import type { ApiGraph } from './node-schema';
+import type { ApiGraph, NodeReplacement } from './node-schema';
 import type { SchemaSet } from './schema-set';
-
-/** One entry of ComfyUI's `GET /node_replacements` (0.11 on): how an old class maps onto a new one. */
-interface Replacement {
-  new_node_id: string;
-  input_mapping?: ({ new_id: string; old_id: string } | { new_id: string; set_value: unknown })[] | null;
-  output_mapping?: { old_idx: number; new_idx: number }[] | null;
-}
 
 /** A node the replacements rewrote: `ImageScaleBy` run as `ResizeImageMaskNode`. */
 export interface ReplacedNode {
@@ -16,8 +9,8 @@ export interface ReplacedNode {
 }
 
 /** The replacements a release's `/node_replacements` lists for a class (old class → candidates). */
-export function replacementsOf(schemas: SchemaSet, cls: string): readonly Replacement[] {
-  return (schemas.nodeReplacements[cls] as unknown as readonly Replacement[] | undefined) ?? [];
+export function replacementsOf(schemas: SchemaSet, cls: string): readonly NodeReplacement[] {
+  return schemas.nodeReplacements[cls] ?? [];
 }
 
 /**

@@ -30,6 +30,21 @@ export type NodeEntry = z.output<typeof nodeEntrySchema>;
 
 const folderList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
+/** One entry of ComfyUI's `GET /node_replacements` (0.11 on): how an old class maps onto a new one. */
+export const nodeReplacementSchema = z.looseObject({
+  new_node_id: z.string(),
+  input_mapping: z
+    .array(
+      z.union([
+        z.object({ new_id: z.string(), old_id: z.string() }),
+        z.object({ new_id: z.string(), set_value: z.unknown() }),
+      ]),
+    )
+    .nullish(),
+  output_mapping: z.array(z.object({ old_idx: z.number(), new_idx: z.number() })).nullish(),
+});
+export type NodeReplacement = z.output<typeof nodeReplacementSchema>;
+
 /** A schema file: a core snapshot, or the classes a custom-node pack provides. */
 export const schemaFileSchema = z.strictObject({
   /** The ComfyUI release a core snapshot or a whole dump was dumped from. */
@@ -40,7 +55,7 @@ export const schemaFileSchema = z.strictObject({
    */
   core: z.boolean().optional(),
   /** `GET /node_replacements` of that ComfyUI: old class → the classes `/prompt` runs instead (≥ 0.11 or so). */
-  nodeReplacements: z.record(z.string(), z.array(z.looseObject({}))).optional(),
+  nodeReplacements: z.record(z.string(), z.array(nodeReplacementSchema)).optional(),
   /** Where the entries come from (a note for people). */
   source: z.string().optional(),
   /** Modules of the dumped server that failed to import, so their classes are missing (a note for people). */

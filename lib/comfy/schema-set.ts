@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PACKAGE_FILES } from '../package-files';
-import { type NodeClass, type NodeEntry, readNodeClass, type SchemaFile } from './node-schema';
+import { type NodeClass, type NodeEntry, type NodeReplacement, readNodeClass, type SchemaFile } from './node-schema';
 
 /** The committed core snapshots, one per ComfyUI release the tests can run (test/comfyui/dump_object_info.py). */
 export const CORE_SNAPSHOT_DIR = path.join(PACKAGE_FILES, 'lib', 'comfy', 'object-info');
@@ -103,7 +103,7 @@ export class SchemaSet {
   /** Model folder name → its directories under `models/`. */
   public readonly modelFolders: ReadonlyMap<string, readonly string[]>;
   /** The release's `GET /node_replacements` (old class → replacements; empty before ComfyUI 0.11 or so). */
-  public readonly nodeReplacements: Readonly<Record<string, readonly Record<string, unknown>[]>>;
+  public readonly nodeReplacements: Readonly<Record<string, readonly NodeReplacement[]>>;
   private readonly core: SchemaFile;
   private readonly packs: readonly PackSchemas[];
   private readonly classes = new Map<string, NodeClass | null>();
