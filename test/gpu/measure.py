@@ -77,17 +77,19 @@ def order(graph):
 
 
 def run_node(cls, inputs):
-    """One node's outputs as a tuple: V1 classes through their FUNCTION, V3 (io.ComfyNode) through execute."""
+    """One node's outputs as a tuple: V3 (io.ComfyNode) classes through execute, V1 through their FUNCTION."""
     import asyncio
     import inspect
 
-    if hasattr(cls, "FUNCTION"):
-        result = getattr(cls(), cls.FUNCTION)(**inputs)
-        result = asyncio.run(result) if inspect.iscoroutine(result) else result
-        return result.get("result", ()) if isinstance(result, dict) else result
-    output = cls.execute(**inputs)
-    output = asyncio.run(output) if inspect.iscoroutine(output) else output
-    return output.args
+    if hasattr(cls, "PREPARE_CLASS_CLONE"):
+        # A clone with its hidden inputs (unique_id, prompt, …) unset, as ComfyUI's executor prepares one per
+        # call: V3 nodes such as 0.10.0's GetImageSize read cls.hidden. (V3 classes also have a V1 FUNCTION.)
+        output = cls.PREPARE_CLASS_CLONE(None).execute(**inputs)
+        output = asyncio.run(output) if inspect.iscoroutine(output) else output
+        return output.args
+    result = getattr(cls(), cls.FUNCTION)(**inputs)
+    result = asyncio.run(result) if inspect.iscoroutine(result) else result
+    return result.get("result", ()) if isinstance(result, dict) else result
 
 
 def node_classes(comfy_dir):

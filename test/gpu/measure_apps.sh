@@ -2,7 +2,7 @@
 # On the GPU machine (by hand; see test/gpu/measure.py): for each batch named, generate its random-weight
 # files into /tmp/models (test/weights/generate.py), measure its endpoints into <out.json> (kept between
 # batches and runs: a batch resumes), then delete the files (the machine has 64 GiB of disk).
-#   bash test/gpu/measure_apps.sh <out.json> flux-schnell flux-dev z-image qwen-image qwen-edit wan wan-r2v
+#   bash test/gpu/measure_apps.sh <out.json> flux-schnell flux-dev sdxl z-image qwen-image qwen-edit wan wan-r2v
 set -uo pipefail
 out="$1"; shift
 COMFY=${COMFY:-.cache/comfyui/ComfyUI}  # the ComfyUI tree whose node code runs (COMFY=<tree> for another release)
@@ -11,6 +11,7 @@ for batch in "$@"; do
     flux-schnell) app=flux; only=(flux1-schnell-fp8.safetensors); loras=(); endpoints=(/flux) ;;
     flux-dev) app=flux; only=(flux1-dev.safetensors t5xxl_fp16.safetensors clip_l.safetensors ae.safetensors)
               loras=(--lora loras/ryla/character-example.safetensors=flux-dev-diffusion); endpoints=(/flux-dev /flux-dev-lora) ;;
+    sdxl) app=instantid; only=(sd_xl_turbo_1.0_fp16.safetensors sdxl_lightning_4step.safetensors); loras=(); endpoints=(/sdxl-turbo /sdxl-lightning) ;;
     z-image) app=z-image; only=(z_image_turbo_bf16.safetensors qwen_3_4b.safetensors ae.safetensors)
              loras=(--lora loras/ryla/character-example.safetensors=z-image-diffusion); endpoints=(/z-image-simple /z-image-lora) ;;
     qwen-image) app=qwen-image; only=(qwen_image_2512_fp8_e4m3fn.safetensors qwen_2.5_vl_7b_fp8_scaled.safetensors qwen_image_vae.safetensors Qwen-Image-2512-Lightning-4steps-V1.0-fp32.safetensors)
