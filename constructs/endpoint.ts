@@ -321,7 +321,7 @@ export class Endpoint extends Construct {
           .filter(([name]) => this.alwaysSet(name))
           .flatMap(([, f]) => targetsOf(f).map((t) => inputKey(t.node, t.input))),
       );
-      const notes: GraphNote[] = [];
+      const notes: GraphNote[] = [...(('notes' in loaded && loaded.notes) || [])];
       problems.push(...checkGraph(graph, app.schemas, { file, models: app.modelFiles, bound, notes }));
       for (const note of notes) addNote(this, note.id, note.message);
       problems.push(...bindingProblems(fields, graph, app.schemas, file, app.modelFiles));

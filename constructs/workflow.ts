@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { isMarked, markAs } from '../lib/identity';
+import type { GraphNote } from '../lib/comfy/graph-check';
 import type { SchemaSet } from '../lib/comfy/schema-set';
 import { convertUiWorkflow, type DroppedNodes, isUiWorkflow } from '../lib/comfy/ui-convert';
 
@@ -22,7 +23,9 @@ const graphSchema = z.record(
 );
 
 /** A workflow in API format (with the UI nodes conversion left out, for a UI-format one), or what is wrong. */
-export type ResolvedWorkflow = { graph: WorkflowGraph; dropped?: DroppedNodes } | { errors: string[] };
+export type ResolvedWorkflow =
+  | { graph: WorkflowGraph; dropped?: DroppedNodes; notes?: readonly GraphNote[] }
+  | { errors: string[] };
 
 /** A workflow's JSON, loaded once on first use: an API-format graph, a UI-format workflow, or what is wrong. */
 export type WorkflowLoad = { graph: WorkflowGraph } | { ui: unknown } | { error: string };
@@ -99,7 +102,7 @@ export class Workflow {
         result = {
           errors: ['the UI-format workflow has no node that ComfyUI runs (only notes, muted or bypassed nodes)'],
         };
-      else result = { graph: converted.graph as WorkflowGraph, dropped: converted.dropped };
+      else result = { graph: converted.graph as WorkflowGraph, dropped: converted.dropped, notes: converted.notes };
       this.converted.set(schemas, result);
     }
     return result;

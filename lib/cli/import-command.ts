@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadSchemaFile } from '../comfy/schema-file';
-import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas } from '../comfy/schema-set';
+import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, versionKey } from '../comfy/schema-set';
+import { firstReleaseWith } from '../comfy/release-history';
+import { madeBy } from '../comfy/ui-convert';
 import { fieldTable, type ImportPlan, planImport } from '../import/plan';
 import {
   constructIds,
@@ -11,7 +13,7 @@ import {
   renderAppFile,
   renderEndpointBlock,
 } from '../import/render';
-import { aboveMarker, defaultAppId, wireEntry } from '../import/project-files';
+import { aboveMarker, appIdBudget, defaultAppId, freeAppId, wireEntry } from '../import/project-files';
 import { stableJson } from '../synth/json';
 import { formatTable } from '../table';
 import { DEFAULT_COMFY_VERSION } from '../versions';
@@ -106,7 +108,18 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
     return reportError(e, err);
   }
   const packageName = readPackageName(root);
-  const appId = values.app ?? defaultAppId(file, config.modal.workspace, packageName);
+  // The default id, or (when another workflow's app has it) the first free `<id>-<n>`, said in the report.
+  const fallback = freeAppId(
+    root,
+    defaultAppId(file, config.modal.workspace, packageName),
+    `workflows/${path.basename(file)}`,
+    appIdBudget(config.modal.workspace, packageName),
+  );
+  const appId = values.app ?? fallback.id;
+  const idNote =
+    values.app === undefined && fallback.changed
+      ? `app id "${appId}": the default id "${defaultAppId(file, config.modal.workspace, packageName)}" is another workflow's app (bin/${defaultAppId(file, config.modal.workspace, packageName)}.ts), so import took the next free one — pass --app <id> to choose it`
+      : undefined;
   if (!/^[a-z0-9][a-z0-9-]*$/.test(appId))
     return reportUsage(
       err,
@@ -141,8 +154,9 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
     return fail([`${file}: ${reason}, expected a workflow saved from ComfyUI (Save, or Export (API))`]);
   }
 
-  // The node schemas given for the custom nodes.
-  const version = closestCoreVersion(values['comfy-version'] ?? DEFAULT_COMFY_VERSION);
+  // The release: --comfy-version, else the newest one the workflow's nodes were made with that has schemas.
+  const made = chosen === undefined ? madeWith(workflow) : undefined;
+  const version = closestCoreVersion(chosen ?? made ?? DEFAULT_COMFY_VERSION);
   const packs: PackSchemas[] = [];
   const problems: string[] = [];
   for (const given of values['custom-nodes'] ?? []) {
@@ -176,12 +190,18 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
       ? path.posix.relative(path.posix.dirname(outFile), 'constructs').replace(/^(?!\.)/, './')
       : 'modal-cdk',
     comfyVersion: chosen ?? version,
-    pinVersion: chosen !== undefined,
+    pinVersion:
+      chosen !== undefined
+        ? "the ComfyUI release the workflow's node schemas were checked against (import --comfy-version)."
+        : made !== undefined
+          ? `the newest ComfyUI release the workflow's nodes were made with (their properties.ver) that modal-cdk has node schemas of, or the first with every class the workflow names; its nodes were checked against it.`
+          : undefined,
     packs,
     comfyDir,
     howToDump: `dump them from a ComfyUI that has the packs: \`curl http://127.0.0.1:8188/object_info > object_info.json\` (or \`modal-cdk schemas dump --url http://127.0.0.1:8188 --out nodes.json\`), then pass --custom-nodes object_info.json; or pass --comfy-url http://127.0.0.1:8188`,
   });
   if ('problems' in plan) return fail(plan.problems);
+  if (idNote) plan.notes.unshift(idNote);
 
   // What to write: every file new, the same as there, or --force; an app file import wrote gains the endpoint.
   const writes: { file: string; text: string; action: string; preview?: string }[] = [];
@@ -202,7 +222,7 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
     const ids = constructIds(plan.spec);
     if (existing.includes(`'${ids.endpoint}'`))
       return fail([
-        `${outFile} already has an endpoint ${ids.endpoint}: pass another --path, or --force to rewrite the file`,
+        `${outFile} already has an endpoint ${ids.endpoint}: pass another --path, --app <id> for an app of its own, or --force to rewrite the file`,
       ]);
     const skip = new Set([...ids.models, ...ids.packs].filter((id) => existing.includes(`'${id}'`)));
     const block = renderEndpointBlock(plan.spec, skip);
@@ -282,6 +302,30 @@ function report(
   if (manual) lines.push('', `To build the app with the project, ${manual}`);
   lines.push('', dryRun ? 'Nothing was written (--dry-run).' : 'Next: npm run synth');
   out.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * The newest release of `coreVersions()` that made one of a UI workflow's core nodes (`properties.ver`
+ * beside `cnr_id: comfy-core`, subgraphs included); undefined when none did (or an API-format file).
+ */
+function madeWith(workflow: unknown): string | undefined {
+  const w = (workflow ?? {}) as { nodes?: unknown; definitions?: { subgraphs?: { nodes?: unknown }[] } };
+  const nodes = [w.nodes, ...(w.definitions?.subgraphs ?? []).map((g) => g?.nodes)].flatMap((n) =>
+    Array.isArray(n) ? n : [],
+  );
+  const known = new Set(coreVersions());
+  const made = nodes
+    .map((n) => madeBy(n ?? {}))
+    .filter((v): v is string => v !== undefined && known.has(v))
+    .sort((a, b) => versionKey(a) - versionKey(b))
+    .at(-1);
+  if (made === undefined) return undefined;
+  // Raised to the first release that has every class the nodes name, where a newer snapshot has them.
+  const types = nodes.map((n) => (n as { type?: unknown })?.type).filter((t): t is string => typeof t === 'string');
+  const needs = types.map((t) => (coreClassNames(made).has(t) ? undefined : firstReleaseWith(t, made)));
+  return [made, ...needs.filter((v): v is string => v !== undefined)]
+    .sort((a, b) => versionKey(a) - versionKey(b))
+    .at(-1);
 }
 
 function readPackageName(root: string): string | undefined {

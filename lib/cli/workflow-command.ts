@@ -112,6 +112,7 @@ export function workflowCommand(argv: string[], out: NodeJS.WritableStream, err:
         err,
       );
     graph = converted.graph;
+    for (const note of converted.notes) err.write(`modal-cdk workflow: note: ${name}: ${note.message}\n`);
   } else if (command === 'convert') {
     return fail(
       [`${name}: not a UI-format workflow (it has no "nodes" list): an API-format file needs no conversion`],

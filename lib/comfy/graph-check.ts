@@ -57,7 +57,11 @@ export interface GraphCheckOptions {
 
 /** Something a check says without refusing the graph. */
 export interface GraphNote {
-  readonly id: 'node-replaced' | 'node-deprecated';
+  /**
+   * `node-replaced`, `node-deprecated` (checkGraph); `widget-added` (a widget a newer release added took its
+   * default in the UI conversion), `node-newer` (a UI node made by a newer ComfyUI than the app runs).
+   */
+  readonly id: 'node-replaced' | 'node-deprecated' | 'widget-added' | 'node-newer';
   readonly message: string;
 }
 
@@ -203,11 +207,20 @@ export function releaseAdvice(name: string, schemas: SchemaSet): string | undefi
 
 /** Whether the UI shows the input as a widget (so a literal value is what it takes). */
 export function isWidget(spec: InputSpec): boolean {
-  return WIDGET_TYPES.has(spec.type) && !spec.forceInput;
+  return (WIDGET_TYPES.has(spec.type) || isSocketless(spec)) && !spec.forceInput;
+}
+
+/**
+ * A V3 input the editor shows only as a widget of its own kind (`socketless`: 0.28.2's ColorToRGBInt
+ * `COLOR`, ImageCompare's `IMAGECOMPARE`): it takes the widget's value, never a link.
+ */
+export function isSocketless(spec: InputSpec): boolean {
+  return spec.extra.socketless === true && !WIDGET_TYPES.has(spec.type);
 }
 
 /** `an INT in [1, 4096]`, `one of "a", "b"`, `a link to a MODEL output`. */
 export function describe(spec: InputSpec): string {
+  if (isSocketless(spec)) return `the value of the editor's ${spec.type} widget`;
   if (!WIDGET_TYPES.has(spec.type)) return `a link to ${spec.accepts.join(' or ')}`;
   if (spec.type === 'COMBO')
     return spec.upload
@@ -221,6 +234,7 @@ export function describe(spec: InputSpec): string {
 
 /** What is wrong with a literal value for an input (got …, expected … — fix), or undefined. */
 export function literalProblem(spec: InputSpec, value: unknown, models?: ModelFiles): string | undefined {
+  if (isSocketless(spec)) return undefined; // the editor's own widget value: ComfyUI does not check its shape
   if (!WIDGET_TYPES.has(spec.type))
     return `got the literal ${show(value)}, expected ${describe(spec)} — link an output of that type`;
   if (!fitsType(spec.type, value)) return `got ${show(value)}, expected ${describe(spec)} — fix the value`;

@@ -213,8 +213,10 @@ function readInput(name: string, required: boolean, raw: unknown, cls: string, f
     max: num(extra.max),
     default: extra.default,
     forceInput: extra.forceInput === true,
+    // `true`, or (V3, e.g. 0.28.2's PrimitiveInt) the mode the widget starts in: "fixed", "randomize", …
     controlAfterGenerate:
       extra.control_after_generate === true ||
+      typeof extra.control_after_generate === 'string' ||
       (type === 'INT' && extra.control_after_generate !== false && (name === 'seed' || name === 'noise_seed')),
     upload: file.uploadInputs[cls]?.[name] ?? (flag ? UPLOAD_FLAGS[flag] : undefined),
     modelFolders: folders === undefined ? undefined : Array.isArray(folders) ? folders : [folders],

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { show } from '../errors';
 import { closest } from './closest';
 import { nodeInputs } from './v3-inputs';
-import { formatWidget, isWidget, releaseAdvice } from './graph-check';
-import type { ApiGraph } from './graph-check';
+import { formatWidget, isSocketless, isWidget, literalProblem, releaseAdvice } from './graph-check';
+import { coreClassNames, coreVersions, SchemaSet, versionKey } from './schema-set';
+import type { ApiGraph, GraphNote } from './graph-check';
 import type { NodeClass } from './node-schema';
-import type { SchemaSet } from './schema-set';
 
 /**
  * UI-format workflow (what ComfyUI's "Save" writes) → API format (what "Export (API)" writes and
@@ -121,7 +121,7 @@ export type DroppedNodes = Record<string, string>;
 export function convertUiWorkflow(
   value: unknown,
   schemas: SchemaSet,
-): { graph: ApiGraph; dropped: DroppedNodes } | { problems: string[] } {
+): { graph: ApiGraph; dropped: DroppedNodes; notes: GraphNote[] } | { problems: string[] } {
   const parsed = uiWorkflowSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -131,15 +131,20 @@ export function convertUiWorkflow(
   }
   const converter = new Converter(parsed.data, schemas);
   converter.scope(parsed.data, '', undefined);
+  converter.noteNewerNodes();
   return converter.problems.length
     ? { problems: converter.problems }
-    : { graph: converter.graph, dropped: converter.dropped };
+    : { graph: converter.graph, dropped: converter.dropped, notes: converter.notes };
 }
 
 class Converter {
   public readonly graph: ApiGraph = {};
   public readonly problems: string[] = [];
   public readonly dropped: DroppedNodes = {};
+  /** What the export decided that the user should know (an input a newer release added took its default). */
+  public readonly notes: GraphNote[] = [];
+  /** Emitted core nodes by the newer release than the app's that made them (`properties.ver`). */
+  private readonly newer = new Map<string, string[]>();
   private readonly subgraphs: Map<string, Subgraph>;
 
   constructor(
@@ -186,8 +191,24 @@ class Converter {
     return false;
   }
 
+  /** One note per newer release that made some of the workflow's core nodes (DESIGN: notes never block). */
+  public noteNewerNodes(): void {
+    for (const [ver, nodes] of [...this.newer].sort(([a], [b]) => versionKey(a) - versionKey(b)))
+      this.notes.push({
+        id: 'node-newer',
+        message: `${nodes.length === 1 ? 'node' : 'nodes'} ${nodes.slice(0, 6).join(', ')}${nodes.length > 6 ? ` and ${nodes.length - 6} more` : ''} ${nodes.length === 1 ? 'was' : 'were'} made by ComfyUI ${ver} (properties.ver), newer than the ${this.schemas.coreVersion} the app runs: checked as ${this.schemas.coreVersion}'s classes, which is what will run`,
+      });
+  }
+
   private emit(scope: Scope, node: UiNode): void {
     const id = `${scope.prefix}${node.id}`;
+    const made = madeBy(node);
+    if (
+      made &&
+      versionKey(made) > versionKey(this.schemas.coreVersion) &&
+      coreClassNames(this.schemas.coreVersion).has(node.type)
+    )
+      this.newer.set(made, [...(this.newer.get(made) ?? []), `${id} (${node.type})`]);
     const cls = this.schemas.get(node.type);
     if (!cls) {
       const advice = releaseAdvice(node.type, this.schemas);
@@ -241,17 +262,98 @@ class Converter {
     const slots = widgetSlots(cls, values);
     // A display-only widget the frontend adds after running (GetImageSize's "512 x 512") is saved but never exported.
     const display = DISPLAY_WIDGETS[cls.name] ?? 0;
-    if (display > 0 && values.length === slots.length + display) values.splice(slots.length);
-    if (values.length !== slots.length) {
-      this.problems.push(
-        `node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — the workflow was saved with another version of the node: open and re-save it in a ComfyUI with that version, or export it with "Export (API)"`,
-      );
-      return undefined;
-    }
+    if (values.length > slots.length && values.length <= slots.length + display) values.splice(slots.length);
     slots.forEach((slot, i) => {
-      if (slot.emitted) inputs[slot.name] = values[i];
+      if (slot.emitted && i < values.length) inputs[slot.name] = values[i];
     });
-    return inputs;
+    if (values.length === slots.length) return inputs;
+    const older =
+      values.length < slots.length
+        ? (this.editorWidgets(cls, slots, values.length) ?? this.trailingDefaults(id, node, cls, slots, values.length))
+        : undefined;
+    if (older) {
+      for (const [name, value] of Object.entries(older)) inputs[name] = value;
+      return inputs;
+    }
+    this.problems.push(
+      `node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — ${savedWith(node, cls, this.schemas)}`,
+    );
+    return undefined;
+  }
+
+  /**
+   * The values of the missing widgets when each is one of the editor's own kind (socketless, e.g.
+   * ImageCompare's `compare_view`, saved only once the node has run): the editor's starting value.
+   */
+  private editorWidgets(
+    cls: NodeClass,
+    slots: readonly { name: string; emitted: boolean }[],
+    saved: number,
+  ): Record<string, unknown> | undefined {
+    const missing = slots.slice(saved).filter((s) => s.emitted);
+    const specs = missing.map((s) => cls.byName.get(s.name));
+    if (!specs.every((spec) => spec && isSocketless(spec) && FRONTEND_DEFAULTS[spec.type] !== undefined))
+      return undefined;
+    return Object.fromEntries(specs.map((spec) => [spec!.name, FRONTEND_DEFAULTS[spec!.type]]));
+  }
+
+  /**
+   * The widgets after the saved ones, at their defaults, as the editor sets them when it opens a node saved
+   * with fewer widgets than its class now has (values are positional; the rest keep their defaults), with
+   * a note — saying which older release had exactly the saved widgets, when a snapshot shows one. Undefined
+   * when a missing widget has no default (the editor would leave it empty, and ComfyUI would refuse it).
+   */
+  private trailingDefaults(
+    id: string,
+    node: UiNode,
+    cls: NodeClass,
+    slots: readonly { name: string; emitted: boolean }[],
+    saved: number,
+  ): Record<string, unknown> | undefined {
+    const values = node.widgets_values as unknown[];
+    const live: Record<string, unknown> = {};
+    slots.slice(0, saved).forEach((slot, i) => {
+      if (slot.emitted) live[slot.name] = values[i];
+    });
+    const specs = new Map(nodeInputs(cls, live).map((i) => [i.name, i]));
+    const names = slots.slice(0, saved).map((s) => s.name);
+    const before = coreClassNames(this.schemas.coreVersion).has(cls.name)
+      ? coreVersions().find((v) => {
+          if (versionKey(v) >= versionKey(this.schemas.coreVersion)) return false;
+          const old = SchemaSet.for(v, []).get(cls.name);
+          const layout = old && widgetSlots(old, values).map((s) => s.name);
+          return layout !== undefined && layout.length === saved && layout.every((n, i) => n === names[i]);
+        })
+      : undefined;
+    // Without a release that explains it, only a node made by an older release whose saved values each fit
+    // the widget they land on (a widget inserted before others would shift them, and the editor would too).
+    const made = madeBy(node);
+    const fits = Object.entries(live).every(([n, v]) => {
+      const spec = specs.get(n);
+      return spec !== undefined && literalProblem(spec, v) === undefined;
+    });
+    if (!before && !(made && versionKey(made) < versionKey(this.schemas.coreVersion) && fits)) return undefined;
+    const added: Record<string, unknown> = {};
+    for (const slot of slots.slice(saved)) {
+      if (!slot.emitted) continue;
+      const spec = specs.get(slot.name);
+      const value = spec?.default ?? (spec && isSocketless(spec) ? FRONTEND_DEFAULTS[spec.type] : undefined);
+      if (value === undefined) {
+        if (spec?.required) return undefined; // the editor would leave it empty, and ComfyUI refuse it
+        continue;
+      }
+      added[slot.name] = value;
+    }
+    const set = Object.entries(added).map(([n, v]) => `${n} = ${show(v)}`);
+    this.notes.push({
+      id: 'widget-added',
+      message: `node ${id} (${cls.name}) was saved with ${saved} widget values, ${cls.source}'s ${cls.name} has ${slots.length}: ${
+        before
+          ? `ComfyUI ${before}'s had exactly the saved ones; the newer ones take their defaults (${set.join(', ')})`
+          : `the node was made by ComfyUI ${made}; its values fill the first ${saved} widgets and the rest take their defaults (${set.join(', ') || 'none sent'}), as the editor does when it opens the workflow — check that each value is where you meant it`
+      }`,
+    });
+    return added;
   }
 
   /**
@@ -407,7 +509,31 @@ const FRONTEND_WIDGETS: Record<string, readonly { name: string; emitted: boolean
  * after the class's own and left out of the export: GetImageSize shows the size it read, PreviewAny the
  * text it previews. A workflow saved before the node ran has no such value, so it is optional.
  */
-const DISPLAY_WIDGETS: Record<string, number> = { GetImageSize: 1, PreviewAny: 1 };
+const DISPLAY_WIDGETS: Record<string, number> = { GetImageSize: 1, PreviewAny: 3 };
+
+/** The value the editor gives a socketless widget of its own kind when the workflow saved none. */
+const FRONTEND_DEFAULTS: Record<string, unknown> = { IMAGECOMPARE: ['', ''] };
+
+/** The ComfyUI release a core node was made with (`properties.ver` beside `cnr_id: comfy-core`), if it says. */
+export function madeBy(node: { properties?: Record<string, unknown> }): string | undefined {
+  const p = node.properties ?? {};
+  return p.cnr_id === 'comfy-core' && typeof p.ver === 'string' && /^\d+\.\d+\.\d+$/.test(p.ver) ? p.ver : undefined;
+}
+
+/** Why a node's saved widgets do not fit the class, and what to do: from the release that saved it. */
+function savedWith(node: UiNode, cls: NodeClass, schemas: SchemaSet): string {
+  const ver = madeBy(node);
+  const core = coreClassNames(schemas.coreVersion).has(cls.name);
+  if (core && ver && versionKey(ver) > versionKey(schemas.coreVersion)) {
+    const known = coreVersions().filter(
+      (v) => versionKey(v) > versionKey(schemas.coreVersion) && versionKey(v) <= versionKey(ver),
+    );
+    return known.length > 0
+      ? `the node was made by ComfyUI ${ver} (its properties.ver), newer than the app's ${schemas.coreVersion}: set the app's comfyVersion to '${known.at(-1)}' (import: --comfy-version ${known.at(-1)})`
+      : `the node was made by ComfyUI ${ver} (its properties.ver), newer than every release modal-cdk has node schemas of (${coreVersions().join(', ')}): needs ComfyUI ≥ ${ver} — run it, dump its schemas (\`modal-cdk schemas dump --url <ComfyUI> --core --out nodes/comfyui-${ver}.json\`) and give them as the app's nodeSchemas with comfyVersion '${ver}', or re-save the workflow in ComfyUI ${schemas.coreVersion}`;
+  }
+  return 'the workflow was saved with another version of the node: open and re-save it in a ComfyUI with that version, or export it with "Export (API)"';
+}
 
 /**
  * The UI's widget slots of a class, in `widgets_values` order, and whether each reaches the API. A V3

@@ -1,11 +1,12 @@
 import { type ApiGraph, checkGraph, isApiGraph } from '../comfy/graph-check';
-import { coreClassNames, type PackSchemas, SchemaSet } from '../comfy/schema-set';
+import { firstReleaseWith } from '../comfy/release-history';
+import { coreClassNames, coreVersions, type PackSchemas, SchemaSet, versionKey } from '../comfy/schema-set';
 import { convertUiWorkflow, isUiWorkflow } from '../comfy/ui-convert';
 import { type SuggestedField, suggestFields, suggestOutput, unboundUploads } from './fields';
 import { importModels } from './models';
 import { importPacks } from './packs';
 import type { ImportSpec } from './render';
-import { readUiProperties } from './ui-properties';
+import { readUiProperties, type UiProperties } from './ui-properties';
 
 export interface ImportRequest {
   /** The parsed workflow file (UI or API format). */
@@ -17,8 +18,8 @@ export interface ImportRequest {
   readonly workflowFile: string;
   readonly moduleSpecifier: string;
   readonly comfyVersion: string;
-  /** Write `comfyVersion` into the app (the release was chosen with --comfy-version). */
-  readonly pinVersion?: boolean;
+  /** Write `comfyVersion` into the app, with this reason (--comfy-version, or the release the nodes were made with). */
+  readonly pinVersion?: string;
   /** The node schemas given (`--custom-nodes`, `--comfy-url`). */
   readonly packs: readonly PackSchemas[];
   readonly comfyDir?: string;
@@ -46,22 +47,14 @@ export function planImport(request: ImportRequest): ImportPlan | { problems: str
   const props = readUiProperties(ui ? request.workflow : {});
   const unknown =
     ui || isApiGraph(request.workflow) ? classesOf(request.workflow, ui).filter((c) => !schemas.get(c)) : [];
-  if (unknown.length > 0) {
-    const named = unknown.map((c) => {
-      const pack = [...props.packs.values()].find((p) => p.classes.includes(c));
-      return pack ? `${c} (${pack.cnrId ?? pack.auxId})` : c;
-    });
-    return {
-      problems: [
-        `${request.fileName}: no node schemas for ${named.join(', ')}: neither ComfyUI ${schemas.coreVersion} nor a --custom-nodes file has ${unknown.length === 1 ? 'it' : 'them'}, so its inputs cannot be checked — ${request.howToDump}`,
-      ],
-    };
-  }
+  if (unknown.length > 0) return { problems: unknownClasses(unknown, schemas, props, request) };
   let graph: ApiGraph;
+  const convertNotes: string[] = [];
   if (ui) {
     const converted = convertUiWorkflow(request.workflow, schemas);
     if ('problems' in converted) return { problems: converted.problems.map((p) => `${request.fileName}: ${p}`) };
     graph = converted.graph;
+    convertNotes.push(...converted.notes.map((n) => n.message));
   } else if (isApiGraph(request.workflow)) graph = request.workflow;
   else
     return {
@@ -84,7 +77,7 @@ export function planImport(request: ImportRequest): ImportPlan | { problems: str
   const fields = suggestFields(graph, schemas);
 
   const todos: string[] = [];
-  const notes: string[] = [...props.problems, ...output.notes];
+  const notes: string[] = [...props.problems, ...convertNotes, ...output.notes];
   for (const m of models) if (m.kind === 'todo') todos.push(`model models/${m.folder}/${m.name}: ${m.reason}`);
   for (const p of packs) {
     if (p.source.kind === 'todo') todos.push(`custom nodes ${p.classes.join(', ')}: ${p.source.reason}`);
@@ -103,7 +96,7 @@ export function planImport(request: ImportRequest): ImportPlan | { problems: str
       endpointPath: request.endpointPath,
       workflowFile: request.workflowFile,
       moduleSpecifier: request.moduleSpecifier,
-      ...(request.pinVersion ? { comfyVersion: request.comfyVersion } : {}),
+      ...(request.pinVersion ? { comfyVersion: request.comfyVersion, comfyVersionReason: request.pinVersion } : {}),
       models,
       packs: packs.map((p) => ({ ...p, ...(p.schemas && { schemasFile: `bin/nodes/${p.dir}.json` }) })),
       fields,
@@ -113,6 +106,51 @@ export function planImport(request: ImportRequest): ImportPlan | { problems: str
     todos,
     notes,
   };
+}
+
+/**
+ * Why each class no schema describes is missing, grouped by what leads somewhere: a newer snapshot has it
+ * (set comfyVersion), ComfyUI's own node of a release newer than every snapshot (dump that release), or a
+ * custom node (give its pack's schemas, naming the pack its nodes give).
+ */
+function unknownClasses(
+  unknown: readonly string[],
+  schemas: SchemaSet,
+  props: UiProperties,
+  request: ImportRequest,
+): string[] {
+  const file = request.fileName;
+  const problems: string[] = [];
+  const newer = new Map<string, string[]>();
+  const core: string[] = [];
+  const custom: string[] = [];
+  for (const c of unknown) {
+    const since = firstReleaseWith(c, schemas.coreVersion);
+    if (since) newer.set(since, [...(newer.get(since) ?? []), c]);
+    else if (props.coreClasses.has(c)) core.push(c);
+    else custom.push(c);
+  }
+  for (const [since, classes] of newer)
+    problems.push(
+      `${file}: ${classes.join(', ')} ${classes.length === 1 ? 'needs' : 'need'} ComfyUI ≥ ${since} (the app runs ${schemas.coreVersion}): set comfyVersion: '${since}' — import --comfy-version ${since}`,
+    );
+  if (core.length > 0) {
+    const made = core.map((c) => props.coreClasses.get(c)).filter((v): v is string => /^\d+\.\d+\.\d+$/.test(v ?? ''));
+    const ver = made.sort((a, b) => versionKey(a) - versionKey(b)).at(-1);
+    problems.push(
+      `${file}: ${core.join(', ')} ${core.length === 1 ? 'is a node' : 'are nodes'} of ComfyUI itself (cnr_id comfy-core${ver ? `, made by ${ver}` : ''}) that no release modal-cdk has node schemas of knows (${coreVersions().join(', ')}): needs ComfyUI ≥ ${ver ?? `a release after ${coreVersions().at(-1)}`} — run that release, dump its schemas (\`modal-cdk schemas dump --url http://127.0.0.1:8188 --core --out nodes/comfyui-${ver ?? '<version>'}.json\`) and pass them with --custom-nodes, then give the app that file as its nodeSchemas with comfyVersion '${ver ?? '<version>'}'`,
+    );
+  }
+  if (custom.length > 0) {
+    const named = custom.map((c) => {
+      const pack = [...props.packs.values()].find((p) => p.classes.includes(c));
+      return pack ? `${c} (pack ${pack.cnrId ?? pack.auxId}${pack.ver ? ` ${pack.ver}` : ''})` : c;
+    });
+    problems.push(
+      `${file}: no node schemas for ${named.join(', ')}: neither ComfyUI ${schemas.coreVersion} nor a --custom-nodes file has ${custom.length === 1 ? 'it' : 'them'}, so its inputs cannot be checked — ${request.howToDump}`,
+    );
+  }
+  return problems;
 }
 
 /** The node classes a workflow uses (UI: every real node, subgraphs included; API: every class_type). */

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DNS_LABEL_MAX, webHostLabel } from '../clients/web-url';
-import { ENTRY_MARKER } from './render';
+import { ENTRY_MARKER, functionName } from './render';
 
 // Where import puts an app in a project: its default id, and the lines that add it to the entry file.
 
@@ -52,8 +52,42 @@ export function defaultAppId(file: string, workspace = 'my-workspace', project =
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '') || 'app';
-  const budget = Math.max(8, DNS_LABEL_MAX - webHostLabel(workspace, `${project}-`).length);
+  const budget = appIdBudget(workspace, project);
   if (id.length <= budget) return id;
   const cut = id.slice(0, budget + 1);
   return (cut.lastIndexOf('-') >= 4 ? cut.slice(0, cut.lastIndexOf('-')) : cut.slice(0, budget)).replace(/-+$/, '');
+}
+
+/** The longest app id whose web host label (`<workspace>--<project>-<id>-comfyui-fastapi-app`) fits a DNS label. */
+export function appIdBudget(workspace = 'my-workspace', project = 'app'): number {
+  return Math.max(8, DNS_LABEL_MAX - webHostLabel(workspace, `${project}-`).length);
+}
+
+/**
+ * The default id itself when its app file (`bin/<id>.ts`) is free or already imports this workflow, else
+ * the first `<id>-2`, `<id>-3`, … (cut to fit the host label) whose file is: two workflows whose names
+ * shorten to the same id each get an app of their own. `changed` says an id other than the default was taken.
+ */
+export function freeAppId(
+  root: string,
+  id: string,
+  workflowFile: string,
+  budget: number,
+): { id: string; changed: boolean } {
+  const bin = path.join(root, 'bin');
+  const others = existsSync(bin) ? readdirSync(bin).filter((f) => f.endsWith('.ts')) : [];
+  const mine = (candidate: string) => {
+    const file = path.join(bin, `${candidate}.ts`);
+    if (existsSync(file)) return readFileSync(file, 'utf8').includes(`'${workflowFile}'`);
+    // Its function (`addImageQwenImage2512`) must be free too: ids `x-2512` and `x-251-2` share one.
+    const fn = `function ${functionName(candidate)}(`;
+    return !others.some((f) => readFileSync(path.join(bin, f), 'utf8').includes(fn));
+  };
+  if (mine(id)) return { id, changed: false };
+  for (let n = 2; n < 100; n++) {
+    const suffix = `-${n}`;
+    const candidate = `${id.slice(0, budget - suffix.length).replace(/-+$/, '')}${suffix}`;
+    if (mine(candidate)) return { id: candidate, changed: true };
+  }
+  return { id, changed: false };
 }

@@ -19,6 +19,8 @@ export interface ImportSpec {
   readonly moduleSpecifier: string;
   /** The app's ComfyUI release when `--comfy-version` named one (else the project's default applies). */
   readonly comfyVersion?: string;
+  /** Why that release, for the comment above it. */
+  readonly comfyVersionReason?: string;
   readonly models: readonly ImportedModel[];
   /** The packs, with where each one's node schemas are written (relative to the project root). */
   readonly packs: readonly (ImportedPack & { schemasFile?: string })[];
@@ -52,6 +54,7 @@ export function renderAppFile(spec: ImportSpec): string {
     moduleSpecifier: spec.moduleSpecifier,
     functionName: functionName(spec.appId),
     comfyVersion: spec.comfyVersion,
+    comfyVersionReason: spec.comfyVersionReason,
     body: renderEndpointBlock(spec, new Set()),
     endpointMarker: ENDPOINT_MARKER,
   });

@@ -39,8 +39,8 @@ export interface UiProperties {
   readonly models: ModelEntry[];
   /** Packs other than `comfy-core`, by `cnr:<id>` or `git:<owner/repo>`. */
   readonly packs: Map<string, PackRef>;
-  /** Classes whose nodes say they are ComfyUI's own (`cnr_id: comfy-core`). */
-  readonly coreClasses: Set<string>;
+  /** Classes whose nodes say they are ComfyUI's own (`cnr_id: comfy-core`), with the newest `ver` they give. */
+  readonly coreClasses: Map<string, string | undefined>;
   readonly problems: string[];
 }
 
@@ -50,7 +50,7 @@ interface UiNodeLike {
 }
 
 export function readUiProperties(workflow: unknown): UiProperties {
-  const result: UiProperties = { models: [], packs: new Map(), coreClasses: new Set(), problems: [] };
+  const result: UiProperties = { models: [], packs: new Map(), coreClasses: new Map(), problems: [] };
   const root = (workflow ?? {}) as {
     nodes?: unknown;
     models?: unknown;
@@ -77,7 +77,14 @@ export function readUiProperties(workflow: unknown): UiProperties {
     const p = parsed.data;
     addModels(p.models, `node ${node.type}`);
     if (p.cnr_id === 'comfy-core') {
-      result.coreClasses.add(node.type);
+      const seen = result.coreClasses.get(node.type);
+      result.coreClasses.set(
+        node.type,
+        [seen, p.ver]
+          .filter((v) => v !== undefined)
+          .sort(byRelease)
+          .at(-1),
+      );
       continue;
     }
     const key = p.cnr_id ? `cnr:${p.cnr_id}` : p.aux_id ? `git:${p.aux_id}` : undefined;
@@ -87,4 +94,10 @@ export function readUiProperties(workflow: unknown): UiProperties {
     result.packs.set(key, pack);
   }
   return result;
+}
+
+/** Orders release strings (`0.3.75` < `0.10.0`); anything else sorts first. */
+function byRelease(a: string, b: string): number {
+  const key = (v: string) => (/^\d+\.\d+\.\d+$/.test(v) ? v.split('.').reduce((k, n) => k * 1e4 + Number(n), 0) : -1);
+  return key(a) - key(b);
 }
