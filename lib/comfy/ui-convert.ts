@@ -152,7 +152,16 @@ class Converter {
     private readonly schemas: SchemaSet,
   ) {
     this.subgraphs = new Map((workflow.definitions?.subgraphs ?? []).map((s) => [s.id, s]));
+    const all = [...workflow.nodes, ...(workflow.definitions?.subgraphs ?? []).flatMap((s) => s.nodes)];
+    this.newest = all
+      .map((n) => madeBy(n))
+      .filter((v): v is string => v !== undefined)
+      .sort((a, b) => versionKey(a) - versionKey(b))
+      .at(-1);
   }
+
+  /** The newest release that made one of the workflow's core nodes: the editor that saved it was at least that. */
+  private readonly newest: string | undefined;
 
   /** Emits the real nodes of one graph level, recursing into subgraph instances. */
   public scope(
@@ -276,7 +285,7 @@ class Converter {
       return inputs;
     }
     this.problems.push(
-      `node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — ${savedWith(node, cls, this.schemas)}`,
+      `node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — ${savedWith(node, cls, this.schemas, values.length > slots.length ? this.newest : undefined)}`,
     );
     return undefined;
   }
@@ -521,16 +530,18 @@ export function madeBy(node: { properties?: Record<string, unknown> }): string |
 }
 
 /** Why a node's saved widgets do not fit the class, and what to do: from the release that saved it. */
-function savedWith(node: UiNode, cls: NodeClass, schemas: SchemaSet): string {
-  const ver = madeBy(node);
+function savedWith(node: UiNode, cls: NodeClass, schemas: SchemaSet, newest?: string): string {
+  // More values than the class has: a newer editor saved the node (at least the workflow's newest node's release).
+  const own = madeBy(node);
+  const ver = newest && (!own || versionKey(newest) > versionKey(own)) ? newest : own;
   const core = coreClassNames(schemas.coreVersion).has(cls.name);
   if (core && ver && versionKey(ver) > versionKey(schemas.coreVersion)) {
     const known = coreVersions().filter(
       (v) => versionKey(v) > versionKey(schemas.coreVersion) && versionKey(v) <= versionKey(ver),
     );
     return known.length > 0
-      ? `the node was made by ComfyUI ${ver} (its properties.ver), newer than the app's ${schemas.coreVersion}: set the app's comfyVersion to '${known.at(-1)}' (import: --comfy-version ${known.at(-1)})`
-      : `the node was made by ComfyUI ${ver} (its properties.ver), newer than every release modal-cdk has node schemas of (${coreVersions().join(', ')}): needs ComfyUI ≥ ${ver} — run it, dump its schemas (\`modal-cdk schemas dump --url <ComfyUI> --core --out nodes/comfyui-${ver}.json\`) and give them as the app's nodeSchemas with comfyVersion '${ver}', or re-save the workflow in ComfyUI ${schemas.coreVersion}`;
+      ? `the node was saved by ComfyUI ${ver} or later (properties.ver), newer than the app's ${schemas.coreVersion}: set the app's comfyVersion to '${known.at(-1)}' (import: --comfy-version ${known.at(-1)})`
+      : `the node was saved by ComfyUI ${ver} or later (properties.ver), newer than every release modal-cdk has node schemas of (${coreVersions().join(', ')}): needs ComfyUI ≥ ${ver} — run it, dump its schemas (\`modal-cdk schemas dump --url <ComfyUI> --core --out nodes/comfyui-${ver}.json\`) and give them as the app's nodeSchemas with comfyVersion '${ver}', or re-save the workflow in ComfyUI ${schemas.coreVersion}`;
   }
   return 'the workflow was saved with another version of the node: open and re-save it in a ComfyUI with that version, or export it with "Export (API)"';
 }

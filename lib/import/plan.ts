@@ -144,7 +144,9 @@ function unknownClasses(
   if (custom.length > 0) {
     const named = custom.map((c) => {
       const pack = [...props.packs.values()].find((p) => p.classes.includes(c));
-      return pack ? `${c} (pack ${pack.cnrId ?? pack.auxId}${pack.ver ? ` ${pack.ver}` : ''})` : c;
+      return pack
+        ? `${c} (pack ${pack.cnrId ?? pack.auxId}${pack.ver && pack.ver !== 'unknown' ? ` ${pack.ver}` : ''})`
+        : c;
     });
     problems.push(
       `${file}: no node schemas for ${named.join(', ')}: neither ComfyUI ${schemas.coreVersion} nor a --custom-nodes file has ${custom.length === 1 ? 'it' : 'them'}, so its inputs cannot be checked — ${request.howToDump}`,

@@ -78,7 +78,12 @@ export function freeAppId(
   const others = existsSync(bin) ? readdirSync(bin).filter((f) => f.endsWith('.ts')) : [];
   const mine = (candidate: string) => {
     const file = path.join(bin, `${candidate}.ts`);
-    if (existsSync(file)) return readFileSync(file, 'utf8').includes(`'${workflowFile}'`);
+    if (existsSync(file)) {
+      // Taken only by an app file import wrote for other workflows; any other file is the user's: the
+      // import stops there (--force, --app, --out), never writes beside it under another id.
+      const text = readFileSync(file, 'utf8');
+      return text.includes(`'${workflowFile}'`) || !text.includes('written by `modal-cdk import`');
+    }
     // Its function (`addImageQwenImage2512`) must be free too: ids `x-2512` and `x-251-2` share one.
     const fn = `function ${functionName(candidate)}(`;
     return !others.some((f) => readFileSync(path.join(bin, f), 'utf8').includes(fn));

@@ -140,11 +140,11 @@ class Capture:
         return {}
 
 
-def imported_endpoints(corpus):
+def imported_endpoints(corpus, prefix="t"):
     return [
         (app, endpoint)
         for app in (corpus["manifest"] or {"apps": []})["apps"]
-        if app["id"].startswith("t")
+        if app["id"].startswith(prefix)
         for endpoint in app["endpoints"]
     ]
 

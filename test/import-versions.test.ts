@@ -1,0 +1,124 @@
+import { copyFileSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { SchemaSet } from '../lib/comfy/schema-set';
+import { convertUiWorkflow } from '../lib/comfy/ui-convert';
+import { runCliIn } from './helpers';
+import { project, read, uiWorkflow } from './import-fixtures';
+
+/**
+ * The ComfyUI release a UI workflow was made with (each core node's `properties.ver`) decides what import
+ * pins and how the converter reads nodes saved by another release: the cases met in the official templates
+ * of comfyui-workflow-templates-json 0.1.123 (test/comfyui/test_import_templates.py runs all of them).
+ */
+const V28 = SchemaSet.for('0.28.2');
+const core = (ver?: string) => ({ cnr_id: 'comfy-core', ...(ver && { ver }) });
+const node = (id: number, type: string, widgets: unknown[], ver?: string) => ({
+  id,
+  type,
+  properties: core(ver),
+  widgets_values: widgets,
+});
+const convert = (nodes: unknown[]) => convertUiWorkflow({ nodes, links: [] }, V28);
+
+/** uiWorkflow() with every core node's ver set to `ver`. */
+function madeWith(ver: string) {
+  const workflow = uiWorkflow();
+  for (const n of workflow.nodes) n.properties = { ...n.properties, ver };
+  return workflow;
+}
+
+describe('import pins the release the workflow was made with', () => {
+  test("the newest release of the nodes' ver that has schemas is the app's comfyVersion, with why", async () => {
+    const { dir, file } = await project(madeWith('0.10.0'));
+    const result = await runCliIn(dir, ['import', file]);
+    expect(result.code).toBe(0);
+    const code = read(dir, 'bin/txt2img.ts');
+    expect(code).toContain("comfyVersion: '0.10.0'");
+    expect(code).toContain("// comfyVersion: the newest ComfyUI release the workflow's nodes were made with");
+  });
+
+  test('nodes made by a release with no schemas: the default release, and a note naming them and both releases', async () => {
+    const { dir, file } = await project(madeWith('0.33.0'));
+    const result = await runCliIn(dir, ['import', file]);
+    expect(result.code).toBe(0);
+    expect(read(dir, 'bin/txt2img.ts')).not.toContain('comfyVersion');
+    expect(result.out).toMatch(
+      /nodes 4 \(CheckpointLoaderSimple\), .* were made by ComfyUI 0\.33\.0 \(properties\.ver\), newer than the 0\.28\.2 the app runs/,
+    );
+  });
+
+  test("a default id another workflow's app has: import takes the next free one and says so (--app named)", async () => {
+    const { dir, file } = await project(uiWorkflow());
+    expect((await runCliIn(dir, ['import', file])).code).toBe(0);
+    const other = path.join(path.dirname(file), 'Txt2img.json'); // the same default id, another workflow
+    copyFileSync(file, other);
+    const second = await runCliIn(dir, ['import', other]);
+    expect(second.code).toBe(0);
+    expect(second.out).toContain(
+      'app id "txt2img-2": the default id "txt2img" is another workflow\'s app (bin/txt2img.ts), so import took the next free one — pass --app <id> to choose it',
+    );
+    expect(existsSync(path.join(dir, 'bin/txt2img-2.ts'))).toBe(true);
+    expect((await runCliIn(dir, ['synth'])).code).toBe(0);
+  });
+
+  test('a class only a newer snapshot has: the release to set; a core class no snapshot has: that it is newer', async () => {
+    const newer = uiWorkflow({ extra: [node(20, 'ComfySwitchNode', [true], '0.28.2')] });
+    const { dir, file } = await project(newer);
+    const pinned = await runCliIn(dir, ['import', file, '--comfy-version', '0.3.75']);
+    expect(pinned.code).toBe(1);
+    expect(pinned.err).toContain(
+      "ComfySwitchNode needs ComfyUI ≥ 0.10.0 (the app runs 0.3.75): set comfyVersion: '0.10.0' — import --comfy-version 0.10.0",
+    );
+    const unknown = await project(uiWorkflow({ extra: [node(20, 'TextEncodeFutureModel', ['x'], '0.45.0')] }));
+    const refused = await runCliIn(unknown.dir, ['import', unknown.file]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(
+      'TextEncodeFutureModel is a node of ComfyUI itself (cnr_id comfy-core, made by 0.45.0) that no release modal-cdk has node schemas of knows',
+    );
+    expect(refused.err).toContain('needs ComfyUI ≥ 0.45.0');
+  });
+});
+
+describe('the converter reads nodes another release saved, as the editor opens them', () => {
+  test('0.28.2\'s V3 control_after_generate modes ("fixed") add the control widget', () => {
+    const converted = convert([node(1, 'PrimitiveInt', [8, 'fixed'], '0.24.0')]);
+    expect('graph' in converted && converted.graph['1'].inputs).toEqual({ value: 8 });
+  });
+
+  test('a widget a newer release added takes its default, with a note naming the release that had the saved ones', () => {
+    const converted = convert([node(1, 'CreateVideo', [24], '0.3.45')]);
+    expect('graph' in converted && converted.graph['1'].inputs).toEqual({ fps: 24, bit_depth: 8 });
+    expect('notes' in converted && converted.notes).toEqual([
+      {
+        id: 'widget-added',
+        message: expect.stringContaining(
+          "node 1 (CreateVideo) was saved with 1 widget values, ComfyUI 0.28.2's CreateVideo has 2: ComfyUI 0.3.67's had exactly the saved ones; the newer ones take their defaults (bit_depth = 8)",
+        ),
+      },
+    ]);
+  });
+
+  test('fewer values: a release whose layout explains them suffices; a value that does not fit its widget is refused', () => {
+    expect('problems' in convert([node(1, 'CreateVideo', [24])])).toBe(false); // 0.3.67 explains it
+    const shifted = convert([node(1, 'ResizeImageMaskNode', ['scale dimensions', 512, 'lanczos'], '0.10.0')]);
+    expect('problems' in shifted && shifted.problems[0]).toContain('got 3 widgets_values');
+  });
+
+  test("the editor's own widgets (socketless): ImageCompare's compare view, ColorToRGBInt's color", () => {
+    const converted = convert([node(1, 'ImageCompare', []), node(2, 'ColorToRGBInt', ['#0a9299'])]);
+    expect('graph' in converted && converted.graph['1'].inputs).toEqual({ compare_view: ['', ''] });
+    expect('graph' in converted && converted.graph['2'].inputs).toEqual({ color: '#0a9299' });
+  });
+
+  test('more values than the class has, in a workflow saved by a newer release: the release it needs', () => {
+    const converted = convert([
+      node(1, 'SaveVideo', ['video/x', 'auto', 'auto', 'auto'], '0.5.1'),
+      node(2, 'PrimitiveInt', [1, 'fixed'], '0.33.0'),
+    ]);
+    expect('problems' in converted && converted.problems).toEqual([
+      expect.stringContaining(
+        'node 1 (SaveVideo): got 4 widgets_values ["video/x","auto","auto","auto"], expected 3 for the widgets ["filename_prefix","format","codec"] of ComfyUI 0.28.2 — the node was saved by ComfyUI 0.33.0 or later (properties.ver), newer than every release modal-cdk has node schemas of',
+      ),
+    ]);
+  });
+});
