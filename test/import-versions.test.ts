@@ -106,7 +106,7 @@ describe('the converter reads nodes another release saved, as the editor opens t
 
   test("the editor's own widgets (socketless): ImageCompare's compare view, ColorToRGBInt's color", () => {
     const converted = convert([node(1, 'ImageCompare', []), node(2, 'ColorToRGBInt', ['#0a9299'])]);
-    expect('graph' in converted && converted.graph['1'].inputs).toEqual({ compare_view: ['', ''] });
+    expect('graph' in converted && converted.graph['1'].inputs).toEqual({ compare_view: {} });
     expect('graph' in converted && converted.graph['2'].inputs).toEqual({ color: '#0a9299' });
   });
 

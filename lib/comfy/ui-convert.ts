@@ -521,7 +521,7 @@ const FRONTEND_WIDGETS: Record<string, readonly { name: string; emitted: boolean
 const DISPLAY_WIDGETS: Record<string, number> = { GetImageSize: 1, PreviewAny: 3 };
 
 /** The value the editor gives a socketless widget of its own kind when the workflow saved none. */
-const FRONTEND_DEFAULTS: Record<string, unknown> = { IMAGECOMPARE: ['', ''] };
+const FRONTEND_DEFAULTS: Record<string, unknown> = { IMAGECOMPARE: {} };
 
 /** The ComfyUI release a core node was made with (`properties.ver` beside `cnr_id: comfy-core`), if it says. */
 export function madeBy(node: { properties?: Record<string, unknown> }): string | undefined {
