@@ -23,7 +23,7 @@ const convert = (nodes: unknown[]) => convertUiWorkflow({ nodes, links: [] }, V2
 /** uiWorkflow() with every core node's ver set to `ver`. */
 function madeWith(ver: string) {
   const workflow = uiWorkflow();
-  for (const n of workflow.nodes) n.properties = { ...n.properties, ver };
+  for (const n of workflow.nodes as { properties?: object }[]) n.properties = { ...n.properties, ver };
   return workflow;
 }
 
