@@ -122,3 +122,42 @@ describe('the converter reads nodes another release saved, as the editor opens t
     ]);
   });
 });
+
+describe('import checks the project it writes into, before writing anything', () => {
+  test('an app id or endpoint path the project already declares is refused, naming where', async () => {
+    const { dir, file } = await project(uiWorkflow());
+    expect((await runCliIn(dir, ['import', file])).code).toBe(0);
+    const before = read(dir, 'bin/app.ts');
+    const sameId = await runCliIn(dir, ['import', file, '--app', 'sdxl', '--path', '/other']);
+    expect(sameId.code).toBe(1);
+    expect(sameId.err).toMatch(/app id "sdxl" is already declared at bin\/app\.ts:\d+: pass --app <another id>/);
+    const samePath = await runCliIn(dir, ['import', file, '--app', 'fresh', '--path', '/txt2img']);
+    expect(samePath.code).toBe(1);
+    expect(samePath.err).toMatch(
+      /endpoint path "\/txt2img" is already declared at bin\/txt2img\.ts:\d+ \(paths are unique/,
+    );
+    expect(read(dir, 'bin/app.ts')).toBe(before);
+    expect(existsSync(path.join(dir, 'bin/fresh.ts'))).toBe(false);
+  });
+
+  test('--out outside the project, onto the entry file (even with --force) or not .ts, a long id, a URL without scheme', async () => {
+    const { dir, file } = await project(uiWorkflow());
+    const usage = async (...args: string[]) => {
+      const r = await runCliIn(dir, ['import', file, ...args]);
+      expect(r.code).toBe(2);
+      return r.err;
+    };
+    expect(await usage('--out', '../elsewhere.ts')).toContain('outside the project');
+    expect(await usage('--out', 'bin/app.ts', '--force')).toContain(
+      'the entry file import adds the app to (cdk-like.json\'s "app")',
+    );
+    expect(await usage('--out', 'bin/x.js')).toContain('expected a .ts file');
+    expect(await usage('--app', 'a'.repeat(60))).toMatch(
+      /would be \d+ characters, and a DNS label holds 63 — use an id of at most \d+ characters/,
+    );
+    expect(await usage('--comfy-url', '127.0.0.1:8188')).toContain(
+      'expected a URL with its scheme, e.g. http://127.0.0.1:8188',
+    );
+    expect(read(dir, 'bin/app.ts')).not.toContain('Txt2img');
+  });
+});

@@ -13,7 +13,9 @@ import {
   renderAppFile,
   renderEndpointBlock,
 } from '../import/render';
-import { aboveMarker, appIdBudget, defaultAppId, freeAppId, wireEntry } from '../import/project-files';
+import { aboveMarker, appIdBudget, defaultAppId, entryFile, freeAppId, wireEntry } from '../import/project-files';
+import { targetProblems } from '../import/project-scan';
+import { webHostLabel } from '../clients/web-url';
 import { stableJson } from '../synth/json';
 import { formatTable } from '../table';
 import { DEFAULT_COMFY_VERSION } from '../versions';
@@ -32,13 +34,17 @@ bounds). The workflow is copied into workflows/, each pack's node schemas into b
 new app is added to the project's entry file where \`modal-cdk init\` left the line
 "${ENTRY_MARKER}" (elsewhere it prints the two lines to add). What it cannot
 decide (a model with no URL, a pack with no pinned version) is a TODO in the code, and \`npm run synth\`
-names it. Run it in the project root (cdk-like.json).
+names it. Before writing anything it checks the project: an app id or endpoint path its code already
+declares (named with file:line), an id too long for the app's web host label. Run it in the project root
+(cdk-like.json).
 
 Options:
-      --app <id>                    The app id (default: from the file name, e.g. flux_dev.json → flux-dev)
+      --app <id>                    The app id (default: from the file name, e.g. flux_dev.json → flux-dev;
+                                    the next free <id>-2, … when that is another workflow's app)
       --path </endpoint>            The endpoint's URL path (default: /<app id>)
-      --out <file.ts>               The app file (default: bin/<app id>.ts). If it is one import wrote, the
-                                    endpoint (and the models and packs it lacks) is added to it
+      --out <file.ts>               The app file (default: bin/<app id>.ts; a .ts file in the project, never
+                                    the entry file). If it is one import wrote, the endpoint (and the models
+                                    and packs it lacks) is added to it
       --custom-nodes <schemas.json> Node schemas of the workflow's custom nodes: a CustomNode nodeSchemas file
                                     or a raw /object_info dump (curl <ComfyUI>/object_info > object_info.json);
                                     repeat for several
@@ -46,7 +52,8 @@ Options:
       --comfy-dir <ComfyUI folder>  Your ComfyUI folder: a pack without a pinned version in the workflow is
                                     pinned at the commit its custom_nodes/<pack> checkout is at (git HEAD)
       --comfy-version <x.y.z>       The ComfyUI release the app runs: the workflow is checked against its node
-                                    schemas and the app gets comfyVersion (default: the project default,
+                                    schemas and the app gets comfyVersion (default: the newest release the
+                                    workflow's nodes were made with that has schemas, else the project default,
                                     ${DEFAULT_COMFY_VERSION}; releases with schemas: ${coreVersions().join(', ')})
       --dry-run                     Print what would be written; write nothing
       --force                       Replace files that are already there (never without it)
@@ -133,6 +140,23 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
       'import',
       `--path: got ${JSON.stringify(endpointPath)}, expected a URL path such as "/flux-dev"`,
     );
+  if (values['comfy-url'] && !/^https?:\/\//.test(values['comfy-url']))
+    return reportUsage(
+      err,
+      'import',
+      `--comfy-url: got ${JSON.stringify(values['comfy-url'])}, expected a URL with its scheme, e.g. http://${values['comfy-url']}`,
+    );
+  const outFile = values.out ?? `bin/${appId}.ts`;
+  const target = targetProblems({
+    root,
+    entry: entryFile(config.app),
+    appId,
+    endpointPath,
+    outFile,
+    budget: appIdBudget(config.modal.workspace, packageName),
+    hostLabel: webHostLabel(config.modal.workspace ?? 'my-workspace', `${packageName ?? 'app'}-${appId}`),
+  });
+  if (target.usage) return reportUsage(err, 'import', target.usage);
   const chosen = values['comfy-version'];
   const badVersion = comfyVersionProblem(chosen);
   if (badVersion) return reportUsage(err, 'import', badVersion);
@@ -144,6 +168,7 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
     err.write(`modal-cdk import: nothing written:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
     return 1;
   };
+  if (target.problems.length > 0) return fail(target.problems);
   let workflow: unknown;
   let workflowText: string;
   try {
@@ -177,7 +202,6 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
   }
   if (problems.length > 0) return fail(problems);
 
-  const outFile = values.out ?? `bin/${appId}.ts`;
   const workflowFile = `workflows/${path.basename(file)}`;
   const ownRepo = packageName === 'modal-cdk';
   const plan = planImport({

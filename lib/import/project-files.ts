@@ -12,7 +12,7 @@ export function wireEntry(
   outFile: string,
   fn: string,
 ): { file: string; text?: string; added?: string; manual?: string } | undefined {
-  const entry = app.split(/\s+/).find((t) => /\.[cm]?[jt]s$/.test(t));
+  const entry = entryFile(app);
   const rel = path.posix.relative(path.posix.dirname(entry ?? 'bin/app.ts'), outFile.replace(/\.ts$/, ''));
   const importLine = `import { ${fn} } from '${rel.startsWith('.') ? rel : `./${rel}`}';`;
   const manual = `add to ${entry ?? `the file cdk-like.json's "app" runs`}:\n    ${importLine}\n    ${fn}(project);   (where the project is built, before it is returned)`;
@@ -95,4 +95,9 @@ export function freeAppId(
     if (mine(candidate)) return { id: candidate, changed: true };
   }
   return { id, changed: false };
+}
+
+/** The entry file cdk-like.json's `app` command runs (`ts-node --swc bin/app.ts` → `bin/app.ts`), if it names one. */
+export function entryFile(app: string): string | undefined {
+  return app.split(/\s+/).find((t) => /\.[cm]?[jt]s$/.test(t));
 }
