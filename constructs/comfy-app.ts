@@ -50,6 +50,14 @@ export interface JobsOptions {
   readonly webhookSecret?: string;
 }
 
+/** Where a ComfyApp's Comfy.org API key comes from (ComfyAppProps.partnerNodes). */
+export interface PartnerNodes {
+  /** The Modal Secret that holds the key. */
+  readonly apiKeySecret: string;
+  /** The Secret's environment variable with the key. @default 'COMFY_ORG_API_KEY' */
+  readonly apiKeyEnv?: string;
+}
+
 export interface ComfyAppProps {
   /** GPU type, e.g. `"L40S"`, `"H100:2"`, or a fallback list tried in order (`["H100", "A100-80GB"]`). */
   readonly gpu: string | string[];
@@ -166,6 +174,15 @@ export interface ComfyAppProps {
   readonly volumes?: Volume[];
   /** Names of Modal Secrets exposed to the container at run time. @default [] */
   readonly secrets?: string[];
+  /**
+   * Allow Comfy.org partner-API nodes (classes ComfyUI marks `api_node`: OpenAI, Gemini, Kling, …): they
+   * run on Comfy.org's servers, not on the app's GPU, and need a Comfy.org API key with every prompt. The
+   * key comes from this Modal Secret; the runtime sends it as ComfyUI expects (`extra_data.api_key_comfy_org`
+   * of `/prompt`), never logging or returning it.
+   * @see https://docs.comfy.org/tutorials/api-nodes/overview
+   * @default - none: an endpoint whose workflow has partner-API nodes fails synth, naming them
+   */
+  readonly partnerNodes?: PartnerNodes;
   /** Modal Secret with `HF_TOKEN` for gated downloads. @default - the project's huggingfaceSecret */
   readonly huggingfaceSecret?: string;
   /**
@@ -253,6 +270,15 @@ const comfyAppPropsSchema = z
     volumes: z.array(z.custom<Volume>(Volume.isVolume, { message: 'expected Volume constructs' })).default([]),
     secrets: z.array(modalNameSchema).default([]),
     huggingfaceSecret: modalNameSchema.optional(),
+    partnerNodes: z
+      .strictObject({
+        apiKeySecret: modalNameSchema,
+        apiKeyEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name such as COMFY_ORG_API_KEY')
+          .default('COMFY_ORG_API_KEY'),
+      })
+      .optional(),
     requiresProxyAuth: z.boolean().optional(),
     comfyArgs: z
       .array(
@@ -380,6 +406,11 @@ export class ComfyApp extends Construct {
    * The node classes this app's workflows may use: the core snapshot closest to its ComfyUI version plus
    * its custom nodes' schemas (call after the custom nodes' own validation passed).
    */
+  /** Whether the app allows Comfy.org partner-API nodes (partnerNodes is set). */
+  public get allowsPartnerNodes(): boolean {
+    return this.props.partnerNodes !== undefined;
+  }
+
   public get schemas(): SchemaSet {
     if (!this.schemaSet) {
       const whole = this.wholeDump();
@@ -551,8 +582,9 @@ export class ComfyApp extends Construct {
         memorySnapshot: p.memorySnapshot,
       }),
       volumes: this.volumeMounts(hfModels.some((m) => m.placement === 'volume')),
-      secrets: [...new Set(p.secrets)].sort(),
+      secrets: [...new Set([...p.secrets, ...(p.partnerNodes ? [p.partnerNodes.apiKeySecret] : [])])].sort(),
       huggingfaceSecret: this.huggingfaceSecret ?? null,
+      ...(p.partnerNodes && { partnerNodes: p.partnerNodes }),
       endpoints,
     };
   }

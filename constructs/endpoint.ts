@@ -4,6 +4,7 @@ import { bindingProblems, type BoundField } from '../lib/comfy/binding-check';
 import { checkGraph, type GraphNote, inputKey } from '../lib/comfy/graph-check';
 import type { ModelFiles } from '../lib/comfy/model-files';
 import { outputNodes, outputProblems } from '../lib/comfy/outputs';
+import { partnerNodeProblems } from '../lib/comfy/partner-nodes';
 import { SchemaSet } from '../lib/comfy/schema-set';
 import { durationSchema, type DurationInput, formatDuration } from '../lib/duration';
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
@@ -235,10 +236,14 @@ export class Endpoint extends Construct {
     return loaded.graph;
   }
 
-  /** The app's node schemas and model files (the endpoint's scope is a ComfyApp). */
-  private app(): { schemas: SchemaSet; modelFiles: ModelFiles } | undefined {
-    const scope = this.node.scope as { schemas?: unknown; modelFiles?: ModelFiles } | undefined;
-    return scope?.schemas instanceof SchemaSet ? { schemas: scope.schemas, modelFiles: scope.modelFiles! } : undefined;
+  /** The app's node schemas and model files, and whether it allows partner-API nodes (the scope is a ComfyApp). */
+  private app(): { schemas: SchemaSet; modelFiles: ModelFiles; allowsPartnerNodes: boolean } | undefined {
+    const scope = this.node.scope as
+      | { schemas?: unknown; modelFiles?: ModelFiles; allowsPartnerNodes?: boolean }
+      | undefined;
+    return scope?.schemas instanceof SchemaSet
+      ? { schemas: scope.schemas, modelFiles: scope.modelFiles!, allowsPartnerNodes: scope.allowsPartnerNodes === true }
+      : undefined;
   }
 
   /** @internal */
@@ -324,6 +329,15 @@ export class Endpoint extends Construct {
       const notes: GraphNote[] = [...(('notes' in loaded && loaded.notes) || [])];
       problems.push(...checkGraph(graph, app.schemas, { file, models: app.modelFiles, bound, notes }));
       for (const note of notes) addNote(this, note.id, note.message);
+      if (!app.allowsPartnerNodes)
+        problems.push(
+          ...partnerNodeProblems(
+            graph,
+            app.schemas,
+            `workflow ${file}`,
+            "set the ComfyApp's partnerNodes: { apiKeySecret: '<Modal Secret with COMFY_ORG_API_KEY>' }",
+          ),
+        );
       problems.push(...bindingProblems(fields, graph, app.schemas, file, app.modelFiles));
     }
     const outputNode = this.outputNode(graph);

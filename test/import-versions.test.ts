@@ -161,3 +161,29 @@ describe('import checks the project it writes into, before writing anything', ()
     expect(read(dir, 'bin/app.ts')).not.toContain('Txt2img');
   });
 });
+
+describe('Comfy.org partner-API nodes are a decision at import', () => {
+  const withChat = () => uiWorkflow({ extra: [node(20, 'OpenAIChatNode', ['hello', false, 'gpt-5'], '0.28.2')] });
+
+  test('refused by default, naming the nodes, why, and --partner-nodes', async () => {
+    const { dir, file } = await project(withChat());
+    const refused = await runCliIn(dir, ['import', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(
+      "node 20 (OpenAIChatNode) is a Comfy.org partner-API node: it runs on Comfy.org's servers, not the app's GPU",
+    );
+    expect(refused.err).toContain('pass --partner-nodes <the Modal Secret with COMFY_ORG_API_KEY>');
+    expect(existsSync(path.join(dir, 'bin/txt2img.ts'))).toBe(false);
+  });
+
+  test('--partner-nodes <secret>: the app allows them with that Secret, and synth passes; a key is not a name', async () => {
+    const { dir, file } = await project(withChat());
+    const allowed = await runCliIn(dir, ['import', file, '--partner-nodes', 'comfy-org']);
+    expect(allowed.code).toBe(0);
+    expect(read(dir, 'bin/txt2img.ts')).toContain("partnerNodes: { apiKeySecret: 'comfy-org' },");
+    expect((await runCliIn(dir, ['synth'])).code).toBe(0);
+    const key = await runCliIn(dir, ['import', file, '--partner-nodes', 'sk live/key', '--force']);
+    expect(key.code).toBe(2);
+    expect(key.err).toContain('expected the name of a Modal Secret');
+  });
+});

@@ -55,6 +55,10 @@ Options:
                                     schemas and the app gets comfyVersion (default: the newest release the
                                     workflow's nodes were made with that has schemas, else the project default,
                                     ${DEFAULT_COMFY_VERSION}; releases with schemas: ${coreVersions().join(', ')})
+      --partner-nodes <secret>      Allow Comfy.org partner-API nodes (OpenAI, Gemini, Kling, …: they run on
+                                    Comfy.org's servers, need a Comfy.org API key per prompt, and leave the GPU
+                                    idle): the app gets partnerNodes with this Modal Secret (its
+                                    COMFY_ORG_API_KEY). Without it such a workflow is refused, naming the nodes
       --dry-run                     Print what would be written; write nothing
       --force                       Replace files that are already there (never without it)
   -h, --help                        Show this help
@@ -71,6 +75,7 @@ interface Values {
   'comfy-url'?: string;
   'comfy-dir'?: string;
   'comfy-version'?: string;
+  'partner-nodes'?: string;
   'dry-run'?: boolean;
   force?: boolean;
   help?: boolean;
@@ -90,6 +95,7 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
         'comfy-url': { type: 'string' },
         'comfy-dir': { type: 'string' },
         'comfy-version': { type: 'string' },
+        'partner-nodes': { type: 'string' },
         'dry-run': { type: 'boolean' },
         force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -157,6 +163,13 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
     hostLabel: webHostLabel(config.modal.workspace ?? 'my-workspace', `${packageName ?? 'app'}-${appId}`),
   });
   if (target.usage) return reportUsage(err, 'import', target.usage);
+  const partner = values['partner-nodes'];
+  if (partner !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(partner))
+    return reportUsage(
+      err,
+      'import',
+      `--partner-nodes: got ${JSON.stringify(partner)}, expected the name of a Modal Secret (letters, digits, ".", "_", "-"), never the key itself`,
+    );
   const chosen = values['comfy-version'];
   const badVersion = comfyVersionProblem(chosen);
   if (badVersion) return reportUsage(err, 'import', badVersion);
@@ -213,6 +226,7 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
     moduleSpecifier: ownRepo
       ? path.posix.relative(path.posix.dirname(outFile), 'constructs').replace(/^(?!\.)/, './')
       : 'modal-cdk',
+    partnerNodesSecret: partner,
     comfyVersion: chosen ?? version,
     pinVersion:
       chosen !== undefined

@@ -137,6 +137,8 @@ export interface NodeClass {
   readonly outputNode: boolean;
   /** The release marks the class deprecated (`deprecated: true`, ComfyUI 0.11 on): it runs, the editor hides it. */
   readonly deprecated: boolean;
+  /** A Comfy.org partner-API node (`api_node: true`): it runs on Comfy.org's servers with the caller's API key. */
+  readonly apiNode: boolean;
   /** Where the class comes from, for messages (`ComfyUI 0.3.75`, `custom node ryla/instantid/InstantIdNodes`). */
   readonly source: string;
 }
@@ -174,6 +176,7 @@ export function readNodeClass(name: string, file: SchemaFile, source: string): N
       : [],
     outputNode: entry.output_node,
     deprecated: entry.deprecated === true,
+    apiNode: entry.api_node === true,
     readSubInput: (input, required, raw) => readInput(input, required, raw, name, file),
     source,
   };

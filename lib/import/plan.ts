@@ -1,5 +1,6 @@
 import { type ApiGraph, checkGraph, isApiGraph } from '../comfy/graph-check';
 import { firstReleaseWith } from '../comfy/release-history';
+import { partnerNodeProblems } from '../comfy/partner-nodes';
 import { coreClassNames, coreVersions, type PackSchemas, SchemaSet, versionKey } from '../comfy/schema-set';
 import { convertUiWorkflow, isUiWorkflow } from '../comfy/ui-convert';
 import { type SuggestedField, suggestFields, suggestOutput, unboundUploads } from './fields';
@@ -20,6 +21,8 @@ export interface ImportRequest {
   readonly comfyVersion: string;
   /** Write `comfyVersion` into the app, with this reason (--comfy-version, or the release the nodes were made with). */
   readonly pinVersion?: string;
+  /** `--partner-nodes`: the Modal Secret with the Comfy.org key; Comfy.org partner-API nodes are refused without it. */
+  readonly partnerNodesSecret?: string;
   /** The node schemas given (`--custom-nodes`, `--comfy-url`). */
   readonly packs: readonly PackSchemas[];
   readonly comfyDir?: string;
@@ -67,6 +70,15 @@ export function planImport(request: ImportRequest): ImportPlan | { problems: str
   // What ComfyUI would refuse is fixed in the editor first: the stack would only repeat it.
   const invalid = checkGraph(graph, schemas, { file: request.fileName });
   if (invalid.length > 0) return { problems: invalid };
+  if (!request.partnerNodesSecret) {
+    const partner = partnerNodeProblems(
+      graph,
+      schemas,
+      request.fileName,
+      'pass --partner-nodes <the Modal Secret with COMFY_ORG_API_KEY> (the app gets partnerNodes)',
+    );
+    if (partner.length > 0) return { problems: partner };
+  }
 
   const output = suggestOutput(graph, schemas);
   if ('problem' in output) return { problems: [`${request.fileName}: ${output.problem}`] };
@@ -97,6 +109,7 @@ export function planImport(request: ImportRequest): ImportPlan | { problems: str
       workflowFile: request.workflowFile,
       moduleSpecifier: request.moduleSpecifier,
       ...(request.pinVersion ? { comfyVersion: request.comfyVersion, comfyVersionReason: request.pinVersion } : {}),
+      ...(request.partnerNodesSecret ? { partnerNodesSecret: request.partnerNodesSecret } : {}),
       models,
       packs: packs.map((p) => ({ ...p, ...(p.schemas && { schemasFile: `bin/nodes/${p.dir}.json` }) })),
       fields,

@@ -21,6 +21,8 @@ export interface ImportSpec {
   readonly comfyVersion?: string;
   /** Why that release, for the comment above it. */
   readonly comfyVersionReason?: string;
+  /** The Modal Secret with the Comfy.org key, when the workflow's partner-API nodes are allowed. */
+  readonly partnerNodesSecret?: string;
   readonly models: readonly ImportedModel[];
   /** The packs, with where each one's node schemas are written (relative to the project root). */
   readonly packs: readonly (ImportedPack & { schemasFile?: string })[];
@@ -55,6 +57,8 @@ export function renderAppFile(spec: ImportSpec): string {
     functionName: functionName(spec.appId),
     comfyVersion: spec.comfyVersion,
     comfyVersionReason: spec.comfyVersionReason,
+    partnerNodesSecret: spec.partnerNodesSecret,
+    multiline: spec.comfyVersion !== undefined || spec.partnerNodesSecret !== undefined,
     body: renderEndpointBlock(spec, new Set()),
     endpointMarker: ENDPOINT_MARKER,
   });

@@ -182,6 +182,7 @@ export function renderAppPy(app: Omit<AppSpec, 'hash'>, project?: Manifest['proj
       ? `[${app.secrets.map((s) => `modal.Secret.from_name(${pyString(s)})`).join(', ')}]`
       : '[]',
     hfSecret: hfModels.some((m) => m.gated) ? app.huggingfaceSecret : null,
+    apiKeyEnv: app.partnerNodes?.apiKeyEnv ?? null,
     volumeModels: pyPretty(
       app.models
         .filter((m) => m.kind === 'volume')

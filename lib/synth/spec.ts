@@ -306,6 +306,8 @@ export const appSpecSchema = z.strictObject({
   secrets: z.array(z.string()),
   /** Modal Secret holding HF_TOKEN for gated downloads at image build; null when none is set. */
   huggingfaceSecret: z.string().nullable(),
+  /** Comfy.org partner-API nodes allowed: the Modal Secret (also in `secrets`) and its variable with the key. */
+  partnerNodes: z.strictObject({ apiKeySecret: z.string(), apiKeyEnv: z.string() }).optional(),
   endpoints: z.array(endpointSpecSchema).min(1),
 });
 export type AppSpec = z.infer<typeof appSpecSchema>;

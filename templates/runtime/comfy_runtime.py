@@ -78,13 +78,16 @@ class ComfyRunner:
         reload_volumes=None,
         url_policy=None,
         on_comfyui_exit=None,
+        api_key_env=None,
     ):
         """`url`: use an already-running ComfyUI instead of starting one. `comfy_dir`: its directory (input
         files are saved into its input/, outputs deleted from its output/); None when it is elsewhere.
         `extra_args`: ComfyUI flags. `reload_volumes`: called before model files are looked up.
         `url_policy`: how https inputs are fetched (default: UrlPolicy(), public addresses only).
         `on_comfyui_exit`: called once when the ComfyUI this runner started has exited (on Modal: stop
-        taking inputs, so the container is replaced); see watch()."""
+        taking inputs, so the container is replaced); see watch(). `api_key_env`: the environment variable with
+        the Comfy.org API key partner-API nodes need (ComfyApp partnerNodes), sent with each prompt as
+        `extra_data.api_key_comfy_org` (ComfyUI hands it to those nodes only); never logged or returned."""
         self.comfy_dir = Path(comfy_dir) if comfy_dir is not None else None
         self.port = port
         self.extra_args = list(extra_args)
@@ -97,6 +100,7 @@ class ComfyRunner:
         self.log_path = None
         self._exit_logged = False
         self.on_comfyui_exit = on_comfyui_exit
+        self.api_key_env = api_key_env
         self._exit_once = threading.Lock()  # held once ComfyUI's exit was handled (comfyui_exited)
         self._watcher = None
         self._workflows = {}
@@ -426,7 +430,11 @@ class ComfyRunner:
             # The prompt's id is ours (every release since 0.3.67 takes one; 0.28.2 wants a canonical UUID),
             # so logs and the X-Prompt-Id header name the same prompt ComfyUI runs.
             ours = str(uuid.uuid4())
-            status, answer = self._post("/prompt", {"prompt": graph, "client_id": client_id, "prompt_id": ours})
+            body = {"prompt": graph, "client_id": client_id, "prompt_id": ours}
+            key = os.environ.get(self.api_key_env) if self.api_key_env else None
+            if key:
+                body["extra_data"] = {"api_key_comfy_org": key}
+            status, answer = self._post("/prompt", body)
             if status != 200 or answer.get("node_errors"):
                 raise ComfyError(422, node_errors_detail(answer))
             prompt_id = answer.get("prompt_id", ours)
