@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadSchemaFile } from '../comfy/schema-file';
-import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, versionKey } from '../comfy/schema-set';
-import { firstReleaseWith } from '../comfy/release-history';
-import { madeBy } from '../comfy/ui-convert';
+import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas } from '../comfy/schema-set';
 import { fieldTable, type ImportPlan, planImport } from '../import/plan';
+import { madeWith } from '../import/ui-properties';
 import {
   constructIds,
   ENDPOINT_MARKER,
@@ -340,30 +339,6 @@ function report(
   if (manual) lines.push('', `To build the app with the project, ${manual}`);
   lines.push('', dryRun ? 'Nothing was written (--dry-run).' : 'Next: npm run synth');
   out.write(`${lines.join('\n')}\n`);
-}
-
-/**
- * The newest release of `coreVersions()` that made one of a UI workflow's core nodes (`properties.ver`
- * beside `cnr_id: comfy-core`, subgraphs included); undefined when none did (or an API-format file).
- */
-function madeWith(workflow: unknown): string | undefined {
-  const w = (workflow ?? {}) as { nodes?: unknown; definitions?: { subgraphs?: { nodes?: unknown }[] } };
-  const nodes = [w.nodes, ...(w.definitions?.subgraphs ?? []).map((g) => g?.nodes)].flatMap((n) =>
-    Array.isArray(n) ? n : [],
-  );
-  const known = new Set(coreVersions());
-  const made = nodes
-    .map((n) => madeBy(n ?? {}))
-    .filter((v): v is string => v !== undefined && known.has(v))
-    .sort((a, b) => versionKey(a) - versionKey(b))
-    .at(-1);
-  if (made === undefined) return undefined;
-  // Raised to the first release that has every class the nodes name, where a newer snapshot has them.
-  const types = nodes.map((n) => (n as { type?: unknown })?.type).filter((t): t is string => typeof t === 'string');
-  const needs = types.map((t) => (coreClassNames(made).has(t) ? undefined : firstReleaseWith(t, made)));
-  return [made, ...needs.filter((v): v is string => v !== undefined)]
-    .sort((a, b) => versionKey(a) - versionKey(b))
-    .at(-1);
 }
 
 function readPackageName(root: string): string | undefined {

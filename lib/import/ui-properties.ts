@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { firstReleaseWith } from '../comfy/release-history';
+import { coreClassNames, coreVersions, versionKey } from '../comfy/schema-set';
+import { madeBy } from '../comfy/ui-convert';
 
 /**
  * What the ComfyUI editor records about a UI-format workflow's nodes, beyond the graph: where each file a
@@ -100,4 +103,28 @@ export function readUiProperties(workflow: unknown): UiProperties {
 function byRelease(a: string, b: string): number {
   const key = (v: string) => (/^\d+\.\d+\.\d+$/.test(v) ? v.split('.').reduce((k, n) => k * 1e4 + Number(n), 0) : -1);
   return key(a) - key(b);
+}
+
+/**
+ * The newest release of `coreVersions()` that made one of a UI workflow's core nodes (`properties.ver`
+ * beside `cnr_id: comfy-core`, subgraphs included); undefined when none did (or an API-format file).
+ */
+export function madeWith(workflow: unknown): string | undefined {
+  const w = (workflow ?? {}) as { nodes?: unknown; definitions?: { subgraphs?: { nodes?: unknown }[] } };
+  const nodes = [w.nodes, ...(w.definitions?.subgraphs ?? []).map((g) => g?.nodes)].flatMap((n) =>
+    Array.isArray(n) ? n : [],
+  );
+  const known = new Set(coreVersions());
+  const made = nodes
+    .map((n) => madeBy(n ?? {}))
+    .filter((v): v is string => v !== undefined && known.has(v))
+    .sort((a, b) => versionKey(a) - versionKey(b))
+    .at(-1);
+  if (made === undefined) return undefined;
+  // Raised to the first release that has every class the nodes name, where a newer snapshot has them.
+  const types = nodes.map((n) => (n as { type?: unknown })?.type).filter((t): t is string => typeof t === 'string');
+  const needs = types.map((t) => (coreClassNames(made).has(t) ? undefined : firstReleaseWith(t, made)));
+  return [made, ...needs.filter((v): v is string => v !== undefined)]
+    .sort((a, b) => versionKey(a) - versionKey(b))
+    .at(-1);
 }
