@@ -110,14 +110,29 @@ describe('the converter reads nodes another release saved, as the editor opens t
     expect('graph' in converted && converted.graph['2'].inputs).toEqual({ color: '#0a9299' });
   });
 
-  test('more values than the class has, in a workflow saved by a newer release: the release it needs', () => {
+  test('more values than the class has: the extra ones dropped as the editor drops them, with a note', () => {
+    const converted = convert([node(1, 'SaveVideo', ['video/x', 'auto', 'auto', 'auto'], '0.5.1')]);
+    expect('graph' in converted && converted.graph['1'].inputs).toEqual({
+      filename_prefix: 'video/x',
+      format: 'auto',
+      codec: 'auto',
+    });
+    expect('notes' in converted && converted.notes[0]).toEqual({
+      id: 'widget-dropped',
+      message: expect.stringContaining(
+        'the first 3 fill its widgets and ["auto"] (widgets of a newer ComfyUI) is dropped',
+      ),
+    });
+  });
+
+  test('more values, one of which does not fit its widget, in a workflow saved by a newer release: the release it needs', () => {
     const converted = convert([
-      node(1, 'SaveVideo', ['video/x', 'auto', 'auto', 'auto'], '0.5.1'),
+      node(1, 'SaveVideo', ['video/x', 'webm', 'auto', 'auto'], '0.5.1'),
       node(2, 'PrimitiveInt', [1, 'fixed'], '0.33.0'),
     ]);
     expect('problems' in converted && converted.problems).toEqual([
       expect.stringContaining(
-        'node 1 (SaveVideo): got 4 widgets_values ["video/x","auto","auto","auto"], expected 3 for the widgets ["filename_prefix","format","codec"] of ComfyUI 0.28.2 — the node was saved by ComfyUI 0.33.0 or later (properties.ver), newer than every release modal-cdk has node schemas of',
+        'node 1 (SaveVideo): got 4 widgets_values ["video/x","webm","auto","auto"], expected 3 for the widgets ["filename_prefix","format","codec"] of ComfyUI 0.28.2 — the node was saved by ComfyUI 0.33.0 or later (properties.ver), newer than every release modal-cdk has node schemas of',
       ),
     ]);
   });

@@ -59,9 +59,9 @@ export interface GraphCheckOptions {
 export interface GraphNote {
   /**
    * `node-replaced`, `node-deprecated` (checkGraph); `widget-added` (a widget a newer release added took its
-   * default in the UI conversion), `node-newer` (a UI node made by a newer ComfyUI than the app runs).
+   * default in the UI conversion), `widget-dropped` (a saved value no widget of the release takes), `node-newer` (a UI node made by a newer ComfyUI than the app runs).
    */
-  readonly id: 'node-replaced' | 'node-deprecated' | 'widget-added' | 'node-newer';
+  readonly id: 'node-replaced' | 'node-deprecated' | 'widget-added' | 'widget-dropped' | 'node-newer';
   readonly message: string;
 }
 

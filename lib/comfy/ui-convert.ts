@@ -284,10 +284,36 @@ class Converter {
       for (const [name, value] of Object.entries(older)) inputs[name] = value;
       return inputs;
     }
+    if (values.length > slots.length && this.extraDropped(id, cls, slots, values, inputs)) return inputs;
     this.problems.push(
       `node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — ${savedWith(node, cls, this.schemas, values.length > slots.length ? this.newest : undefined)}`,
     );
     return undefined;
+  }
+
+  /**
+   * More saved values than the class has widgets (a newer editor saved widgets this release lacks): the
+   * editor of the app's release puts the values on its widgets in order and drops the rest, and so does
+   * this, with a note, when each value fits the widget it lands on; false (refused) when one does not.
+   */
+  private extraDropped(
+    id: string,
+    cls: NodeClass,
+    slots: readonly { name: string; emitted: boolean }[],
+    values: readonly unknown[],
+    inputs: Record<string, unknown>,
+  ): boolean {
+    const specs = new Map(nodeInputs(cls, inputs).map((i) => [i.name, i]));
+    const fits = slots.every(
+      (slot, i) =>
+        !slot.emitted || (specs.has(slot.name) && literalProblem(specs.get(slot.name)!, values[i]) === undefined),
+    );
+    if (!fits) return false;
+    this.notes.push({
+      id: 'widget-dropped',
+      message: `node ${id} (${cls.name}) was saved with ${values.length} widget values, ${cls.source}'s ${cls.name} has ${slots.length}: the first ${slots.length} fill its widgets and ${show(values.slice(slots.length))} (widgets of a newer ComfyUI) ${values.length - slots.length === 1 ? 'is' : 'are'} dropped, as this release's editor drops them — check that each value is where you meant it`,
+    });
+    return true;
   }
 
   /**
