@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { checkGraph } from '../lib/comfy/graph-check';
 import { SchemaSet } from '../lib/comfy/schema-set';
 import { convertUiWorkflow } from '../lib/comfy/ui-convert';
 import { runCliIn } from './helpers';
@@ -201,4 +202,16 @@ describe('Comfy.org partner-API nodes are a decision at import', () => {
     expect(key.code).toBe(2);
     expect(key.err).toContain('expected the name of a Modal Secret');
   });
+});
+
+test('a combo value a newer release added names that release (checkGraph)', () => {
+  const graph = {
+    '1': { class_type: 'CLIPLoader', inputs: { clip_name: 'c.safetensors', type: 'lens', device: 'default' } },
+  };
+  const problems = checkGraph(graph, SchemaSet.for('0.10.0'), { file: 'w.json' });
+  expect(problems).toContainEqual(
+    expect.stringMatching(
+      /node 1 \(CLIPLoader\) input type: got "lens", an option of ComfyUI 0\.28\.2 and later \(the app runs 0\.10\.0, whose options are .*\) — set the app's comfyVersion to '0\.28\.2', or pick one of those/,
+    ),
+  );
 });

@@ -11,7 +11,7 @@ import {
 } from './node-schema';
 import type { ModelFiles } from './model-files';
 import { applyReplacements, replacementsOf } from './node-replacements';
-import { firstReleaseWith, lastReleaseWith, requiredSince } from './release-history';
+import { firstReleaseWith, firstReleaseWithOption, lastReleaseWith, requiredSince } from './release-history';
 import { coreVersions, type SchemaSet } from './schema-set';
 import { nodeInputs, outputType, templateLinks } from './v3-inputs';
 
@@ -116,7 +116,15 @@ export function checkGraph(given: ApiGraph, schemas: SchemaSet, options: GraphCh
         problems.push(...linkProblems(graph, schemas, file, id, cls, name, value, spec));
       } else if (spec && !bound?.has(inputKey(id, name))) {
         const problem = literalProblem(spec, value, models);
-        if (problem) problems.push(`${at(file, id, cls.name, name)}: ${problem}`);
+        const since =
+          problem && spec.type === 'COMBO' && cls.source.startsWith('ComfyUI ')
+            ? firstReleaseWithOption(cls.name, name, value, schemas.coreVersion)
+            : undefined;
+        if (since)
+          problems.push(
+            `${at(file, id, cls.name, name)}: got ${show(value)}, an option of ComfyUI ${since} and later (the app runs ${schemas.coreVersion}, whose options are ${show(spec.options ?? [])}) — set the app's comfyVersion to '${since}', or pick one of those`,
+          );
+        else if (problem) problems.push(`${at(file, id, cls.name, name)}: ${problem}`);
       }
     }
     problems.push(...matchTypeProblems(graph, schemas, file, id, cls, inputs));

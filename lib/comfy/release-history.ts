@@ -36,3 +36,23 @@ export function requiredSince(cls: string, input: string, version: string): stri
   }
   return since;
 }
+
+/**
+ * The oldest snapshot release newer than `version` whose core class `cls` offers `value` in its combo
+ * `input` (V1 list or V3 `COMBO` options); undefined when none does.
+ */
+export function firstReleaseWithOption(
+  cls: string,
+  input: string,
+  value: unknown,
+  version: string,
+): string | undefined {
+  return coreVersions().find((v) => {
+    if (versionKey(v) <= versionKey(version)) return false;
+    const entry = coreFile(v).nodes[cls] as { input?: Record<string, Record<string, unknown> | undefined> } | undefined;
+    const spec = entry?.input?.required?.[input] ?? entry?.input?.optional?.[input];
+    if (!Array.isArray(spec)) return false;
+    const options = Array.isArray(spec[0]) ? spec[0] : (spec[1] as { options?: unknown } | undefined)?.options;
+    return Array.isArray(options) && options.includes(value);
+  });
+}

@@ -28,6 +28,7 @@ CAUSES = {
     "custom-node pack": r"no node schemas for",
     "saved by a newer release": r"was saved by ComfyUI \S+ or later",
     "saved with another version of a node": r"saved with another version of the node",
+    "an option a newer release added": r"an option of ComfyUI \S+ and later",
     "a value ComfyUI refuses": r"input \S+: got .*expected",
     "an input the export leaves empty (muted or bypassed source)": r"empty in the export, because",
 }
