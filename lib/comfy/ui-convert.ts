@@ -540,6 +540,20 @@ const FRONTEND_WIDGETS: Record<string, readonly { name: string; emitted: boolean
 };
 
 /**
+ * Widgets a core node's frontend code adds in a number the saved values decide, each exported: 0.28.2's
+ * CustomCombo saves `[choice, index, option1, …, optionN]` and its export sends every one of them.
+ */
+const FRONTEND_LISTS: Record<string, (values: readonly unknown[]) => { name: string; emitted: boolean }[]> = {
+  CustomCombo: (values) =>
+    values.length < 2
+      ? []
+      : [
+          { name: 'index', emitted: true },
+          ...values.slice(2).map((_, i) => ({ name: `option${i + 1}`, emitted: true })),
+        ],
+};
+
+/**
  * Display-only widgets a core node's frontend code adds when the node has run, saved in `widgets_values`
  * after the class's own and left out of the export: GetImageSize shows the size it read, PreviewAny the
  * text it previews. A workflow saved before the node ran has no such value, so it is optional.
@@ -596,6 +610,7 @@ export function widgetSlots(cls: NodeClass, values: readonly unknown[] = []): { 
       if (spec.upload === 'audio') slots.push({ name: 'audioUI', emitted: false });
       if (spec.upload) slots.push({ name: 'upload', emitted: false });
     }
-    if (!changed) return [...slots, ...(FRONTEND_WIDGETS[cls.name] ?? [])];
+    if (!changed)
+      return [...slots, ...(FRONTEND_WIDGETS[cls.name] ?? []), ...(FRONTEND_LISTS[cls.name]?.(values) ?? [])];
   }
 }
