@@ -103,6 +103,14 @@ describe('the converter reads nodes another release saved, as the editor opens t
     expect('problems' in convert([node(1, 'CreateVideo', [24])])).toBe(false); // 0.3.67 explains it
     const shifted = convert([node(1, 'ResizeImageMaskNode', ['scale dimensions', 512, 'lanczos'], '0.10.0')]);
     expect('problems' in shifted && shifted.problems[0]).toContain('got 3 widgets_values');
+    // The release that made it, when the node says: a snapshot's (pin it), or one modal-cdk has no schemas of.
+    expect('problems' in shifted && shifted.problems[0]).toContain(
+      "the node was made by ComfyUI 0.10.0 (properties.ver), whose ResizeImageMaskNode has other widgets: set the app's comfyVersion to '0.10.0'",
+    );
+    const unknown = convert([node(1, 'ResizeImageMaskNode', ['scale dimensions', 512, 'lanczos'], '0.18.1')]);
+    expect('problems' in unknown && unknown.problems[0]).toContain(
+      'the node was made by ComfyUI 0.18.1 (properties.ver), whose ResizeImageMaskNode had other widgets, and modal-cdk has no node schemas of that release: re-save the workflow in ComfyUI 0.28.2',
+    );
   });
 
   test("the editor's own widgets (socketless): ImageCompare's compare view, ColorToRGBInt's color", () => {

@@ -583,6 +583,10 @@ function savedWith(node: UiNode, cls: NodeClass, schemas: SchemaSet, newest?: st
       ? `the node was saved by ComfyUI ${ver} or later (properties.ver), newer than the app's ${schemas.coreVersion}: set the app's comfyVersion to '${known.at(-1)}' (import: --comfy-version ${known.at(-1)})`
       : `the node was saved by ComfyUI ${ver} or later (properties.ver), newer than every release modal-cdk has node schemas of (${coreVersions().join(', ')}): needs ComfyUI ≥ ${ver} — run it, dump its schemas (\`modal-cdk schemas dump --url <ComfyUI> --core --out nodes/comfyui-${ver}.json\`) and give them as the app's nodeSchemas with comfyVersion '${ver}', or re-save the workflow in ComfyUI ${schemas.coreVersion}`;
   }
+  if (core && ver && versionKey(ver) < versionKey(schemas.coreVersion))
+    return coreVersions().includes(ver)
+      ? `the node was made by ComfyUI ${ver} (properties.ver), whose ${cls.name} has other widgets: set the app's comfyVersion to '${ver}' (import: --comfy-version ${ver}), or re-save the workflow in ComfyUI ${schemas.coreVersion}`
+      : `the node was made by ComfyUI ${ver} (properties.ver), whose ${cls.name} had other widgets, and modal-cdk has no node schemas of that release: re-save the workflow in ComfyUI ${schemas.coreVersion} (its editor places the values), or dump ${ver}'s schemas (\`modal-cdk schemas dump --url <ComfyUI> --core\`) and give them as the app's nodeSchemas with comfyVersion '${ver}'`;
   return 'the workflow was saved with another version of the node: open and re-save it in a ComfyUI with that version, or export it with "Export (API)"';
 }
 

@@ -27,6 +27,7 @@ CAUSES = {
     "core nodes newer than every snapshot": r"of ComfyUI itself \(cnr_id comfy-core",
     "custom-node pack": r"no node schemas for",
     "saved by a newer release": r"was saved by ComfyUI \S+ or later",
+    "made by an older release with other widgets": r"was made by ComfyUI \S+ \(properties\.ver\), whose",
     "saved with another version of a node": r"saved with another version of the node",
     "an option a newer release added": r"an option of ComfyUI \S+ and later",
     "a value ComfyUI refuses": r"input \S+: got .*expected",
