@@ -24,6 +24,7 @@ import {
   pinnedPipPackageSchema,
   pythonVersionSchema,
 } from './schemas';
+import { looksLikeAKey } from '../lib/webhook-target';
 import { Volume } from './volume';
 import { UrlModel } from './url-model';
 import { VolumeModel } from './volume-model';
@@ -253,6 +254,10 @@ const comfyAppPropsSchema = z
           webhookSecret: z
             .string()
             .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal Secret name')
+            .refine(
+              (name) => !looksLikeAKey(name),
+              'expected the name of the Modal Secret that holds WEBHOOK_SECRET, not the signing key itself (secrets appear only by name): `modal secret create <name> WEBHOOK_SECRET=whsec_…`, then give <name>',
+            )
             .optional(),
         }),
       ])
@@ -387,6 +392,11 @@ export class ComfyApp extends Construct {
   /** Whether the app serves job routes (ComfyApp `jobs`). */
   public get jobsEnabled(): boolean {
     return this.props.jobs !== false;
+  }
+
+  /** Whether job webhooks can be signed (`jobs.webhookSecret` is set). */
+  public get signsWebhooks(): boolean {
+    return this.props.jobs !== false && this.props.jobs.webhookSecret !== undefined;
   }
 
   /** Whether the endpoints require Modal proxy auth: the app's setting, else the project's. */

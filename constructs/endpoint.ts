@@ -10,6 +10,7 @@ import { durationSchema, type DurationInput, formatDuration } from '../lib/durat
 import { isMarked, markAs, scopeProblems } from '../lib/identity';
 import { addNote, addWarning, parseProps, show } from '../lib/errors';
 import { smokeBody } from '../lib/synth/smoke';
+import { webhookUrlProblem } from '../lib/webhook-target';
 import { type EndpointSpec, OUTPUT_CONTENT_TYPES, OUTPUT_FORMATS, type OutputFormat } from '../lib/synth/spec';
 import {
   type EndpointInput,
@@ -212,7 +213,40 @@ export class Endpoint extends Construct {
     this.workflow = this.props.workflow;
     this.timeoutSeconds = this.props.timeout;
     this.clientTimeoutSeconds = this.props.clientTimeout ?? this.props.timeout;
-    this.node.addValidation({ validate: () => [...this.validateTimeout(), ...this.validateBindings()] });
+    this.jobsAsked = props.jobs === true;
+    this.node.addValidation({
+      validate: () => [...this.validateTimeout(), ...this.validateJobs(), ...this.validateBindings()],
+    });
+  }
+
+  /** `jobs: true` was given (not the default). */
+  private readonly jobsAsked: boolean;
+
+  /**
+   * Job settings that can never work: jobs asked of an app without them, and a webhookUrl that no job sends
+   * (jobs off), no Secret signs, or delivery would refuse (a private or loopback address, credentials).
+   */
+  private validateJobs(): string[] {
+    const app = this.node.scope as { jobsEnabled?: boolean; signsWebhooks?: boolean; node: { path: string } };
+    const problems: string[] = [];
+    const appJobs = app.jobsEnabled === true;
+    if (this.jobsAsked && !appJobs)
+      problems.push(
+        `jobs: got true, but the app ${app.node.path} has jobs: false, so it serves no job routes — remove jobs here, or turn the app's jobs on`,
+      );
+    const url = this.props.webhookUrl;
+    if (url === undefined) return problems;
+    if (!appJobs || !this.props.jobs)
+      problems.push(
+        `webhookUrl: got ${JSON.stringify(url)}, but ${appJobs ? "this endpoint's jobs are off (jobs: false)" : `the app ${app.node.path} has jobs: false`}, so no job ever sends it — remove webhookUrl, or turn jobs on`,
+      );
+    else if (!app.signsWebhooks)
+      problems.push(
+        `webhookUrl: got ${JSON.stringify(url)}, but the app sets no jobs.webhookSecret, and webhooks are only sent signed — set jobs: { webhookSecret: '<Modal Secret with WEBHOOK_SECRET>' } on the app, or remove webhookUrl`,
+      );
+    const target = webhookUrlProblem(url);
+    if (target) problems.push(`webhookUrl: ${target}`);
+    return problems;
   }
 
   /** Whether the endpoint sets its own clientTimeout (the client policy may not silently replace it). */

@@ -1,0 +1,75 @@
+import { looksLikeAKey, webhookUrlProblem } from '../lib/webhook-target';
+import { demoStack, problemsOf } from './helpers';
+
+/**
+ * Job and webhook settings that can never work fail synth at the construct path, with the fix (issue 33,
+ * class 1): delivery's rules applied before any job runs, and secrets only by name.
+ */
+const signed = { jobs: { webhookSecret: 'comfy-webhooks' } };
+const synth = (opts: Parameters<typeof demoStack>[0]) => problemsOf(() => demoStack(opts).project.synth());
+
+describe('webhookUrl', () => {
+  test('a public https URL with a signing Secret synthesizes', () => {
+    const { project } = demoStack({ app: signed, endpoint: { webhookUrl: 'https://hooks.example.com/comfy' } });
+    expect(() => project.synth()).not.toThrow();
+  });
+
+  test('no jobs.webhookSecret: webhooks are only sent signed', () => {
+    expect(synth({ endpoint: { webhookUrl: 'https://hooks.example.com/comfy' } })).toEqual([
+      expect.stringContaining(
+        '[test/demo/Demo] webhookUrl: got "https://hooks.example.com/comfy", but the app sets no jobs.webhookSecret, and webhooks are only sent signed — set jobs: { webhookSecret: \'<Modal Secret with WEBHOOK_SECRET>\' }',
+      ),
+    ]);
+  });
+
+  test('jobs off for the endpoint or the app: no job ever sends it', () => {
+    expect(synth({ app: signed, endpoint: { jobs: false, webhookUrl: 'https://h.example.com/' } })).toEqual([
+      expect.stringContaining("but this endpoint's jobs are off (jobs: false), so no job ever sends it"),
+    ]);
+    expect(synth({ app: { jobs: false }, endpoint: { webhookUrl: 'https://h.example.com/' } })).toEqual([
+      expect.stringContaining('but the app test/demo has jobs: false, so no job ever sends it'),
+    ]);
+  });
+
+  test.each([
+    ['https://127.0.0.1/hook', 'the address 127.0.0.1'],
+    ['https://169.254.169.254/latest', 'the address 169.254.169.254'],
+    ['https://10.1.2.3/hook', 'the address 10.1.2.3'],
+    ['https://[::1]/hook', 'the address ::1'],
+    ['https://[fe80::1]/hook', 'the address fe80::1'],
+    ['https://localhost/hook', 'the host localhost'],
+  ])('%s: a literal address delivery refuses', (url, named) => {
+    expect(synth({ app: signed, endpoint: { webhookUrl: url } })).toEqual([
+      expect.stringContaining(`webhookUrl: got ${named}`),
+    ]);
+  });
+
+  test('credentials in the URL would land in app.py and the manifest', () => {
+    expect(synth({ app: signed, endpoint: { webhookUrl: 'https://me:hunter2@hooks.example.com/' } })).toEqual([
+      expect.stringContaining('webhookUrl: got a URL with credentials (https://<user>:<password>@hooks.example.com)'),
+    ]);
+  });
+
+  test('the checks themselves: public addresses and host names pass', () => {
+    expect(webhookUrlProblem('https://8.8.8.8/x')).toBeUndefined();
+    expect(webhookUrlProblem('https://[2606:4700::1111]/x')).toBeUndefined();
+    expect(webhookUrlProblem('https://hooks.example.com/x')).toBeUndefined();
+  });
+});
+
+test('jobs: true under an app with jobs: false', () => {
+  expect(synth({ app: { jobs: false }, endpoint: { jobs: true } })).toEqual([
+    expect.stringContaining('[test/demo/Demo] jobs: got true, but the app test/demo has jobs: false'),
+  ]);
+});
+
+test('a webhookSecret that looks like the signing key, not a Secret name', () => {
+  expect(synth({ app: { jobs: { webhookSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } } })).toEqual([
+    expect.stringContaining(
+      'expected the name of the Modal Secret that holds WEBHOOK_SECRET, not the signing key itself',
+    ),
+  ]);
+  expect(looksLikeAKey('aB3dE5fG7hJ9kL1mN3pQ5rS7')).toBe(true);
+  expect(looksLikeAKey('webhook-secret-production-2026')).toBe(false);
+  expect(looksLikeAKey('comfy-webhooks')).toBe(false);
+});
