@@ -23,6 +23,7 @@ import {
   modalNameSchema,
   pinnedPipPackageSchema,
   pythonVersionSchema,
+  secretNameSchema,
 } from './schemas';
 import { looksLikeAKey } from '../lib/webhook-target';
 import { Volume } from './volume';
@@ -273,11 +274,11 @@ const comfyAppPropsSchema = z
     constraints: z.array(pinnedPipPackageSchema).default([]),
     aptPackages: z.array(aptPackageSchema).default([]),
     volumes: z.array(z.custom<Volume>(Volume.isVolume, { message: 'expected Volume constructs' })).default([]),
-    secrets: z.array(modalNameSchema).default([]),
-    huggingfaceSecret: modalNameSchema.optional(),
+    secrets: z.array(secretNameSchema).default([]),
+    huggingfaceSecret: secretNameSchema.optional(),
     partnerNodes: z
       .strictObject({
-        apiKeySecret: modalNameSchema,
+        apiKeySecret: secretNameSchema,
         apiKeyEnv: z
           .string()
           .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name such as COMFY_ORG_API_KEY')

@@ -7,7 +7,7 @@ import { applyClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/
 import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
 import { renderAssembly, type Assembly } from '../lib/synth/render';
 import { writeAssembly } from '../lib/synth/write';
-import { comfyVersionSchema, modalNameSchema, pythonVersionSchema } from './schemas';
+import { comfyVersionSchema, modalNameSchema, pythonVersionSchema, secretNameSchema } from './schemas';
 import { DEFAULT_COMFY_VERSION } from '../lib/versions';
 
 import {
@@ -130,7 +130,7 @@ const projectPropsSchema = z.strictObject({
     .regex(/^\d+\.\d+\.\d+$/, 'expected a pinned comfy-cli release such as "1.5.3"')
     .default('1.5.3'),
   pythonVersion: pythonVersionSchema.default('3.11'),
-  huggingfaceSecret: modalNameSchema.optional(),
+  huggingfaceSecret: secretNameSchema.optional(),
   hfCacheVolume: modalNameSchema.default('hf-hub-cache'),
   requiresProxyAuth: z.boolean().default(true),
   context: z.record(z.string(), z.unknown()).optional(),

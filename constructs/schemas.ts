@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseGpu } from '../lib/policy/gpu';
+import { looksLikeAKey } from '../lib/webhook-target';
 
 /** Prop schemas shared by several constructs. Each message says what would be valid. */
 
@@ -7,6 +8,12 @@ import { parseGpu } from '../lib/policy/gpu';
 export const modalNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal name: 1-64 letters, digits, "-", "_" or "."');
+
+/** A Modal Secret's name — never the secret itself (secrets appear in synth.out/ only by name). */
+export const secretNameSchema = modalNameSchema.refine(
+  (name) => !looksLikeAKey(name),
+  'expected the name of a Modal Secret, not the secret itself (it would be written into app.py and the manifest): `modal secret create <name> KEY=…`, then give <name>',
+);
 
 export const absolutePathSchema = z
   .string()

@@ -73,3 +73,12 @@ test('a webhookSecret that looks like the signing key, not a Secret name', () =>
   expect(looksLikeAKey('webhook-secret-production-2026')).toBe(false);
   expect(looksLikeAKey('comfy-webhooks')).toBe(false);
 });
+
+test('every Secret name (secrets, huggingfaceSecret, partnerNodes) refuses what looks like the secret itself', () => {
+  expect(synth({ app: { secrets: ['sk-live-4eC39HqLyjWDarjtT1zdp7dc'] } })).toEqual([
+    expect.stringContaining('expected the name of a Modal Secret, not the secret itself'),
+  ]);
+  expect(synth({ app: { huggingfaceSecret: 'hfAbCdEfGh1234567890XyZwQ98' } })).toEqual([
+    expect.stringContaining('expected the name of a Modal Secret, not the secret itself'),
+  ]);
+});

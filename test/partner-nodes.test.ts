@@ -46,7 +46,7 @@ test('a Secret name or variable that cannot be one is refused at the prop', () =
   expect(problemsOf(() => build({ apiKeySecret: 'comfy-org', apiKeyEnv: 'lower case' }).synth())).toEqual([
     expect.stringContaining('expected an environment variable name such as COMFY_ORG_API_KEY'),
   ]);
-  expect(problemsOf(() => build({ apiKeySecret: 'sk-live key!' }).synth())).toEqual([
+  expect(problemsOf(() => build({ apiKeySecret: 'my key!' }).synth())).toEqual([
     expect.stringContaining('partnerNodes.apiKeySecret'),
   ]);
 });
