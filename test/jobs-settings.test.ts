@@ -1,3 +1,6 @@
+import * as http from 'node:http';
+import { verifyApp } from '../lib/deploy/verify';
+import type { AppSpec } from '../lib/synth/spec';
 import { looksLikeAKey, webhookUrlProblem } from '../lib/webhook-target';
 import { demoStack, problemsOf } from './helpers';
 
@@ -81,4 +84,52 @@ test('every Secret name (secrets, huggingfaceSecret, partnerNodes) refuses what 
   expect(synth({ app: { huggingfaceSecret: 'hfAbCdEfGh1234567890XyZwQ98' } })).toEqual([
     expect.stringContaining('expected the name of a Modal Secret, not the secret itself'),
   ]);
+});
+
+describe('verify --jobs says what it did not check, and what it expected', () => {
+  /** A stand-in app on loopback: /health answers, every POST answers a PNG synchronously (no job route). */
+  async function standIn(): Promise<{ url: string; close: () => void }> {
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0]), Buffer.alloc(1000)]);
+    const server = http.createServer((req, res) => {
+      req.resume();
+      if (req.url === '/health') res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      else res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+  }
+  const appOf = (opts: Parameters<typeof demoStack>[0]) =>
+    JSON.parse(demoStack(opts).project.synth().files.get('manifest.json')!).apps[0] as AppSpec;
+
+  test('a submit answered without a 202 and job id names what was expected, never the binary body', async () => {
+    const server = await standIn();
+    try {
+      const checks = await verifyApp(appOf({}), server.url, { jobsBaseUrl: server.url });
+      const job = checks.find((c) => c.path === '/demo (job)')!;
+      expect(job.result).toBe('failed');
+      expect(job.problem).toBe(
+        'submit (Prefer: respond-async): expected 202 with a job id, got HTTP 200: 1007 bytes of image/png',
+      );
+    } finally {
+      server.close();
+    }
+  });
+
+  test('an app without jobs: the job path was not checked, a failure unless --jobs-optional', async () => {
+    const server = await standIn();
+    try {
+      const app = appOf({ app: { jobs: false } });
+      const strict = await verifyApp(app, server.url, { jobsBaseUrl: server.url });
+      expect(strict.find((c) => c.path === '(job path)')).toMatchObject({
+        result: 'failed',
+        problem: expect.stringContaining(
+          'the job path was not checked: the app has jobs: false — pass --jobs-optional',
+        ),
+      });
+      const optional = await verifyApp(app, server.url, { jobsBaseUrl: server.url, jobsOptional: true });
+      expect(optional.find((c) => c.path === '(job path)')?.result).toBe('skipped');
+    } finally {
+      server.close();
+    }
+  });
 });

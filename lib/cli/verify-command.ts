@@ -30,7 +30,9 @@ Options:
   -e, --env <name>        Modal environment (default: cdk-like.json modal.environment, else main)
       --base-url <url>    Call <url><path> instead of Modal (one --app only), e.g. http://127.0.0.1:8000
       --jobs              Also run one endpoint per app (the first that takes jobs) through its job path:
-                          submit to the app's job front door, poll the job, fetch and check its result
+                          submit to the app's job front door, poll the job, fetch and check its result;
+                          an app with no job path to run fails (the job path was not checked)
+      --jobs-optional     With --jobs: an app with no job path to run is skipped, not failed
       --json              Print the results as JSON instead of a table
       --report <file.md>  Also write a markdown report (the table, the failures, when and where)
   -h, --help              Show this help
@@ -49,6 +51,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
     'base-url'?: string;
     json?: boolean;
     jobs?: boolean;
+    'jobs-optional'?: boolean;
     report?: string;
     help?: boolean;
   };
@@ -63,6 +66,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
         'base-url': { type: 'string' },
         json: { type: 'boolean' },
         jobs: { type: 'boolean' },
+        'jobs-optional': { type: 'boolean' },
         report: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -115,6 +119,7 @@ export async function verifyCommand(argv: string[], out: Out, err: Out): Promise
       // The job front door: on Modal its own URL; served elsewhere (--base-url), the same server.
       ...(values.jobs && {
         jobsBaseOf: (app: AppSpec) => baseUrl ?? jobsUrl(webSource(selection.manifest.project), app.modalName),
+        jobsOptional: values['jobs-optional'] === true,
       }),
       report: values.report,
       where,
@@ -141,6 +146,8 @@ export interface ReportOptions {
   readonly where?: string;
   /** Where each app's job front door answers, to check its job path too (verify --jobs). */
   readonly jobsBaseOf?: (app: AppSpec) => string;
+  /** With jobsBaseOf: an app with no job path to run is skipped, not failed (verify --jobs-optional). */
+  readonly jobsOptional?: boolean;
   /** Record each app's result in .modal-cdk/state/<env>.json (verified), for promote. */
   readonly record?: { readonly root: string; readonly env: string };
 }
@@ -163,6 +170,7 @@ export async function verifyAndReport(
         endpoints: options.endpoints,
         headers,
         jobsBaseUrl,
+        jobsOptional: options.jobsOptional,
       })),
     );
   }

@@ -37,6 +37,8 @@ export interface VerifyOptions {
    * submit, poll until it ended, fetch the result; checked as the synchronous answer is.
    */
   readonly jobsBaseUrl?: string;
+  /** An app without a job path to check is skipped, not failed (verify --jobs-optional). */
+  readonly jobsOptional?: boolean;
 }
 
 /**
@@ -170,7 +172,43 @@ export async function verifyApp(app: AppSpec, baseUrl: string, options: VerifyOp
   // The job path, once per app: the first endpoint that takes jobs and has a smoke request.
   const viaJob = options.jobsBaseUrl && !healthProblem && endpoints.find((e) => e.jobs && !('error' in smokeBody(e)));
   if (viaJob) done(await verifyJob(app, viaJob, options.jobsBaseUrl!, headers));
+  else if (options.jobsBaseUrl && !healthProblem)
+    done({
+      app: app.id,
+      path: '(job path)',
+      result: options.jobsOptional ? 'skipped' : 'failed',
+      status: null,
+      healthMs: null,
+      coldMs: null,
+      warmMs: null,
+      bytes: null,
+      problem: `the job path was not checked: ${
+        app.jobs === null
+          ? 'the app has jobs: false'
+          : endpoints.some((e) => e.jobs)
+            ? 'no endpoint that takes jobs has a smoke request (declare smokeRequest)'
+            : 'none of its endpoints takes jobs (jobs: false)'
+      }${options.jobsOptional ? '' : ' — pass --jobs-optional to verify such apps without it, or leave out --jobs'}`,
+    });
   return checks;
+}
+
+/** The `id` of a job's 202 answer, or undefined when the body is not the job JSON. */
+function jobIdOf(answer: Answer): string | undefined {
+  try {
+    const id = (JSON.parse(Buffer.from(answer.bytes).toString('utf8')) as { id?: unknown }).id;
+    return typeof id === 'string' && id.length > 0 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A body as a message shows it: JSON or text (its start), else its size and type, never binary as text. */
+function bodyText(answer: Answer): string {
+  const text = /json|text|xml|html/.test(answer.contentType) || answer.contentType === '';
+  const head = Buffer.from(answer.bytes.subarray(0, 300));
+  if (text && !head.includes(0)) return head.toString('utf8');
+  return `${answer.bytes.length} bytes of ${answer.contentType || 'binary data'}`;
 }
 
 /** Submits the endpoint's smoke request as a job, polls it to its end and checks its result. */
@@ -207,14 +245,14 @@ async function verifyJob(
     },
     30_000,
   );
-  if (submitted.error || submitted.status !== 202)
+  const id = submitted.status === 202 ? jobIdOf(submitted) : undefined;
+  if (submitted.error || id === undefined)
     return check(
       'failed',
       submitted.status,
       null,
-      `submit: ${submitted.error ?? statusProblem(submitted.status, Buffer.from(submitted.bytes.subarray(0, 300)).toString('utf8'), 'Modal-Key' in headers)}`,
+      `submit (Prefer: respond-async): expected 202 with a job id, got ${submitted.error ?? statusProblem(submitted.status, bodyText(submitted), 'Modal-Key' in headers)}`,
     );
-  const id = (JSON.parse(Buffer.from(submitted.bytes).toString('utf8')) as { id: string }).id;
   // A job may wait queued behind others: twice the client timeout in all.
   const deadline = performance.now() + 2 * endpoint.clientTimeoutMs;
   for (;;) {
