@@ -244,24 +244,30 @@ const comfyAppPropsSchema = z
     memorySnapshot: z.boolean().default(false),
     apiDocs: z.boolean().default(false),
     jobs: z
-      .union([
-        z.literal(false),
-        z.strictObject({
-          maxActiveJobs: z.number().int().min(1).max(10_000).default(100),
-          keepResults: durationAtMost(
-            6 * 86_400,
-            'expected at most 6 days: the job store is a modal.Dict, whose entries expire after 7 days unread',
-          ).default(86_400),
-          webhookSecret: z
-            .string()
-            .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal Secret name')
-            .refine(
-              (name) => !looksLikeAKey(name),
-              'expected the name of the Modal Secret that holds WEBHOOK_SECRET, not the signing key itself (secrets appear only by name): `modal secret create <name> WEBHOOK_SECRET=whsec_…`, then give <name>',
-            )
-            .optional(),
-        }),
-      ])
+      .union(
+        [
+          z.literal(false),
+          z.strictObject({
+            maxActiveJobs: z.number().int().min(1).max(10_000).default(100),
+            keepResults: durationAtMost(
+              6 * 86_400,
+              'expected at most 6 days: the job store is a modal.Dict, whose entries expire after 7 days unread',
+            ).default(86_400),
+            webhookSecret: z
+              .string()
+              .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal Secret name')
+              .refine(
+                (name) => !looksLikeAKey(name),
+                'expected the name of the Modal Secret that holds WEBHOOK_SECRET, not the signing key itself (secrets appear only by name): `modal secret create <name> WEBHOOK_SECRET=whsec_…`, then give <name>',
+              )
+              .optional(),
+          }),
+        ],
+        {
+          error:
+            'expected false (no job routes) or the job settings { maxActiveJobs?, keepResults?, webhookSecret? } — jobs are on by default: leave jobs out for the defaults',
+        },
+      )
       .default({ maxActiveJobs: 100, keepResults: 86_400 }),
     gpuSnapshot: z.boolean().default(false),
     comfyVersion: comfyVersionSchema.optional(),

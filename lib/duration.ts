@@ -1,17 +1,18 @@
 import { z } from 'zod';
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+const EXPECTED = 'expected a positive duration such as 90, "90s", "3m", "1h30m", "1d"';
 
 /**
- * A duration as a user writes it: seconds as a number, or a string such as `90s`, `3m`, `10m`, `1h`
- * (units may be combined: `1h30m`). Parses to whole seconds.
+ * A duration as a user writes it: seconds as a number, or a string such as `90s`, `3m`, `10m`, `1h`, `1d`
+ * (units may be combined: `1h30m`, `1d12h`). Parses to whole seconds.
  */
 export const durationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const seconds = parseDuration(value);
   if (seconds === undefined) {
     ctx.addIssue({
       code: 'custom',
-      message: 'expected a positive duration such as 90, "90s", "3m", "1h30m"',
+      message: EXPECTED,
       input: value,
     });
     return z.NEVER;
@@ -21,6 +22,7 @@ export const durationSchema = z.union([z.number(), z.string()]).transform((value
 
 export type DurationInput = z.input<typeof durationSchema>;
 
+
 /** A duration of at most `maxSeconds`; `message` says the limit (the value is shown as the user wrote it). */
 export function durationAtMost(maxSeconds: number, message: string) {
   return z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -28,7 +30,7 @@ export function durationAtMost(maxSeconds: number, message: string) {
     if (seconds === undefined || seconds > maxSeconds) {
       ctx.addIssue({
         code: 'custom',
-        message: seconds === undefined ? 'expected a positive duration such as 90, "90s", "3m", "1h30m"' : message,
+        message: seconds === undefined ? EXPECTED : message,
         input: value,
       });
       return z.NEVER;
@@ -40,10 +42,10 @@ export function durationAtMost(maxSeconds: number, message: string) {
 /** Whole seconds for a duration, or undefined when it is not a positive whole-second duration. */
 export function parseDuration(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value.trim());
+  const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value.trim());
   if (!match || value.trim() === '') return undefined;
-  const [, h = '0', m = '0', s = '0'] = match;
-  const seconds = Number(h) * UNIT_SECONDS.h + Number(m) * UNIT_SECONDS.m + Number(s);
+  const [, d = '0', h = '0', m = '0', s = '0'] = match;
+  const seconds = Number(d) * UNIT_SECONDS.d + Number(h) * UNIT_SECONDS.h + Number(m) * UNIT_SECONDS.m + Number(s);
   return seconds > 0 ? seconds : undefined;
 }
 

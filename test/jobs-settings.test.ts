@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { verifyApp } from '../lib/deploy/verify';
+import { parseDuration } from '../lib/duration';
 import type { AppSpec } from '../lib/synth/spec';
 import { looksLikeAKey, webhookUrlProblem } from '../lib/webhook-target';
 import { demoStack, problemsOf } from './helpers';
@@ -131,5 +132,29 @@ describe('verify --jobs says what it did not check, and what it expected', () =>
     } finally {
       server.close();
     }
+  });
+});
+
+describe('durations say what they mean (issue 33, class 2)', () => {
+  test('a day unit wherever durations are taken', () => {
+    expect(parseDuration('1d')).toBe(86_400);
+    expect(parseDuration('1d12h')).toBe(129_600);
+    const { project } = demoStack({ app: { jobs: { keepResults: '6d' } } });
+    expect(() => project.synth()).not.toThrow();
+  });
+
+  test('past the documented maximum: the maximum, not the spelling', () => {
+    expect(synth({ app: { jobs: { keepResults: '7d' } } })).toEqual([
+      `[test/demo] prop 'jobs.keepResults': got "7d", expected at most 6 days: the job store is a modal.Dict, whose entries expire after 7 days unread`,
+    ]);
+    expect(synth({ app: { jobs: { keepResults: '1w' } } })).toEqual([
+      expect.stringContaining('expected a positive duration such as 90, "90s", "3m", "1h30m", "1d"'),
+    ]);
+  });
+
+  test('jobs: true names what is expected', () => {
+    expect(synth({ app: { jobs: true as never } })).toEqual([
+      "[test/demo] prop 'jobs': got true, expected false (no job routes) or the job settings { maxActiveJobs?, keepResults?, webhookSecret? } — jobs are on by default: leave jobs out for the defaults",
+    ]);
   });
 });
