@@ -22,7 +22,6 @@ export const durationSchema = z.union([z.number(), z.string()]).transform((value
 
 export type DurationInput = z.input<typeof durationSchema>;
 
-
 /** A duration of at most `maxSeconds`; `message` says the limit (the value is shown as the user wrote it). */
 export function durationAtMost(maxSeconds: number, message: string) {
   return z.union([z.number(), z.string()]).transform((value, ctx) => {
