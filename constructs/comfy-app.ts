@@ -8,7 +8,7 @@ import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, Sch
 import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
 import { gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
-import { isTimeZone, parseCron, standingCost, type WarmScheduleEntry } from '../lib/policy/standing-cost';
+import { parseCron, standingCost, timeZoneProblem, type WarmScheduleEntry } from '../lib/policy/standing-cost';
 import type { AppSpec, VolumeMount } from '../lib/synth/spec';
 import type { AppDraft } from '../lib/synth/render';
 import { CustomNode } from './custom-node';
@@ -237,7 +237,10 @@ const comfyAppPropsSchema = z
             error: (i) => `expected a cron schedule: ${(parseCron(String(i.input)) as { error: string }).error}`,
           }),
           minContainers: z.number().int().nonnegative(),
-          timezone: z.string().refine(isTimeZone, 'expected an IANA time zone name such as "Europe/Berlin" or "UTC"'),
+          timezone: z.string().superRefine((zone, ctx) => {
+            const problem = timeZoneProblem(zone);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem, input: zone });
+          }),
         }),
       )
       .default([]),
@@ -312,6 +315,14 @@ const comfyAppPropsSchema = z
         path: ['minContainers'],
         input: p.minContainers,
         message: `expected at most maxContainers (${p.maxContainers}) — lower minContainers or raise maxContainers`,
+      });
+    }
+    if (p.maxContainers !== undefined && p.bufferContainers > p.maxContainers) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bufferContainers'],
+        input: p.bufferContainers,
+        message: `expected at most maxContainers (${p.maxContainers}): Modal never runs more than maxContainers, so the extra buffer would never be warm — lower bufferContainers or raise maxContainers`,
       });
     }
     for (const [i, entry] of p.warmSchedule.entries()) {

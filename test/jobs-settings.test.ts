@@ -158,3 +158,21 @@ describe('durations say what they mean (issue 33, class 2)', () => {
     ]);
   });
 });
+
+describe('scaling checked as a whole (issue 33, class 4)', () => {
+  test('bufferContainers above maxContainers', () => {
+    expect(synth({ app: { bufferContainers: 3, maxContainers: 2 } })).toEqual([
+      expect.stringContaining("prop 'bufferContainers': got 3, expected at most maxContainers (2)"),
+    ]);
+  });
+
+  test("time zones as Python's zoneinfo spells them, case included", () => {
+    const schedule = (timezone: string) => ({
+      app: { warmSchedule: [{ cron: '0 8 * * 1-5', minContainers: 1, timezone }] },
+    });
+    expect(synth(schedule('europe/berlin'))).toEqual([
+      expect.stringContaining(`got "europe/berlin", expected "Europe/Berlin": Python's zoneinfo`),
+    ]);
+    expect(() => demoStack(schedule('Europe/Berlin')).project.synth()).not.toThrow();
+  });
+});

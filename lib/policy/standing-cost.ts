@@ -46,13 +46,23 @@ export function parseCron(cron: string): { fields: Set<number>[] } | { error: st
 }
 
 /** Whether `name` is a time zone this runtime knows (IANA names, e.g. "Europe/Berlin", "UTC"). */
-export function isTimeZone(name: string): boolean {
+/**
+ * Why `name` is not a time zone the Cron function can use, or undefined: it must be an IANA name, spelt
+ * with its case as Python's zoneinfo (which reads tzdata files by name, case-sensitively) knows it.
+ */
+export function timeZoneProblem(name: string): string | undefined {
+  let resolved: string;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return 'expected an IANA time zone name such as "Europe/Berlin" or "UTC"';
   }
+  const canonical = [resolved, ...Intl.supportedValuesOf('timeZone')].find(
+    (z) => z !== name && z.toLowerCase() === name.toLowerCase(),
+  );
+  return canonical
+    ? `expected "${canonical}": Python's zoneinfo, which the warm schedule's Cron function uses, reads time zone names case-sensitively`
+    : undefined;
 }
 
 /**
