@@ -6,8 +6,8 @@ import { looksLikeAKey, webhookUrlProblem } from '../lib/webhook-target';
 import { demoStack, problemsOf } from './helpers';
 
 /**
- * Job and webhook settings that can never work fail synth at the construct path, with the fix (issue 33,
- * class 1): delivery's rules applied before any job runs, and secrets only by name.
+ * Settings that can never work fail synth at the construct path, with the fix (issue 33): job and webhook
+ * settings (delivery's rules applied before any job runs; secrets only by name), durations, scaling.
  */
 const signed = { jobs: { webhookSecret: 'comfy-webhooks' } };
 const synth = (opts: Parameters<typeof demoStack>[0]) => problemsOf(() => demoStack(opts).project.synth());
