@@ -129,6 +129,16 @@ describe('modal-cdk schemas dump', () => {
     expect((await runCliIn(ROOT, ['schemas'])).err).toContain(
       'expected a sub-command, dump, before the options, got nothing',
     );
+    // Mistakes answered before anything is read (issue 33, class 5): usage errors naming what is valid.
+    const route = await runCliIn(ROOT, ['schemas', 'dump', '--url', 'http://127.0.0.1:9/object_info']);
+    expect([route.code, route.err]).toEqual([
+      2,
+      expect.stringContaining("the /object_info route itself: expected the server's URL, e.g. http://127.0.0.1:9"),
+    ]);
+    const dir = await runCliIn(ROOT, ['schemas', 'dump', '--url', 'http://127.0.0.1:9', '--out', 'test']);
+    expect([dir.code, dir.err]).toEqual([2, expect.stringContaining('"test", a directory: expected a file to write')]);
+    const missing = await runCliIn(ROOT, ['schemas', 'dump', '--url', 'http://127.0.0.1:9', '--out', 'nope/x.json']);
+    expect([missing.code, missing.err]).toEqual([2, expect.stringContaining('whose folder nope does not exist')]);
   });
 });
 

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { closestCoreVersion, coreClassNames, coreFile, coreVersions } from '../comfy/schema-set';
 import { stableJson } from '../synth/json';
 import { parseCommandArgs, subcommandProblem } from './args';
@@ -63,6 +64,27 @@ export async function schemasCommand(argv: string[], out: Out, err: Out): Promis
       'schemas',
       `--url: got ${JSON.stringify(values.url ?? null)}, expected the ComfyUI server's URL, e.g. http://127.0.0.1:8188`,
     );
+  }
+  if (/\/(api\/)?object_info$/.test(url))
+    return reportUsage(
+      err,
+      'schemas',
+      `--url: got ${JSON.stringify(values.url)}, the /object_info route itself: expected the server's URL, e.g. ${url.replace(/\/(api\/)?object_info$/, '')} (modal-cdk reads /object_info and the model folders itself)`,
+    );
+  if (values.out) {
+    const target = path.resolve(values.out);
+    if (existsSync(target) && statSync(target).isDirectory())
+      return reportUsage(
+        err,
+        'schemas',
+        `--out: got ${JSON.stringify(values.out)}, a directory: expected a file to write, e.g. ${path.join(values.out, 'nodes.json')}`,
+      );
+    if (!existsSync(path.dirname(target)))
+      return reportUsage(
+        err,
+        'schemas',
+        `--out: got ${JSON.stringify(values.out)}, whose folder ${path.dirname(values.out) || '.'} does not exist: create it first (mkdir -p ${path.dirname(values.out)})`,
+      );
   }
   let file: Record<string, unknown>;
   try {
