@@ -9,12 +9,10 @@ endpoint whose app runs 0.28.2 then passes a real ComfyUI 0.28.2's own /prompt v
 import collections
 import json
 import re
-import subprocess
 
 import pytest
 from conftest import ROOT, comfy_tree, load_module, placeholder, start_comfyui
-from fastapi.testclient import TestClient
-from test_import_templates import Capture, imported_endpoints, minimal_body
+from test_import_templates import audio_literals, cli, imported_endpoints, init_project, prompt_failures
 
 SITE = next((ROOT / ".venv-comfy" / "lib").glob("python3*/site-packages"))
 FOLDER = SITE / "comfyui_workflow_templates_json" / "templates"
@@ -35,20 +33,9 @@ CAUSES = {
 }
 
 
-def cli(cwd, *args):
-    return subprocess.run(
-        ["node", str(ROOT / "bin" / "modal-cdk.js"), *map(str, args)], capture_output=True, text=True, cwd=cwd
-    )
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    project = tmp_path_factory.mktemp("import-corpus-0.1.123")
-    assert cli(project, "init", "--name", "corpus").returncode == 0
-    shim = project / "node_modules" / "modal-cdk"
-    shim.mkdir(parents=True)
-    (shim / "package.json").write_text('{ "name": "modal-cdk", "main": "index.js" }\n')
-    (shim / "index.js").write_text(f"module.exports = require({json.dumps(str(ROOT / 'constructs' / 'index.ts'))});\n")
+    project = init_project(tmp_path_factory, "import-corpus-0.1.123")
     results = {name: cli(project, "import", FOLDER / f"{name}.json") for name in CORPUS}
     synth = cli(project, "synth")
     manifest = json.loads((project / "synth.out" / "manifest.json").read_text()) if synth.returncode == 0 else None
@@ -106,28 +93,11 @@ def test_the_bound_requests_pass_comfyui_0_28_2s_prompt_validation(corpus, comfy
     on_it = [(a, e) for a, e in endpoints if a["comfyVersion"] == "0.28.2"]
     apart = len(endpoints) - len(on_it)  # apps pinned to an older release by their nodes' ver
     runtime = load_module(out / "apps" / on_it[0][0]["id"] / "comfy_runtime.py", "comfy_runtime_corpus_011")
-    failed = {}
-    for app, endpoint in on_it:
-        app_dir = out / "apps" / app["id"]
-        module = load_module(app_dir / "app.py", f"corpus011_{app['id'].replace('-', '_')}")
-        capture = Capture()
-        response = TestClient(module.create_api(capture)).post(endpoint["path"], json=minimal_body(endpoint))
-        if response.status_code != 200:
-            failed[endpoint["path"]] = f"request model: {response.status_code} {response.text[:300]}"
-            continue
-        runner = runtime.ComfyRunner(comfy["base"], None, app_dir / "workflows", url=comfy["url"])
-        graph, _, _ = runner.bind(module.ENDPOINTS[endpoint["path"]], capture.values, request_id="corpus")
-        status, answer = runner._post("/prompt", {"prompt": graph, "client_id": "corpus"})
-        if status != 200 or answer.get("node_errors"):
-            failed[endpoint["path"]] = json.dumps(answer)[:1500]
-        else:
-            runner.cancel_prompt(answer["prompt_id"])
+    failed, _ = prompt_failures(out, on_it, comfy, runtime, "corpus011")
     print(
         f"\n/prompt on 0.28.2: {len(on_it) - len(failed)} of {len(on_it)} accepted ({apart} endpoints of apps pinned to an older release counted apart)"
     )
     # Five templates load an audio file by name (LoadAudio's literal): import makes no audio field (a TODO in
     # the code), so no request brings that file and LoadAudio's own check refuses the name. The rest pass.
-    audio = {
-        p for p, answer in failed.items() if '"class_type": "LoadAudio"' in answer and "Invalid audio file" in answer
-    }
+    audio = audio_literals(failed)
     assert len(audio) == 5 and set(failed) == audio, json.dumps(failed, indent=1)[:6000]

@@ -77,15 +77,21 @@ def cli(cwd, *args):
     )
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """An init project (modal-cdk resolving to this checkout) with every corpus template imported, synthesized."""
-    project = tmp_path_factory.mktemp("import-corpus")
+def init_project(tmp_path_factory, name):
+    """A `modal-cdk init` project whose `modal-cdk` resolves to this checkout's constructs."""
+    project = tmp_path_factory.mktemp(name)
     assert cli(project, "init", "--name", "corpus").returncode == 0
     shim = project / "node_modules" / "modal-cdk"
     shim.mkdir(parents=True)
     (shim / "package.json").write_text('{ "name": "modal-cdk", "main": "index.js" }\n')
     (shim / "index.js").write_text(f"module.exports = require({json.dumps(str(ROOT / 'constructs' / 'index.ts'))});\n")
+    return project
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """An init project (modal-cdk resolving to this checkout) with every corpus template imported, synthesized."""
+    project = init_project(tmp_path_factory, "import-corpus")
     results = {}
     for i, name in enumerate(CORPUS):
         # 0.7.25's templates were saved for ComfyUI 0.3.75: the apps run that release. Its partner-API
@@ -161,16 +167,13 @@ def comfy(corpus, tmp_path_factory):
     process.kill()
 
 
-def test_each_bound_request_passes_comfyuis_prompt_validation(corpus, comfy):
-    out = corpus["project"] / "synth.out"
-    runtime = load_module(out / "apps" / "t0" / "comfy_runtime.py", "comfy_runtime_corpus")
-    served = set(runtime.ComfyRunner(comfy["base"], None, ".", url=comfy["url"])._get("/object_info"))
+def prompt_failures(out, endpoints, comfy, runtime, prefix, served=None):
+    """Each endpoint's request bound from its suggested defaults, through the real ComfyUI's /prompt: (path →
+    why it was refused, path → classes the server could not load when `served` names the classes it has)."""
     failed, unloadable = {}, {}
-    endpoints = imported_endpoints(corpus)
-    assert len(endpoints) == len(CORPUS) - len(REFUSED)
     for app, endpoint in endpoints:
         app_dir = out / "apps" / app["id"]
-        module = load_module(app_dir / "app.py", f"corpus_{app['id']}")
+        module = load_module(app_dir / "app.py", f"{prefix}_{app['id'].replace('-', '_')}")
         capture = Capture()
         response = TestClient(module.create_api(capture)).post(endpoint["path"], json=minimal_body(endpoint))
         if response.status_code != 200:
@@ -178,7 +181,7 @@ def test_each_bound_request_passes_comfyuis_prompt_validation(corpus, comfy):
             continue
         runner = runtime.ComfyRunner(comfy["base"], None, app_dir / "workflows", url=comfy["url"])
         graph, _, _ = runner.bind(module.ENDPOINTS[endpoint["path"]], capture.values, request_id="corpus")
-        missing = {n["class_type"] for n in graph.values()} - served
+        missing = {n["class_type"] for n in graph.values()} - served if served is not None else set()
         if missing:  # classes the snapshot has but this server could not load
             unloadable[endpoint["path"]] = missing
             continue
@@ -187,16 +190,29 @@ def test_each_bound_request_passes_comfyuis_prompt_validation(corpus, comfy):
             failed[endpoint["path"]] = json.dumps(answer)[:2000]
         else:
             runner.cancel_prompt(answer["prompt_id"])  # validation was the point; the placeholders cannot run
+    return failed, unloadable
+
+
+def audio_literals(failed):
+    """The refused endpoints whose LoadAudio names a file no request field can bring (import makes no audio field)."""
+    return {
+        p for p, answer in failed.items() if '"class_type": "LoadAudio"' in answer and "Invalid audio file" in answer
+    }
+
+
+def test_each_bound_request_passes_comfyuis_prompt_validation(corpus, comfy):
+    out = corpus["project"] / "synth.out"
+    runtime = load_module(out / "apps" / "t0" / "comfy_runtime.py", "comfy_runtime_corpus")
+    served = set(runtime.ComfyRunner(comfy["base"], None, ".", url=comfy["url"])._get("/object_info"))
+    endpoints = imported_endpoints(corpus)
+    assert len(endpoints) == len(CORPUS) - len(REFUSED)
+    failed, unloadable = prompt_failures(out, endpoints, comfy, runtime, "corpus", served)
     # torchaudio (test/comfyui/setup.sh) loads the audio nodes too, so every imported endpoint is validated.
     assert unloadable == {}, unloadable
     # Four templates load an audio file by name (LoadAudio's literal): import makes no audio field (a TODO in
     # the code), so no request can bring that file, and LoadAudio's own check refuses the name. Everything
     # else passes.
-    audio = {
-        path
-        for path, answer in failed.items()
-        if '"class_type": "LoadAudio"' in answer and "Invalid audio file" in answer
-    }
+    audio = audio_literals(failed)
     print(
         f"\n/prompt validation: {len(endpoints) - len(failed)} of {len(endpoints)} imported endpoints accepted; {len(audio)} name an audio file no request field brings"
     )
