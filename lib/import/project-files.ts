@@ -75,18 +75,22 @@ export function freeAppId(
   budget: number,
 ): { id: string; changed: boolean } {
   const bin = path.join(root, 'bin');
-  const others = existsSync(bin) ? readdirSync(bin).filter((f) => f.endsWith('.ts')) : [];
+  // The project's bin/*.ts, read once: file name → text.
+  const files = new Map(
+    (existsSync(bin) ? readdirSync(bin).filter((f) => f.endsWith('.ts')) : []).map((f) => [
+      f,
+      readFileSync(path.join(bin, f), 'utf8'),
+    ]),
+  );
   const mine = (candidate: string) => {
-    const file = path.join(bin, `${candidate}.ts`);
-    if (existsSync(file)) {
-      // Taken only by an app file import wrote for other workflows; any other file is the user's: the
-      // import stops there (--force, --app, --out), never writes beside it under another id.
-      const text = readFileSync(file, 'utf8');
+    const text = files.get(`${candidate}.ts`);
+    // Taken only by an app file import wrote for other workflows; any other file is the user's: the
+    // import stops there (--force, --app, --out), never writes beside it under another id.
+    if (text !== undefined)
       return text.includes(`'${workflowFile}'`) || !text.includes('written by `modal-cdk import`');
-    }
     // Its function (`addImageQwenImage2512`) must be free too: ids `x-2512` and `x-251-2` share one.
     const fn = `function ${functionName(candidate)}(`;
-    return !others.some((f) => readFileSync(path.join(bin, f), 'utf8').includes(fn));
+    return ![...files.values()].some((t) => t.includes(fn));
   };
   if (mine(id)) return { id, changed: false };
   for (let n = 2; n < 100; n++) {
