@@ -92,6 +92,7 @@ export default function buildExample(): ModalProject {
     gpu: ['L40S', 'A100-80GB'],
     comfyVersion: '0.3.71',
     timeout: '10m',
+    maxContainers: 2,
     // One warm GPU in Berlin's working hours (its standing cost is in the deploy plan and the docs).
     warmSchedule: [
       { cron: '0 8 * * 1-5', minContainers: 1, timezone: 'Europe/Berlin' },

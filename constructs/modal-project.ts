@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Construct, type IConstruct } from 'constructs';
 import { z } from 'zod';
 import { isMarked, markAs } from '../lib/identity';
+import { likelyTypo } from '../lib/comfy/closest';
 import { collectWarnings, isAcknowledged, ModalCdkError, type Problem, parseProps } from '../lib/errors';
 import { applyClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
 import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
@@ -14,6 +15,7 @@ import {
   CONTEXT_CLIENT_POLICY,
   CONTEXT_ENV_VAR,
   CONTEXT_ENVIRONMENT,
+  CONTEXT_ENVIRONMENTS,
   CONTEXT_WEB_SUFFIX,
   CONTEXT_WORKSPACE,
 } from '../lib/context';
@@ -145,6 +147,11 @@ export interface SynthOptions {
   readonly outdir?: string;
   /** Fail on warnings too: client-policy findings, public endpoints (`modal-cdk synth --strict`). @default false */
   readonly strict?: boolean;
+  /**
+   * Write into this directory instead, checked as `outdir` would be; `outdir` is not touched (the CLI's
+   * commands commit it when they succeed: lib/synth/stage.ts). @default - written into `outdir`
+   */
+  readonly stageDir?: string;
 }
 
 /** What `synth()` returns: the assembly and the warnings it passed with (constructs' own, then the policy's). */
@@ -273,10 +280,12 @@ export class ModalProject extends Construct {
       apps: drafts.map((d, i) => ({ ...d, spec: checked.apps[i] })),
     });
     if (options.outdir)
-      writeAssembly(options.outdir, assembly.files, {
-        protect: [this.root, process.cwd()],
-        sources: this.sourceFiles(),
-      });
+      writeAssembly(
+        options.outdir,
+        assembly.files,
+        { protect: [this.root, process.cwd()], sources: this.sourceFiles() },
+        options.stageDir,
+      );
     return { ...assembly, warnings };
   }
 
@@ -290,6 +299,24 @@ export class ModalProject extends Construct {
     );
   }
 
+  /** `releasePath` must go from one environment to another, both of cdk-like.json's `environments` when it lists them. */
+  private releasePathProblems(): string[] {
+    const release = this.props.releasePath;
+    if (!release) return [];
+    if (release.from === release.to)
+      return [
+        `releasePath: got from and to both "${release.from}", expected two environments (e.g. { from: 'staging', to: '${release.from}' }): promote deploys what passed in one to the other`,
+      ];
+    const listed: string[] | undefined = this.node.tryGetContext(CONTEXT_ENVIRONMENTS);
+    if (!listed) return [];
+    return (['from', 'to'] as const)
+      .filter((end) => !listed.includes(release[end]))
+      .map((end) => {
+        const near = likelyTypo(release[end], listed);
+        return `releasePath.${end}: got "${release[end]}", which cdk-like.json's environments do not list: expected one of ${listed.map((e) => `"${e}"`).join(', ')}${near ? ` (did you mean "${near}"?)` : ''} — add it to environments, or fix the name`;
+      });
+  }
+
   private validateProject(): string[] {
     const problems: string[] = [];
     if (!this.workspace) {
@@ -297,6 +324,7 @@ export class ModalProject extends Construct {
         'workspace: got nothing, expected the Modal workspace name — set modal.workspace in cdk-like.json or workspace on ModalProject',
       );
     }
+    problems.push(...this.releasePathProblems());
     const apps = this.node.findAll().filter(isComfyAppLike);
     if (apps.length === 0) problems.push('the project has no ComfyApp: add at least one');
     const byModalName = new Map<string, string>();

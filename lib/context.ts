@@ -7,7 +7,11 @@ export const CONTEXT_ENVIRONMENT = 'modal-cdk:environment';
 export const CONTEXT_CLIENT_POLICY = 'modal-cdk:client-policy';
 /** Context key of the environment's Modal web suffix (cdk-like.json environments.<env>.webSuffix). */
 export const CONTEXT_WEB_SUFFIX = 'modal-cdk:web-suffix';
+/** Context key of the environments cdk-like.json lists (its `environments`' names), when it lists any. */
+export const CONTEXT_ENVIRONMENTS = 'modal-cdk:environments';
 /** Environment variable through which the CLI hands `cdk-like.json`'s context to the app. */
 export const CONTEXT_ENV_VAR = 'MODAL_CDK_CONTEXT';
 /** Set by `modal-cdk synth` when it runs the app as a child process: where the app writes its assembly. */
 export const OUTDIR_ENV_VAR = 'MODAL_CDK_OUTDIR';
+/** Set with it when the command stages its synth: where the app writes instead, checked as the output (lib/synth/stage.ts). */
+export const STAGE_ENV_VAR = 'MODAL_CDK_STAGE_DIR';

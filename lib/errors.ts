@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { IConstruct } from 'constructs';
+import { likelyTypo } from './comfy/closest';
 
 /** One thing wrong with the construct tree, the config or the model, located by a path. */
 export interface Problem {
@@ -47,7 +48,12 @@ export function show(value: unknown): string {
 }
 
 /** Turns zod issues into problems that name the prop, the value given and what is valid. */
-export function zodProblems(path: string, issues: readonly z.core.$ZodIssue[], what = 'prop'): Problem[] {
+export function zodProblems(
+  path: string,
+  issues: readonly z.core.$ZodIssue[],
+  what = 'prop',
+  schema?: z.ZodType,
+): Problem[] {
   return issues.flatMap((issue) => {
     // A union (`false | { … }`) whose value has the shape of one branch: that branch's own problems.
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
@@ -58,14 +64,21 @@ export function zodProblems(path: string, issues: readonly z.core.$ZodIssue[], w
           path,
           shaped.map((b) => ({ ...b, path: [...issue.path, ...b.path] })),
           what,
+          schema,
         );
     }
     const field = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const where = field ? ` in ${what} '${field}'` : '';
+      const known = schema ? knownKeys(schema, issue.path) : [];
+      const named = issue.keys.map((k) => {
+        const best = likelyTypo(k, known);
+        return best ? `'${k}' (did you mean '${best}'?)` : `'${k}'`;
+      });
+      const valid = known.length > 0 ? `; the known ${what}s here: ${known.join(', ')}` : '';
       return {
         path,
-        message: `unknown ${what}${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${where}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`,
+        message: `unknown ${what}${issue.keys.length > 1 ? 's' : ''} ${named.join(', ')}${where}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling${valid}`,
       };
     }
     // A bad record key nests its own issues; their message says what a key must look like.
@@ -74,6 +87,42 @@ export function zodProblems(path: string, issues: readonly z.core.$ZodIssue[], w
     const input = (issue as { input?: unknown }).input;
     return { path, message: `${what} '${field}': got ${show(input)}, ${expected}` };
   });
+}
+
+/**
+ * The keys an object schema takes at `at` (through optional, default, nullable, union, record and list
+ * wrappers), for an unknown key's "did you mean"; empty where the schema is not an object there.
+ */
+export function knownKeys(schema: z.ZodType, at: readonly PropertyKey[]): string[] {
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
+  const inner = (s: unknown, rest: readonly PropertyKey[]) => knownKeys(s as z.ZodType, rest);
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+      return inner(def.innerType, at);
+    case 'pipe':
+      return inner(def.in, at);
+    case 'lazy':
+      return inner((def.getter as () => unknown)(), at);
+    case 'union':
+      return [...new Set((def.options as unknown[]).flatMap((o) => inner(o, at)))];
+    case 'object': {
+      const shape = def.shape as Record<string, unknown>;
+      if (at.length === 0) return Object.keys(shape);
+      const next = shape[String(at[0])];
+      return next ? inner(next, at.slice(1)) : [];
+    }
+    case 'record':
+      return at.length === 0 ? [] : inner(def.valueType, at.slice(1));
+    case 'array':
+      return at.length === 0 ? [] : inner(def.element, at.slice(1));
+    default:
+      return [];
+  }
 }
 
 const KINDS: Record<string, string> = {
@@ -116,7 +165,7 @@ function plainExpectation(issue: z.core.$ZodIssue): string {
  */
 export function parseProps<S extends z.ZodType>(schema: S, props: unknown, path: string, what = 'prop'): z.output<S> {
   const result = schema.safeParse(props, { reportInput: true });
-  if (!result.success) throw new ModalCdkError(zodProblems(path, result.error.issues, what));
+  if (!result.success) throw new ModalCdkError(zodProblems(path, result.error.issues, what, schema));
   return result.data;
 }
 

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { ModalCdkError, parseProps } from '../errors';
+import { likelyTypo } from '../comfy/closest';
+import { ModalCdkError, type Problem, parseProps } from '../errors';
 
 export const CONFIG_FILE = 'cdk-like.json';
 
@@ -81,6 +82,25 @@ export function configForEnv(config: Config, env: string): Config & { webSuffix?
     context: { ...config.context, ...own?.context },
     ...(own?.webSuffix && { webSuffix: own.webSuffix }),
   };
+}
+
+/**
+ * A key of an environment's `context` that the shared `context` lacks is most often a typo (as a `-c` key
+ * is): a warning per key, naming the closest shared key. It is set all the same for that environment.
+ */
+export function environmentContextWarnings(config: Config): Problem[] {
+  const shared = Object.keys(config.context);
+  return Object.entries(config.environments ?? {}).flatMap(([env, own]) =>
+    Object.keys(own.context)
+      .filter((key) => !shared.includes(key))
+      .map((key) => {
+        const near = likelyTypo(key, shared);
+        return {
+          path: `${CONFIG_FILE} environments.${env}.context.${key}`,
+          message: `not a key of the shared context${near ? ` (did you mean ${near}?)` : ''}: ${shared.length ? `it has ${shared.join(', ')}` : 'it has none'} — set all the same in "${env}"; a stack reads it only with node.tryGetContext('${key}'), so give it a default in the shared context if it is meant`,
+        };
+      }),
+  );
 }
 
 /** Reads and validates `cdk-like.json` in `dir`; every problem names the key, the value and what is allowed. */

@@ -121,16 +121,15 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
     out.write(`Nothing to deploy: every selected app is as last deployed to "${env}" (--force deploys anyway).\n`);
     return 0;
   }
-  const outdir = path.resolve(config.output);
   if (values['dry-run']) {
-    out.write(`Would run, in ${path.relative(root, outdir) || '.'}/ (${concurrency} at a time):\n`);
+    out.write(`Would run, in ${path.relative(root, path.resolve(config.output)) || '.'}/ (${concurrency} at a time):\n`);
     for (const step of selection.changed) out.write(`  modal ${step.args.join(' ')}\n`);
     return 0;
   }
   const missing = preflight();
   if (missing.length > 0) throw new ModalCdkError(missing);
   if (!values['skip-volume-check']) {
-    const absent = await missingVolumeFiles(selection, env, outdir);
+    const absent = await missingVolumeFiles(selection, env, selection.outdir);
     if (typeof absent === 'string') {
       err.write(
         `modal-cdk deploy: could not check the volume models (${absent}); nothing deployed (--skip-volume-check deploys without checking)\n`,
@@ -156,6 +155,14 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
   }
 
   const release = acquireLock(root, env);
+  // Past every check (a held lock refuses too): the files take synth.out's place; modal deploy runs there.
+  let outdir: string;
+  try {
+    outdir = selection.commit();
+  } catch (e) {
+    release();
+    throw e;
+  }
   const controller = new AbortController();
   const onSigint = () => {
     err.write('\nmodal-cdk: interrupted: stopping the running deploys (what finished is recorded)\n');

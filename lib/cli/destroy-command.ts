@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { runFailure, runModal } from '../deploy/apply';
 import { acquireLock } from '../deploy/lock';
 import { modalArgs } from '../deploy/modal-args';
@@ -63,13 +62,14 @@ export async function destroyCommand(argv: string[], out: Out, err: Out): Promis
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
   const root = process.cwd();
-  let steps: Selection['selected'];
+  let selection: Selection;
   try {
-    steps = selectApps(config, root, env, values.app, false).selected;
+    selection = selectApps(config, root, env, values.app, false);
   } catch (e) {
     if (e instanceof UsageError) return reportUsage(err, 'destroy', e.message);
     throw e;
   }
+  const steps = selection.selected;
   const missing = preflight();
   if (missing.length > 0) throw new ModalCdkError(missing);
   const names = steps.map((s) => s.modalName).join(', ');
@@ -79,7 +79,7 @@ export async function destroyCommand(argv: string[], out: Out, err: Out): Promis
       return 1;
     }
   }
-  const cwd = path.resolve(config.output);
+  const cwd = selection.outdir;
   const release = acquireLock(root, env);
   let failed = 0;
   try {

@@ -4,7 +4,8 @@ import { createTwoFilesPatch } from 'diff';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
 import { selectApps, UsageError, type Selection } from '../deploy/plan';
-import { deployedDir, readTree } from '../deploy/state';
+import { deployedDir } from '../deploy/state';
+import { readTree } from '../synth/write';
 
 export const DIFF_HELP = `Usage: modal-cdk diff [--app <id> ...] [--env <name>]
 
@@ -66,7 +67,7 @@ export async function diffCommand(
         : `${step.appId}: never deployed to "${env}" (every file is new)\n`,
     );
     const before = readTree(deployedDir(root, env, step.appId));
-    const after = readTree(path.join(config.output, 'apps', step.appId));
+    const after = readTree(path.join(selection.outdir, 'apps', step.appId));
     for (const rel of [...new Set([...before.keys(), ...after.keys()])].sort()) {
       const a = before.get(rel);
       const b = after.get(rel);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseCommandArgs, parseContext, warnUnknownContext } from './args';
 import { loadConfig } from './config';
 import { reportError, reportUsage, reportWarnings } from './report';
+import { settleStages } from '../synth/stage';
 import { synthFromConfig } from './synthesize';
 
 const HELP = `modal-cdk: define serverless ComfyUI apps for Modal in TypeScript, and synthesize them
@@ -90,51 +91,66 @@ export async function runCli(
     out.write(HELP);
     return command === undefined ? 2 : 0;
   }
+  let code = 1;
   try {
-    switch (command) {
-      case 'synth':
-        return synthCommand(rest, out, err);
-      // Loaded on use: synth, the common command, should not pay for loading deploy's modules.
-      case 'deploy':
-        return await (await import('./deploy-command')).deployCommand(rest, out, err);
-      case 'diff':
-        return await (await import('./diff-command')).diffCommand(rest, out, err);
-      case 'logs':
-        return await (await import('./logs-command')).logsCommand(rest, out, err);
-      case 'verify':
-        return await (await import('./verify-command')).verifyCommand(rest, out, err);
-      case 'status':
-        return await (await import('./status-command')).statusCommand(rest, out, err);
-      case 'models':
-        return await (await import('./models-command')).modelsCommand(rest, out, err);
-      case 'rollback':
-        return await (await import('./rollback-command')).rollbackCommand(rest, out, err);
-      case 'promote':
-        return await (await import('./promote-command')).promoteCommand(rest, out, err);
-      case 'scale':
-        return await (await import('./scale-command')).scaleCommand(rest, out, err);
-      case 'schemas':
-        return await (await import('./schemas-command')).schemasCommand(rest, out, err);
-      case 'destroy':
-        return await (await import('./destroy-command')).destroyCommand(rest, out, err);
-      case 'serve':
-        return await (await import('./serve-command')).serveCommand(rest, out, err);
-      case 'workflow':
-        return (await import('./workflow-command')).workflowCommand(rest, out, err);
-      case 'import':
-        return await (await import('./import-command')).importCommand(rest, out, err);
-      case 'init':
-        return (await import('./init-command')).initCommand(rest, out, err);
-      case 'ls':
-        return (await import('./ls-command')).lsCommand(rest, out, err);
-      default:
-        err.write(
-          `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, schemas, serve, workflow, init, ls, help\n`,
-        );
-        return 2;
-    }
+    code = await dispatch(command, rest, out, err);
+    return code;
   } catch (e) {
-    return reportError(e, err);
+    code = reportError(e, err);
+    return code;
+  } finally {
+    // What a command synthesized reaches the output directory only when it succeeded (lib/synth/stage.ts).
+    settleStages(code === 0);
+  }
+}
+
+async function dispatch(
+  command: string,
+  rest: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  switch (command) {
+    case 'synth':
+      return synthCommand(rest, out, err);
+    // Loaded on use: synth, the common command, should not pay for loading deploy's modules.
+    case 'deploy':
+      return await (await import('./deploy-command')).deployCommand(rest, out, err);
+    case 'diff':
+      return await (await import('./diff-command')).diffCommand(rest, out, err);
+    case 'logs':
+      return await (await import('./logs-command')).logsCommand(rest, out, err);
+    case 'verify':
+      return await (await import('./verify-command')).verifyCommand(rest, out, err);
+    case 'status':
+      return await (await import('./status-command')).statusCommand(rest, out, err);
+    case 'models':
+      return await (await import('./models-command')).modelsCommand(rest, out, err);
+    case 'rollback':
+      return await (await import('./rollback-command')).rollbackCommand(rest, out, err);
+    case 'promote':
+      return await (await import('./promote-command')).promoteCommand(rest, out, err);
+    case 'scale':
+      return await (await import('./scale-command')).scaleCommand(rest, out, err);
+    case 'schemas':
+      return await (await import('./schemas-command')).schemasCommand(rest, out, err);
+    case 'destroy':
+      return await (await import('./destroy-command')).destroyCommand(rest, out, err);
+    case 'serve':
+      return await (await import('./serve-command')).serveCommand(rest, out, err);
+    case 'workflow':
+      return (await import('./workflow-command')).workflowCommand(rest, out, err);
+    case 'import':
+      return await (await import('./import-command')).importCommand(rest, out, err);
+    case 'init':
+      return (await import('./init-command')).initCommand(rest, out, err);
+    case 'ls':
+      return (await import('./ls-command')).lsCommand(rest, out, err);
+    default:
+      err.write(
+        `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, schemas, serve, workflow, init, ls, help\n`,
+      );
+      return 2;
   }
 }
 

@@ -71,20 +71,20 @@ export async function modelsCommand(argv: string[], out: Out, err: Out): Promise
     return reportUsage(err, 'models', `--from: ${JSON.stringify(values.from)} does not exist`);
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
-  let app: Selection['manifest']['apps'][number];
+  let selection: Selection;
   try {
-    const { manifest } = selectApps(config, process.cwd(), env, [values.app], false);
-    app = manifest.apps.find((a) => a.id === values.app)!;
+    selection = selectApps(config, process.cwd(), env, [values.app], false);
   } catch (e) {
     if (e instanceof UsageError) return reportUsage(err, 'models', e.message);
     throw e;
   }
+  const app = selection.manifest.apps.find((a) => a.id === values.app)!;
   const files = volumeFiles(app);
   if (files.length === 0) {
     out.write(`${app.id} has no VolumeModel: every model file it uses is in its image.\n`);
     return 0;
   }
-  const cwd = path.resolve(config.output);
+  const cwd = selection.outdir;
   if (!values['dry-run']) {
     const missing = preflight();
     if (missing.length > 0) throw new ModalCdkError(missing);

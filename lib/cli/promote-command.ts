@@ -1,7 +1,8 @@
+import { likelyTypo } from '../comfy/closest';
 import { type Selection, selectApps, UsageError } from '../deploy/plan';
 import { readState } from '../deploy/state';
 import { parseCommandArgs } from './args';
-import { loadConfig } from './config';
+import { type Config, loadConfig } from './config';
 import { deployCommand } from './deploy-command';
 import { reportUsage } from './report';
 
@@ -56,6 +57,8 @@ export async function promoteCommand(argv: string[], out: Out, err: Out): Promis
   if (values.from === values.to)
     return reportUsage(err, 'promote', `--from and --to are both "${values.from}": expected two environments`);
   const config = loadConfig(process.cwd());
+  const unlisted = unlistedEnvironments(config, { from: values.from, to: values.to });
+  if (unlisted) return reportUsage(err, 'promote', unlisted);
   const root = process.cwd();
   let from: Selection;
   try {
@@ -64,6 +67,8 @@ export async function promoteCommand(argv: string[], out: Out, err: Out): Promis
     if (e instanceof UsageError) return reportUsage(err, 'promote', e.message);
     throw e;
   }
+  // What --from synthesizes is only compared with what verify passed there: it never reaches synth.out.
+  from.discard();
   const verified = readState(root, values.from).verified ?? {};
   const refusals = from.selected.flatMap((step) => {
     const v = verified[step.appId];
@@ -97,4 +102,21 @@ export async function promoteCommand(argv: string[], out: Out, err: Out): Promis
     out,
     err,
   );
+}
+
+/**
+ * Where cdk-like.json lists environments, `--from` and `--to` must be two of them: said before anything
+ * else is checked or synthesized. Returns the usage message, or undefined.
+ */
+function unlistedEnvironments(config: Config, ends: { from: string; to: string }): string | undefined {
+  if (!config.environments) return undefined;
+  const listed = Object.keys(config.environments);
+  const wrong = (['from', 'to'] as const).filter((end) => !listed.includes(ends[end]));
+  if (wrong.length === 0) return undefined;
+  return wrong
+    .map((end) => {
+      const near = likelyTypo(ends[end], listed);
+      return `--${end}: got "${ends[end]}", which cdk-like.json's environments do not list: expected one of ${listed.map((e) => `"${e}"`).join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`;
+    })
+    .join('; ');
 }

@@ -1,5 +1,4 @@
 import { rmSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseCommandArgs } from './args';
 import { loadConfig } from './config';
 import { ModalCdkError } from '../errors';
@@ -72,16 +71,17 @@ export async function rollbackCommand(argv: string[], out: Out, err: Out): Promi
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
   const root = process.cwd();
-  let step: Selection['selected'][number];
+  let selection: Selection;
   try {
-    step = selectApps(config, root, env, [values.app], false).selected[0];
+    selection = selectApps(config, root, env, [values.app], false);
   } catch (e) {
     if (e instanceof UsageError) return reportUsage(err, 'rollback', e.message);
     throw e;
   }
   const missing = preflight();
   if (missing.length > 0) throw new ModalCdkError(missing);
-  const cwd = path.resolve(config.output);
+  const step = selection.selected[0];
+  const cwd = selection.outdir;
   const history = await modalJson(modalArgs.appHistory(step.modalName, env), appHistorySchema, cwd);
   if (!history.ok) {
     err.write(`modal-cdk rollback: could not read the history of ${step.modalName}: ${history.reason}\n`);

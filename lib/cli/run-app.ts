@@ -1,5 +1,6 @@
 import { CONTEXT_ENV_VAR, CONTEXT_WORKSPACE, type ModalProject, OUTDIR_ENV_VAR } from '../../constructs/modal-project';
 import { reportError, reportWarnings } from './report';
+import { STAGE_ENV_VAR } from '../context';
 import { STRICT_ENV_VAR } from './synthesize';
 
 /**
@@ -17,6 +18,7 @@ export function runApp(build: () => ModalProject, defaults: { workspace?: string
     const result = build().synth({
       outdir: process.env[OUTDIR_ENV_VAR] ?? 'synth.out',
       strict: process.env[STRICT_ENV_VAR] === '1',
+      stageDir: process.env[STAGE_ENV_VAR] || undefined,
     });
     reportWarnings(result.warnings, process.stderr);
   } catch (e) {

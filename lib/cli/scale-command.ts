@@ -39,10 +39,19 @@ setting over the client policy's limits.
  * settings Modal answers with as one JSON line. argv[1]: {"app", "cls", "env", "settings"}.
  */
 export const UPDATE_AUTOSCALER_PY = `import json, sys
-import modal
+try:
+    import modal
+except ImportError:
+    print("modal-cdk-scale-no-modal " + sys.executable)
+    sys.exit(3)
 a = json.loads(sys.argv[1])
-cls = modal.Cls.from_name(a["app"], a["cls"], environment_name=a["env"])
-live = cls().update_autoscaler(**a["settings"])
+try:
+    cls = modal.Cls.from_name(a["app"], a["cls"], environment_name=a["env"])
+    live = cls().update_autoscaler(**a["settings"])
+except Exception as e:  # one line, not a traceback: the command says what failed
+    said = str(e).strip().splitlines()
+    print("modal-cdk-scale-error " + type(e).__name__ + (": " + said[0] if said else ""))
+    sys.exit(1)
 print("modal-cdk-scale " + json.dumps({k: getattr(live, k) for k in ("min_containers", "max_containers", "buffer_containers", "scaledown_window")}))
 `;
 
@@ -159,6 +168,21 @@ export async function scaleCommand(argv: string[], out: Out, err: Out): Promise<
       throw new ModalCdkError([
         { path: '--python', message: `${python} was not found: pass --python <a Python with the modal package>` },
       ]);
+    const noModal = printed.find((l) => l.startsWith('modal-cdk-scale-no-modal '));
+    if (noModal)
+      throw new ModalCdkError([
+        {
+          path: '--python',
+          message: `${python} (${noModal.slice('modal-cdk-scale-no-modal '.length)}) has no modal package: install it (${python} -m pip install modal), or pass --python <a Python that has it>; nothing changed`,
+        },
+      ]);
+    const failed = printed.find((l) => l.startsWith('modal-cdk-scale-error '));
+    if (failed) {
+      err.write(
+        `modal-cdk scale: update_autoscaler of ${step.modalName} in "${env}" failed: ${failed.slice('modal-cdk-scale-error '.length)}; nothing recorded\n`,
+      );
+      return 1;
+    }
     const why = run.kind === 'ok' ? 'printed no settings' : runFailure(run, 'see its output above', 'took over 120 s');
     err.write(
       `${printed.join('\n')}\nmodal-cdk scale: update_autoscaler of ${step.modalName} ${why}; nothing recorded\n`,

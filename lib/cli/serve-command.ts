@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseCommandArgs } from './args';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
+import { newStage } from '../synth/stage';
 import { synthFromConfig } from './synthesize';
 
 export const SERVE_HELP = `Usage: modal-cdk serve --app <id> [options]
@@ -80,7 +81,8 @@ export async function serveCommand(
       return reportUsage(err, 'serve', `--${option}: got ${JSON.stringify(value)}, expected a whole number ≥ 1`);
   }
   const config = loadConfig(process.cwd());
-  const { manifest } = synthFromConfig(config, config.output);
+  const stage = newStage(config.output); // in synth.out once serve ends well (lib/synth/stage.ts)
+  const { manifest } = synthFromConfig(config, config.output, false, stage);
   const app = manifest.apps.find((a) => a.id === values.app);
   if (!app)
     return reportUsage(
@@ -88,7 +90,7 @@ export async function serveCommand(
       'serve',
       `unknown app id ${JSON.stringify(values.app)}: expected one of ${manifest.apps.map((a) => a.id).join(', ')}`,
     );
-  const appDir = path.resolve(config.output, 'apps', app.id);
+  const appDir = path.join(stage, 'apps', app.id);
   const python = values.python ?? (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
   const args = [
     path.join(appDir, 'comfy_runtime.py'),

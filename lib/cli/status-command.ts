@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { parseCommandArgs } from './args';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
@@ -91,8 +90,7 @@ export async function statusCommand(
   }
   const config = loadConfig(process.cwd());
   const env = values.env ?? config.modal.environment;
-  const { selected, state, manifest } = selectApps(config, process.cwd(), env, 'all', false);
-  const cwd = path.resolve(config.output);
+  const { selected, state, manifest, outdir: cwd } = selectApps(config, process.cwd(), env, 'all', false);
   const list = await modalJson(modalArgs.appList(env), appListSchema, cwd);
   if (!list.ok) {
     err.write(`modal-cdk status: could not ask Modal: ${list.reason}\n`);

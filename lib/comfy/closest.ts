@@ -29,3 +29,16 @@ export function closest(name: string, candidates: Iterable<string>, count = 3): 
     .slice(0, count)
     .map(([c]) => c);
 }
+
+/**
+ * The one candidate close enough to `name` to be a likely typo of it (at most a third of its letters
+ * off, at least 2; or one contains the other), else undefined: a "did you mean" that is never a guess.
+ */
+export function likelyTypo(name: string, candidates: Iterable<string>): string | undefined {
+  const [best] = closest(name, candidates, 1);
+  if (best === undefined) return undefined;
+  const a = best.toLowerCase();
+  const b = name.toLowerCase();
+  if (a.includes(b) || b.includes(a)) return best;
+  return distance(name, best) <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}

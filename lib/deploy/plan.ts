@@ -4,6 +4,7 @@ import { synthFromConfig } from '../cli/synthesize';
 import type { Config } from '../cli/config';
 import { type Problem, show } from '../errors';
 import { type DeployPlan, deployPlanSchema, type Manifest } from '../synth/spec';
+import { commitStage, dropStage, newStage } from '../synth/stage';
 import type { PlanStep } from './apply';
 import { type DeployState, readState } from './state';
 
@@ -28,11 +29,22 @@ export interface Selection {
   /** Selected apps deployed as they are now. */
   readonly unchanged: PlanStep[];
   readonly warnings: Problem[];
+  /**
+   * Where the synthesized files are: a stage beside the output directory until the command commits it
+   * (then the output directory). The runner of every command commits it when the command succeeds and
+   * removes it otherwise, so a refusal leaves the output directory as it was (lib/synth/stage.ts).
+   */
+  readonly outdir: string;
+  /** Moves the files into the output directory now (deploy, before `modal deploy` runs there); returns it. */
+  commit(): string;
+  /** Removes the stage: this synth is never to reach the output directory (promote's --from). */
+  discard(): void;
 }
 
 /**
- * Synthesizes fresh for `env` (the policy rules run here: an error throws before anything else), then
- * picks the apps to deploy: `ids` (or every app), minus those whose hash matches the last recorded deploy.
+ * Synthesizes fresh for `env` into a stage (the policy rules run here: an error throws before anything
+ * else, and nothing stays), then picks the apps to deploy: `ids` (or every app), minus those whose hash
+ * matches the last recorded deploy.
  */
 export function selectApps(
   config: Config,
@@ -42,27 +54,42 @@ export function selectApps(
   force: boolean,
 ): Selection {
   const forEnv: Config = { ...config, modal: { ...config.modal, environment: env } }; // its context: applyConfigContext
-  const { warnings, manifest } = synthFromConfig(forEnv, config.output);
-  const plan = deployPlanSchema.parse(JSON.parse(readFileSync(path.join(config.output, 'deploy-plan.json'), 'utf8')));
-  const known = plan.steps.map((s) => s.appId);
-  const unknown = ids === 'all' ? [] : ids.filter((id) => !known.includes(id));
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `unknown app id${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => show(u)).join(', ')}: expected one of ${known.join(', ')}`,
-    );
+  const stage = newStage(config.output);
+  try {
+    const { warnings, manifest } = synthFromConfig(forEnv, config.output, false, stage);
+    const plan = deployPlanSchema.parse(JSON.parse(readFileSync(path.join(stage, 'deploy-plan.json'), 'utf8')));
+    const known = plan.steps.map((s) => s.appId);
+    const unknown = ids === 'all' ? [] : ids.filter((id) => !known.includes(id));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        `unknown app id${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => show(u)).join(', ')}: expected one of ${known.join(', ')}`,
+      );
+    }
+    const selected = plan.steps.filter((s) => ids === 'all' || ids.includes(s.appId));
+    const state = readState(root, env);
+    const isChanged = (s: PlanStep) => force || state.apps[s.appId]?.hash !== s.hash;
+    let outdir = stage;
+    return {
+      plan,
+      manifest,
+      state,
+      selected,
+      changed: selected.filter(isChanged),
+      unchanged: selected.filter((s) => !isChanged(s)),
+      warnings,
+      get outdir() {
+        return outdir;
+      },
+      commit: () => {
+        outdir = commitStage(stage);
+        return outdir;
+      },
+      discard: () => dropStage(stage),
+    };
+  } catch (e) {
+    dropStage(stage);
+    throw e;
   }
-  const selected = plan.steps.filter((s) => ids === 'all' || ids.includes(s.appId));
-  const state = readState(root, env);
-  const isChanged = (s: PlanStep) => force || state.apps[s.appId]?.hash !== s.hash;
-  return {
-    plan,
-    manifest,
-    state,
-    selected,
-    changed: selected.filter(isChanged),
-    unchanged: selected.filter((s) => !isChanged(s)),
-    warnings,
-  };
 }
 
 /** `flux: changed (1a2b3c4d5e6f → 9f8e7d6c5b4a)`, `wan26: new`, `seedvr2: unchanged`. */

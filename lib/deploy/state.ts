@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ModalCdkError } from '../errors';
 import { stableJson } from '../synth/json';
-import { writeAssembly } from '../synth/write';
+import { readTree, writeAssembly } from '../synth/write';
 
 /**
  * What was deployed where, kept under `.modal-cdk/` in the project root:
@@ -124,16 +124,4 @@ export function writeState(root: string, env: string, change: (state: DeployStat
   const temporary = `${file}.tmp-${process.pid}`;
   writeFileSync(temporary, stableJson(state));
   renameSync(temporary, file);
-}
-
-/** Relative path → content of every file under `dir` (empty when it does not exist). */
-export function readTree(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  if (!existsSync(dir)) return files;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const full = path.join(entry.parentPath, entry.name);
-    files.set(path.relative(dir, full).split(path.sep).join('/'), readFileSync(full, 'utf8'));
-  }
-  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

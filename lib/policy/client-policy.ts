@@ -51,7 +51,11 @@ export function scalingProblems(
       `${warm} warm containers (min + buffer), more than the client policy's scaling.maxWarmContainers ${limits.maxWarmContainers}`,
     );
   }
-  if (
+  if (limits.maxContainers !== undefined && settings.maxContainers == null) {
+    problems.push(
+      `no max containers, so it can scale without bound, past the client policy's scaling.maxContainers ${limits.maxContainers}: set maxContainers (at most ${limits.maxContainers})`,
+    );
+  } else if (
     limits.maxContainers !== undefined &&
     settings.maxContainers != null &&
     settings.maxContainers > limits.maxContainers

@@ -39,9 +39,15 @@ export interface OutputGuard {
  *
  * With `guard`, a directory that is not synth's own is refused before anything is written (see
  * `checkOutputDir`), and `OUTPUT_MARKER` is written with the assembly: synth never deletes a file it
- * did not write.
+ * did not write. With `stageTo`, the files go into that directory instead and `outdir` is not touched:
+ * the command that asked commits them later (`moveInto`) or drops them.
  */
-export function writeAssembly(outdir: string, assembly: ReadonlyMap<string, string>, guard?: OutputGuard): void {
+export function writeAssembly(
+  outdir: string,
+  assembly: ReadonlyMap<string, string>,
+  guard?: OutputGuard,
+  stageTo?: string,
+): void {
   const target = path.resolve(outdir);
   if (guard) {
     const problem = checkOutputDir(outdir, guard);
@@ -49,23 +55,48 @@ export function writeAssembly(outdir: string, assembly: ReadonlyMap<string, stri
   }
   // The marker goes only into synth outputs (a guarded write); deploy's own copies under .modal-cdk/ need none.
   const files = guard ? new Map(assembly).set(OUTPUT_MARKER, MARKER_TEXT) : assembly;
+  if (stageTo) {
+    // Checked as `outdir`, written beside it: a command commits it later, or drops it (lib/synth/stage.ts).
+    writeTree(path.resolve(stageTo), files);
+    return;
+  }
   if (holdsExactly(target, files)) return;
   const staging = `${target}.tmp-${process.pid}`;
-  const previous = `${target}.old-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
+  writeTree(staging, files);
+  replaceDir(target, staging);
+}
+
+/**
+ * Makes the written directory `staging` take `outdir`'s place, unless `outdir` already holds exactly its
+ * files (then `staging` is removed and `outdir` keeps its modification times).
+ */
+export function moveInto(staging: string, outdir: string, files: ReadonlyMap<string, string>): void {
+  const target = path.resolve(outdir);
+  if (holdsExactly(target, files)) rmSync(staging, { recursive: true, force: true });
+  else replaceDir(target, staging);
+}
+
+/** Writes `files` into a new directory `dir` (whatever was there is removed first; on failure, nothing stays). */
+function writeTree(dir: string, files: ReadonlyMap<string, string>): void {
+  rmSync(dir, { recursive: true, force: true });
   try {
     const made = new Set<string>();
     for (const [rel, content] of files) {
-      const file = path.join(staging, rel);
-      const dir = path.dirname(file);
-      if (!made.has(dir)) mkdirSync(dir, { recursive: true });
-      made.add(dir);
+      const file = path.join(dir, rel);
+      const parent = path.dirname(file);
+      if (!made.has(parent)) mkdirSync(parent, { recursive: true });
+      made.add(parent);
       writeFileSync(file, content);
     }
   } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** `staging` takes `target`'s place by rename; the old `target`, if any, is removed after. */
+function replaceDir(target: string, staging: string): void {
+  const previous = `${target}.old-${process.pid}`;
   let moved = false;
   try {
     renameSync(target, previous);
@@ -151,4 +182,16 @@ function holdsExactly(dir: string, files: ReadonlyMap<string, string>): boolean 
   } catch {
     return false; // no such directory yet, or a file of the assembly is missing
   }
+}
+
+/** Relative path → content of every file under `dir` (empty when it does not exist). */
+export function readTree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  if (!existsSync(dir)) return files;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    files.set(path.relative(dir, full).split(path.sep).join('/'), readFileSync(full, 'utf8'));
+  }
+  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
