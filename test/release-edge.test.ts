@@ -202,3 +202,39 @@ describe('scaling as a whole', () => {
     expect(r.err).not.toMatch(/Traceback|ModuleNotFoundError/);
   });
 });
+
+describe('messages name what is valid (class 7)', () => {
+  test('a key given twice in the client policy is named by its path', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'policy.yaml'), 'scaling:\n  maxContainers: 2\n  maxContainers: 3\n');
+    expect(
+      problemsOf(() => demoStack({ project: { clientPolicy: path.join(dir, 'policy.yaml') } }).project.synth()),
+    ).toEqual([
+      expect.stringContaining(
+        "not valid YAML: key 'scaling.maxContainers' is given twice (at line 3, column 3:): keep one of them",
+      ),
+    ]);
+  });
+
+  test('a -c value of another kind than cdk-like.json has is quoted, with what to pass', async () => {
+    const p = project({ context: { replicas: 1, preview: false } });
+    const r = await run(p, ['synth', '-c', 'replicas=three', '-c', 'preview=yes', '-c', 'replicas=2']);
+    expect(r.code).toBe(0);
+    expect(r.err).not.toContain('-c replicas'); // the last -c replicas=2 is a number
+    const wrong = await run(p, ['synth', '-c', 'replicas=three', '-c', 'preview=yes']);
+    expect(wrong.err).toContain(
+      `modal-cdk: warning: -c replicas: got "three" (a string), where cdk-like.json's context has 1 (a number) — it is set all the same; pass a number, e.g. -c replicas=2`,
+    );
+    expect(wrong.err).toContain(`-c preview: got "yes" (a string), where cdk-like.json's context has false (a boolean)`);
+  });
+
+  test('an unknown option gets a "did you mean" only when one is close', async () => {
+    const p = project();
+    const far = await run(p, ['workflow', 'check', 'w.json', '--schemas', 's.json']);
+    expect(far.err.split('\n')[0]).toBe(
+      'modal-cdk workflow: unknown option --schemas (this command takes --custom-nodes, --comfy-version, --help)',
+    );
+    const near = await run(p, ['workflow', 'check', 'w.json', '--custom-node', 's.json']);
+    expect(near.err).toContain('unknown option --custom-node: did you mean --custom-nodes?');
+  });
+});

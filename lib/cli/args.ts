@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { closest } from '../comfy/closest';
+import { closest, likelyTypo } from '../comfy/closest';
 import { coreVersions } from '../comfy/schema-set';
 
 /**
@@ -52,8 +52,8 @@ function usageMessage(e: Error & { code?: string }, options: Options): string {
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const given = /'([^']+)'/.exec(e.message)?.[1] ?? '';
     const flag = given.split('=')[0];
-    const suggestion = closest(flag.replace(/^-+/, ''), Object.keys(options), 1)[0];
-    return `unknown option ${flag}: did you mean --${suggestion}? (this command takes ${names.join(', ')})`;
+    const suggestion = likelyTypo(flag.replace(/^-+/, ''), Object.keys(options));
+    return `unknown option ${flag}${suggestion ? `: did you mean --${suggestion}?` : ''} (this command takes ${names.join(', ')})`;
   }
   if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     // "Option '-o, --output <value>' argument missing": name the long form.
@@ -89,11 +89,27 @@ export function parseContext(pairs: string[]): Record<string, unknown> | string 
 
 /**
  * A `-c` key that cdk-like.json's context lacks is most often a typo: it is still set (a stack may read
- * any key with node.tryGetContext), with a warning that names the keys cdk-like.json has.
+ * any key with node.tryGetContext), with a warning that names the keys cdk-like.json has. A value of
+ * another kind than cdk-like.json's (`-c replicas=three` where it has a number) is set too, with a
+ * warning that quotes it: the stack reads a string where it expects a number.
  */
-export function warnUnknownContext(keys: string[], known: Record<string, unknown>, err: NodeJS.WritableStream): void {
+export function warnUnknownContext(
+  overrides: Record<string, unknown>,
+  known: Record<string, unknown>,
+  err: NodeJS.WritableStream,
+): void {
   const names = Object.keys(known);
-  for (const key of keys.filter((k) => !(k in known))) {
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key in known) {
+      const expected = kindOf(known[key]);
+      if (expected !== kindOf(value) && (expected === 'number' || expected === 'boolean')) {
+        const wanted = expected === 'number' ? `a number, e.g. -c ${key}=2` : `true or false, e.g. -c ${key}=true`;
+        err.write(
+          `modal-cdk: warning: -c ${key}: got ${JSON.stringify(value)} (a ${kindOf(value)}), where cdk-like.json's context has ${JSON.stringify(known[key])} (a ${expected}) — it is set all the same; pass ${wanted}\n`,
+        );
+      }
+      continue;
+    }
     const near = names.length
       ? `; cdk-like.json's context has ${names.join(', ')}${closest(key, names, 1).length ? ` (did you mean ${closest(key, names, 1)[0]}?)` : ''}`
       : '; cdk-like.json has no context';
@@ -101,6 +117,10 @@ export function warnUnknownContext(keys: string[], known: Record<string, unknown
       `modal-cdk: warning: -c ${key}: not a key of cdk-like.json's context${near} — it is set all the same; a stack reads it only with node.tryGetContext('${key}')\n`,
     );
   }
+}
+
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value;
 }
 
 /**

@@ -122,7 +122,9 @@ export async function deployCommand(argv: string[], out: Out, err: Out): Promise
     return 0;
   }
   if (values['dry-run']) {
-    out.write(`Would run, in ${path.relative(root, path.resolve(config.output)) || '.'}/ (${concurrency} at a time):\n`);
+    out.write(
+      `Would run, in ${path.relative(root, path.resolve(config.output)) || '.'}/ (${concurrency} at a time):\n`,
+    );
     for (const step of selection.changed) out.write(`  modal ${step.args.join(' ')}\n`);
     return 0;
   }

@@ -43,7 +43,7 @@ export function lsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJ
   const overrides = parseContext(values.context ?? []);
   if (typeof overrides === 'string') return reportUsage(err, 'ls', overrides);
   const base = loadConfig(process.cwd());
-  warnUnknownContext(Object.keys(overrides), base.context, err);
+  warnUnknownContext(overrides, base.context, err);
   const scratch = mkdtempSync(path.join(tmpdir(), 'modal-cdk-ls-'));
   try {
     const { manifest } = synthFromConfig({ ...base, context: { ...base.context, ...overrides } }, scratch);

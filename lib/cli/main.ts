@@ -188,7 +188,7 @@ function synthCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wr
   if (typeof overrides === 'string') return reportUsage(err, 'synth', overrides);
   const base = loadConfig(process.cwd());
   const config = { ...base, context: { ...base.context, ...overrides } };
-  warnUnknownContext(Object.keys(overrides), base.context, err);
+  warnUnknownContext(overrides, base.context, err);
   if (values.typecheck && !typecheck(process.cwd(), err)) return 1;
   const outdir = values.output ?? config.output;
   const assembly = synthFromConfig(config, outdir, values.strict ?? false);

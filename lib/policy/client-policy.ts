@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { isMap, isScalar, parse as parseYaml, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { durationSchema, formatDuration } from '../duration';
 import { ModalCdkError, parseProps, type Problem, show } from '../errors';
@@ -85,13 +85,36 @@ export function loadClientPolicy(
   try {
     raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
   } catch (e) {
-    throw new ModalCdkError([{ path: shownAs, message: `not valid YAML: ${(e as Error).message.split('\n')[0]}` }]);
+    const text = readFileSync(file, 'utf8');
+    throw new ModalCdkError([{ path: shownAs, message: `not valid YAML: ${yamlProblem(text, e as Error)}` }]);
   }
   const policy = parseProps(clientPolicySchema, raw, shownAs, 'key');
   if (!policy.measurements) return policy;
   const measuredFile = path.resolve(path.dirname(file), policy.measurements);
   const measuredAs = path.join(path.dirname(shownAs), policy.measurements);
   return { ...policy, measured: loadMeasurements(measuredFile, measuredAs), measuredAs };
+}
+
+/** What the YAML parser found wrong, in one line; a repeated key is named by its path. */
+function yamlProblem(text: string, e: Error & { code?: string }): string {
+  const said = e.message.split('\n')[0];
+  if (e.code !== 'DUPLICATE_KEY') return said;
+  const repeated = duplicateKeys(parseDocument(text, { uniqueKeys: false }).contents, []);
+  return repeated.length
+    ? `key '${repeated[0]}' is given twice (${said.replace(/^Map keys must be unique /, '')}): keep one of them`
+    : said;
+}
+
+/** The dotted paths of keys a YAML map gives more than once (nested maps too). */
+function duplicateKeys(node: unknown, at: string[]): string[] {
+  if (!isMap(node)) return [];
+  const seen = new Set<string>();
+  return node.items.flatMap((pair) => {
+    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const twice = seen.has(key) ? [[...at, key].join('.')] : [];
+    seen.add(key);
+    return [...twice, ...duplicateKeys(pair.value, [...at, key])];
+  });
 }
 
 export interface PolicyOutcome {

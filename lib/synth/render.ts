@@ -1,3 +1,4 @@
+import { PROBLEM_SCHEMA } from './problem-schema';
 import { deployArgs } from '../deploy/modal-args';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -189,6 +190,8 @@ export function renderAppPy(app: Omit<AppSpec, 'hash'>, project?: Manifest['proj
         .map((m) => ({ volume: m.volume, source: m.source, target: m.target, filename: m.filename })),
     ),
     endpoints: pyPretty(Object.fromEntries(app.endpoints.map((e) => [e.path, runtimeSpec(e)]))),
+    // OpenAPI 3.1 takes JSON Schema 2020-12 as it is; its $schema member is left out of the document.
+    problemSchema: app.apiDocs ? pyPretty(withoutSchemaKeyword(PROBLEM_SCHEMA) as PyValue) : null,
     layers: app.image.map((layer) =>
       layer.kind === 'hf-download'
         ? {
@@ -356,4 +359,9 @@ function scalingCosts(app: Omit<AppSpec, 'hash'>, usdPerSecond: number | null) {
     minPerDay: app.minContainers > 0 ? money(app.minContainers * usdPerSecond * 86400) : undefined,
     perScaledown: money(usdPerSecond * app.scaledownWindowSeconds),
   };
+}
+
+function withoutSchemaKeyword(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _, ...rest } = schema;
+  return rest;
 }

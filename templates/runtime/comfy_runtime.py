@@ -244,7 +244,14 @@ class ComfyRunner:
             self._get("/system_stats", timeout=HEALTH_TIMEOUT_SECONDS)
         except ComfyError as e:
             return 503, {"status": "unhealthy", "message": e.detail["message"]}
+        except ConnectionRefusedError:
+            return 503, {"status": "unhealthy", "message": "ComfyUI refused the connection: it is not listening (yet)"}
         except (OSError, ValueError) as e:
+            if isinstance(getattr(e, "reason", None), ConnectionRefusedError):  # urllib wraps it in a URLError
+                return 503, {
+                    "status": "unhealthy",
+                    "message": "ComfyUI refused the connection: it is not listening (yet)",
+                }
             return 503, {
                 "status": "unhealthy",
                 "message": f"ComfyUI did not answer within {HEALTH_TIMEOUT_SECONDS} s ({type(e).__name__})",

@@ -30,6 +30,8 @@ PROGRESS_EVERY_SECONDS = 0.25
 CANCEL_POLL_SECONDS = 0.5
 # How long the same Idempotency-Key returns the same job.
 IDEMPOTENCY_SECONDS = 24 * 3600
+# The longest Idempotency-Key taken (as Stripe's); an empty one would be shared by every client that sends it.
+IDEMPOTENCY_KEY_MAX = 255
 
 
 def _iso(seconds):
@@ -151,6 +153,19 @@ class Jobs:
         429 past the queue limit."""
         from webhooks import url_problem
 
+        if idempotency_key is not None and not 0 < len(idempotency_key.strip()) <= IDEMPOTENCY_KEY_MAX:
+            said = "empty" if not idempotency_key.strip() else f"{len(idempotency_key)} characters"
+            return problem(
+                422,
+                "Idempotency-Key refused",
+                f"Idempotency-Key: got {said}, expected 1 to {IDEMPOTENCY_KEY_MAX} characters unique to this request (e.g. a UUID), or no header",
+                errors=[
+                    {
+                        "field": "Idempotency-Key",
+                        "message": f"got {said}, expected 1 to {IDEMPOTENCY_KEY_MAX} characters",
+                    }
+                ],
+            )
         digest = hashlib.sha256(json.dumps([path, values], sort_keys=True, default=str).encode()).hexdigest()
         webhook_url = webhook_url or self.endpoints[path].get("webhook_url")
         if webhook_url is not None:
@@ -231,7 +246,9 @@ class Jobs:
         if record is None:
             return no_such_job(job_id)
         if record["status"] == FAILED:  # the error the synchronous route would have answered
-            return problem(record["error"]["status"], None, record["error"]["detail"])
+            return problem(record["error"]["status"], "Job failed", record["error"]["detail"])
+        if record["status"] == CANCELLED:
+            return problem(409, "Job cancelled", f"job {job_id} was cancelled: it has no result")
         if record["status"] != SUCCEEDED:
             return problem(
                 409, "Job not finished", f"job {job_id} is {record['status']}: its result comes once it has succeeded"

@@ -363,60 +363,76 @@ BODY_TOTAL_SECONDS = float(os.environ.get("MODAL_CDK_BODY_TOTAL_SECONDS", "300")
 
 
 class SlowBodyGuard:
-    """ASGI middleware: a request whose body stops arriving for BODY_IDLE_SECONDS, or takes longer than
-    BODY_TOTAL_SECONDS in all, is answered 408 (JSON) and its connection given up, so a client that drips
-    its body cannot hold a worker; the app sees the request as disconnected."""
+    """ASGI middleware for request bodies. One that stops arriving for BODY_IDLE_SECONDS, or takes longer
+    than BODY_TOTAL_SECONDS in all, is answered 408 and its connection given up, so a client that drips
+    its body cannot hold a worker. One over its route's cap (`max_bytes`: path → bytes) is answered 413,
+    at once when its Content-Length says so, else as soon as that many bytes have come (a chunked body):
+    one error shape either way. The app sees such a request as disconnected."""
 
-    def __init__(self, app, idle_seconds=None, total_seconds=None):
+    def __init__(self, app, idle_seconds=None, total_seconds=None, max_bytes=None):
         self.app = app
         self.idle_seconds = BODY_IDLE_SECONDS if idle_seconds is None else idle_seconds
         self.total_seconds = BODY_TOTAL_SECONDS if total_seconds is None else total_seconds
+        self.max_bytes = max_bytes or {}
 
     async def __call__(self, scope, receive, send):
         import asyncio
 
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        cap = self.max_bytes.get(scope["path"]) if scope["method"] == "POST" else None
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if cap is not None and declared.isdigit() and int(declared) > cap:
+            return await _refuse(send, 413, _too_large(scope["path"], cap, int(declared)))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.total_seconds
-        state = {"timed_out": False, "body_done": False, "started": False}
+        state = {"refused": None, "body_done": False, "started": False, "received": 0}
 
         async def guarded_receive():
-            if state["timed_out"]:
+            if state["refused"]:
                 return {"type": "http.disconnect"}
             if state["body_done"]:
                 return await receive()  # waiting for a disconnect, not for the body
             try:
                 message = await asyncio.wait_for(receive(), max(min(self.idle_seconds, deadline - loop.time()), 0.001))
             except TimeoutError:
-                state["timed_out"] = True
+                message = f"the request body did not arrive in time (nothing for {self.idle_seconds:g} s, or over {self.total_seconds:g} s in all): send it at once"
+                state["refused"] = (408, message)
                 return {"type": "http.disconnect"}
-            if message["type"] == "http.request" and not message.get("more_body", False):
-                state["body_done"] = True
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                if cap is not None and state["received"] > cap:
+                    state["refused"] = (413, _too_large(scope["path"], cap))
+                    return {"type": "http.disconnect"}
+                if not message.get("more_body", False):
+                    state["body_done"] = True
             return message
 
         async def guarded_send(message):
-            if state["timed_out"]:
-                return  # the app's answer to a request it never got whole: the 408 below is sent instead
+            if state["refused"]:
+                return  # the app's answer to a request it never got whole: the refusal below is sent instead
             state["started"] = True
             await send(message)
 
         try:
             await self.app(scope, guarded_receive, guarded_send)
         except Exception:
-            if not state["timed_out"]:
+            if not state["refused"]:
                 raise
-        if state["timed_out"] and not state["started"]:
-            message = f"the request body did not arrive in time (nothing for {self.idle_seconds:g} s, or over {self.total_seconds:g} s in all): send it at once"
-            body = json.dumps(problem_body(408, {"message": message})).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 408,
-                    "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+        if state["refused"] and not state["started"]:
+            await _refuse(send, *state["refused"])
+
+
+def _too_large(path, cap, size=None):
+    got = f"{size} bytes" if size is not None else f"more than {cap} bytes"
+    return f"the request body is {got}: POST {path} takes at most {cap} bytes (its files' caps in base64, plus 1 MiB) — send smaller files, or https URLs to them"
+
+
+async def _refuse(send, status, message):
+    body = json.dumps(problem_body(status, {"message": message})).encode()
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 # -- what an error body may say -------------------------------------------------------------------------

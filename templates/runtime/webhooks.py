@@ -1,7 +1,8 @@
 """Job webhooks: when a job ends, a POST of its final status to the URL the submit named (`Webhook-Url`, or
 the endpoint's default), signed per the Standard Webhooks spec and retried with backoff a bounded number of
 times. Only to public addresses (the URL-input rules of request_files.py, checked on the address connected
-to, each attempt); local serve may allow loopback for tests (`allow_private`). No secret is in the payload.
+to, each attempt); local serve may allow loopback and private addresses for tests (`allow_private`), never
+link-local ones. No secret is in the payload.
 @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
 """
 
@@ -29,8 +30,9 @@ class Refused(ValueError):
 
 
 def resolve(url, allow_private=False):
-    """(the URL's parts, the address to connect to: None for http) of a usable webhook URL, checked as an
-    https URL input is: every address the host resolves to must be public, unless `allow_private`."""
+    """(the URL's parts, the address to connect to) of a usable webhook URL, checked as an https URL input
+    is: every address the host resolves to must be public. `allow_private` (local serve's tests) also lets
+    http, loopback and private addresses through, never a link-local one (the cloud's metadata service)."""
     try:
         parts = urllib.parse.urlsplit(url)
         hostname, port = parts.hostname, parts.port
@@ -38,20 +40,33 @@ def resolve(url, allow_private=False):
         raise Refused(f"not a valid URL ({e}): expected https://host/path") from e
     if parts.scheme not in (("https", "http") if allow_private else ("https",)) or not hostname:
         raise Refused(f"expected an https URL, got {url[:100]!r}")
-    if parts.scheme == "http":  # local serve with allow_private only
-        return parts, None
+    default_port = 443 if parts.scheme == "https" else 80
     try:
-        addresses = [info[4][0] for info in socket.getaddrinfo(hostname, port or 443, type=socket.SOCK_STREAM)]
+        addresses = [info[4][0] for info in socket.getaddrinfo(hostname, port or default_port, type=socket.SOCK_STREAM)]
     except (OSError, ValueError) as e:
         raise Refused(f"cannot resolve {hostname[:100]!r}: {e}") from e
-    refused = [
-        a for a in addresses if not allow_private and not is_public_address(ipaddress.ip_address(a.split("%")[0]))
-    ]
+    refused = [a for a in addresses if not allowed(ipaddress.ip_address(a.split("%")[0]), allow_private)]
     if refused:
-        raise Refused(
-            f"{hostname} resolves to {refused[0]}, a private, loopback or reserved address: webhooks go to public https URLs only"
-        )
+        kind = "a link-local or metadata" if allow_private else "a private, loopback or reserved"
+        raise Refused(f"{hostname} resolves to {refused[0]}, {kind} address: webhooks go to public https URLs only")
     return parts, addresses[0]
+
+
+def allowed(address, allow_private):
+    """Whether a webhook may go to `address`: a public one; with `allow_private` also loopback and private
+    ones, but never link-local (169.254.0.0/16, fe80::/10: where clouds serve instance metadata) or a
+    known metadata address."""
+    if is_public_address(address):
+        return True
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if not allow_private or address.is_link_local or str(address) in METADATA_ADDRESSES:
+        return False
+    return address.is_loopback or address.is_private
+
+
+# Cloud metadata services outside link-local space (AWS's IPv6 one is in fd00::/8, a private range).
+METADATA_ADDRESSES = {"fd00:ec2::254"}
 
 
 def url_problem(url, allow_private=False):
@@ -104,8 +119,8 @@ def post(url, body, headers, allow_private):
         return None, str(e)
     target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     try:
-        if address is None:
-            connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=ATTEMPT_TIMEOUT_SECONDS)
+        if parts.scheme == "http":  # local serve's tests only (allow_private); to the address checked
+            connection = http.client.HTTPConnection(address, parts.port or 80, timeout=ATTEMPT_TIMEOUT_SECONDS)
         else:
             context = ssl.create_default_context()
             connection = PinnedHTTPSConnection(
