@@ -225,7 +225,9 @@ describe('messages name what is valid (class 7)', () => {
     expect(wrong.err).toContain(
       `modal-cdk: warning: -c replicas: got "three" (a string), where cdk-like.json's context has 1 (a number) — it is set all the same; pass a number, e.g. -c replicas=2`,
     );
-    expect(wrong.err).toContain(`-c preview: got "yes" (a string), where cdk-like.json's context has false (a boolean)`);
+    expect(wrong.err).toContain(
+      `-c preview: got "yes" (a string), where cdk-like.json's context has false (a boolean)`,
+    );
   });
 
   test('an unknown option gets a "did you mean" only when one is close', async () => {
