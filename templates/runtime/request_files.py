@@ -380,8 +380,8 @@ class SlowBodyGuard:
 
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        cap = self.max_bytes.get(scope["path"]) if scope["method"] == "POST" else None
-        declared = dict(scope["headers"]).get(b"content-length", b"")
+        cap = self.max_bytes.get(scope.get("path")) if scope.get("method") == "POST" else None
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         if cap is not None and declared.isdigit() and int(declared) > cap:
             return await _refuse(send, 413, _too_large(scope["path"], cap, int(declared)))
         loop = asyncio.get_running_loop()
