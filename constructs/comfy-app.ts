@@ -7,7 +7,8 @@ import { loadSchemaFile } from '../lib/comfy/schema-file';
 import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
-import { gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
+import { GPU_TYPES, gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
+import { coldStartSeconds, warmupPlan } from '../lib/synth/warmup';
 import { parseCron, standingCost, timeZoneProblem, type WarmScheduleEntry } from '../lib/policy/standing-cost';
 import type { AppSpec, VolumeMount } from '../lib/synth/spec';
 import type { AppDraft } from '../lib/synth/render';
@@ -74,8 +75,9 @@ export interface ComfyAppProps {
    */
   readonly timeout?: DurationInput;
   /**
-   * Time allowed for container start-up: linking models and starting ComfyUI (Modal `startup_timeout`).
-   * Synth warns below 120 s + 3 s per GB of the app's models (`ComfyApp.startupFloorSeconds`).
+   * Time allowed for container start-up: linking models, starting ComfyUI and the warm-up (Modal
+   * `startup_timeout`). Synth warns below 120 s + 3 s per GB of the app's models + 15 s per warmed
+   * endpoint (`ComfyApp.startupFloorSeconds`).
    * @default "10m"
    */
   readonly startupTimeout?: DurationInput;
@@ -128,6 +130,20 @@ export interface ComfyAppProps {
    * @default false
    */
   readonly memorySnapshot?: boolean;
+  /**
+   * Load the models before a container takes its first request: after ComfyUI is up (inside Modal's
+   * `@modal.enter`, which Modal waits for before routing requests; `modal-cdk serve` does the same), the
+   * runtime runs each warmed endpoint once with its smoke request at the smallest size its fields allow,
+   * so its loader nodes' outputs are cached and the first user request costs what the second does. A
+   * failed warm-up fails the container's start with the node's error: a broken container never serves.
+   * `'all'`: every endpoint, in the order declared; a list of paths: those, in that order (the first win
+   * when their models do not all fit on the GPU; the others are skipped, with a note); `'none'`: models
+   * load on the first request that needs them. With more than one endpoint warmed, ComfyUI keeps every
+   * warmed workflow's outputs (`--cache-lru`, unless `comfyArgs` sets a cache flag).
+   * @see https://modal.com/docs/guide/lifecycle-functions
+   * @default 'all'
+   */
+  readonly warmup?: 'all' | 'none' | string[];
   /**
    * Serve FastAPI's interactive docs and schema (`/docs`, `/redoc`, `/openapi.json`). Off: they describe
    * every route and field to anyone who finds the URL, and the request schema is in clients/endpoints.json.
@@ -245,6 +261,11 @@ const comfyAppPropsSchema = z
       )
       .default([]),
     memorySnapshot: z.boolean().default(false),
+    warmup: z
+      .union([z.enum(['all', 'none']), z.array(z.string().startsWith('/')).min(1)], {
+        error: "expected 'all', 'none' or a list of the app's endpoint paths, e.g. ['/flux']",
+      })
+      .default('all'),
     apiDocs: z.boolean().default(false),
     jobs: z
       .union(
@@ -516,30 +537,58 @@ export class ComfyApp extends Construct {
   public _toSpec(): AppDraft {
     const workflows: Record<string, unknown> = {};
     for (const e of this.endpoints) workflows[e.workflow.name] = e.graph();
-    return { spec: this.toAppSpec(), workflows };
+    const spec = this.toAppSpec();
+    return { spec: { ...spec, ...this.warmupSpec(spec, workflows) }, workflows };
+  }
+
+  /** The warm-up runs (lib/synth/warmup.ts), and the cache flag that keeps several warmed workflows cached. */
+  private warmupSpec(spec: Omit<AppSpec, 'hash' | 'warmup' | 'coldStart'>, workflows: Record<string, unknown>) {
+    const first = parseGpu(Array.isArray(spec.gpu) ? spec.gpu[0] : spec.gpu);
+    const memoryGb = 'type' in first ? GPU_TYPES[first.type].memoryGb * first.count : undefined;
+    const plan = warmupPlan(this.props.warmup, spec.endpoints, workflows, spec.models, memoryGb);
+    const modelGb = spec.models.reduce((sum, m) => sum + ('sizeGb' in m ? (m.sizeGb ?? 0) : 0), 0);
+    const floor = ComfyApp.startupFloorSeconds(modelGb, plan.steps.length);
+    if (spec.startupTimeoutSeconds < floor) {
+      const warm = plan.steps.length ? ` and ${plan.steps.length} warmed endpoint(s) (15 s each)` : '';
+      addWarning(
+        this,
+        'startup-timeout',
+        `app ${this.node.id}: startupTimeout ${formatDuration(spec.startupTimeoutSeconds)} is below ${formatDuration(floor)}, the floor for ${Math.round(modelGb)} GB of models (120 s + 3 s per GB)${warm}: a cold container may be stopped before ComfyUI is up — raise startupTimeout`,
+      );
+    }
+    for (const skip of plan.skipped)
+      addNote(this, `warmup-skipped`, `app ${this.node.id}: ${skip.path} is not warmed: ${skip.why}`);
+    const ownCache = spec.comfyArgs.some((a) => a.startsWith('--cache-'));
+    if (ownCache && spec.comfyArgs.includes('--cache-none') && plan.steps.length > 0)
+      addWarning(
+        this,
+        'warmup-cache-none',
+        `app ${this.node.id}: warmup runs ${plan.steps.map((s) => s.path).join(', ')} before the first request, but comfyArgs has --cache-none, so ComfyUI keeps nothing of it — set warmup: 'none', or drop --cache-none`,
+      );
+    const nodes = Object.values(workflows).reduce<number>((n, g) => n + Object.keys(g as object).length, 0);
+    const comfyArgs =
+      plan.steps.length > 1 && !ownCache ? [...spec.comfyArgs, '--cache-lru', String(nodes)] : spec.comfyArgs;
+    const coldStart = {
+      modelGb: Math.round(modelGb * 10) / 10,
+      warmedEndpoints: plan.steps.length,
+      estimatedSeconds: coldStartSeconds(modelGb, plan.steps.length, spec.memorySnapshot),
+    };
+    return { warmup: plan.steps as AppSpec['warmup'], comfyArgs, coldStart };
   }
 
   /**
    * The shortest `startupTimeout` that fits the app's models: 120 s (container, ComfyUI and its nodes'
-   * imports) plus 3 s per GB of declared models (reading them from the image or volume). A warning below it.
+   * imports) plus 3 s per GB of declared models (reading them from the image or volume), plus 15 s per
+   * warmed endpoint (its small run once the models are read). A warning below it.
    */
-  public static startupFloorSeconds(modelGb: number): number {
-    return Math.ceil((120 + 3 * modelGb) / 60) * 60; // whole minutes
+  public static startupFloorSeconds(modelGb: number, warmedEndpoints = 0): number {
+    return Math.ceil((120 + 3 * modelGb + 15 * warmedEndpoints) / 60) * 60; // whole minutes
   }
 
-  private toAppSpec(): Omit<AppSpec, 'hash'> {
+  private toAppSpec(): Omit<AppSpec, 'hash' | 'warmup' | 'coldStart'> {
     const p = this.props;
     const hfModels = this.children({ is: HfModel.isHfModel }).map((m) => m._toSpec());
     const urlModels = this.children({ is: UrlModel.isUrlModel }).map((m) => m._toSpec());
-    const modelGb = [...hfModels, ...urlModels].reduce((sum, m) => sum + (m.sizeGb ?? 0), 0);
-    const floor = ComfyApp.startupFloorSeconds(modelGb);
-    if (p.startupTimeout < floor) {
-      addWarning(
-        this,
-        'startup-timeout',
-        `app ${this.node.id}: startupTimeout ${formatDuration(p.startupTimeout)} is below ${formatDuration(floor)}, the floor for ${Math.round(modelGb)} GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout`,
-      );
-    }
     const volumeModels = this.children({ is: VolumeModel.isVolumeModel }).map((m) => m._toSpec());
     const customNodes = this.children({ is: CustomNode.isCustomNode }).map((n) => n._toSpec());
     const endpoints = this.endpoints.map((e, i, all) =>
@@ -726,6 +775,13 @@ export class ComfyApp extends Construct {
       problems.push(
         `memorySnapshot: got true with custom node(s) that need a GPU to import (${needGpu.map((n) => n.node.id).join(', ')}), but the snapshot phase has no GPU — remove memorySnapshot, or add gpuSnapshot: true (alpha)`,
       );
+    }
+    if (Array.isArray(this.props.warmup)) {
+      const paths = this.endpoints.map((e) => e.path);
+      for (const p of this.props.warmup.filter((w) => !paths.includes(w)))
+        problems.push(
+          `warmup: got "${p}", which is not an endpoint of this app: expected some of ${paths.map((x) => `"${x}"`).join(', ')}, 'all' or 'none'`,
+        );
     }
     this.noteCoreRedefinitions();
     const dirs = new Map<string, string>();

@@ -160,7 +160,7 @@ describe('startupTimeout and scaling', () => {
         path: 'test/demo',
         id: 'startup-timeout',
         message:
-          'app demo: startupTimeout 2m is below 5m, the floor for 40 GB of models (120 s + 3 s per GB): a cold container may be stopped before ComfyUI is up — raise startupTimeout',
+          'app demo: startupTimeout 2m is below 5m, the floor for 40 GB of models (120 s + 3 s per GB) and 1 warmed endpoint(s) (15 s each): a cold container may be stopped before ComfyUI is up — raise startupTimeout',
       },
     ]);
     expect(startup(demoStack({ app: { startupTimeout: '3m' } }).project)).toEqual([]);
@@ -229,7 +229,10 @@ describe('memory snapshots', () => {
     const { files, warnings } = project.synth();
     const py = files.get('apps/demo/app.py')!;
     expect(py).toContain('    experimental_options={"enable_gpu_snapshot": True},\n');
-    expect(py).toContain('        self.runner.start(timeout=STARTUP_TIMEOUT_SECONDS)\n\n    @modal.enter(snap=False)');
+    // The GPU is in the snapshot phase: the warm-up runs there, so its models are in the snapshot too.
+    expect(py).toContain(
+      '        self.runner.start(timeout=STARTUP_TIMEOUT_SECONDS)\n        # The GPU is in this phase and in the snapshot: so are the warmed models.\n        self.runner.warm_up(WARMUP, ENDPOINTS)\n\n    @modal.enter(snap=False)',
+    );
     expect(py).not.toContain('attach_gpu');
     expect(warnings.filter((w) => w.id === 'gpu-snapshot-alpha')).toEqual([
       {

@@ -92,10 +92,13 @@ describe('modal-cdk deploy', () => {
       /^ {2}modal deploy apps\/flux\/app\.py --name example-flux --env main --tag [0-9a-f]{12}$/m,
     );
     // What warm GPUs cost before any request: none for flux; upscale's Berlin working hours (60 of 168 h).
+    // Beside it, what a cold start costs the first user (an estimate: models, warm-up, snapshot or not).
     expect(run.out).toContain(
-      'Standing cost (warm GPUs with no traffic):\n  flux: no warm L40S (a cold start after each quiet spell)\n',
+      'Standing cost (warm GPUs with no traffic):\n  flux: no warm L40S (a cold start after each quiet spell); a cold start ≈ 77s (17.2 GB of models, 1 endpoint(s) warmed; an estimate)\n',
     );
-    expect(run.out).toContain('  upscale: 0.357 warm L40S on average ≈ $16.72 a day, $501.74 in 30 days\n');
+    expect(run.out).toContain(
+      '  upscale: 0.357 warm L40S on average ≈ $16.72 a day, $501.74 in 30 days; a cold start ≈ 42s (3.9 GB of models, 0 endpoint(s) warmed; an estimate)\n',
+    );
     expect(calls(p)).toEqual([]);
     expect(hasState(p)).toBe(false);
   });

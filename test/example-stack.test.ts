@@ -158,6 +158,7 @@ describe('the example stack (bin/example.ts)', () => {
         entry: a.entry,
         hash: a.hash,
         standingCost: a.standingCost,
+        coldStart: a.coldStart,
         args: ['deploy', a.entry, '--name', a.modalName, '--env', 'main', '--tag', a.hash.slice(0, 12)],
       })),
     );

@@ -26,6 +26,9 @@ Options:
       --keep-job-results <s>  Seconds a finished job's result is kept (default: the app's keepResults)
       --allow-private-webhooks  Let job webhooks go to loopback and private addresses (local testing only);
                         their signing key is MODAL_CDK_WEBHOOK_SECRET (whsec_…), none: webhooks refused
+      --warmup <what>   What runs before the first request is taken: app (the app's ComfyApp warmup, as on
+                        Modal), none, or endpoint paths separated by commas, e.g. /flux,/flux-dev
+                        (default: app). A failed warm-up stops serve with the node's error
   -h, --help            Show this help
 
 Exit codes: the server's; 1 the stack has errors; 2 usage error.
@@ -46,6 +49,7 @@ export async function serveCommand(
     'max-active-jobs'?: string;
     'keep-job-results'?: string;
     'allow-private-webhooks'?: boolean;
+    warmup?: string;
     help?: boolean;
   };
   try {
@@ -61,6 +65,7 @@ export async function serveCommand(
         'max-active-jobs': { type: 'string' },
         'keep-job-results': { type: 'string' },
         'allow-private-webhooks': { type: 'boolean' },
+        warmup: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -90,6 +95,17 @@ export async function serveCommand(
       'serve',
       `unknown app id ${JSON.stringify(values.app)}: expected one of ${manifest.apps.map((a) => a.id).join(', ')}`,
     );
+  const paths = app.endpoints.map((e) => e.path);
+  const unknown = (values.warmup ?? 'app')
+    .split(',')
+    .map((w) => w.trim())
+    .filter((w) => w && !['app', 'none'].includes(w) && !paths.includes(w));
+  if (unknown.length > 0)
+    return reportUsage(
+      err,
+      'serve',
+      `--warmup: got ${unknown.map((u) => JSON.stringify(u)).join(', ')}, expected app, none, or some of ${paths.join(', ')} (separated by commas)`,
+    );
   const appDir = path.join(stage, 'apps', app.id);
   const python = values.python ?? (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
   const args = [
@@ -107,6 +123,7 @@ export async function serveCommand(
     ...(values['max-active-jobs'] ? ['--max-active-jobs', values['max-active-jobs']] : []),
     ...(values['keep-job-results'] ? ['--keep-job-results', values['keep-job-results']] : []),
     ...(values['allow-private-webhooks'] ? ['--allow-private-webhooks'] : []),
+    ...(values.warmup ? ['--warmup', values.warmup] : []),
   ];
   out.write(
     `Serving ${app.id} (${app.endpoints.map((e) => e.path).join(', ')}) on http://${values.host ?? '127.0.0.1'}:${values.port ?? '8000'} against ${values['comfy-url'] ?? 'http://127.0.0.1:8188'}\n`,

@@ -140,7 +140,7 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
             usd: e.measured!.estimatedUsdPerRequest?.toFixed(4) ?? '-',
           })),
         standing: manifest.apps.map((a) =>
-          standingRow(a.id, a.minContainers, a.bufferContainers, a.warmSchedule.length, a.standingCost),
+          standingRow(a.id, a.minContainers, a.bufferContainers, a.warmSchedule.length, a.standingCost, a.coldStart),
         ),
         releases: manifest.apps.map((a) => ({
           app: a.id,
@@ -219,6 +219,7 @@ export function standingRow(
   bufferContainers: number,
   scheduleEntries: number,
   c: AppSpec['standingCost'],
+  cold: AppSpec['coldStart'],
 ): Record<string, string> {
   const usd = (v: number | null) => (v === null ? 'no catalog price' : `$${v.toFixed(2)}`);
   return {
@@ -231,5 +232,6 @@ export function standingRow(
     perDay: usd(c.usdPerDay),
     per30Days: usd(c.usdPer30Days),
     buffer: bufferContainers > 0 ? `${bufferContainers}: ${usd(c.bufferUsdPerBusyHour)} per busy hour` : '0',
+    coldStart: `≈ ${formatDuration(cold.estimatedSeconds)} (${cold.modelGb} GB, ${cold.warmedEndpoints} warmed)`,
   };
 }

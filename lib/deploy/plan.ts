@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { synthFromConfig } from '../cli/synthesize';
 import type { Config } from '../cli/config';
+import { formatDuration } from '../duration';
 import { type Problem, show } from '../errors';
 import { type DeployPlan, deployPlanSchema, type Manifest } from '../synth/spec';
 import { commitStage, dropStage, newStage } from '../synth/stage';
@@ -105,7 +106,8 @@ export function describeStandingCost(step: PlanStep): string {
   const c = step.standingCost;
   const usd = (v: number | null) => (v === null ? '(no catalog price)' : `$${v.toFixed(2)}`);
   const buffer = c.bufferUsdPerBusyHour ? `; buffer: ${usd(c.bufferUsdPerBusyHour)} per busy hour` : '';
+  const cold = `; a cold start ≈ ${formatDuration(step.coldStart.estimatedSeconds)} (${step.coldStart.modelGb} GB of models, ${step.coldStart.warmedEndpoints} endpoint(s) warmed; an estimate)`;
   if (c.averageWarmContainers === 0)
-    return `${step.appId}: no warm ${c.gpu} (a cold start after each quiet spell)${buffer}`;
-  return `${step.appId}: ${c.averageWarmContainers} warm ${c.gpu} on average ≈ ${usd(c.usdPerDay)} a day, ${usd(c.usdPer30Days)} in 30 days${buffer}`;
+    return `${step.appId}: no warm ${c.gpu} (a cold start after each quiet spell)${buffer}${cold}`;
+  return `${step.appId}: ${c.averageWarmContainers} warm ${c.gpu} on average ≈ ${usd(c.usdPerDay)} a day, ${usd(c.usdPer30Days)} in 30 days${buffer}${cold}`;
 }

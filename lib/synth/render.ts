@@ -93,6 +93,7 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       entry: a.entry,
       hash: a.hash,
       standingCost: a.standingCost,
+      coldStart: a.coldStart,
       args: deployArgs(
         a.entry,
         a.modalName,
@@ -190,6 +191,7 @@ export function renderAppPy(app: Omit<AppSpec, 'hash'>, project?: Manifest['proj
         .map((m) => ({ volume: m.volume, source: m.source, target: m.target, filename: m.filename })),
     ),
     endpoints: pyPretty(Object.fromEntries(app.endpoints.map((e) => [e.path, runtimeSpec(e)]))),
+    warmup: pyPretty(app.warmup.map((s) => ({ path: s.path, values: s.values })) as PyValue),
     // OpenAPI 3.1 takes JSON Schema 2020-12 as it is; its $schema member is left out of the document.
     problemSchema: app.apiDocs ? pyPretty(withoutSchemaKeyword(PROBLEM_SCHEMA) as PyValue) : null,
     layers: app.image.map((layer) =>

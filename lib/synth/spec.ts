@@ -271,6 +271,13 @@ export const appSpecSchema = z.strictObject({
     bufferUsdPerBusyHour: z.number().nullable(),
   }),
   memorySnapshot: z.boolean(),
+  /** What the runtime runs before the first request (ComfyApp warmup; lib/synth/warmup.ts), in order. */
+  warmup: z.array(z.strictObject({ path: z.string(), values: z.record(z.string(), z.json()), modelGb: z.number() })),
+  /**
+   * What a cold start costs before the first request is answered, beside what keeping containers warm
+   * costs (standingCost): an estimate (lib/synth/warmup.ts `coldStartSeconds`), not a measurement.
+   */
+  coldStart: z.strictObject({ modelGb: z.number(), warmedEndpoints: z.number().int(), estimatedSeconds: z.number() }),
   gpuSnapshot: z.boolean(),
   /** FastAPI's /docs, /redoc and /openapi.json are served. */
   apiDocs: z.boolean(),
@@ -342,6 +349,7 @@ export const deployPlanSchema = z.strictObject({
       hash: z.string(),
       /** What the app's warm containers cost with no traffic (the app spec's standingCost). */
       standingCost: appSpecSchema.shape.standingCost,
+      coldStart: appSpecSchema.shape.coldStart,
       /** argv after `modal`. */
       args: z.array(z.string()),
     }),

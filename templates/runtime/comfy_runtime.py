@@ -169,6 +169,23 @@ class ComfyRunner:
         except (OSError, urllib.error.URLError) as e:
             raise RuntimeError(f"ComfyUI did not take the GPU after the restore ({e}):\n{self.log_tail()}") from None
 
+    def warm_up(self, steps, endpoints):
+        """Run each warm-up step (ComfyApp warmup: an endpoint and small request values) once, so its
+        loaders' outputs are cached and its models loaded before the first request. A step that fails
+        raises: the container must not take requests (its error names the endpoint and the node)."""
+        for step in steps:
+            started = time.monotonic()
+            try:
+                self.execute(endpoints[step["path"]], step["values"], "application/json")
+            except ComfyError as e:
+                said = e.detail.get("message", e.detail) if isinstance(e.detail, dict) else e.detail
+                nodes = e.detail.get("node_errors") if isinstance(e.detail, dict) else None
+                raise RuntimeError(
+                    f"warm-up of {step['path']} failed ({e.status}): {said}{f' {nodes}' if nodes else ''} — "
+                    "this container takes no requests; fix the endpoint, or leave it out of ComfyApp warmup"
+                ) from e
+            print(f"warm-up: {step['path']} ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
+
     def stop(self):
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -649,6 +666,9 @@ def serve(argv=None):
     parser.add_argument(
         "--allow-private-webhooks", action="store_true", help="let jobs' webhooks go to loopback (local tests)"
     )
+    parser.add_argument(
+        "--warmup", default="app", help="app (the app's warmup), none, or endpoint paths separated by commas"
+    )
     args = parser.parse_args(argv)
     app_file = Path(args.app_file).resolve()
     sys.path.insert(0, str(app_file.parent))
@@ -659,6 +679,7 @@ def serve(argv=None):
         args.comfy_dir, None, app_file.parent / "workflows", module.GPU_USD_PER_SECOND, url=args.comfy_url
     )
     runner.start(timeout=30)
+    runner.warm_up(chosen_warmup(args.warmup, module.WARMUP, module.ENDPOINTS), module.ENDPOINTS)
     jobs = None
     if module.JOBS_MAX_ACTIVE is not None:  # the job routes, with a worker thread and an in-process store
         from jobs import local_jobs
@@ -675,6 +696,21 @@ def serve(argv=None):
         log_level="warning",
         http=header_timeout_protocol(),
     )
+
+
+def chosen_warmup(choice, planned, endpoints):
+    """serve's --warmup: the app's planned steps (`app`), none, or the named endpoints (planned values when
+    the plan has them, else the endpoint's defaults)."""
+    if choice == "app":
+        return planned
+    if choice == "none":
+        return []
+    steps = []
+    for path in [p.strip() for p in choice.split(",") if p.strip()]:
+        if path not in endpoints:
+            sys.exit(f"--warmup: {path!r} is not an endpoint of this app: expected some of {', '.join(endpoints)}")
+        steps.append(next((s for s in planned if s["path"] == path), {"path": path, "values": {}}))
+    return steps
 
 
 def header_timeout_protocol():

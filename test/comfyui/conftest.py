@@ -90,9 +90,12 @@ def start_comfyui(base, custom_nodes=False, extra_args=(), tree=COMFY):
     return process, url
 
 
-def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="local", wait_seconds=60, extra=()):
+def start_serve(
+    project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="local", wait_seconds=60, extra=(), warmup="none"
+):
     """`modal-cdk serve --app <app>` in `project` (default: the test stack's app) against a running ComfyUI,
-    with the test venv's Python; returns (process, url) once /health answers. Stop it with SIGINT."""
+    with the test venv's Python; returns (process, url) once /health answers. Stop it with SIGINT.
+    `warmup`: serve's --warmup (default none: most tests count ComfyUI's prompts, and the warm-up is one)."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -109,6 +112,8 @@ def start_serve(project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="loca
             str(port),
             "--python",
             ROOT / ".venv" / "bin" / "python",
+            "--warmup",
+            warmup,
             *extra,
         ],
         cwd=project,

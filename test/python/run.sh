@@ -18,7 +18,7 @@ case "$STACK" in
   example)
     printf '{ "app": "ts-node --swc %s/bin/example.ts", "modal": { "workspace": "example" } }\n' "$PWD" > "$OUT/cdk-like.json"
     (cd "$OUT" && node "$OLDPWD/bin/modal-cdk.js" synth --output synth.out --quiet)
-    TESTS=(test/python/test_apps.py test/python/test_request_models.py test/python/test_clients.py test/python/test_contract_properties.py test/python/test_runtime_outputs.py test/python/test_runtime_edges.py) ;;
+    TESTS=(test/python/test_apps.py test/python/test_request_models.py test/python/test_clients.py test/python/test_contract_properties.py test/python/test_runtime_outputs.py test/python/test_runtime_edges.py test/python/test_warmup.py) ;;
   *) echo "usage: test/python/run.sh [ryla|example]" >&2; exit 2 ;;
 esac
 
