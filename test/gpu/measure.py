@@ -14,6 +14,12 @@ file is updated after each endpoint and earlier endpoints in it are kept (a batc
   firstSeconds        the whole first request, loaders included (a cold container's first request)
   warmSeconds         the second request, loaders cached (a warm container)
   peakGpuMemoryGb     torch.cuda.max_memory_allocated over both requests, in GB (1e9 bytes)
+With --warmup, the models are then let go and the app's warm-up (ComfyApp warmup: the manifest's values for
+the endpoint, its smallest size) runs first, as a container runs it before its first request:
+  warmupSeconds            the warm-up request, loaders included (part of the container's start)
+  firstAfterWarmupSeconds  the first default request after it (what the first user waits)
+  warmAfterWarmupSeconds   the second one
+and `readySeconds` (top level) is the process's start until ComfyUI's node code is imported and CUDA is up.
 The nodes run in the graph's order through a small executor here, not ComfyUI's server (whose imports
 need packages the GPU machine lacks): what runs on the GPU is the same node code.
 """
@@ -178,11 +184,12 @@ def made_up_video(graph, frames=16):
     return VideoFromComponents(VideoComponents(images=images, frame_rate=Fraction(16)))
 
 
-def default_graph(app_dir, endpoint, seed):
-    """The endpoint's graph with its fields' defaults set, and `seed` in each seed field's inputs."""
+def default_graph(app_dir, endpoint, seed, values=None):
+    """The endpoint's graph with its fields' defaults set (or `values`: the warm-up's), and `seed` in each
+    seed field's inputs."""
     graph = json.loads((app_dir / endpoint["workflow"]).read_text())
     for field in endpoint["fields"]:
-        value = seed if field["type"] == "seed" else field.get("default")
+        value = seed if field["type"] == "seed" else (values or {}).get(field["name"], field.get("default"))
         if value is None or field["type"] in ("image", "video") or field.get("format") or field.get("map"):
             continue
         for target in field["targets"]:
@@ -198,7 +205,9 @@ def main():
     parser.add_argument("--endpoints", nargs="+", required=True)
     parser.add_argument("--models", required=True, type=Path, help="models dir (<models>/<folder>/<file>)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--warmup", action="store_true", help="also measure the warm-up path (see above)")
     args = parser.parse_args()
+    started = time.monotonic()
 
     try:
         import av  # noqa: F401
@@ -224,6 +233,10 @@ def main():
     folder_paths.set_input_directory(str(input_dir))
 
     classes = node_classes(args.comfy)
+    if torch.cuda.is_available():
+        torch.zeros(1, device="cuda")  # CUDA's context, as ComfyUI's start makes it
+    age = _process_age()
+    ready = round(age if age is not None else time.monotonic() - started, 2)
     loaders = {
         "CheckpointLoaderSimple",
         "CLIPLoader",
@@ -245,12 +258,14 @@ def main():
         failures.pop(path, None)
         try:
             results[path] = measure(endpoint, app, app_dir, classes, loaders, input_dir)
+            if args.warmup:
+                results[path].update(measure_warmup(endpoint, app, app_dir, classes, loaders, input_dir))
         except Exception as e:  # noqa: BLE001 (one endpoint's failure is recorded; the others still run)
             failures[path] = {"app": app["id"], "error": f"{type(e).__name__}: {e}"[:500]}
         print(json.dumps({path: results.get(path) or failures[path]}), flush=True)
         if args.out:
-            args.out.write_text(json.dumps(report(results, failures), indent=2) + "\n")
-    print(json.dumps(report(results, failures)))
+            args.out.write_text(json.dumps(report(results, failures, ready), indent=2) + "\n")
+    print(json.dumps(report(results, failures, ready)))
 
 
 def measure(endpoint, app, app_dir, classes, loaders, input_dir):
@@ -296,11 +311,53 @@ def measure(endpoint, app, app_dir, classes, loaders, input_dir):
     }
 
 
-def report(results, failures):
+def measure_warmup(endpoint, app, app_dir, classes, loaders, input_dir):
+    """The models let go, then the app's warm-up request, then two default requests: the figures above."""
+    import comfy.model_management
+    import torch
+
+    step = next((s for s in app.get("warmup", []) if s["path"] == endpoint["path"]), None)
+    if step is None:
+        return {"warmup": "not in the app's warm-up"}
+    cache = {}
+    comfy.model_management.unload_all_models()
+    comfy.model_management.soft_empty_cache()
+    timings = []
+    for seed, values in ((0, step["values"]), (1, None), (2, None)):
+        graph = default_graph(app_dir, endpoint, seed, values)
+        input_files(graph, input_dir)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        started = time.monotonic()
+        with torch.inference_mode():
+            execute(graph, classes, cache, loaders)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        timings.append(round(time.monotonic() - started, 2))
+    return {
+        "warmupSeconds": timings[0],
+        "firstAfterWarmupSeconds": timings[1],
+        "warmAfterWarmupSeconds": timings[2],
+    }
+
+
+def _process_age():
+    """Seconds since this process started (Linux /proc), else None."""
+    try:
+        import os
+
+        ticks = int(open(f"/proc/{os.getpid()}/stat").read().rsplit(")", 1)[1].split()[19])
+        return float(open("/proc/uptime").read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def report(results, failures, ready=None):
     import comfyui_version
     import torch
 
     return {
+        **({"readySeconds": ready} if ready is not None else {}),
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
         "driver": _driver(),
         "torch": torch.__version__,

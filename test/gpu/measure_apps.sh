@@ -23,11 +23,15 @@ for batch in "$@"; do
     wan-r2v) app=wan26; only=(wan2.1_vace_14B_fp16.safetensors umt5_xxl_fp8_e4m3fn_scaled.safetensors wan_2.1_vae.safetensors); loras=(); endpoints=(/wan2.6-r2v) ;;
     *) echo "measure_apps.sh: unknown batch $batch" >&2; exit 2 ;;
   esac
+  # ENDPOINTS_ONLY="/flux-dev /flux": measure only these of the batch; MEASURE_ARGS="--warmup": more figures.
+  if [ -n "${ENDPOINTS_ONLY:-}" ]; then
+    kept=(); for e in "${endpoints[@]}"; do [[ " $ENDPOINTS_ONLY " == *" $e "* ]] && kept+=("$e"); done; endpoints=("${kept[@]}")
+  fi
   echo "== $batch: generating"
   started=$SECONDS
   python3 test/weights/generate.py --manifest synth.out/manifest.json --app "$app" --out /tmp/models --comfy-dir "$COMFY" --only "${only[@]}" "${loras[@]}" 2>&1 | grep -v WARNING | grep -v '^{'
   echo "== $batch: generated in $((SECONDS - started)) s; measuring ${endpoints[*]}"
-  python3 test/gpu/measure.py --comfy "$COMFY" --manifest synth.out/manifest.json --app "$app" --endpoints "${endpoints[@]}" --models /tmp/models --out "$out" 2>&1 \
+  python3 test/gpu/measure.py --comfy "$COMFY" --manifest synth.out/manifest.json --app "$app" --endpoints "${endpoints[@]}" --models /tmp/models --out "$out" ${MEASURE_ARGS:-} 2>&1 \
     | grep -v 'WARNING\|it/s\]\|s/it\]' | grep '^{"/' || true
   rm -rf /tmp/models
 done
