@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { SMOKE_PNG } from '../lib/synth/smoke';
 import { markdownReport } from '../lib/cli/verify-command';
-import { FIXTURES } from './helpers';
+import { FIXTURES, ROOT } from './helpers';
 import { calls, deploy, project, type Project, start, state, TOKEN } from './standin';
 
 // `modal-cdk verify` against a local HTTP server standing in for the example's flux app (/health, /flux,
@@ -120,6 +120,22 @@ describe('modal-cdk verify', () => {
       },
     ]);
     expect(seen.map((s) => s.path)).toEqual(['/health', '/flux', '/flux']);
+  });
+
+  test("with the client policy's GPU measurements, the table gives what they expect beside the live figures", async () => {
+    const p = project({ clientPolicy: 'policy.yaml' });
+    writeFileSync(path.join(p.dir, 'policy.yaml'), 'measurements: warmup.json\n');
+    writeFileSync(
+      path.join(p.dir, 'warmup.json'),
+      readFileSync(path.join(ROOT, 'measurements', 'gpu-h100-warmup.json'), 'utf8'),
+    );
+    const r = await verify(p, ['--app', 'flux', '--base-url', base]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^endpoint\s+app\s+status\s+cold ms\s+warm ms\s+bytes\s+measured on a GPU$/m);
+    expect(r.out).toMatch(
+      /^\/flux\s+flux\s+ok 200\s+\d+\s+\d+\s+14\s+first 1\.4 s after warm-up, warm 1\.29 s \(NVIDIA H100 80GB HBM3\)$/m,
+    );
+    expect(r.out).toMatch(/^\/flux-img2img\s+flux\s+ok 200\s+\d+\s+\d+\s+\d+\s+-$/m);
   });
 
   test.each([

@@ -2,7 +2,8 @@ import { ComfyApp, Endpoint, HfModel, Workflow } from '../constructs';
 import { coldStartSeconds } from '../lib/synth/warmup';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { demoStack, FIXTURES, problemsOf, TINY_REVISION } from './helpers';
+import { loadMeasurements, measuredOn } from '../lib/policy/gpu-fit';
+import { demoStack, FIXTURES, problemsOf, ROOT, TINY_REVISION } from './helpers';
 
 /**
  * ComfyApp `warmup` (issue 34 item 1): what the runtime runs before a container takes its first request,
@@ -134,5 +135,27 @@ describe('warmup', () => {
     });
     expect(coldStartSeconds(40, 2, true)).toBe(10 + 120 + 30);
     expect(result.files.get('docs/ENDPOINT-APP-MAPPING.md')).toContain('≈ 1m (0.1 GB, 2 warmed)');
+  });
+});
+
+describe('the warm-up, measured on a GPU (measurements/gpu-h100-warmup.json)', () => {
+  const measured = loadMeasurements(path.join(ROOT, 'measurements', 'gpu-h100-warmup.json'), 'gpu-h100-warmup.json');
+
+  test('one card, the four endpoints, the lazy path and the warm-up path beside each other', () => {
+    expect(measured.device).toBe('NVIDIA H100 80GB HBM3');
+    expect(Object.keys(measured.endpoints).sort()).toEqual(['/flux', '/flux-dev', '/qwen-image-2512', '/wan2.6']);
+  });
+
+  test.each(['/flux', '/flux-dev', '/qwen-image-2512', '/wan2.6'])(
+    '%s: the first request after the warm-up is within 10 % of a warm one, and faster than the lazy first',
+    (at) => {
+      const m = measured.endpoints[at];
+      expect(m.firstAfterWarmupSeconds).toBeLessThanOrEqual(m.warmSeconds * 1.1);
+      expect(m.firstAfterWarmupSeconds).toBeLessThan(m.firstSeconds);
+    },
+  );
+
+  test("the figures reach the manifest through the policy's measurements", () => {
+    expect(measuredOn(measured, '/flux', 'L40S')).toMatchObject({ firstAfterWarmupSeconds: 1.4, warmupSeconds: 9.68 });
   });
 });

@@ -178,7 +178,22 @@ export async function verifyAndReport(
   const skipped = checks.filter((c) => c.result === 'skipped');
   if (options.json) out.write(`${JSON.stringify(checks, null, 2)}\n`);
   else {
-    out.write(formatTable(['endpoint', 'app', 'status', 'cold ms', 'warm ms', 'bytes'], checks.map(row)));
+    // Beside the live figures, what the GPU measurements (the client policy's `measurements`) expect, if any.
+    const measured = new Map(apps.flatMap((a) => a.endpoints.map((e) => [e.path, e.measured] as const)));
+    const expected = (c: EndpointCheck) => {
+      const m = measured.get(c.path);
+      if (!m) return '-';
+      const first =
+        m.firstAfterWarmupSeconds !== undefined ? `first ${m.firstAfterWarmupSeconds} s after warm-up, ` : '';
+      return `${first}warm ${m.warmSeconds} s (${m.device})`;
+    };
+    const withExpected = checks.some((c) => measured.get(c.path));
+    out.write(
+      formatTable(
+        ['endpoint', 'app', 'status', 'cold ms', 'warm ms', 'bytes', ...(withExpected ? ['measured on a GPU'] : [])],
+        checks.map((c) => [...row(c), ...(withExpected ? [expected(c)] : [])]),
+      ),
+    );
     for (const c of failed) err.write(`modal-cdk verify: ${c.path} (${c.app}) failed: ${c.problem}\n`);
     for (const c of skipped) err.write(`modal-cdk verify: ${c.path} (${c.app}) skipped: ${c.problem}\n`);
     out.write(`${summaryLine(checks)}\n`);

@@ -34,8 +34,17 @@ export const measurementsSchema = z.strictObject({
       warmSeconds: z.number().nonnegative(),
       /** torch.cuda.max_memory_allocated in the ComfyUI process, GB (1e9 bytes). */
       peakGpuMemoryGb: z.number().positive(),
+      /** With measure.py --warmup: the app's warm-up request, models loaded fresh (part of a container's start). */
+      warmupSeconds: z.number().nonnegative().optional(),
+      /** The first default request after the warm-up: what the first user waits once the container is up. */
+      firstAfterWarmupSeconds: z.number().nonnegative().optional(),
+      warmAfterWarmupSeconds: z.number().nonnegative().optional(),
+      /** false: the app's plan leaves the endpoint out (GPU fit); measured with its size fields at their minimum. */
+      warmupPlanned: z.boolean().optional(),
     }),
   ),
+  /** Process start until ComfyUI's node code is imported and CUDA is up (measure.py --warmup). */
+  readySeconds: z.number().nonnegative().optional(),
   /** Endpoints that did not execute, and why: counted as unmeasured. */
   failures: z.record(z.string(), z.strictObject({ app: z.string(), error: z.string() })).default({}),
 });
@@ -101,6 +110,8 @@ export function measuredOn(measured: Measurements, path: string, gpu: string): E
     loadSeconds: m.loadSeconds,
     warmSeconds: m.warmSeconds,
     peakGpuMemoryGb: m.peakGpuMemoryGb,
+    ...(m.firstAfterWarmupSeconds !== undefined && { firstAfterWarmupSeconds: m.firstAfterWarmupSeconds }),
+    ...(m.warmupSeconds !== undefined && { warmupSeconds: m.warmupSeconds }),
     gpu: type,
     estimatedWarmSeconds,
     estimatedUsdPerRequest: rate ? Math.round(estimatedWarmSeconds * rate * count * 1e6) / 1e6 : null,

@@ -120,6 +120,9 @@ export const endpointSpecSchema = z.strictObject({
       loadSeconds: z.number(),
       warmSeconds: z.number(),
       peakGpuMemoryGb: z.number(),
+      /** Measured with the warm-up (measure.py --warmup): the first request after it, and the warm-up itself. */
+      firstAfterWarmupSeconds: z.number().optional(),
+      warmupSeconds: z.number().optional(),
       gpu: z.string(),
       estimatedWarmSeconds: z.number(),
       /** The estimated warm seconds × the GPU's price; null where the catalog has no price. */

@@ -294,6 +294,21 @@ for (const app of rylaApps) {
 const unmeasured = rylaApps.flatMap((a) => a.endpoints.map((e) => e.path)).filter((p) => !measured.endpoints[p]);
 console.log(`  not measured (${unmeasured.length}): ${unmeasured.join(', ')}`);
 
+// The warm-up (ComfyApp warmup) against the lazy path, on one card (measurements/gpu-h100-warmup.json).
+const warmup = JSON.parse(
+  readFileSync(path.join(ROOT, 'measurements', 'gpu-h100-warmup.json'), 'utf8'),
+) as Measurements;
+console.log(
+  `\nWarm-up before the first request (${warmup.device}, ComfyUI ${warmup.comfyui}, ${warmup.date}; ready ${warmup.readySeconds} s after process start)`,
+);
+console.log(`  ${'endpoint'.padEnd(18)} lazy first s  warm s  warm-up s  first after warm-up s  (vs warm)`);
+for (const [at, m] of Object.entries(warmup.endpoints)) {
+  const after = m.firstAfterWarmupSeconds ?? Number.NaN;
+  console.log(
+    `  ${at.padEnd(18)} ${m.firstSeconds.toFixed(2).padStart(12)}  ${m.warmSeconds.toFixed(2).padStart(6)}  ${(m.warmupSeconds ?? Number.NaN).toFixed(2).padStart(9)}  ${after.toFixed(2).padStart(21)}  (${(((after - m.warmSeconds) / m.warmSeconds) * 100).toFixed(1)} %)`,
+  );
+}
+
 if (!process.argv.includes('--no-runtime')) {
   console.log('');
   execFileSync('bash', [path.join(ROOT, 'test', 'bench', 'runtime.sh')], { cwd: ROOT, stdio: 'inherit' });

@@ -25,6 +25,7 @@ need packages the GPU machine lacks): what runs on the GPU is the same node code
 """
 
 import argparse
+import re
 import importlib.machinery
 import json
 import sys
@@ -317,8 +318,18 @@ def measure_warmup(endpoint, app, app_dir, classes, loaders, input_dir):
     import torch
 
     step = next((s for s in app.get("warmup", []) if s["path"] == endpoint["path"]), None)
-    if step is None:
-        return {"warmup": "not in the app's warm-up"}
+    planned = step is not None
+    if step is None:  # the app's plan left it out (GPU fit): its size fields at their minimum, as the plan would
+        sizes = re.compile(
+            r"^(width|height|steps|length|frames|num_frames|batch_size|batch|duration|upscale_by)$", re.I
+        )
+        step = {
+            "values": {
+                f["name"]: f["min"]
+                for f in endpoint["fields"]
+                if f["type"] == "int" and "min" in f and sizes.match(f["name"])
+            }
+        }
     cache = {}
     comfy.model_management.unload_all_models()
     comfy.model_management.soft_empty_cache()
@@ -338,6 +349,7 @@ def measure_warmup(endpoint, app, app_dir, classes, loaders, input_dir):
         "warmupSeconds": timings[0],
         "firstAfterWarmupSeconds": timings[1],
         "warmAfterWarmupSeconds": timings[2],
+        **({} if planned else {"warmupPlanned": False}),
     }
 
 
