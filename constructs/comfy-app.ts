@@ -145,6 +145,12 @@ export interface ComfyAppProps {
    */
   readonly warmup?: 'all' | 'none' | string[];
   /**
+   * Cast every endpoint's diffusion model to fp8 as it loads (Endpoint `fp8DiffusionModel`, which an
+   * endpoint may override): less GPU memory, faster sampling, slightly different outputs.
+   * @default false
+   */
+  readonly fp8DiffusionModel?: boolean;
+  /**
    * Serve FastAPI's interactive docs and schema (`/docs`, `/redoc`, `/openapi.json`). Off: they describe
    * every route and field to anyone who finds the URL, and the request schema is in clients/endpoints.json.
    * @see https://fastapi.tiangolo.com/tutorial/metadata/#docs-urls
@@ -261,6 +267,7 @@ const comfyAppPropsSchema = z
       )
       .default([]),
     memorySnapshot: z.boolean().default(false),
+    fp8DiffusionModel: z.boolean().default(false),
     warmup: z
       .union([z.enum(['all', 'none']), z.array(z.string().startsWith('/')).min(1)], {
         error: "expected 'all', 'none' or a list of the app's endpoint paths, e.g. ['/flux']",
@@ -536,7 +543,7 @@ export class ComfyApp extends Construct {
   /** @internal The app's spec (without the content hash, computed from the rendered files) and workflows. */
   public _toSpec(): AppDraft {
     const workflows: Record<string, unknown> = {};
-    for (const e of this.endpoints) workflows[e.workflow.name] = e.graph();
+    for (const e of this.endpoints) workflows[e.shippedWorkflowName] = e.graph();
     const spec = this.toAppSpec();
     return { spec: { ...spec, ...this.warmupSpec(spec, workflows) }, workflows };
   }
@@ -677,6 +684,16 @@ export class ComfyApp extends Construct {
   }
 
   /** The app's `timeout`: given, or the longest its endpoints need. */
+  /** Whether endpoints cast their diffusion model to fp8 at load unless they say otherwise. */
+  public get fp8DiffusionModel(): boolean {
+    return this.props.fp8DiffusionModel;
+  }
+
+  /** The app's GPUs, first choice first, as given (`"H100"`, `"L40S:2"`). */
+  public get gpus(): string[] {
+    return [this.props.gpu].flat();
+  }
+
   public get timeoutSeconds(): number {
     return (
       this.props.timeout ??

@@ -4,6 +4,7 @@ import { bindingProblems, type BoundField } from '../lib/comfy/binding-check';
 import { checkGraph, type GraphNote, inputKey } from '../lib/comfy/graph-check';
 import type { ModelFiles } from '../lib/comfy/model-files';
 import { outputNodes, outputProblems } from '../lib/comfy/outputs';
+import { fp8Problems, withFp8DiffusionModel } from '../lib/comfy/fp8';
 import { partnerNodeProblems } from '../lib/comfy/partner-nodes';
 import { SchemaSet } from '../lib/comfy/schema-set';
 import { durationSchema, type DurationInput, formatDuration } from '../lib/duration';
@@ -79,6 +80,16 @@ export interface EndpointProps {
    */
   readonly smokeRequest?: Record<string, unknown>;
   /**
+   * Cast the diffusion model to fp8 as it loads: synth sets each UNETLoader's `weight_dtype` to
+   * `fp8_e4m3fn_fast` in the workflow the app ships (as `<name>.fp8.json`; the manifest records it). About a
+   * third less GPU memory and faster sampling (measured on an H100: /flux-dev 36.1 → 24.3 GB, 12 % off the
+   * warm time), and outputs that change slightly: the team's choice. Refused without a UNETLoader in the
+   * workflow, or on a GPU without fp8 compute (Ada, Hopper or Blackwell needed: not T4, A10, A100).
+   * @see https://docs.comfy.org/built-in-nodes/loaders/load-diffusion-model
+   * @default - the app's fp8DiffusionModel (false)
+   */
+  readonly fp8DiffusionModel?: boolean;
+  /**
    * Keep the metadata ComfyUI's savers embed in outputs: the whole workflow and prompt (SaveImage's PNG
    * text chunks, SaveAnimatedWEBP's EXIF, SaveVideo's MP4 tags). Off: clients get the pixels and frames
    * without the graph (removed without re-encoding them).
@@ -122,6 +133,7 @@ const endpointPropsSchema = z
     requireOneOf: z.array(z.array(fieldNameSchema).min(2)).default([]),
     ignoredFields: z.record(fieldNameSchema, z.string().min(1)).default({}),
     smokeRequest: z.record(z.string(), z.json()).optional(),
+    fp8DiffusionModel: z.boolean().optional(),
     keepMetadata: z.boolean().default(false),
     jobs: z.boolean().default(true),
     webhookUrl: z.url({ protocol: /^https$/, error: 'expected an https:// URL for the job webhooks' }).optional(),
@@ -215,7 +227,12 @@ export class Endpoint extends Construct {
     this.clientTimeoutSeconds = this.props.clientTimeout ?? this.props.timeout;
     this.jobsAsked = props.jobs === true;
     this.node.addValidation({
-      validate: () => [...this.validateTimeout(), ...this.validateJobs(), ...this.validateBindings()],
+      validate: () => [
+        ...this.validateTimeout(),
+        ...this.validateJobs(),
+        ...this.validateBindings(),
+        ...this.validateFp8(),
+      ],
     });
   }
 
@@ -263,11 +280,29 @@ export class Endpoint extends Construct {
     ];
   }
 
-  /** The workflow's graph in API format; only call after validation passed. */
+  /** The workflow's graph in API format, as the app ships it (fp8 at load set); only call after validation passed. */
   public graph(): WorkflowGraph {
     const loaded = this.workflow.resolve(ModalProject.of(this).root, this.app()?.schemas);
     if ('errors' in loaded) throw new Error(`workflow not valid: ${loaded.errors.join('; ')}`);
-    return loaded.graph;
+    return this.fp8 ? withFp8DiffusionModel(loaded.graph) : loaded.graph;
+  }
+
+  /** Whether the diffusion model loads as fp8: the endpoint's fp8DiffusionModel, else its app's. */
+  public get fp8(): boolean {
+    return this.props.fp8DiffusionModel ?? (this.node.scope as { fp8DiffusionModel?: boolean }).fp8DiffusionModel === true;
+  }
+
+  /** The workflow's file name in the app (`<name>.fp8.json` when fp8 at load rewrote it). */
+  public get shippedWorkflowName(): string {
+    return this.fp8 ? this.workflow.name.replace(/(\.json)?$/, '.fp8.json') : this.workflow.name;
+  }
+
+  private validateFp8(): string[] {
+    if (!this.fp8) return [];
+    const loaded = this.workflow.resolve(ModalProject.of(this).root, this.app()?.schemas);
+    if ('errors' in loaded) return []; // reported by the workflow's own check
+    const gpus = (this.node.scope as { gpus?: readonly string[] }).gpus ?? [];
+    return fp8Problems(loaded.graph, gpus, this.workflow.name);
   }
 
   /** The app's node schemas and model files, and whether it allows partner-API nodes (the scope is a ComfyApp). */
@@ -288,7 +323,8 @@ export class Endpoint extends Construct {
       path: this.path,
       constructPath: this.node.path,
       requestClass,
-      workflow: `workflows/${this.workflow.name}`,
+      workflow: `workflows/${this.shippedWorkflowName}`,
+      fp8DiffusionModel: this.fp8,
       fields,
       output: this.props.output,
       contentType: OUTPUT_CONTENT_TYPES[this.props.output],

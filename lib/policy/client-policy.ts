@@ -220,7 +220,7 @@ export function applyClientPolicy(
     ...app,
     endpoints: app.endpoints.map((e) => ({
       ...e,
-      measured: measured ? measuredOn(measured, e.path, [app.gpu].flat()[0]) : e.measured,
+      measured: measured ? measuredOn(measured, e.path, [app.gpu].flat()[0], e.fp8DiffusionModel) : e.measured,
     })),
   }));
   const apps4 = withMeasured.map((app) => longRequests(app, warnings));

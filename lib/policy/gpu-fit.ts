@@ -10,6 +10,19 @@ import { GPU_TYPES, parseGpu } from './gpu';
  * endpoints executed on a GPU (test/gpu/measure.py on random-weight models: measurements/gpu-h200.json).
  */
 
+/** One endpoint's figures at its default request (measure.py). */
+const measuredRunSchema = z.strictObject({
+  app: z.string(),
+  gpu: z.union([z.string(), z.array(z.string())]),
+  width: z.number().nullable().optional(),
+  height: z.number().nullable().optional(),
+  frames: z.number().optional(),
+  loadSeconds: z.number().nonnegative(),
+  firstSeconds: z.number().nonnegative(),
+  warmSeconds: z.number().nonnegative(),
+  peakGpuMemoryGb: z.number().positive(),
+});
+
 export const measurementsSchema = z.strictObject({
   device: z.string(),
   driver: z.string().nullable(),
@@ -41,6 +54,8 @@ export const measurementsSchema = z.strictObject({
       warmAfterWarmupSeconds: z.number().nonnegative().optional(),
       /** false: the app's plan leaves the endpoint out (GPU fit); measured with its size fields at their minimum. */
       warmupPlanned: z.boolean().optional(),
+      /** The same with its UNETLoaders loading as fp8 (measure.py --fp8; Endpoint fp8DiffusionModel). */
+      fp8: measuredRunSchema.optional(),
     }),
   ),
   /** Process start until ComfyUI's node code is imported and CUDA is up (measure.py --warmup). */
@@ -97,8 +112,10 @@ export function loadMeasurements(file: string, shownAs: string): Measurements {
 }
 
 /** An endpoint's measurement with its estimates on `gpu` (the app's first GPU), for the manifest and docs. */
-export function measuredOn(measured: Measurements, path: string, gpu: string): EndpointSpec['measured'] {
-  const m = measured.endpoints[path];
+export function measuredOn(measured: Measurements, path: string, gpu: string, fp8 = false): EndpointSpec['measured'] {
+  const all = measured.endpoints[path];
+  // An endpoint that loads its diffusion model as fp8 is judged by that variant's figures, where measured.
+  const m = fp8 && all?.fp8 ? { ...all.fp8, firstAfterWarmupSeconds: undefined, warmupSeconds: undefined } : all;
   if (!m) return null;
   const parsed = parseGpu(gpu);
   const type = 'type' in parsed ? parsed.type : gpu;

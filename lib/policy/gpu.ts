@@ -13,22 +13,24 @@ export interface GpuType {
    * the third-party price transcriptions in reference/modal.md §3; null where no source gives a price.
    */
   readonly usdPerSecond: number | null;
+  /** fp8 matrix products (compute capability 8.9 or later: Ada, Hopper, Blackwell), which fp8DiffusionModel needs. */
+  readonly fp8Compute: boolean;
 }
 
 export const GPU_TYPES: Readonly<Record<string, GpuType>> = {
-  T4: { memoryGb: 16, maxCount: 8, usdPerSecond: 0.000164 },
-  L4: { memoryGb: 24, maxCount: 8, usdPerSecond: 0.000222 },
-  A10: { memoryGb: 24, maxCount: 4, usdPerSecond: 0.000306 },
-  L40S: { memoryGb: 48, maxCount: 8, usdPerSecond: 0.000542 },
-  A100: { memoryGb: 40, maxCount: 8, usdPerSecond: 0.000556 },
-  'A100-40GB': { memoryGb: 40, maxCount: 8, usdPerSecond: 0.000556 },
-  'A100-80GB': { memoryGb: 80, maxCount: 8, usdPerSecond: 0.000694 },
-  'RTX-PRO-6000': { memoryGb: 48, maxCount: 8, usdPerSecond: null },
-  H100: { memoryGb: 80, maxCount: 8, usdPerSecond: 0.001097 },
-  'H100!': { memoryGb: 80, maxCount: 8, usdPerSecond: 0.001097 },
-  H200: { memoryGb: 141, maxCount: 8, usdPerSecond: null },
-  B200: { memoryGb: 192, maxCount: 8, usdPerSecond: null },
-  'B200+': { memoryGb: 192, maxCount: 8, usdPerSecond: null },
+  T4: { memoryGb: 16, maxCount: 8, usdPerSecond: 0.000164, fp8Compute: false },
+  L4: { memoryGb: 24, maxCount: 8, usdPerSecond: 0.000222, fp8Compute: true },
+  A10: { memoryGb: 24, maxCount: 4, usdPerSecond: 0.000306, fp8Compute: false },
+  L40S: { memoryGb: 48, maxCount: 8, usdPerSecond: 0.000542, fp8Compute: true },
+  A100: { memoryGb: 40, maxCount: 8, usdPerSecond: 0.000556, fp8Compute: false },
+  'A100-40GB': { memoryGb: 40, maxCount: 8, usdPerSecond: 0.000556, fp8Compute: false },
+  'A100-80GB': { memoryGb: 80, maxCount: 8, usdPerSecond: 0.000694, fp8Compute: false },
+  'RTX-PRO-6000': { memoryGb: 48, maxCount: 8, usdPerSecond: null, fp8Compute: true },
+  H100: { memoryGb: 80, maxCount: 8, usdPerSecond: 0.001097, fp8Compute: true },
+  'H100!': { memoryGb: 80, maxCount: 8, usdPerSecond: 0.001097, fp8Compute: true },
+  H200: { memoryGb: 141, maxCount: 8, usdPerSecond: null, fp8Compute: true },
+  B200: { memoryGb: 192, maxCount: 8, usdPerSecond: null, fp8Compute: true },
+  'B200+': { memoryGb: 192, maxCount: 8, usdPerSecond: null, fp8Compute: true },
 };
 
 /** Names that look like GPUs but Modal's current list does not have, with what to write instead. */

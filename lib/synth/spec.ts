@@ -89,6 +89,8 @@ export const endpointSpecSchema = z.strictObject({
   requestClass: z.string(),
   /** Workflow file relative to the app directory. */
   workflow: z.string(),
+  /** The workflow's UNETLoaders cast the diffusion model to fp8 at load (Endpoint fp8DiffusionModel). */
+  fp8DiffusionModel: z.boolean(),
   fields: z.array(requestFieldSchema),
   output: outputFormatSchema,
   contentType: z.string(),

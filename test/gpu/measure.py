@@ -20,6 +20,8 @@ the endpoint, its smallest size) runs first, as a container runs it before its f
   firstAfterWarmupSeconds  the first default request after it (what the first user waits)
   warmAfterWarmupSeconds   the second one
 and `readySeconds` (top level) is the process's start until ComfyUI's node code is imported and CUDA is up.
+With --fp8, each UNETLoader loads as fp8 (weight_dtype fp8_e4m3fn_fast: Endpoint fp8DiffusionModel) and the
+figures go under the endpoint's "fp8" key, beside the ones measured before without it.
 The nodes run in the graph's order through a small executor here, not ComfyUI's server (whose imports
 need packages the GPU machine lacks): what runs on the GPU is the same node code.
 """
@@ -189,6 +191,10 @@ def default_graph(app_dir, endpoint, seed, values=None):
     """The endpoint's graph with its fields' defaults set (or `values`: the warm-up's), and `seed` in each
     seed field's inputs."""
     graph = json.loads((app_dir / endpoint["workflow"]).read_text())
+    if FP8["on"]:
+        for node in graph.values():
+            if node["class_type"] == "UNETLoader":
+                node["inputs"]["weight_dtype"] = "fp8_e4m3fn_fast"
     for field in endpoint["fields"]:
         value = seed if field["type"] == "seed" else (values or {}).get(field["name"], field.get("default"))
         if value is None or field["type"] in ("image", "video") or field.get("format") or field.get("map"):
@@ -196,6 +202,9 @@ def default_graph(app_dir, endpoint, seed, values=None):
         for target in field["targets"]:
             graph[target["node"]]["inputs"][target["input"]] = value
     return graph
+
+
+FP8 = {"on": False}  # --fp8: every UNETLoader of a measured graph loads as fp8
 
 
 def main():
@@ -207,6 +216,7 @@ def main():
     parser.add_argument("--models", required=True, type=Path, help="models dir (<models>/<folder>/<file>)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--warmup", action="store_true", help="also measure the warm-up path (see above)")
+    parser.add_argument("--fp8", action="store_true", help='UNETLoaders load as fp8; figures under "fp8"')
     args = parser.parse_args()
     started = time.monotonic()
 
@@ -255,12 +265,16 @@ def main():
     results, failures = earlier.get("endpoints", {}), earlier.get("failures", {})
     for path in args.endpoints:
         endpoint = next(e for e in app["endpoints"] if e["path"] == path)
-        results.pop(path, None)
+        before = results.pop(path, None)
         failures.pop(path, None)
         try:
-            results[path] = measure(endpoint, app, app_dir, classes, loaders, input_dir)
-            if args.warmup:
-                results[path].update(measure_warmup(endpoint, app, app_dir, classes, loaders, input_dir))
+            if args.fp8:
+                FP8["on"] = True
+                results[path] = {**(before or {}), "fp8": measure(endpoint, app, app_dir, classes, loaders, input_dir)}
+            else:
+                results[path] = measure(endpoint, app, app_dir, classes, loaders, input_dir)
+                if args.warmup:
+                    results[path].update(measure_warmup(endpoint, app, app_dir, classes, loaders, input_dir))
         except Exception as e:  # noqa: BLE001 (one endpoint's failure is recorded; the others still run)
             failures[path] = {"app": app["id"], "error": f"{type(e).__name__}: {e}"[:500]}
         print(json.dumps({path: results.get(path) or failures[path]}), flush=True)
