@@ -43,6 +43,10 @@ export default function buildRyla(): ModalProject {
     'the LoRA endpoints need a LoRA the team uploaded, the video ones a reference video: verify skips them until their smokeRequest names real ones',
   );
   warnings.acknowledge(
+    'warmup-skipped',
+    "the LoRA endpoints share their base endpoint's loaders, warmed through it; the face, edit and video endpoints need real inputs (a smokeRequest) to be warmed, and /flux-dev does not fit on the L40S beside /flux",
+  );
+  warnings.acknowledge(
     'gpu-unmeasured',
     "measurements/gpu-h200.json covers the 15 core-node endpoints; the 6 custom-node ones need their packs' code (InstantID, PuLID, x-flux, ReActor, RES4LYF, SeedVR2), which is not installable here",
   );

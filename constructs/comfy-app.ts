@@ -563,8 +563,12 @@ export class ComfyApp extends Construct {
         `app ${this.node.id}: startupTimeout ${formatDuration(spec.startupTimeoutSeconds)} is below ${formatDuration(floor)}, the floor for ${Math.round(modelGb)} GB of models (120 s + 3 s per GB)${warm}: a cold container may be stopped before ComfyUI is up — raise startupTimeout`,
       );
     }
-    for (const skip of plan.skipped)
-      addNote(this, `warmup-skipped`, `app ${this.node.id}: ${skip.path} is not warmed: ${skip.why}`);
+    if (plan.skipped.length > 0)
+      addNote(
+        this,
+        'warmup-skipped',
+        `app ${this.node.id} warms ${plan.steps.map((s) => s.path).join(', ') || 'nothing'} before its first request; not warmed: ${plan.skipped.map((s) => `${s.path} (${s.why})`).join('; ')}`,
+      );
     const ownCache = spec.comfyArgs.some((a) => a.startsWith('--cache-'));
     if (ownCache && spec.comfyArgs.includes('--cache-none') && plan.steps.length > 0)
       addWarning(
@@ -787,6 +791,12 @@ export class ComfyApp extends Construct {
       problems.push(
         'gpuSnapshot: got true without memorySnapshot, expected memorySnapshot: true as well (a GPU snapshot is part of a memory snapshot) — set memorySnapshot: true, or remove gpuSnapshot',
       );
+    const picksDevice = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importPicksDevice);
+    if (this.props.memorySnapshot && !this.props.gpuSnapshot && picksDevice.length > 0) {
+      problems.push(
+        `memorySnapshot: got true with custom node(s) that pick their device when imported (${picksDevice.map((n) => n.node.id).join(', ')}): in the GPU-less snapshot phase they would pick the CPU and keep it after the restore — remove memorySnapshot, or add gpuSnapshot: true (alpha)`,
+      );
+    }
     const needGpu = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importNeedsGpu);
     if (this.props.memorySnapshot && !this.props.gpuSnapshot && needGpu.length > 0) {
       problems.push(

@@ -56,6 +56,15 @@ export interface CustomNodeProps {
    * @default false - the gate runs on the CPU
    */
   readonly importNeedsGpu?: boolean;
+  /**
+   * The pack picks (and keeps) its device when imported, e.g. ReActor's ONNX providers and RetinaFace
+   * device. In a memory snapshot's GPU-less phase 1 it would pick the CPU and keep it after the restore,
+   * so synth refuses `memorySnapshot` for its app (unless `gpuSnapshot`, whose phase 1 has the GPU).
+   * Packs that choose their device at run time (InstantID, PuLID-Flux, x-flux, VideoHelperSuite, RES4LYF:
+   * shared/data/comfyui/pack-import-without-gpu.md) start from snapshots after the device handover.
+   * @default false - the pack chooses its device at run time
+   */
+  readonly importPicksDevice?: boolean;
 }
 
 const customNodePropsSchema = z
@@ -91,6 +100,7 @@ const customNodePropsSchema = z
     installRequirements: z.boolean().default(true),
     nodeSchemas: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
     importNeedsGpu: z.boolean().default(false),
+    importPicksDevice: z.boolean().default(false),
   })
   .superRefine((p, ctx) => {
     const fromGit = p.repo !== undefined || p.commit !== undefined;
@@ -166,6 +176,10 @@ export class CustomNode extends Construct {
   public get importNeedsGpu(): boolean {
     return this.spec.importNeedsGpu;
   }
+  /** Whether the pack keeps the device it saw when imported (a CPU snapshot would keep it on the CPU). */
+  public get importPicksDevice(): boolean {
+    return this.spec.importPicksDevice;
+  }
   private readonly spec: Omit<CustomNodeSpec, 'constructPath'>;
   private readonly nodeSchemas: string | Record<string, unknown> | undefined;
   private loaded: { pack: PackSchemas } | { errors: string[] } | undefined;
@@ -194,6 +208,7 @@ export class CustomNode extends Construct {
       aptPackages: p.aptPackages,
       installRequirements: p.installRequirements,
       importNeedsGpu: p.importNeedsGpu,
+      importPicksDevice: p.importPicksDevice,
     };
     this.nodeSchemas = p.nodeSchemas;
     this.node.addValidation({

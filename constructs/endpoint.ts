@@ -289,7 +289,9 @@ export class Endpoint extends Construct {
 
   /** Whether the diffusion model loads as fp8: the endpoint's fp8DiffusionModel, else its app's. */
   public get fp8(): boolean {
-    return this.props.fp8DiffusionModel ?? (this.node.scope as { fp8DiffusionModel?: boolean }).fp8DiffusionModel === true;
+    return (
+      this.props.fp8DiffusionModel ?? (this.node.scope as { fp8DiffusionModel?: boolean }).fp8DiffusionModel === true
+    );
   }
 
   /** The workflow's file name in the app (`<name>.fp8.json` when fp8 at load rewrote it). */

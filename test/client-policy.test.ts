@@ -156,6 +156,7 @@ describe('client-policy.yaml', () => {
         'client-policy-rule-4',
         'url-model-unchecked',
         'smoke-request',
+        'warmup-skipped',
         'gpu-unmeasured',
         'hf-unpinned-revision',
       ]);

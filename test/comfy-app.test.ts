@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ComfyApp, CustomNode, Endpoint, HfModel, Volume, Warnings, Workflow } from '../constructs';
-import { demoStack, problemsOf, ROOT, testProject, tinyCheckpoint } from './helpers';
+import { demoStack, problemsOf, ROOT, synthRyla, testProject, tinyCheckpoint } from './helpers';
 
 describe('ComfyApp', () => {
   test('defaults: Modal name <project>-<id>, one input per container, timeout covers its endpoints', () => {
@@ -255,5 +255,33 @@ describe('memory snapshots', () => {
     const withGpu = demoStack({ app: { memorySnapshot: true, gpuSnapshot: true } });
     gpuNode(withGpu.app);
     expect(() => withGpu.project.synth()).not.toThrow();
+  });
+});
+
+describe('memory snapshots and packs that pick their device at import (CustomNode importPicksDevice)', () => {
+  const SHA = '0123456789abcdef0123456789abcdef01234567';
+  const withPack = (app: object, importPicksDevice?: boolean) => {
+    const demo = demoStack({ app });
+    new CustomNode(demo.app, 'Pack', {
+      repo: 'https://github.com/acme/pack',
+      commit: SHA,
+      ...(importPicksDevice !== undefined && { importPicksDevice }),
+    });
+    return demo.project;
+  };
+
+  test('a CPU memory snapshot is refused for such a pack, naming it; with gpuSnapshot, or a pack that picks at run time, it synthesizes', () => {
+    expect(problemsOf(() => withPack({ memorySnapshot: true }, true).synth())).toEqual([
+      '[test/demo] memorySnapshot: got true with custom node(s) that pick their device when imported (Pack): in the GPU-less snapshot phase they would pick the CPU and keep it after the restore — remove memorySnapshot, or add gpuSnapshot: true (alpha)',
+    ]);
+    expect(() => withPack({ memorySnapshot: true, gpuSnapshot: true }, true).synth()).not.toThrow();
+    expect(() => withPack({ memorySnapshot: true }).synth()).not.toThrow();
+  });
+
+  test('the RYLA apps: instantid and z-image start from snapshots; qwen-image (ReActor) does not, and says why', () => {
+    const apps = Object.fromEntries(synthRyla().manifest.apps.map((a) => [a.id, a.memorySnapshot]));
+    expect(apps).toMatchObject({ instantid: true, 'z-image': true, 'qwen-image': false, seedvr2: false });
+    const qwen = readFileSync(path.join(ROOT, 'bin', 'ryla', 'qwen-image.ts'), 'utf8');
+    expect(qwen).toContain('importPicksDevice: true');
   });
 });

@@ -50,7 +50,7 @@ describe('warmup', () => {
         id: 'warmup-skipped',
         note: true,
         message: expect.stringContaining(
-          "/second is not warmed: its warm-up would send a made-up image (image), which a face or mask workflow may refuse — declare the endpoint's smokeRequest with a real one, or name it in warmup",
+          "app demo warms /demo before its first request; not warmed: /second (its warm-up would send a made-up image (image), which a face or mask workflow may refuse — declare the endpoint's smokeRequest with a real one, or name it in warmup)",
         ),
       }),
     );
@@ -112,7 +112,7 @@ describe('warmup', () => {
     expect(result.warnings).toContainEqual(
       expect.objectContaining({
         message:
-          'app demo: /big is not warmed: its models would not fit on the GPU (24 GB) beside those of /demo: 20.1 GB in all',
+          'app demo warms /demo before its first request; not warmed: /big (its models would not fit on the GPU (24 GB) beside those of /demo: 20.1 GB in all)',
       }),
     );
     expect(manifestApp(stack(['/big', '/demo'])).warmup.map((s) => [s.path, s.modelGb])).toEqual([['/big', 20]]);

@@ -38,9 +38,10 @@ const SDXL_SCHEDULERS = ['normal', 'karras', 'exponential', 'sgm_uniform', 'simp
 export function addInstantIdApp(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'instantid', {
     gpu: 'L40S',
-    // No memory snapshot: InstantID, PuLID-Flux and x-flux import insightface, onnxruntime-gpu, facexlib and EVA-CLIP. The snapshot phase has no GPU, so a pack that touches CUDA or picks its device
-    // when imported would fail there, or keep the CPU after a restore; their source is not installable here to
-    // check (shared/data/comfyui/README.md), so this app starts cold until a GPU run shows they do not.
+    // From a memory snapshot: InstantID, PuLID-Flux and x-flux import without a GPU and choose their device at
+    // run time (shared/data/comfyui/pack-import-without-gpu.md, class (a)), so after phase 2's device handover
+    // they run on the GPU. UNVERIFIED on a Modal GPU: no restore ran here.
+    memorySnapshot: true,
     comfyVersion: '0.3.67',
     volumes: [shared.models],
     secrets: shared.secrets,

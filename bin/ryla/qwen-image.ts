@@ -62,9 +62,9 @@ export function addQwenImageApp(project: ModalProject, shared: RylaShared): Comf
     // Not an L40S (48 GB): Qwen-Image 2512 peaks at 43.4 GB at its default 1328² (measurements/gpu-h200.json),
     // under the 25% margin of client-policy rule 5; on an H100 it is also ~2.7× faster, so cheaper per request.
     gpu: ['H100', 'A100-80GB'],
-    // No memory snapshot: ReActor imports insightface and onnxruntime-gpu and picks its execution providers. The snapshot phase has no GPU, so a pack that touches CUDA or picks its device
-    // when imported would fail there, or keep the CPU after a restore; their source is not installable here to
-    // check (shared/data/comfyui/README.md), so this app starts cold until a GPU run shows they do not.
+    // No memory snapshot: ReActor picks its device when imported (importPicksDevice below): its ONNX providers
+    // and RetinaFace device are the CPU's in the GPU-less snapshot phase, and stay so after a restore
+    // (shared/data/comfyui/pack-import-without-gpu.md, class (b)). synth refuses memorySnapshot here.
     comfyVersion: COMFY_NEW,
     volumes: [shared.models],
     secrets: shared.secrets,
@@ -78,6 +78,7 @@ export function addQwenImageApp(project: ModalProject, shared: RylaShared): Comf
     commit: '6ad6b35a4df250d14cb2abf0808c9ffedf59f747',
     nodeSchemas: 'bin/ryla/nodes/reactor.json',
     aptPackages: ['ffmpeg', 'libgl1', 'libglib2.0-0'],
+    importPicksDevice: true,
   });
   new CustomNode(app, 'VideoHelperSuite', {
     repo: 'https://github.com/Kosinkadink/ComfyUI-VideoHelperSuite',

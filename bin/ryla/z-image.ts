@@ -37,9 +37,10 @@ function cfg(node: string): EndpointInput {
 export function addZImageApp(project: ModalProject, shared: RylaShared): ComfyApp {
   const app = new ComfyApp(project, 'z-image', {
     gpu: 'L40S',
-    // No memory snapshot: RES4LYF patches ComfyUI's samplers at import. The snapshot phase has no GPU, so a pack that touches CUDA or picks its device
-    // when imported would fail there, or keep the CPU after a restore; their source is not installable here to
-    // check (shared/data/comfyui/README.md), so this app starts cold until a GPU run shows they do not.
+    // From a memory snapshot: RES4LYF imports without a GPU and keeps no device (shared/data/comfyui/
+    // pack-import-without-gpu.md, class (a)); its attention-kernel choice at import is core ComfyUI's own, made
+    // again by the device handover. UNVERIFIED on a Modal GPU: no restore ran here.
+    memorySnapshot: true,
     comfyVersion: COMFY_NEW,
     volumes: [shared.models],
     secrets: shared.secrets,

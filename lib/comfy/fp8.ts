@@ -1,7 +1,9 @@
 import { GPU_TYPES, parseGpu } from '../policy/gpu';
 
 /** A workflow in API format, as far as fp8 needs it. */
-type Graph = Readonly<Record<string, { readonly class_type: string; readonly inputs: Readonly<Record<string, unknown>> }>>;
+type Graph = Readonly<
+  Record<string, { readonly class_type: string; readonly inputs: Readonly<Record<string, unknown>> }>
+>;
 
 /*
  * fp8 at load (Endpoint / ComfyApp `fp8DiffusionModel`): ComfyUI's UNETLoader casts the diffusion model's

@@ -192,6 +192,8 @@ export const customNodeSchema = z.strictObject({
   installRequirements: z.boolean(),
   /** The pack imports only where a GPU is present: the import gate runs on the app's GPU. */
   importNeedsGpu: z.boolean(),
+  /** The pack keeps the device it saw at import (CustomNode importPicksDevice): no CPU memory snapshot. */
+  importPicksDevice: z.boolean(),
 });
 export type CustomNodeSpec = z.infer<typeof customNodeSchema>;
 

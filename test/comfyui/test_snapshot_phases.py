@@ -57,3 +57,29 @@ def test_phase_1_starts_comfyui_with_the_gpu_hidden_then_phase_2_gives_it_the_de
     assert media_type == "image/png"
     image = Image.open(io.BytesIO(body))
     assert image.size == (8, 4) and image.getpixel((0, 0))[:3] == (255, 255, 255)  # black, inverted
+
+
+@pytest.mark.parametrize(
+    "packs",
+    [
+        ["instantid.json", "pulid-flux.json", "x-flux.json"],  # ryla-instantid
+        ["res4lyf.json"],  # ryla-z-image
+    ],
+    ids=["ryla-instantid", "ryla-z-image"],
+)
+def test_the_snapshot_phases_with_the_stand_ins_of_the_packs_of_the_apps_that_now_use_them(
+    make_runner, tmp_path, packs
+):
+    """ryla-instantid and ryla-z-image start from memory snapshots (their packs choose their device at run
+    time: shared/data/comfyui/pack-import-without-gpu.md): phase 1 with the stand-ins of their packs loads
+    every pack class with the GPU hidden, and phase 2's handover leaves them listed and ComfyUI serving."""
+    from conftest import install_standin_nodes
+
+    merged = install_standin_nodes(tmp_path, [ROOT / "bin" / "ryla" / "nodes" / p for p in packs])
+    runner = make_runner(extension=True)
+    runner.start(timeout=120, hide_gpu=True)  # phase 1
+    listed = set(runner._get("/object_info"))
+    assert set(merged["nodes"]) <= listed
+    assert runner.attach_gpu()["device"] == "cpu"  # phase 2 (no GPU here)
+    assert set(merged["nodes"]) <= set(runner._get("/object_info"))
+    assert [d["type"] for d in runner._get("/system_stats")["devices"]] == ["cpu"]
