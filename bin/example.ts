@@ -27,7 +27,7 @@ export default function buildExample(): ModalProject {
   Warnings.of(project).acknowledge('hf-unpinned-revision', 'an example stack: revisions left at the default branch');
   const models = new Volume(project, 'Models', { name: 'example-models', mountPath: '/root/models' });
 
-  // Core nodes only, so it can start from a memory snapshot (README "Cold starts").
+  // Core nodes only, so it can start from a memory snapshot (docs/cold-starts.md "Cold starts").
   const flux = new ComfyApp(project, 'flux', {
     gpu: 'L40S',
     scaledownWindow: '5m',

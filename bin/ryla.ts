@@ -52,7 +52,7 @@ export default function buildRyla(): ModalProject {
   );
   warnings.acknowledge(
     'hf-unpinned-revision',
-    'no source gave the commit SHAs of the Hugging Face files (README "Still different from today"): pin each revision from the repo\'s history before the next release',
+    'no source gave the commit SHAs of the Hugging Face files (docs/ryla-stack.md "Still different from today"): pin each revision from the repo\'s history before the next release',
   );
   const shared = {
     models: new Volume(project, 'Models', { name: 'ryla-models', mountPath: '/root/models' }),

@@ -118,7 +118,7 @@ export interface ComfyAppProps {
    * (`@modal.enter(snap=True)`, captured once per deploy) starts ComfyUI with the GPU hidden, through
    * modal-cdk's own ComfyUI extension, and waits until it answers; the second (`@modal.enter(snap=False)`,
    * after every restore) gives it the GPU before the first request. What a restore skips: Python, torch
-   * and custom-node imports and ComfyUI's start (README "Cold starts"). A custom node that touches CUDA when
+   * and custom-node imports and ComfyUI's start (docs/cold-starts.md "Cold starts"). A custom node that touches CUDA when
    * it is imported cannot be snapshotted this way (there is no GPU in the first phase): synth refuses
    * `importNeedsGpu` nodes here unless `gpuSnapshot` is on.
    *
@@ -158,7 +158,7 @@ export interface ComfyAppProps {
    */
   readonly apiDocs?: boolean;
   /**
-   * Job routes for the app's endpoints, for work that outlives a web request (README "Long-running requests
+   * Job routes for the app's endpoints, for work that outlives a web request (docs/jobs.md "Long-running requests
    * and jobs"): `POST <path>` with `Prefer: respond-async` answers `202` and a job id at once; `GET
    * /jobs/{id}` (status and progress), `/jobs/{id}/result`, `/jobs/{id}/events` and `POST /jobs/{id}/cancel`
    * follow it. On Modal they are served by a CPU-only function of the app (its own URL), which starts the

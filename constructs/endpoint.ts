@@ -97,7 +97,7 @@ export interface EndpointProps {
    */
   readonly keepMetadata?: boolean;
   /**
-   * Take jobs (`Prefer: respond-async`, README "Long-running requests and jobs") when the app has job routes.
+   * Take jobs (`Prefer: respond-async`, docs/jobs.md "Long-running requests and jobs") when the app has job routes.
    * Off: the endpoint answers such a request synchronously, as RFC 7240 lets a server ignore a preference.
    * @default true
    */

@@ -1,4 +1,4 @@
-// The layers (README "Layout"): data flows bin → command line (lib/cli/) → constructs → synth model →
+// The layers (docs/contributing.md "Layout"): data flows bin → command line (lib/cli/) → constructs → synth model →
 // rendered files → plan → Modal CLI. Only the command-line layer may import constructs/ or bin/, and no
 // files import each other in a ring. bin/code-metrics.js (npm run metrics) reads the same import graph.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

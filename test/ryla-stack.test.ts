@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { expectedReadme, README } from '../bin/update-readme';
+import { expectedRylaDoc, RYLA_DOC } from '../bin/update-docs';
 import type { Manifest } from '../lib/synth/spec';
 import * as path from 'node:path';
 import { expectVerbatimCopies, ROOT, synthRyla } from './helpers';
@@ -332,10 +332,10 @@ describe('the RYLA stack (npm run synth)', () => {
     }
   });
 
-  test("README.md's endpoint table is the one the stack generates (npm run docs rewrites it)", () => {
-    const readme = readFileSync(README, 'utf8');
+  test("docs/ryla-stack.md's endpoint table is the one the stack generates (npm run docs rewrites it)", () => {
+    const readme = readFileSync(RYLA_DOC, 'utf8');
     expect(readme).toContain('| `ryla-wan26` | H100 → A100-80GB | 10m | `/wan2.6-r2v` | image/webp | 10m |');
-    expect(readme).toBe(expectedReadme());
+    expect(readme).toBe(expectedRylaDoc());
   });
 });
 

@@ -148,7 +148,7 @@ async function dispatch(
       return (await import('./ls-command')).lsCommand(rest, out, err);
     default:
       err.write(
-        `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, schemas, serve, workflow, init, ls, help\n`,
+        `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, schemas, serve, workflow, init, import, ls, help\n`,
       );
       return 2;
   }

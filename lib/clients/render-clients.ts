@@ -176,7 +176,7 @@ const TS_TYPES: Record<RequestField['type'], string> = {
 function tsType(f: RequestField): string {
   const base = f.type === 'enum' ? f.values!.map((v) => JSON.stringify(v)).join(' | ') : TS_TYPES[f.type];
   const value = f.maxItems !== undefined ? `${base} | ${base}[]` : base;
-  // null means left out for any field a request need not send (README "The request contract").
+  // null means left out for any field a request need not send (docs/generated-app.md "The request contract").
   return f.required ? value : `${value} | null`;
 }
 

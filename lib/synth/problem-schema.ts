@@ -1,5 +1,5 @@
 /**
- * Every error answer of a generated app (application/problem+json, README "One error shape"): RFC 9457's
+ * Every error answer of a generated app (application/problem+json, docs/generated-app.md "One error shape"): RFC 9457's
  * members, `errors` and `request_id`; `detail` keeps what it held before (a string, or an object whose
  * `message` today's clients read), and a request-model 422 keeps its top-level `message`.
  * @see https://www.rfc-editor.org/rfc/rfc9457

@@ -290,7 +290,7 @@ export function maxBodyBytes(e: EndpointSpec): number {
 }
 
 /**
- * The annotation of each field type: the value types app.py defines (one rule per type, README "The request contract").
+ * The annotation of each field type: the value types app.py defines (one rule per type, docs/generated-app.md "The request contract").
  */
 const ANNOTATIONS: Record<RequestField['type'], string> = {
   string: 'Text',

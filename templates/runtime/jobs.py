@@ -1,4 +1,4 @@
-"""Jobs: an endpoint's work that outlives one web request (README "Long-running requests and jobs").
+"""Jobs: an endpoint's work that outlives one web request (docs/jobs.md "Long-running requests and jobs").
 
 `POST <path>` with `Prefer: respond-async` (RFC 7240) answers 202 with the job's id instead of waiting;
 `GET /jobs/{id}` gives its status and progress, `GET /jobs/{id}/result` the synchronous route's answer,

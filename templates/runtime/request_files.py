@@ -71,7 +71,7 @@ PROBLEM_TITLES = {
 
 
 def problem_body(status, detail, errors=None, title=None):
-    """Every error answer (README "One error shape"): RFC 9457's type, title and status, `errors` (each
+    """Every error answer (docs/generated-app.md "One error shape"): RFC 9457's type, title and status, `errors` (each
     {field, message}) and a `request_id`; `detail` keeps what it held before (a string, or the object whose
     `message` and, for ComfyUI's refusals, `node_errors` today's clients read), so no reader breaks."""
     if errors is None:

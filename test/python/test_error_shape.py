@@ -1,4 +1,4 @@
-"""One error shape (README "One error shape"): every error answer of a generated app, request-model or
+"""One error shape (docs/generated-app.md "One error shape"): every error answer of a generated app, request-model or
 runtime, synchronous or job, is application/problem+json with RFC 9457's `type`, `title` and `status`, plus
 `errors` ([{field, message}]) and `request_id`, and keeps the members today's clients read: `detail` (its
 `message`; `field` for a refused request field; `node_errors` for a workflow ComfyUI refused) and, on a 422

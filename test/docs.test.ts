@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { CLI_REFERENCE, COMMANDS, expectedCliReference } from '../bin/update-docs';
+import { ROOT } from './helpers';
+
+/**
+ * The docs (issue 36): a short README that links every guide, the generated parts fresh (a stale CLI
+ * reference fails as a stale snapshot does: `npm run docs` rewrites it), every warning id the code can
+ * print explained in the troubleshooting page, and every relative link resolving.
+ */
+const DOCS = path.join(ROOT, 'docs');
+const guides = readdirSync(DOCS).filter((f) => f.endsWith('.md'));
+const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+test('the README fits on a few screens and links every guide', () => {
+  expect(readme.split('\n').length).toBeLessThanOrEqual(250);
+  expect(guides.filter((g) => !readme.includes(`(docs/${g})`))).toEqual([]);
+});
+
+test('docs/cli-reference.md is each command’s --help as it is now (npm run docs)', async () => {
+  const reference = readFileSync(CLI_REFERENCE, 'utf8');
+  for (const command of COMMANDS) expect(reference).toContain(`## modal-cdk ${command}\n`);
+  expect(reference).toBe(await expectedCliReference());
+});
+
+test('every warning and note id the code can print is explained in docs/troubleshooting.md', () => {
+  const ids = new Set<string>();
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    );
+  for (const file of [...walk(path.join(ROOT, 'constructs')), ...walk(path.join(ROOT, 'lib'))]) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/add(?:Warning|Note)\(\s*[^,]+,\s*['`]([a-z0-9-]+)['`]/g)) ids.add(m[1]);
+    for (const m of text.matchAll(/\bid: '([a-z0-9-]+)'/g)) ids.add(m[1]);
+  }
+  expect(ids.size).toBeGreaterThanOrEqual(15);
+  const page = readFileSync(path.join(DOCS, 'troubleshooting.md'), 'utf8');
+  expect([...ids].filter((id) => !page.includes(`| \`${id}\` |`)).sort()).toEqual([]);
+});
+
+test('every relative link of the README and the guides names a file that exists', () => {
+  const broken: string[] = [];
+  for (const [file, text] of [
+    ['README.md', readme],
+    ...guides.map((g) => [`docs/${g}`, readFileSync(path.join(DOCS, g), 'utf8')]),
+  ]) {
+    for (const m of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+      if (/^[a-z]+:/.test(m[1])) continue; // https:, mailto:
+      const target = path.join(ROOT, path.dirname(file), m[1]);
+      try {
+        readFileSync(target);
+      } catch {
+        broken.push(`${file} → ${m[1]}`);
+      }
+    }
+  }
+  expect(broken).toEqual([]);
+});
