@@ -20,7 +20,7 @@ describe('modal-cdk CLI', () => {
     expect(await cli(['deploy-all'])).toMatchObject({
       code: 2,
       err: expect.stringContaining(
-        'unknown command "deploy-all": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, schemas, serve, workflow, init, ls, help',
+        'unknown command "deploy-all": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, schemas, serve, workflow, init, import, ls, help',
       ),
     });
     expect(await cli(['synth', '--outptu', 'x'])).toMatchObject({
