@@ -1,3 +1,9 @@
+/**
+ * The constructs of a modal-cdk stack: `ModalProject` at the root, `ComfyApp`s in it, and in each app its
+ * models (`HfModel`, `VolumeModel`, `UrlModel`), custom nodes (`CustomNode`) and `Endpoint`s running
+ * `Workflow`s. Guides: docs/writing-a-stack.md.
+ * @module modal-cdk
+ */
 export * from './modal-project';
 export * from './comfy-app';
 export * from './hf-model';

@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CLI_REFERENCE, COMMANDS, expectedCliReference } from '../bin/update-docs';
-import { ROOT } from './helpers';
+import { ROOT, tempDir } from './helpers';
 
 /**
  * The docs (issue 36): a short README that links every guide, the generated parts fresh (a stale CLI
@@ -56,4 +57,37 @@ test('every relative link of the README and the guides names a file that exists'
     }
   }
   expect(broken).toEqual([]);
+});
+
+describe('the API reference (TypeDoc, typedoc.json)', () => {
+  const tree = (dir: string): Record<string, string> =>
+    Object.fromEntries(
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => {
+          const file = path.join(e.parentPath, e.name);
+          return [path.relative(dir, file), readFileSync(file, 'utf8')];
+        }),
+    );
+  let generated: { out: string; log: string };
+
+  beforeAll(() => {
+    const out = path.join(tempDir(), 'api');
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    generated = { out, log: `${run.stdout}${run.stderr}` };
+  }, 120_000);
+
+  test('docs/api is what TypeDoc writes from the code now (npm run docs)', () => {
+    expect(tree(path.join(DOCS, 'api'))).toEqual(tree(generated.out));
+    expect(readFileSync(path.join(DOCS, 'api', 'README.md'), 'utf8')).toContain('[modal-cdk/assertions]');
+  });
+
+  test('undocumented exports only go down (TypeDoc validation.notDocumented; 445 at its introduction)', () => {
+    const found = /Found (\d+) errors and (\d+) warnings/.exec(generated.log);
+    expect(found?.[1]).toBe('0');
+    expect(Number(found?.[2])).toBeLessThanOrEqual(445);
+  });
 });

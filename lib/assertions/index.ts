@@ -1,3 +1,8 @@
+/**
+ * Tests of a stack, like `aws-cdk-lib/assertions`: `Template` over a synthesized project, `Match` for
+ * partial matches. Guide: docs/getting-started.md.
+ * @module modal-cdk/assertions
+ */
 import type { IConstruct } from 'constructs';
 import { CONTEXT_ENV_VAR, CONTEXT_WORKSPACE } from '../context';
 import { loadConfig } from '../cli/config';
