@@ -73,10 +73,14 @@ describe('the API reference (TypeDoc, typedoc.json)', () => {
 
   beforeAll(() => {
     const out = path.join(tempDir(), 'api');
-    const run = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', out], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', out],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
     generated = { out, log: `${run.stdout}${run.stderr}` };
   }, 120_000);
 
