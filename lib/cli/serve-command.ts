@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parseCommandArgs } from './args';
 import { loadConfig } from './config';
 import { reportUsage } from './report';
-import { newStage } from '../synth/stage';
+import { commitStage, newStage } from '../synth/stage';
 import { synthFromConfig } from './synthesize';
 
 export const SERVE_HELP = `Usage: modal-cdk serve --app <id> [options]
@@ -86,7 +86,7 @@ export async function serveCommand(
       return reportUsage(err, 'serve', `--${option}: got ${JSON.stringify(value)}, expected a whole number ≥ 1`);
   }
   const config = loadConfig(process.cwd());
-  const stage = newStage(config.output); // in synth.out once serve ends well (lib/synth/stage.ts)
+  const stage = newStage(config.output); // in synth.out once the app and options are checked (lib/synth/stage.ts)
   const { manifest } = synthFromConfig(config, config.output, false, stage);
   const app = manifest.apps.find((a) => a.id === values.app);
   if (!app)
@@ -106,7 +106,8 @@ export async function serveCommand(
       'serve',
       `--warmup: got ${unknown.map((u) => JSON.stringify(u)).join(', ')}, expected app, none, or some of ${paths.join(', ')} (separated by commas)`,
     );
-  const appDir = path.join(stage, 'apps', app.id);
+  // Past every check: the synth takes synth.out's place, and the app is served from there.
+  const appDir = path.join(commitStage(stage), 'apps', app.id);
   const python = values.python ?? (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
   const args = [
     path.join(appDir, 'comfy_runtime.py'),
