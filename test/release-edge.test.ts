@@ -48,6 +48,11 @@ describe('a command that refuses leaves synth.out byte-identical', () => {
       [['rollback', '--env', 'main', '--app', 'nope', '--yes'], 2, 'unknown app id "nope"'],
       [['destroy', '--env', 'main', '--app', 'nope', '--yes'], 2, 'unknown app id "nope"'],
       [['scale', '--env', 'main', '--app', 'flux', '--min', '9'], 2, 'more than max 4'],
+      [
+        ['serve', '--app', 'flux', '--warmup', '/nope'],
+        2,
+        'modal-cdk serve: --warmup: got "/nope", expected app, none, or some of /flux, /flux-img2img (separated by commas)',
+      ],
     ] as [string[], number, string][]) {
       const r = await run(p, args);
       expect([args.join(' '), r.code, r.err]).toEqual([args.join(' '), code, expect.stringContaining(said)]);
