@@ -10,16 +10,22 @@ import { GPU_TYPES, parseGpu } from './gpu';
  * endpoints executed on a GPU (test/gpu/measure.py on random-weight models: measurements/gpu-h200.json).
  */
 
-/** One endpoint's figures at its default request (measure.py). */
+/** One endpoint's figures at its default request (measure.py): the same shape with or without fp8 at load. */
 const measuredRunSchema = z.strictObject({
   app: z.string(),
   gpu: z.union([z.string(), z.array(z.string())]),
+  /** The request size (null: taken from an input image, which the measurement made 1024×1024). */
   width: z.number().nullable().optional(),
   height: z.number().nullable().optional(),
+  /** Video frames. */
   frames: z.number().optional(),
+  /** The loader nodes: file → model objects (part of a cold start's first request). */
   loadSeconds: z.number().nonnegative(),
+  /** The first request, loaders included. */
   firstSeconds: z.number().nonnegative(),
+  /** A warm request (loaders cached, a new seed). */
   warmSeconds: z.number().nonnegative(),
+  /** torch.cuda.max_memory_allocated in the ComfyUI process, GB (1e9 bytes). */
   peakGpuMemoryGb: z.number().positive(),
 });
 
@@ -31,22 +37,7 @@ export const measurementsSchema = z.strictObject({
   date: z.string(),
   endpoints: z.record(
     z.string(),
-    z.strictObject({
-      app: z.string(),
-      gpu: z.union([z.string(), z.array(z.string())]),
-      /** The request size (null: taken from an input image, which the measurement made 1024×1024). */
-      width: z.number().nullable().optional(),
-      height: z.number().nullable().optional(),
-      /** Video frames. */
-      frames: z.number().optional(),
-      /** The loader nodes: file → model objects (part of a cold start's first request). */
-      loadSeconds: z.number().nonnegative(),
-      /** The first request, loaders included. */
-      firstSeconds: z.number().nonnegative(),
-      /** A warm request (loaders cached, a new seed). */
-      warmSeconds: z.number().nonnegative(),
-      /** torch.cuda.max_memory_allocated in the ComfyUI process, GB (1e9 bytes). */
-      peakGpuMemoryGb: z.number().positive(),
+    measuredRunSchema.extend({
       /** With measure.py --warmup: the app's warm-up request, models loaded fresh (part of a container's start). */
       warmupSeconds: z.number().nonnegative().optional(),
       /** The first default request after the warm-up: what the first user waits once the container is up. */
@@ -114,9 +105,11 @@ export function loadMeasurements(file: string, shownAs: string): Measurements {
 /** An endpoint's measurement with its estimates on `gpu` (the app's first GPU), for the manifest and docs. */
 export function measuredOn(measured: Measurements, path: string, gpu: string, fp8 = false): EndpointSpec['measured'] {
   const all = measured.endpoints[path];
-  // An endpoint that loads its diffusion model as fp8 is judged by that variant's figures, where measured.
-  const m = fp8 && all?.fp8 ? { ...all.fp8, firstAfterWarmupSeconds: undefined, warmupSeconds: undefined } : all;
-  if (!m) return null;
+  if (!all) return null;
+  // An endpoint that loads its diffusion model as fp8 is judged by that variant's figures, where measured
+  // (the warm-up figures were measured without it, so they are not carried over).
+  const variant = fp8 ? all.fp8 : undefined;
+  const m = variant ?? all;
   const parsed = parseGpu(gpu);
   const type = 'type' in parsed ? parsed.type : gpu;
   const estimatedWarmSeconds = Math.round(m.warmSeconds * (TIME_FACTOR_VS_H200[type] ?? 1) * 100) / 100;
@@ -127,8 +120,9 @@ export function measuredOn(measured: Measurements, path: string, gpu: string, fp
     loadSeconds: m.loadSeconds,
     warmSeconds: m.warmSeconds,
     peakGpuMemoryGb: m.peakGpuMemoryGb,
-    ...(m.firstAfterWarmupSeconds !== undefined && { firstAfterWarmupSeconds: m.firstAfterWarmupSeconds }),
-    ...(m.warmupSeconds !== undefined && { warmupSeconds: m.warmupSeconds }),
+    ...(!variant &&
+      all.firstAfterWarmupSeconds !== undefined && { firstAfterWarmupSeconds: all.firstAfterWarmupSeconds }),
+    ...(!variant && all.warmupSeconds !== undefined && { warmupSeconds: all.warmupSeconds }),
     gpu: type,
     estimatedWarmSeconds,
     estimatedUsdPerRequest: rate ? Math.round(estimatedWarmSeconds * rate * count * 1e6) / 1e6 : null,
