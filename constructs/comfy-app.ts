@@ -7,7 +7,7 @@ import { loadSchemaFile } from '../lib/comfy/schema-file';
 import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
-import { GPU_TYPES, gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
+import { gpuMemoryGb, gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
 import { coldStartSeconds, warmupPlan } from '../lib/synth/warmup';
 import { parseCron, standingCost, timeZoneProblem, type WarmScheduleEntry } from '../lib/policy/standing-cost';
 import type { AppSpec, VolumeMount } from '../lib/synth/spec';
@@ -550,8 +550,7 @@ export class ComfyApp extends Construct {
 
   /** The warm-up runs (lib/synth/warmup.ts), and the cache flag that keeps several warmed workflows cached. */
   private warmupSpec(spec: Omit<AppSpec, 'hash' | 'warmup' | 'coldStart'>, workflows: Record<string, unknown>) {
-    const first = parseGpu(Array.isArray(spec.gpu) ? spec.gpu[0] : spec.gpu);
-    const memoryGb = 'type' in first ? GPU_TYPES[first.type].memoryGb * first.count : undefined;
+    const memoryGb = gpuMemoryGb([spec.gpu].flat()[0]);
     const plan = warmupPlan(this.props.warmup, spec.endpoints, workflows, spec.models, memoryGb);
     const modelGb = spec.models.reduce((sum, m) => sum + ('sizeGb' in m ? (m.sizeGb ?? 0) : 0), 0);
     const floor = ComfyApp.startupFloorSeconds(modelGb, plan.steps.length);

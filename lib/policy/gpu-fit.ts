@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { formatDuration } from '../duration';
 import { ModalCdkError, parseProps, type Problem } from '../errors';
 import type { AppSpec, EndpointSpec } from '../synth/spec';
-import { GPU_TYPES, parseGpu } from './gpu';
+import { GPU_TYPES, gpuMemoryGb, parseGpu } from './gpu';
 
 /**
  * Rule 5 of the client policy (DESIGN §7): apps' GPUs and endpoints' timeouts against measurements of the
@@ -146,7 +146,7 @@ export function gpuFitProblems(
       const m = measured.endpoints[e.path];
       if (!m) continue;
       for (const gpu of gpus) {
-        const memoryGb = GPU_TYPES[gpu.type].memoryGb * gpu.count;
+        const memoryGb = gpuMemoryGb(gpu.spec)!;
         const neededGb = m.peakGpuMemoryGb * GPU_MEMORY_MARGIN;
         if (memoryGb < neededGb) {
           errors.push({

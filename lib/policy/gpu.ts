@@ -52,6 +52,12 @@ export function gpuUsdPerSecond(spec: string): number | null {
   return rate === null ? null : Number((rate * gpu.count).toPrecision(6));
 }
 
+/** GB of GPU memory of a GPU spec (`"H100:2"`: twice an H100's); undefined when the spec is not one. */
+export function gpuMemoryGb(spec: string): number | undefined {
+  const gpu = parseGpu(spec);
+  return 'error' in gpu ? undefined : GPU_TYPES[gpu.type].memoryGb * gpu.count;
+}
+
 /** Parses `"h100"`, `"L40S"`, `"H100:2"`; returns an error message instead when Modal would reject it. */
 export function parseGpu(value: string): ParsedGpu | { error: string } {
   const [rawType, rawCount, ...rest] = value.split(':');

@@ -1,3 +1,4 @@
+import { GPU_MEMORY_MARGIN } from '../policy/gpu-fit';
 import { smokeBody } from './smoke';
 import type { AppSpec, EndpointSpec } from './spec';
 
@@ -42,7 +43,7 @@ export function warmupPlan(
   workflows: Readonly<Record<string, unknown>>,
   models: readonly ModelSpec[],
   gpuMemoryGb: number | undefined,
-  margin = 1.25,
+  margin = GPU_MEMORY_MARGIN,
 ): WarmPlan {
   const order =
     setting === 'none'
