@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { runCli } from '../lib/cli/main';
+import { COMMANDS, runCli } from '../lib/cli/main';
 import { applyConfigContext } from '../lib/cli/synthesize';
 import { loadConfig } from '../lib/cli/config';
 import { renderEndpointTable, replaceGeneratedSection } from '../lib/docs/endpoint-table';
@@ -15,27 +15,6 @@ import buildRyla from './ryla';
 const ROOT = path.join(__dirname, '..');
 export const RYLA_DOC = path.join(ROOT, 'docs', 'ryla-stack.md');
 export const CLI_REFERENCE = path.join(ROOT, 'docs', 'cli-reference.md');
-
-/** The commands of `modal-cdk help`, in its order. */
-export const COMMANDS = [
-  'synth',
-  'deploy',
-  'diff',
-  'verify',
-  'status',
-  'logs',
-  'models',
-  'rollback',
-  'promote',
-  'scale',
-  'destroy',
-  'schemas',
-  'serve',
-  'workflow',
-  'init',
-  'import',
-  'ls',
-] as const;
 
 /** docs/ryla-stack.md as it should be: its endpoint table generated from bin/ryla.ts. */
 export function expectedRylaDoc(): string {

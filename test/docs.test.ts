@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CLI_REFERENCE, COMMANDS, expectedCliReference } from '../bin/update-docs';
+import { CLI_REFERENCE, expectedCliReference } from '../bin/update-docs';
+import { COMMANDS } from '../lib/cli/main';
 import { ROOT, tempDir } from './helpers';
 
 /**

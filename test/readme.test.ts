@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { COMMANDS } from '../lib/cli/main';
 import { ROOT } from './helpers';
 
 /**
@@ -14,13 +15,7 @@ describe("the README's commands", () => {
   const scripts = Object.keys(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts);
   const npmRuns = [...new Set([...readme.matchAll(/npm run ([a-z][a-z-]*)/g)].map((m) => m[1]))].sort();
   const commands = [
-    ...new Set(
-      [
-        ...readme.matchAll(
-          /modal-cdk (synth|deploy|diff|verify|status|logs|models|rollback|promote|scale|destroy|schemas|serve|workflow|init|import|ls|help)\b/g,
-        ),
-      ].map((m) => m[1]),
-    ),
+    ...new Set([...readme.matchAll(new RegExp(`modal-cdk (${COMMANDS.join('|')}|help)\\b`, 'g'))].map((m) => m[1])),
   ].sort();
 
   test('every `npm run X` is a script', () => {
@@ -33,25 +28,7 @@ describe("the README's commands", () => {
     expect(readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8')).toContain('npm ci && npm test');
   });
 
-  test.each([
-    'synth',
-    'deploy',
-    'diff',
-    'verify',
-    'status',
-    'logs',
-    'models',
-    'rollback',
-    'promote',
-    'scale',
-    'destroy',
-    'schemas',
-    'serve',
-    'workflow',
-    'init',
-    'import',
-    'ls',
-  ])(
+  test.each(COMMANDS)(
     'modal-cdk %s --help exits 0',
     (command) => {
       expect(commands.includes(command) || npmRuns.includes(command)).toBe(true); // shown as modal-cdk X or npm run X

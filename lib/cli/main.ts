@@ -7,6 +7,27 @@ import { reportError, reportUsage, reportWarnings } from './report';
 import { settleStages } from '../synth/stage';
 import { synthFromConfig } from './synthesize';
 
+/** The commands of `modal-cdk help`, in its order. */
+export const COMMANDS = [
+  'synth',
+  'deploy',
+  'diff',
+  'verify',
+  'status',
+  'logs',
+  'models',
+  'rollback',
+  'promote',
+  'scale',
+  'destroy',
+  'schemas',
+  'serve',
+  'workflow',
+  'init',
+  'import',
+  'ls',
+] as const;
+
 const HELP = `modal-cdk: define serverless ComfyUI apps for Modal in TypeScript, and synthesize them
 
 Usage: modal-cdk <command> [options]
@@ -147,9 +168,7 @@ async function dispatch(
     case 'ls':
       return (await import('./ls-command')).lsCommand(rest, out, err);
     default:
-      err.write(
-        `modal-cdk: unknown command "${command}": expected one of synth, deploy, diff, verify, status, logs, models, rollback, promote, scale, destroy, schemas, serve, workflow, init, import, ls, help\n`,
-      );
+      err.write(`modal-cdk: unknown command "${command}": expected one of ${COMMANDS.join(', ')}, help\n`);
       return 2;
   }
 }
