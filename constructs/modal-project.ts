@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import { Construct, type IConstruct } from 'constructs';
 import { z } from 'zod';
 import { isMarked, markAs } from '../lib/identity';
-import { likelyTypo } from '../lib/comfy/closest';
 import { collectWarnings, isAcknowledged, ModalCdkError, type Problem, parseProps } from '../lib/errors';
 import { applyClientPolicy, clientPolicySchema, loadClientPolicy } from '../lib/policy/client-policy';
 import { DNS_LABEL_MAX, webHostLabel } from '../lib/clients/web-url';
@@ -18,6 +17,7 @@ import {
   CONTEXT_ENVIRONMENTS,
   CONTEXT_WEB_SUFFIX,
   CONTEXT_WORKSPACE,
+  unlistedEnds,
 } from '../lib/context';
 
 export {
@@ -309,12 +309,9 @@ export class ModalProject extends Construct {
       ];
     const listed: string[] | undefined = this.node.tryGetContext(CONTEXT_ENVIRONMENTS);
     if (!listed) return [];
-    return (['from', 'to'] as const)
-      .filter((end) => !listed.includes(release[end]))
-      .map((end) => {
-        const near = likelyTypo(release[end], listed);
-        return `releasePath.${end}: got "${release[end]}", which cdk-like.json's environments do not list: expected one of ${listed.map((e) => `"${e}"`).join(', ')}${near ? ` (did you mean "${near}"?)` : ''} — add it to environments, or fix the name`;
-      });
+    return unlistedEnds(release, listed).map(
+      (w) => `releasePath.${w.end}: ${w.problem} — add it to environments, or fix the name`,
+    );
   }
 
   private validateProject(): string[] {

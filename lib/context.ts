@@ -1,5 +1,7 @@
 // How the command line hands cdk-like.json's settings to a stack it builds (constructs read them as context).
 
+import { likelyTypo } from './comfy/closest';
+
 /** Context keys the CLI sets from `cdk-like.json` (`modal.workspace`, `modal.environment`). */
 export const CONTEXT_WORKSPACE = 'modal-cdk:workspace';
 export const CONTEXT_ENVIRONMENT = 'modal-cdk:environment';
@@ -15,3 +17,22 @@ export const CONTEXT_ENV_VAR = 'MODAL_CDK_CONTEXT';
 export const OUTDIR_ENV_VAR = 'MODAL_CDK_OUTDIR';
 /** Set with it when the command stages its synth: where the app writes instead, checked as the output (lib/synth/stage.ts). */
 export const STAGE_ENV_VAR = 'MODAL_CDK_STAGE_DIR';
+
+/**
+ * The ends of a release path (promote's --from/--to, ModalProject releasePath) that `listed`, cdk-like.json's
+ * environments, lacks: each with what it got and what is valid.
+ */
+export function unlistedEnds(
+  ends: { readonly from: string; readonly to: string },
+  listed: readonly string[],
+): { end: 'from' | 'to'; problem: string }[] {
+  return (['from', 'to'] as const)
+    .filter((end) => !listed.includes(ends[end]))
+    .map((end) => {
+      const near = likelyTypo(ends[end], listed);
+      return {
+        end,
+        problem: `got "${ends[end]}", which cdk-like.json's environments do not list: expected one of ${listed.map((e) => `"${e}"`).join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`,
+      };
+    });
+}

@@ -1,4 +1,4 @@
-import { likelyTypo } from '../comfy/closest';
+import { unlistedEnds } from '../context';
 import { type Selection, selectApps, UsageError } from '../deploy/plan';
 import { readState } from '../deploy/state';
 import { parseCommandArgs } from './args';
@@ -110,13 +110,6 @@ export async function promoteCommand(argv: string[], out: Out, err: Out): Promis
  */
 function unlistedEnvironments(config: Config, ends: { from: string; to: string }): string | undefined {
   if (!config.environments) return undefined;
-  const listed = Object.keys(config.environments);
-  const wrong = (['from', 'to'] as const).filter((end) => !listed.includes(ends[end]));
-  if (wrong.length === 0) return undefined;
-  return wrong
-    .map((end) => {
-      const near = likelyTypo(ends[end], listed);
-      return `--${end}: got "${ends[end]}", which cdk-like.json's environments do not list: expected one of ${listed.map((e) => `"${e}"`).join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`;
-    })
-    .join('; ');
+  const wrong = unlistedEnds(ends, Object.keys(config.environments));
+  return wrong.length ? wrong.map((w) => `--${w.end}: ${w.problem}`).join('; ') : undefined;
 }
