@@ -261,10 +261,9 @@ class ComfyRunner:
             self._get("/system_stats", timeout=HEALTH_TIMEOUT_SECONDS)
         except ComfyError as e:
             return 503, {"status": "unhealthy", "message": e.detail["message"]}
-        except ConnectionRefusedError:
-            return 503, {"status": "unhealthy", "message": "ComfyUI refused the connection: it is not listening (yet)"}
         except (OSError, ValueError) as e:
-            if isinstance(getattr(e, "reason", None), ConnectionRefusedError):  # urllib wraps it in a URLError
+            # urllib wraps a refused connection in a URLError (its `reason`)
+            if isinstance(e, ConnectionRefusedError) or isinstance(getattr(e, "reason", None), ConnectionRefusedError):
                 return 503, {
                     "status": "unhealthy",
                     "message": "ComfyUI refused the connection: it is not listening (yet)",

@@ -23,18 +23,21 @@ def add_job_routes(api, jobs, problem_schema=None):
     from fastapi import Request
     from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-    docs = job_docs(problem_schema or {}, sorted({e["content_type"] for e in jobs.endpoints.values()}))
+    # Their answers in /openapi.json, only where it is served (ComfyApp apiDocs passes the error shape).
+    docs = (
+        job_docs(problem_schema, sorted({e["content_type"] for e in jobs.endpoints.values()})) if problem_schema else {}
+    )
 
     def not_found(job_id):
         status, body = no_such_job(job_id)
         return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
-    @api.get(f"{jobs.prefix}/{{job_id}}", response_class=Response, responses=docs["status"])
+    @api.get(f"{jobs.prefix}/{{job_id}}", response_class=Response, responses=docs.get("status"))
     def job_status(job_id: str):
         record = jobs.record(job_id)
         return not_found(job_id) if record is None else JSONResponse(jobs.public(record))
 
-    @api.get(f"{jobs.prefix}/{{job_id}}/result", response_class=Response, responses=docs["result"])
+    @api.get(f"{jobs.prefix}/{{job_id}}/result", response_class=Response, responses=docs.get("result"))
     def job_result(job_id: str, request: Request):
         status, answer = jobs.result(job_id)
         if status != 200:
@@ -44,12 +47,12 @@ def add_job_routes(api, jobs, problem_schema=None):
         body = base64.b64decode(answer["json"]["files"][0]["base64"])
         return Response(content=body, media_type=answer["content_type"], headers=answer["headers"])
 
-    @api.post(f"{jobs.prefix}/{{job_id}}/cancel", response_class=Response, responses=docs["cancel"])
+    @api.post(f"{jobs.prefix}/{{job_id}}/cancel", response_class=Response, responses=docs.get("cancel"))
     def job_cancel(job_id: str):
         shown = jobs.cancel(job_id)
         return not_found(job_id) if shown is None else JSONResponse(shown)
 
-    @api.get(f"{jobs.prefix}/{{job_id}}/events", response_class=Response, responses=docs["events"])
+    @api.get(f"{jobs.prefix}/{{job_id}}/events", response_class=Response, responses=docs.get("events"))
     async def job_events(job_id: str):
         if jobs.record(job_id) is None:
             return not_found(job_id)
