@@ -187,11 +187,11 @@ def made_up_video(graph, frames=16):
     return VideoFromComponents(VideoComponents(images=images, frame_rate=Fraction(16)))
 
 
-def default_graph(app_dir, endpoint, seed, values=None):
+def default_graph(app_dir, endpoint, seed, values=None, fp8=False):
     """The endpoint's graph with its fields' defaults set (or `values`: the warm-up's), and `seed` in each
     seed field's inputs."""
     graph = json.loads((app_dir / endpoint["workflow"]).read_text())
-    if FP8["on"]:
+    if fp8:  # --fp8: every UNETLoader loads as fp8 (Endpoint fp8DiffusionModel)
         for node in graph.values():
             if node["class_type"] == "UNETLoader":
                 node["inputs"]["weight_dtype"] = "fp8_e4m3fn_fast"
@@ -202,9 +202,6 @@ def default_graph(app_dir, endpoint, seed, values=None):
         for target in field["targets"]:
             graph[target["node"]]["inputs"][target["input"]] = value
     return graph
-
-
-FP8 = {"on": False}  # --fp8: every UNETLoader of a measured graph loads as fp8
 
 
 def main():
@@ -269,8 +266,8 @@ def main():
         failures.pop(path, None)
         try:
             if args.fp8:
-                FP8["on"] = True
-                results[path] = {**(before or {}), "fp8": measure(endpoint, app, app_dir, classes, loaders, input_dir)}
+                fp8 = measure(endpoint, app, app_dir, classes, loaders, input_dir, fp8=True)
+                results[path] = {**(before or {}), "fp8": fp8}
             else:
                 results[path] = measure(endpoint, app, app_dir, classes, loaders, input_dir)
                 if args.warmup:
@@ -283,7 +280,7 @@ def main():
     print(json.dumps(report(results, failures, ready)))
 
 
-def measure(endpoint, app, app_dir, classes, loaders, input_dir):
+def measure(endpoint, app, app_dir, classes, loaders, input_dir, fp8=False):
     """Two requests of one endpoint in this process, its models loaded fresh; the figures of the docstring."""
     import comfy.model_management
     import torch
@@ -295,7 +292,7 @@ def measure(endpoint, app, app_dir, classes, loaders, input_dir):
         torch.cuda.reset_peak_memory_stats()
     timings = []
     for seed in (1, 2):
-        graph = default_graph(app_dir, endpoint, seed)
+        graph = default_graph(app_dir, endpoint, seed, fp8=fp8)
         input_files(graph, input_dir)
         if torch.cuda.is_available():
             torch.cuda.synchronize()
