@@ -62,8 +62,13 @@ export interface PartnerNodes {
 }
 
 export interface ComfyAppProps {
-  /** GPU type, e.g. `"L40S"`, `"H100:2"`, or a fallback list tried in order (`["H100", "A100-80GB"]`). */
-  readonly gpu: string | string[];
+  /**
+   * GPU type, e.g. `"L40S"`, `"H100:2"`, or a fallback list tried in order (`["H100", "A100-80GB"]`).
+   * @default - no GPU: the app's containers run ComfyUI on the CPU (`--cpu`), for workflows whose work runs
+   * elsewhere, such as Comfy.org partner-API nodes (`partnerNodes`); a diffusion model on a CPU takes minutes.
+   * @see https://modal.com/docs/guide/gpu
+   */
+  readonly gpu?: string | string[];
   /**
    * Modal app name.
    * @default - `<project name>-<id>`, e.g. `ryla-wan26`
@@ -237,7 +242,7 @@ export const MODAL_MAX_TIMEOUT_SECONDS = 24 * 3600;
 
 const comfyAppPropsSchema = z
   .strictObject({
-    gpu: z.union([gpuSchema, z.array(gpuSchema).min(1)]),
+    gpu: z.union([gpuSchema, z.array(gpuSchema).min(1)]).optional(),
     modalName: modalNameSchema.optional(),
     timeout: durationAtMost(
       MODAL_MAX_TIMEOUT_SECONDS,
@@ -430,6 +435,41 @@ export class ComfyApp extends Construct {
     }
   }
 
+  /**
+   * A CPU app with model files is likely a forgotten `gpu` (a warning); a partner-API app with a GPU and no
+   * model file likely needs none (a note).
+   */
+  private noteDevice(): void {
+    const models = this.modelLinks().map((m) => m.id);
+    if (this.gpus.length === 0 && models.length > 0)
+      addWarning(
+        this,
+        'cpu-models',
+        `app ${this.node.id} has no gpu, so ComfyUI runs on the CPU, but it declares ${models.length} model file(s) (${models.join(', ')}): a diffusion model on a CPU takes minutes per request — set gpu, unless the CPU is what you want`,
+      );
+    if (this.gpus.length > 0 && this.props.partnerNodes && models.length === 0)
+      addNote(
+        this,
+        'partner-gpu',
+        `app ${this.node.id} reserves a GPU (${this.gpus.join(', ')}) but declares no model file: if its workflows run only partner-API nodes and light ComfyUI nodes, leave gpu out and the app runs on the CPU (no GPU paid while Comfy.org works)`,
+      );
+  }
+
+  /** What an app without a GPU cannot have: a GPU snapshot, or custom nodes that import only on a GPU. */
+  private cpuProblems(): string[] {
+    const problems: string[] = [];
+    if (this.props.gpuSnapshot)
+      problems.push(
+        'gpuSnapshot: got true for an app without a GPU (no gpu: it runs on the CPU) — set gpu, or remove gpuSnapshot',
+      );
+    const needGpu = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importNeedsGpu);
+    if (needGpu.length > 0)
+      problems.push(
+        `gpu: none given (the app runs on the CPU), but custom node(s) ${needGpu.map((n) => n.node.id).join(', ')} need a GPU to import — set the app's gpu`,
+      );
+    return problems;
+  }
+
   /** The ComfyUI release of the app's image: its own, else the project's. */
   public get comfyVersion(): string {
     return this.props.comfyVersion ?? this.project.comfyVersion;
@@ -550,8 +590,14 @@ export class ComfyApp extends Construct {
 
   /** The warm-up runs (lib/synth/warmup.ts), and the cache flag that keeps several warmed workflows cached. */
   private warmupSpec(spec: Omit<AppSpec, 'hash' | 'warmup' | 'coldStart'>, workflows: Record<string, unknown>) {
-    const memoryGb = gpuMemoryGb([spec.gpu].flat()[0]);
-    const plan = warmupPlan(this.props.warmup, spec.endpoints, workflows, spec.models, memoryGb);
+    const memoryGb = spec.gpu === null ? undefined : gpuMemoryGb([spec.gpu].flat()[0]);
+    const partnerNodes = new Map(
+      this.endpoints.map((e) => [
+        e.path,
+        [...new Set(Object.values(e.graph()).map((n) => n.class_type))].filter((c) => this.schemas.get(c)?.apiNode),
+      ]),
+    );
+    const plan = warmupPlan(this.props.warmup, spec.endpoints, workflows, spec.models, memoryGb, partnerNodes);
     const modelGb = spec.models.reduce((sum, m) => sum + ('sizeGb' in m ? (m.sizeGb ?? 0) : 0), 0);
     const floor = ComfyApp.startupFloorSeconds(modelGb, plan.steps.length);
     if (spec.startupTimeoutSeconds < floor) {
@@ -610,14 +656,14 @@ export class ComfyApp extends Construct {
         ),
       ),
     );
-    const gpus = (Array.isArray(p.gpu) ? p.gpu : [p.gpu]).map((g) => (parseGpu(g) as { spec: string }).spec);
+    const gpus = this.gpus.map((g) => (parseGpu(g) as { spec: string }).spec);
     const comfyCliVersion = p.comfyCliVersion ?? this.project.comfyCliVersion;
     return {
       id: this.node.id,
       constructPath: this.node.path,
       modalName: this.modalName,
       entry: `apps/${this.node.id}/app.py`,
-      gpu: gpus.length === 1 ? gpus[0] : gpus,
+      gpu: gpus.length === 0 ? null : gpus.length === 1 ? gpus[0] : gpus,
       timeoutSeconds: this.timeoutSeconds,
       startupTimeoutSeconds: p.startupTimeout,
       scaledownWindowSeconds: p.scaledownWindow,
@@ -627,8 +673,8 @@ export class ComfyApp extends Construct {
       bufferContainers: p.bufferContainers,
       warmSchedule: p.warmSchedule,
       standingCost: standingCost(
-        gpus[0],
-        gpuUsdPerSecond(gpus[0]),
+        gpus[0] ?? 'CPU',
+        gpus.length ? gpuUsdPerSecond(gpus[0]) : null,
         p.minContainers,
         p.bufferContainers,
         p.warmSchedule,
@@ -645,7 +691,7 @@ export class ComfyApp extends Construct {
               webhookSecret: p.jobs.webhookSecret ?? null,
             },
       requiresProxyAuth: this.requiresProxyAuth,
-      comfyArgs: p.comfyArgs,
+      comfyArgs: gpus.length || p.comfyArgs.includes('--cpu') ? p.comfyArgs : ['--cpu', ...p.comfyArgs],
       constraints: p.constraints,
       pythonVersion: p.pythonVersion ?? this.project.pythonVersion,
       comfyVersion: p.comfyVersion ?? this.project.comfyVersion,
@@ -692,9 +738,9 @@ export class ComfyApp extends Construct {
     return this.props.fp8DiffusionModel;
   }
 
-  /** The app's GPUs, first choice first, as given (`"H100"`, `"L40S:2"`). */
+  /** The app's GPUs, first choice first, as given (`"H100"`, `"L40S:2"`); none for an app on the CPU. */
   public get gpus(): string[] {
-    return [this.props.gpu].flat();
+    return this.props.gpu === undefined ? [] : [this.props.gpu].flat();
   }
 
   public get timeoutSeconds(): number {
@@ -790,6 +836,7 @@ export class ComfyApp extends Construct {
       problems.push(
         'gpuSnapshot: got true without memorySnapshot, expected memorySnapshot: true as well (a GPU snapshot is part of a memory snapshot) — set memorySnapshot: true, or remove gpuSnapshot',
       );
+    if (this.gpus.length === 0) problems.push(...this.cpuProblems());
     const picksDevice = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importPicksDevice);
     if (this.props.memorySnapshot && !this.props.gpuSnapshot && picksDevice.length > 0) {
       problems.push(
@@ -810,6 +857,7 @@ export class ComfyApp extends Construct {
         );
     }
     this.noteCoreRedefinitions();
+    this.noteDevice();
     const dirs = new Map<string, string>();
     for (const n of this.children({ is: CustomNode.isCustomNode })) {
       if (dirs.has(n.dir))

@@ -210,6 +210,33 @@ describe('Comfy.org partner-API nodes are a decision at import', () => {
     expect(key.code).toBe(2);
     expect(key.err).toContain('expected the name of a Modal Secret');
   });
+
+  test('a workflow of partner-API nodes that loads no model: the app is written without gpu, and runs on the CPU', async () => {
+    const chatOnly = {
+      last_node_id: 21,
+      last_link_id: 1,
+      nodes: [
+        {
+          id: 20,
+          type: 'OpenAIChatNode',
+          outputs: [{ name: 'STRING', type: 'STRING', links: [1] }],
+          properties: core('0.28.2'),
+          widgets_values: ['hello', false, 'gpt-5'],
+        },
+        { id: 21, type: 'PreviewAny', inputs: [{ name: 'source', type: '*', link: 1 }], properties: core('0.28.2') },
+      ],
+      links: [[1, 20, 0, 21, 0, 'STRING']],
+    };
+    const { dir, file } = await project(chatOnly, 'chat.json');
+    const imported = await runCliIn(dir, ['import', file, '--partner-nodes', 'comfy-org']);
+    expect(imported.code).toBe(0);
+    const code = read(dir, 'bin/chat.ts');
+    expect(code).toContain('// No gpu: the workflow loads no model and its partner-API nodes run on Comfy.org');
+    expect(code).not.toMatch(/^\s*gpu:/m);
+    const synth = await runCliIn(dir, ['synth']);
+    expect(synth.code).toBe(0);
+    expect(read(dir, 'synth.out/apps/chat/app.py')).toContain('GPU = None');
+  });
 });
 
 test('a combo value a newer release added names that release (checkGraph)', () => {

@@ -1,3 +1,4 @@
+import { appGpus } from '../policy/gpu';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -64,7 +65,7 @@ export function lsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJ
       return 0;
     }
     for (const a of apps) {
-      out.write(`${a.id}  ${a.modalName}  ${[a.gpu].flat().join(' → ')}  timeout ${a.timeout}\n`);
+      out.write(`${a.id}  ${a.modalName}  ${appGpus(a).join(' → ') || 'CPU'}  timeout ${a.timeout}\n`);
       for (const e of a.endpoints)
         out.write(`  ${e.path}  ${e.output}  timeout ${e.timeout}, clients wait ${e.clientTimeout}\n`);
     }

@@ -1,3 +1,4 @@
+import { appGpus } from '../policy/gpu';
 import { PROBLEM_SCHEMA } from '../synth/problem-schema';
 import { formatDuration } from '../duration';
 import { stableJson } from '../synth/json';
@@ -124,7 +125,7 @@ export function renderClientFiles(manifest: Manifest): Map<string, string> {
           url: endpointUrl(workspace, app.modalName, e.path),
           clientTimeout: formatDuration(e.clientTimeoutMs / 1000),
           serverTimeout: formatDuration(app.timeoutSeconds),
-          gpu: [app.gpu].flat().join(' → '),
+          gpu: appGpus(app).join(' → ') || 'CPU',
           inputs: e.fields.map(inputCell).join(', '),
         })),
         measured: endpoints

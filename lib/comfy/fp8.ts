@@ -42,6 +42,10 @@ export function fp8Problems(graph: Graph, gpus: readonly string[], workflow: str
     const parsed = parseGpu(g);
     return 'type' in parsed && GPU_TYPES[parsed.type]?.fp8Compute === false;
   });
+  if (gpus.length === 0)
+    problems.push(
+      "fp8DiffusionModel: got true, but the app has no GPU (it runs on the CPU): fp8 at load needs a GPU with fp8 compute (L4, L40S, RTX-PRO-6000, H100, H200, B200) — set the app's gpu, or leave fp8DiffusionModel out",
+    );
   if (slow.length > 0)
     problems.push(
       `fp8DiffusionModel: got true, but the app runs on ${slow.join(', ')}, which has no fp8 compute (it needs compute capability 8.9: L4, L40S, RTX-PRO-6000, H100, H200, B200) — choose such GPUs for the app, or leave fp8DiffusionModel out`,

@@ -1,3 +1,4 @@
+import { appGpus } from '../policy/gpu';
 import { formatDuration } from '../duration';
 import type { Manifest } from '../synth/spec';
 import { loadTemplate } from '../synth/templates';
@@ -9,7 +10,7 @@ export function renderEndpointTable(manifest: Manifest): string {
   return loadTemplate('docs/endpoint-table.md.hbs')({
     rows: endpoints.map(({ app, e }) => ({
       modalName: app.modalName,
-      gpu: cell([app.gpu].flat().join(' → ')),
+      gpu: cell(appGpus(app).join(' → ') || 'CPU'),
       appTimeout: formatDuration(app.timeoutSeconds),
       path: e.path,
       contentType: e.contentType,

@@ -59,6 +59,8 @@ export function renderAppFile(spec: ImportSpec): string {
     comfyVersionReason: spec.comfyVersionReason,
     partnerNodesSecret: spec.partnerNodesSecret,
     multiline: spec.comfyVersion !== undefined || spec.partnerNodesSecret !== undefined,
+    // Partner-API nodes and no model to load: nothing for a GPU to do.
+    cpu: spec.partnerNodesSecret !== undefined && spec.models.length === 0,
     body: renderEndpointBlock(spec, new Set()),
     endpointMarker: ENDPOINT_MARKER,
   });

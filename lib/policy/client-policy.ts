@@ -5,7 +5,7 @@ import { durationSchema, formatDuration } from '../duration';
 import { ModalCdkError, parseProps, type Problem, show } from '../errors';
 import type { AppSpec, EndpointSpec } from '../synth/spec';
 import * as path from 'node:path';
-import { GPU_TYPES, parseGpu } from './gpu';
+import { appGpus, GPU_TYPES, parseGpu } from './gpu';
 import { gpuFitProblems, loadMeasurements, type Measurements, measuredOn } from './gpu-fit';
 
 /**
@@ -172,7 +172,7 @@ export function applyClientPolicy(
   }
   const withPolicy = apps.map((app) => {
     const allowed = policy.apps[app.id]?.gpus.allowed ?? policy.gpus?.allowed;
-    for (const gpu of [app.gpu].flat()) {
+    for (const gpu of appGpus(app)) {
       const parsed = parseGpu(gpu);
       const type = 'type' in parsed ? parsed.type : gpu;
       if (allowed && !allowed.includes(type))
@@ -220,7 +220,8 @@ export function applyClientPolicy(
     ...app,
     endpoints: app.endpoints.map((e) => ({
       ...e,
-      measured: measured ? measuredOn(measured, e.path, [app.gpu].flat()[0], e.fp8DiffusionModel) : e.measured,
+      measured:
+        measured && app.gpu !== null ? measuredOn(measured, e.path, appGpus(app)[0], e.fp8DiffusionModel) : e.measured,
     })),
   }));
   const apps4 = withMeasured.map((app) => longRequests(app, warnings));

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { formatDuration } from '../duration';
 import { ModalCdkError, parseProps, type Problem } from '../errors';
 import type { AppSpec, EndpointSpec } from '../synth/spec';
-import { GPU_TYPES, gpuMemoryGb, parseGpu } from './gpu';
+import { appGpus, GPU_TYPES, gpuMemoryGb, parseGpu } from './gpu';
 
 /**
  * Rule 5 of the client policy (DESIGN §7): apps' GPUs and endpoints' timeouts against measurements of the
@@ -138,8 +138,7 @@ export function gpuFitProblems(
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   for (const app of apps) {
-    const gpus = [app.gpu]
-      .flat()
+    const gpus = appGpus(app)
       .map((g) => parseGpu(g))
       .filter((g): g is { type: string; count: number; spec: string } => 'type' in g);
     for (const e of app.endpoints) {

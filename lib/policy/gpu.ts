@@ -44,6 +44,11 @@ export interface ParsedGpu {
   readonly spec: string;
 }
 
+/** An app spec's GPUs, first choice first; none for an app on the CPU (`gpu: null`). */
+export function appGpus(app: { readonly gpu: string | readonly string[] | null }): string[] {
+  return app.gpu === null ? [] : [app.gpu].flat();
+}
+
 /** USD per second of a GPU spec (`"H100:2"`: twice the H100 rate) from the catalog; null when it has no price. */
 export function gpuUsdPerSecond(spec: string): number | null {
   const gpu = parseGpu(spec);

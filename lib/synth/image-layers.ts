@@ -52,8 +52,8 @@ export interface ImageInputs {
   urlModels: UrlModelSpec[];
   /** Each node class the app's workflows use, with a workflow that uses it (for the import gate). */
   workflowClasses: { cls: string; workflow: string }[];
-  /** The GPU the import gate runs on when a custom node imports only on one (else it runs on the CPU). */
-  gpu: string;
+  /** The GPU a build step that needs one runs on; none for an app on the CPU. */
+  gpu: string | undefined;
   /** Whether the app starts from a memory snapshot (ComfyUI then gets modal-cdk's snapshot extension). */
   memorySnapshot: boolean;
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ModalCdkError, zodProblems } from '../errors';
-import { GPU_TYPES, parseGpu } from '../policy/gpu';
+import { appGpus, GPU_TYPES, parseGpu } from '../policy/gpu';
 import { renderClientFiles } from '../clients/render-clients';
 import { WEB_CLASS, WEB_METHOD } from '../clients/web-url';
 import {
@@ -149,7 +149,7 @@ export function renderAppPy(app: Omit<AppSpec, 'hash'>, project?: Manifest['proj
     ...(valueTypes.bool ? ['Strict'] : []),
     'model_validator',
   ];
-  const firstGpu = parseGpu(Array.isArray(app.gpu) ? app.gpu[0] : app.gpu);
+  const firstGpu = parseGpu(appGpus(app)[0] ?? 'CPU');
   const gpuType = 'type' in firstGpu ? GPU_TYPES[firstGpu.type] : undefined;
   const usdPerSecond =
     gpuType?.usdPerSecond != null && 'count' in firstGpu ? round(gpuType.usdPerSecond * firstGpu.count) : null;
@@ -352,7 +352,7 @@ function round(n: number): number {
 
 /** What the scaling settings cost in idle GPU time, for the comments of app.py (US dollars, 2 decimals). */
 function scalingCosts(app: Omit<AppSpec, 'hash'>, usdPerSecond: number | null) {
-  const gpu = [app.gpu].flat()[0];
+  const gpu = appGpus(app)[0] ?? 'CPU';
   if (usdPerSecond === null) return { gpu };
   const money = (usd: number) => usd.toFixed(2);
   return {

@@ -254,8 +254,8 @@ export const appSpecSchema = z.strictObject({
   entry: z.string(),
   /** sha256 of the app directory's files (sorted relative paths + contents). */
   hash: z.string(),
-  /** One GPU spec, or a fallback list tried in order. */
-  gpu: z.union([z.string(), z.array(z.string()).min(2)]),
+  /** One GPU spec, or a fallback list tried in order; null for an app on the CPU (ComfyUI with `--cpu`). */
+  gpu: z.union([z.string(), z.array(z.string()).min(2)]).nullable(),
   timeoutSeconds: z.number().int().positive(),
   startupTimeoutSeconds: z.number().int().positive(),
   scaledownWindowSeconds: z.number().int().positive(),

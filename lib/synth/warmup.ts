@@ -34,8 +34,10 @@ const SIZE_FIELDS = /^(width|height|steps|length|frames|num_frames|batch_size|ba
  * Which endpoints to warm, in order, with what. An endpoint is warmed with its smoke request (its
  * `smokeRequest`, else one built from its fields' defaults) at the smallest size its fields allow, all
  * other fields at their defaults. With `'all'`, an endpoint whose request would carry a made-up image or
- * video is left out (a face workflow refuses a gradient): its `smokeRequest`, or naming it, warms it. Endpoints whose models would not fit on the GPU beside those warmed
- * before them (`gpuMemoryGb`, with the fit margin) are skipped: the ones listed first win.
+ * video is left out (a face workflow refuses a gradient): its `smokeRequest`, or naming it, warms it.
+ * Endpoints whose models would not fit on the GPU beside those warmed before them (`gpuMemoryGb`, with the
+ * fit margin) are skipped: the ones listed first win. An endpoint with Comfy.org partner-API nodes
+ * (`partnerNodes`: path → their classes) is never warmed: each run would be a paid call to Comfy.org.
  */
 export function warmupPlan(
   setting: WarmupSetting,
@@ -43,6 +45,7 @@ export function warmupPlan(
   workflows: Readonly<Record<string, unknown>>,
   models: readonly ModelSpec[],
   gpuMemoryGb: number | undefined,
+  partnerNodes: ReadonlyMap<string, readonly string[]> = new Map(),
   margin = GPU_MEMORY_MARGIN,
 ): WarmPlan {
   const order =
@@ -55,6 +58,14 @@ export function warmupPlan(
   const skipped: { path: string; why: string }[] = [];
   const loaded = new Map<string, number>(); // model file → GB, of the endpoints warmed so far
   for (const endpoint of order) {
+    const partner = partnerNodes.get(endpoint.path);
+    if (partner?.length) {
+      skipped.push({
+        path: endpoint.path,
+        why: `it runs Comfy.org partner-API node(s) (${partner.join(', ')}): a warm-up would be a paid call to Comfy.org, with no model here to load`,
+      });
+      continue;
+    }
     const smoke = smokeBody(endpoint);
     if ('error' in smoke) {
       skipped.push({ path: endpoint.path, why: `no warm-up request can be made up (${smoke.error})` });

@@ -33,7 +33,7 @@ import { outputProblems } from '../../lib/comfy/outputs';
 import { SchemaSet } from '../../lib/comfy/schema-set';
 import { convertUiWorkflow } from '../../lib/comfy/ui-convert';
 import { CONTEXT_ENV_VAR } from '../../constructs/modal-project';
-import { GPU_TYPES } from '../../lib/policy/gpu';
+import { appGpus, GPU_TYPES } from '../../lib/policy/gpu';
 import { type Measurements, TIME_FACTOR_VS_H200 } from '../../lib/policy/gpu-fit';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -283,7 +283,7 @@ for (const app of rylaApps) {
   for (const e of app.endpoints) {
     const m = measured.endpoints[e.path];
     if (!m) continue;
-    const gpu = [app.gpu].flat()[0].split(':')[0];
+    const gpu = (appGpus(app)[0] ?? 'CPU').split(':')[0];
     const warm = m.warmSeconds * (TIME_FACTOR_VS_H200[gpu] ?? 1);
     const rate = GPU_TYPES[gpu]?.usdPerSecond;
     console.log(
