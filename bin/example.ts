@@ -3,7 +3,6 @@
  * synth.out/ by itself (runApp); `npm run synth` builds the RYLA stack instead (cdk-like.json "app").
  * - `flux`: FLUX.1 schnell text-to-image and image-to-image with a LoRA from a volume.
  * - `upscale`: SeedVR2 image upscaling through a pinned custom node, on a GPU fallback list.
- * - `dalle`: DALL·E 3 through a Comfy.org partner-API node, on the CPU (no gpu: the model runs remotely).
  */
 import * as path from 'node:path';
 import {
@@ -137,23 +136,6 @@ export default function buildExample(): ModalProject {
       enable_debug: { type: 'bool', node: '4', input: 'enable_debug', default: false },
     },
     output: 'jpeg',
-  });
-
-  // No gpu: OpenAIDalle3 is a Comfy.org partner-API node that runs on Comfy.org's servers, so the app's
-  // containers run ComfyUI on the CPU. The runtime sends the key of the Modal Secret "comfy-org" with each
-  // prompt (docs/writing-a-stack.md "Comfy.org partner-API nodes").
-  const dalle = new ComfyApp(project, 'dalle', { partnerNodes: { apiKeySecret: 'comfy-org' }, timeout: '3m' });
-  new Endpoint(dalle, 'Dalle', {
-    path: '/dalle',
-    description: "DALL·E 3 text-to-image through Comfy.org's API, from a CPU container",
-    workflow: Workflow.fromFile('workflows/dalle3.json'),
-    timeout: '2m',
-    inputs: {
-      prompt: { type: 'string', node: '1', input: 'prompt', default: 'a lighthouse at dawn, watercolor' },
-      size: { type: 'enum', node: '1', input: 'size', values: ['1024x1024', '1024x1792', '1792x1024'] },
-      seed: { type: 'seed', node: '1', input: 'seed', max: 2147483647 },
-    },
-    output: 'png',
   });
   return project;
 }

@@ -61,6 +61,7 @@ export interface PartnerNodes {
   readonly apiKeyEnv?: string;
 }
 
+/** The props of a ComfyApp: its Modal function's settings, image and ComfyUI. */
 export interface ComfyAppProps {
   /**
    * GPU type, e.g. `"L40S"`, `"H100:2"`, or a fallback list tried in order (`["H100", "A100-80GB"]`).
@@ -380,13 +381,19 @@ export class ComfyApp extends Construct {
     return isMarked(x, 'ComfyApp');
   }
 
+  /** The Modal app name: `modalName`, else `<project name>-<id>`. */
   public readonly modalName: string;
+  /** The ModalProject the app belongs to. */
   public readonly project: ModalProject;
   private readonly props: z.output<typeof comfyAppPropsSchema>;
   private schemaSet: SchemaSet | undefined;
   private overlay: { pack: PackSchemas } | { errors: string[] } | undefined;
   private models: ModelFiles | undefined;
 
+  /**
+   * @param scope - the ModalProject
+   * @param id - the app's id: lower-case letters, digits and `-`; its folder, URLs and `--app` value
+   */
   constructor(scope: ModalProject, id: string, props: ComfyAppProps) {
     const existing = scope.node.tryFindChild(id);
     if (existing) {
@@ -490,23 +497,25 @@ export class ComfyApp extends Construct {
     return this.props.requiresProxyAuth ?? this.project.requiresProxyAuth;
   }
 
+  /** The app's endpoints, in the order they were added. */
   public get endpoints(): Endpoint[] {
     return this.node.children.filter(Endpoint.isEndpoint);
   }
 
+  /** The Modal Secret with `HF_TOKEN`: the app's, else the project's; undefined when neither sets one. */
   public get huggingfaceSecret(): string | undefined {
     return this.props.huggingfaceSecret ?? this.project.huggingfaceSecret;
+  }
+
+  /** Whether the app allows Comfy.org partner-API nodes (partnerNodes is set). */
+  public get allowsPartnerNodes(): boolean {
+    return this.props.partnerNodes !== undefined;
   }
 
   /**
    * The node classes this app's workflows may use: the core snapshot closest to its ComfyUI version plus
    * its custom nodes' schemas (call after the custom nodes' own validation passed).
    */
-  /** Whether the app allows Comfy.org partner-API nodes (partnerNodes is set). */
-  public get allowsPartnerNodes(): boolean {
-    return this.props.partnerNodes !== undefined;
-  }
-
   public get schemas(): SchemaSet {
     if (!this.schemaSet) {
       const whole = this.wholeDump();
@@ -522,7 +531,12 @@ export class ComfyApp extends Construct {
   }
 
   /** Which node schemas the app's workflows are checked against (the manifest's `nodeSchemas`). */
-  public get schemaSource(): { comfyVersion: string; source: string } {
+  public get schemaSource(): {
+    /** The release of the core classes. */
+    comfyVersion: string;
+    /** Where they come from (`snapshot`, `closest snapshot`, `whole dump <file>`, with `+ <file>` for corrections). */
+    source: string;
+  } {
     const given = this.props.nodeSchemas;
     const file = typeof given === 'string' ? given : '(inline nodeSchemas)';
     if (this.wholeDump()) return { comfyVersion: this.comfyVersion, source: `whole dump ${file}` };
@@ -576,7 +590,12 @@ export class ComfyApp extends Construct {
   }
 
   /** Paths of the app's endpoints, for the project's duplicate check. */
-  public endpointPaths(): { path: string; constructPath: string }[] {
+  public endpointPaths(): {
+    /** The endpoint's URL path. */
+    path: string;
+    /** Its construct path. */
+    constructPath: string;
+  }[] {
     return this.endpoints.map((e) => ({ path: e.path, constructPath: e.node.path }));
   }
 
@@ -732,7 +751,6 @@ export class ComfyApp extends Construct {
     return [...first].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([cls, workflow]) => ({ cls, workflow })); // code-point order: the same on every machine
   }
 
-  /** The app's `timeout`: given, or the longest its endpoints need. */
   /** Whether endpoints cast their diffusion model to fp8 at load unless they say otherwise. */
   public get fp8DiffusionModel(): boolean {
     return this.props.fp8DiffusionModel;
@@ -743,6 +761,7 @@ export class ComfyApp extends Construct {
     return this.props.gpu === undefined ? [] : [this.props.gpu].flat();
   }
 
+  /** The app's `timeout`: given, or the longest its endpoints need. */
   public get timeoutSeconds(): number {
     return (
       this.props.timeout ??

@@ -29,6 +29,7 @@ export {
   OUTDIR_ENV_VAR,
 } from '../lib/context';
 
+/** The props of a ModalProject: the project's name and Modal place, and defaults for every app. */
 export interface ModalProjectProps {
   /**
    * Prefix of every app's Modal name: app `wan26` of project `ryla` deploys as `ryla-wan26`.
@@ -115,7 +116,12 @@ export interface ModalProjectProps {
    * `promote` to `to` (e.g. main) what passed (cdk-like.json `environments` names both).
    * @default - the workflow deploys to the project's environment and verifies it
    */
-  readonly releasePath?: { readonly from: string; readonly to: string };
+  readonly releasePath?: {
+    /** The environment deployed and verified first (e.g. `staging`). */
+    readonly from: string;
+    /** The environment promoted to (e.g. `main`). */
+    readonly to: string;
+  };
 }
 
 const projectPropsSchema = z.strictObject({
@@ -142,6 +148,7 @@ const projectPropsSchema = z.strictObject({
   releasePath: z.strictObject({ from: modalNameSchema, to: modalNameSchema }).optional(),
 });
 
+/** How `ModalProject.synth()` runs: where it writes, and whether warnings fail it. */
 export interface SynthOptions {
   /** Write the assembly here (atomically). @default - nothing is written */
   readonly outdir?: string;
@@ -156,6 +163,7 @@ export interface SynthOptions {
 
 /** What `synth()` returns: the assembly and the warnings it passed with (constructs' own, then the policy's). */
 export interface SynthResult extends Assembly {
+  /** The warnings and notes it passed with (each with its construct path, message and id). */
   readonly warnings: Problem[];
 }
 
@@ -179,16 +187,28 @@ export class ModalProject extends Construct {
     return project;
   }
 
+  /** The prefix of every app's Modal name (`name`, else the construct id). */
   public readonly projectName: string;
+  /** The project's root folder: workflow, node-schema and policy paths are relative to it. */
   public readonly root: string;
+  /** The ComfyUI release of every app that sets none. */
   public readonly comfyVersion: string;
+  /** The comfy-cli release that installs ComfyUI in every image. */
   public readonly comfyCliVersion: string;
+  /** The Python version of every image. */
   public readonly pythonVersion: string;
+  /** The Modal Secret with `HF_TOKEN` for gated downloads, when set. */
   public readonly huggingfaceSecret: string | undefined;
+  /** The Modal Volume that caches Hugging Face downloads. */
   public readonly hfCacheVolume: string;
+  /** Whether endpoints require Modal proxy auth unless their app says otherwise. */
   public readonly requiresProxyAuth: boolean;
   private readonly props: ModalProjectProps;
 
+  /**
+   * @param scope - none for a stack's root (or a parent construct)
+   * @param id - the project's id: its name unless `props.name` says otherwise
+   */
   constructor(scope: Construct | undefined, id: string, props: ModalProjectProps = {}) {
     super(scope as Construct, id);
     markAs(this, 'ModalProject');
@@ -207,10 +227,12 @@ export class ModalProject extends Construct {
     this.node.addValidation({ validate: () => this.validateProject() });
   }
 
+  /** The Modal workspace: `workspace`, else cdk-like.json's (context). */
   public get workspace(): string | undefined {
     return this.props.workspace ?? this.node.tryGetContext(CONTEXT_WORKSPACE);
   }
 
+  /** The Modal environment synthesized for: `environment`, else the CLI's `--env` (context), else `main`. */
   public get environment(): string {
     return this.props.environment ?? this.node.tryGetContext(CONTEXT_ENVIRONMENT) ?? 'main';
   }

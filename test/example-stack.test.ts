@@ -22,15 +22,6 @@ const manifest: Manifest = JSON.parse(assembly.files.get('manifest.json')!);
 describe('the example stack (bin/example.ts)', () => {
   test('file list', () => {
     expect([...assembly.files.keys()]).toEqual([
-      'apps/dalle/app.py',
-      'apps/dalle/comfy_runtime.py',
-      'apps/dalle/import_gate.py',
-      'apps/dalle/job_routes.py',
-      'apps/dalle/jobs.py',
-      'apps/dalle/request_files.py',
-      'apps/dalle/response_files.py',
-      'apps/dalle/webhooks.py',
-      'apps/dalle/workflows/dalle3.json',
       'apps/flux/app.py',
       'apps/flux/comfy_runtime.py',
       'apps/flux/import_gate.py',
@@ -87,24 +78,9 @@ describe('the example stack (bin/example.ts)', () => {
     expect(manifest.apps.map((a) => [a.id, a.modalName, a.entry])).toEqual([
       ['flux', 'example-flux', 'apps/flux/app.py'],
       ['upscale', 'example-upscale', 'apps/upscale/app.py'],
-      ['dalle', 'example-dalle', 'apps/dalle/app.py'],
     ]);
     const endpointApp = Object.fromEntries(manifest.apps.flatMap((a) => a.endpoints.map((e) => [e.path, a.id])));
-    expect(endpointApp).toEqual({ '/flux': 'flux', '/flux-img2img': 'flux', '/upscale': 'upscale', '/dalle': 'dalle' });
-  });
-
-  test('dalle: a partner-API app with no gpu runs on the CPU, with its Comfy.org key from a Secret, and warms nothing', () => {
-    const dalle = manifest.apps.find((a) => a.id === 'dalle')!;
-    expect([dalle.gpu, dalle.comfyArgs, dalle.secrets, dalle.warmup]).toEqual([null, ['--cpu'], ['comfy-org'], []]);
-    expect(dalle.standingCost).toMatchObject({ gpu: 'CPU', usdPerGpuHour: null });
-    const app = assembly.files.get('apps/dalle/app.py')!;
-    expect(app).toContain('GPU = None\n');
-    expect(app).toContain('COMFY_ARGS = ["--cpu"]');
-    expect(app).toContain('gpu=GPU,');
-    // The import gate, a build step, runs without a GPU too.
-    const gate = dalle.image.find((l) => l.kind === 'run' && l.commands.some((c) => c.includes('import_gate.py')));
-    expect(gate).toMatchObject({ kind: 'run' });
-    expect(gate && 'gpu' in gate).toBe(false);
+    expect(endpointApp).toEqual({ '/flux': 'flux', '/flux-img2img': 'flux', '/upscale': 'upscale' });
   });
 
   test("manifest: each app's GPU and timeouts; each endpoint's client timeout and output", () => {

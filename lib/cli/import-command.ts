@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadSchemaFile } from '../comfy/schema-file';
-import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas } from '../comfy/schema-set';
+import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, versionKey } from '../comfy/schema-set';
 import { fieldTable, type ImportPlan, planImport } from '../import/plan';
+import { templateRelease } from '../import/template-index';
 import { madeWith } from '../import/ui-properties';
 import {
   constructIds,
@@ -176,8 +177,10 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
   if (comfyDir && !existsSync(comfyDir))
     return reportUsage(err, 'import', `--comfy-dir: ${comfyDir} does not exist, expected your ComfyUI folder`);
 
+  let templateNote: string | undefined;
   const fail = (problems: string[]) => {
     err.write(`modal-cdk import: nothing written:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+    if (templateNote) err.write(`Note: ${templateNote}\n`);
     return 1;
   };
   if (target.problems.length > 0) return fail(target.problems);
@@ -192,8 +195,19 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
   }
 
   // The release: --comfy-version, else the newest one the workflow's nodes were made with that has schemas.
-  const made = chosen === undefined ? madeWith(workflow) : undefined;
+  // A packaged template's index (index.json beside it) may ask for a newer release than its nodes name.
+  const nodesMade = chosen === undefined ? madeWith(workflow) : undefined;
+  const template = chosen === undefined ? templateRelease(path.resolve(file)) : undefined;
+  const raised =
+    nodesMade !== undefined && template?.snapshot && versionKey(template.snapshot) > versionKey(nodesMade)
+      ? template.snapshot
+      : undefined;
+  const made = raised ?? nodesMade;
   const version = closestCoreVersion(chosen ?? made ?? DEFAULT_COMFY_VERSION);
+  templateNote =
+    template && !template.snapshot && versionKey(version) < versionKey(template.min)
+      ? `the template index beside ${path.basename(file)} (index.json) gives minComfyUIVersion ${template.min}, newer than every release modal-cdk has node schemas of (${coreVersions().join(', ')}): the app would run ${version}, older than its publisher supports — dump ${template.min}'s schemas from a ComfyUI of that release (modal-cdk schemas dump --url <ComfyUI> --core) and give them as the app's nodeSchemas with comfyVersion '${template.min}'`
+      : undefined;
   const packs: PackSchemas[] = [];
   const problems: string[] = [];
   for (const given of values['custom-nodes'] ?? []) {
@@ -230,15 +244,18 @@ export async function importCommand(argv: string[], out: Out, err: Out): Promise
     pinVersion:
       chosen !== undefined
         ? "the ComfyUI release the workflow's node schemas were checked against (import --comfy-version)."
-        : made !== undefined
-          ? `the newest ComfyUI release the workflow's nodes were made with (their properties.ver) that modal-cdk has node schemas of, or the first with every class the workflow names; its nodes were checked against it.`
-          : undefined,
+        : raised !== undefined
+          ? `the oldest ComfyUI release modal-cdk has node schemas of that meets the template index's minComfyUIVersion ${template?.min} (index.json beside the workflow), newer than the ${nodesMade} its nodes were made with (their properties.ver).`
+          : made !== undefined
+            ? `the newest ComfyUI release the workflow's nodes were made with (their properties.ver) that modal-cdk has node schemas of, or the first with every class the workflow names; its nodes were checked against it.`
+            : undefined,
     packs,
     comfyDir,
     howToDump: `dump them from a ComfyUI that has the packs: \`curl http://127.0.0.1:8188/object_info > object_info.json\` (or \`modal-cdk schemas dump --url http://127.0.0.1:8188 --out nodes.json\`), then pass --custom-nodes object_info.json; or pass --comfy-url http://127.0.0.1:8188`,
   });
   if ('problems' in plan) return fail(plan.problems);
   if (idNote) plan.notes.unshift(idNote);
+  if (templateNote) plan.notes.push(templateNote);
 
   // What to write: every file new, the same as there, or --force; an app file import wrote gains the endpoint.
   const writes: { file: string; text: string; action: string; preview?: string }[] = [];

@@ -1,5 +1,5 @@
 import { show } from '../errors';
-import { closest } from './closest';
+import { closest, likelyTypo } from './closest';
 import {
   type ApiGraph,
   type InputSpec,
@@ -11,7 +11,13 @@ import {
 } from './node-schema';
 import type { ModelFiles } from './model-files';
 import { applyReplacements, replacementsOf } from './node-replacements';
-import { firstReleaseWith, firstReleaseWithOption, lastReleaseWith, requiredSince } from './release-history';
+import {
+  anyReleaseWithOption,
+  firstReleaseWith,
+  firstReleaseWithOption,
+  lastReleaseWith,
+  requiredSince,
+} from './release-history';
 import { coreVersions, type SchemaSet } from './schema-set';
 import { nodeInputs, outputType, templateLinks } from './v3-inputs';
 
@@ -69,8 +75,25 @@ export interface GraphNote {
 export const inputKey = (node: string, input: string) => `${node}\0${input}`;
 
 /**
+ * The nodes ComfyUI's /prompt validates and runs: its output nodes and every node they need, through links.
+ * Every node when the graph has no output node of a known class (ComfyUI refuses such a prompt anyway).
+ */
+function ranNodes(graph: ApiGraph, schemas: SchemaSet): Set<string> {
+  const outputs = Object.keys(graph).filter((id) => schemas.get(graph[id].class_type)?.outputNode);
+  if (outputs.length === 0) return new Set(Object.keys(graph));
+  const run = new Set<string>();
+  const visit = (id: string) => {
+    if (run.has(id) || !graph[id]) return;
+    run.add(id);
+    for (const value of Object.values(graph[id].inputs)) if (isLink(value)) visit(String(value[0]));
+  };
+  outputs.forEach(visit);
+  return run;
+}
+
+/**
  * Checks a whole API-format graph against node schemas, as ComfyUI's `/prompt` will (and a little
- * more): known classes, required inputs, links to existing nodes and slots of a fitting type, literal
+ * more): known classes, required inputs (of the nodes /prompt runs), links to existing nodes and slots of a fitting type, literal
  * values within bounds and options, model files the app provides. Returns every problem.
  */
 export function checkGraph(given: ApiGraph, schemas: SchemaSet, options: GraphCheckOptions): string[] {
@@ -83,6 +106,7 @@ export function checkGraph(given: ApiGraph, schemas: SchemaSet, options: GraphCh
       id: 'node-replaced',
       message: `${at(file, r.id, r.from)}: ComfyUI ${schemas.coreVersion} has no ${r.from}; its /prompt runs the node as ${r.to} (/node_replacements), so it is checked as ${r.to} — save the workflow again in that release to keep the two the same`,
     });
+  const run = ranNodes(graph, schemas);
   for (const [id, node] of Object.entries(graph)) {
     const cls = schemas.get(node.class_type);
     if (cls?.deprecated) {
@@ -99,7 +123,9 @@ export function checkGraph(given: ApiGraph, schemas: SchemaSet, options: GraphCh
     const inputs = nodeInputs(cls, node.inputs);
     const byName = inputs === cls.inputs ? cls.byName : new Map(inputs.map((i) => [i.name, i]));
     for (const spec of inputs) {
-      if (spec.required && !(spec.name in node.inputs)) {
+      // ComfyUI validates (and runs) only output nodes and what they need: a node that feeds nothing may
+      // lack an input (the editor exports one left unlinked in a template as it is).
+      if (spec.required && !(spec.name in node.inputs) && run.has(id)) {
         const since = cls.source.startsWith('ComfyUI ')
           ? requiredSince(cls.name, spec.name, schemas.coreVersion)
           : undefined;
@@ -124,12 +150,34 @@ export function checkGraph(given: ApiGraph, schemas: SchemaSet, options: GraphCh
           problems.push(
             `${at(file, id, cls.name, name)}: got ${show(value)}, an option of ComfyUI ${since} and later (the app runs ${schemas.coreVersion}, whose options are ${show(spec.options ?? [])}) — set the app's comfyVersion to '${since}', or pick one of those`,
           );
-        else if (problem) problems.push(`${at(file, id, cls.name, name)}: ${problem}`);
+        else if (problem)
+          problems.push(
+            `${at(file, id, cls.name, name)}: ${problem}${
+              newerThanEverySnapshot(cls, name, spec, value)
+                ? `; no ComfyUI release modal-cdk has node schemas of (${coreVersions().join(', ')}) offers it, so if the workflow comes from a newer ComfyUI, dump that release's schemas (modal-cdk schemas dump --url <ComfyUI> --core) and give them as the app's nodeSchemas with its comfyVersion`
+                : ''
+            }`,
+          );
       }
     }
     problems.push(...matchTypeProblems(graph, schemas, file, id, cls, inputs));
   }
   return problems;
+}
+
+/**
+ * A string a core combo (not a model-file one) refuses that no snapshot release offers and that is no likely
+ * typo of an option: perhaps an option of a release newer than them all (which one is not known here).
+ */
+function newerThanEverySnapshot(cls: NodeClass, input: string, spec: InputSpec, value: unknown): boolean {
+  return (
+    spec.type === 'COMBO' &&
+    typeof value === 'string' &&
+    spec.modelFolders === undefined &&
+    cls.source.startsWith('ComfyUI ') &&
+    likelyTypo(value, (spec.options ?? []).map(String)) === undefined &&
+    !anyReleaseWithOption(cls.name, input, value)
+  );
 }
 
 /** The inputs of one MatchType template must bring one type (the editor locks them to the first link's). */
@@ -243,7 +291,7 @@ export function describe(spec: InputSpec): string {
 /** What is wrong with a literal value for an input (got …, expected … — fix), or undefined. */
 export function literalProblem(spec: InputSpec, value: unknown, models?: ModelFiles): string | undefined {
   if (isSocketless(spec)) return undefined; // the editor's own widget value: ComfyUI does not check its shape
-  if (!WIDGET_TYPES.has(spec.type))
+  if (!WIDGET_TYPES.has(spec.type) && !scalarTaken(spec, value))
     return `got the literal ${show(value)}, expected ${describe(spec)} — link an output of that type`;
   if (!fitsType(spec.type, value)) return `got ${show(value)}, expected ${describe(spec)} — fix the value`;
   if (typeof value === 'number') {
@@ -263,6 +311,17 @@ export function literalProblem(spec: InputSpec, value: unknown, models?: ModelFi
     if (options.length > 0) return `got ${show(value)}, expected one of ${show(options)} — fix the value`;
   }
   return undefined;
+}
+
+/**
+ * Whether ComfyUI's /prompt takes a literal for an input meant for links: one of any type (`*`, a MatchType
+ * of any) or of a union of scalar types the literal fits (ComfyMathExpression's `FLOAT,INT,BOOLEAN`). The
+ * editor exports such literals for an unlinked subgraph input whose widget it promoted (0.28.2 runs them).
+ */
+function scalarTaken(spec: InputSpec, value: unknown): boolean {
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return false;
+  const types = spec.type === MATCHTYPE ? spec.accepts : spec.type.split(',');
+  return types.some((t) => t === '*' || (['INT', 'FLOAT', 'STRING', 'BOOLEAN'].includes(t) && fitsType(t, value)));
 }
 
 function fitsType(type: string, value: unknown): boolean {

@@ -14,16 +14,29 @@ export type ApiGraph = Record<string, { class_type: string; inputs: Record<strin
 
 /** One `/object_info` entry (as ComfyUI serves it; unknown keys are kept and ignored). */
 export const nodeEntrySchema = z.looseObject({
+  /** The class's inputs by group: name → `[type or options, settings]`. */
   input: z.looseObject({
+    /** Inputs a prompt must give. */
     required: z.record(z.string(), z.unknown()).optional(),
+    /** Inputs a prompt may give. */
     optional: z.record(z.string(), z.unknown()).optional(),
+    /** Values ComfyUI fills in itself (`PROMPT`, `UNIQUE_ID`, the Comfy.org key). */
     hidden: z.record(z.string(), z.unknown()).optional(),
   }),
+  /** The inputs' order (the order of a UI node's widget values). */
   input_order: z
-    .looseObject({ required: z.array(z.string()).optional(), optional: z.array(z.string()).optional() })
+    .looseObject({
+      /** The required inputs, in order. */
+      required: z.array(z.string()).optional(),
+      /** The optional inputs, in order. */
+      optional: z.array(z.string()).optional(),
+    })
     .optional(),
+  /** The output types, by slot. */
   output: z.array(z.unknown()).default([]),
+  /** The outputs' names, by slot. */
   output_name: z.array(z.unknown()).optional(),
+  /** The class is an output node: ComfyUI runs a prompt for these. */
   output_node: z.boolean().default(false),
 });
 export type NodeEntry = z.output<typeof nodeEntrySchema>;
@@ -32,16 +45,38 @@ const folderList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)
 
 /** One entry of ComfyUI's `GET /node_replacements` (0.11 on): how an old class maps onto a new one. */
 export const nodeReplacementSchema = z.looseObject({
+  /** The class `/prompt` runs instead. */
   new_node_id: z.string(),
+  /** Each input of the new class: from an old input, or a fixed value. */
   input_mapping: z
     .array(
       z.union([
-        z.object({ new_id: z.string(), old_id: z.string() }),
-        z.object({ new_id: z.string(), set_value: z.unknown() }),
+        z.object({
+          /** The new class's input. */
+          new_id: z.string(),
+          /** The old class's input it takes its value from. */
+          old_id: z.string(),
+        }),
+        z.object({
+          /** The new class's input. */
+          new_id: z.string(),
+          /** The value it gets. */
+          set_value: z.unknown(),
+        }),
       ]),
     )
     .nullish(),
-  output_mapping: z.array(z.object({ old_idx: z.number(), new_idx: z.number() })).nullish(),
+  /** Which new output slot each old one became. */
+  output_mapping: z
+    .array(
+      z.object({
+        /** The old class's output slot. */
+        old_idx: z.number(),
+        /** The new class's output slot. */
+        new_idx: z.number(),
+      }),
+    )
+    .nullish(),
 });
 export type NodeReplacement = z.output<typeof nodeReplacementSchema>;
 

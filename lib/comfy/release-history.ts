@@ -47,12 +47,18 @@ export function firstReleaseWithOption(
   value: unknown,
   version: string,
 ): string | undefined {
-  return coreVersions().find((v) => {
-    if (versionKey(v) <= versionKey(version)) return false;
-    const entry = coreFile(v).nodes[cls] as { input?: Record<string, Record<string, unknown> | undefined> } | undefined;
-    const spec = entry?.input?.required?.[input] ?? entry?.input?.optional?.[input];
-    if (!Array.isArray(spec)) return false;
-    const options = Array.isArray(spec[0]) ? spec[0] : (spec[1] as { options?: unknown } | undefined)?.options;
-    return Array.isArray(options) && options.includes(value);
-  });
+  return coreVersions().find((v) => versionKey(v) > versionKey(version) && offersOption(v, cls, input, value));
+}
+
+/** Whether some snapshot release's core class `cls` offers `value` in its combo `input`. */
+export function anyReleaseWithOption(cls: string, input: string, value: unknown): boolean {
+  return coreVersions().some((v) => offersOption(v, cls, input, value));
+}
+
+function offersOption(v: string, cls: string, input: string, value: unknown): boolean {
+  const entry = coreFile(v).nodes[cls] as { input?: Record<string, Record<string, unknown> | undefined> } | undefined;
+  const spec = entry?.input?.required?.[input] ?? entry?.input?.optional?.[input];
+  if (!Array.isArray(spec)) return false;
+  const options = Array.isArray(spec[0]) ? spec[0] : (spec[1] as { options?: unknown } | undefined)?.options;
+  return Array.isArray(options) && options.includes(value);
 }

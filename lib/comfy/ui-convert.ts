@@ -5,7 +5,7 @@ import { nodeInputs } from './v3-inputs';
 import { formatWidget, isSocketless, isWidget, literalProblem, releaseAdvice } from './graph-check';
 import { coreClassNames, coreVersions, SchemaSet, versionKey } from './schema-set';
 import type { ApiGraph, GraphNote } from './graph-check';
-import type { NodeClass } from './node-schema';
+import { type NodeClass, typeFits } from './node-schema';
 
 /**
  * UI-format workflow (what ComfyUI's "Save" writes) → API format (what "Export (API)" writes and
@@ -112,7 +112,8 @@ interface Scope {
  * What an input resolves to: a link to a real node's output, a value (a primitive, a subgraph widget), or
  * nothing, with why (the editor shows the input empty: its source is muted, a bypass passes nothing on, …).
  */
-type Resolved = { link: [string, number] } | { value: unknown } | { empty: string } | undefined;
+/** What a link gives: a node's output, a value, or nothing, with why and (`fix`) what to do in the editor. */
+type Resolved = { link: [string, number] } | { value: unknown } | { empty: string; fix?: string } | undefined;
 
 /** Why each UI node that the export leaves out is not in the API graph (for binding and output errors). */
 export type DroppedNodes = Record<string, string>;
@@ -244,7 +245,7 @@ class Converter {
       else if (resolved && 'value' in resolved) inputs[input.name] = resolved.value;
       else if (resolved && nodeInputs(cls, inputs).find((i) => i.name === input.name)?.required) {
         this.problems.push(
-          `node ${id} (${cls.name}) input ${input.name}: empty in the export, because ${resolved.empty}, and ComfyUI refuses a prompt whose required input is missing — un-mute or un-bypass that node in the editor (Ctrl+M / Ctrl+B), or connect another source to ${input.name}`,
+          `node ${id} (${cls.name}) input ${input.name}: empty in the export, because ${resolved.empty}, and ComfyUI refuses a prompt whose required input is missing — ${resolved.fix ?? 'un-mute or un-bypass that node in the editor (Ctrl+M / Ctrl+B)'}, or connect another source to ${input.name}`,
         );
       }
     }
@@ -284,7 +285,7 @@ class Converter {
       for (const [name, value] of Object.entries(older)) inputs[name] = value;
       return inputs;
     }
-    if (values.length > slots.length && this.extraDropped(id, cls, slots, values, inputs)) return inputs;
+    if (values.length > slots.length && this.extraDropped(id, cls, slots, values, inputs, madeBy(node))) return inputs;
     this.problems.push(
       `node ${id} (${cls.name}): got ${values.length} widgets_values ${show(values)}, expected ${slots.length} for the widgets ${show(slots.map((s) => s.name))} of ${cls.source} — ${savedWith(node, cls, this.schemas, values.length > slots.length ? this.newest : undefined)}`,
     );
@@ -302,6 +303,7 @@ class Converter {
     slots: readonly { name: string; emitted: boolean }[],
     values: readonly unknown[],
     inputs: Record<string, unknown>,
+    made: string | undefined,
   ): boolean {
     const specs = new Map(nodeInputs(cls, inputs).map((i) => [i.name, i]));
     const fits = slots.every(
@@ -309,9 +311,11 @@ class Converter {
         !slot.emitted || (specs.has(slot.name) && literalProblem(specs.get(slot.name)!, values[i]) === undefined),
     );
     if (!fits) return false;
+    const older = made !== undefined && versionKey(made) < versionKey(this.schemas.coreVersion);
+    const whose = older ? `widgets ComfyUI ${made}, which made the node, had` : 'widgets of a newer ComfyUI';
     this.notes.push({
       id: 'widget-dropped',
-      message: `node ${id} (${cls.name}) was saved with ${values.length} widget values, ${cls.source}'s ${cls.name} has ${slots.length}: the first ${slots.length} fill its widgets and ${show(values.slice(slots.length))} (widgets of a newer ComfyUI) ${values.length - slots.length === 1 ? 'is' : 'are'} dropped, as this release's editor drops them — check that each value is where you meant it`,
+      message: `node ${id} (${cls.name}) was saved with ${values.length} widget values, ${cls.source}'s ${cls.name} has ${slots.length}: the first ${slots.length} fill its widgets and ${show(values.slice(slots.length))} (${whose}) ${values.length - slots.length === 1 ? 'is' : 'are'} dropped, as this release's editor drops them — check that each value is where you meant it`,
     });
     return true;
   }
@@ -425,13 +429,19 @@ class Converter {
       if (!link)
         return {
           empty: `its source ${named} ${passes}, and nothing is connected to ${input ? `its input ${input.name}` : 'it'}`,
+          fix: `connect a source to ${named}${node.mode === BYPASSED ? ', or un-bypass it (Ctrl+B)' : ''}`,
         };
       return this.resolve(scope, link.origin, link.slot, type, consumer, new Set([...seen, id]));
     };
     if (node.mode === BYPASSED) {
-      // The consumer gets what flows into the bypassed node's input of the same type (that slot first).
+      // The consumer gets what flows into an input of the bypassed node that the link's type fits, as the
+      // editor picks it: the same slot when it fits, else the first input of exactly that type, else the
+      // first that fits (a `*` input, such as PreviewAny's, passes anything on).
       const inputs = node.inputs ?? [];
-      const index = [slot, ...inputs.keys()].find((i) => inputs[i] && inputs[i].type === type);
+      const fits = (i: number) => inputs[i] !== undefined && typeFits(type, [String(inputs[i].type)]);
+      const index = fits(slot)
+        ? slot
+        : ([...inputs.keys()].find((i) => inputs[i].type === type) ?? [...inputs.keys()].find(fits));
       if (index === undefined)
         return { empty: `its source ${named} is bypassed (mode 4) and has no ${type} input to pass on` };
       return follow(inputs[index], 'is bypassed (mode 4)');
@@ -454,7 +464,10 @@ class Converter {
       const out = [...child.links.values()].find((l) => Number(l.target) === SUBGRAPH_OUTPUT && l.targetSlot === slot);
       return out
         ? this.resolve(child, out.origin, out.slot, type, consumer, seen)
-        : { empty: `output ${slot} of subgraph ${named} is connected to nothing inside it` };
+        : {
+            empty: `output ${slot} of subgraph ${named} is connected to nothing inside it`,
+            fix: `open the subgraph (node ${id}) in the editor and connect its output ${slot} inside it`,
+          };
     }
     return { link: [id, slot] };
   }
@@ -510,7 +523,27 @@ class Converter {
     const values = Array.isArray(parent.node.widgets_values) ? parent.node.widgets_values : [];
     if (Array.isArray(proxies)) {
       const index = proxies.findIndex((p) => Array.isArray(p) && String(p[0]) === '-1' && p[1] === declared.name);
-      return index >= 0 && index < values.length ? { value: values[index] } : undefined;
+      if (index >= 0) return index < values.length ? { value: values[index] } : undefined;
+      return this.promotedValue(scope, slot, proxies);
+    }
+    return undefined;
+  }
+
+  /**
+   * The value of an unlinked subgraph input whose widget a newer editor promoted from a node inside
+   * (`proxyWidgets` entry `[inner node id, widget]`, no value saved outside): that inner widget's value, as
+   * frontend 1.45.21 exports it to every inner node the input feeds.
+   */
+  private promotedValue(scope: Scope, slot: number, proxies: unknown[]): Resolved {
+    for (const link of scope.links.values()) {
+      if (Number(link.origin) !== SUBGRAPH_INPUT || link.slot !== slot) continue;
+      const inner = scope.nodes.get(link.target);
+      const name = inner?.inputs?.[link.targetSlot]?.name;
+      if (!inner || !proxies.some((p) => Array.isArray(p) && String(p[0]) === link.target && p[1] === name)) continue;
+      const cls = this.schemas.get(inner.type);
+      const saved = Array.isArray(inner.widgets_values) ? inner.widgets_values : [];
+      const index = cls ? widgetSlots(cls, saved).findIndex((s) => s.name === name) : -1;
+      if (index >= 0 && index < saved.length) return { value: saved[index] };
     }
     return undefined;
   }
@@ -612,7 +645,8 @@ export function widgetSlots(cls: NodeClass, values: readonly unknown[] = []): { 
       if (spec.controlAfterGenerate) slots.push({ name: 'control_after_generate', emitted: false });
       // An audio upload combo also gets the frontend's player widget (seen in the templates' LoadAudio).
       if (spec.upload === 'audio') slots.push({ name: 'audioUI', emitted: false });
-      if (spec.upload) slots.push({ name: 'upload', emitted: false });
+      // The upload button of a file combo (LoadImage); a widget of its own kind (Painter's PAINTER) has none.
+      if (spec.upload && typeof spec.extra.widgetType !== 'string') slots.push({ name: 'upload', emitted: false });
     }
     if (!changed)
       return [...slots, ...(FRONTEND_WIDGETS[cls.name] ?? []), ...(FRONTEND_LISTS[cls.name]?.(values) ?? [])];

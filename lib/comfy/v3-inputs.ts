@@ -43,12 +43,19 @@ export function nodeInputs(cls: NodeClass, live: Readonly<Record<string, unknown
       });
       return;
     }
-    out.push(prefix ? { ...spec, name: id } : spec);
+    // A sub-input gets a control widget only when its spec asks for one: the editor's `seed`-by-name rule is
+    // for a class's own inputs (TextGenerate's `sampling_mode.seed` has none in frontend 1.45.21's export).
+    const explicit =
+      spec.extra.control_after_generate === true || typeof spec.extra.control_after_generate === 'string';
+    out.push(prefix ? { ...spec, name: id, controlAfterGenerate: explicit } : spec);
     if (spec.dynamic === 'combo') {
       const chosen = (spec.extra.options as ComboOption[])
         .filter((o) => o && typeof o === 'object')
         .find((o) => o.key === live[id]);
-      for (const [group, specs] of Object.entries(chosen?.inputs ?? {})) {
+      // Required before optional, as the server lists them and the frontend lays out their widgets (the
+      // snapshot's keys are sorted, which would put "optional" first).
+      const groups = Object.entries(chosen?.inputs ?? {}).sort(([a], [b]) => groupRank(a) - groupRank(b));
+      for (const [group, specs] of groups) {
         // The server's order (the snapshot keeps it as input_order: its keys are sorted) is the widgets' order.
         const order = chosen?.input_order?.[group] ?? Object.keys(specs ?? {});
         for (const name of order)
@@ -58,6 +65,12 @@ export function nodeInputs(cls: NodeClass, live: Readonly<Record<string, unknown
   };
   for (const spec of cls.inputs) add(spec, '');
   return out;
+}
+
+/** `required` first, then `optional`, then anything else (`hidden`). */
+function groupRank(group: string): number {
+  const rank = ['required', 'optional'].indexOf(group);
+  return rank < 0 ? 2 : rank;
 }
 
 /**

@@ -43,8 +43,11 @@ export interface AssemblyInput {
 
 /** Everything `synth.out/` holds: the file map (relative path → content) and the parsed manifest and plan. */
 export interface Assembly {
+  /** `manifest.json`, parsed: the whole stack as the later commands read it. */
   readonly manifest: Manifest;
+  /** `deploy-plan.json`, parsed: one `modal deploy` per app. */
   readonly plan: DeployPlan;
+  /** Every file of `synth.out/`: relative path → content. */
   readonly files: ReadonlyMap<string, string>;
 }
 

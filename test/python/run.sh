@@ -8,15 +8,16 @@ source test/lib/env.sh
 VENV=.venv
 ensure_venv "$VENV" requirements-test.txt python
 
-# The stack to test: "ryla" (default: what `npm run synth` builds; every test) or "example" (bin/example.ts;
-# the tests of the tool itself, which hold for any stack).
+# The stack to test: "ryla" (default: what `npm run synth` builds; every test) or "example" (bin/example.ts
+# and a CPU app, test/fixtures/python-tier-stack.ts; the tests of the tool itself, which hold for any stack).
 STACK="${1:-ryla}"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 case "$STACK" in
   ryla) node bin/modal-cdk.js synth --output "$OUT/synth.out" --quiet; TESTS=(test/python) ;;
   example)
-    printf '{ "app": "ts-node --swc %s/bin/example.ts", "modal": { "workspace": "example" } }\n' "$PWD" > "$OUT/cdk-like.json"
+    # bin/example.ts plus an app on the CPU (test/fixtures/python-tier-stack.ts).
+    printf '{ "app": "ts-node --swc %s/test/fixtures/python-tier-stack.ts", "modal": { "workspace": "example" } }\n' "$PWD" > "$OUT/cdk-like.json"
     (cd "$OUT" && node "$OLDPWD/bin/modal-cdk.js" synth --output synth.out --quiet)
     TESTS=(test/python/test_apps.py test/python/test_request_models.py test/python/test_clients.py test/python/test_contract_properties.py test/python/test_runtime_outputs.py test/python/test_runtime_edges.py test/python/test_warmup.py) ;;
   *) echo "usage: test/python/run.sh [ryla|example]" >&2; exit 2 ;;
