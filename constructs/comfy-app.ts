@@ -391,6 +391,7 @@ export class ComfyApp extends Construct {
   private models: ModelFiles | undefined;
 
   /**
+   * Adds a Modal app to the project.
    * @param scope - the ModalProject
    * @param id - the app's id: lower-case letters, digits and `-`; its folder, URLs and `--app` value
    */

@@ -9,6 +9,7 @@ import type { CustomNodeSpec } from '../lib/synth/spec';
 import { ModalProject } from './modal-project';
 import { aptPackageSchema, pinnedPipPackageSchema } from './schemas';
 
+/** The props of a CustomNode: where the pack comes from, how it installs, and its node schemas. */
 export interface CustomNodeProps {
   /** Git URL of the node's repository (https), e.g. `https://github.com/cubiq/ComfyUI_InstantID`. */
   readonly repo?: string;
@@ -171,6 +172,7 @@ export class CustomNode extends Construct {
     return new CustomNode(scope, id, { ...options, registryId, version });
   }
 
+  /** The pack's folder under `custom_nodes/`. */
   public readonly dir: string;
   /** Whether the pack needs a GPU to import (its import gate runs on the app's GPU). */
   public get importNeedsGpu(): boolean {
@@ -184,6 +186,7 @@ export class CustomNode extends Construct {
   private readonly nodeSchemas: string | Record<string, unknown> | undefined;
   private loaded: { pack: PackSchemas } | { errors: string[] } | undefined;
 
+  /** Adds a custom-node pack to a ComfyApp (`scope`); `CustomNode.git` and `CustomNode.registry` say it shorter. */
   constructor(scope: Construct, id: string, props: CustomNodeProps) {
     super(scope, id);
     markAs(this, 'CustomNode');
@@ -228,7 +231,16 @@ export class CustomNode extends Construct {
    * The pack's node schemas (read and checked once), undefined when it declares none, or what is wrong
    * with them. `root`: the project root that a file path is relative to.
    */
-  public schemas(root: string): { pack: PackSchemas } | { errors: string[] } | undefined {
+  public schemas(root: string):
+    | {
+        /** The classes the pack provides. */
+        pack: PackSchemas;
+      }
+    | {
+        /** What is wrong with the file. */
+        errors: string[];
+      }
+    | undefined {
     if (this.nodeSchemas === undefined) return undefined;
     if (!this.loaded) {
       // A raw /object_info dump holds ComfyUI's own classes too: only the others are the pack's.

@@ -26,6 +26,7 @@ import {
 import { ModalProject } from './modal-project';
 import { Workflow, type WorkflowGraph } from './workflow';
 
+/** The props of an Endpoint: its route, workflow, request fields and answer. */
 export interface EndpointProps {
   /** URL path, e.g. `/flux-dev`; unique in the project (clients map paths to apps). */
   readonly path: string;
@@ -210,12 +211,17 @@ export class Endpoint extends Construct {
     return isMarked(x, 'Endpoint');
   }
 
+  /** The URL path it serves. */
   public readonly path: string;
+  /** The workflow it runs. */
   public readonly workflow: Workflow;
+  /** How long one request may run on the server. */
   public readonly timeoutSeconds: number;
+  /** How long the generated clients wait (never shorter than the server's timeout). */
   public readonly clientTimeoutSeconds: number;
   private readonly props: z.output<typeof endpointPropsSchema>;
 
+  /** Adds an endpoint to a ComfyApp (`scope`). */
   constructor(scope: Construct, id: string, props: EndpointProps) {
     super(scope, id);
     markAs(this, 'Endpoint');

@@ -7,6 +7,7 @@ import { addWarning, parseProps } from '../lib/errors';
 import type { HfModelSpec } from '../lib/synth/spec';
 import { fileNameSchema, relativePathSchema } from './schemas';
 
+/** The props of an HfModel: which Hugging Face file, and where ComfyUI finds it. */
 export interface HfModelProps {
   /** Hugging Face repo id, e.g. `Comfy-Org/flux1-schnell`. */
   readonly repo: string;
@@ -79,13 +80,19 @@ export class HfModel extends Construct {
     return isMarked(x, 'HfModel');
   }
 
+  /** The Hugging Face repository. */
   public readonly repo: string;
+  /** The file's path in the repository. */
   public readonly file: string;
+  /** Whether the repository needs a token (the app's huggingfaceSecret). */
   public readonly gated: boolean;
+  /** The ComfyUI models folder it is linked into. */
   public readonly target: string;
+  /** The file's name in that folder. */
   public readonly filename: string;
   private readonly spec: Omit<HfModelSpec, 'constructPath'>;
 
+  /** Adds a Hugging Face model file to a ComfyApp (`scope`). */
   constructor(scope: Construct, id: string, props: HfModelProps) {
     super(scope, id);
     markAs(this, 'HfModel');

@@ -206,6 +206,7 @@ export class ModalProject extends Construct {
   private readonly props: ModalProjectProps;
 
   /**
+   * Starts a stack: the root of its construct tree.
    * @param scope - none for a stack's root (or a parent construct)
    * @param id - the project's id: its name unless `props.name` says otherwise
    */

@@ -7,6 +7,7 @@ import { addNote, ModalCdkError, parseProps } from '../lib/errors';
 import type { UrlModelSpec } from '../lib/synth/spec';
 import { fileNameSchema, relativePathSchema } from './schemas';
 
+/** The props of a UrlModel: the HTTPS address, its checksum, and where ComfyUI finds the file. */
 export interface UrlModelProps {
   /**
    * HTTPS address of the file, downloaded once into the image at build time; pin a release, not a
@@ -58,13 +59,20 @@ export class UrlModel extends Construct {
     return isMarked(x, 'UrlModel');
   }
 
+  /** The HTTPS address. */
   public readonly url: string;
+  /** The ComfyUI models folder it lands in. */
   public readonly target: string;
+  /** The file's name in that folder. */
   public readonly filename: string;
+  /** The file's expected sha256, checked at build, when given. */
   public readonly sha256?: string;
+  /** Its size in GB, when given. */
   public readonly sizeGb?: number;
+  /** Whether it is a zip unpacked into the target folder. */
   public readonly unzip: boolean;
 
+  /** Adds a model file from an HTTPS address to a ComfyApp (`scope`). */
   constructor(scope: Construct, id: string, props: UrlModelProps) {
     super(scope, id);
     markAs(this, 'UrlModel');

@@ -8,6 +8,7 @@ import type { VolumeModelSpec } from '../lib/synth/spec';
 import { fileNameSchema, relativePathSchema } from './schemas';
 import { Volume } from './volume';
 
+/** The props of a VolumeModel: the Volume, the file on it, and where ComfyUI finds it. */
 export interface VolumeModelProps {
   /** The volume that holds the file; the app mounts it automatically. */
   readonly volume: Volume;
@@ -42,11 +43,15 @@ export class VolumeModel extends Construct {
     return isMarked(x, 'VolumeModel');
   }
 
+  /** The Volume the file is on. */
   public readonly volume: Volume;
+  /** The ComfyUI models folder it is linked into. */
   public readonly target: string;
+  /** The file's name in that folder. */
   public readonly filename: string;
   private readonly pathInVolume: string;
 
+  /** Adds a model file on a Modal Volume to a ComfyApp (`scope`). */
   constructor(scope: Construct, id: string, props: VolumeModelProps) {
     super(scope, id);
     markAs(this, 'VolumeModel');

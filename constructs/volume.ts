@@ -4,6 +4,7 @@ import { isMarked, markAs } from '../lib/identity';
 import { parseProps } from '../lib/errors';
 import { absolutePathSchema, modalNameSchema } from './schemas';
 
+/** The props of a Volume: its Modal name and where apps mount it. */
 export interface VolumeProps {
   /** The Modal Volume's name, e.g. `ryla-models`. */
   readonly name: string;
@@ -30,10 +31,14 @@ export class Volume extends Construct {
     return isMarked(x, 'Volume');
   }
 
+  /** The Modal Volume's name. */
   public readonly volumeName: string;
+  /** Where apps mount it. */
   public readonly mountPath: string;
+  /** Whether it is created on first use. */
   public readonly createIfMissing: boolean;
 
+  /** Declares a Modal Volume in a ModalProject (`scope`), for VolumeModels to read. */
   constructor(scope: Construct, id: string, props: VolumeProps) {
     super(scope, id);
     markAs(this, 'Volume');

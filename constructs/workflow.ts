@@ -8,10 +8,17 @@ import { convertUiWorkflow, type DroppedNodes, isUiWorkflow } from '../lib/comfy
 
 /** A ComfyUI graph in API format: node id → `{ class_type, inputs }`. */
 export type WorkflowGraph = Record<string, WorkflowNode>;
+/** One node of an API-format workflow. */
 export interface WorkflowNode {
+  /** The node's class (`KSampler`). */
   class_type: string;
+  /** Input name → a literal, or a link `[node id, output slot]`. */
   inputs: Record<string, unknown>;
-  _meta?: { title?: string };
+  /** What the editor shows; ComfyUI ignores it. */
+  _meta?: {
+    /** The node's title in the editor. */
+    title?: string;
+  };
 }
 
 const graphSchema = z.record(
@@ -24,11 +31,33 @@ const graphSchema = z.record(
 
 /** A workflow in API format (with the UI nodes conversion left out, for a UI-format one), or what is wrong. */
 export type ResolvedWorkflow =
-  | { graph: WorkflowGraph; dropped?: DroppedNodes; notes?: readonly GraphNote[] }
-  | { errors: string[] };
+  | {
+      /** The API-format graph. */
+      graph: WorkflowGraph;
+      /** UI nodes the conversion left out, and why. */
+      dropped?: DroppedNodes;
+      /** What the conversion noticed (widgets added or dropped, nodes newer than the app's release). */
+      notes?: readonly GraphNote[];
+    }
+  | {
+      /** What is wrong with it. */
+      errors: string[];
+    };
 
 /** A workflow's JSON, loaded once on first use: an API-format graph, a UI-format workflow, or what is wrong. */
-export type WorkflowLoad = { graph: WorkflowGraph } | { ui: unknown } | { error: string };
+export type WorkflowLoad =
+  | {
+      /** An API-format graph. */
+      graph: WorkflowGraph;
+    }
+  | {
+      /** A UI-format workflow, converted when the app's schemas are known. */
+      ui: unknown;
+    }
+  | {
+      /** Why it could not be read. */
+      error: string;
+    };
 
 /**
  * A ComfyUI workflow: API format (ComfyUI's "Export (API)"), or UI format (ComfyUI's "Save"), which synth

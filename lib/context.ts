@@ -4,6 +4,7 @@ import { likelyTypo } from './comfy/closest';
 
 /** Context keys the CLI sets from `cdk-like.json` (`modal.workspace`, `modal.environment`). */
 export const CONTEXT_WORKSPACE = 'modal-cdk:workspace';
+/** Context key of the Modal environment synthesized for (`--env`, else cdk-like.json `modal.environment`). */
 export const CONTEXT_ENVIRONMENT = 'modal-cdk:environment';
 /** Context key of the client policy file (cdk-like.json `clientPolicy`), relative to the project root. */
 export const CONTEXT_CLIENT_POLICY = 'modal-cdk:client-policy';

@@ -20,6 +20,7 @@ export const durationSchema = z.union([z.number(), z.string()]).transform((value
   return seconds;
 });
 
+/** A duration: seconds as a number, or a string with a unit (`'90s'`, `'5m'`, `'1h'`, `'1d'`). */
 export type DurationInput = z.input<typeof durationSchema>;
 
 /** A duration of at most `maxSeconds`; `message` says the limit (the value is shown as the user wrote it). */

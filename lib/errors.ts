@@ -19,14 +19,17 @@ export interface Problem {
  * and never a stack trace: the stack would point into modal-cdk, not at the user's mistake.
  */
 export class ModalCdkError extends Error {
+  /** Every problem found, each with where it is (construct path, file or field) and what is wrong. */
   public readonly problems: Problem[];
 
+  /** An error listing `problems` (its message has one line per problem). */
   constructor(problems: Problem[]) {
     super(formatProblems(problems));
     this.name = 'ModalCdkError';
     this.problems = problems;
   }
 
+  /** Whether `x` is a ModalCdkError (of any copy of modal-cdk: checked by shape, not `instanceof`). */
   public static isModalCdkError(x: unknown): x is ModalCdkError {
     return x instanceof Error && Array.isArray((x as ModalCdkError).problems);
   }

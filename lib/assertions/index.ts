@@ -26,15 +26,22 @@ export type AppView = Omit<
   AppSpec,
   'hash' | 'image' | 'timeoutSeconds' | 'startupTimeoutSeconds' | 'scaledownWindowSeconds'
 > & {
+  /** The app's `timeout`, as a duration (`'10m'`). */
   timeout: string;
+  /** Its `startupTimeout`, as a duration. */
   startupTimeout: string;
+  /** Its `scaledownWindow`, as a duration. */
   scaledownWindow: string;
 };
 /** An endpoint as the assertions show it, with its app's id and durations as written. */
 export type EndpointView = Omit<EndpointSpec, 'timeoutSeconds' | 'clientTimeoutMs' | 'fields'> & {
+  /** The id of the endpoint's app. */
   app: string;
+  /** The endpoint's server timeout, as a duration (`'2m'`). */
   timeout: string;
+  /** How long the generated clients wait, as a duration. */
   clientTimeout: string;
+  /** The request fields, by name. */
   fields: Record<string, RequestField>;
 };
 
@@ -143,7 +150,15 @@ export class Template {
     path: string,
     body: Record<string, unknown>,
     options: { seed?: number; validate?: boolean } = {},
-  ): Record<string, { class_type: string; inputs: Record<string, unknown> }> {
+  ): Record<
+    string,
+    {
+      /** The node's class. */
+      class_type: string;
+      /** Its inputs, with the request's values bound. */
+      inputs: Record<string, unknown>;
+    }
+  > {
     const app = this.manifest.apps.find((a) => a.endpoints.some((e) => e.path === path));
     if (!app)
       throw new AssertionFailed(`no endpoint "${path}": the endpoints are ${Object.keys(this.endpoints()).join(', ')}`);
@@ -232,6 +247,7 @@ function check(what: string, actual: unknown, expected: Record<string, unknown> 
 
 /** A failed assertion: what was expected and what the assembly has. */
 export class AssertionFailed extends Error {
+  /** An assertion's failure, with what was expected and what the template has. */
   constructor(message: string) {
     super(message);
     this.name = 'AssertionFailed';

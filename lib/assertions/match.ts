@@ -1,6 +1,8 @@
 /** A pattern an actual value is tested against; `test` returns what does not match (empty: it matches). */
 export interface Matcher {
+  /** What it matches, for messages (`Match.anyValue()`). */
   readonly name: string;
+  /** The mismatches of `actual` (at the path `at`); none when it matches. */
   test(actual: unknown, at: string): string[];
 }
 
