@@ -27,6 +27,7 @@ export default function buildExample(): ModalProject {
   Warnings.of(project).acknowledge('hf-unpinned-revision', 'an example stack: revisions left at the default branch');
   const models = new Volume(project, 'Models', { name: 'example-models', mountPath: '/root/models' });
 
+  // #region flux-app
   // Core nodes only, so it can start from a memory snapshot (docs/cold-starts.md "Cold starts").
   const flux = new ComfyApp(project, 'flux', {
     gpu: 'L40S',
@@ -35,6 +36,8 @@ export default function buildExample(): ModalProject {
     secrets: ['huggingface'],
     memorySnapshot: true,
   });
+  // #endregion
+  // #region flux-models
   new HfModel(flux, 'FluxSchnell', {
     repo: 'Comfy-Org/flux1-schnell',
     file: 'flux1-schnell-fp8.safetensors',
@@ -42,6 +45,8 @@ export default function buildExample(): ModalProject {
     sizeGb: 17.2,
   });
   new VolumeModel(flux, 'StyleLora', { volume: models, path: 'loras/example-style.safetensors', target: 'loras' });
+  // #endregion
+  // #region flux-endpoint
   new Endpoint(flux, 'TextToImage', {
     path: '/flux',
     description: 'FLUX.1 schnell text-to-image, 4 steps',
@@ -58,6 +63,8 @@ export default function buildExample(): ModalProject {
     // What modal-cdk verify sends after a deploy (a small image: a cheap check); the warm call uses seed 8.
     smokeRequest: { prompt: 'a lighthouse at dusk', width: 512, height: 512, seed: 7 },
   });
+  // #endregion
+  // #region flux-img2img
   new Endpoint(flux, 'ImageToImage', {
     path: '/flux-img2img',
     description: 'FLUX.1 schnell image-to-image in the example LoRA style',
@@ -87,7 +94,9 @@ export default function buildExample(): ModalProject {
     },
     output: 'png',
   });
+  // #endregion
 
+  // #region upscale
   const upscale = new ComfyApp(project, 'upscale', {
     gpu: ['L40S', 'A100-80GB'],
     comfyVersion: '0.3.71',
@@ -137,6 +146,7 @@ export default function buildExample(): ModalProject {
     },
     output: 'jpeg',
   });
+  // #endregion
   return project;
 }
 

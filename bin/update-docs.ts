@@ -1,20 +1,32 @@
 /**
  * `npm run docs`: rewrites the generated parts of the docs from the code, so they cannot drift from it
  * (a test fails when they have, as a stale snapshot does): the RYLA endpoint table in docs/ryla-stack.md,
- * from the stack, and docs/cli-reference.md, from each command's own `--help`.
+ * from the stack, docs/cli-reference.md, from each command's own `--help`, and each guide's worked examples,
+ * from the files the tests run (lib/docs/examples.ts).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { COMMANDS, runCli } from '../lib/cli/main';
 import { applyConfigContext } from '../lib/cli/synthesize';
 import { loadConfig } from '../lib/cli/config';
 import { renderEndpointTable, replaceGeneratedSection } from '../lib/docs/endpoint-table';
+import { fillExamples } from '../lib/docs/examples';
 import buildRyla from './ryla';
 
 const ROOT = path.join(__dirname, '..');
 export const RYLA_DOC = path.join(ROOT, 'docs', 'ryla-stack.md');
 export const CLI_REFERENCE = path.join(ROOT, 'docs', 'cli-reference.md');
+/** The guides: every Markdown file directly in docs/. */
+export const GUIDES = readdirSync(path.join(ROOT, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .sort()
+  .map((f) => path.join(ROOT, 'docs', f));
+
+/** A guide as it should be: its worked examples copied from their sources now. */
+export function expectedGuide(file: string): string {
+  return fillExamples(readFileSync(file, 'utf8'), ROOT);
+}
 
 /** docs/ryla-stack.md as it should be: its endpoint table generated from bin/ryla.ts. */
 export function expectedRylaDoc(): string {
@@ -42,6 +54,7 @@ if (require.main === module) {
   void (async () => {
     writeFileSync(RYLA_DOC, expectedRylaDoc());
     writeFileSync(CLI_REFERENCE, await expectedCliReference());
-    console.log('docs: docs/ryla-stack.md endpoint table and docs/cli-reference.md regenerated');
+    for (const guide of GUIDES) writeFileSync(guide, expectedGuide(guide));
+    console.log("docs: docs/ryla-stack.md endpoint table, docs/cli-reference.md and the guides' examples regenerated");
   })();
 }

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CLI_REFERENCE, expectedCliReference } from '../bin/update-docs';
+import { CLI_REFERENCE, expectedCliReference, expectedGuide } from '../bin/update-docs';
+import { exampleSources } from '../lib/docs/examples';
 import { COMMANDS } from '../lib/cli/main';
 import { ROOT, tempDir } from './helpers';
 
@@ -23,6 +24,29 @@ test('docs/cli-reference.md is each command’s --help as it is now (npm run doc
   const reference = readFileSync(CLI_REFERENCE, 'utf8');
   for (const command of COMMANDS) expect(reference).toContain(`## modal-cdk ${command}\n`);
   expect(reference).toBe(await expectedCliReference());
+});
+
+/** Guides without a worked example, and why: each other guide shows one from a file the tests run. */
+const NO_EXAMPLE: Record<string, string> = {
+  'cli-reference.md': "generated from each command's --help",
+  'cli.md': 'commands and their output; the reference is generated',
+  'contributing.md': 'where code goes, not a stack',
+  'importing.md': "import's own output, for the workflow the package tier imports",
+  'ryla-stack.md': 'its endpoint table is generated from the stack',
+  'testing.md': "the project's test tiers, not a stack",
+  'troubleshooting.md': 'an index of ids',
+};
+/** Files the tests run (synthesize, or run as the init project's test), which examples may be taken from. */
+const TESTED = /^(bin\/example\.ts|test\/fixtures\/[\w-]+\.ts|templates\/init\/.+)(#[\w-]+)?$/;
+
+test('each guide shows a worked example from a file the tests run, as that file is now (npm run docs)', () => {
+  for (const guide of guides) {
+    const text = readFileSync(path.join(DOCS, guide), 'utf8');
+    expect({ guide, text }).toEqual({ guide, text: expectedGuide(path.join(DOCS, guide)) });
+    const sources = exampleSources(text);
+    expect({ guide, untested: sources.filter((s) => !TESTED.test(s)) }).toEqual({ guide, untested: [] });
+    if (!(guide in NO_EXAMPLE)) expect({ guide, examples: sources.length > 0 }).toEqual({ guide, examples: true });
+  }
 });
 
 test('every warning and note id the code can print is explained in docs/troubleshooting.md', () => {

@@ -23,22 +23,30 @@ describe('the example stack (bin/example.ts)', () => {
   test('file list', () => {
     expect([...assembly.files.keys()]).toEqual([
       'apps/flux/app.py',
+      'apps/flux/comfy_process.py',
+      'apps/flux/comfy_prompt.py',
       'apps/flux/comfy_runtime.py',
       'apps/flux/import_gate.py',
       'apps/flux/job_routes.py',
       'apps/flux/jobs.py',
+      'apps/flux/local_serve.py',
       'apps/flux/modal_cdk_snapshot/__init__.py',
       'apps/flux/modal_cdk_snapshot/prestartup_script.py',
+      'apps/flux/request_binding.py',
       'apps/flux/request_files.py',
       'apps/flux/response_files.py',
       'apps/flux/webhooks.py',
       'apps/flux/workflows/flux-img2img.json',
       'apps/flux/workflows/flux-schnell.json',
       'apps/upscale/app.py',
+      'apps/upscale/comfy_process.py',
+      'apps/upscale/comfy_prompt.py',
       'apps/upscale/comfy_runtime.py',
       'apps/upscale/import_gate.py',
       'apps/upscale/job_routes.py',
       'apps/upscale/jobs.py',
+      'apps/upscale/local_serve.py',
+      'apps/upscale/request_binding.py',
       'apps/upscale/request_files.py',
       'apps/upscale/response_files.py',
       'apps/upscale/webhooks.py',
@@ -134,6 +142,24 @@ describe('the example stack (bin/example.ts)', () => {
       'local',
       'local',
       'local',
+      'local',
+      'local',
+      'local',
+    ]);
+    // The runtime's files, each beside /root/comfy_runtime.py where it imports them; local serve stays out.
+    const runtime = upscale.image.filter(
+      (l) => l.kind === 'local' && l.what === 'file' && l.source !== 'import_gate.py',
+    );
+    expect(runtime.map((l) => (l as { source: string }).source)).toEqual([
+      'comfy_runtime.py',
+      'comfy_process.py',
+      'comfy_prompt.py',
+      'request_binding.py',
+      'request_files.py',
+      'response_files.py',
+      'jobs.py',
+      'job_routes.py',
+      'webhooks.py',
     ]);
     // Serving containers never download: after every build step, the hubs are offline.
     expect(upscale.image[10]).toEqual({

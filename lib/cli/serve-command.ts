@@ -110,8 +110,7 @@ export async function serveCommand(
   const appDir = path.join(commitStage(stage), 'apps', app.id);
   const python = values.python ?? (existsSync('.venv/bin/python') ? '.venv/bin/python' : 'python3');
   const args = [
-    path.join(appDir, 'comfy_runtime.py'),
-    'serve',
+    path.join(appDir, 'local_serve.py'),
     '--app-file',
     path.join(appDir, 'app.py'),
     '--comfy-url',

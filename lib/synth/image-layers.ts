@@ -13,6 +13,8 @@ export const RUNTIME_REMOTE = '/root/comfy_runtime.py';
 /** The request-file checks the runtime imports, beside it. */
 export const REQUEST_FILES_REMOTE = '/root/request_files.py';
 export const RESPONSE_FILES_REMOTE = '/root/response_files.py';
+/** The runtime's layers beside it: the ComfyUI process, running a prompt, binding a request. */
+export const RUNTIME_LAYER_FILES = ['comfy_process.py', 'comfy_prompt.py', 'request_binding.py'] as const;
 export const WORKFLOWS_REMOTE = '/root/workflows';
 /** The app's pins for packages its custom nodes leave open (synth writes apps/<id>/constraints.txt). */
 export const CONSTRAINTS_REMOTE = '/root/constraints.txt';
@@ -126,6 +128,16 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
       remote: RUNTIME_REMOTE,
       copy: false,
     },
+    ...RUNTIME_LAYER_FILES.map(
+      (file): ImageLayer => ({
+        kind: 'local',
+        comment: `runtime: ${RUNTIME_LAYER_COMMENTS[file]}`,
+        what: 'file',
+        source: file,
+        remote: `/root/${file}`,
+        copy: false,
+      }),
+    ),
     {
       kind: 'local',
       comment: 'runtime: request-file checks',
@@ -238,6 +250,12 @@ export function sh(word: string): string {
 function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
+
+const RUNTIME_LAYER_COMMENTS: Record<(typeof RUNTIME_LAYER_FILES)[number], string> = {
+  'comfy_process.py': 'the ComfyUI process and its health',
+  'comfy_prompt.py': 'running a prompt',
+  'request_binding.py': 'binding a request into the workflow',
+};
 
 /**
  * The import gate: ComfyUI loads its nodes as the server does, and the build fails when a custom node does

@@ -69,6 +69,10 @@ export function renderAssembly(input: AssemblyInput): Assembly {
     const appFiles = new Map<string, string>([
       ['app.py', renderAppPy(app, input.project)],
       ['comfy_runtime.py', runtimeSource('comfy_runtime.py')],
+      ['comfy_process.py', runtimeSource('comfy_process.py')],
+      ['comfy_prompt.py', runtimeSource('comfy_prompt.py')],
+      ['request_binding.py', runtimeSource('request_binding.py')],
+      ['local_serve.py', runtimeSource('local_serve.py')],
       ['request_files.py', runtimeSource('request_files.py')],
       ['response_files.py', runtimeSource('response_files.py')],
       ['jobs.py', runtimeSource('jobs.py')],

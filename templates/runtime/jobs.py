@@ -19,7 +19,8 @@ import threading
 import time
 import uuid
 
-from request_files import problem_body
+from comfy_prompt import Job
+from request_files import ComfyError, problem_body
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 FINAL = (SUCCEEDED, FAILED, CANCELLED)
@@ -303,8 +304,6 @@ def no_such_job(job_id):
 def run_job(jobs, runner, job_id, path, values):
     """The GPU side of one job: run it as the synchronous route would, with its progress, result or error
     written to the store. Returns the final record."""
-    from comfy_runtime import ComfyError, Job
-
     record = jobs.record(job_id)
     if record is None or record["status"] != QUEUED or jobs.cancel_requested(job_id):
         return record  # cancelled while queued (or unknown): never runs

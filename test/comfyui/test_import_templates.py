@@ -61,13 +61,12 @@ CORPUS = sorted(name for name, path in TEMPLATES.items() if in_the_corpus(json.l
 
 # The templates of the corpus that import refuses, and why. Partner-API nodes saved by a newer editor than
 # 0.3.75 with more or fewer widgets import when each value fits the widget it lands on (dropped or defaulted
-# as the 0.3.75 editor does, with a note); these three do not: a value lands on a widget whose bounds refuse
-# it (a seed's "randomize" in `steps`), or RecordAudio's recorder widget (AUDIO_RECORD) that 0.3.75's schema
-# does not mark as one. Import never guesses.
+# as the 0.3.75 editor does, with a note); these two do not: a value lands on a widget whose bounds refuse
+# it (a seed's "randomize" in `steps`). Import never guesses. (api_stability_ai_audio_to_audio imports since
+# the check, as ComfyUI's /prompt, leaves alone a node no output needs: its RecordAudio feeds nothing.)
 REFUSED = {
     "api_moonvalley_video_to_video_motion_transfer": 'node 38 (MoonvalleyVideo2VideoNode) input steps: got "randomize"',
     "api_moonvalley_video_to_video_pose_control": "node 36 (MoonvalleyVideo2VideoNode) input steps: got 146344522",
-    "api_stability_ai_audio_to_audio": "node 15 (RecordAudio) input audio: got nothing, expected a link to AUDIO_RECORD",
 }
 
 
@@ -209,11 +208,11 @@ def test_each_bound_request_passes_comfyuis_prompt_validation(corpus, comfy):
     failed, unloadable = prompt_failures(out, endpoints, comfy, runtime, "corpus", served)
     # torchaudio (test/comfyui/setup.sh) loads the audio nodes too, so every imported endpoint is validated.
     assert unloadable == {}, unloadable
-    # Four templates load an audio file by name (LoadAudio's literal): import makes no audio field (a TODO in
-    # the code), so no request can bring that file, and LoadAudio's own check refuses the name. Everything
-    # else passes.
+    # Five templates load an audio file by name (LoadAudio's literal; api_stability_ai_audio_to_audio among
+    # them): import makes no audio field (a TODO in the code), so no request can bring that file, and
+    # LoadAudio's own check refuses the name. Everything else passes.
     audio = audio_literals(failed)
     print(
         f"\n/prompt validation: {len(endpoints) - len(failed)} of {len(endpoints)} imported endpoints accepted; {len(audio)} name an audio file no request field brings"
     )
-    assert len(audio) == 4 and set(failed) == audio, json.dumps(failed, indent=1)
+    assert len(audio) == 5 and set(failed) == audio, json.dumps(failed, indent=1)

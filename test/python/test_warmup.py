@@ -55,9 +55,11 @@ def test_a_failed_warm_up_stops_the_start_naming_the_endpoint_and_the_node():
 
 
 def test_serve_warmup_choice():
+    import local_serve  # beside the runtime (its folder is on sys.path: test_runtime_outputs)
+
     planned = [{"path": "/a", "values": {"w": 1}}]
-    assert runtime.chosen_warmup("app", planned, ENDPOINTS) == planned
-    assert runtime.chosen_warmup("none", planned, ENDPOINTS) == []
-    assert runtime.chosen_warmup("/b, /a", planned, ENDPOINTS) == [{"path": "/b", "values": {}}, planned[0]]
+    assert local_serve.chosen_warmup("app", planned, ENDPOINTS) == planned
+    assert local_serve.chosen_warmup("none", planned, ENDPOINTS) == []
+    assert local_serve.chosen_warmup("/b, /a", planned, ENDPOINTS) == [{"path": "/b", "values": {}}, planned[0]]
     with pytest.raises(SystemExit, match="'/c' is not an endpoint of this app"):
-        runtime.chosen_warmup("/c", planned, ENDPOINTS)
+        local_serve.chosen_warmup("/c", planned, ENDPOINTS)

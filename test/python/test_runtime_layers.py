@@ -1,0 +1,48 @@
+"""The runtime every app ships, in layers a newcomer can hold in mind (issue 35 item 6): comfy_runtime.py
+composes the ComfyUI process and its health (comfy_process.py), binding a request (request_binding.py) and
+running a prompt (comfy_prompt.py), each under about 300 lines; jobs use the runner's interface and the
+runner knows nothing of jobs; no import circle among the runtime's modules. Read from the synthesized app
+folder (the files every app ships), with Python's own parser."""
+
+import ast
+
+import pytest
+from conftest import MANIFEST, SYNTH_OUT
+
+APP = SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"]
+MODULES = {p.stem: p for p in APP.glob("*.py") if p.stem != "app"}
+RUNNER = ["comfy_runtime", "comfy_process", "comfy_prompt", "request_binding"]
+JOB_SIDE = {"jobs", "job_routes", "webhooks", "local_serve"}
+
+
+def imports(module):
+    """The runtime modules `module` imports, at any depth of its code (function-level imports included)."""
+    found = set()
+    for node in ast.walk(ast.parse(MODULES[module].read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found & set(MODULES)
+
+
+def test_the_runner_is_split_by_concern_each_part_under_about_300_lines():
+    assert set(RUNNER) <= set(MODULES)
+    sizes = {m: len(MODULES[m].read_text().splitlines()) for m in RUNNER}
+    assert all(n <= 300 for n in sizes.values()), sizes
+
+
+@pytest.mark.parametrize("module", RUNNER)
+def test_the_runner_knows_nothing_of_jobs_or_local_serve(module):
+    assert imports(module) & JOB_SIDE == set()
+
+
+def test_no_import_circle_among_the_runtime_modules():
+    graph = {m: imports(m) for m in MODULES}
+
+    def reaches(start, target, seen=()):
+        return any(n == target or (n not in seen and reaches(n, target, (*seen, n))) for n in graph[start])
+
+    assert [m for m in graph if reaches(m, m)] == []
+    # jobs depend on the runner's interface (its Job and ComfyError), never on comfy_runtime itself
+    assert "comfy_runtime" not in imports("jobs")
