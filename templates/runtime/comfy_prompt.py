@@ -32,8 +32,11 @@ class Job:
         self.deadline = None
         # node id → its UI output, from the websocket's `executed` events (saves asking /history).
         self.outputs = {}
-        # Called with (event type, data) for the prompt's `executing` and `progress` events (jobs.run_job).
+        # Called with (event type, data) for the prompt's `execution_cached`, `executing` and `progress`
+        # events (jobs.run_job).
         self.on_progress = None
+        # The bound graph's node id → class (set by the runner before queueing): what progress counts.
+        self.classes = {}
 
 
 class PromptRunner:
@@ -102,7 +105,7 @@ class PromptRunner:
                             "class_type": data.get("node_type"),
                         },
                     )
-                if event["type"] in ("executing", "progress") and job.on_progress is not None:
+                if event["type"] in ("execution_cached", "executing", "progress") and job.on_progress is not None:
                     job.on_progress(event["type"], data)
                 if event["type"] == "executed" and data.get("output") is not None:
                     job.outputs[data.get("node")] = data["output"]

@@ -152,6 +152,7 @@ class ComfyRunner(ComfyProcess, RequestBinder, PromptRunner):
         outputs = {"files": [], "texts": [], "paths": []}
         try:
             graph, seed, _ = self.bind(spec, values, request_id, inputs, job)
+            job.classes = {node_id: node["class_type"] for node_id, node in graph.items()}
             self.check_model_files(spec, values, graph)
             prompt_id = self.queue_and_wait(graph, request_id, max(job.deadline - time.monotonic(), 0.1), job)
             outputs = self.collect(prompt_id, spec["output_node"], job.outputs.get(spec["output_node"]))

@@ -23,6 +23,8 @@ from comfy_prompt import Job
 from request_files import ComfyError, problem_body
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
+# A running job whose cancel is in flight, as GET /jobs/{id} shows it (Comfy API v2's name; stored as RUNNING).
+CANCELING = "canceling"
 FINAL = (SUCCEEDED, FAILED, CANCELLED)
 # A running job is declared failed this long after its endpoint's timeout (its container died with it).
 DEADLINE_GRACE_SECONDS = 60
@@ -142,6 +144,13 @@ class Jobs:
     def active(self):
         """The ids of the jobs queued or running (the front door's list, its finished ones dropped)."""
         return [j for j in self.store.get("active") or [] if (r := self.record(j)) and r["status"] not in FINAL]
+
+    def queue_position(self, job_id):
+        """1 + this app's jobs submitted before it and still queued (1: it runs next). On Modal, where
+        several containers take jobs at once, an upper bound."""
+        active = self.store.get("active") or []
+        ahead = active[: active.index(job_id)] if job_id in active else []
+        return 1 + sum(1 for j in ahead if (r := self.store.get(f"job:{j}")) and r["status"] == QUEUED)
 
     def cancel_requested(self, job_id):
         return self.store.get(f"cancel:{job_id}") is not None
@@ -266,8 +275,11 @@ class Jobs:
     def public(self, record):
         """A record as GET /jobs/{id} shows it."""
         shown = {k: record.get(k) for k in ("id", "endpoint", "status", "progress")}
-        if record.get("cancel_requested") and record["status"] not in FINAL:
+        if record["status"] == RUNNING and (record.get("cancel_requested") or self.cancel_requested(record["id"])):
+            shown["status"] = CANCELING
             shown["cancel_requested"] = True
+        if record["status"] == QUEUED:
+            shown["queue_position"] = self.queue_position(record["id"])
         shown["created_at"] = _iso(record["created_at"])
         timings = {}
         if record.get("started_at"):
@@ -281,8 +293,12 @@ class Jobs:
             shown["cost_usd"] = record["cost_usd"]
         if record.get("error"):
             shown["error"] = record["error"]
+        if record.get("finished_at") and record["status"] == SUCCEEDED:
+            # When the result goes (a read after it is a 410).
+            shown["expires_at"] = _iso(record["finished_at"] + self.keep_seconds)
         base = f"{self.prefix}/{record['id']}"
         shown["urls"] = {
+            "self": base,
             "status": base,
             "result": f"{base}/result",
             "cancel": f"{base}/cancel",
@@ -318,13 +334,12 @@ def run_job(jobs, runner, job_id, path, values):
         }
     )
     job = Job()
-    state = {"last": 0.0, "node": None}
+    state = {"last": 0.0}
+    tracker = ProgressTracker(job)
 
     def on_progress(kind, data):
         # Throttled before any store access: a sampler reports each step, the store may be a network away.
-        if kind == "executing":
-            state["node"] = data.get("node")
-        progress = progress_of(kind, data, state["node"])
+        progress = tracker.event(kind, data)
         now = time.monotonic()
         if progress is None or (kind != "executing" and now - state["last"] < PROGRESS_EVERY_SECONDS):
             return
@@ -365,15 +380,51 @@ def run_job(jobs, runner, job_id, path, values):
         stop.set()
 
 
-def progress_of(kind, data, node):
-    """The job's progress from one ComfyUI websocket event (`executing`: the node now running; `progress`:
-    step k of n of it), or None for other events. `node`: the node the last `executing` event named."""
-    if kind == "executing" and data.get("node") is not None:
-        return {"node": data["node"], "step": None, "steps": None, "percent": None}
-    if kind == "progress" and data.get("max"):
-        step, steps = int(data.get("value", 0)), int(data["max"])
-        return {"node": data.get("node") or node, "step": step, "steps": steps, "percent": round(100 * step / steps, 1)}
-    return None
+class ProgressTracker:
+    """A running job's progress from ComfyUI's websocket events, as a snapshot a UI can draw:
+    `value` (0..1 over the whole graph: the nodes done of the nodes to run, plus the running sampler's
+    step of steps), `nodes_done`, `nodes_total` (the graph's nodes less those ComfyUI had cached), `node`
+    and `node_class` (the node running), `step` and `steps` (its step of steps, or None), and `percent`
+    (the running node's own step percentage, as before)."""
+
+    def __init__(self, job):
+        self.job = job
+        self.cached = set()
+        self.done = []
+        self.node = None
+        self.step = self.steps = None
+
+    def event(self, kind, data):
+        """The snapshot after one event (`execution_cached`, `executing`, `progress`), or None for others."""
+        if kind == "execution_cached":
+            self.cached = {str(n) for n in data.get("nodes") or []}
+            return None
+        if kind == "executing":
+            if data.get("node") is None:
+                return None
+            if self.node is not None and self.node not in self.done:
+                self.done.append(self.node)
+            self.node, self.step, self.steps = str(data["node"]), None, None
+        elif kind == "progress" and data.get("max"):
+            self.node = str(data.get("node") or self.node)
+            self.step, self.steps = int(data.get("value", 0)), int(data["max"])
+        else:
+            return None
+        return self.snapshot()
+
+    def snapshot(self):
+        total = max(len(set(self.job.classes) - self.cached), len(self.done) + 1)
+        within = self.step / self.steps if self.steps else 0.0
+        return {
+            "value": round(min((len(self.done) + within) / total, 1.0), 4),
+            "nodes_done": len(self.done),
+            "nodes_total": total,
+            "node": self.node,
+            "node_class": self.job.classes.get(self.node),
+            "step": self.step,
+            "steps": self.steps,
+            "percent": round(100 * self.step / self.steps, 1) if self.steps else None,
+        }
 
 
 class LocalWorker:

@@ -60,9 +60,11 @@ def test_submit_answers_202_and_the_result_is_the_synchronous_answer(servers):
     assert response.headers["location"] == f"/jobs/{job['id']}" == job["urls"]["status"]
     assert response.headers["preference-applied"] == "respond-async"
     assert job["endpoint"] == "/invert" and job["status"] in ("queued", "running", "succeeded")
-    assert job["created_at"].endswith("Z") and set(job["urls"]) == {"status", "result", "cancel", "events"}
+    assert job["created_at"].endswith("Z") and set(job["urls"]) == {"self", "status", "result", "cancel", "events"}
+    assert job["urls"]["self"] == job["urls"]["status"]  # Comfy API v2's name for it
     done = wait_for(servers, job["id"], ("succeeded",))
     assert set(done["timings"]) == {"queued_ms", "execution_ms", "total_ms"}
+    assert done["expires_at"].endswith("Z") and done["expires_at"] > done["created_at"]  # when the result goes
     result = httpx.get(f"{servers['api']}/jobs/{job['id']}/result", timeout=10)
     direct = httpx.post(f"{servers['api']}/invert", json=body, timeout=30)
     assert result.status_code == direct.status_code == 200
@@ -99,6 +101,11 @@ def test_events_stream_progress_and_end_with_the_final_status(servers):
     assert events[-1][0] == "succeeded" and events[-1][1]["status"] == "succeeded"
     running = [data for kind, data in events if kind == "progress" and data["status"] == "running"]
     assert any(data["progress"] and data["progress"]["node"] for data in running), events
+    # Each a full snapshot a UI can draw: the whole graph's progress, never going back.
+    drawn = [data["progress"] for data in running if data["progress"]]
+    assert all(0 <= p["value"] <= 1 and 1 <= p["nodes_total"] and p["node_class"] for p in drawn), drawn
+    values = [p["value"] for p in drawn]
+    assert values == sorted(values), values
 
 
 def test_result_is_409_while_running_and_404_for_an_unknown_job(servers):
@@ -116,10 +123,12 @@ def test_cancel_while_running_interrupts_its_prompt_and_while_queued_it_never_ru
     running = submit(servers, "/slow-patient", {}).json()
     queued = submit(servers, "/slow-patient", {}).json()
     wait_for(servers, running["id"], ("running",))
-    assert status(servers, queued["id"])["status"] == "queued"
+    waiting = status(servers, queued["id"])
+    assert waiting["status"] == "queued" and waiting["queue_position"] == 1  # next, behind the running one
     cancelled = httpx.post(f"{servers['api']}/jobs/{queued['id']}/cancel", timeout=10)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-    httpx.post(f"{servers['api']}/jobs/{running['id']}/cancel", timeout=10)
+    canceling = httpx.post(f"{servers['api']}/jobs/{running['id']}/cancel", timeout=10).json()
+    assert canceling["status"] in ("canceling", "cancelled"), canceling  # canceling: the cancel in flight
     assert httpx.post(f"{servers['api']}/jobs/{running['id']}/cancel", timeout=10).status_code == 200  # idempotent
     stopped = wait_for(servers, running["id"], ("cancelled", "succeeded", "failed"), seconds=30)
     assert stopped["status"] == "cancelled", stopped

@@ -102,24 +102,69 @@ def test_the_front_door_spawns_run_job_and_serves_what_it_wrote(modal_side):
     assert base64.b64decode(stored["json"]["files"][0]["base64"]) == b"\x89PNG-fake" and stored["binary"] is True
 
 
-def test_progress_is_the_node_running_and_step_k_of_n(monkeypatch):
-    """ComfyUI's websocket events as progress: `executing` names the node, `progress` (a sampler's steps)
-    gives step k of n and a percentage, keeping the node; other events are not progress."""
+def test_progress_is_a_snapshot_a_ui_can_draw(monkeypatch):
+    """ComfyUI's websocket events as progress over the whole graph: `execution_cached` takes the cached
+    nodes out of the count, each `executing` finishes the node before it, a sampler's `progress` adds its
+    step of steps inside the running node; `value` goes 0..1 and never back; today's `node`, `step`,
+    `steps` and `percent` are kept; other events are not progress."""
     monkeypatch.syspath_prepend(str(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"]))
     import jobs
+    from comfy_prompt import Job
 
-    assert jobs.progress_of("executing", {"node": "3"}, None) == {
-        "node": "3",
+    job = Job()
+    job.classes = {
+        "1": "CheckpointLoaderSimple",
+        "2": "CLIPTextEncode",
+        "3": "KSampler",
+        "4": "VAEDecode",
+        "5": "SaveImage",
+    }
+    tracker = jobs.ProgressTracker(job)
+    assert tracker.event("execution_cached", {"nodes": ["1"]}) is None  # the checkpoint was loaded before
+    assert tracker.event("executing", {"node": "2"}) == {
+        "value": 0.0,
+        "nodes_done": 0,
+        "nodes_total": 4,
+        "node": "2",
+        "node_class": "CLIPTextEncode",
         "step": None,
         "steps": None,
         "percent": None,
     }
-    assert jobs.progress_of("progress", {"value": 5, "max": 20}, "3") == {
+    tracker.event("executing", {"node": "3"})
+    halfway = tracker.event("progress", {"value": 10, "max": 20, "node": "3"})
+    assert halfway == {
+        "value": 0.375,  # (1 node done + 10/20) of 4
+        "nodes_done": 1,
+        "nodes_total": 4,
         "node": "3",
-        "step": 5,
+        "node_class": "KSampler",
+        "step": 10,
         "steps": 20,
-        "percent": 25.0,
+        "percent": 50.0,
     }
-    assert jobs.progress_of("progress", {"value": 1, "max": 3, "node": "9"}, "3")["node"] == "9"
-    assert jobs.progress_of("executing", {"node": None}, "3") is None  # the prompt ended
-    assert jobs.progress_of("status", {}, "3") is None
+    values = [halfway["value"]]
+    for event in [
+        ("progress", {"value": 20, "max": 20, "node": "3"}),
+        ("executing", {"node": "4"}),
+        ("executing", {"node": "5"}),
+    ]:
+        values.append(tracker.event(*event)["value"])
+    assert values == sorted(values) and values[-1] == 0.75  # 3 of 4 done while the last runs
+    assert tracker.event("executing", {"node": None}) is None  # the prompt ended
+    assert tracker.event("status", {}) is None
+
+
+def test_a_queued_job_shows_its_queue_position(monkeypatch):
+    """`queue_position` while queued: 1 + the jobs submitted before it still queued (1: it runs next);
+    a running or finished job has none."""
+    monkeypatch.syspath_prepend(str(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"]))
+    import jobs
+
+    endpoints = {"/x": {"timeout_seconds": 60}}
+    queue = jobs.Jobs(jobs.ExpiringStore(jobs.LockedDict()), lambda *a: None, endpoints, 10, 3600)
+    ids = [queue.submit("/x", {"n": n})[1]["id"] for n in range(3)]
+    assert [queue.public(queue.record(i))["queue_position"] for i in ids] == [1, 2, 3]
+    queue.save({**queue.record(ids[0]), "status": jobs.RUNNING, "started_at": 1.0, "deadline": None})
+    shown = [queue.public(queue.record(i)) for i in ids]
+    assert "queue_position" not in shown[0] and [s["queue_position"] for s in shown[1:]] == [1, 2]
