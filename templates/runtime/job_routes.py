@@ -1,4 +1,4 @@
-"""The HTTP side of jobs (jobs.py holds their logic): the routes `GET /jobs/{id}`, `GET /jobs/{id}/result`,
+"""The HTTP side of jobs (jobs.py holds their logic): the routes `GET /jobs`, `GET /jobs/{id}`, `GET /jobs/{id}/result`,
 `POST /jobs/{id}/cancel` and `GET /jobs/{id}/events` on an app's FastAPI, and the 202 a `POST <path>` with
 `Prefer: respond-async` gets. Imported by app.py's create_api, on the GPU side and on the job front door.
 """
@@ -31,6 +31,16 @@ def add_job_routes(api, jobs, problem_schema=None):
     def not_found(job_id):
         status, body = no_such_job(job_id)
         return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+    @api.get(jobs.prefix, response_class=Response, responses=docs.get("list"))
+    def job_list(request: Request):
+        """The app's jobs, newest first: ?status=&endpoint=&limit=&cursor= and metadata.<key>=<value>."""
+        query = request.query_params
+        metadata = {k[len("metadata.") :]: v for k, v in query.items() if k.startswith("metadata.")}
+        status, body = jobs.list(
+            query.get("status"), query.get("endpoint"), metadata, query.get("limit"), query.get("cursor")
+        )
+        return JSONResponse(body, status_code=status, media_type=None if status == 200 else PROBLEM_JSON)
 
     @api.get(f"{jobs.prefix}/{{job_id}}", response_class=Response, responses=docs.get("status"))
     def job_status(job_id: str):
@@ -96,7 +106,10 @@ def submit_response(jobs, path, values, request):
     """The answer to `POST <path>` with `Prefer: respond-async`: 202 with Location, or the problem."""
     from fastapi.responses import JSONResponse
 
-    status, body = jobs.submit(path, values, request.headers.get("idempotency-key"), request.headers.get("webhook-url"))
+    headers = request.headers
+    status, body = jobs.submit(
+        path, values, headers.get("idempotency-key"), headers.get("webhook-url"), headers.get("job-metadata")
+    )
     if status in (200, 202):
         headers = {"Location": body["urls"]["status"], "Preference-Applied": "respond-async"}
         return JSONResponse(body, status_code=202, headers=headers)
@@ -152,7 +165,7 @@ JOB_SCHEMA = {
     "properties": {
         "id": {"type": "string"},
         "endpoint": {"type": "string"},
-        "status": {"enum": ["queued", "running", "succeeded", "failed", "cancelled"]},
+        "status": {"enum": ["queued", "running", "canceling", "succeeded", "failed", "cancelled"]},
         "created_at": {"type": "string"},
         "urls": {"type": "object"},
     },
@@ -179,8 +192,25 @@ JOB_HEADERS = [
         "schema": {"type": "string", "format": "uri"},
         "description": "A public https URL the job's final status is POSTed to, signed (Standard Webhooks)",
     },
+    {
+        "name": "Job-Metadata",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 2048},
+        "description": 'A JSON object of at most 16 strings (e.g. {"user": "u-17"}), returned with the job and filterable in GET /jobs',
+    },
 ]
 
+
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "data": {"type": "string", "description": "The job as GET /jobs/{id} shows it, as JSON"},
+        "retry": {"type": "integer"},
+    },
+}
 
 HEALTH_DOCS = {
     "200": {"description": "ComfyUI answers", "content": {"application/json": {"schema": {"type": "object"}}}},
@@ -225,14 +255,24 @@ def job_docs(problem_schema, content_types):
     result = {"description": "The result, as the synchronous route answers it", "content": {}}
     for content_type in content_types:
         result["content"].update(output_content(content_type))
+    listed = {
+        "type": "object",
+        "required": ["jobs", "next_cursor"],
+        "properties": {"jobs": {"type": "array", "items": JOB_SCHEMA}, "next_cursor": {"type": ["string", "null"]}},
+    }
     return {
+        "list": {
+            "200": {"description": "The jobs, newest first", "content": {"application/json": {"schema": listed}}},
+            **problems(problem_schema, 422),
+        },
         "status": {**job, **problems(problem_schema, 404)},
         "cancel": {**job, **problems(problem_schema, 404)},
         "result": {"200": result, **problems(problem_schema, 404, 409, 410, 413, 422, 500, 503, 504)},
         "events": {
             "200": {
                 "description": "Server-sent events",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                # Each event (as a client parses it: its event name, id and data lines), not the stream's text.
+                "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
             },
             **problems(problem_schema, 404),
         },

@@ -35,6 +35,12 @@ CANCEL_POLL_SECONDS = 0.5
 IDEMPOTENCY_SECONDS = 24 * 3600
 # The longest Idempotency-Key taken (as Stripe's); an empty one would be shared by every client that sends it.
 IDEMPOTENCY_KEY_MAX = 255
+# Job-Metadata, a submit's small string map (returned with the job, filterable in the list): its bounds.
+METADATA_MAX_KEYS, METADATA_MAX_KEY, METADATA_MAX_VALUE, METADATA_MAX_BYTES = 16, 64, 256, 2048
+# The list's index: job ids in submit order, in pages of this many (one bounded store value each).
+INDEX_PAGE = 1000
+# GET /jobs: entries per answer (default, most), and job records one answer reads at most (then a cursor).
+LIST_LIMIT, LIST_LIMIT_MAX, LIST_SCAN_MAX = 20, 100, 1000
 
 
 def _iso(seconds):
@@ -145,6 +151,71 @@ class Jobs:
         """The ids of the jobs queued or running (the front door's list, its finished ones dropped)."""
         return [j for j in self.store.get("active") or [] if (r := self.record(j)) and r["status"] not in FINAL]
 
+    def index(self, job_id):
+        """Append a new job to the list's index: pages of INDEX_PAGE ids, the newest page `index:head`."""
+        head = self.store.get("index:head") or 0
+        page = self.store.get(f"index:{head}") or []
+        if len(page) >= INDEX_PAGE:
+            head, page = head + 1, []
+        self.store.put(f"index:{head}", [*page, job_id], 2 * self.keep_seconds)
+        self.store.put("index:head", head, 2 * self.keep_seconds)
+
+    def list(self, status=None, endpoint=None, metadata=None, limit=None, cursor=None):
+        """(HTTP status, body) for GET /jobs: `{"jobs": [summaries, newest first], "next_cursor": …}`, each
+        summary as GET /jobs/{id} shows the job, filtered by status (as shown: `canceling` too), endpoint
+        and metadata (every key: value given). At most `limit` entries and LIST_SCAN_MAX records read per
+        answer; `next_cursor` (None at the end) continues where it stopped. 422 naming a bad parameter."""
+        limit = LIST_LIMIT if limit in (None, "") else limit
+        if not (isinstance(limit, int) or str(limit).isdigit()) or not 1 <= int(limit) <= LIST_LIMIT_MAX:
+            return problem(
+                422,
+                "Bad list parameter",
+                f"limit: got {limit!r}, expected a whole number from 1 to {LIST_LIMIT_MAX}",
+                errors=[{"field": "limit", "message": f"expected 1 to {LIST_LIMIT_MAX}"}],
+            )
+        statuses = (QUEUED, RUNNING, CANCELING, *FINAL)
+        if status is not None and status not in statuses:
+            return problem(
+                422,
+                "Bad list parameter",
+                f"status: got {status!r}, expected one of {', '.join(statuses)}",
+                errors=[{"field": "status", "message": f"expected one of {', '.join(statuses)}"}],
+            )
+        head = self.store.get("index:head") or 0
+        if cursor:
+            page_text, _, at_text = cursor.partition(".")
+            if not (page_text.isdigit() and at_text.isdigit()) or int(page_text) > head:
+                return problem(
+                    422,
+                    "Bad list parameter",
+                    f"cursor: got {cursor!r}, expected a next_cursor this list gave",
+                    errors=[{"field": "cursor", "message": "not a cursor of this list"}],
+                )
+            page_number, at = int(page_text), int(at_text)
+        else:
+            page_number, at = head, None
+        jobs, scanned = [], 0
+        while page_number >= 0:
+            page = self.store.get(f"index:{page_number}") or []
+            position = len(page) if at is None else min(at, len(page))
+            for i in range(position - 1, -1, -1):
+                if scanned >= LIST_SCAN_MAX or len(jobs) >= int(limit):
+                    return 200, {"jobs": jobs, "next_cursor": f"{page_number}.{i + 1}"}
+                scanned += 1
+                record = self.record(page[i])
+                if record is None:
+                    continue  # expired
+                shown = self.public(record)
+                if status is not None and shown["status"] != status:
+                    continue
+                if endpoint is not None and shown["endpoint"] != endpoint:
+                    continue
+                if metadata and any((record.get("metadata") or {}).get(k) != v for k, v in metadata.items()):
+                    continue
+                jobs.append(shown)
+            page_number, at = page_number - 1, None
+        return 200, {"jobs": jobs, "next_cursor": None}
+
     def queue_position(self, job_id):
         """1 + this app's jobs submitted before it and still queued (1: it runs next). On Modal, where
         several containers take jobs at once, an upper bound."""
@@ -157,12 +228,21 @@ class Jobs:
 
     # -- the routes -------------------------------------------------------------------------------
 
-    def submit(self, path, values, idempotency_key=None, webhook_url=None):
+    def submit(self, path, values, idempotency_key=None, webhook_url=None, metadata=None):
         """(HTTP status, body): 202 and the new job; the same job again for a repeated Idempotency-Key with
-        the same body (200); 422 for that key with another body, or for a Webhook-Url that cannot be used;
-        429 past the queue limit."""
+        the same body (200); 422 for that key with another body, for a Webhook-Url that cannot be used, or
+        for Job-Metadata (`metadata`, the header's JSON text) that is not a small string map; 429 past the
+        queue limit."""
         from webhooks import url_problem
 
+        metadata, metadata_problem = parse_metadata(metadata)
+        if metadata_problem:
+            return problem(
+                422,
+                "Job-Metadata refused",
+                f"Job-Metadata: {metadata_problem}",
+                errors=[{"field": "Job-Metadata", "message": metadata_problem}],
+            )
         if idempotency_key is not None and not 0 < len(idempotency_key.strip()) <= IDEMPOTENCY_KEY_MAX:
             said = "empty" if not idempotency_key.strip() else f"{len(idempotency_key)} characters"
             return problem(
@@ -221,9 +301,11 @@ class Jobs:
                 "deadline": None,
                 "progress": None,
                 **({"webhook_url": webhook_url} if webhook_url else {}),
+                **({"metadata": metadata} if metadata else {}),
             }
             self.save(record)
             self.store.put("active", [*active, job_id], IDEMPOTENCY_SECONDS)
+            self.index(job_id)
             if idempotency_key is not None:
                 self.store.put(f"idempotency:{idempotency_key}", {"digest": digest, "id": job_id}, IDEMPOTENCY_SECONDS)
         try:
@@ -280,6 +362,8 @@ class Jobs:
             shown["cancel_requested"] = True
         if record["status"] == QUEUED:
             shown["queue_position"] = self.queue_position(record["id"])
+        if record.get("metadata"):
+            shown["metadata"] = record["metadata"]
         shown["created_at"] = _iso(record["created_at"])
         timings = {}
         if record.get("started_at"):
@@ -311,6 +395,27 @@ def problem(status, title, detail, errors=None):
     """(status, body): a job route's refusal in the one error shape (request_files.problem_body); a None
     title is the status's own."""
     return status, problem_body(status, detail, errors=errors, title=title)
+
+
+def parse_metadata(text):
+    """(metadata, problem) from a Job-Metadata header: a JSON object of at most METADATA_MAX_KEYS string
+    values (keys ≤ METADATA_MAX_KEY characters, values ≤ METADATA_MAX_VALUE, METADATA_MAX_BYTES in all)."""
+    if text is None:
+        return None, None
+    if len(text.encode()) > METADATA_MAX_BYTES:
+        return None, f"got {len(text.encode())} bytes, expected at most {METADATA_MAX_BYTES}"
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None, 'expected a JSON object of strings, e.g. {"user": "u-17"}'
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return None, 'expected a JSON object of strings, e.g. {"user": "u-17"}'
+    if len(value) > METADATA_MAX_KEYS:
+        return None, f"got {len(value)} keys, expected at most {METADATA_MAX_KEYS}"
+    long = [k for k, v in value.items() if not 0 < len(k) <= METADATA_MAX_KEY or len(v) > METADATA_MAX_VALUE]
+    if long:
+        return None, f"key {long[0]!r}: keys 1 to {METADATA_MAX_KEY} characters, values at most {METADATA_MAX_VALUE}"
+    return value, None
 
 
 def no_such_job(job_id):

@@ -225,6 +225,30 @@ def test_the_generated_python_client_submits_waits_and_reads_the_result(servers)
     assert error.value.status == 404
 
 
+def test_the_job_list_through_the_python_client_newest_first_filtered_by_metadata(servers):
+    """GET /jobs on serve (list_jobs of clients/endpoints.py): the jobs submitted with Job-Metadata come back
+    newest first, filtered by a metadata value and by endpoint, each as GET /jobs/{id} shows it, with
+    metadata; a limit of 1 gives a cursor that continues the list."""
+    from conftest import load_module
+
+    client = load_module(PROJECT / "synth.out" / "clients" / "endpoints.py", "endpoints_client_list")
+    tag = f"list-{time.monotonic_ns()}"
+    first = client.submit_job("/invert", {"width": 8}, base_url=servers["api"], metadata={"run": tag, "n": "1"})
+    second = client.submit_job("/invert", {"width": 9}, base_url=servers["api"], metadata={"run": tag, "n": "2"})
+    for job in (first, second):
+        client.wait_for_job("/invert", job["id"], base_url=servers["api"], poll_ms=50)
+    listed = client.list_jobs("/invert", metadata={"run": tag}, base_url=servers["api"])
+    assert [j["id"] for j in listed["jobs"]] == [second["id"], first["id"]] and listed["next_cursor"] is None
+    assert listed["jobs"][0]["metadata"] == {"run": tag, "n": "2"} and listed["jobs"][0]["status"] == "succeeded"
+    page = client.list_jobs("/invert", metadata={"run": tag}, endpoint="/invert", limit=1, base_url=servers["api"])
+    assert [j["id"] for j in page["jobs"]] == [second["id"]] and page["next_cursor"]
+    rest = client.list_jobs("/invert", metadata={"run": tag}, cursor=page["next_cursor"], base_url=servers["api"])
+    assert [j["id"] for j in rest["jobs"]] == [first["id"]]
+    with pytest.raises(client.EndpointError) as error:
+        client.list_jobs("/invert", limit=0, base_url=servers["api"])
+    assert error.value.status == 422 and '"field":"limit"' in error.value.body.replace(" ", "")
+
+
 def test_verify_jobs_runs_one_endpoint_through_the_job_path(servers):
     import subprocess
 

@@ -96,8 +96,11 @@ def test_the_front_door_spawns_run_job_and_serves_what_it_wrote(modal_side):
     result = front.get(f"/jobs/{job_id}/result")
     assert result.status_code == 200 and result.content == b"\x89PNG-fake"
     assert result.headers["content-type"] == endpoint["contentType"]  # the endpoint's, as the sync answer
-    # Every key the adapter wrote is one of the store's four kinds.
-    assert {key.split(":")[0] for op, key in store.calls if op == "put"} <= {"job", "active", "call", "result"}
+    # Every key the adapter wrote is one of the store's five kinds (index: the job list's pages).
+    assert {key.split(":")[0] for op, key in store.calls if op == "put"} <= {"job", "active", "call", "result", "index"}
+    # The front door lists it, newest first, as GET /jobs/{id} shows it.
+    listed = front.get("/jobs").json()
+    assert listed["next_cursor"] is None and [j["id"] for j in listed["jobs"]] == [job_id]
     stored = store.items[f"result:{job_id}"]["value"]
     assert base64.b64decode(stored["json"]["files"][0]["base64"]) == b"\x89PNG-fake" and stored["binary"] is True
 
@@ -168,3 +171,44 @@ def test_a_queued_job_shows_its_queue_position(monkeypatch):
     queue.save({**queue.record(ids[0]), "status": jobs.RUNNING, "started_at": 1.0, "deadline": None})
     shown = [queue.public(queue.record(i)) for i in ids]
     assert "queue_position" not in shown[0] and [s["queue_position"] for s in shown[1:]] == [1, 2]
+
+
+def test_the_job_list_is_newest_first_filtered_bounded_and_continued_by_a_cursor(monkeypatch):
+    """GET /jobs's logic: newest first; status, endpoint and metadata filters; `limit` entries and a
+    `next_cursor` that continues without repeats or gaps, across index pages; bad parameters are 422s
+    naming them; Job-Metadata is a small string map, refused otherwise by name."""
+    monkeypatch.syspath_prepend(str(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"]))
+    import jobs
+
+    monkeypatch.setattr(jobs, "INDEX_PAGE", 4)  # several index pages from a few jobs
+    endpoints = {"/a": {"timeout_seconds": 60}, "/b": {"timeout_seconds": 60}}
+    queue = jobs.Jobs(jobs.ExpiringStore(jobs.LockedDict()), lambda *a: None, endpoints, 100, 3600)
+    ids = []
+    for n in range(10):
+        status, job = queue.submit("/a" if n % 2 else "/b", {"n": n}, metadata='{"user": "u%d"}' % (n % 3))
+        assert status == 202 and job["metadata"] == {"user": f"u{n % 3}"}
+        ids.append(job["id"])
+    seen, cursor = [], None
+    while True:
+        status, page = queue.list(limit=3, cursor=cursor)
+        assert status == 200 and len(page["jobs"]) <= 3
+        seen += [j["id"] for j in page["jobs"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids[::-1]  # newest first, every job once
+    assert [j["id"] for j in queue.list(endpoint="/a")[1]["jobs"]] == ids[1::2][::-1]
+    assert [j["id"] for j in queue.list(metadata={"user": "u0"})[1]["jobs"]] == [ids[9], ids[6], ids[3], ids[0]]
+    queue.finish(queue.record(ids[4]), jobs.FAILED, error={"status": 500, "detail": {"message": "x"}})
+    assert [j["id"] for j in queue.list(status="failed")[1]["jobs"]] == [ids[4]]
+    for bad, field in [
+        ({"limit": 0}, "limit"),
+        ({"limit": "x"}, "limit"),
+        ({"status": "done"}, "status"),
+        ({"cursor": "9.0"}, "cursor"),
+    ]:
+        status, body = queue.list(**bad)
+        assert status == 422 and body["errors"][0]["field"] == field, (bad, body)
+    for header in ["[]", '{"a": 1}', "{", '{"' + "k" * 65 + '": "v"}', '{"a": "' + "v" * 300 + '"}']:
+        status, body = queue.submit("/a", {}, metadata=header)
+        assert status == 422 and body["errors"][0]["field"] == "Job-Metadata", header
