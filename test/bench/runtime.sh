@@ -11,4 +11,7 @@ trap 'rm -rf "$PROJECT"' EXIT
 comfy_test_project "$PROJECT"
 .venv/bin/python test/bench/runtime_overhead.py --project "$PROJECT" --comfy-cli .venv-bench/bin/comfy "$@"
 echo
+# The job list over 10,000 jobs (GET /jobs's logic on the local store), with the runtime serve just used.
+.venv/bin/python test/bench/job_list.py --runtime "$PROJECT/synth.out/apps/local"
+echo
 .venv-comfy/bin/python test/bench/cold_start.py --runs 3

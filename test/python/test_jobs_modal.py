@@ -5,6 +5,7 @@ writes its result into the same Dict, which the front door then serves. What onl
 (the spawn reaching a container, FunctionCall ids, Dict durability) is not shown here."""
 
 import base64
+import json
 
 import pytest
 from conftest import MANIFEST, SYNTH_OUT, import_app
@@ -185,7 +186,7 @@ def test_the_job_list_is_newest_first_filtered_bounded_and_continued_by_a_cursor
     queue = jobs.Jobs(jobs.ExpiringStore(jobs.LockedDict()), lambda *a: None, endpoints, 100, 3600)
     ids = []
     for n in range(10):
-        status, job = queue.submit("/a" if n % 2 else "/b", {"n": n}, metadata='{"user": "u%d"}' % (n % 3))
+        status, job = queue.submit("/a" if n % 2 else "/b", {"n": n}, metadata=json.dumps({"user": f"u{n % 3}"}))
         assert status == 202 and job["metadata"] == {"user": f"u{n % 3}"}
         ids.append(job["id"])
     seen, cursor = [], None
