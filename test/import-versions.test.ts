@@ -129,7 +129,7 @@ describe('the converter reads nodes another release saved, as the editor opens t
     expect('notes' in converted && converted.notes[0]).toEqual({
       id: 'widget-dropped',
       message: expect.stringContaining(
-        'the first 3 fill its widgets and ["auto"] (widgets of a newer ComfyUI) is dropped',
+        'the first 3 fill its widgets and ["auto"] (widgets ComfyUI 0.28.2\'s SaveVideo no longer has) is dropped',
       ),
     });
   });

@@ -30,7 +30,7 @@ test("Painter's mask is its own widget kind: no upload button slot; a value the 
   const result = converted({ nodes: [painter], links: [] });
   expect(result.graph['1'].inputs).toEqual({ mask: '', width: 1216, height: 960, bg_color: '#000000' });
   expect(result.notes.map((n) => n.message)).toContainEqual(
-    expect.stringContaining('["#ffffff"] (widgets ComfyUI 0.27.0, which made the node, had) is dropped'),
+    expect.stringContaining('["#ffffff"] (widgets ComfyUI 0.28.2\'s Painter no longer has) is dropped'),
   );
 });
 

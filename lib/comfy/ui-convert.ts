@@ -312,7 +312,7 @@ class Converter {
     );
     if (!fits) return false;
     const older = made !== undefined && versionKey(made) < versionKey(this.schemas.coreVersion);
-    const whose = older ? `widgets ComfyUI ${made}, which made the node, had` : 'widgets of a newer ComfyUI';
+    const whose = older ? `widgets ${cls.source}'s ${cls.name} no longer has` : 'widgets of a newer ComfyUI';
     this.notes.push({
       id: 'widget-dropped',
       message: `node ${id} (${cls.name}) was saved with ${values.length} widget values, ${cls.source}'s ${cls.name} has ${slots.length}: the first ${slots.length} fill its widgets and ${show(values.slice(slots.length))} (${whose}) ${values.length - slots.length === 1 ? 'is' : 'are'} dropped, as this release's editor drops them — check that each value is where you meant it`,
