@@ -31,13 +31,12 @@ const NO_EXAMPLE: Record<string, string> = {
   'cli-reference.md': "generated from each command's --help",
   'cli.md': 'commands and their output; the reference is generated',
   'contributing.md': 'where code goes, not a stack',
-  'importing.md': "import's own output, for the workflow the package tier imports",
   'ryla-stack.md': 'its endpoint table is generated from the stack',
   'testing.md': "the project's test tiers, not a stack",
   'troubleshooting.md': 'an index of ids',
 };
 /** Files the tests run (synthesize, or run as the init project's test), which examples may be taken from. */
-const TESTED = /^(bin\/example\.ts|test\/fixtures\/[\w-]+\.ts|templates\/init\/.+)(#[\w-]+)?$/;
+const TESTED = /^(bin\/example\.ts|test\/fixtures\/[\w-]+\.ts|test\/fixtures\/import\/[\w.-]+|templates\/init\/.+)(#[\w-]+)?$/;
 
 test('each guide shows a worked example from a file the tests run, as that file is now (npm run docs)', () => {
   for (const guide of guides) {

@@ -283,6 +283,17 @@ describe('modal-cdk import: from a workflow to a stack that synthesizes', () => 
   });
 });
 
+test('the code import writes for the package tier\'s workflow is the one docs/importing.md shows (a golden file)', async () => {
+  // UPDATE_IMPORT_FIXTURE=1 rewrites the golden file after a deliberate change to what import writes.
+  const fixture = path.join(ROOT, 'test', 'fixtures', 'import', 'sdxl_turbo_txt2img.json');
+  const golden = path.join(ROOT, 'test', 'fixtures', 'import', 'my-workflow.ts.txt');
+  const { dir, file } = await project(JSON.parse(readFileSync(fixture, 'utf8')), 'my_workflow.json');
+  expect((await runCliIn(dir, ['import', file])).code).toBe(0);
+  const written = read(dir, 'bin/my-workflow.ts');
+  if (process.env.UPDATE_IMPORT_FIXTURE) writeFileSync(golden, written);
+  expect(written).toBe(readFileSync(golden, 'utf8'));
+});
+
 describe('the parts import is made of', () => {
   test('the package tier and the README import the same workflow as these tests (test/fixtures/import)', () => {
     const fixture = path.join(ROOT, 'test', 'fixtures', 'import', 'sdxl_turbo_txt2img.json');
