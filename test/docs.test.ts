@@ -36,7 +36,8 @@ const NO_EXAMPLE: Record<string, string> = {
   'troubleshooting.md': 'an index of ids',
 };
 /** Files the tests run (synthesize, or run as the init project's test), which examples may be taken from. */
-const TESTED = /^(bin\/example\.ts|test\/fixtures\/[\w-]+\.ts|test\/fixtures\/import\/[\w.-]+|templates\/init\/.+)(#[\w-]+)?$/;
+const TESTED =
+  /^(bin\/example\.ts|test\/fixtures\/[\w-]+\.ts|test\/fixtures\/import\/[\w.-]+|templates\/init\/.+)(#[\w-]+)?$/;
 
 test('each guide shows a worked example from a file the tests run, as that file is now (npm run docs)', () => {
   for (const guide of guides) {

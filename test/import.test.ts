@@ -283,7 +283,7 @@ describe('modal-cdk import: from a workflow to a stack that synthesizes', () => 
   });
 });
 
-test('the code import writes for the package tier\'s workflow is the one docs/importing.md shows (a golden file)', async () => {
+test("the code import writes for the package tier's workflow is the one docs/importing.md shows (a golden file)", async () => {
   // UPDATE_IMPORT_FIXTURE=1 rewrites the golden file after a deliberate change to what import writes.
   const fixture = path.join(ROOT, 'test', 'fixtures', 'import', 'sdxl_turbo_txt2img.json');
   const golden = path.join(ROOT, 'test', 'fixtures', 'import', 'my-workflow.ts.txt');
