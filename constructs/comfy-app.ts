@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { durationAtMost, durationSchema, type DurationInput, formatDuration } from '../lib/duration';
 import { ModelFiles } from '../lib/comfy/model-files';
 import type { SchemaFileInput } from '../lib/comfy/node-schema';
+import { partnerNodesIn } from '../lib/comfy/partner-nodes';
 import { loadSchemaFile } from '../lib/comfy/schema-file';
 import { closestCoreVersion, coreClassNames, coreVersions, type PackSchemas, SchemaSet } from '../lib/comfy/schema-set';
 import { isMarked, markAs } from '../lib/identity';
 import { addNote, addWarning, ModalCdkError, parseProps } from '../lib/errors';
-import { gpuMemoryGb, gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
+import { appGpus, gpuMemoryGb, gpuUsdPerSecond, parseGpu } from '../lib/policy/gpu';
 import { coldStartSeconds, warmupPlan } from '../lib/synth/warmup';
 import { parseCron, standingCost, timeZoneProblem, type WarmScheduleEntry } from '../lib/policy/standing-cost';
 import type { AppSpec, VolumeMount } from '../lib/synth/spec';
@@ -463,14 +464,16 @@ export class ComfyApp extends Construct {
       );
   }
 
-  /** What an app without a GPU cannot have: a GPU snapshot, or custom nodes that import only on a GPU. */
-  private cpuProblems(): string[] {
+  /**
+   * What an app without a GPU cannot have: a GPU snapshot, or custom nodes that import only on a GPU
+   * (`needGpu`, the app's).
+   */
+  private cpuProblems(needGpu: readonly CustomNode[]): string[] {
     const problems: string[] = [];
     if (this.props.gpuSnapshot)
       problems.push(
         'gpuSnapshot: got true for an app without a GPU (no gpu: it runs on the CPU) — set gpu, or remove gpuSnapshot',
       );
-    const needGpu = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importNeedsGpu);
     if (needGpu.length > 0)
       problems.push(
         `gpu: none given (the app runs on the CPU), but custom node(s) ${needGpu.map((n) => n.node.id).join(', ')} need a GPU to import — set the app's gpu`,
@@ -610,12 +613,10 @@ export class ComfyApp extends Construct {
 
   /** The warm-up runs (lib/synth/warmup.ts), and the cache flag that keeps several warmed workflows cached. */
   private warmupSpec(spec: Omit<AppSpec, 'hash' | 'warmup' | 'coldStart'>, workflows: Record<string, unknown>) {
-    const memoryGb = spec.gpu === null ? undefined : gpuMemoryGb([spec.gpu].flat()[0]);
+    const firstGpu = appGpus(spec)[0];
+    const memoryGb = firstGpu === undefined ? undefined : gpuMemoryGb(firstGpu);
     const partnerNodes = new Map(
-      this.endpoints.map((e) => [
-        e.path,
-        [...new Set(Object.values(e.graph()).map((n) => n.class_type))].filter((c) => this.schemas.get(c)?.apiNode),
-      ]),
+      this.endpoints.map((e) => [e.path, [...new Set(partnerNodesIn(e.graph(), this.schemas).map(([, cls]) => cls))]]),
     );
     const plan = warmupPlan(this.props.warmup, spec.endpoints, workflows, spec.models, memoryGb, partnerNodes);
     const modelGb = spec.models.reduce((sum, m) => sum + ('sizeGb' in m ? (m.sizeGb ?? 0) : 0), 0);
@@ -856,14 +857,14 @@ export class ComfyApp extends Construct {
       problems.push(
         'gpuSnapshot: got true without memorySnapshot, expected memorySnapshot: true as well (a GPU snapshot is part of a memory snapshot) — set memorySnapshot: true, or remove gpuSnapshot',
       );
-    if (this.gpus.length === 0) problems.push(...this.cpuProblems());
+    const needGpu = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importNeedsGpu);
+    if (this.gpus.length === 0) problems.push(...this.cpuProblems(needGpu));
     const picksDevice = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importPicksDevice);
     if (this.props.memorySnapshot && !this.props.gpuSnapshot && picksDevice.length > 0) {
       problems.push(
         `memorySnapshot: got true with custom node(s) that pick their device when imported (${picksDevice.map((n) => n.node.id).join(', ')}): in the GPU-less snapshot phase they would pick the CPU and keep it after the restore — remove memorySnapshot, or add gpuSnapshot: true (alpha)`,
       );
     }
-    const needGpu = this.children({ is: CustomNode.isCustomNode }).filter((n) => n.importNeedsGpu);
     if (this.props.memorySnapshot && !this.props.gpuSnapshot && needGpu.length > 0) {
       problems.push(
         `memorySnapshot: got true with custom node(s) that need a GPU to import (${needGpu.map((n) => n.node.id).join(', ')}), but the snapshot phase has no GPU — remove memorySnapshot, or add gpuSnapshot: true (alpha)`,

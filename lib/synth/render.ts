@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ModalCdkError, zodProblems } from '../errors';
-import { appGpus, GPU_TYPES, parseGpu } from '../policy/gpu';
+import { appGpus, gpuUsdPerSecond } from '../policy/gpu';
 import { renderClientFiles } from '../clients/render-clients';
 import { WEB_CLASS, WEB_METHOD } from '../clients/web-url';
 import {
@@ -156,10 +156,8 @@ export function renderAppPy(app: Omit<AppSpec, 'hash'>, project?: Manifest['proj
     ...(valueTypes.bool ? ['Strict'] : []),
     'model_validator',
   ];
-  const firstGpu = parseGpu(appGpus(app)[0] ?? 'CPU');
-  const gpuType = 'type' in firstGpu ? GPU_TYPES[firstGpu.type] : undefined;
-  const usdPerSecond =
-    gpuType?.usdPerSecond != null && 'count' in firstGpu ? round(gpuType.usdPerSecond * firstGpu.count) : null;
+  const firstGpu = appGpus(app)[0];
+  const usdPerSecond = firstGpu === undefined ? null : gpuUsdPerSecond(firstGpu);
   const hfModels = app.models.filter((m) => m.kind === 'hf');
   const tags = project?.appTags
     ? py({ 'modal-cdk.app': app.id, 'modal-cdk.environment': project.environment, 'modal-cdk.stack': project.name })
@@ -351,10 +349,6 @@ function pyDict<T>(entries: Record<string, T>, render: (v: T) => string): string
   const keys = Object.keys(entries);
   if (keys.length === 0) return '{}';
   return `{\n${keys.map((k) => `    ${pyString(k)}: ${render(entries[k])},`).join('\n')}\n}`;
-}
-
-function round(n: number): number {
-  return Number(n.toPrecision(6));
 }
 
 /** What the scaling settings cost in idle GPU time, for the comments of app.py (US dollars, 2 decimals). */

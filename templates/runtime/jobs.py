@@ -167,29 +167,30 @@ class Jobs:
         answer; `next_cursor` (None at the end) continues where it stopped. 422 naming a bad parameter."""
         limit = LIST_LIMIT if limit in (None, "") else limit
         if not (isinstance(limit, int) or str(limit).isdigit()) or not 1 <= int(limit) <= LIST_LIMIT_MAX:
-            return problem(
-                422,
+            return field_problem(
                 "Bad list parameter",
-                f"limit: got {limit!r}, expected a whole number from 1 to {LIST_LIMIT_MAX}",
-                errors=[{"field": "limit", "message": f"expected 1 to {LIST_LIMIT_MAX}"}],
+                "limit",
+                f"expected 1 to {LIST_LIMIT_MAX}",
+                detail=f"limit: got {limit!r}, expected a whole number from 1 to {LIST_LIMIT_MAX}",
             )
+        limit = int(limit)
         statuses = (QUEUED, RUNNING, CANCELING, *FINAL)
         if status is not None and status not in statuses:
-            return problem(
-                422,
+            return field_problem(
                 "Bad list parameter",
-                f"status: got {status!r}, expected one of {', '.join(statuses)}",
-                errors=[{"field": "status", "message": f"expected one of {', '.join(statuses)}"}],
+                "status",
+                f"expected one of {', '.join(statuses)}",
+                detail=f"status: got {status!r}, expected one of {', '.join(statuses)}",
             )
         head = self.store.get("index:head") or 0
         if cursor:
             page_text, _, at_text = cursor.partition(".")
             if not (page_text.isdigit() and at_text.isdigit()) or int(page_text) > head:
-                return problem(
-                    422,
+                return field_problem(
                     "Bad list parameter",
-                    f"cursor: got {cursor!r}, expected a next_cursor this list gave",
-                    errors=[{"field": "cursor", "message": "not a cursor of this list"}],
+                    "cursor",
+                    "not a cursor of this list",
+                    detail=f"cursor: got {cursor!r}, expected a next_cursor this list gave",
                 )
             page_number, at = int(page_text), int(at_text)
         else:
@@ -199,7 +200,7 @@ class Jobs:
             page = self.store.get(f"index:{page_number}") or []
             position = len(page) if at is None else min(at, len(page))
             for i in range(position - 1, -1, -1):
-                if scanned >= LIST_SCAN_MAX or len(jobs) >= int(limit):
+                if scanned >= LIST_SCAN_MAX or len(jobs) >= limit:
                     return 200, {"jobs": jobs, "next_cursor": f"{page_number}.{i + 1}"}
                 scanned += 1
                 record = self.record(page[i])
@@ -237,24 +238,14 @@ class Jobs:
 
         metadata, metadata_problem = parse_metadata(metadata)
         if metadata_problem:
-            return problem(
-                422,
-                "Job-Metadata refused",
-                f"Job-Metadata: {metadata_problem}",
-                errors=[{"field": "Job-Metadata", "message": metadata_problem}],
-            )
+            return field_problem("Job-Metadata refused", "Job-Metadata", metadata_problem)
         if idempotency_key is not None and not 0 < len(idempotency_key.strip()) <= IDEMPOTENCY_KEY_MAX:
             said = "empty" if not idempotency_key.strip() else f"{len(idempotency_key)} characters"
-            return problem(
-                422,
+            return field_problem(
                 "Idempotency-Key refused",
-                f"Idempotency-Key: got {said}, expected 1 to {IDEMPOTENCY_KEY_MAX} characters unique to this request (e.g. a UUID), or no header",
-                errors=[
-                    {
-                        "field": "Idempotency-Key",
-                        "message": f"got {said}, expected 1 to {IDEMPOTENCY_KEY_MAX} characters",
-                    }
-                ],
+                "Idempotency-Key",
+                f"got {said}, expected 1 to {IDEMPOTENCY_KEY_MAX} characters",
+                detail=f"Idempotency-Key: got {said}, expected 1 to {IDEMPOTENCY_KEY_MAX} characters unique to this request (e.g. a UUID), or no header",
             )
         digest = hashlib.sha256(json.dumps([path, values], sort_keys=True, default=str).encode()).hexdigest()
         webhook_url = webhook_url or self.endpoints[path].get("webhook_url")
@@ -265,21 +256,16 @@ class Jobs:
                 else url_problem(webhook_url, self.allow_private_webhooks)
             )
             if problem_text:
-                return problem(
-                    422,
-                    "Webhook-Url refused",
-                    f"Webhook-Url: {problem_text}",
-                    errors=[{"field": "Webhook-Url", "message": problem_text}],
-                )
+                return field_problem("Webhook-Url refused", "Webhook-Url", problem_text)
         with self._lock:
             if idempotency_key is not None:
                 seen = self.store.get(f"idempotency:{idempotency_key}")
                 if seen and seen["digest"] != digest:
-                    return problem(
-                        422,
+                    return field_problem(
                         "Idempotency-Key reused",
-                        f"the Idempotency-Key {idempotency_key!r} was sent with another request (job {seen['id']}): send a new key for a new request",
-                        errors=[{"field": "Idempotency-Key", "message": "already used with another body"}],
+                        "Idempotency-Key",
+                        "already used with another body",
+                        detail=f"the Idempotency-Key {idempotency_key!r} was sent with another request (job {seen['id']}): send a new key for a new request",
                     )
                 if seen and (record := self.record(seen["id"])):
                     return 200, self.public(record)
@@ -395,6 +381,12 @@ def problem(status, title, detail, errors=None):
     """(status, body): a job route's refusal in the one error shape (request_files.problem_body); a None
     title is the status's own."""
     return status, problem_body(status, detail, errors=errors, title=title)
+
+
+def field_problem(title, field, message, detail=None):
+    """(422, body): a refusal of one request field, parameter or header, named in `errors`; the detail is
+    `<field>: <message>` unless given."""
+    return problem(422, title, detail or f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
 def parse_metadata(text):
