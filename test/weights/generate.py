@@ -21,6 +21,7 @@ file's size is compared with the stack's `sizeGb`: a difference over 10% is prin
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 import zlib
@@ -28,6 +29,8 @@ from pathlib import Path
 
 SEED = 20261201
 FORMAT_VERSION = 2
+# Room left on the disk after a file is written (the tests write outputs and ComfyUI's temp files after it).
+DISK_MARGIN_BYTES = 2 * 10**9
 SAFETENSORS_DTYPES = {
     "float16": "F16",
     "bfloat16": "BF16",
@@ -166,6 +169,13 @@ def main():
             else:
                 state = architectures.BUILDERS[arch]()
                 architectures.check(arch, state)
+                need = sum(t.numel() * t.element_size() for t in state.values())
+                free = shutil.disk_usage(path.parent).free
+                if free < need + DISK_MARGIN_BYTES:
+                    sys.exit(
+                        f"generate.py: {path} needs {need / 1e9:.1f} GB (+{DISK_MARGIN_BYTES / 1e9:.0f} GB margin), "
+                        f"but only {free / 1e9:.1f} GB is free on its disk: free some space (old clones, .cache/) and run again"
+                    )
                 partial = path.with_name(path.name + ".partial")
                 write_safetensors(
                     partial, state, {"modal-cdk": f"random weights ({arch}, seed {SEED}): not a real model"}, device
