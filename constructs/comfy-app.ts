@@ -52,6 +52,37 @@ export interface JobsOptions {
    * @default - none: a submit naming a Webhook-Url is refused (422)
    */
   readonly webhookSecret?: string;
+  /**
+   * Where finished jobs' output files are written: the team's own S3-compatible bucket (mounted with
+   * Modal's CloudBucketMount), whose outputs' `url` is then a presigned URL. Expiry there is the bucket's
+   * lifecycle rule (docs/jobs.md "Results as files"); reads after keepResults are a 410 either way.
+   * @see https://modal.com/docs/guide/cloud-bucket-mounts
+   * @default - a Modal Volume the app declares, `<app>-job-results`, swept of expired results every hour
+   */
+  readonly results?: JobResultsBucket;
+}
+
+/** The team's bucket for job outputs (JobsOptions `results`). */
+export interface JobResultsBucket {
+  /** The bucket's name (not its ARN). */
+  readonly bucket: string;
+  /**
+   * The Modal Secret with the bucket's credentials: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and
+   * `AWS_REGION` where the region is not found by itself), for the mount and for presigning URLs.
+   * @see https://modal.com/docs/reference/modal.CloudBucketMount
+   */
+  readonly secret: string;
+  /**
+   * The key prefix outputs are written under, ending with `/` (`<prefix><job id>/<file>`).
+   * @default - "modal-cdk/<app's Modal name>/"
+   */
+  readonly prefix?: string;
+  /**
+   * The S3 API endpoint of an S3-compatible store, e.g. `https://<account>.r2.cloudflarestorage.com` for
+   * Cloudflare R2 or `https://storage.googleapis.com` for Google Cloud Storage.
+   * @default - AWS S3
+   */
+  readonly endpointUrl?: string;
 }
 
 /** Where a ComfyApp's Comfy.org API key comes from (ComfyAppProps.partnerNodes). */
@@ -299,11 +330,30 @@ const comfyAppPropsSchema = z
                 'expected the name of the Modal Secret that holds WEBHOOK_SECRET, not the signing key itself (secrets appear only by name): `modal secret create <name> WEBHOOK_SECRET=whsec_…`, then give <name>',
               )
               .optional(),
+            results: z
+              .strictObject({
+                bucket: z
+                  .string()
+                  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected a bucket name (3 to 63 of a-z, 0-9, . and -)'),
+                secret: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Modal Secret name'),
+                prefix: z
+                  .string()
+                  .regex(
+                    /^[A-Za-z0-9!_.*'()/-]{0,200}\/$/,
+                    "expected a key prefix ending with '/', e.g. 'comfy/results/' (Modal's CloudBucketMount needs the '/')",
+                  )
+                  .optional(),
+                endpointUrl: z
+                  .string()
+                  .regex(/^https:\/\/[^\s/]+\/?$/, 'expected the https address of an S3 API, e.g. https://<account>.r2.cloudflarestorage.com')
+                  .optional(),
+              })
+              .optional(),
           }),
         ],
         {
           error:
-            'expected false (no job routes) or the job settings { maxActiveJobs?, keepResults?, webhookSecret? } — jobs are on by default: leave jobs out for the defaults',
+            'expected false (no job routes) or the job settings { maxActiveJobs?, keepResults?, webhookSecret?, results? } — jobs are on by default: leave jobs out for the defaults',
         },
       )
       .default({ maxActiveJobs: 100, keepResults: 86_400 }),
@@ -710,6 +760,15 @@ export class ComfyApp extends Construct {
               maxActive: p.jobs.maxActiveJobs,
               keepSeconds: p.jobs.keepResults,
               webhookSecret: p.jobs.webhookSecret ?? null,
+              results: p.jobs.results
+                ? {
+                    kind: 'bucket' as const,
+                    bucket: p.jobs.results.bucket,
+                    secret: p.jobs.results.secret,
+                    prefix: p.jobs.results.prefix ?? `modal-cdk/${this.modalName}/`,
+                    endpointUrl: p.jobs.results.endpointUrl ?? null,
+                  }
+                : { kind: 'volume' as const, name: `${this.modalName}-job-results` },
             },
       requiresProxyAuth: this.requiresProxyAuth,
       comfyArgs: gpus.length || p.comfyArgs.includes('--cpu') ? p.comfyArgs : ['--cpu', ...p.comfyArgs],

@@ -154,7 +154,7 @@ describe('durations say what they mean (issue 33, class 2)', () => {
 
   test('jobs: true names what is expected', () => {
     expect(synth({ app: { jobs: true as never } })).toEqual([
-      "[test/demo] prop 'jobs': got true, expected false (no job routes) or the job settings { maxActiveJobs?, keepResults?, webhookSecret? } — jobs are on by default: leave jobs out for the defaults",
+      "[test/demo] prop 'jobs': got true, expected false (no job routes) or the job settings { maxActiveJobs?, keepResults?, webhookSecret?, results? } — jobs are on by default: leave jobs out for the defaults",
     ]);
   });
 });

@@ -27,6 +27,7 @@ describe('the example stack (bin/example.ts)', () => {
       'apps/flux/comfy_prompt.py',
       'apps/flux/comfy_runtime.py',
       'apps/flux/import_gate.py',
+      'apps/flux/job_results.py',
       'apps/flux/job_routes.py',
       'apps/flux/jobs.py',
       'apps/flux/local_serve.py',
@@ -43,6 +44,7 @@ describe('the example stack (bin/example.ts)', () => {
       'apps/upscale/comfy_prompt.py',
       'apps/upscale/comfy_runtime.py',
       'apps/upscale/import_gate.py',
+      'apps/upscale/job_results.py',
       'apps/upscale/job_routes.py',
       'apps/upscale/jobs.py',
       'apps/upscale/local_serve.py',
@@ -145,6 +147,7 @@ describe('the example stack (bin/example.ts)', () => {
       'local',
       'local',
       'local',
+      'local',
     ]);
     // The runtime's files, each beside /root/comfy_runtime.py where it imports them; local serve stays out.
     const runtime = upscale.image.filter(
@@ -159,6 +162,7 @@ describe('the example stack (bin/example.ts)', () => {
       'response_files.py',
       'jobs.py',
       'job_routes.py',
+      'job_results.py',
       'webhooks.py',
     ]);
     // Serving containers never download: after every build step, the hubs are offline.

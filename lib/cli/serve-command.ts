@@ -24,6 +24,8 @@ Options:
       --max-active-jobs <n>   Jobs queued or running at once, past which a submit is a 429
                         (default: the app's ComfyApp jobs maxActiveJobs)
       --keep-job-results <s>  Seconds a finished job's result is kept (default: the app's keepResults)
+      --results-dir <dir>     Where jobs' output files are written, one folder per job, deleted once
+                        expired (default: a new temporary folder, removed when serve stops)
       --allow-private-webhooks  Let job webhooks go to loopback and private addresses (local testing only);
                         their signing key is MODAL_CDK_WEBHOOK_SECRET (whsec_…), none: webhooks refused
       --warmup <what>   What runs before the first request is taken: app (the app's ComfyApp warmup, as on
@@ -48,6 +50,7 @@ export async function serveCommand(
     python?: string;
     'max-active-jobs'?: string;
     'keep-job-results'?: string;
+    'results-dir'?: string;
     'allow-private-webhooks'?: boolean;
     warmup?: string;
     help?: boolean;
@@ -64,6 +67,7 @@ export async function serveCommand(
         python: { type: 'string' },
         'max-active-jobs': { type: 'string' },
         'keep-job-results': { type: 'string' },
+        'results-dir': { type: 'string' },
         'allow-private-webhooks': { type: 'boolean' },
         warmup: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -122,6 +126,7 @@ export async function serveCommand(
     ...(values['comfy-dir'] ? ['--comfy-dir', path.resolve(values['comfy-dir'])] : []),
     ...(values['max-active-jobs'] ? ['--max-active-jobs', values['max-active-jobs']] : []),
     ...(values['keep-job-results'] ? ['--keep-job-results', values['keep-job-results']] : []),
+    ...(values['results-dir'] ? ['--results-dir', path.resolve(values['results-dir'])] : []),
     ...(values['allow-private-webhooks'] ? ['--allow-private-webhooks'] : []),
     ...(values.warmup ? ['--warmup', values.warmup] : []),
   ];

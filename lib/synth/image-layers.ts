@@ -36,10 +36,13 @@ export const BASE_PIP_PACKAGES = [
 
 /** The job front door's image (a CPU function of the app): FastAPI only, the same release as the GPU side's. */
 export const FRONT_DOOR_PIP_PACKAGES = [BASE_PIP_PACKAGES[0]];
+/** The front door's presigning of job outputs in the team's bucket (ComfyApp jobs.results); the tests' release. */
+export const BUCKET_PIP_PACKAGES = ['boto3==1.43.11'];
 /** The job routes' logic (templates/runtime/jobs.py), in both images. */
 export const JOBS_REMOTE = '/root/jobs.py';
 export const WEBHOOKS_REMOTE = '/root/webhooks.py';
 export const JOB_ROUTES_REMOTE = '/root/job_routes.py';
+export const JOB_RESULTS_REMOTE = '/root/job_results.py';
 
 export interface ImageInputs {
   comfyVersion: string;
@@ -156,7 +159,7 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
     },
     {
       kind: 'local',
-      comment: 'runtime: jobs (progress and results in the job store)',
+      comment: 'runtime: jobs (records and progress in the job store)',
       what: 'file',
       source: 'jobs.py',
       remote: JOBS_REMOTE,
@@ -168,6 +171,14 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
       what: 'file',
       source: 'job_routes.py',
       remote: JOB_ROUTES_REMOTE,
+      copy: false,
+    },
+    {
+      kind: 'local',
+      comment: 'runtime: job results (output files on a Volume or bucket)',
+      what: 'file',
+      source: 'job_results.py',
+      remote: JOB_RESULTS_REMOTE,
       copy: false,
     },
     {

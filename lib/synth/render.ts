@@ -8,6 +8,7 @@ import { appGpus, gpuUsdPerSecond } from '../policy/gpu';
 import { renderClientFiles } from '../clients/render-clients';
 import { WEB_CLASS, WEB_METHOD } from '../clients/web-url';
 import {
+  BUCKET_PIP_PACKAGES,
   FRONT_DOOR_PIP_PACKAGES,
   HF_CACHE_MOUNT,
   HF_IMAGE_CACHE,
@@ -77,6 +78,7 @@ export function renderAssembly(input: AssemblyInput): Assembly {
       ['response_files.py', runtimeSource('response_files.py')],
       ['jobs.py', runtimeSource('jobs.py')],
       ['job_routes.py', runtimeSource('job_routes.py')],
+      ['job_results.py', runtimeSource('job_results.py')],
       ['webhooks.py', runtimeSource('webhooks.py')],
       ['import_gate.py', runtimeSource('import_gate.py')],
     ]);
@@ -175,7 +177,9 @@ export function renderAppPy(app: Omit<AppSpec, 'hash'>, project?: Manifest['proj
     jobs: app.jobs && {
       ...app.jobs,
       dictName: `${app.modalName}-jobs`,
-      pipPackages: FRONT_DOOR_PIP_PACKAGES.map(pyString).join(', '),
+      pipPackages: [...FRONT_DOOR_PIP_PACKAGES, ...(app.jobs.results.kind === 'bucket' ? BUCKET_PIP_PACKAGES : [])]
+        .map(pyString)
+        .join(', '),
     },
     endpointCount: app.endpoints.length,
     workflowsDir: WORKFLOWS_REMOTE,

@@ -458,6 +458,18 @@ export const appSpecSchema = z.strictObject({
       keepSeconds: z.number().int().positive(),
       /** The Modal Secret whose WEBHOOK_SECRET signs job webhooks; null: no webhooks. */
       webhookSecret: z.string().nullable(),
+      /** Where output files are written: the app's Volume, or the team's bucket (CloudBucketMount). */
+      results: z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('volume'), name: z.string() }),
+        z.strictObject({
+          kind: z.literal('bucket'),
+          bucket: z.string(),
+          secret: z.string(),
+          /** Ends with '/'. */
+          prefix: z.string(),
+          endpointUrl: z.string().nullable(),
+        }),
+      ]),
     })
     .nullable(),
   /** Requests need Modal proxy auth headers (Modal-Key, Modal-Secret). */

@@ -41,7 +41,7 @@ from request_files import (  # noqa: F401
     is_public_address,
     scrub_paths,
 )
-from response_files import encode_output
+from response_files import converted_files, encode_files, encode_output  # noqa: F401
 
 # How often a waiting request checks whether its client went away.
 DISCONNECT_POLL_SECONDS = 0.25
@@ -142,6 +142,15 @@ class ComfyRunner(ComfyProcess, RequestBinder, PromptRunner):
 
     def execute(self, spec, values, accept="", job=None):
         """Bind, check model files, queue, wait and collect; returns (body, media type, headers)."""
+        files, texts, headers = self.produce(spec, values, job)
+        # Several files (a batch) cannot be one binary answer: they come as JSON, as when asked for.
+        as_json = "application/json" in accept or len(files) > 1
+        body, media_type = encode_files(files, texts, spec["output"], spec["content_type"], as_json)
+        return body, media_type, headers
+
+    def produce(self, spec, values, job=None):
+        """`execute` up to the answer's encoding: (files, texts, headers), each file (name, bytes) as the
+        endpoint answers it (its format, no embedded graph). Jobs store these as files (job_results.py)."""
         started = time.monotonic()
         request_id = uuid.uuid4().hex
         job = job or Job()
@@ -167,15 +176,11 @@ class ComfyRunner(ComfyProcess, RequestBinder, PromptRunner):
         finally:
             for path in [*inputs, *outputs.get("paths", [])]:
                 path.unlink(missing_ok=True)
-        # Several files (a batch) cannot be one binary answer: they come as JSON, as when asked for.
-        as_json = "application/json" in accept or len(outputs["files"]) > 1
-        body, media_type = encode_output(
-            outputs, spec["output"], spec["content_type"], as_json, spec.get("keep_metadata", False)
-        )
+        files = converted_files(outputs, spec["output"], spec.get("keep_metadata", False))
         elapsed = time.monotonic() - started
         headers = {"X-Execution-Time-Ms": str(round(elapsed * 1000)), "X-Prompt-Id": prompt_id}
         if self.usd_per_second is not None:
             headers["X-Cost-USD"] = f"{elapsed * self.usd_per_second:.6f}"
         if seed is not None:
             headers["X-Seed"] = str(seed)
-        return body, media_type, headers
+        return files, outputs["texts"], headers

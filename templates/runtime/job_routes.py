@@ -1,13 +1,15 @@
 """The HTTP side of jobs (jobs.py holds their logic): the routes `GET /jobs`, `GET /jobs/{id}`, `GET /jobs/{id}/result`,
-`POST /jobs/{id}/cancel` and `GET /jobs/{id}/events` on an app's FastAPI, and the 202 a `POST <path>` with
-`Prefer: respond-async` gets. Imported by app.py's create_api, on the GPU side and on the job front door.
+`GET /jobs/{id}/outputs/{name}`, `POST /jobs/{id}/cancel` and `GET /jobs/{id}/events` on an app's FastAPI, and
+the 202 a `POST <path>` with `Prefer: respond-async` gets. Imported by app.py's create_api, on the GPU side and
+on the job front door. Results are streamed from their files (job_results.py), with Range reads: memory stays
+bounded whatever their size.
 """
 
 import asyncio
-import base64
 import hashlib
 import json
 
+from job_results import content_type_of, json_chunks
 from jobs import FINAL, PROGRESS_EVERY_SECONDS, no_such_job
 from request_files import PROBLEM_JSON
 
@@ -21,7 +23,12 @@ def add_job_routes(api, jobs, problem_schema=None):
     """GET /jobs/{id}, GET /jobs/{id}/result, POST /jobs/{id}/cancel and GET /jobs/{id}/events on `api`;
     `problem_schema` (the one error shape) documents their answers in /openapi.json."""
     from fastapi import Request
-    from fastapi.responses import JSONResponse, Response, StreamingResponse
+    from fastapi.responses import (
+        FileResponse,
+        JSONResponse,
+        Response,
+        StreamingResponse,
+    )
 
     # Their answers in /openapi.json, only where it is served (ComfyApp apiDocs passes the error shape).
     docs = (
@@ -47,15 +54,29 @@ def add_job_routes(api, jobs, problem_schema=None):
         record = jobs.record(job_id)
         return not_found(job_id) if record is None else JSONResponse(jobs.public(record))
 
+    def refused(status, body):
+        headers = {"Retry-After": "1"} if status == 503 else {}
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
     @api.get(f"{jobs.prefix}/{{job_id}}/result", response_class=Response, responses=docs.get("result"))
     def job_result(job_id: str, request: Request):
+        """The synchronous route's answer, streamed from the output files: the one file's bytes (Range
+        reads answered 206, or 416), or the JSON form (several files, a json endpoint, or asked for)."""
         status, answer = jobs.result(job_id)
         if status != 200:
-            return JSONResponse(answer, status_code=status, media_type=PROBLEM_JSON)
+            return refused(status, answer)
         if not answer["binary"] or "application/json" in request.headers.get("accept", ""):
-            return JSONResponse(answer["json"], headers=answer["headers"])
-        body = base64.b64decode(answer["json"]["files"][0]["base64"])
-        return Response(content=body, media_type=answer["content_type"], headers=answer["headers"])
+            stream = json_chunks(answer["files"], answer["texts"])
+            return StreamingResponse(stream, media_type="application/json", headers=answer["headers"])
+        return FileResponse(answer["files"][0][1], media_type=answer["content_type"], headers=answer["headers"])
+
+    @api.get(f"{jobs.prefix}/{{job_id}}/outputs/{{name}}", response_class=Response, responses=docs.get("output"))
+    def job_output(job_id: str, name: str):
+        """One output file as GET /jobs/{id} lists it, as it was stored (Range reads answered 206, or 416)."""
+        status, path = jobs.output(job_id, name)
+        if status != 200:
+            return refused(status, path)
+        return FileResponse(path, media_type=content_type_of(name), headers={"Cache-Control": "private, max-age=3600"})
 
     @api.post(f"{jobs.prefix}/{{job_id}}/cancel", response_class=Response, responses=docs.get("cancel"))
     def job_cancel(job_id: str):
@@ -140,7 +161,7 @@ WHY = {
     422: "A request field (or header) is invalid, or ComfyUI refused the workflow",
     429: "Too many jobs queued or running: retry after Retry-After seconds",
     500: "A node failed while the workflow ran",
-    503: "ComfyUI is not running, or a model file is missing",
+    503: "ComfyUI is not running, a model file is missing, or a job's output is not readable here yet (retry)",
     504: "The workflow ran past the endpoint's time limit",
 }
 BINARY = {"type": "string", "format": "binary"}
@@ -212,6 +233,15 @@ SSE_EVENT_SCHEMA = {
     },
 }
 
+# A Range header the file cannot answer (Starlette's FileResponse: an empty text/plain body).
+RANGE_REFUSALS = {
+    "400": {"description": "A malformed Range header", "content": {"text/plain": {"schema": {"type": "string"}}}},
+    "416": {
+        "description": "The Range asked for is not within the file (Content-Range: bytes */<size>)",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+}
+
 HEALTH_DOCS = {
     "200": {"description": "ComfyUI answers", "content": {"application/json": {"schema": {"type": "object"}}}},
     "503": {
@@ -267,7 +297,18 @@ def job_docs(problem_schema, content_types):
         },
         "status": {**job, **problems(problem_schema, 404)},
         "cancel": {**job, **problems(problem_schema, 404)},
-        "result": {"200": result, **problems(problem_schema, 404, 409, 410, 413, 422, 500, 503, 504)},
+        "result": {
+            "200": result,
+            "206": {**result, "description": "The Range asked for (a binary result)"},
+            **problems(problem_schema, 404, 409, 410, 413, 422, 500, 503, 504),
+            **RANGE_REFUSALS,
+        },
+        "output": {
+            "200": {"description": "The output file", "content": {"application/octet-stream": {"schema": BINARY}}},
+            "206": {"description": "The Range asked for", "content": {"application/octet-stream": {"schema": BINARY}}},
+            **problems(problem_schema, 404, 410, 503),
+            **RANGE_REFUSALS,
+        },
         "events": {
             "200": {
                 "description": "Server-sent events",

@@ -1,19 +1,21 @@
 """Jobs: an endpoint's work that outlives one web request (docs/jobs.md "Long-running requests and jobs").
 
 `POST <path>` with `Prefer: respond-async` (RFC 7240) answers 202 with the job's id instead of waiting;
-`GET /jobs/{id}` gives its status and progress, `GET /jobs/{id}/result` the synchronous route's answer,
-`POST /jobs/{id}/cancel` stops it, `GET /jobs/{id}/events` streams its progress as Server-Sent Events.
+`GET /jobs/{id}` gives its status, progress and outputs, `GET /jobs/{id}/result` the synchronous route's
+answer, `POST /jobs/{id}/cancel` stops it, `GET /jobs/{id}/events` streams its progress as Server-Sent Events.
 
 Plain Python with no Modal or FastAPI import (the routes are in job_routes.py), so the same code serves on
 Modal and locally: what differs is the store
-(where records live: a dict in this process, or a modal.Dict) and how a job is started (a worker thread, or
-Function.spawn onto the app's GPU class). Either way the GPU side runs `run_job`, which writes the job's
-progress and result to the store; the routes only read it, so polling never wakes a GPU. Cancelling is a
-mark in the store: a queued job that has it never runs, a running one is interrupted by its watcher.
+(where records live: a dict in this process, or a modal.Dict), where output files go (job_results.py: a
+folder, a Volume or a bucket) and how a job is started (a worker thread, or Function.spawn onto the app's
+GPU class). Either way the GPU side runs `run_job`, which writes the job's progress to the store and its
+outputs as files; the routes only read them, so polling never wakes a GPU. Cancelling is a mark in the
+store: a queued job that has it never runs, a running one is interrupted by its watcher.
 """
 
 import hashlib
 import json
+import os
 import queue
 import threading
 import time
@@ -41,6 +43,9 @@ METADATA_MAX_KEYS, METADATA_MAX_KEY, METADATA_MAX_VALUE, METADATA_MAX_BYTES = 16
 INDEX_PAGE = 1000
 # GET /jobs: entries per answer (default, most), and job records one answer reads at most (then a cursor).
 LIST_LIMIT, LIST_LIMIT_MAX, LIST_SCAN_MAX = 20, 100, 1000
+# How often local serve deletes expired outputs (on Modal: the app's hourly sweep_results function); tests
+# shorten it with MODAL_CDK_SWEEP_SECONDS.
+SWEEP_EVERY_SECONDS = float(os.environ.get("MODAL_CDK_SWEEP_SECONDS", "60"))
 
 
 def _iso(seconds):
@@ -52,7 +57,7 @@ class ExpiringStore:
     """Job records, each kept for a time, over a mapping with `get(key)` and `put(key, value)`: a modal.Dict
     on Modal (whose own entries expire after 7 days unread), a LockedDict locally. Each key has one writer:
     `job:` records the front door creates and the GPU side updates in turn, `cancel:` marks the front door
-    writes, `result:` the GPU side writes."""
+    writes. Outputs are never here: they are files (job_results.py), which the records list."""
 
     def __init__(self, backing):
         self.backing = backing
@@ -84,10 +89,11 @@ class LockedDict:
 
 
 class Jobs:
-    """The job routes' logic: records in `store`, work started by `start(job_id, path, values)`.
+    """The job routes' logic: records in `store`, output files in `results` (job_results.ResultFiles),
+    work started by `start(job_id, path, values)`.
 
     `endpoints`: the app's ENDPOINTS; `max_active`: queued + running jobs past which a submit is a 429;
-    `keep_seconds`: how long a finished job's result is kept (its record twice as long, so that a result
+    `keep_seconds`: how long a finished job's outputs are kept (its record twice as long, so that a result
     asked for after it expired is a 410, not a 404)."""
 
     def __init__(
@@ -97,6 +103,7 @@ class Jobs:
         endpoints,
         max_active,
         keep_seconds,
+        results,
         prefix="/jobs",
         notify=None,
         allow_private_webhooks=False,
@@ -104,6 +111,7 @@ class Jobs:
         """`notify(url, payload)`: sends a finished job's webhook (None: the app has no webhook secret, so a
         submit naming a Webhook-Url is refused). `allow_private_webhooks`: loopback receivers (local tests)."""
         self.store = store
+        self.results = results
         self.start = start
         self.notify = notify
         self.allow_private_webhooks = allow_private_webhooks
@@ -136,12 +144,15 @@ class Jobs:
         return record
 
     def finish(self, record, status, error=None, result=None):
+        """End a job. `result` (a success): its answer's small part (binary or JSON, content type, headers,
+        texts), kept in the record beside the list of its output files."""
         record = {**record, "status": status, "finished_at": time.time()}
         if error is not None:
             record["error"] = error
         if result is not None:
-            self.store.put(f"result:{record['id']}", result, self.keep_seconds)
+            record["result"] = result
             record["cost_usd"] = result["headers"].get("X-Cost-USD")
+            self.results.finished(record["id"], record["finished_at"])
         record = self.save(record)
         if status in FINAL and record.get("webhook_url") and self.notify is not None:
             self.notify(record["webhook_url"], self.public(record))
@@ -319,7 +330,8 @@ class Jobs:
         return self.public({**record, "cancel_requested": True})
 
     def result(self, job_id):
-        """(status, result or problem): the synchronous answer of a finished job."""
+        """(status, answer or problem): a finished job's synchronous answer, as
+        {binary, content_type, headers, texts, files: [(name, path)]} for the routes to stream."""
         record = self.record(job_id)
         if record is None:
             return no_such_job(job_id)
@@ -331,14 +343,37 @@ class Jobs:
             return problem(
                 409, "Job not finished", f"job {job_id} is {record['status']}: its result comes once it has succeeded"
             )
-        result = self.store.get(f"result:{job_id}")
-        if result is None:
+        files = []
+        for entry in record.get("outputs") or []:
+            status, path = self.output(job_id, entry["name"], record)
+            if status != 200:
+                return status, path
+            files.append((entry["name"], path))
+        return 200, {**record["result"], "files": files}
+
+    def output(self, job_id, name, record=None):
+        """(status, path or problem) of one output file: 404 for a name the job does not list, 410 once
+        its result expired, 503 (retry) for a file stored but not yet visible in this container."""
+        record = record or self.record(job_id)
+        if record is None:
+            return no_such_job(job_id)
+        listed = [entry["name"] for entry in record.get("outputs") or []]
+        if name not in listed:
+            return problem(404, "No such output", f"job {job_id} has no output {name!r}; its outputs: {listed}")
+        if record.get("finished_at") and time.time() > record["finished_at"] + self.keep_seconds:
             return problem(
                 410,
                 "Result expired",
                 f"the result of job {job_id} was kept {self.keep_seconds} s after it finished, and that has passed",
             )
-        return 200, result
+        path = self.results.path(job_id, name)
+        if path is None:
+            return problem(
+                503,
+                "Output not visible yet",
+                f"job {job_id}'s output {name!r} is stored but not readable here yet: retry",
+            )
+        return 200, path
 
     def public(self, record):
         """A record as GET /jobs/{id} shows it."""
@@ -363,10 +398,16 @@ class Jobs:
             shown["cost_usd"] = record["cost_usd"]
         if record.get("error"):
             shown["error"] = record["error"]
+        expires = None
         if record.get("finished_at") and record["status"] == SUCCEEDED:
             # When the result goes (a read after it is a 410).
-            shown["expires_at"] = _iso(record["finished_at"] + self.keep_seconds)
+            expires = record["finished_at"] + self.keep_seconds
+            shown["expires_at"] = _iso(expires)
         base = f"{self.prefix}/{record['id']}"
+        if record.get("outputs"):
+            shown["outputs"] = [
+                self.shown_output(record["id"], o, f"{base}/outputs/{o['name']}", expires) for o in record["outputs"]
+            ]
         shown["urls"] = {
             "self": base,
             "status": base,
@@ -375,6 +416,11 @@ class Jobs:
             "events": f"{base}/events",
         }
         return shown
+
+    def shown_output(self, job_id, entry, route, expires):
+        """One output as GET /jobs/{id} lists it: {name, content_type, size_bytes, url, url_expires_at}."""
+        url, url_expires = self.results.link(job_id, entry["name"], route, expires)
+        return {**entry, "url": url, "url_expires_at": None if url_expires is None else _iso(url_expires)}
 
 
 def problem(status, title, detail, errors=None):
@@ -456,11 +502,15 @@ def run_job(jobs, runner, job_id, path, values):
 
     threading.Thread(target=watch_for_cancel, name=f"job-{job_id}-cancel", daemon=True).start()
     try:
-        # The JSON form is kept: both answers come from it as the synchronous route's do (encode_output):
-        # the one file's bytes in the endpoint's content type, or this JSON (asked for, a batch, a json endpoint).
-        body, _, headers = runner.execute(spec, values, "application/json", job)
-        binary = spec["output"] != "json" and len(body["files"]) == 1
-        result = {"json": body, "binary": binary, "content_type": spec["content_type"], "headers": headers}
+        files, texts, headers = runner.produce(spec, values, job)
+        # Each output is a file as soon as it is stored, and listed in the record (a UI sees it while the
+        # rest are written); the record keeps only the answer's small part.
+        outputs = []
+        for name, data in files:
+            outputs.append(jobs.results.write(job_id, name, data))
+            record = jobs.save({**(jobs.record(job_id) or record), "outputs": list(outputs)})
+        binary = spec["output"] != "json" and len(files) == 1
+        result = {"binary": binary, "content_type": spec["content_type"], "headers": headers, "texts": texts}
         return jobs.finish(jobs.record(job_id) or record, SUCCEEDED, result=result)
     except ComfyError as e:
         current = jobs.record(job_id) or record
@@ -545,8 +595,12 @@ class LocalWorker:
                 print(f"job {job_id} failed outside its run: {e!r}")
 
 
-def local_jobs(runner, endpoints, max_active, keep_seconds, webhook_secret=None, allow_private_webhooks=False):
-    """Jobs for local serve: an in-process store and a worker thread; webhooks from a thread each."""
+def local_jobs(
+    runner, endpoints, max_active, keep_seconds, results_dir, webhook_secret=None, allow_private_webhooks=False
+):
+    """Jobs for local serve: an in-process store, outputs as files in `results_dir` (expired ones deleted
+    every SWEEP_EVERY_SECONDS), a worker thread; webhooks from a thread each."""
+    from job_results import ResultFiles
     from webhooks import deliver
 
     def notify(url, payload):
@@ -555,12 +609,21 @@ def local_jobs(runner, endpoints, max_active, keep_seconds, webhook_secret=None,
         ).start()
 
     worker = LocalWorker(runner)
+    results = ResultFiles(results_dir)
+
+    def sweep():
+        while True:
+            time.sleep(SWEEP_EVERY_SECONDS)
+            results.sweep(keep_seconds)
+
+    threading.Thread(target=sweep, name="results-sweep", daemon=True).start()
     worker.jobs = Jobs(
         ExpiringStore(LockedDict()),
         worker.start,
         endpoints,
         max_active,
         keep_seconds,
+        results,
         notify=notify if webhook_secret else None,
         allow_private_webhooks=allow_private_webhooks,
     )

@@ -33,6 +33,9 @@ def serve(argv=None):
     parser.add_argument("--max-active-jobs", type=int, default=None, help="the job queue limit (default: the app's)")
     parser.add_argument("--keep-job-results", type=int, default=None, help="seconds a job's result is kept")
     parser.add_argument(
+        "--results-dir", default=None, help="where jobs' output files go (default: a temporary folder, removed at exit)"
+    )
+    parser.add_argument(
         "--allow-private-webhooks", action="store_true", help="let jobs' webhooks go to loopback (local tests)"
     )
     parser.add_argument(
@@ -57,7 +60,15 @@ def serve(argv=None):
         keep = args.keep_job_results or module.JOBS_KEEP_SECONDS
         # The webhook signing key locally: MODAL_CDK_WEBHOOK_SECRET (whsec_…); on Modal, the app's Secret.
         secret = os.environ.get("MODAL_CDK_WEBHOOK_SECRET")
-        jobs = local_jobs(runner, module.ENDPOINTS, max_active, keep, secret, args.allow_private_webhooks)
+        jobs = local_jobs(
+            runner,
+            module.ENDPOINTS,
+            max_active,
+            keep,
+            results_folder(args.results_dir),
+            secret,
+            args.allow_private_webhooks,
+        )
     uvicorn.run(
         module.create_api(runner, jobs),
         host=args.host,
@@ -65,6 +76,20 @@ def serve(argv=None):
         log_level="warning",
         http=header_timeout_protocol(),
     )
+
+
+def results_folder(given):
+    """--results-dir, made if missing; or a new temporary folder of ours, removed when serve exits."""
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        return Path(given)
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="modal-cdk-results-")
+    atexit.register(shutil.rmtree, folder, True)
+    return Path(folder)
 
 
 def chosen_warmup(choice, planned, endpoints):

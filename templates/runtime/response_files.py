@@ -25,11 +25,22 @@ def encode_output(outputs, output, content_type, as_json=False, keep_metadata=Fa
     format and stripped of embedded metadata (unless `keep_metadata`); the first file is the binary
     answer, or all of them and the texts come as JSON when `as_json` (asked for, or a batch) or the
     endpoint's output is json."""
-    files = [(renamed(name, output), convert(name, data, output, keep_metadata)) for name, data in outputs["files"]]
+    return encode_files(
+        converted_files(outputs, output, keep_metadata), outputs["texts"], output, content_type, as_json
+    )
+
+
+def converted_files(outputs, output, keep_metadata=False):
+    """[(name, bytes)]: each output file as the endpoint answers it (its format, no embedded graph)."""
+    return [(renamed(name, output), convert(name, data, output, keep_metadata)) for name, data in outputs["files"]]
+
+
+def encode_files(files, texts, output, content_type, as_json=False):
+    """encode_output's answer from files already converted."""
     if as_json or output == "json" or not files:
         return {
             "files": [{"filename": n, "base64": base64.b64encode(b).decode()} for n, b in files],
-            "texts": outputs["texts"],
+            "texts": texts,
         }, "application/json"
     return files[0][1], content_type
 

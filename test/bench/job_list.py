@@ -30,7 +30,7 @@ def main():
     import jobs
 
     endpoints = {"/a": {"timeout_seconds": 60}, "/b": {"timeout_seconds": 60}}
-    queue = jobs.Jobs(jobs.ExpiringStore(jobs.LockedDict()), lambda *a: None, endpoints, args.jobs + 1, 86_400)
+    queue = jobs.Jobs(jobs.ExpiringStore(jobs.LockedDict()), lambda *a: None, endpoints, args.jobs + 1, 86_400, None)
     for n in range(args.jobs):
         queue.submit("/a" if n % 10 else "/b", {"n": n}, metadata=json.dumps({"batch": str(n % 10)}))
         queue.finish(queue.record(queue.store.get("active")[-1]), jobs.SUCCEEDED, result={"headers": {}})

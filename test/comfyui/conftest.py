@@ -91,11 +91,20 @@ def start_comfyui(base, custom_nodes=False, extra_args=(), tree=COMFY):
 
 
 def start_serve(
-    project, comfy_url, comfy_dir, log=subprocess.DEVNULL, app="local", wait_seconds=60, extra=(), warmup="none"
+    project,
+    comfy_url,
+    comfy_dir,
+    log=subprocess.DEVNULL,
+    app="local",
+    wait_seconds=60,
+    extra=(),
+    warmup="none",
+    env=None,
 ):
     """`modal-cdk serve --app <app>` in `project` (default: the test stack's app) against a running ComfyUI,
     with the test venv's Python; returns (process, url) once /health answers. Stop it with SIGINT.
-    `warmup`: serve's --warmup (default none: most tests count ComfyUI's prompts, and the warm-up is one)."""
+    `warmup`: serve's --warmup (default none: most tests count ComfyUI's prompts, and the warm-up is one).
+    `env`: variables added to this process's for it."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -119,6 +128,7 @@ def start_serve(
         cwd=project,
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     wait_for(f"{url}/health", wait_seconds)

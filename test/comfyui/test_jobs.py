@@ -22,7 +22,12 @@ def servers(tmp_path_factory):
     placeholder(base, "checkpoints", "placeholder.safetensors")
     comfy, comfy_url = start_comfyui(base)
     serve, api = start_serve(
-        PROJECT, comfy_url, base, log=open(base / "serve.log", "wb"), extra=["--keep-job-results", "3"]
+        PROJECT,
+        comfy_url,
+        base,
+        log=open(base / "serve.log", "wb"),
+        extra=["--keep-job-results", "3", "--results-dir", str(base / "results")],
+        env={"MODAL_CDK_SWEEP_SECONDS": "0.5"},
     )
     yield {"api": api, "comfy": comfy_url, "base": base}
     serve.send_signal(signal.SIGINT)
@@ -151,13 +156,21 @@ def test_an_idempotency_key_returns_the_same_job_and_refuses_another_body(server
     wait_for(servers, first.json()["id"], ("succeeded",))
 
 
-def test_a_result_past_its_keep_time_is_410(servers):
+def test_a_result_past_its_keep_time_is_410_and_its_files_are_deleted(servers):
     job = submit(servers, "/invert", {"width": 4}).json()
-    wait_for(servers, job["id"], ("succeeded",))
+    done = wait_for(servers, job["id"], ("succeeded",))
+    [output] = done["outputs"]
+    folder = servers["base"] / "results" / job["id"]
+    assert (folder / output["name"]).stat().st_size == output["size_bytes"]  # a file in --results-dir
     time.sleep(3.5)  # served with --keep-job-results 3
     gone = httpx.get(f"{servers['api']}/jobs/{job['id']}/result", timeout=10)
     assert gone.status_code == 410 and gone.json()["title"] == "Result expired"
+    assert httpx.get(f"{servers['api']}{output['url']}", timeout=10).status_code == 410
     assert status(servers, job["id"])["status"] == "succeeded"  # the record outlives the result
+    deadline = time.monotonic() + 5
+    while folder.exists() and time.monotonic() < deadline:  # the sweep runs every 0.5 s here (60 s by default)
+        time.sleep(0.1)
+    assert not folder.exists()
 
 
 def test_past_the_queue_limit_a_submit_is_429_with_retry_after(tmp_path):

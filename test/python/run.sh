@@ -19,7 +19,7 @@ case "$STACK" in
     # bin/example.ts plus an app on the CPU (test/fixtures/python-tier-stack.ts).
     printf '{ "app": "ts-node --swc %s/test/fixtures/python-tier-stack.ts", "modal": { "workspace": "example" } }\n' "$PWD" > "$OUT/cdk-like.json"
     (cd "$OUT" && node "$OLDPWD/bin/modal-cdk.js" synth --output synth.out --quiet)
-    TESTS=(test/python/test_apps.py test/python/test_request_models.py test/python/test_clients.py test/python/test_contract_properties.py test/python/test_runtime_outputs.py test/python/test_runtime_edges.py test/python/test_warmup.py) ;;
+    TESTS=(test/python/test_apps.py test/python/test_jobs_modal.py test/python/test_request_models.py test/python/test_clients.py test/python/test_contract_properties.py test/python/test_runtime_outputs.py test/python/test_runtime_edges.py test/python/test_warmup.py) ;;
   *) echo "usage: test/python/run.sh [ryla|example]" >&2; exit 2 ;;
 esac
 

@@ -24,16 +24,19 @@ def test_app_name_class_and_web_endpoint(app_case):
 
 
 def test_the_job_front_door_has_no_gpu_and_spawns_onto_the_gpu_class(app_case):
-    """Polling never wakes a GPU: the job routes are a small CPU function (no GPU, no volumes, no secrets,
-    one container so its queue limit is exact) with the same proxy auth; the work is the GPU class's
-    run_job method, and the job store is a modal.Dict of the app's own name."""
+    """Polling never wakes a GPU: the job routes are a small CPU function (no GPU, one container so its
+    queue limit is exact, only the results mount and, for a bucket, its Secret) with the same proxy auth;
+    the work is the GPU class's run_job method, and the job store is a modal.Dict of the app's own name."""
     entry, module = app_case
     partials = module.app._local_state.classes["ComfyUI"]._get_partial_functions()
     if not entry["jobs"]:
         assert "jobs_api" not in module.app._local_state.functions and "run_job" not in partials
         return
     front = module.app._local_state.functions["jobs_api"]
-    assert (front._spec_.gpus, front._spec_.volumes, front._spec_.secrets) == (None, {}, [])
+    assert front._spec_.gpus is None
+    assert_results_mount(entry, module, front._spec_, read_only=True)
+    results = entry["jobs"]["results"]
+    assert [s._name for s in front._spec_.secrets] == ([results["secret"]] if results["kind"] == "bucket" else [])
     assert (front._spec_.cpu, front._spec_.memory) == (0.25, 256)
     load = front._load
     settings = dict(zip(load.__code__.co_freevars, (cell.cell_contents for cell in load.__closure__)))
@@ -47,14 +50,52 @@ def test_the_job_front_door_has_no_gpu_and_spawns_onto_the_gpu_class(app_case):
     )
 
 
+def assert_results_mount(entry, module, spec, read_only):
+    """Job outputs are mounted at /results: the app's Volume (named in the manifest), or the team's bucket
+    through a CloudBucketMount with its Secret, key prefix and endpoint (read-only for the front door)."""
+    import modal
+
+    results = entry["jobs"]["results"]
+    mount = spec.volumes["/results"]
+    if results["kind"] == "volume":
+        assert not hasattr(mount, "bucket_name") and mount.name == results["name"] == f"{entry['modalName']}-job-results"
+        return
+    assert (mount.bucket_name, mount.key_prefix, mount.bucket_endpoint_url, mount.read_only) == (
+        results["bucket"],
+        results["prefix"],
+        results["endpointUrl"],
+        read_only,
+    )
+    assert mount.secret._name == results["secret"]
+
+
 def test_gpu_volumes_and_secrets(app_case):
     entry, module = app_case
     spec = module.app._local_state.functions["ComfyUI.*"]._spec_
     assert spec.gpus == entry["gpu"]
-    assert {path: volume.name for path, volume in spec.volumes.items()} == {
+    volumes = {path: volume for path, volume in spec.volumes.items() if path != "/results"}
+    assert {path: volume.name for path, volume in volumes.items()} == {
         v["mountPath"]: v["name"] for v in entry["volumes"]
     }
+    assert ("/results" in spec.volumes) is bool(entry["jobs"])
+    if entry["jobs"]:
+        assert_results_mount(entry, module, spec, read_only=False)
     assert sorted(s._name for s in spec.secrets) == entry["secrets"]
+
+
+def test_expired_results_are_swept_by_the_hour_from_a_volume_only(app_case):
+    """A Volume's expired outputs are deleted by a small scheduled CPU function with the Volume mounted; a
+    bucket's by its lifecycle rule (no function)."""
+    import modal
+
+    entry, module = app_case
+    sweep = module.app._local_state.functions.get("sweep_results")
+    if not entry["jobs"] or entry["jobs"]["results"]["kind"] == "bucket":
+        assert sweep is None
+        return
+    assert sweep._spec_.gpus is None and list(sweep._spec_.volumes) == ["/results"]
+    settings = dict(zip(sweep._load.__code__.co_freevars, (c.cell_contents for c in sweep._load.__closure__)))
+    assert isinstance(settings["schedule"], modal.Cron)
 
 
 def test_web_endpoint_auth(app_case):
@@ -113,7 +154,9 @@ def test_warm_schedule_functions_run_on_the_cpu_on_their_cron(app_case):
     entry, module = app_case
     functions = module.app._local_state.functions
     schedules = [f"warm_schedule_{i}" for i in range(len(entry["warmSchedule"]))]
-    assert sorted(functions) == sorted(["ComfyUI.*", *(["jobs_api"] if entry["jobs"] else []), *schedules])
+    jobs = entry["jobs"]
+    sweep = ["sweep_results"] if jobs and jobs["results"]["kind"] == "volume" else []
+    assert sorted(functions) == sorted(["ComfyUI.*", *(["jobs_api"] if jobs else []), *sweep, *schedules])
     for i, planned in enumerate(entry["warmSchedule"]):
         function = functions[f"warm_schedule_{i}"]
         load = function._load

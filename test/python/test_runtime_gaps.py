@@ -30,7 +30,7 @@ def jobs_of(module):
     import jobs as jobs_module
 
     return jobs_module, jobs_module.Jobs(
-        jobs_module.ExpiringStore(jobs_module.LockedDict()), lambda *a: None, module.ENDPOINTS, 10, 60
+        jobs_module.ExpiringStore(jobs_module.LockedDict()), lambda *a: None, module.ENDPOINTS, 10, 60, None
     )
 
 
