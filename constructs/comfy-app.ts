@@ -345,7 +345,10 @@ const comfyAppPropsSchema = z
                   .optional(),
                 endpointUrl: z
                   .string()
-                  .regex(/^https:\/\/[^\s/]+\/?$/, 'expected the https address of an S3 API, e.g. https://<account>.r2.cloudflarestorage.com')
+                  .regex(
+                    /^https:\/\/[^\s/]+\/?$/,
+                    'expected the https address of an S3 API, e.g. https://<account>.r2.cloudflarestorage.com',
+                  )
                   .optional(),
               })
               .optional(),

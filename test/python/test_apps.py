@@ -58,7 +58,9 @@ def assert_results_mount(entry, module, spec, read_only):
     results = entry["jobs"]["results"]
     mount = spec.volumes["/results"]
     if results["kind"] == "volume":
-        assert not hasattr(mount, "bucket_name") and mount.name == results["name"] == f"{entry['modalName']}-job-results"
+        assert (
+            not hasattr(mount, "bucket_name") and mount.name == results["name"] == f"{entry['modalName']}-job-results"
+        )
         return
     assert (mount.bucket_name, mount.key_prefix, mount.bucket_endpoint_url, mount.read_only) == (
         results["bucket"],
