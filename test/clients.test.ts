@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -137,6 +137,7 @@ describe('clients/endpoints.ts', () => {
       strict: true,
       noEmit: true,
       target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ES2022, // dynamic import() (the Node modules downloadOutput loads) needs es2020 or later
       lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
       types: [],
       skipLibCheck: true,
@@ -315,6 +316,59 @@ describe('clients/endpoints.ts', () => {
         status: 422,
         body: JSON.stringify({ detail: { message: 'no such LoRA' } }),
       });
+    });
+
+    it('jobs: downloadOutput streams an output to a file and resumes a cut download with Range; jobResult can stream to a file', async () => {
+      const data = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7) % 256));
+      handler = (req, res) => {
+        const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+        if (range) {
+          const start = Number(range[1]);
+          res
+            .writeHead(206, {
+              'content-range': `bytes ${start}-${data.length - 1}/${data.length}`,
+              'content-type': 'image/png',
+            })
+            .end(data.subarray(start));
+        } else res.writeHead(200, { 'content-type': 'image/png' }).end(data);
+      };
+      const output = {
+        name: 'o.png',
+        content_type: 'image/png',
+        size_bytes: data.length,
+        url: '/jobs/j3/outputs/o.png',
+        url_expires_at: null,
+      };
+      const file = path.join(dir, 'o.png');
+      expect(await client.downloadOutput('/draw', output, file, { baseUrl })).toBe(data.length);
+      expect(readFileSync(file).equals(data)).toBe(true);
+      // Cut a third of the way, its bytes marked: a resume keeps them and asks only for the rest.
+      writeFileSync(file, Buffer.alloc(30_000));
+      seen.length = 0;
+      expect(await client.downloadOutput('/draw', output, file, { baseUrl })).toBe(data.length);
+      expect(seen[0].headers.range).toBe('bytes=30000-');
+      expect(readFileSync(file).equals(Buffer.concat([Buffer.alloc(30_000), data.subarray(30_000)]))).toBe(true);
+      seen.length = 0;
+      await client.downloadOutput('/draw', output, file, { baseUrl }); // whole already: nothing asked
+      expect(seen).toEqual([]);
+      // A presigned (absolute) URL is fetched as it is, without Modal's headers.
+      process.env.MODAL_PROXY_TOKEN_ID = 'wk-test';
+      process.env.MODAL_PROXY_TOKEN_SECRET = 'ws-test';
+      try {
+        await client.downloadOutput(
+          '/draw',
+          { ...output, url: `${baseUrl}/bucket/o.png?X-Amz-Signature=s` },
+          path.join(dir, 'p.png'),
+        );
+      } finally {
+        delete process.env.MODAL_PROXY_TOKEN_ID;
+        delete process.env.MODAL_PROXY_TOKEN_SECRET;
+      }
+      expect(seen.at(-1)!.url).toBe('/bucket/o.png?X-Amz-Signature=s');
+      expect(seen.at(-1)!.headers['modal-key']).toBeUndefined();
+      const streamed = await client.jobResult('/draw', 'j3', { baseUrl, file: path.join(dir, 'r.png') });
+      expect(streamed.body.length).toBe(0);
+      expect(readFileSync(streamed.file).equals(data)).toBe(true);
     });
 
     it('jobs: the front door URL is its own, from the manifest', () => {

@@ -460,13 +460,22 @@ export const appSpecSchema = z.strictObject({
       webhookSecret: z.string().nullable(),
       /** Where output files are written: the app's Volume, or the team's bucket (CloudBucketMount). */
       results: z.discriminatedUnion('kind', [
-        z.strictObject({ kind: z.literal('volume'), name: z.string() }),
         z.strictObject({
+          /** The app's own Volume (the default). */
+          kind: z.literal('volume'),
+          /** The Volume's name: `<app's Modal name>-job-results`. */
+          name: z.string(),
+        }),
+        z.strictObject({
+          /** The team's S3-compatible bucket, through a CloudBucketMount (ComfyApp jobs.results). */
           kind: z.literal('bucket'),
+          /** The bucket's name. */
           bucket: z.string(),
+          /** The Modal Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
           secret: z.string(),
-          /** Ends with '/'. */
+          /** The key prefix outputs are written under; ends with '/'. */
           prefix: z.string(),
+          /** The S3 API endpoint of an S3-compatible store; null: AWS S3. */
           endpointUrl: z.string().nullable(),
         }),
       ]),

@@ -125,3 +125,31 @@ def test_a_200_mb_result_streams_with_range_reads_and_bounded_memory(served):
     with open(path, "rb") as f:
         f.seek(middle)
         assert part.content == f.read(65536)
+
+
+def test_the_python_client_streams_a_result_to_a_file_and_resumes_an_output_download(served, tmp_path):
+    """clients/endpoints.py: job_result(to_file=…) streams the answer into a file; download_output resumes a
+    cut download with a Range request (the bytes already there are kept) and leaves a whole file alone."""
+    from conftest import load_module
+
+    client = load_module(PROJECT / "synth.out" / "clients" / "endpoints.py", "endpoints_client_results")
+    job = client.submit_job("/noise", {"width": 1024, "height": 512, "seed": 3}, base_url=served["api"])
+    done = client.wait_for_job("/noise", job["id"], base_url=served["api"], poll_ms=100)
+    [output] = done["outputs"]
+    stored = (served["results"] / job["id"] / output["name"]).read_bytes()
+    content_type, written, _ = client.job_result(
+        "/noise", job["id"], base_url=served["api"], to_file=tmp_path / "r.png"
+    )
+    assert content_type == "image/png" and written.read_bytes() == stored
+    cut = tmp_path / "cut.png"
+    third = len(stored) // 3
+    # A download that stopped a third of the way, its bytes marked (zeros) so that a resume is told from a restart.
+    cut.write_bytes(bytes(third))
+    assert client.download_output("/noise", output, cut, base_url=served["api"]) == len(stored)
+    assert cut.read_bytes() == bytes(third) + stored[third:]  # only the rest was fetched (Range)
+    cut.write_bytes(stored[:third])
+    client.download_output("/noise", output, cut, base_url=served["api"])
+    assert cut.read_bytes() == stored
+    before = cut.stat().st_mtime_ns
+    assert client.download_output("/noise", output, cut, base_url=served["api"]) == len(stored)
+    assert cut.stat().st_mtime_ns == before  # already whole: nothing fetched
