@@ -9,7 +9,8 @@
  *   unchanged `deploy --all` (no Modal call at all)
  * - then test/bench/runtime.sh: the runtime's per-request overhead over a real ComfyUI's own execution time
  *   (p50/p95 over 60 requests), beside comfy-cli's `comfy run --wait`, and ComfyUI's local cold start in
- *   phases (test/bench/cold_start.py) (skip both with --no-runtime)
+ *   phases (test/bench/cold_start.py), the job list over 10,000 jobs (job_list.py) and a 200 MB job result's
+ *   first byte, Range read and server memory (job_result.py) (skip them with --no-runtime)
  */
 import { execFileSync } from 'node:child_process';
 import {

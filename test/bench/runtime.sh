@@ -14,4 +14,7 @@ echo
 # The job list over 10,000 jobs (GET /jobs's logic on the local store), with the runtime serve just used.
 .venv/bin/python test/bench/job_list.py --runtime "$PROJECT/synth.out/apps/local"
 echo
+# A 200 MB job result through the job routes: time to first byte, Range reads, the server's peak memory.
+.venv/bin/python test/bench/job_result.py --runtime "$PROJECT/synth.out/apps/local"
+echo
 .venv-comfy/bin/python test/bench/cold_start.py --runs 3
