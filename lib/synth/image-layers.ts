@@ -40,6 +40,8 @@ export const FRONT_DOOR_PIP_PACKAGES = [BASE_PIP_PACKAGES[0]];
 export const BUCKET_PIP_PACKAGES = ['boto3==1.43.11'];
 /** The job routes' logic (templates/runtime/jobs.py), in both images. */
 export const JOBS_REMOTE = '/root/jobs.py';
+/** The rest of jobs in the GPU image: their words, their list, and the GPU side that runs them. */
+export const JOB_LAYER_FILES = ['job_states.py', 'job_list.py', 'job_runner.py'] as const;
 export const WEBHOOKS_REMOTE = '/root/webhooks.py';
 export const JOB_ROUTES_REMOTE = '/root/job_routes.py';
 export const JOB_RESULTS_REMOTE = '/root/job_results.py';
@@ -165,6 +167,16 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
       remote: JOBS_REMOTE,
       copy: false,
     },
+    ...JOB_LAYER_FILES.map(
+      (file): ImageLayer => ({
+        kind: 'local',
+        comment: `runtime: ${JOB_LAYER_COMMENTS[file]}`,
+        what: 'file',
+        source: file,
+        remote: `/root/${file}`,
+        copy: false,
+      }),
+    ),
     {
       kind: 'local',
       comment: 'runtime: job routes (the HTTP side of jobs)',
@@ -261,6 +273,12 @@ export function sh(word: string): string {
 function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
+
+const JOB_LAYER_COMMENTS: Record<(typeof JOB_LAYER_FILES)[number], string> = {
+  'job_states.py': "jobs' statuses and refusals",
+  'job_list.py': 'the job list and queue positions',
+  'job_runner.py': 'the GPU side of jobs (run_job, progress)',
+};
 
 const RUNTIME_LAYER_COMMENTS: Record<(typeof RUNTIME_LAYER_FILES)[number], string> = {
   'comfy_process.py': 'the ComfyUI process and its health',

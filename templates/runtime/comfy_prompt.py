@@ -33,7 +33,7 @@ class Job:
         # node id → its UI output, from the websocket's `executed` events (saves asking /history).
         self.outputs = {}
         # Called with (event type, data) for the prompt's `execution_cached`, `executing` and `progress`
-        # events (jobs.run_job).
+        # events (job_runner.run_job).
         self.on_progress = None
         # The bound graph's node id → class (set by the runner before queueing): what progress counts.
         self.classes = {}

@@ -10,7 +10,7 @@ import hashlib
 import json
 
 from job_results import content_type_of, json_chunks
-from jobs import FINAL, PROGRESS_EVERY_SECONDS, no_such_job
+from job_states import FINAL, PROGRESS_EVERY_SECONDS, no_such_job
 from request_files import PROBLEM_JSON
 
 # A comment line at least this often on a job's event stream, so that no proxy closes it as idle.

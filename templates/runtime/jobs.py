@@ -15,42 +15,33 @@ store: a queued job that has it never runs, a running one is interrupted by its 
 
 import hashlib
 import json
-import os
-import queue
 import threading
 import time
 import uuid
 
-from comfy_prompt import Job
-from request_files import ComfyError, problem_body
+from job_list import JobList
+from job_states import (  # noqa: F401 - the job's words, re-exported for the app and the tests
+    CANCEL_POLL_SECONDS,
+    CANCELING,
+    CANCELLED,
+    DEADLINE_GRACE_SECONDS,
+    FAILED,
+    FINAL,
+    PROGRESS_EVERY_SECONDS,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    field_problem,
+    iso_time,
+    no_such_job,
+    parse_metadata,
+    problem,
+)
 
-QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
-# A running job whose cancel is in flight, as GET /jobs/{id} shows it (Comfy API v2's name; stored as RUNNING).
-CANCELING = "canceling"
-FINAL = (SUCCEEDED, FAILED, CANCELLED)
-# A running job is declared failed this long after its endpoint's timeout (its container died with it).
-DEADLINE_GRACE_SECONDS = 60
-# How often a running job writes its progress to the store, and how often its watcher reads the cancel mark.
-PROGRESS_EVERY_SECONDS = 0.25
-CANCEL_POLL_SECONDS = 0.5
 # How long the same Idempotency-Key returns the same job.
 IDEMPOTENCY_SECONDS = 24 * 3600
 # The longest Idempotency-Key taken (as Stripe's); an empty one would be shared by every client that sends it.
 IDEMPOTENCY_KEY_MAX = 255
-# Job-Metadata, a submit's small string map (returned with the job, filterable in the list): its bounds.
-METADATA_MAX_KEYS, METADATA_MAX_KEY, METADATA_MAX_VALUE, METADATA_MAX_BYTES = 16, 64, 256, 2048
-# The list's index: job ids in submit order, in pages of this many (one bounded store value each).
-INDEX_PAGE = 1000
-# GET /jobs: entries per answer (default, most), and job records one answer reads at most (then a cursor).
-LIST_LIMIT, LIST_LIMIT_MAX, LIST_SCAN_MAX = 20, 100, 1000
-# How often local serve deletes expired outputs (on Modal: the app's hourly sweep_results function); tests
-# shorten it with MODAL_CDK_SWEEP_SECONDS.
-SWEEP_EVERY_SECONDS = float(os.environ.get("MODAL_CDK_SWEEP_SECONDS", "60"))
-
-
-def _iso(seconds):
-    millis = round(seconds * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)) + f".{millis % 1000:03d}Z"
 
 
 class ExpiringStore:
@@ -88,7 +79,7 @@ class LockedDict:
             self._items[key] = value
 
 
-class Jobs:
+class Jobs(JobList):
     """The job routes' logic: records in `store`, output files in `results` (job_results.ResultFiles),
     work started by `start(job_id, path, values)`.
 
@@ -161,79 +152,6 @@ class Jobs:
     def active(self):
         """The ids of the jobs queued or running (the front door's list, its finished ones dropped)."""
         return [j for j in self.store.get("active") or [] if (r := self.record(j)) and r["status"] not in FINAL]
-
-    def index(self, job_id):
-        """Append a new job to the list's index: pages of INDEX_PAGE ids, the newest page `index:head`."""
-        head = self.store.get("index:head") or 0
-        page = self.store.get(f"index:{head}") or []
-        if len(page) >= INDEX_PAGE:
-            head, page = head + 1, []
-        self.store.put(f"index:{head}", [*page, job_id], 2 * self.keep_seconds)
-        self.store.put("index:head", head, 2 * self.keep_seconds)
-
-    def list(self, status=None, endpoint=None, metadata=None, limit=None, cursor=None):
-        """(HTTP status, body) for GET /jobs: `{"jobs": [summaries, newest first], "next_cursor": …}`, each
-        summary as GET /jobs/{id} shows the job, filtered by status (as shown: `canceling` too), endpoint
-        and metadata (every key: value given). At most `limit` entries and LIST_SCAN_MAX records read per
-        answer; `next_cursor` (None at the end) continues where it stopped. 422 naming a bad parameter."""
-        limit = LIST_LIMIT if limit in (None, "") else limit
-        if not (isinstance(limit, int) or str(limit).isdigit()) or not 1 <= int(limit) <= LIST_LIMIT_MAX:
-            return field_problem(
-                "Bad list parameter",
-                "limit",
-                f"expected 1 to {LIST_LIMIT_MAX}",
-                detail=f"limit: got {limit!r}, expected a whole number from 1 to {LIST_LIMIT_MAX}",
-            )
-        limit = int(limit)
-        statuses = (QUEUED, RUNNING, CANCELING, *FINAL)
-        if status is not None and status not in statuses:
-            return field_problem(
-                "Bad list parameter",
-                "status",
-                f"expected one of {', '.join(statuses)}",
-                detail=f"status: got {status!r}, expected one of {', '.join(statuses)}",
-            )
-        head = self.store.get("index:head") or 0
-        if cursor:
-            page_text, _, at_text = cursor.partition(".")
-            if not (page_text.isdigit() and at_text.isdigit()) or int(page_text) > head:
-                return field_problem(
-                    "Bad list parameter",
-                    "cursor",
-                    "not a cursor of this list",
-                    detail=f"cursor: got {cursor!r}, expected a next_cursor this list gave",
-                )
-            page_number, at = int(page_text), int(at_text)
-        else:
-            page_number, at = head, None
-        jobs, scanned = [], 0
-        while page_number >= 0:
-            page = self.store.get(f"index:{page_number}") or []
-            position = len(page) if at is None else min(at, len(page))
-            for i in range(position - 1, -1, -1):
-                if scanned >= LIST_SCAN_MAX or len(jobs) >= limit:
-                    return 200, {"jobs": jobs, "next_cursor": f"{page_number}.{i + 1}"}
-                scanned += 1
-                record = self.record(page[i])
-                if record is None:
-                    continue  # expired
-                shown = self.public(record)
-                if status is not None and shown["status"] != status:
-                    continue
-                if endpoint is not None and shown["endpoint"] != endpoint:
-                    continue
-                if metadata and any((record.get("metadata") or {}).get(k) != v for k, v in metadata.items()):
-                    continue
-                jobs.append(shown)
-            page_number, at = page_number - 1, None
-        return 200, {"jobs": jobs, "next_cursor": None}
-
-    def queue_position(self, job_id):
-        """1 + this app's jobs submitted before it and still queued (1: it runs next). On Modal, where
-        several containers take jobs at once, an upper bound."""
-        active = self.store.get("active") or []
-        ahead = active[: active.index(job_id)] if job_id in active else []
-        return 1 + sum(1 for j in ahead if (r := self.store.get(f"job:{j}")) and r["status"] == QUEUED)
 
     def cancel_requested(self, job_id):
         return self.store.get(f"cancel:{job_id}") is not None
@@ -385,7 +303,7 @@ class Jobs:
             shown["queue_position"] = self.queue_position(record["id"])
         if record.get("metadata"):
             shown["metadata"] = record["metadata"]
-        shown["created_at"] = _iso(record["created_at"])
+        shown["created_at"] = iso_time(record["created_at"])
         timings = {}
         if record.get("started_at"):
             timings["queued_ms"] = round((record["started_at"] - record["created_at"]) * 1000)
@@ -402,7 +320,7 @@ class Jobs:
         if record.get("finished_at") and record["status"] == SUCCEEDED:
             # When the result goes (a read after it is a 410).
             expires = record["finished_at"] + self.keep_seconds
-            shown["expires_at"] = _iso(expires)
+            shown["expires_at"] = iso_time(expires)
         base = f"{self.prefix}/{record['id']}"
         if record.get("outputs"):
             shown["outputs"] = [
@@ -420,211 +338,4 @@ class Jobs:
     def shown_output(self, job_id, entry, route, expires):
         """One output as GET /jobs/{id} lists it: {name, content_type, size_bytes, url, url_expires_at}."""
         url, url_expires = self.results.link(job_id, entry["name"], route, expires)
-        return {**entry, "url": url, "url_expires_at": None if url_expires is None else _iso(url_expires)}
-
-
-def problem(status, title, detail, errors=None):
-    """(status, body): a job route's refusal in the one error shape (request_files.problem_body); a None
-    title is the status's own."""
-    return status, problem_body(status, detail, errors=errors, title=title)
-
-
-def field_problem(title, field, message, detail=None):
-    """(422, body): a refusal of one request field, parameter or header, named in `errors`; the detail is
-    `<field>: <message>` unless given."""
-    return problem(422, title, detail or f"{field}: {message}", errors=[{"field": field, "message": message}])
-
-
-def parse_metadata(text):
-    """(metadata, problem) from a Job-Metadata header: a JSON object of at most METADATA_MAX_KEYS string
-    values (keys ≤ METADATA_MAX_KEY characters, values ≤ METADATA_MAX_VALUE, METADATA_MAX_BYTES in all)."""
-    if text is None:
-        return None, None
-    if len(text.encode()) > METADATA_MAX_BYTES:
-        return None, f"got {len(text.encode())} bytes, expected at most {METADATA_MAX_BYTES}"
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None, 'expected a JSON object of strings, e.g. {"user": "u-17"}'
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        return None, 'expected a JSON object of strings, e.g. {"user": "u-17"}'
-    if len(value) > METADATA_MAX_KEYS:
-        return None, f"got {len(value)} keys, expected at most {METADATA_MAX_KEYS}"
-    long = [k for k, v in value.items() if not 0 < len(k) <= METADATA_MAX_KEY or len(v) > METADATA_MAX_VALUE]
-    if long:
-        return None, f"key {long[0]!r}: keys 1 to {METADATA_MAX_KEY} characters, values at most {METADATA_MAX_VALUE}"
-    return value, None
-
-
-def no_such_job(job_id):
-    return problem(404, "No such job", f"no job {job_id!r} (or it expired long ago)")
-
-
-def run_job(jobs, runner, job_id, path, values):
-    """The GPU side of one job: run it as the synchronous route would, with its progress, result or error
-    written to the store. Returns the final record."""
-    record = jobs.record(job_id)
-    if record is None or record["status"] != QUEUED or jobs.cancel_requested(job_id):
-        return record  # cancelled while queued (or unknown): never runs
-    spec = jobs.endpoints[path]
-    started = time.time()
-    record = jobs.save(
-        {
-            **record,
-            "status": RUNNING,
-            "started_at": started,
-            "deadline": started + spec["timeout_seconds"] + DEADLINE_GRACE_SECONDS,
-        }
-    )
-    job = Job()
-    state = {"last": 0.0}
-    tracker = ProgressTracker(job)
-
-    def on_progress(kind, data):
-        # Throttled before any store access: a sampler reports each step, the store may be a network away.
-        progress = tracker.event(kind, data)
-        now = time.monotonic()
-        if progress is None or (kind != "executing" and now - state["last"] < PROGRESS_EVERY_SECONDS):
-            return
-        state["last"] = now
-        current = jobs.store.get(f"job:{job_id}")
-        if current and current["status"] == RUNNING:
-            jobs.save({**current, "progress": progress})
-
-    job.on_progress = on_progress
-    stop = threading.Event()
-
-    def watch_for_cancel():
-        while not stop.wait(CANCEL_POLL_SECONDS):
-            if jobs.cancel_requested(job_id):
-                runner.cancel(job, spec["timeout_seconds"])
-                return
-
-    threading.Thread(target=watch_for_cancel, name=f"job-{job_id}-cancel", daemon=True).start()
-    try:
-        files, texts, headers = runner.produce(spec, values, job)
-        # Each output is a file as soon as it is stored, and listed in the record (a UI sees it while the
-        # rest are written); the record keeps only the answer's small part.
-        outputs = []
-        for name, data in files:
-            outputs.append(jobs.results.write(job_id, name, data))
-            record = jobs.save({**(jobs.record(job_id) or record), "outputs": list(outputs)})
-        binary = spec["output"] != "json" and len(files) == 1
-        result = {"binary": binary, "content_type": spec["content_type"], "headers": headers, "texts": texts}
-        return jobs.finish(jobs.record(job_id) or record, SUCCEEDED, result=result)
-    except ComfyError as e:
-        current = jobs.record(job_id) or record
-        if job.cancelled or jobs.cancel_requested(job_id):
-            return jobs.finish(current, CANCELLED)
-        return jobs.finish(current, FAILED, error={"status": e.status, "detail": e.detail})
-    except Exception as e:  # noqa: BLE001 - a job always ends with a status and a reason
-        return jobs.finish(
-            jobs.record(job_id) or record,
-            FAILED,
-            error={"status": 500, "detail": {"message": f"internal error ({type(e).__name__}): see the app's logs"}},
-        )
-    finally:
-        stop.set()
-
-
-class ProgressTracker:
-    """A running job's progress from ComfyUI's websocket events, as a snapshot a UI can draw:
-    `value` (0..1 over the whole graph: the nodes done of the nodes to run, plus the running sampler's
-    step of steps), `nodes_done`, `nodes_total` (the graph's nodes less those ComfyUI had cached), `node`
-    and `node_class` (the node running), `step` and `steps` (its step of steps, or None), and `percent`
-    (the running node's own step percentage, as before)."""
-
-    def __init__(self, job):
-        self.job = job
-        self.cached = set()
-        self.done = []
-        self.node = None
-        self.step = self.steps = None
-
-    def event(self, kind, data):
-        """The snapshot after one event (`execution_cached`, `executing`, `progress`), or None for others."""
-        if kind == "execution_cached":
-            self.cached = {str(n) for n in data.get("nodes") or []}
-            return None
-        if kind == "executing":
-            if data.get("node") is None:
-                return None
-            if self.node is not None and self.node not in self.done:
-                self.done.append(self.node)
-            self.node, self.step, self.steps = str(data["node"]), None, None
-        elif kind == "progress" and data.get("max"):
-            self.node = str(data.get("node") or self.node)
-            self.step, self.steps = int(data.get("value", 0)), int(data["max"])
-        else:
-            return None
-        return self.snapshot()
-
-    def snapshot(self):
-        total = max(len(set(self.job.classes) - self.cached), len(self.done) + 1)
-        within = self.step / self.steps if self.steps else 0.0
-        return {
-            "value": round(min((len(self.done) + within) / total, 1.0), 4),
-            "nodes_done": len(self.done),
-            "nodes_total": total,
-            "node": self.node,
-            "node_class": self.job.classes.get(self.node),
-            "step": self.step,
-            "steps": self.steps,
-            "percent": round(100 * self.step / self.steps, 1) if self.steps else None,
-        }
-
-
-class LocalWorker:
-    """Jobs started on this machine (local serve): one worker thread runs them in order, as ComfyUI would."""
-
-    def __init__(self, runner):
-        self.runner = runner
-        self.jobs = None
-        self.queue = queue.Queue()
-        threading.Thread(target=self.work, name="jobs-worker", daemon=True).start()
-
-    def start(self, job_id, path, values):
-        self.queue.put((job_id, path, values))
-
-    def work(self):
-        while True:
-            job_id, path, values = self.queue.get()
-            try:
-                run_job(self.jobs, self.runner, job_id, path, values)
-            except Exception as e:  # noqa: BLE001 - the worker keeps serving the queue
-                print(f"job {job_id} failed outside its run: {e!r}")
-
-
-def local_jobs(
-    runner, endpoints, max_active, keep_seconds, results_dir, webhook_secret=None, allow_private_webhooks=False
-):
-    """Jobs for local serve: an in-process store, outputs as files in `results_dir` (expired ones deleted
-    every SWEEP_EVERY_SECONDS), a worker thread; webhooks from a thread each."""
-    from job_results import ResultFiles
-    from webhooks import deliver
-
-    def notify(url, payload):
-        threading.Thread(
-            target=deliver, args=(url, payload, webhook_secret, allow_private_webhooks), daemon=True
-        ).start()
-
-    worker = LocalWorker(runner)
-    results = ResultFiles(results_dir)
-
-    def sweep():
-        while True:
-            time.sleep(SWEEP_EVERY_SECONDS)
-            results.sweep(keep_seconds)
-
-    threading.Thread(target=sweep, name="results-sweep", daemon=True).start()
-    worker.jobs = Jobs(
-        ExpiringStore(LockedDict()),
-        worker.start,
-        endpoints,
-        max_active,
-        keep_seconds,
-        results,
-        notify=notify if webhook_secret else None,
-        allow_private_webhooks=allow_private_webhooks,
-    )
-    return worker.jobs
+        return {**entry, "url": url, "url_expires_at": None if url_expires is None else iso_time(url_expires)}

@@ -54,7 +54,7 @@ def serve(argv=None):
     runner.warm_up(chosen_warmup(args.warmup, module.WARMUP, module.ENDPOINTS), module.ENDPOINTS)
     jobs = None
     if module.JOBS_MAX_ACTIVE is not None:  # the job routes, with a worker thread and an in-process store
-        from jobs import local_jobs
+        from job_runner import local_jobs
 
         max_active = args.max_active_jobs or module.JOBS_MAX_ACTIVE
         keep = args.keep_job_results or module.JOBS_KEEP_SECONDS

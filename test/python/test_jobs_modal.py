@@ -112,12 +112,12 @@ def modal_side(request, monkeypatch, tmp_path):
 
 def run_on_the_gpu_side(module, volume, spawned, monkeypatch):
     """run_job as the spawned call runs it (ComfyUI.run_job), against the same Dict, in the GPU's view."""
-    import jobs
+    import job_runner
 
     if volume is not None:
         front = module.RESULTS_MOUNT
         monkeypatch.setattr(module, "RESULTS_MOUNT", str(volume.gpu))
-    record = jobs.run_job(module.modal_jobs(), FakeRunner(), *spawned[0])
+    record = job_runner.run_job(module.modal_jobs(), FakeRunner(), *spawned[0])
     if volume is not None:
         monkeypatch.setattr(module, "RESULTS_MOUNT", front)
     return record
@@ -221,7 +221,7 @@ def test_progress_is_a_snapshot_a_ui_can_draw(monkeypatch):
     step of steps inside the running node; `value` goes 0..1 and never back; today's `node`, `step`,
     `steps` and `percent` are kept; other events are not progress."""
     monkeypatch.syspath_prepend(str(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"]))
-    import jobs
+    import job_runner
     from comfy_prompt import Job
 
     job = Job()
@@ -232,7 +232,7 @@ def test_progress_is_a_snapshot_a_ui_can_draw(monkeypatch):
         "4": "VAEDecode",
         "5": "SaveImage",
     }
-    tracker = jobs.ProgressTracker(job)
+    tracker = job_runner.ProgressTracker(job)
     assert tracker.event("execution_cached", {"nodes": ["1"]}) is None  # the checkpoint was loaded before
     assert tracker.event("executing", {"node": "2"}) == {
         "value": 0.0,
@@ -290,7 +290,9 @@ def test_the_job_list_is_newest_first_filtered_bounded_and_continued_by_a_cursor
     monkeypatch.syspath_prepend(str(SYNTH_OUT / "apps" / MANIFEST["apps"][0]["id"]))
     import jobs
 
-    monkeypatch.setattr(jobs, "INDEX_PAGE", 4)  # several index pages from a few jobs
+    import job_list
+
+    monkeypatch.setattr(job_list, "INDEX_PAGE", 4)  # several index pages from a few jobs
     endpoints = {"/a": {"timeout_seconds": 60}, "/b": {"timeout_seconds": 60}}
     queue = jobs.Jobs(jobs.ExpiringStore(jobs.LockedDict()), lambda *a: None, endpoints, 100, 3600, None)
     ids = []
