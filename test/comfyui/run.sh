@@ -35,5 +35,5 @@ export COMFY_TIER_PROJECT="$PROJECT" RYLA_SYNTH_OUT="$PROJECT/ryla.out" EXAMPLE_
 # (Each stack's per-release tests above already ran on their own releases.)
 echo "comfyui tier: the runtime tests on ComfyUI 0.28.2"
 COMFYUI_RELEASE=0.28.2 .venv/bin/python -m pytest -q -p no:cacheprovider -k "not on_its_release and not stand_ins" \
-  test/comfyui/test_real_comfyui.py test/comfyui/test_jobs.py test/comfyui/test_edges.py \
+  test/comfyui/test_real_comfyui.py test/comfyui/test_jobs.py test/comfyui/test_job_results.py test/comfyui/test_edges.py \
   test/comfyui/test_snapshot_phases.py test/comfyui/test_import_gate.py

@@ -35,6 +35,7 @@ class FakeDict:
     def put(self, key, value):
         self.calls.append(("put", key))
         self.items[key] = value
+        self.history = [*getattr(self, "history", []), (key, json.loads(json.dumps(value, default=str)))]
 
 
 class FakeVolume:
@@ -193,6 +194,31 @@ def test_the_front_door_spawns_run_job_and_serves_the_files_it_wrote(modal_side,
     # The front door lists it, newest first, as GET /jobs/{id} shows it.
     listed = front.get("/jobs").json()
     assert listed["next_cursor"] is None and [j["id"] for j in listed["jobs"]] == [job_id]
+
+
+def test_each_output_is_listed_once_stored_while_the_job_still_runs(modal_side, monkeypatch):
+    """A batch of two files: the record lists the first (committed) while the job is still running, then
+    both, then the job succeeds: a UI polling GET /jobs/{id} sees each output as soon as it exists."""
+    entry, module, store, spawned, volume, calls = modal_side
+    endpoint = next(e for e in entry["endpoints"] if e["jobs"])
+    front = TestClient(module.create_api(None, module.modal_jobs()))
+    job_id = front.post(endpoint["path"], json=minimal_body(endpoint)).json()["id"]
+    monkeypatch.setattr(
+        FakeRunner,
+        "produce",
+        lambda self, spec, values, job: ([("a_00001_.png", OUTPUT), ("a_00002_.png", OUTPUT[:99])], [], {}),
+    )
+    run_on_the_gpu_side(module, volume, spawned, monkeypatch)
+    states = [
+        (value["value"]["status"], [o["name"] for o in value["value"].get("outputs") or []])
+        for key, value in store.history
+        if key == f"job:{job_id}"
+    ]
+    listed = [s for s in states if s[1]]
+    assert listed[0] == ("running", ["a_00001_.png"]) and ("running", ["a_00001_.png", "a_00002_.png"]) in listed
+    assert listed[-1] == ("succeeded", ["a_00001_.png", "a_00002_.png"])
+    shown = front.get(f"/jobs/{job_id}").json()["outputs"]
+    assert [(o["name"], o["size_bytes"]) for o in shown] == [("a_00001_.png", len(OUTPUT)), ("a_00002_.png", 99)]
 
 
 def test_a_result_past_keep_results_is_a_410_and_the_sweep_deletes_its_files(modal_side, monkeypatch):
