@@ -41,7 +41,8 @@ export interface JobsOptions {
    */
   readonly maxActiveJobs?: number;
   /**
-   * How long a finished job's result is kept; `GET /jobs/{id}/result` is a 410 after it.
+   * How long a finished job's result (its output files) is kept; `GET /jobs/{id}/result` is a 410 after
+   * it, and the files are deleted (hourly from the app's Volume; a bucket's lifecycle rule for a bucket).
    * @default "1d"
    */
   readonly keepResults?: DurationInput;
