@@ -8,13 +8,26 @@ export const COMFY_PORT = 8188;
 export const HF_CACHE_MOUNT = '/cache';
 /** Where image-placed Hugging Face files are cached (inside the image). */
 export const HF_IMAGE_CACHE = '/root/.cache/huggingface/hub';
-/** Where the runtime and workflows are put in the container. */
-export const RUNTIME_REMOTE = '/root/comfy_runtime.py';
-/** The request-file checks the runtime imports, beside it. */
-export const REQUEST_FILES_REMOTE = '/root/request_files.py';
-export const RESPONSE_FILES_REMOTE = '/root/response_files.py';
-/** The runtime's layers beside it: the ComfyUI process, running a prompt, binding a request. */
-export const RUNTIME_LAYER_FILES = ['comfy_process.py', 'comfy_prompt.py', 'request_binding.py'] as const;
+/**
+ * The runtime every app's image carries (templates/runtime/, each at /root/<file>), in image order, each with
+ * its layer's comment. Synth copies them into apps/<id>/ too, beside local_serve.py and import_gate.py.
+ */
+export const RUNTIME_FILES: Readonly<Record<string, string>> = {
+  'comfy_runtime.py': 'runtime',
+  'comfy_process.py': 'runtime: the ComfyUI process and its health',
+  'comfy_prompt.py': 'runtime: running a prompt',
+  'request_binding.py': 'runtime: binding a request into the workflow',
+  'request_files.py': 'runtime: request-file checks',
+  'response_files.py': 'runtime: response files (format, no embedded graph)',
+  'jobs.py': 'runtime: jobs (records and progress in the job store)',
+  'job_states.py': "runtime: jobs' statuses and refusals",
+  'job_list.py': 'runtime: the job list and queue positions',
+  'job_runner.py': 'runtime: the GPU side of jobs (run_job, progress)',
+  'job_routes.py': 'runtime: job routes (the HTTP side of jobs)',
+  'job_results.py': 'runtime: job results (output files on a Volume or bucket)',
+  'webhooks.py': 'runtime: job webhooks (Standard Webhooks signatures)',
+};
+/** Where the workflows are put in the container. */
 export const WORKFLOWS_REMOTE = '/root/workflows';
 /** The app's pins for packages its custom nodes leave open (synth writes apps/<id>/constraints.txt). */
 export const CONSTRAINTS_REMOTE = '/root/constraints.txt';
@@ -38,13 +51,6 @@ export const BASE_PIP_PACKAGES = [
 export const FRONT_DOOR_PIP_PACKAGES = [BASE_PIP_PACKAGES[0]];
 /** The front door's presigning of job outputs in the team's bucket (ComfyApp jobs.results); the tests' release. */
 export const BUCKET_PIP_PACKAGES = ['boto3==1.43.11'];
-/** The job routes' logic (templates/runtime/jobs.py), in both images. */
-export const JOBS_REMOTE = '/root/jobs.py';
-/** The rest of jobs in the GPU image: their words, their list, and the GPU side that runs them. */
-export const JOB_LAYER_FILES = ['job_states.py', 'job_list.py', 'job_runner.py'] as const;
-export const WEBHOOKS_REMOTE = '/root/webhooks.py';
-export const JOB_ROUTES_REMOTE = '/root/job_routes.py';
-export const JOB_RESULTS_REMOTE = '/root/job_results.py';
 
 export interface ImageInputs {
   comfyVersion: string;
@@ -125,82 +131,16 @@ export function buildImageLayers(i: ImageInputs): ImageLayer[] {
     vars: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' },
   });
   layers.push(
-    {
-      kind: 'local',
-      comment: 'runtime',
-      what: 'file',
-      source: 'comfy_runtime.py',
-      remote: RUNTIME_REMOTE,
-      copy: false,
-    },
-    ...RUNTIME_LAYER_FILES.map(
-      (file): ImageLayer => ({
+    ...Object.entries(RUNTIME_FILES).map(
+      ([file, comment]): ImageLayer => ({
         kind: 'local',
-        comment: `runtime: ${RUNTIME_LAYER_COMMENTS[file]}`,
+        comment,
         what: 'file',
         source: file,
         remote: `/root/${file}`,
         copy: false,
       }),
     ),
-    {
-      kind: 'local',
-      comment: 'runtime: request-file checks',
-      what: 'file',
-      source: 'request_files.py',
-      remote: REQUEST_FILES_REMOTE,
-      copy: false,
-    },
-    {
-      kind: 'local',
-      comment: 'runtime: response files (format, no embedded graph)',
-      what: 'file',
-      source: 'response_files.py',
-      remote: RESPONSE_FILES_REMOTE,
-      copy: false,
-    },
-    {
-      kind: 'local',
-      comment: 'runtime: jobs (records and progress in the job store)',
-      what: 'file',
-      source: 'jobs.py',
-      remote: JOBS_REMOTE,
-      copy: false,
-    },
-    ...JOB_LAYER_FILES.map(
-      (file): ImageLayer => ({
-        kind: 'local',
-        comment: `runtime: ${JOB_LAYER_COMMENTS[file]}`,
-        what: 'file',
-        source: file,
-        remote: `/root/${file}`,
-        copy: false,
-      }),
-    ),
-    {
-      kind: 'local',
-      comment: 'runtime: job routes (the HTTP side of jobs)',
-      what: 'file',
-      source: 'job_routes.py',
-      remote: JOB_ROUTES_REMOTE,
-      copy: false,
-    },
-    {
-      kind: 'local',
-      comment: 'runtime: job results (output files on a Volume or bucket)',
-      what: 'file',
-      source: 'job_results.py',
-      remote: JOB_RESULTS_REMOTE,
-      copy: false,
-    },
-    {
-      kind: 'local',
-      comment: 'runtime: job webhooks (Standard Webhooks signatures)',
-      what: 'file',
-      source: 'webhooks.py',
-      remote: WEBHOOKS_REMOTE,
-      copy: false,
-    },
     { kind: 'local', comment: 'workflows', what: 'dir', source: 'workflows', remote: WORKFLOWS_REMOTE, copy: false },
   );
   if (i.memorySnapshot) {
@@ -273,18 +213,6 @@ export function sh(word: string): string {
 function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
-
-const JOB_LAYER_COMMENTS: Record<(typeof JOB_LAYER_FILES)[number], string> = {
-  'job_states.py': "jobs' statuses and refusals",
-  'job_list.py': 'the job list and queue positions',
-  'job_runner.py': 'the GPU side of jobs (run_job, progress)',
-};
-
-const RUNTIME_LAYER_COMMENTS: Record<(typeof RUNTIME_LAYER_FILES)[number], string> = {
-  'comfy_process.py': 'the ComfyUI process and its health',
-  'comfy_prompt.py': 'running a prompt',
-  'request_binding.py': 'binding a request into the workflow',
-};
 
 /**
  * The import gate: ComfyUI loads its nodes as the server does, and the build fails when a custom node does

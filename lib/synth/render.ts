@@ -12,6 +12,7 @@ import {
   FRONT_DOOR_PIP_PACKAGES,
   HF_CACHE_MOUNT,
   HF_IMAGE_CACHE,
+  RUNTIME_FILES,
   SNAPSHOT_EXTENSION,
   WORKFLOWS_REMOTE,
 } from './image-layers';
@@ -69,21 +70,10 @@ export function renderAssembly(input: AssemblyInput): Assembly {
     const app = checked.data;
     const appFiles = new Map<string, string>([
       ['app.py', renderAppPy(app, input.project)],
-      ['comfy_runtime.py', runtimeSource('comfy_runtime.py')],
-      ['comfy_process.py', runtimeSource('comfy_process.py')],
-      ['comfy_prompt.py', runtimeSource('comfy_prompt.py')],
-      ['request_binding.py', runtimeSource('request_binding.py')],
-      ['local_serve.py', runtimeSource('local_serve.py')],
-      ['request_files.py', runtimeSource('request_files.py')],
-      ['response_files.py', runtimeSource('response_files.py')],
-      ['jobs.py', runtimeSource('jobs.py')],
-      ['job_states.py', runtimeSource('job_states.py')],
-      ['job_list.py', runtimeSource('job_list.py')],
-      ['job_runner.py', runtimeSource('job_runner.py')],
-      ['job_routes.py', runtimeSource('job_routes.py')],
-      ['job_results.py', runtimeSource('job_results.py')],
-      ['webhooks.py', runtimeSource('webhooks.py')],
-      ['import_gate.py', runtimeSource('import_gate.py')],
+      ...[...Object.keys(RUNTIME_FILES), 'local_serve.py', 'import_gate.py'].map((file): [string, string] => [
+        file,
+        runtimeSource(file),
+      ]),
     ]);
     if (app.memorySnapshot) {
       for (const file of ['__init__.py', 'prestartup_script.py'])

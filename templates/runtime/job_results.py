@@ -58,10 +58,11 @@ class ResultFiles:
         folder = self.root / job_id
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
-        with open(target.with_name(f".{name}.partial") if self.atomic else target, "wb") as f:
+        written = folder / f".{name}.partial" if self.atomic else target
+        with open(written, "wb") as f:
             f.write(data)
-        if self.atomic:
-            os.replace(target.with_name(f".{name}.partial"), target)
+        if written != target:
+            os.replace(written, target)
         self.commit()
         return {"name": name, "content_type": content_type_of(name), "size_bytes": len(data)}
 

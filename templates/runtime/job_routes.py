@@ -35,9 +35,13 @@ def add_job_routes(api, jobs, problem_schema=None):
         job_docs(problem_schema, sorted({e["content_type"] for e in jobs.endpoints.values()})) if problem_schema else {}
     )
 
+    def refused(status, body):
+        """A job route's problem answer; a 503 (an output not visible here yet) says when to retry."""
+        headers = {"Retry-After": "1"} if status == 503 else {}
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
     def not_found(job_id):
-        status, body = no_such_job(job_id)
-        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+        return refused(*no_such_job(job_id))
 
     @api.get(jobs.prefix, response_class=Response, responses=docs.get("list"))
     def job_list(request: Request):
@@ -53,10 +57,6 @@ def add_job_routes(api, jobs, problem_schema=None):
     def job_status(job_id: str):
         record = jobs.record(job_id)
         return not_found(job_id) if record is None else JSONResponse(jobs.public(record))
-
-    def refused(status, body):
-        headers = {"Retry-After": "1"} if status == 503 else {}
-        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
     @api.get(f"{jobs.prefix}/{{job_id}}/result", response_class=Response, responses=docs.get("result"))
     def job_result(job_id: str, request: Request):
